@@ -1,0 +1,53 @@
+/**
+ * @file The CPU reference backend: handles are typed arrays, a plan runs each step's OpDef
+ * CPU kernel in order. Slot buffers of a plan are allocated once and reused on every run of
+ * that plan (what `compile` relies on); only plan outputs are allocated per run.
+ */
+import { ARRAY_OF, allocArray, type DType, type TypedArray } from "../dtype.ts";
+import { sizeOf } from "../shape.ts";
+import type { Plan } from "../graph/plan.ts";
+import type { Backend } from "./backend.ts";
+
+export class CpuBackend implements Backend {
+  readonly name = "cpu";
+  /** Per plan: one ArrayBuffer per slot and the typed view of each temporary. */
+  private readonly arena = new WeakMap<Plan, (TypedArray | null)[]>();
+
+  upload(data: TypedArray): unknown {
+    return data;
+  }
+
+  async read(handle: unknown): Promise<TypedArray> {
+    return (handle as TypedArray).slice();
+  }
+
+  run(plan: Plan, inputs: unknown[]): unknown[] {
+    const arrays = this.tempViews(plan).slice();
+    plan.inputs.forEach((id, i) => (arrays[id] = inputs[i] as TypedArray));
+    for (const v of plan.values) if (v.kind === "output") arrays[v.id] = allocArray(v.dtype, sizeOf(v.shape));
+    for (const step of plan.steps) {
+      step.op.cpu({
+        inputs: step.inputs.map((id) => arrays[id]!),
+        outputs: step.outputs.map((id) => arrays[id]!),
+        inShapes: step.inputs.map((id) => plan.values[id].shape),
+        outShapes: step.outputs.map((id) => plan.values[id].shape),
+        attrs: step.attrs,
+      });
+    }
+    return plan.outputs.map((id) => arrays[id]);
+  }
+
+  private tempViews(plan: Plan): (TypedArray | null)[] {
+    let views = this.arena.get(plan);
+    if (!views) {
+      const buffers = plan.slotBytes.map((b) => new ArrayBuffer(b));
+      views = plan.values.map((v) => (v.kind === "temp" ? view(buffers[v.slot], v.dtype, sizeOf(v.shape)) : null));
+      this.arena.set(plan, views);
+    }
+    return views;
+  }
+}
+
+function view(buffer: ArrayBuffer, dtype: DType, size: number): TypedArray {
+  return new ARRAY_OF[dtype](buffer, 0, size);
+}

@@ -1,0 +1,39 @@
+/**
+ * @file Typed errors. Every error names the op or file, what it got, what it expected and,
+ * where it helps, what to do. Users branch on the class (`instanceof ShapeError`) or on
+ * `error.name`, never on message text.
+ */
+
+/** Base class so callers can catch everything this library throws on purpose. */
+export class WebGpuDlError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Shapes that do not fit an op: `conv2d: input has 3 channels, weight expects 1 (…)`. */
+export class ShapeError extends WebGpuDlError {}
+
+/** A dtype an op cannot take (e.g. `exp` of int32 labels). */
+export class DTypeError extends WebGpuDlError {}
+
+/** An index outside its range found while running (gather, cross-entropy labels). */
+export class IndexError extends WebGpuDlError {}
+
+/** The device or backend cannot do what was asked (missing adapter, a limit exceeded). */
+export class DeviceError extends WebGpuDlError {}
+
+/** The GPU device was lost; create the backend again to continue. */
+export class DeviceLostError extends DeviceError {}
+
+/** A file (IDX, safetensors) that is corrupt, truncated or does not match the model. */
+export class FormatError extends WebGpuDlError {}
+
+/** A graph that cannot be built or run as asked (no gradient rule, reading a traced tensor). */
+export class GraphError extends WebGpuDlError {}
+
+/** Formats a shape the way errors print it: `[64,3,28,28]`. */
+export function fmtShape(shape: readonly number[]): string {
+  return `[${shape.join(",")}]`;
+}

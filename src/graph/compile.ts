@@ -1,0 +1,95 @@
+/**
+ * @file `compile(fn)`, like `jax.jit`: the first call with a given input signature (shapes
+ * and dtypes) traces fn on placeholders and plans the whole graph once; every call then
+ * binds its inputs and runs that plan, with the buffers of the plan reused. Tensors fn
+ * captures from outside (weights, constants) become plan inputs too, read at each call.
+ */
+import { GraphError } from "../errors.ts";
+import { getBackend } from "../backends/backend.ts";
+import { Tensor } from "../tensor.ts";
+import { isPlaceholder, leaf, placeholder } from "./ir.ts";
+import { buildPlan, type Plan } from "./plan.ts";
+import { realize, runPlan } from "./executor.ts";
+
+/** What a compiled function may return: tensors in arrays and plain objects, nested. */
+export type TensorTree = Tensor | readonly TensorTree[] | { readonly [k: string]: TensorTree };
+
+interface Traced {
+  plan: Plan;
+  /** For each plan input: the index of the call argument it is, or the captured tensor. */
+  bindings: (number | Tensor)[];
+  /** Rebuilds fn's return structure from the flat list of outputs. */
+  unflatten: (flat: Tensor[]) => TensorTree;
+}
+
+export interface Compiled<A extends Tensor[], R extends TensorTree> {
+  (...args: A): R;
+  /** The cached plans, one per input signature (for inspection and tests). */
+  readonly plans: ReadonlyMap<string, Plan>;
+}
+
+/** Traces `fn` once per input signature and runs the cached plan on every call. */
+export function compile<A extends Tensor[], R extends TensorTree>(fn: (...args: A) => R): Compiled<A, R> {
+  const cache = new Map<string, Traced>();
+  const compiled = (...args: A): R => {
+    args.forEach((a, i) => {
+      if (!(a instanceof Tensor)) throw new GraphError(`compile: argument ${i} is not a Tensor (got ${typeof a})`);
+    });
+    realize(args);
+    const key = args.map((a) => a.describe()).join(" ");
+    let traced = cache.get(key);
+    if (!traced) {
+      traced = trace(fn, args);
+      cache.set(key, traced);
+    }
+    const backend = getBackend();
+    const inputs = traced.bindings.map((b) => (typeof b === "number" ? args[b] : b));
+    const handles = runPlan(backend, traced.plan, inputs);
+    const outs = traced.plan.outputs.map((id, i) => {
+      const v = traced!.plan.values[id];
+      return leaf(v.shape, v.dtype, { backend, handle: handles[i] });
+    });
+    return traced.unflatten(outs) as R;
+  };
+  Object.defineProperty(compiled, "plans", {
+    get: () => new Map([...cache].map(([k, t]) => [k, t.plan])),
+  });
+  return compiled as Compiled<A, R>;
+}
+
+function trace<A extends Tensor[]>(fn: (...args: A) => TensorTree, args: A): Traced {
+  const holders = args.map((a) => placeholder(a.shape, a.dtype)) as A;
+  const result = fn(...holders);
+  const flat: Tensor[] = [];
+  const shape = flatten(result, flat);
+  const { plan, inputTensors } = buildPlan(flat, (t) => t.storage !== null || isPlaceholder(t));
+  const bindings = inputTensors.map((t) => {
+    if (t.storage !== null) return t;
+    const i = holders.indexOf(t);
+    if (i < 0) throw new GraphError(`compile: the function uses a placeholder from another trace (${t.describe()}); pass it as an argument`);
+    return i;
+  });
+  let at = 0;
+  const unflatten = (outs: Tensor[]) => {
+    at = 0;
+    return shape(() => outs[at++]);
+  };
+  return { plan, bindings, unflatten };
+}
+
+/** Collects the tensors of a tree in order; returns a builder that refills the same shape. */
+function flatten(tree: TensorTree, out: Tensor[]): (next: () => Tensor) => TensorTree {
+  if (tree instanceof Tensor) {
+    out.push(tree);
+    return (next) => next();
+  }
+  if (Array.isArray(tree)) {
+    const parts = tree.map((t) => flatten(t, out));
+    return (next) => parts.map((p) => p(next));
+  }
+  if (tree && typeof tree === "object") {
+    const entries = Object.entries(tree).map(([k, t]) => [k, flatten(t as TensorTree, out)] as const);
+    return (next) => Object.fromEntries(entries.map(([k, p]) => [k, p(next)]));
+  }
+  throw new GraphError(`compile: the function must return tensors (in arrays or objects), got ${String(tree)}`);
+}

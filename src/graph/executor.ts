@@ -1,0 +1,55 @@
+/**
+ * @file Eager reads. `realize` plans whatever the requested tensors still need (stopping at
+ * tensors already computed) and runs it on the current backend in one go; the requested
+ * tensors keep their results, intermediates are dropped.
+ */
+import { getBackend, type Backend } from "../backends/backend.ts";
+import { DeviceError, GraphError } from "../errors.ts";
+import type { TypedArray } from "../dtype.ts";
+import type { Tensor } from "../tensor.ts";
+import { isPlaceholder } from "./ir.ts";
+import { buildPlan, type Plan } from "./plan.ts";
+
+export function realize(tensors: readonly Tensor[]): void {
+  const pending = [...new Set(tensors.filter((t) => t.storage === null))];
+  if (pending.length === 0) return;
+  for (const t of pending) checkNotTraced(t);
+  const backend = getBackend();
+  const { plan, inputTensors } = buildPlan(pending, (t) => t.storage !== null || isPlaceholder(t));
+  const handles = runPlan(backend, plan, inputTensors);
+  pending.forEach((t, i) => (t.storage = { backend, handle: handles[i] }));
+}
+
+/** Binds input tensors (checking they are computed and on `backend`) and runs the plan. */
+export function runPlan(backend: Backend, plan: Plan, inputs: readonly Tensor[]): unknown[] {
+  return backend.run(plan, inputs.map((t) => handleOn(backend, t)));
+}
+
+export async function readHost(t: Tensor): Promise<TypedArray> {
+  const s = t.storage!;
+  return s.backend.read(s.handle, t.dtype, t.size);
+}
+
+function handleOn(backend: Backend, t: Tensor): unknown {
+  checkNotTraced(t);
+  const s = t.storage!;
+  if (s.backend === backend) return s.handle;
+  if (s.host) {
+    // A constant made on another backend: upload its host copy once and keep it here.
+    t.storage = { backend, handle: backend.upload(s.host, t.dtype), host: s.host };
+    return t.storage.handle;
+  }
+  throw new DeviceError(
+    `tensor ${t.describe()} was computed on the ${s.backend.name} backend, now running on ${backend.name}; ` +
+      `read it with await t.data() and make a new tensor from the values`,
+  );
+}
+
+function checkNotTraced(t: Tensor): void {
+  if (isPlaceholder(t)) {
+    throw new GraphError(
+      `tensor ${t.describe()} is a compile() input placeholder: it has no value while tracing. ` +
+        `Return it from the compiled function instead of reading it inside`,
+    );
+  }
+}

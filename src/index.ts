@@ -1,0 +1,36 @@
+/**
+ * @file The public API of webgpu-dl, and nothing else.
+ */
+export { Tensor } from "./tensor.ts";
+export type { DType, TypedArray } from "./dtype.ts";
+export { tensor, scalar, full, zeros, ones, arange, rand, randn, fromArray } from "./creation.ts";
+export type { NestedArray, RandomOptions } from "./creation.ts";
+export { manualSeed } from "./random.ts";
+
+export {
+  neg, exp, log, sqrt, abs, sign, relu, tanh, sigmoid, square,
+  add, sub, mul, div, pow, maximum, minimum,
+  greater, greaterEqual, less, lessEqual, equal, notEqual, where, cast, detach,
+} from "./ops/elementwise.ts";
+export { sum, max, min, mean, sumTo } from "./ops/reduce.ts";
+export { reshape, permute, transpose, expand, slice, pad, concat, flatten, squeeze, unsqueeze } from "./ops/movement.ts";
+export { matmul, type MatmulOptions } from "./ops/matmul.ts";
+export { conv2dBackwardInput, conv2dBackwardFilter, type Conv2dOptions } from "./ops/conv2d.ts";
+export { maxPool2dWithIndices, type Pool2dOptions } from "./ops/pool.ts";
+export { gather, scatterAdd } from "./ops/gather.ts";
+export { softmax, logSoftmax } from "./ops/softmax.ts";
+export { softmaxCrossEntropy } from "./ops/softmax_xent.ts";
+export { OPS } from "./ops/index.ts";
+export type { OpDef, OpName } from "./ops/types.ts";
+
+export * as F from "./functional.ts";
+export { crossEntropy, mseLoss, type Reduction } from "./losses.ts";
+
+export { grad, valueAndGrad, gradients } from "./graph/autodiff.ts";
+export { compile, type Compiled, type TensorTree } from "./graph/compile.ts";
+export { buildPlan, formatPlan, type Plan } from "./graph/plan.ts";
+export { setBackend, getBackend, type Backend, type BackendName } from "./backends/backend.ts";
+
+export {
+  WebGpuDlError, ShapeError, DTypeError, IndexError, DeviceError, DeviceLostError, FormatError, GraphError,
+} from "./errors.ts";

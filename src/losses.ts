@@ -1,0 +1,32 @@
+/**
+ * @file Losses, composed from ops: cross-entropy over the fused softmax-xent primitive, and
+ * mean squared error.
+ */
+import { ShapeError, fmtShape } from "./errors.ts";
+import type { Tensor } from "./tensor.ts";
+import { mul, sub } from "./ops/elementwise.ts";
+import { mean, sum } from "./ops/reduce.ts";
+import { softmaxCrossEntropy } from "./ops/softmax_xent.ts";
+
+export type Reduction = "mean" | "sum" | "none";
+
+function reduce(x: Tensor, reduction: Reduction): Tensor {
+  return reduction === "none" ? x : reduction === "sum" ? sum(x) : mean(x);
+}
+
+/**
+ * Cross-entropy of logits [N, C] against int32 class labels [N] (log-softmax fused in).
+ * @returns a scalar for "mean" (default) and "sum", [N] for "none"
+ */
+export function crossEntropy(logits: Tensor, labels: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
+  return reduce(softmaxCrossEntropy(logits, labels), opts.reduction ?? "mean");
+}
+
+/** Mean squared error between same-shaped tensors. */
+export function mseLoss(input: Tensor, target: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
+  if (input.shape.join() !== target.shape.join()) {
+    throw new ShapeError(`mseLoss: input ${fmtShape(input.shape)} and target ${fmtShape(target.shape)} differ`);
+  }
+  const d = sub(input, target);
+  return reduce(mul(d, d), opts.reduction ?? "mean");
+}

@@ -1,0 +1,50 @@
+/**
+ * @file Every primitive, listed explicitly (no side-effect registration). Typed as
+ * Record<OpName, OpDef> so an op named in ops/types.ts but missing here fails `tsc`.
+ */
+import type { OpDef, OpName } from "./types.ts";
+import { BINARY_DEFS, COMPARE_DEFS, UNARY_DEFS, castDef, detachDef, whereDef } from "./elementwise.ts";
+import { maxDef, sumDef } from "./reduce.ts";
+import { concatDef, expandDef, padDef, permuteDef, reshapeDef, sliceDef } from "./movement.ts";
+import { matmulDef } from "./matmul.ts";
+import { conv2dBackwardFilterDef, conv2dBackwardInputDef, conv2dDef } from "./conv2d.ts";
+import { avgPool2dBackwardDef, avgPool2dDef, maxPool2dBackwardDef, maxPool2dDef } from "./pool.ts";
+import { gatherDef, scatterAddDef } from "./gather.ts";
+import { softmaxCrossEntropyBackwardDef, softmaxCrossEntropyDef } from "./softmax_xent.ts";
+import { dropoutDef } from "./dropout.ts";
+import { lstmCellBackwardDef, lstmCellDef } from "./lstm_cell.ts";
+import { gruCellBackwardDef, gruCellDef } from "./gru_cell.ts";
+
+export const OPS: Record<OpName, OpDef> = {
+  ...UNARY_DEFS,
+  ...BINARY_DEFS,
+  ...COMPARE_DEFS,
+  where: whereDef,
+  cast: castDef,
+  detach: detachDef,
+  sum: sumDef,
+  max: maxDef,
+  reshape: reshapeDef,
+  permute: permuteDef,
+  expand: expandDef,
+  slice: sliceDef,
+  pad: padDef,
+  concat: concatDef,
+  matmul: matmulDef,
+  conv2d: conv2dDef,
+  conv2dBackwardInput: conv2dBackwardInputDef,
+  conv2dBackwardFilter: conv2dBackwardFilterDef,
+  maxPool2d: maxPool2dDef,
+  maxPool2dBackward: maxPool2dBackwardDef,
+  avgPool2d: avgPool2dDef,
+  avgPool2dBackward: avgPool2dBackwardDef,
+  gather: gatherDef,
+  scatterAdd: scatterAddDef,
+  softmaxCrossEntropy: softmaxCrossEntropyDef,
+  softmaxCrossEntropyBackward: softmaxCrossEntropyBackwardDef,
+  dropout: dropoutDef,
+  lstmCell: lstmCellDef,
+  lstmCellBackward: lstmCellBackwardDef,
+  gruCell: gruCellDef,
+  gruCellBackward: gruCellBackwardDef,
+};

@@ -1,0 +1,96 @@
+/**
+ * @file The pointwise half of an LSTM step, fused (the two gate matmuls run before it as
+ * matmuls). Gate pre-activations come packed as PyTorch packs them, [B, 4H] in order i, f, g, o:
+ *   i = σ(gᵢ)  f = σ(g_f)  g = tanh(g_g)  o = σ(g_o)
+ *   c' = f·c + i·g         h' = o·tanh(c')
+ * Backward, with dc' = dc + dh·o·(1 − tanh²c'):
+ *   dgᵢ = dc'·g·i(1−i)   dg_f = dc'·c·f(1−f)   dg_g = dc'·i·(1−g²)   dg_o = dh·tanh(c')·o(1−o)
+ *   dc = dc'·f
+ */
+import { requireFloat } from "../dtype.ts";
+import { ShapeError, fmtShape } from "../errors.ts";
+import { apply } from "../graph/ir.ts";
+import type { Tensor } from "../tensor.ts";
+import type { OpDef, ValueInfo } from "./types.ts";
+
+const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+
+function checkGates(op: string, gates: ValueInfo, c: ValueInfo): void {
+  requireFloat(op, "gates", gates.dtype);
+  const [b, h] = c.shape;
+  if (c.shape.length !== 2 || gates.shape.length !== 2 || gates.shape[0] !== b || gates.shape[1] !== 4 * h) {
+    throw new ShapeError(`${op}: expected gates [B, 4H] and c [B, H], got gates ${fmtShape(gates.shape)} and c ${fmtShape(c.shape)}`);
+  }
+}
+
+export const lstmCellDef: OpDef<Record<string, never>> = {
+  name: "lstmCell",
+  infer: ([gates, c]) => {
+    checkGates("lstmCell", gates, c);
+    return [{ shape: c.shape, dtype: c.dtype }, { shape: c.shape, dtype: c.dtype }];
+  },
+  cpu: ({ inputs: [gates, c], outputs: [hOut, cOut], inShapes: [, [b, h]] }) => {
+    for (let n = 0; n < b; n++) {
+      const row = n * 4 * h;
+      for (let k = 0; k < h; k++) {
+        const i = sigmoid(gates[row + k]);
+        const f = sigmoid(gates[row + h + k]);
+        const g = Math.tanh(gates[row + 2 * h + k]);
+        const o = sigmoid(gates[row + 3 * h + k]);
+        const cNew = f * c[n * h + k] + i * g;
+        cOut[n * h + k] = cNew;
+        hOut[n * h + k] = o * Math.tanh(cNew);
+      }
+    }
+  },
+  grad: ({ inputs: [gates, c], dys: [dh, dc] }) => lstmCellBackward(gates, c, dh, dc),
+  webgpu: null,
+};
+
+export const lstmCellBackwardDef: OpDef<Record<string, never>> = {
+  name: "lstmCellBackward",
+  infer: ([gates, c, dh, dc]) => {
+    checkGates("lstmCellBackward", gates, c);
+    for (const d of [dh, dc]) {
+      if (d.shape.join() !== c.shape.join()) throw new ShapeError(`lstmCellBackward: cotangent ${fmtShape(d.shape)} should match c ${fmtShape(c.shape)}`);
+    }
+    return [{ shape: gates.shape, dtype: gates.dtype }, { shape: c.shape, dtype: c.dtype }];
+  },
+  // recomputes the gates from their pre-activations rather than saving four more tensors
+  cpu: ({ inputs: [gates, c, dh, dc], outputs: [dGates, dcPrev], inShapes: [, [b, h]] }) => {
+    for (let n = 0; n < b; n++) {
+      const row = n * 4 * h;
+      for (let k = 0; k < h; k++) {
+        const s = n * h + k;
+        const i = sigmoid(gates[row + k]);
+        const f = sigmoid(gates[row + h + k]);
+        const g = Math.tanh(gates[row + 2 * h + k]);
+        const o = sigmoid(gates[row + 3 * h + k]);
+        const tc = Math.tanh(f * c[s] + i * g);
+        const dcTotal = dc[s] + dh[s] * o * (1 - tc * tc);
+        dGates[row + k] = dcTotal * g * i * (1 - i);
+        dGates[row + h + k] = dcTotal * c[s] * f * (1 - f);
+        dGates[row + 2 * h + k] = dcTotal * i * (1 - g * g);
+        dGates[row + 3 * h + k] = dh[s] * tc * o * (1 - o);
+        dcPrev[s] = dcTotal * f;
+      }
+    }
+  },
+  webgpu: null,
+};
+
+/**
+ * One LSTM state update from packed gate pre-activations.
+ * @param gates [B, 4H] = x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh, gate order i, f, g, o
+ * @param c [B, H] previous cell state
+ * @returns [h', c'], each [B, H]
+ */
+export function lstmCell(gates: Tensor, c: Tensor): [Tensor, Tensor] {
+  const [h, cNew] = apply(lstmCellDef, [gates, c]);
+  return [h, cNew];
+}
+
+export function lstmCellBackward(gates: Tensor, c: Tensor, dh: Tensor, dc: Tensor): [Tensor, Tensor] {
+  const [dGates, dcPrev] = apply(lstmCellBackwardDef, [gates, c, dh, dc]);
+  return [dGates, dcPrev];
+}

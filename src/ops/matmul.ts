@@ -1,0 +1,108 @@
+/**
+ * @file Batched matmul: a [..., M, K] @ b [..., K, N] → [..., M, N], batch axes broadcast.
+ * `transposeA`/`transposeB` read a as [..., K, M] / b as [..., N, K] by indexing, never by a
+ * transpose copy. CPU: i-k-j order (the inner loop runs along a row of b and of the output,
+ * both contiguous), i-j-k dot products when b is transposed; float64 row accumulator.
+ */
+import { requireFloat } from "../dtype.ts";
+import { DTypeError, ShapeError, fmtShape } from "../errors.ts";
+import { broadcastShapes, broadcastStrides, sizeOf, type Shape } from "../shape.ts";
+import { apply1 } from "../graph/ir.ts";
+import type { Tensor } from "../tensor.ts";
+import type { OpDef } from "./types.ts";
+import { walk } from "./broadcast_loop.ts";
+import { sumTo } from "./reduce.ts";
+
+export interface MatmulOptions {
+  transposeA?: boolean;
+  transposeB?: boolean;
+}
+
+interface MatmulAttrs {
+  transposeA: boolean;
+  transposeB: boolean;
+}
+
+/** M, K, N and the batch shape of a matmul, validated. */
+export function matmulDims(aShape: Shape, bShape: Shape, { transposeA, transposeB }: MatmulAttrs) {
+  const ra = aShape.length;
+  const rb = bShape.length;
+  if (ra < 2 || rb < 2) {
+    throw new ShapeError(`matmul: operands need rank ≥ 2, got a ${fmtShape(aShape)} and b ${fmtShape(bShape)} (reshape a vector to [1,n] or [n,1])`);
+  }
+  const [m, k] = transposeA ? [aShape[ra - 1], aShape[ra - 2]] : [aShape[ra - 2], aShape[ra - 1]];
+  const [kb, n] = transposeB ? [bShape[rb - 1], bShape[rb - 2]] : [bShape[rb - 2], bShape[rb - 1]];
+  if (k !== kb) {
+    throw new ShapeError(
+      `matmul: inner dimensions differ, a ${fmtShape(aShape)}${transposeA ? "ᵀ" : ""} has K=${k}, b ${fmtShape(bShape)}${transposeB ? "ᵀ" : ""} has K=${kb}`,
+    );
+  }
+  const batch = broadcastShapes("matmul", aShape.slice(0, -2), bShape.slice(0, -2));
+  return { m, k, n, batch };
+}
+
+export const matmulDef: OpDef<MatmulAttrs> = {
+  name: "matmul",
+  infer: ([a, b], attrs) => {
+    requireFloat("matmul", "a", a.dtype);
+    if (a.dtype !== b.dtype) throw new DTypeError(`matmul: operand dtypes differ (${a.dtype} and ${b.dtype})`);
+    const { m, n, batch } = matmulDims(a.shape, b.shape, attrs);
+    return [{ shape: [...batch, m, n], dtype: a.dtype }];
+  },
+  cpu: ({ inputs: [a, b], outputs: [c], inShapes: [as, bs], attrs }) => {
+    const { m, k, n, batch } = matmulDims(as, bs, attrs);
+    const { transposeA: tA, transposeB: tB } = attrs;
+    // element strides of A(i, p) and B(p, j) inside one matrix
+    const [sAi, sAp] = tA ? [1, m] : [k, 1];
+    const [sBp, sBj] = tB ? [1, k] : [n, 1];
+    const row = new Float64Array(n);
+    eachBatch(batch, as, bs, m * k, k * n, (bi, aOff, bOff) => {
+      const cOff = bi * m * n;
+      for (let i = 0; i < m; i++) {
+        if (tB) {
+          for (let j = 0; j < n; j++) {
+            let s = 0;
+            for (let p = 0; p < k; p++) s += a[aOff + i * sAi + p * sAp] * b[bOff + p * sBp + j * sBj];
+            c[cOff + i * n + j] = s;
+          }
+          continue;
+        }
+        row.fill(0);
+        for (let p = 0; p < k; p++) {
+          const av = a[aOff + i * sAi + p * sAp];
+          const bRow = bOff + p * sBp;
+          for (let j = 0; j < n; j++) row[j] += av * b[bRow + j];
+        }
+        for (let j = 0; j < n; j++) c[cOff + i * n + j] = row[j];
+      }
+    });
+  },
+  // C = AB: dA = dC·Bᵀ, dB = Aᵀ·dC; with transposed operands the same identities, reordered.
+  grad: ({ inputs: [a, b], dys: [dy], attrs: { transposeA: tA, transposeB: tB } }) => {
+    const da = tA ? matmul(b, dy, { transposeA: tB, transposeB: true }) : matmul(dy, b, { transposeB: !tB });
+    const db = tB ? matmul(dy, a, { transposeA: true, transposeB: tA }) : matmul(a, dy, { transposeA: !tA });
+    return [sumTo(da, a.shape), sumTo(db, b.shape)];
+  },
+  webgpu: null,
+};
+
+/** Calls `f(batchIndex, aOffset, bOffset)` for each output matrix, broadcasting batch axes. */
+function eachBatch(batch: number[], as: Shape, bs: Shape, aMat: number, bMat: number, f: (bi: number, aOff: number, bOff: number) => void): void {
+  if (batch.length === 0) return f(0, 0, 0);
+  const sa = broadcastStrides(as.slice(0, -2), batch);
+  const sb = broadcastStrides(bs.slice(0, -2), batch);
+  if (sizeOf(batch) === 0) return;
+  walk(batch, [sa, sb], (o, off, st, len) => {
+    for (let j = 0; j < len; j++) f(o + j, (off[0] + j * st[0]) * aMat, (off[1] + j * st[1]) * bMat);
+  });
+}
+
+/**
+ * Matrix product of the last two axes, batch axes broadcast.
+ * @param a [..., M, K] (or [..., K, M] with transposeA)
+ * @param b [..., K, N] (or [..., N, K] with transposeB)
+ * @returns [...batch, M, N]
+ */
+export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
+  return apply1(matmulDef, [a, b], { transposeA: !!opts.transposeA, transposeB: !!opts.transposeB });
+}

@@ -1,0 +1,235 @@
+/**
+ * @file Movement ops: reshape, permute, expand (broadcastTo), slice, pad, concat; flatten,
+ * transpose, squeeze and unsqueeze are compositions. Each is a strided copy on the CPU; each
+ * gradient is the adjoint movement (permute ↔ inverse permute, slice ↔ pad, expand ↔ sum).
+ */
+import { ShapeError, fmtShape } from "../errors.ts";
+import { broadcastShapes, checkDims, normAxis, sameShape, sizeOf, stridesOf } from "../shape.ts";
+import { apply, apply1 } from "../graph/ir.ts";
+import type { Tensor } from "../tensor.ts";
+import type { OpDef } from "./types.ts";
+import { walk } from "./broadcast_loop.ts";
+import { sumTo } from "./reduce.ts";
+
+export const reshapeDef: OpDef<{ shape: number[] }> = {
+  name: "reshape",
+  infer: ([x], { shape }) => [{ shape, dtype: x.dtype }],
+  cpu: ({ inputs: [x], outputs: [y] }) => y.set(x),
+  grad: ({ inputs: [x], dys: [dy] }) => [reshape(dy, x.shape)],
+  webgpu: null,
+};
+
+export const permuteDef: OpDef<{ perm: number[] }> = {
+  name: "permute",
+  infer: ([x], { perm }) => [{ shape: perm.map((p) => x.shape[p]), dtype: x.dtype }],
+  // y[i0..in] = x[i_perm⁻¹…]: walk y in order, reading x with its strides permuted
+  cpu: ({ inputs: [x], outputs: [y], inShapes: [xs], outShapes: [ys], attrs: { perm } }) => {
+    const xst = stridesOf(xs);
+    walk(ys, [perm.map((p) => xst[p])], (o, off, st, len) => {
+      for (let j = 0, i = off[0]; j < len; j++, i += st[0]) y[o + j] = x[i];
+    });
+  },
+  grad: ({ dys: [dy], attrs: { perm } }) => {
+    const inv = new Array<number>(perm.length);
+    perm.forEach((p, i) => (inv[p] = i));
+    return [permute(dy, inv)];
+  },
+  webgpu: null,
+};
+
+export const expandDef: OpDef<{ shape: number[] }> = {
+  name: "expand",
+  infer: ([x], { shape }) => {
+    if (x.shape.length > shape.length || !sameShape(broadcastShapes("expand", x.shape, shape), shape)) {
+      throw new ShapeError(`expand: ${fmtShape(x.shape)} cannot be broadcast to ${fmtShape(shape)}`);
+    }
+    return [{ shape, dtype: x.dtype }];
+  },
+  cpu: ({ inputs: [x], outputs: [y], inShapes: [xs], outShapes: [ys] }) => {
+    const xst = stridesOf(xs);
+    const lead = ys.length - xs.length;
+    walk(ys, [ys.map((_, i) => (i < lead || xs[i - lead] === 1 ? 0 : xst[i - lead]))], (o, off, st, len) => {
+      for (let j = 0, i = off[0]; j < len; j++, i += st[0]) y[o + j] = x[i];
+    });
+  },
+  grad: ({ inputs: [x], dys: [dy] }) => [sumTo(dy, x.shape)],
+  webgpu: null,
+};
+
+/** begin/end per axis (full rank, already clamped), step 1. */
+export interface SliceAttrs {
+  begin: number[];
+  end: number[];
+}
+
+export const sliceDef: OpDef<SliceAttrs> = {
+  name: "slice",
+  infer: ([x], { begin, end }) => [{ shape: begin.map((b, i) => end[i] - b), dtype: x.dtype }],
+  cpu: ({ inputs: [x], outputs: [y], inShapes: [xs], outShapes: [ys], attrs: { begin } }) => {
+    const xst = stridesOf(xs);
+    const base = begin.reduce((a, b, i) => a + b * xst[i], 0);
+    walk(ys, [xst], (o, off, st, len) => {
+      for (let j = 0, i = base + off[0]; j < len; j++, i += st[0]) y[o + j] = x[i];
+    });
+  },
+  // the adjoint of taking a window is zero-padding back to the full shape
+  grad: ({ inputs: [x], dys: [dy], attrs: { begin, end } }) => [pad(dy, begin.map((b, i) => [b, x.shape[i] - end[i]]))],
+  webgpu: null,
+};
+
+export const padDef: OpDef<{ pads: [number, number][]; value: number }> = {
+  name: "pad",
+  infer: ([x], { pads }) => [{ shape: x.shape.map((d, i) => d + pads[i][0] + pads[i][1]), dtype: x.dtype }],
+  cpu: ({ inputs: [x], outputs: [y], inShapes: [xs], outShapes: [ys], attrs: { pads, value } }) => {
+    y.fill(value);
+    const yst = stridesOf(ys);
+    const base = pads.reduce((a, p, i) => a + p[0] * yst[i], 0);
+    walk(xs, [yst], (i0, off, st, len) => {
+      for (let j = 0, o = base + off[0]; j < len; j++, o += st[0]) y[o] = x[i0 + j];
+    });
+  },
+  grad: ({ inputs: [x], dys: [dy], attrs: { pads } }) => [sliceRange(dy, pads.map((p) => p[0]), pads.map((p, i) => p[0] + x.shape[i]))],
+  webgpu: null,
+};
+
+export const concatDef: OpDef<{ axis: number }> = {
+  name: "concat",
+  infer: (xs, { axis }) => {
+    const first = xs[0];
+    for (const x of xs) {
+      if (x.dtype !== first.dtype) throw new ShapeError(`concat: dtypes differ (${first.dtype} and ${x.dtype})`);
+      if (x.shape.length !== first.shape.length || x.shape.some((d, i) => i !== axis && d !== first.shape[i])) {
+        throw new ShapeError(`concat: ${fmtShape(x.shape)} does not match ${fmtShape(first.shape)} outside axis ${axis}`);
+      }
+    }
+    const shape = [...first.shape];
+    shape[axis] = xs.reduce((a, x) => a + x.shape[axis], 0);
+    return [{ shape, dtype: first.dtype }];
+  },
+  cpu: ({ inputs, outputs: [y], inShapes, outShapes: [ys], attrs: { axis } }) => {
+    const yst = stridesOf(ys);
+    let at = 0;
+    inputs.forEach((x, k) => {
+      const base = at * yst[axis];
+      walk(inShapes[k], [yst], (i0, off, st, len) => {
+        for (let j = 0, o = base + off[0]; j < len; j++, o += st[0]) y[o] = x[i0 + j];
+      });
+      at += inShapes[k][axis];
+    });
+  },
+  grad: ({ inputs, dys: [dy], attrs: { axis } }) => {
+    let at = 0;
+    return inputs.map((x) => {
+      const begin = dy.shape.map((_, i) => (i === axis ? at : 0));
+      const end = dy.shape.map((d, i) => (i === axis ? at + x.shape[axis] : d));
+      at += x.shape[axis];
+      return sliceRange(dy, begin, end);
+    });
+  },
+  webgpu: null,
+};
+
+// ---- builders ------------------------------------------------------------------------------
+/** New shape with the same elements; one entry may be -1 (inferred). */
+export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+  const known = shape.filter((d) => d !== -1);
+  const free = shape.length - known.length;
+  const full = [...shape];
+  if (free === 1) {
+    const rest = sizeOf(known);
+    if (rest === 0 || x.size % rest !== 0) throw new ShapeError(`reshape: cannot infer -1 reshaping ${x.describe()} to ${fmtShape(shape)}`);
+    full[full.indexOf(-1)] = x.size / rest;
+  }
+  if (free > 1) throw new ShapeError(`reshape: more than one -1 in ${fmtShape(shape)}`);
+  checkDims("reshape", "target shape", full);
+  if (sizeOf(full) !== x.size) {
+    throw new ShapeError(`reshape: ${x.describe()} has ${x.size} elements, target ${fmtShape(full)} has ${sizeOf(full)}`);
+  }
+  return sameShape(full, x.shape) ? x : apply1(reshapeDef, [x], { shape: full });
+}
+
+/** Reorders axes: output axis i is input axis perm[i]. */
+export function permute(x: Tensor, perm: readonly number[]): Tensor {
+  const p = perm.map((a) => normAxis("permute", a, x.rank));
+  if (p.length !== x.rank || new Set(p).size !== p.length) {
+    throw new ShapeError(`permute: [${perm.join(",")}] is not a permutation of the ${x.rank} axes of ${x.describe()}`);
+  }
+  return p.every((a, i) => a === i) ? x : apply1(permuteDef, [x], { perm: p });
+}
+
+/** Swaps two axes (default: the last two). */
+export function transpose(x: Tensor, a = -2, b = -1): Tensor {
+  const perm = [...x.shape.keys()];
+  const i = normAxis("transpose", a, x.rank);
+  const j = normAxis("transpose", b, x.rank);
+  [perm[i], perm[j]] = [perm[j], perm[i]];
+  return permute(x, perm);
+}
+
+/** Broadcasts to `shape` (NumPy rules); -1 keeps an axis as it is. */
+export function expand(x: Tensor, shape: readonly number[]): Tensor {
+  const lead = shape.length - x.rank;
+  const full = shape.map((d, i) => (d === -1 ? x.shape[i - lead] : d));
+  return sameShape(full, x.shape) ? x : apply1(expandDef, [x], { shape: full });
+}
+
+/** Window [begin, end) per axis with full-rank bounds, already valid. */
+function sliceRange(x: Tensor, begin: number[], end: number[]): Tensor {
+  return begin.every((b, i) => b === 0 && end[i] === x.shape[i]) ? x : apply1(sliceDef, [x], { begin, end });
+}
+
+/**
+ * Takes `[start, end)` along the given axes (step 1). Negative bounds count from the end,
+ * bounds past the ends are clamped (as Python slicing).
+ * @example slice(x, { 1: [0, 3] }) // x[:, 0:3]
+ */
+export function slice(x: Tensor, ranges: Record<number, [number, number?]>): Tensor {
+  const begin = x.shape.map(() => 0);
+  const end = [...x.shape];
+  for (const [k, [s, e]] of Object.entries(ranges)) {
+    const a = normAxis("slice", Number(k), x.rank);
+    const d = x.shape[a];
+    const clamp = (v: number) => Math.min(d, Math.max(0, v < 0 ? v + d : v));
+    begin[a] = clamp(s);
+    end[a] = Math.max(begin[a], clamp(e ?? d));
+  }
+  return sliceRange(x, begin, end);
+}
+
+/** Pads each axis with [before, after] elements of `value` (default 0). */
+export function pad(x: Tensor, pads: readonly (readonly [number, number])[], value = 0): Tensor {
+  if (pads.length !== x.rank || pads.some(([a, b]) => !(Number.isInteger(a) && Number.isInteger(b) && a >= 0 && b >= 0))) {
+    throw new ShapeError(`pad: need one [before, after] pair of non-negative integers per axis of ${x.describe()}, got ${JSON.stringify(pads)}`);
+  }
+  if (pads.every(([a, b]) => a === 0 && b === 0)) return x;
+  return apply1(padDef, [x], { pads: pads.map(([a, b]) => [a, b]), value });
+}
+
+/** Joins tensors along `axis`. */
+export function concat(xs: readonly Tensor[], axis = 0): Tensor {
+  if (xs.length === 0) throw new ShapeError("concat: needs at least one tensor");
+  const a = normAxis("concat", axis, xs[0].rank);
+  return xs.length === 1 ? xs[0] : apply(concatDef, [...xs], { axis: a })[0];
+}
+
+/** Merges axes startDim…endDim into one. */
+export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
+  if (x.rank === 0) return reshape(x, [1]);
+  const s = normAxis("flatten", startDim, x.rank);
+  const e = normAxis("flatten", endDim, x.rank);
+  return reshape(x, [...x.shape.slice(0, s), sizeOf(x.shape.slice(s, e + 1)), ...x.shape.slice(e + 1)]);
+}
+
+/** Inserts a size-1 axis at `axis`. */
+export function unsqueeze(x: Tensor, axis: number): Tensor {
+  const a = normAxis("unsqueeze", axis, x.rank + 1);
+  return reshape(x, [...x.shape.slice(0, a), 1, ...x.shape.slice(a)]);
+}
+
+/** Removes size-1 axes (all of them, or the one named). */
+export function squeeze(x: Tensor, axis?: number): Tensor {
+  if (axis === undefined) return reshape(x, x.shape.filter((d) => d !== 1));
+  const a = normAxis("squeeze", axis, x.rank);
+  if (x.shape[a] !== 1) throw new ShapeError(`squeeze: axis ${axis} of ${x.describe()} has size ${x.shape[a]}, not 1`);
+  return reshape(x, x.shape.filter((_, i) => i !== a));
+}

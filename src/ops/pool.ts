@@ -1,0 +1,203 @@
+/**
+ * @file Max and average pooling over NCHW windows (kernel, stride, padding; floor mode).
+ * maxPool2d returns the pooled values and, as a second output, the argmax of each window
+ * (index y·W + x within its [H, W] plane), so the backward pass scatters dy through the
+ * saved indices instead of searching again. Padding counts as −∞ for max; for average,
+ * `countIncludePad` (PyTorch's default true) divides by kh·kw, else by the in-image count.
+ */
+import { requireFloat } from "../dtype.ts";
+import { ShapeError, fmtShape } from "../errors.ts";
+import { apply, apply1 } from "../graph/ir.ts";
+import type { Tensor } from "../tensor.ts";
+import type { OpDef, ValueInfo } from "./types.ts";
+import { pair, windowOut } from "./conv2d.ts";
+
+export interface PoolAttrs {
+  kernel: [number, number];
+  stride: [number, number];
+  padding: [number, number];
+}
+
+export interface AvgPoolAttrs extends PoolAttrs {
+  countIncludePad: boolean;
+}
+
+interface PoolGeometry {
+  n: number; c: number; h: number; w: number; oh: number; ow: number;
+}
+
+function poolGeometry(op: string, shape: readonly number[], a: PoolAttrs): PoolGeometry {
+  if (shape.length !== 4) throw new ShapeError(`${op}: input must be 4-D NCHW, got ${fmtShape(shape)}`);
+  const [n, c, h, w] = shape;
+  const oh = windowOut(h, a.kernel[0], a.stride[0], a.padding[0]);
+  const ow = windowOut(w, a.kernel[1], a.stride[1], a.padding[1]);
+  if (oh < 1 || ow < 1) throw new ShapeError(`${op}: window ${a.kernel.join("×")} does not fit input ${fmtShape(shape)} with padding ${a.padding.join(",")}`);
+  return { n, c, h, w, oh, ow };
+}
+
+function poolInfer(op: string, x: ValueInfo, a: PoolAttrs): PoolGeometry {
+  requireFloat(op, "input", x.dtype);
+  return poolGeometry(op, x.shape, a);
+}
+
+/** Visits each output window: f(plane, outIndex, y0, x0) with the window's top-left corner. */
+function eachWindow(g: PoolGeometry, a: PoolAttrs, f: (plane: number, o: number, y0: number, x0: number) => void): void {
+  for (let plane = 0; plane < g.n * g.c; plane++) {
+    for (let oy = 0; oy < g.oh; oy++) {
+      for (let ox = 0; ox < g.ow; ox++) {
+        f(plane, (plane * g.oh + oy) * g.ow + ox, oy * a.stride[0] - a.padding[0], ox * a.stride[1] - a.padding[1]);
+      }
+    }
+  }
+}
+
+export const maxPool2dDef: OpDef<PoolAttrs> = {
+  name: "maxPool2d",
+  infer: ([x], a) => {
+    const g = poolInfer("maxPool2d", x, a);
+    const shape = [g.n, g.c, g.oh, g.ow];
+    return [{ shape, dtype: x.dtype }, { shape, dtype: "int32" }];
+  },
+  // strict > keeps the first maximum; a NaN wins over any number (as PyTorch)
+  cpu: ({ inputs: [x], outputs: [y, arg], inShapes: [xs], attrs: a }) => {
+    const g = poolGeometry("maxPool2d", xs, a);
+    eachWindow(g, a, (plane, o, y0, x0) => {
+      let best = -Infinity;
+      let at = -1;
+      for (let yy = Math.max(0, y0); yy < Math.min(g.h, y0 + a.kernel[0]); yy++) {
+        for (let xx = Math.max(0, x0); xx < Math.min(g.w, x0 + a.kernel[1]); xx++) {
+          const v = x[(plane * g.h + yy) * g.w + xx];
+          if (at < 0 || v > best || (v !== v && best === best)) {
+            best = v;
+            at = yy * g.w + xx;
+          }
+        }
+      }
+      y[o] = best;
+      arg[o] = at;
+    });
+  },
+  grad: ({ inputs: [x], outputs: [, arg], dys: [dy], attrs }) => [maxPool2dBackward(dy, arg, x.shape, attrs)],
+  webgpu: null,
+};
+
+export const maxPool2dBackwardDef: OpDef<PoolAttrs & { inputShape: number[] }> = {
+  name: "maxPool2dBackward",
+  infer: ([dy, arg], a) => {
+    requireFloat("maxPool2dBackward", "dy", dy.dtype);
+    const want = poolGeometry("maxPool2dBackward", a.inputShape, a);
+    if (dy.shape.join() !== [want.n, want.c, want.oh, want.ow].join() || arg.shape.join() !== dy.shape.join()) {
+      throw new ShapeError(`maxPool2dBackward: dy ${fmtShape(dy.shape)} / argmax ${fmtShape(arg.shape)} do not match input ${fmtShape(a.inputShape)}`);
+    }
+    return [{ shape: a.inputShape, dtype: dy.dtype }];
+  },
+  // dx[argmax of window] += dy[window]: overlapping windows may share an argmax
+  cpu: ({ inputs: [dy, arg], outputs: [dx], attrs: a }) => {
+    const [, , h, w] = a.inputShape;
+    const g = poolGeometry("maxPool2dBackward", a.inputShape, a);
+    const acc = new Float64Array(dx.length);
+    const per = g.oh * g.ow;
+    for (let o = 0; o < dy.length; o++) {
+      if (arg[o] >= 0) acc[Math.floor(o / per) * h * w + arg[o]] += dy[o];
+    }
+    dx.set(acc);
+  },
+  webgpu: null,
+};
+
+export const avgPool2dDef: OpDef<AvgPoolAttrs> = {
+  name: "avgPool2d",
+  infer: ([x], a) => {
+    const g = poolInfer("avgPool2d", x, a);
+    return [{ shape: [g.n, g.c, g.oh, g.ow], dtype: x.dtype }];
+  },
+  cpu: ({ inputs: [x], outputs: [y], inShapes: [xs], attrs: a }) => {
+    const g = poolGeometry("avgPool2d", xs, a);
+    eachWindow(g, a, (plane, o, y0, x0) => {
+      let s = 0;
+      let count = 0;
+      for (let yy = Math.max(0, y0); yy < Math.min(g.h, y0 + a.kernel[0]); yy++) {
+        for (let xx = Math.max(0, x0); xx < Math.min(g.w, x0 + a.kernel[1]); xx++) {
+          s += x[(plane * g.h + yy) * g.w + xx];
+          count++;
+        }
+      }
+      y[o] = s / (a.countIncludePad ? a.kernel[0] * a.kernel[1] : count);
+    });
+  },
+  grad: ({ inputs: [x], dys: [dy], attrs }) => [avgPool2dBackward(dy, x.shape, attrs)],
+  webgpu: null,
+};
+
+export const avgPool2dBackwardDef: OpDef<AvgPoolAttrs & { inputShape: number[] }> = {
+  name: "avgPool2dBackward",
+  infer: ([dy], a) => {
+    requireFloat("avgPool2dBackward", "dy", dy.dtype);
+    const g = poolGeometry("avgPool2dBackward", a.inputShape, a);
+    if (dy.shape.join() !== [g.n, g.c, g.oh, g.ow].join()) {
+      throw new ShapeError(`avgPool2dBackward: dy ${fmtShape(dy.shape)} does not match input ${fmtShape(a.inputShape)}`);
+    }
+    return [{ shape: a.inputShape, dtype: dy.dtype }];
+  },
+  // each window spreads dy / divisor over its in-image elements
+  cpu: ({ inputs: [dy], outputs: [dx], attrs: a }) => {
+    const g = poolGeometry("avgPool2dBackward", a.inputShape, a);
+    const acc = new Float64Array(dx.length);
+    eachWindow(g, a, (plane, o, y0, x0) => {
+      const y1 = Math.min(g.h, y0 + a.kernel[0]);
+      const x1 = Math.min(g.w, x0 + a.kernel[1]);
+      const count = (y1 - Math.max(0, y0)) * (x1 - Math.max(0, x0));
+      const share = dy[o] / (a.countIncludePad ? a.kernel[0] * a.kernel[1] : count);
+      for (let yy = Math.max(0, y0); yy < y1; yy++) {
+        for (let xx = Math.max(0, x0); xx < x1; xx++) acc[(plane * g.h + yy) * g.w + xx] += share;
+      }
+    });
+    dx.set(acc);
+  },
+  // linear in dy; its adjoint is the forward average pool
+  grad: ({ dys: [g], attrs }) => [avgPool2d(g, attrs)],
+  webgpu: null,
+};
+
+export interface Pool2dOptions {
+  kernelSize: number | [number, number];
+  /** Defaults to kernelSize (non-overlapping windows), as PyTorch. */
+  stride?: number | [number, number];
+  padding?: number | [number, number];
+}
+
+function poolAttrs(op: string, opts: Pool2dOptions): PoolAttrs {
+  const kernel = pair(op, "kernelSize", opts.kernelSize, 1);
+  const padding = pair(op, "padding", opts.padding ?? 0, 0);
+  if (padding[0] * 2 > kernel[0] || padding[1] * 2 > kernel[1]) {
+    throw new ShapeError(`${op}: padding ${padding.join(",")} must be at most half the kernel ${kernel.join("×")}`);
+  }
+  return { kernel, stride: pair(op, "stride", opts.stride ?? kernel, 1), padding };
+}
+
+/** Max over each window of x [N, C, H, W] → [N, C, OH, OW]. */
+export function maxPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
+  return maxPool2dWithIndices(x, opts)[0];
+}
+
+/** Max pooling that also returns each window's argmax (int32, index within its plane). */
+export function maxPool2dWithIndices(x: Tensor, opts: Pool2dOptions): [Tensor, Tensor] {
+  const [y, arg] = apply(maxPool2dDef, [x], poolAttrs("maxPool2d", opts));
+  return [y, arg];
+}
+
+export function maxPool2dBackward(dy: Tensor, argmax: Tensor, inputShape: readonly number[], attrs: PoolAttrs): Tensor {
+  return apply1(maxPool2dBackwardDef, [dy, argmax], { ...attrs, inputShape: [...inputShape] });
+}
+
+/** Mean over each window of x [N, C, H, W] → [N, C, OH, OW]. */
+export function avgPool2d(x: Tensor, opts: Pool2dOptions & { countIncludePad?: boolean } | AvgPoolAttrs): Tensor {
+  const attrs: AvgPoolAttrs = "kernel" in opts
+    ? { kernel: opts.kernel, stride: opts.stride, padding: opts.padding, countIncludePad: opts.countIncludePad }
+    : { ...poolAttrs("avgPool2d", opts), countIncludePad: opts.countIncludePad ?? true };
+  return apply1(avgPool2dDef, [x], attrs);
+}
+
+export function avgPool2dBackward(dy: Tensor, inputShape: readonly number[], attrs: AvgPoolAttrs): Tensor {
+  return apply1(avgPool2dBackwardDef, [dy], { ...attrs, inputShape: [...inputShape] });
+}

@@ -1,0 +1,73 @@
+/**
+ * @file Fused softmax + cross-entropy with integer labels, per sample:
+ *   loss[i] = log Σⱼ exp(x[i,j]) − x[i, label[i]]       (stable: shifted by the row max)
+ *   dlogits[i, j] = (softmax(x)[i, j] − [j = label[i]]) · dy[i]
+ * The backward is its own primitive so a backend runs it as one kernel.
+ */
+import { requireFloat } from "../dtype.ts";
+import { DTypeError, IndexError, ShapeError, fmtShape } from "../errors.ts";
+import { apply1 } from "../graph/ir.ts";
+import type { Tensor } from "../tensor.ts";
+import type { OpDef, ValueInfo } from "./types.ts";
+
+function check(op: string, logits: ValueInfo, labels: ValueInfo): void {
+  requireFloat(op, "logits", logits.dtype);
+  if (labels.dtype !== "int32") throw new DTypeError(`${op}: labels have dtype ${labels.dtype}, expected int32 class indices`);
+  if (logits.shape.length !== 2 || labels.shape.length !== 1 || labels.shape[0] !== logits.shape[0]) {
+    throw new ShapeError(`${op}: expected logits [N, C] and labels [N], got logits ${fmtShape(logits.shape)} and labels ${fmtShape(labels.shape)}`);
+  }
+}
+
+/** Row i's max and log Σ exp(x − max), with the label checked. */
+function rowStats(x: ArrayLike<number>, label: number, i: number, c: number, op: string): { m: number; lse: number } {
+  if (!(label >= 0 && label < c)) throw new IndexError(`${op}: label ${label} of sample ${i} is outside [0, ${c})`);
+  let m = -Infinity;
+  for (let j = 0; j < c; j++) m = Math.max(m, x[i * c + j]);
+  let s = 0;
+  for (let j = 0; j < c; j++) s += Math.exp(x[i * c + j] - m);
+  return { m, lse: Math.log(s) };
+}
+
+export const softmaxCrossEntropyDef: OpDef<Record<string, never>> = {
+  name: "softmaxCrossEntropy",
+  infer: ([logits, labels]) => {
+    check("softmaxCrossEntropy", logits, labels);
+    return [{ shape: [logits.shape[0]], dtype: logits.dtype }];
+  },
+  cpu: ({ inputs: [x, labels], outputs: [loss], inShapes: [[n, c]] }) => {
+    for (let i = 0; i < n; i++) {
+      const { m, lse } = rowStats(x, labels[i], i, c, "softmaxCrossEntropy");
+      loss[i] = m + lse - x[i * c + labels[i]];
+    }
+  },
+  grad: ({ inputs: [logits, labels], dys: [dy] }) => [softmaxCrossEntropyBackward(logits, labels, dy), null],
+  webgpu: null,
+};
+
+export const softmaxCrossEntropyBackwardDef: OpDef<Record<string, never>> = {
+  name: "softmaxCrossEntropyBackward",
+  infer: ([logits, labels, dy]) => {
+    check("softmaxCrossEntropyBackward", logits, labels);
+    if (dy.shape.join() !== labels.shape.join()) throw new ShapeError(`softmaxCrossEntropyBackward: dy ${fmtShape(dy.shape)} should match labels ${fmtShape(labels.shape)}`);
+    return [{ shape: logits.shape, dtype: logits.dtype }];
+  },
+  cpu: ({ inputs: [x, labels, dy], outputs: [dx], inShapes: [[n, c]] }) => {
+    for (let i = 0; i < n; i++) {
+      const { m, lse } = rowStats(x, labels[i], i, c, "softmaxCrossEntropyBackward");
+      for (let j = 0; j < c; j++) {
+        const p = Math.exp(x[i * c + j] - m - lse);
+        dx[i * c + j] = (p - (j === labels[i] ? 1 : 0)) * dy[i];
+      }
+    }
+  },
+  webgpu: null,
+};
+
+/** Per-sample cross-entropy of logits [N, C] against int32 labels [N] → [N]. */
+export function softmaxCrossEntropy(logits: Tensor, labels: Tensor): Tensor {
+  return apply1(softmaxCrossEntropyDef, [logits, labels]);
+}
+
+export function softmaxCrossEntropyBackward(logits: Tensor, labels: Tensor, dy: Tensor): Tensor {
+  return apply1(softmaxCrossEntropyBackwardDef, [logits, labels, dy]);
+}

@@ -1,0 +1,116 @@
+/**
+ * @file The lazy Tensor. A tensor is one output of a graph Node plus its shape and dtype;
+ * ops record nodes and return new tensors at once, computing nothing. Reading
+ * (`await t.data()`, `await t.item()`) plans the pending subgraph and runs it on the current
+ * backend; the result is kept, so a second read costs nothing. The op methods below are thin
+ * PyTorch-style aliases of the functions in src/ops/.
+ */
+import type { DType, TypedArray } from "./dtype.ts";
+import type { Node } from "./graph/ir.ts";
+import type { Backend } from "./backends/backend.ts";
+import { fmtShape } from "./errors.ts";
+import { sizeOf } from "./shape.ts";
+import { realize, readHost } from "./graph/executor.ts";
+import * as ew from "./ops/elementwise.ts";
+import * as red from "./ops/reduce.ts";
+import * as mv from "./ops/movement.ts";
+import { matmul, type MatmulOptions } from "./ops/matmul.ts";
+
+/** Where a realized tensor's data lives: a backend's handle (and the host copy, if any). */
+export interface Storage {
+  backend: Backend;
+  handle: unknown;
+  /** The host array a constant was made from, so it can move to another backend. */
+  host?: TypedArray;
+}
+
+type Operand = Tensor | number;
+
+export class Tensor {
+  /** Set once the value has been computed (or for constants, at creation). */
+  storage: Storage | null = null;
+
+  constructor(
+    readonly node: Node,
+    /** Which output of `node` this is. */
+    readonly index: number,
+    readonly shape: readonly number[],
+    readonly dtype: DType,
+  ) {}
+
+  get size(): number {
+    return sizeOf(this.shape);
+  }
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  /** `float32[64,1,28,28]`: how errors and debug output name a tensor. */
+  describe(): string {
+    return `${this.dtype}${fmtShape(this.shape)}`;
+  }
+  toString(): string {
+    return `Tensor(${this.describe()}${this.storage ? "" : ", lazy"})`;
+  }
+
+  /** Computes this tensor now (one plan, one backend run) and keeps the result. */
+  realize(): this {
+    realize([this]);
+    return this;
+  }
+
+  /** The values, row-major, as a fresh typed array (Float32Array for float32). */
+  async data(): Promise<TypedArray> {
+    realize([this]);
+    return readHost(this);
+  }
+
+  /** The single value of a one-element tensor. */
+  async item(): Promise<number> {
+    if (this.size !== 1) throw new RangeError(`item: tensor ${this.describe()} has ${this.size} elements, expected 1`);
+    return (await this.data())[0];
+  }
+
+  /** The values as nested JS arrays, shaped like the tensor. */
+  async array(): Promise<unknown> {
+    const flat = Array.from(await this.data());
+    const build = (dim: number, off: number): unknown => {
+      if (dim === this.rank) return flat[off];
+      const step = sizeOf(this.shape.slice(dim + 1));
+      return Array.from({ length: this.shape[dim] }, (_, i) => build(dim + 1, off + i * step));
+    };
+    return build(0, 0);
+  }
+
+  // ---- PyTorch-style method aliases ------------------------------------------------------
+  add(o: Operand): Tensor { return ew.add(this, o); }
+  sub(o: Operand): Tensor { return ew.sub(this, o); }
+  mul(o: Operand): Tensor { return ew.mul(this, o); }
+  div(o: Operand): Tensor { return ew.div(this, o); }
+  pow(o: Operand): Tensor { return ew.pow(this, o); }
+  maximum(o: Operand): Tensor { return ew.maximum(this, o); }
+  neg(): Tensor { return ew.neg(this); }
+  exp(): Tensor { return ew.exp(this); }
+  log(): Tensor { return ew.log(this); }
+  sqrt(): Tensor { return ew.sqrt(this); }
+  abs(): Tensor { return ew.abs(this); }
+  relu(): Tensor { return ew.relu(this); }
+  tanh(): Tensor { return ew.tanh(this); }
+  sigmoid(): Tensor { return ew.sigmoid(this); }
+  square(): Tensor { return ew.square(this); }
+  gt(o: Operand): Tensor { return ew.greater(this, o); }
+  lt(o: Operand): Tensor { return ew.less(this, o); }
+  eq(o: Operand): Tensor { return ew.equal(this, o); }
+  cast(dtype: DType): Tensor { return ew.cast(this, dtype); }
+  /** Same values, cut from the graph: no gradient flows through it. */
+  detach(): Tensor { return ew.detach(this); }
+  sum(axes?: number | number[], keepdims = false): Tensor { return red.sum(this, axes, keepdims); }
+  mean(axes?: number | number[], keepdims = false): Tensor { return red.mean(this, axes, keepdims); }
+  max(axes?: number | number[], keepdims = false): Tensor { return red.max(this, axes, keepdims); }
+  reshape(shape: readonly number[]): Tensor { return mv.reshape(this, shape); }
+  flatten(startDim = 0, endDim = -1): Tensor { return mv.flatten(this, startDim, endDim); }
+  permute(perm: readonly number[]): Tensor { return mv.permute(this, perm); }
+  transpose(a = -2, b = -1): Tensor { return mv.transpose(this, a, b); }
+  expand(shape: readonly number[]): Tensor { return mv.expand(this, shape); }
+  matmul(o: Tensor, opts?: MatmulOptions): Tensor { return matmul(this, o, opts); }
+}
