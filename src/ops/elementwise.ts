@@ -94,7 +94,7 @@ const BINARY: Record<BinaryName, BinaryRule> = {
   maximum: {
     js: (a, b) => (a > b || a !== a ? a : b), wgsl: "select(b, a, a > b || a != a)", int: true,
     grad: (a, b, _y, dy) => {
-      const share = add(where(greater(a, b), 1, 0), where(equal(a, b), 0.5, 0));
+      const share = add(cast(greater(a, b), dy.dtype), mul(cast(equal(a, b), dy.dtype), 0.5));
       return [mul(dy, share), mul(dy, sub(1, share))];
     },
   },

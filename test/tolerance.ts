@@ -1,0 +1,56 @@
+/**
+ * @file Every tolerance the tests use, in one table: |a − b| ≤ atol + rtol·|b|, each with its
+ * reason. Never loosened to make a test pass.
+ */
+export interface Tolerance {
+  atol: number;
+  rtol: number;
+  why: string;
+}
+
+export const TOL = {
+  exact: { atol: 0, rtol: 0, why: "copies, integer arithmetic, indices and masks have one right answer" },
+  handF32: {
+    atol: 1e-6,
+    rtol: 2e-7,
+    why: "hand-worked values stored in float32: one rounding of the result (2^-24 ≈ 6e-8 relative), plus atol for results near 0",
+  },
+  handF64: { atol: 1e-12, rtol: 1e-12, why: "hand-worked values in float64: a few roundings of ~1e-16" },
+  gradcheck: {
+    atol: 1e-6,
+    rtol: 1e-5,
+    why: "f64 central differences, h = 1e-6: truncation O(h²) ≈ 1e-12, cancellation O(ε/h) ≈ 1e-10, summed over up to ~1e3 terms of L = Σ f(x)·w",
+  },
+  composition: {
+    atol: 1e-12,
+    rtol: 1e-10,
+    why: "a fused primitive against its composition from ops, both in f64: same math, different rounding order",
+  },
+} satisfies Record<string, Tolerance>;
+
+/** Indices and values of the first mismatches, for failure messages. */
+export function mismatches(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: Tolerance, max = 5): string[] {
+  const out: string[] = [];
+  if (actual.length !== expected.length) return [`length ${actual.length} vs expected ${expected.length}`];
+  for (let i = 0; i < actual.length; i++) {
+    const a = actual[i];
+    const b = expected[i];
+    const ok = (Number.isNaN(a) && Number.isNaN(b)) || a === b || Math.abs(a - b) <= tol.atol + tol.rtol * Math.abs(b);
+    if (!ok) {
+      if (out.length < max) out.push(`[${i}] got ${a}, expected ${b} (diff ${Math.abs(a - b).toExponential(2)})`);
+      else {
+        out.push("…");
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+/** Throws with the first mismatches when any element is outside the tolerance. */
+export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: Tolerance, what = "values"): void {
+  const bad = mismatches(actual, expected, tol);
+  if (bad.length > 0) {
+    throw new Error(`${what} differ beyond atol ${tol.atol}, rtol ${tol.rtol} (${tol.why}):\n  ${bad.join("\n  ")}`);
+  }
+}
