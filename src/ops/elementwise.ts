@@ -238,9 +238,12 @@ export function square(x: Tensor): Tensor {
   return mul(x, x);
 }
 
-/** Picks `a` where `cond` (bool) is true, else `b`; numbers take the other operand's dtype. */
+/**
+ * Picks `a` where `cond` (bool) is true, else `b`. A number takes the other operand's dtype,
+ * float32 when both are numbers.
+ */
 export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
-  const [x, y] = operands("where", a, b);
+  const [x, y] = typeof a === "number" && typeof b === "number" ? [scalar(a), scalar(b)] : operands("where", a, b);
   return apply1(whereDef, [cond, x, y]);
 }
 

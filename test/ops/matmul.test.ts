@@ -1,0 +1,38 @@
+import { describe, expect, it } from "vitest";
+import { F, ShapeError, matmul, reshape, arange, tensor, transpose } from "../../src/index.ts";
+import { values } from "../helpers/values.ts";
+
+describe("matmul", () => {
+  it("multiplies a 2×3 by a 3×2 by hand", async () => {
+    const a = tensor([[1, 2, 3], [4, 5, 6]]);
+    const b = tensor([[7, 8], [9, 10], [11, 12]]);
+    expect(await values(matmul(a, b))).toEqual([58, 64, 139, 154]);
+  });
+  it("transposes are folded into indexing and equal explicit transposes", async () => {
+    const a = reshape(arange(12), [3, 4]);
+    const b = reshape(arange(20), [5, 4]);
+    expect(await values(matmul(a, b, { transposeB: true }))).toEqual(await values(matmul(a, transpose(b))));
+    expect(await values(matmul(a, a, { transposeA: true }))).toEqual(await values(matmul(transpose(a), a)));
+    const c = reshape(arange(12), [4, 3]);
+    expect(await values(matmul(c, b, { transposeA: true, transposeB: true }))).toEqual(await values(matmul(transpose(c), transpose(b))));
+  });
+  it("broadcasts batch axes: [2,1,2,3] @ [3,3,2] → [2,3,2,2]", async () => {
+    const a = reshape(arange(12), [2, 1, 2, 3]);
+    const b = reshape(arange(18), [3, 3, 2]);
+    const y = matmul(a, b);
+    expect(y.shape).toEqual([2, 3, 2, 2]);
+    // batch (1, 2): a[1,0] @ b[2]
+    const a1 = reshape(arange(6, 12), [2, 3]);
+    const b2 = reshape(arange(12, 18), [3, 2]);
+    expect((await values(y)).slice((1 * 3 + 2) * 4, (1 * 3 + 2) * 4 + 4)).toEqual(await values(matmul(a1, b2)));
+  });
+  it("F.linear is x·Wᵀ + b in PyTorch's layout", async () => {
+    const y = F.linear(tensor([[1, 2]]), tensor([[1, 0], [0, 1], [1, 1]]), tensor([0, 10, 100]));
+    expect(await values(y)).toEqual([1, 12, 103]);
+  });
+  it("names both shapes when the inner dimensions differ", () => {
+    expect(() => matmul(tensor([[1, 2]]), tensor([[1, 2]]))).toThrow(ShapeError);
+    expect(() => matmul(tensor([[1, 2]]), tensor([[1, 2]]))).toThrow("matmul: inner dimensions differ, a [1,2] has K=2, b [1,2] has K=1");
+    expect(() => matmul(tensor([1, 2]), tensor([[1], [2]]))).toThrow(/matmul: operands need rank ≥ 2/);
+  });
+});
