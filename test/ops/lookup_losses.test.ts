@@ -1,0 +1,94 @@
+import { describe, expect, it } from "vitest";
+import * as W from "../../src/index.ts";
+import { DTypeError, F, IndexError, ShapeError, tensor } from "../../src/index.ts";
+import { dropout } from "../../src/ops/dropout.ts";
+import { expectClose, TOL } from "../tolerance.ts";
+import { values } from "../helpers/values.ts";
+
+const ints = (v: number[], shape = [v.length]) => tensor(v, shape, "int32");
+
+describe("gather and scatterAdd (embeddings)", () => {
+  it("gather picks rows, scatterAdd adds them back, repeated indices summed", async () => {
+    const table = tensor([[0, 1], [10, 11], [20, 21]]);
+    const idx = ints([2, 0, 2, 1], [2, 2]);
+    const y = W.gather(table, idx);
+    expect(y.shape).toEqual([2, 2, 2]);
+    expect(await values(y)).toEqual([20, 21, 0, 1, 20, 21, 10, 11]);
+    expect(await values(W.scatterAdd(y, idx, 3))).toEqual([0, 1, 10, 11, 40, 42]);
+  });
+  it("F.embedding is gather with PyTorch's argument order", async () => {
+    expect(await values(F.embedding(ints([1]), tensor([[1, 2], [3, 4]])))).toEqual([3, 4]);
+  });
+  it("an index outside the table is an IndexError naming the op, index and position", async () => {
+    const y = W.gather(tensor([[1], [2]]), ints([0, 2]));
+    await expect(y.data()).rejects.toThrow(IndexError);
+    await expect(W.gather(tensor([[1], [2]]), ints([-1])).data()).rejects.toThrow("gather: index -1 at position 0 is outside [0, 2) (table has 2 rows)");
+    expect(() => W.gather(tensor([[1]]), tensor([0]))).toThrow(DTypeError);
+  });
+});
+
+describe("softmax, logSoftmax and cross-entropy", () => {
+  it("softmax rows sum to 1 and ignore a constant shift, even a huge one", async () => {
+    const p = await values(W.softmax(tensor([[1, 2, 3], [1001, 1002, 1003]], undefined, "float64")));
+    const e = [Math.exp(1), Math.exp(2), Math.exp(3)];
+    const z = e[0] + e[1] + e[2];
+    expectClose(p, [...e, ...e].map((v) => v / z), TOL.handF64);
+  });
+  it("logSoftmax of equal logits is −log C", async () => {
+    expectClose(await values(W.logSoftmax(tensor([[5, 5, 5, 5]]))), Array(4).fill(-Math.log(4)), TOL.handF32);
+  });
+  it("cross-entropy by hand: log 2 for a tie, log Σeˣ − x_label in general", async () => {
+    const logits = tensor([[0, 0], [1, 2]], undefined, "float64");
+    const per = await values(W.softmaxCrossEntropy(logits, ints([0, 0])));
+    expectClose(per, [Math.LN2, Math.log(Math.E + Math.E ** 2) - 1], TOL.handF64);
+    expectClose([await F.crossEntropy(logits, ints([0, 0])).item()], [(per[0] + per[1]) / 2], TOL.handF64);
+    expectClose([await F.crossEntropy(logits, ints([0, 0]), { reduction: "sum" }).item()], [per[0] + per[1]], TOL.handF64);
+  });
+  it("the fused primitive equals logSoftmax + pick, values and gradients", async () => {
+    const x = tensor(Array.from({ length: 12 }, (_, i) => Math.sin(i) * 3), [3, 4], "float64");
+    const labels = ints([3, 0, 2]);
+    const onehot = tensor([[0, 0, 0, 1], [1, 0, 0, 0], [0, 0, 1, 0]], undefined, "float64");
+    const composed = (v: W.Tensor) => W.neg(W.sum(W.mul(W.logSoftmax(v), onehot), 1));
+    expectClose(await values(W.softmaxCrossEntropy(x, labels)), await values(composed(x)), TOL.composition);
+    const g1 = W.grad((v) => W.sum(W.softmaxCrossEntropy(v, labels)))(x) as W.Tensor;
+    const g2 = W.grad((v) => W.sum(composed(v)))(x) as W.Tensor;
+    expectClose(await values(g1), await values(g2), TOL.composition);
+  });
+  it("a label outside [0, C) is an IndexError; wrong shapes are a ShapeError", async () => {
+    await expect(W.softmaxCrossEntropy(tensor([[1, 2]]), ints([2])).data()).rejects.toThrow("softmaxCrossEntropy: label 2 of sample 0 is outside [0, 2)");
+    expect(() => W.softmaxCrossEntropy(tensor([[1, 2]]), ints([0, 1]))).toThrow(ShapeError);
+    expect(() => W.softmaxCrossEntropy(tensor([[1, 2]]), tensor([0]))).toThrow(/labels have dtype float32, expected int32/);
+  });
+  it("mseLoss is the mean of squared differences", async () => {
+    expect(await F.mseLoss(tensor([1, 2, 3]), tensor([1, 0, 0])).item()).toBe(Math.fround((0 + 4 + 9) / 3));
+  });
+});
+
+describe("dropout", () => {
+  const seed = (s: number) => tensor([s], [], "int32");
+  it("keeps about 1 − p of the elements, scaled by 1/(1 − p), the rest exactly 0", async () => {
+    const n = 20000;
+    const y = await values(dropout(W.ones([n]), seed(7), 0.25));
+    const kept = y.filter((v) => v !== 0);
+    expect(new Set(kept)).toEqual(new Set([Math.fround(1 / 0.75)]));
+    // binomial(n, 0.75): sd ≈ 61, so ±400 is > 6 sd
+    expect(Math.abs(kept.length - 0.75 * n)).toBeLessThan(400);
+  });
+  it("is a pure function of (seed, index): same seed, same mask; new seed, new mask", async () => {
+    const a = await values(dropout(W.ones([64]), seed(1), 0.5));
+    expect(await values(dropout(W.ones([64]), seed(1), 0.5))).toEqual(a);
+    expect(await values(dropout(W.ones([64]), seed(2), 0.5))).not.toEqual(a);
+  });
+  it("the gradient is masked by the same mask as the forward pass", async () => {
+    const x = W.ones([256]);
+    const y = await values(dropout(x, seed(9), 0.5));
+    const g = await values(W.grad((v) => W.sum(dropout(v, seed(9), 0.5)))(x) as W.Tensor);
+    expect(g).toEqual(y);
+  });
+  it("F.dropout is the identity in eval mode or with p = 0, and checks p", async () => {
+    const x = tensor([1, 2, 3]);
+    expect(F.dropout(x, { training: false })).toBe(x);
+    expect(F.dropout(x, { p: 0 })).toBe(x);
+    expect(() => F.dropout(x, { p: 1 })).toThrow("dropout: p must be in [0, 1), got 1");
+  });
+});
