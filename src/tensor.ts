@@ -6,9 +6,9 @@
  * PyTorch-style aliases of the functions in src/ops/.
  */
 import type { DType, TypedArray } from "./dtype.ts";
-import type { Node } from "./graph/ir.ts";
+import { isTracing, type Node } from "./graph/ir.ts";
 import type { Backend } from "./backends/backend.ts";
-import { fmtShape } from "./errors.ts";
+import { GraphError, fmtShape } from "./errors.ts";
 import { sizeOf } from "./shape.ts";
 import { realize, readHost } from "./graph/executor.ts";
 import * as ew from "./ops/elementwise.ts";
@@ -60,26 +60,43 @@ export class Tensor {
   }
 
   /** The values, row-major, as a fresh typed array (Float32Array for float32). */
-  async data(): Promise<TypedArray> {
-    realize([this]);
-    return readHost(this);
+  data(): Promise<TypedArray> {
+    this.checkReadable("data");
+    return this.read();
   }
 
   /** The single value of a one-element tensor. */
-  async item(): Promise<number> {
-    if (this.size !== 1) throw new RangeError(`item: tensor ${this.describe()} has ${this.size} elements, expected 1`);
-    return (await this.data())[0];
+  item(): Promise<number> {
+    this.checkReadable("item");
+    if (this.size !== 1) return Promise.reject(new RangeError(`item: tensor ${this.describe()} has ${this.size} elements, expected 1`));
+    return this.read().then((v) => v[0]);
   }
 
   /** The values as nested JS arrays, shaped like the tensor. */
   async array(): Promise<unknown> {
-    const flat = Array.from(await this.data());
+    this.checkReadable("array");
+    const flat = Array.from(await this.read());
     const build = (dim: number, off: number): unknown => {
       if (dim === this.rank) return flat[off];
       const step = sizeOf(this.shape.slice(dim + 1));
       return Array.from({ length: this.shape[dim] }, (_, i) => build(dim + 1, off + i * step));
     };
     return build(0, 0);
+  }
+
+  private async read(): Promise<TypedArray> {
+    realize([this]);
+    return readHost(this);
+  }
+
+  /** Reading inside a traced function would bake one call's values into the plan: refuse. */
+  private checkReadable(method: string): void {
+    if (isTracing()) {
+      throw new GraphError(
+        `${method}: cannot read ${this.describe()} while compile() is tracing a function; ` +
+          `return the tensor from the compiled function and read it outside`,
+      );
+    }
   }
 
   // ---- PyTorch-style method aliases ------------------------------------------------------

@@ -52,12 +52,12 @@ const CASES: Case[] = [
   ["pad", (x) => W.pad(x, [[1, 0], [2, 1]], 0.5), [s(2, 3)]],
   ["concat along axis 1", (a, b) => W.concat([a, b, a], 1), [s(2, 3), s(2, 1)]],
   // matmul, all transpose combinations, batch broadcasting
-  ["matmul", W.matmul, [s(3, 4), s(4, 5)]],
+  ["matmul", (a, b) => W.matmul(a, b), [s(3, 4), s(4, 5)]],
   ["matmul transposeA", (a, b) => W.matmul(a, b, { transposeA: true }), [s(4, 3), s(4, 5)]],
   ["matmul transposeB", (a, b) => W.matmul(a, b, { transposeB: true }), [s(3, 4), s(5, 4)]],
   ["matmul both transposed", (a, b) => W.matmul(a, b, { transposeA: true, transposeB: true }), [s(4, 3), s(5, 4)]],
-  ["matmul batched, b broadcast", W.matmul, [s(2, 3, 4), s(4, 2)]],
-  ["matmul batched both, broadcast [2,1] x [3]", W.matmul, [s(2, 1, 2, 3), s(3, 3, 2)]],
+  ["matmul batched, b broadcast", (a, b) => W.matmul(a, b), [s(2, 3, 4), s(4, 2)]],
+  ["matmul batched both, broadcast [2,1] x [3]", (a, b) => W.matmul(a, b), [s(2, 1, 2, 3), s(3, 3, 2)]],
   // convolution: stride, padding, channels, non-square kernels, dilation, bias
   ["conv2d 3x3 pad 1", (x, w) => W.F.conv2d(x, w, null, { padding: 1 }), [s(2, 2, 5, 5), s(3, 2, 3, 3)]],
   ["conv2d stride 2, non-square 2x3 kernel, pad [1,0]", (x, w) => F.conv2d(x, w, null, { stride: 2, padding: [1, 0] }), [s(1, 3, 6, 7), s(2, 3, 2, 3)]],

@@ -7,7 +7,7 @@
 import { GraphError } from "../errors.ts";
 import { getBackend } from "../backends/backend.ts";
 import { Tensor } from "../tensor.ts";
-import { isPlaceholder, leaf, placeholder } from "./ir.ts";
+import { isPlaceholder, leaf, placeholder, whileTracing } from "./ir.ts";
 import { buildPlan, type Plan } from "./plan.ts";
 import { realize, runPlan } from "./executor.ts";
 
@@ -59,7 +59,7 @@ export function compile<A extends Tensor[], R extends TensorTree>(fn: (...args: 
 
 function trace<A extends Tensor[]>(fn: (...args: A) => TensorTree, args: A): Traced {
   const holders = args.map((a) => placeholder(a.shape, a.dtype)) as A;
-  const result = fn(...holders);
+  const result = whileTracing(() => fn(...holders));
   const flat: Tensor[] = [];
   const shape = flatten(result, flat);
   const { plan, inputTensors } = buildPlan(flat, (t) => t.storage !== null || isPlaceholder(t));

@@ -53,6 +53,23 @@ export function placeholder(shape: readonly number[], dtype: DType): Tensor {
   return leaf(shape, dtype, null);
 }
 
+let tracing = 0;
+
+/** Runs `f` with tracing on: tensor reads inside it are refused (see Tensor.data). */
+export function whileTracing<T>(f: () => T): T {
+  tracing++;
+  try {
+    return f();
+  } finally {
+    tracing--;
+  }
+}
+
+/** True while `compile` is tracing a function. */
+export function isTracing(): boolean {
+  return tracing > 0;
+}
+
 export function isPlaceholder(t: Tensor): boolean {
   return t.node.op === null && t.storage === null;
 }

@@ -75,52 +75,54 @@ export function buildPlan(outputs: readonly Tensor[], isInput: (t: Tensor) => bo
 }
 
 /**
- * Assigns each temporary a slot (greedy best fit in step order) and returns the slot sizes.
- * A step's outputs are placed before its inputs are released, so no kernel ever writes a
- * buffer it is reading.
+ * Assigns each temporary a slot and returns the slot sizes. Greedy by size: the largest
+ * values are placed first, each into the smallest slot none of whose occupants is alive at
+ * the same time (lifetimes are inclusive [def, lastUse], so a step never writes a buffer it
+ * reads); a value too big for every free slot grows the largest one or opens a new slot.
+ * Placing big values first keeps small ones from fragmenting the big slots.
  */
 export function planMemory(plan: Plan): number[] {
+  const temps = plan.values.filter((v) => v.kind === "temp").sort((a, b) => b.bytes - a.bytes || a.def - b.def);
   const slotBytes: number[] = [];
-  const free: number[] = [];
-  const release = (v: PlanValue) => {
-    if (v.kind === "temp") free.push(v.slot);
-  };
-  plan.steps.forEach((step, s) => {
-    for (const id of step.outputs) {
-      const v = plan.values[id];
-      if (v.kind !== "temp") continue;
-      v.slot = takeSlot(free, slotBytes, v.bytes);
+  const occupants: PlanValue[][] = [];
+  const overlaps = (a: PlanValue, b: PlanValue) => a.def <= b.lastUse && b.def <= a.lastUse;
+  for (const v of temps) {
+    let best = -1;
+    for (let s = 0; s < slotBytes.length; s++) {
+      if (occupants[s].some((o) => overlaps(o, v))) continue;
+      const fits = slotBytes[s] >= v.bytes;
+      const bestFits = best >= 0 && slotBytes[best] >= v.bytes;
+      // prefer a slot that fits (the tightest one), else the largest one (grow it least)
+      if (best < 0 || (fits && (!bestFits || slotBytes[s] < slotBytes[best])) || (!fits && !bestFits && slotBytes[s] > slotBytes[best])) best = s;
     }
-    for (const id of new Set(step.inputs)) if (plan.values[id].lastUse === s) release(plan.values[id]);
-    // An output nobody reads (e.g. an unused state of a multi-output op) dies right here.
-    for (const id of step.outputs) if (plan.values[id].lastUse === s) release(plan.values[id]);
-  });
+    if (best < 0) {
+      best = slotBytes.length;
+      slotBytes.push(0);
+      occupants.push([]);
+    }
+    slotBytes[best] = Math.max(slotBytes[best], v.bytes);
+    occupants[best].push(v);
+    v.slot = best;
+  }
   return slotBytes;
-}
-
-/** Best fit: the smallest free slot that is big enough, else grow the largest free one. */
-function takeSlot(free: number[], slotBytes: number[], bytes: number): number {
-  let best = -1;
-  for (let i = 0; i < free.length; i++) {
-    const size = slotBytes[free[i]];
-    if (size >= bytes && (best < 0 || size < slotBytes[free[best]])) best = i;
-  }
-  if (best < 0 && free.length > 0) {
-    best = 0;
-    for (let i = 1; i < free.length; i++) if (slotBytes[free[i]] > slotBytes[free[best]]) best = i;
-  }
-  if (best < 0) {
-    slotBytes.push(bytes);
-    return slotBytes.length - 1;
-  }
-  const slot = free.splice(best, 1)[0];
-  slotBytes[slot] = Math.max(slotBytes[slot], bytes);
-  return slot;
 }
 
 /** Bytes the temporaries would take with no reuse, for comparison with `slotBytes`. */
 export function unplannedBytes(plan: Plan): number {
   return plan.values.filter((v) => v.kind === "temp").reduce((a, v) => a + v.bytes, 0);
+}
+
+/**
+ * The most bytes of temporaries alive at once (a step's outputs together with everything
+ * still to be read): a lower bound for any slot assignment.
+ */
+export function peakLiveBytes(plan: Plan): number {
+  let peak = 0;
+  plan.steps.forEach((_, s) => {
+    const live = plan.values.filter((v) => v.kind === "temp" && v.def <= s && v.lastUse >= s);
+    peak = Math.max(peak, live.reduce((a, v) => a + v.bytes, 0));
+  });
+  return peak;
 }
 
 /** A readable listing, one step a line: `3: matmul(v0, v2) -> v4 float32[64,10] @slot1`. */
@@ -133,6 +135,7 @@ export function formatPlan(plan: Plan): string {
   const lines = plan.inputs.map((id) => `in: ${name(id)}`);
   plan.steps.forEach((s, i) => lines.push(`${i}: ${s.op.name}(${s.inputs.map((id) => `v${id}`).join(", ")}) -> ${s.outputs.map(name).join(", ")}`));
   lines.push(`out: ${plan.outputs.map((id) => `v${id}`).join(", ")}`);
-  lines.push(`slots: ${plan.slotBytes.length} (${plan.slotBytes.reduce((a, b) => a + b, 0)} bytes; ${unplannedBytes(plan)} without reuse)`);
+  const total = plan.slotBytes.reduce((a, b) => a + b, 0);
+  lines.push(`slots: ${plan.slotBytes.length} (${total} bytes; peak live ${peakLiveBytes(plan)}; ${unplannedBytes(plan)} without reuse)`);
   return lines.join("\n");
 }
