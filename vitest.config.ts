@@ -1,4 +1,7 @@
-/** @file Vitest: every suite under test/ (not the e2e Playwright specs, which have their own runner). */
+/**
+ * @file Vitest: every suite under test/ (the Playwright e2e specs have their own runner).
+ * Under CI a JSON report is written too, so .ci/run can print the real pass/fail counts.
+ */
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
@@ -6,5 +9,6 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     exclude: ["test/e2e/**", "node_modules/**"],
     testTimeout: 60_000,
+    reporters: process.env.CI ? ["default", ["json", { outputFile: ".vitest-results.json" }]] : ["default"],
   },
 });

@@ -1,7 +1,7 @@
 /**
  * @file The public API of webgpu-dl, and nothing else.
  */
-export { Tensor } from "./tensor.ts";
+export { Tensor, assignAll } from "./tensor.ts";
 export type { DType, TypedArray } from "./dtype.ts";
 export { tensor, scalar, full, zeros, ones, arange, rand, randn, fromArray } from "./creation.ts";
 export type { NestedArray, RandomOptions } from "./creation.ts";
@@ -24,11 +24,21 @@ export { OPS } from "./ops/index.ts";
 export type { OpDef, OpName } from "./ops/types.ts";
 
 export * as F from "./functional.ts";
+export * as nn from "./nn/index.ts";
+export * as optim from "./optim/index.ts";
+export { LeNet5, type LeNetVariant } from "./models/lenet5.ts";
+export { loadMnist, MNIST_MEAN, MNIST_STD, type MnistSplit, type MnistOptions } from "./data/mnist.ts";
+export { DataLoader, type DataLoaderOptions, type Batch } from "./data/loader.ts";
+export { parseIdx, type IdxArray } from "./data/idx.ts";
+export {
+  saveSafetensors, loadSafetensors, stateDictBytes, loadStateDictBytes, serializeSafetensors, parseSafetensors, type NamedArray,
+} from "./io/safetensors.ts";
 export { crossEntropy, mseLoss, type Reduction } from "./losses.ts";
 
 export { grad, valueAndGrad, gradients } from "./graph/autodiff.ts";
 export { compile, type Compiled, type TensorTree } from "./graph/compile.ts";
 export { buildPlan, formatPlan, type Plan } from "./graph/plan.ts";
+export { kernelTimeReport } from "./debug.ts";
 export { setBackend, getBackend, type Backend, type BackendName } from "./backends/backend.ts";
 
 export {

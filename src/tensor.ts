@@ -6,9 +6,9 @@
  * PyTorch-style aliases of the functions in src/ops/.
  */
 import type { DType, TypedArray } from "./dtype.ts";
-import { isTracing, type Node } from "./graph/ir.ts";
+import { isTracing, recordEffect, type Node } from "./graph/ir.ts";
 import type { Backend } from "./backends/backend.ts";
-import { GraphError, fmtShape } from "./errors.ts";
+import { GraphError, ShapeError, fmtShape } from "./errors.ts";
 import { sizeOf } from "./shape.ts";
 import { realize, readHost } from "./graph/executor.ts";
 import * as ew from "./ops/elementwise.ts";
@@ -84,6 +84,18 @@ export class Tensor {
     return build(0, 0);
   }
 
+  /**
+   * Replaces this tensor's data with `value`'s (same shape and dtype): how optimizers update
+   * weights. Only for tensors that hold data (weights, state), not for computed ones. Inside
+   * `compile`, the update happens after each call of the compiled function. Eagerly, lazy
+   * tensors built from the old value and read later see the new one: to update several
+   * tensors from each other's old values, use `assignAll`.
+   */
+  assign(value: Tensor): this {
+    assignAll([[this, value]]);
+    return this;
+  }
+
   private async read(): Promise<TypedArray> {
     realize([this]);
     return readHost(this);
@@ -130,4 +142,25 @@ export class Tensor {
   transpose(a = -2, b = -1): Tensor { return mv.transpose(this, a, b); }
   expand(shape: readonly number[]): Tensor { return mv.expand(this, shape); }
   matmul(o: Tensor, opts?: MatmulOptions): Tensor { return matmul(this, o, opts); }
+}
+
+/**
+ * Updates several tensors at once: every new value is computed from the old data before any
+ * tensor changes (what an optimizer step needs). Inside `compile` each becomes an effect.
+ */
+export function assignAll(pairs: readonly (readonly [Tensor, Tensor])[]): void {
+  for (const [target, value] of pairs) {
+    if (target.node.op !== null || target.storage === null) {
+      throw new GraphError(`assign: target ${target.describe()} is a computed tensor; only tensors holding data (weights, state) can be assigned`);
+    }
+    if (value.dtype !== target.dtype || value.shape.join() !== target.shape.join()) {
+      throw new ShapeError(`assign: value ${value.describe()} does not match target ${target.describe()}`);
+    }
+  }
+  if (isTracing()) {
+    for (const [target, value] of pairs) recordEffect(target, value);
+    return;
+  }
+  realize(pairs.map(([, v]) => v));
+  for (const [target, value] of pairs) target.storage = { backend: value.storage!.backend, handle: value.storage!.handle };
 }

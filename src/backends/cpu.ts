@@ -7,6 +7,7 @@ import { ARRAY_OF, allocArray, type DType, type TypedArray } from "../dtype.ts";
 import { sizeOf } from "../shape.ts";
 import type { Plan } from "../graph/plan.ts";
 import type { Backend } from "./backend.ts";
+import { debugLevel, recordKernelTime } from "../debug.ts";
 
 export class CpuBackend implements Backend {
   readonly name = "cpu";
@@ -25,7 +26,9 @@ export class CpuBackend implements Backend {
     const arrays = this.tempViews(plan).slice();
     plan.inputs.forEach((id, i) => (arrays[id] = inputs[i] as TypedArray));
     for (const v of plan.values) if (v.kind === "output") arrays[v.id] = allocArray(v.dtype, sizeOf(v.shape));
+    const timed = debugLevel >= 1;
     for (const step of plan.steps) {
+      const t0 = timed ? performance.now() : 0;
       step.op.cpu({
         inputs: step.inputs.map((id) => arrays[id]!),
         outputs: step.outputs.map((id) => arrays[id]!),
@@ -33,6 +36,7 @@ export class CpuBackend implements Backend {
         outShapes: step.outputs.map((id) => plan.values[id].shape),
         attrs: step.attrs,
       });
+      if (timed) recordKernelTime(step.op.name, performance.now() - t0);
     }
     return plan.outputs.map((id) => arrays[id]);
   }

@@ -3,6 +3,8 @@
  * and dtypes) traces fn on placeholders and plans the whole graph once; every call then
  * binds its inputs and runs that plan, with the buffers of the plan reused. Tensors fn
  * captures from outside (weights, constants) become plan inputs too, read at each call.
+ * `t.assign(v)` inside fn (an optimizer updating a weight) becomes an extra plan output whose
+ * result replaces t's data after each call: weights never leave the device between steps.
  */
 import { GraphError } from "../errors.ts";
 import { getBackend } from "../backends/backend.ts";
@@ -16,6 +18,8 @@ export type TensorTree = Tensor | readonly TensorTree[] | { readonly [k: string]
 
 interface Traced {
   plan: Plan;
+  /** Tensors whose storage the last `effects.length` plan outputs replace after each run. */
+  assigned: Tensor[];
   /** For each plan input: the index of the call argument it is, or the captured tensor. */
   bindings: (number | Tensor)[];
   /** Rebuilds fn's return structure from the flat list of outputs. */
@@ -45,7 +49,9 @@ export function compile<A extends Tensor[], R extends TensorTree>(fn: (...args: 
     const backend = getBackend();
     const inputs = traced.bindings.map((b) => (typeof b === "number" ? args[b] : b));
     const handles = runPlan(backend, traced.plan, inputs);
-    const outs = traced.plan.outputs.map((id, i) => {
+    const nOut = handles.length - traced.assigned.length;
+    traced.assigned.forEach((t, i) => (t.storage = { backend, handle: handles[nOut + i] }));
+    const outs = traced.plan.outputs.slice(0, nOut).map((id, i) => {
       const v = traced!.plan.values[id];
       return leaf(v.shape, v.dtype, { backend, handle: handles[i] });
     });
@@ -59,10 +65,11 @@ export function compile<A extends Tensor[], R extends TensorTree>(fn: (...args: 
 
 function trace<A extends Tensor[]>(fn: (...args: A) => TensorTree, args: A): Traced {
   const holders = args.map((a) => placeholder(a.shape, a.dtype)) as A;
-  const result = whileTracing(() => fn(...holders));
+  const { result, effects } = whileTracing(() => fn(...holders));
   const flat: Tensor[] = [];
   const shape = flatten(result, flat);
-  const { plan, inputTensors } = buildPlan(flat, (t) => t.storage !== null || isPlaceholder(t));
+  const assigned = effects.map((e) => e.target);
+  const { plan, inputTensors } = buildPlan([...flat, ...effects.map((e) => e.value)], (t) => t.storage !== null || isPlaceholder(t));
   const bindings = inputTensors.map((t) => {
     if (t.storage !== null) return t;
     const i = holders.indexOf(t);
@@ -74,7 +81,7 @@ function trace<A extends Tensor[]>(fn: (...args: A) => TensorTree, args: A): Tra
     at = 0;
     return shape(() => outs[at++]);
   };
-  return { plan, bindings, unflatten };
+  return { plan, assigned, bindings, unflatten };
 }
 
 /** Collects the tensors of a tree in order; returns a builder that refills the same shape. */

@@ -53,21 +53,37 @@ export function placeholder(shape: readonly number[], dtype: DType): Tensor {
   return leaf(shape, dtype, null);
 }
 
-let tracing = 0;
+/** An `assign` recorded while tracing: after each run, `target` takes `value`'s data. */
+export interface Effect {
+  target: Tensor;
+  value: Tensor;
+}
 
-/** Runs `f` with tracing on: tensor reads inside it are refused (see Tensor.data). */
-export function whileTracing<T>(f: () => T): T {
-  tracing++;
+/** One entry per trace in progress (compile inside compile traces the inner one apart). */
+const traces: Effect[][] = [];
+
+/** Runs `f` with tracing on (reads refused, assigns recorded); returns its result and effects. */
+export function whileTracing<T>(f: () => T): { result: T; effects: Effect[] } {
+  traces.push([]);
   try {
-    return f();
+    const result = f();
+    return { result, effects: traces[traces.length - 1] };
   } finally {
-    tracing--;
+    traces.pop();
   }
 }
 
 /** True while `compile` is tracing a function. */
 export function isTracing(): boolean {
-  return tracing > 0;
+  return traces.length > 0;
+}
+
+/** Records an assign in the innermost trace; a later assign to the same target wins. */
+export function recordEffect(target: Tensor, value: Tensor): void {
+  const effects = traces[traces.length - 1];
+  const at = effects.findIndex((e) => e.target === target);
+  if (at >= 0) effects.splice(at, 1);
+  effects.push({ target, value });
 }
 
 export function isPlaceholder(t: Tensor): boolean {

@@ -71,3 +71,52 @@ describe("compile", () => {
     expect(() => compile((() => 42) as never)(tensor([1]))).toThrow(/compile: the function must return tensors/);
   });
 });
+
+describe("assign", () => {
+  it("eagerly replaces a weight's data; lazy tensors built before it keep the old value's graph", async () => {
+    const w = tensor([1, 2]);
+    w.assign(W.mul(w, 10));
+    expect(await values(w)).toEqual([10, 20]);
+    expect(() => W.exp(w).assign(w)).toThrow(/assign: target float32\[2\] is a computed tensor/);
+    expect(() => w.assign(tensor([1]))).toThrow("assign: value float32[1] does not match target float32[2]");
+  });
+
+  it("inside compile, updates after each call, so the next call reads the new value", async () => {
+    const w = tensor([1]);
+    const count = tensor([0]);
+    let traces = 0;
+    const step = compile((x: W.Tensor) => {
+      traces++;
+      const y = W.mul(x, w);
+      w.assign(W.add(w, x));
+      count.assign(W.add(count, 1));
+      return y;
+    });
+    const ys: number[] = [];
+    for (let i = 0; i < 4; i++) ys.push(await step(tensor([2])).item());
+    expect(ys).toEqual([2, 6, 10, 14]); // w = 1, 3, 5, 7 when read
+    expect(await w.item()).toBe(9);
+    expect(await count.item()).toBe(4);
+    expect(traces).toBe(1);
+  });
+
+  it("a gradient-descent step compiled once drives a least-squares fit to its solution", async () => {
+    // fit y = 3x − 1 with w, b
+    const x = tensor([[0], [1], [2], [3]]);
+    const y = tensor([[-1], [2], [5], [8]]);
+    const w = tensor([[0]]);
+    const b = tensor([0]);
+    const step = compile((xb: W.Tensor, yb: W.Tensor) => {
+      const loss = F.mseLoss(F.linear(xb, w, b), yb);
+      const [gw, gb] = W.gradients(loss, [w, b]);
+      w.assign(W.sub(w, W.mul(gw, 0.1)));
+      b.assign(W.sub(b, W.mul(gb, 0.1)));
+      return loss;
+    });
+    let loss = Infinity;
+    for (let i = 0; i < 500; i++) loss = await step(x, y).item();
+    expect(loss).toBeLessThan(1e-8);
+    expect(await w.item()).toBeCloseTo(3, 4);
+    expect(await b.item()).toBeCloseTo(-1, 4);
+  });
+});

@@ -1,0 +1,76 @@
+/**
+ * @file A DataLoader over in-memory examples: seeded shuffling each epoch (Fisher–Yates on a
+ * counter-based stream, so epoch e of seed s is always the same order), fixed-size batches
+ * copied out into new tensors, optional drop of the last partial batch.
+ */
+import { fromArray } from "../creation.ts";
+import { ShapeError } from "../errors.ts";
+import type { Tensor } from "../tensor.ts";
+import { randomBits } from "../random.ts";
+
+export interface DataLoaderOptions {
+  batchSize: number;
+  shuffle?: boolean;
+  seed?: number;
+  /** Drop a last batch smaller than batchSize (keeps one compiled plan). Default false. */
+  dropLast?: boolean;
+}
+
+export interface Batch {
+  x: Tensor;
+  y: Tensor;
+}
+
+export class DataLoader {
+  private epoch = 0;
+  readonly batchSize: number;
+
+  /**
+   * @param inputs N·exampleSize float32 values
+   * @param labels N int32 labels
+   * @param exampleShape shape of one example, e.g. [1, 28, 28]
+   */
+  constructor(
+    readonly inputs: Float32Array,
+    readonly labels: Int32Array,
+    readonly exampleShape: readonly number[],
+    readonly opts: DataLoaderOptions,
+  ) {
+    const per = exampleShape.reduce((a, b) => a * b, 1);
+    if (inputs.length !== labels.length * per) {
+      throw new ShapeError(`DataLoader: ${inputs.length} input values are not ${labels.length} examples of [${exampleShape.join(",")}]`);
+    }
+    if (!(opts.batchSize >= 1)) throw new ShapeError(`DataLoader: batchSize must be ≥ 1, got ${opts.batchSize}`);
+    this.batchSize = opts.batchSize;
+  }
+
+  get length(): number {
+    const n = this.labels.length / this.batchSize;
+    return this.opts.dropLast ? Math.floor(n) : Math.ceil(n);
+  }
+
+  /** The batches of the next epoch, in a fresh seeded order when shuffling. */
+  *[Symbol.iterator](): Iterator<Batch> {
+    const n = this.labels.length;
+    const order = Int32Array.from({ length: n }, (_, i) => i);
+    if (this.opts.shuffle) {
+      const seed = (this.opts.seed ?? 0) + this.epoch * 0x9e3779b9;
+      for (let i = n - 1; i > 0; i--) {
+        const j = randomBits(seed, i) % (i + 1);
+        [order[i], order[j]] = [order[j], order[i]];
+      }
+    }
+    this.epoch++;
+    const per = this.inputs.length / n;
+    for (let b = 0; b < this.length; b++) {
+      const idx = order.subarray(b * this.batchSize, Math.min(n, (b + 1) * this.batchSize));
+      const x = new Float32Array(idx.length * per);
+      const y = new Int32Array(idx.length);
+      idx.forEach((src, k) => {
+        x.set(this.inputs.subarray(src * per, (src + 1) * per), k * per);
+        y[k] = this.labels[src];
+      });
+      yield { x: fromArray(x, [idx.length, ...this.exampleShape]), y: fromArray(y, [idx.length], "int32") };
+    }
+  }
+}

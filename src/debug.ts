@@ -1,0 +1,31 @@
+/**
+ * @file The one debug knob: WEBGPU_DL_DEBUG=1|2|3 in Node (or `?debug=` in a page URL).
+ * 1: per-kernel names and timings; 2: also the WGSL of each pipeline; 3: also the graph
+ * before and after planning. Output goes to the console, never on by default.
+ */
+function readLevel(): number {
+  const g = globalThis as { process?: { env?: Record<string, string | undefined> }; location?: { search?: string } };
+  const fromEnv = g.process?.env?.WEBGPU_DL_DEBUG;
+  const fromUrl = g.location?.search ? new URLSearchParams(g.location.search).get("debug") : null;
+  const n = Number(fromEnv ?? fromUrl ?? 0);
+  return Number.isFinite(n) ? n : 0;
+}
+
+export const debugLevel = readLevel();
+
+/** Accumulated time per kernel name, printed by `printKernelTimes`. */
+const times = new Map<string, { ms: number; calls: number }>();
+
+export function recordKernelTime(name: string, ms: number): void {
+  const t = times.get(name) ?? { ms: 0, calls: 0 };
+  t.ms += ms;
+  t.calls++;
+  times.set(name, t);
+}
+
+/** A table of kernel times so far, slowest first (empty unless WEBGPU_DL_DEBUG ≥ 1). */
+export function kernelTimeReport(): string {
+  const rows = [...times].sort((a, b) => b[1].ms - a[1].ms);
+  const total = rows.reduce((a, [, t]) => a + t.ms, 0);
+  return rows.map(([n, t]) => `${n.padEnd(28)} ${t.ms.toFixed(1).padStart(9)} ms ${((100 * t.ms) / total).toFixed(1).padStart(5)}% ${String(t.calls).padStart(7)} calls`).join("\n");
+}

@@ -1,0 +1,133 @@
+/**
+ * @file safetensors state dicts (the format of Hugging Face's `safetensors`, read by PyTorch):
+ * an 8-byte little-endian header length, a JSON header {name: {dtype, shape, data_offsets}},
+ * then the raw little-endian data. Names are PyTorch's (`conv1.weight`), so checkpoints move
+ * both ways. Loading validates the whole file against the model before changing anything;
+ * saving in Node writes a temp file and renames it, so a crash never leaves half a file.
+ */
+import { ARRAY_OF, type DType, type TypedArray } from "../dtype.ts";
+import { FormatError, fmtShape } from "../errors.ts";
+import { fromArray } from "../creation.ts";
+import { assignAll, type Tensor } from "../tensor.ts";
+import type { Module } from "../nn/module.ts";
+
+const CODE: Record<DType, string> = { float32: "F32", float64: "F64", int32: "I32", bool: "BOOL" };
+const DTYPE_OF: Record<string, DType> = { F32: "float32", F64: "float64", I32: "int32", BOOL: "bool" };
+
+export interface NamedArray {
+  dtype: DType;
+  shape: number[];
+  data: TypedArray;
+}
+
+/** Encodes named arrays as a safetensors file. */
+export function serializeSafetensors(tensors: Map<string, NamedArray>, metadata: Record<string, string> = {}): Uint8Array {
+  const header: Record<string, unknown> = {};
+  if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
+  let offset = 0;
+  for (const [name, t] of tensors) {
+    header[name] = { dtype: CODE[t.dtype], shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] };
+    offset += t.data.byteLength;
+  }
+  let json = JSON.stringify(header);
+  json += " ".repeat((8 - (json.length % 8)) % 8); // align the data to 8 bytes
+  const head = new TextEncoder().encode(json);
+  const out = new Uint8Array(8 + head.length + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(head.length), true);
+  out.set(head, 8);
+  let at = 8 + head.length;
+  for (const t of tensors.values()) {
+    out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), at);
+    at += t.data.byteLength;
+  }
+  return out;
+}
+
+/** Decodes a safetensors file, validating header, dtypes, shapes and offsets; `file` names it in errors. */
+export function parseSafetensors(bytes: Uint8Array, file: string): { tensors: Map<string, NamedArray>; metadata: Record<string, string> } {
+  if (bytes.length < 8) throw new FormatError(`${file}: ${bytes.length} bytes is too short for a safetensors header`);
+  const n = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
+  if (n > bytes.length - 8) throw new FormatError(`${file}: header length ${n} runs past the end of the file (${bytes.length} bytes)`);
+  let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+  try {
+    header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + n)));
+  } catch (e) {
+    throw new FormatError(`${file}: corrupt safetensors header (${(e as Error).message})`);
+  }
+  if (!header || typeof header !== "object") throw new FormatError(`${file}: safetensors header is not a JSON object`);
+  const data = bytes.subarray(8 + n);
+  const metadata = (header.__metadata__ ?? {}) as unknown as Record<string, string>;
+  const tensors = new Map<string, NamedArray>();
+  for (const [name, info] of Object.entries(header)) {
+    if (name === "__metadata__") continue;
+    const dtype = DTYPE_OF[info?.dtype];
+    if (!dtype) throw new FormatError(`${file}: tensor ${name} has unsupported dtype ${String(info?.dtype)} (supported: F32, F64, I32, BOOL)`);
+    const shape = info.shape;
+    const [begin, end] = info.data_offsets ?? [];
+    const size = Array.isArray(shape) && shape.every((d) => Number.isInteger(d) && d >= 0) ? shape.reduce((a, b) => a * b, 1) : -1;
+    const bytesPer = ARRAY_OF[dtype].BYTES_PER_ELEMENT;
+    if (size < 0 || !Number.isInteger(begin) || !Number.isInteger(end) || begin < 0 || end > data.length || end - begin !== size * bytesPer) {
+      throw new FormatError(`${file}: tensor ${name} has inconsistent shape ${JSON.stringify(shape)} and offsets ${JSON.stringify(info.data_offsets)} (data is ${data.length} bytes)`);
+    }
+    const copy = new Uint8Array(data.subarray(begin, end)); // aligned copy
+    tensors.set(name, { dtype, shape, data: new ARRAY_OF[dtype](copy.buffer, 0, size) });
+  }
+  return { tensors, metadata };
+}
+
+/** The module's state dict as safetensors bytes. */
+export async function stateDictBytes(module: Module, metadata: Record<string, string> = {}): Promise<Uint8Array> {
+  const arrays = new Map<string, NamedArray>();
+  for (const [name, t] of module.stateDict()) arrays.set(name, { dtype: t.dtype, shape: [...t.shape], data: await t.data() });
+  return serializeSafetensors(arrays, metadata);
+}
+
+/**
+ * Loads safetensors bytes into the module. Every key, shape and dtype is checked first; on
+ * any mismatch a FormatError is thrown and the module is left exactly as it was.
+ */
+export function loadStateDictBytes(module: Module, bytes: Uint8Array, file = "state dict"): Record<string, string> {
+  const { tensors, metadata } = parseSafetensors(bytes, file);
+  const own = module.stateDict();
+  const missing = [...own.keys()].filter((k) => !tensors.has(k));
+  const extra = [...tensors.keys()].filter((k) => !own.has(k));
+  if (missing.length || extra.length) {
+    throw new FormatError(`${file}: keys do not match the model (missing: ${missing.join(", ") || "none"}; unexpected: ${extra.join(", ") || "none"})`);
+  }
+  const pairs: [Tensor, Tensor][] = [];
+  for (const [name, target] of own) {
+    const a = tensors.get(name)!;
+    if (a.dtype !== target.dtype || a.shape.join() !== target.shape.join()) {
+      throw new FormatError(`${file}: ${name} is ${a.dtype}${fmtShape(a.shape)} in the file, the model has ${target.describe()}`);
+    }
+    pairs.push([target, fromArray(a.data, a.shape, a.dtype)]);
+  }
+  assignAll(pairs);
+  return metadata;
+}
+
+/** Node: saves the module atomically (temp file in the same folder, then rename). */
+export async function saveSafetensors(module: Module, path: string, metadata: Record<string, string> = {}): Promise<void> {
+  const { writeFile, rename, unlink } = await import("node:fs/promises");
+  const bytes = await stateDictBytes(module, metadata);
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    await writeFile(tmp, bytes);
+    await rename(tmp, path);
+  } catch (e) {
+    await unlink(tmp).catch(() => {});
+    throw e;
+  }
+}
+
+/** Node: loads a safetensors file into the module (unchanged on any error). */
+export async function loadSafetensors(module: Module, path: string): Promise<Record<string, string>> {
+  const { readFile } = await import("node:fs/promises");
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(path));
+  } catch (e) {
+    throw new FormatError(`${path}: cannot read checkpoint (${(e as Error).message})`);
+  }
+  return loadStateDictBytes(module, bytes, path);
+}

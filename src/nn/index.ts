@@ -1,0 +1,4 @@
+/** @file `nn`: modules and initialisers, as torch.nn. */
+export { Module, Sequential } from "./module.ts";
+export { Linear, Conv2d, MaxPool2d, AvgPool2d, Flatten, Dropout, ReLU, Tanh, Sigmoid, type Conv2dLayerOptions } from "./layers.ts";
+export { defaultUniform, kaimingNormal, xavierUniform } from "./init.ts";

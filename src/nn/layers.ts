@@ -1,0 +1,121 @@
+/**
+ * @file The feed-forward layers, PyTorch's names and layouts: Linear (weight [out, in]),
+ * Conv2d (weight [out, in, kh, kw]), pooling, Flatten, Dropout and activations.
+ */
+import type { Tensor } from "../tensor.ts";
+import { ShapeError } from "../errors.ts";
+import * as F from "../functional.ts";
+import { scalar } from "../creation.ts";
+import { nextSeed } from "../random.ts";
+import { isTracing } from "../graph/ir.ts";
+import { add } from "../ops/elementwise.ts";
+import { flatten } from "../ops/movement.ts";
+import { dropout } from "../ops/dropout.ts";
+import type { Pool2dOptions } from "../ops/pool.ts";
+import { Module } from "./module.ts";
+import { defaultUniform } from "./init.ts";
+
+export class Linear extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+  constructor(readonly inFeatures: number, readonly outFeatures: number, opts: { bias?: boolean } = {}) {
+    super();
+    this.weight = this.parameter("weight", defaultUniform([outFeatures, inFeatures], inFeatures));
+    this.bias = opts.bias === false ? null : this.parameter("bias", defaultUniform([outFeatures], inFeatures));
+  }
+  forward(x: Tensor): Tensor {
+    if (x.shape[x.rank - 1] !== this.inFeatures) {
+      throw new ShapeError(`Linear(${this.inFeatures}, ${this.outFeatures}): input ${x.describe()} has ${x.shape[x.rank - 1]} features, expected ${this.inFeatures}`);
+    }
+    return F.linear(x, this.weight, this.bias);
+  }
+}
+
+export interface Conv2dLayerOptions {
+  stride?: number | [number, number];
+  padding?: number | [number, number];
+  dilation?: number | [number, number];
+  bias?: boolean;
+}
+
+export class Conv2d extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+  constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: number | [number, number], readonly opts: Conv2dLayerOptions = {}) {
+    super();
+    const [kh, kw] = typeof kernelSize === "number" ? [kernelSize, kernelSize] : kernelSize;
+    const fanIn = inChannels * kh * kw;
+    this.weight = this.parameter("weight", defaultUniform([outChannels, inChannels, kh, kw], fanIn));
+    this.bias = opts.bias === false ? null : this.parameter("bias", defaultUniform([outChannels], fanIn));
+  }
+  forward(x: Tensor): Tensor {
+    return F.conv2d(x, this.weight, this.bias, this.opts);
+  }
+}
+
+export class MaxPool2d extends Module {
+  constructor(readonly opts: Pool2dOptions) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return F.maxPool2d(x, this.opts);
+  }
+}
+
+export class AvgPool2d extends Module {
+  constructor(readonly opts: Pool2dOptions & { countIncludePad?: boolean }) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return F.avgPool2d(x, this.opts);
+  }
+}
+
+/** Flattens axes startDim… (default: everything but the batch axis). */
+export class Flatten extends Module {
+  constructor(readonly startDim = 1, readonly endDim = -1) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return flatten(x, this.startDim, this.endDim);
+  }
+}
+
+/**
+ * Inverted dropout in training mode, identity in eval mode. Eagerly each call draws the next
+ * seed of the global stream; inside `compile` the seed is an int32 buffer that advances on
+ * every call (an `assign`), so a compiled step draws a new mask each time.
+ */
+export class Dropout extends Module {
+  private readonly seed: Tensor;
+  constructor(readonly p = 0.5) {
+    super();
+    if (!(p >= 0 && p < 1)) throw new ShapeError(`Dropout: p must be in [0, 1), got ${p}`);
+    this.seed = scalar(nextSeed() | 0, "int32");
+  }
+  forward(x: Tensor): Tensor {
+    if (!this.training || this.p === 0) return x;
+    if (!isTracing()) return dropout(x, scalar(nextSeed() | 0, "int32"), this.p);
+    const y = dropout(x, this.seed, this.p);
+    this.seed.assign(add(this.seed, 1));
+    return y;
+  }
+}
+
+export class ReLU extends Module {
+  forward(x: Tensor): Tensor {
+    return F.relu(x);
+  }
+}
+
+export class Tanh extends Module {
+  forward(x: Tensor): Tensor {
+    return F.tanh(x);
+  }
+}
+
+export class Sigmoid extends Module {
+  forward(x: Tensor): Tensor {
+    return F.sigmoid(x);
+  }
+}

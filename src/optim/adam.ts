@@ -1,0 +1,67 @@
+/**
+ * @file Adam and AdamW as torch.optim: with step count t,
+ *   m ← β₁m + (1 − β₁)g    v ← β₂v + (1 − β₂)g²
+ *   p ← p − lr · (m / (1 − β₁ᵗ)) / (√(v / (1 − β₂ᵗ)) + ε)
+ * Adam's weight decay adds λp to g (L2); AdamW's shrinks p by lr·λ first (decoupled). t is a
+ * scalar tensor, so the bias corrections are computed inside the compiled step.
+ */
+import { scalar, zeros } from "../creation.ts";
+import { add, div, mul, pow, sqrt, sub } from "../ops/elementwise.ts";
+import type { Tensor } from "../tensor.ts";
+import { Optimizer, type Update } from "./optimizer.ts";
+
+export interface AdamOptions {
+  lr?: number;
+  betas?: [number, number];
+  eps?: number;
+  weightDecay?: number;
+}
+
+export class Adam extends Optimizer {
+  protected readonly m: Tensor[];
+  protected readonly v: Tensor[];
+  protected readonly t: Tensor;
+  readonly betas: [number, number];
+  readonly eps: number;
+  readonly weightDecay: number;
+  protected readonly decoupled: boolean = false;
+
+  constructor(params: readonly Tensor[], opts: AdamOptions = {}, defaultDecay = 0) {
+    super(params, opts.lr ?? 1e-3);
+    this.betas = opts.betas ?? [0.9, 0.999];
+    this.eps = opts.eps ?? 1e-8;
+    this.weightDecay = opts.weightDecay ?? defaultDecay;
+    this.m = params.map((p) => zeros(p.shape, p.dtype));
+    this.v = params.map((p) => zeros(p.shape, p.dtype));
+    this.t = scalar(0, params[0].dtype);
+  }
+
+  protected updates(grads: readonly Tensor[]): Update[] {
+    const [b1, b2] = this.betas;
+    const t = add(this.t, 1);
+    const dt = this.t.dtype;
+    // lr / (1 − β₁ᵗ) and 1 / (1 − β₂ᵗ), once for all parameters
+    const stepSize = div(this.lrTensor, sub(1, pow(scalar(b1, dt), t)));
+    const vScale = div(1, sub(1, pow(scalar(b2, dt), t)));
+    const out: Update[] = [[this.t, t]];
+    this.params.forEach((p, i) => {
+      let g = grads[i];
+      let base = p;
+      if (this.weightDecay && !this.decoupled) g = add(g, mul(p, this.weightDecay));
+      if (this.weightDecay && this.decoupled) base = sub(p, mul(p, mul(this.lrTensor, this.weightDecay)));
+      const m = add(mul(this.m[i], b1), mul(g, 1 - b1));
+      const v = add(mul(this.v[i], b2), mul(mul(g, g), 1 - b2));
+      const update = div(mul(m, stepSize), add(sqrt(mul(v, vScale)), this.eps));
+      out.push([this.m[i], m], [this.v[i], v], [p, sub(base, update)]);
+    });
+    return out;
+  }
+}
+
+/** Adam with decoupled weight decay (default 0.01, as PyTorch). */
+export class AdamW extends Adam {
+  protected override readonly decoupled = true;
+  constructor(params: readonly Tensor[], opts: AdamOptions = {}) {
+    super(params, opts, 0.01);
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * @file SGD as torch.optim.SGD: g ← g + λ·p; with momentum μ: b ← μ·b + (1 − dampening)·g and
+ * g ← b (or g + μ·b, Nesterov); p ← p − lr·g. The buffer starts at zero, which matches
+ * PyTorch's first step (b = g) when dampening is 0.
+ */
+import { zeros } from "../creation.ts";
+import { GraphError } from "../errors.ts";
+import { add, mul, sub } from "../ops/elementwise.ts";
+import type { Tensor } from "../tensor.ts";
+import { Optimizer, type Update } from "./optimizer.ts";
+
+export interface SGDOptions {
+  lr: number;
+  momentum?: number;
+  dampening?: number;
+  nesterov?: boolean;
+  weightDecay?: number;
+}
+
+export class SGD extends Optimizer {
+  private readonly buffers: Tensor[];
+  constructor(params: readonly Tensor[], readonly opts: SGDOptions) {
+    super(params, opts.lr);
+    if (opts.nesterov && !(opts.momentum && !opts.dampening)) throw new GraphError("SGD: Nesterov momentum needs momentum > 0 and dampening 0");
+    this.buffers = opts.momentum ? params.map((p) => zeros(p.shape, p.dtype)) : [];
+  }
+
+  protected updates(grads: readonly Tensor[]): Update[] {
+    const { momentum = 0, dampening = 0, nesterov = false, weightDecay = 0 } = this.opts;
+    const out: Update[] = [];
+    this.params.forEach((p, i) => {
+      let g = weightDecay ? add(grads[i], mul(p, weightDecay)) : grads[i];
+      if (momentum) {
+        const b = add(mul(this.buffers[i], momentum), dampening ? mul(g, 1 - dampening) : g);
+        out.push([this.buffers[i], b]);
+        g = nesterov ? add(g, mul(b, momentum)) : b;
+      }
+      out.push([p, sub(p, mul(g, this.lrTensor))]);
+    });
+    return out;
+  }
+}

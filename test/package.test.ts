@@ -1,0 +1,55 @@
+/**
+ * The built package works as a dependency: `npm run build`, `npm pack`, unpack into a fresh
+ * project's node_modules, then import it from plain Node (ESM) and type-check a TypeScript
+ * consumer against the shipped declarations.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const root = resolve(__dirname, "..");
+const work = mkdtempSync(join(tmpdir(), "webgpu-dl-pkg-"));
+const run = (cmd: string, args: string[], cwd: string) => execFileSync(cmd, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+
+describe("the built package", () => {
+  beforeAll(() => {
+    run("npm", ["run", "build"], root);
+    const tarball = run("npm", ["pack", "--silent", "--pack-destination", work], root).trim().split("\n").pop()!;
+    const pkgDir = join(work, "node_modules", "webgpu-dl");
+    mkdirSync(pkgDir, { recursive: true });
+    run("tar", ["-xzf", join(work, tarball), "-C", pkgDir, "--strip-components=1"], work);
+    writeFileSync(join(work, "package.json"), JSON.stringify({ name: "consumer", type: "module", private: true }));
+  }, 120_000);
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  it("imports from plain Node and differentiates", () => {
+    writeFileSync(
+      join(work, "main.js"),
+      `import { tensor, grad, sum, mul, compile, F } from "webgpu-dl";
+       const g = grad((x) => sum(mul(x, x)))(tensor([1, 2, 3]));
+       const f = compile((x) => F.relu(x));
+       console.log(JSON.stringify([...(await g.data()), ...(await f(tensor([-1, 4])).data())]));`,
+    );
+    expect(JSON.parse(run("node", ["main.js"], work))).toEqual([2, 4, 6, 0, 4]);
+  });
+
+  it("type-checks a TypeScript consumer against the shipped declarations", () => {
+    writeFileSync(
+      join(work, "use.ts"),
+      `import { tensor, grad, type Tensor } from "webgpu-dl";
+       const t: Tensor = tensor([[1, 2]]);
+       const g = grad((x: Tensor) => x.sum())(t);
+       export const shape: readonly number[] = t.shape;
+       export { g };
+       // @ts-expect-error: shapes are numbers, not strings
+       tensor([1], ["1"]);`,
+    );
+    writeFileSync(
+      join(work, "tsconfig.json"),
+      JSON.stringify({ compilerOptions: { strict: true, module: "ESNext", moduleResolution: "Bundler", target: "ES2022", noEmit: true, skipLibCheck: false, lib: ["ES2022", "DOM"], types: [] }, files: ["use.ts"] }),
+    );
+    expect(() => run(join(root, "node_modules", ".bin", "tsc"), ["-p", "."], work)).not.toThrow();
+  });
+});
