@@ -6,6 +6,7 @@ import type { DType, TypedArray } from "../dtype.ts";
 import type { Plan } from "../graph/plan.ts";
 import { DeviceError } from "../errors.ts";
 import { CpuBackend } from "./cpu.ts";
+import { WebGpuBackend } from "./webgpu/webgpu.ts";
 
 export interface Backend {
   readonly name: string;
@@ -19,24 +20,44 @@ export interface Backend {
 
 export type BackendName = "cpu" | "webgpu" | "auto";
 
-let current: Backend = new CpuBackend();
+const cpu = new CpuBackend();
+let current: Backend = cpu;
+let webgpu: WebGpuBackend | null = null;
 
 /** The backend new computations run on. */
 export function getBackend(): Backend {
   return current;
 }
 
+/** Why "auto" chose what it chose (for CLIs to print). */
+export let autoReason = "";
+
 /**
- * Chooses where computations run. "cpu" is the reference backend; "auto" picks the best one
- * available. Tensors already computed keep their data where it is.
+ * Chooses where computations run. "cpu" is the reference backend; "webgpu" needs an adapter
+ * (DeviceError otherwise); "auto" takes WebGPU on a hardware adapter and the CPU when there
+ * is none or only a software one (SwiftShader is slower than the CPU backend). Tensors
+ * already computed keep their data where it is and move when used.
  */
 export async function setBackend(name: BackendName): Promise<Backend> {
-  if (name === "cpu" || name === "auto") {
-    if (current.name !== "cpu") current = new CpuBackend();
-    return current;
-  }
+  if (name === "cpu") return (current = cpu);
   if (name === "webgpu") {
-    throw new DeviceError(`setBackend: the WebGPU backend is not part of this build yet; use setBackend("cpu")`);
+    if (!webgpu || webgpu.isLost) webgpu = await WebGpuBackend.create();
+    return (current = webgpu);
+  }
+  if (name === "auto") {
+    try {
+      if (!webgpu || webgpu.isLost) webgpu = await WebGpuBackend.create();
+    } catch (e) {
+      autoReason = `no WebGPU adapter (${(e as Error).message.split(";")[0]})`;
+      return (current = cpu);
+    }
+    const i = webgpu.info;
+    if (i.software) {
+      autoReason = `the only WebGPU adapter is software (${i.vendor} ${i.architecture}); the CPU backend is faster`;
+      return (current = cpu);
+    }
+    autoReason = `hardware WebGPU adapter ${i.vendor} ${i.architecture} ${i.description}`.trim();
+    return (current = webgpu);
   }
   throw new DeviceError(`setBackend: unknown backend "${String(name)}", expected "cpu", "webgpu" or "auto"`);
 }

@@ -6,6 +6,7 @@
 import { parseArgs } from "node:util";
 import { compile, setBackend, manualSeed, F, type Tensor, type BackendName } from "../index.ts";
 import { loadMnist } from "../data/mnist.ts";
+import { autoReason } from "../backends/backend.ts";
 import { DataLoader } from "../data/loader.ts";
 import { LeNet5, type LeNetVariant } from "../models/lenet5.ts";
 import { Adam } from "../optim/adam.ts";
@@ -90,7 +91,7 @@ async function main() {
   const args = parse();
   manualSeed(args.seed);
   const backend = await setBackend(args.backend);
-  const why = args.backend === "auto" ? " (auto: the WebGPU backend is not part of this build yet)" : "";
+  const why = args.backend === "auto" ? ` (auto: ${autoReason})` : "";
   process.stderr.write(`train: backend ${backend.name}${why}\n`);
 
   const [train, test] = await Promise.all([

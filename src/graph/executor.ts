@@ -34,9 +34,10 @@ function handleOn(backend: Backend, t: Tensor): unknown {
   checkNotTraced(t);
   const s = t.storage!;
   if (s.backend === backend) return s.handle;
-  if (s.host) {
-    // A constant made on another backend: upload its host copy once and keep it here.
-    t.storage = { backend, handle: backend.upload(s.host, t.dtype), host: s.host };
+  // A constant, or a CPU result (its handle is host memory): upload once and keep it here.
+  const host = s.host ?? (s.backend.name === "cpu" ? (s.handle as TypedArray) : undefined);
+  if (host) {
+    t.storage = { backend, handle: backend.upload(host, t.dtype), host };
     return t.storage.handle;
   }
   throw new DeviceError(

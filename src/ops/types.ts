@@ -47,10 +47,46 @@ export interface GradArgs<A> {
   attrs: A;
 }
 
-/** Placeholder for the WebGPU binding: the WebGPU backend issue defines its shape. */
-export interface WebGpuKernel {
-  readonly shader: string;
+/** A buffer a kernel binds: one of the step's inputs or outputs, or one of its scratch buffers. */
+export type BufferRef = { in: number } | { out: number } | { scratch: number };
+
+/**
+ * One compute dispatch, described as data: the op says what to run, the backend owns
+ * pipelines, buffers and dispatch limits. Shapes and attributes are baked into the WGSL as
+ * constants (a plan's shapes never change), so no uniforms are needed.
+ */
+export interface KernelCall {
+  /** For errors and timings, e.g. "conv2d/im2col". */
+  name: string;
+  /** Complete WGSL with one `@compute` entry point named `main`. */
+  code: string;
+  /** Bound in order as @group(0) @binding(0…). */
+  bindings: BufferRef[];
+  /**
+   * Threads for a 1-D kernel (workgroup size 64; the backend folds it into a 2-D grid past
+   * the per-dimension limit, and the kernel recovers its index with `thread_index`), or an
+   * explicit grid of workgroups.
+   */
+  threads?: number;
+  workgroups?: [number, number, number];
 }
+
+/** What a kernel binding gets: the step's shapes, dtypes and attrs. */
+export interface GpuArgs<A> {
+  inShapes: Shape[];
+  outShapes: Shape[];
+  inDtypes: DType[];
+  outDtypes: DType[];
+  attrs: A;
+}
+
+/** Scratch buffers (bytes each) and the dispatches, in order, for one step. */
+export interface KernelPlan {
+  scratch?: number[];
+  calls: KernelCall[];
+}
+
+export type WebGpuKernel<A = any> = (args: GpuArgs<A>) => KernelPlan;
 
 export interface OpDef<A = any> {
   name: OpName;
@@ -63,6 +99,6 @@ export interface OpDef<A = any> {
    * none, e.g. integer labels). Absent means the op cannot be differentiated (GraphError).
    */
   grad?: (args: GradArgs<A>) => (Tensor | null)[];
-  /** WebGPU kernel binding; null until the WebGPU backend provides it. */
-  webgpu: WebGpuKernel | null;
+  /** WebGPU kernel binding: the dispatches that compute this op; null where none exists yet. */
+  webgpu: WebGpuKernel<A> | null;
 }

@@ -1,0 +1,54 @@
+/**
+ * @file GPU buffer pool. Buffers are recycled by size class (powers of two from 256 bytes),
+ * so a training loop that keeps making same-sized results reuses the same allocations. A
+ * result handle returns its buffer when the tensor holding it is garbage-collected.
+ */
+import { DeviceError } from "../../errors.ts";
+
+export interface GpuHandle {
+  buffer: GPUBuffer;
+  /** Bytes of data (the buffer may be larger). */
+  bytes: number;
+}
+
+const USAGE_STORAGE = 0x80 | 0x04 | 0x08; // STORAGE | COPY_SRC | COPY_DST
+
+export class BufferPool {
+  private readonly free = new Map<number, GPUBuffer[]>();
+  /** Bytes of every buffer this pool has created (live or free). */
+  allocatedBytes = 0;
+  private readonly finalizer = new FinalizationRegistry<GPUBuffer>((buffer) => this.release(buffer));
+
+  constructor(private readonly device: GPUDevice, private readonly maxBinding: number) {}
+
+  /** A storage buffer of at least `bytes` bytes (4 minimum: WebGPU has no empty bindings). */
+  acquire(bytes: number, what: string): GPUBuffer {
+    if (bytes > this.maxBinding) {
+      throw new DeviceError(`${what}: ${bytes} bytes exceed this device's maxStorageBufferBindingSize (${this.maxBinding}); use a smaller batch`);
+    }
+    const size = sizeClass(bytes);
+    const list = this.free.get(size);
+    if (list && list.length > 0) return list.pop()!;
+    this.allocatedBytes += size;
+    return this.device.createBuffer({ size, usage: USAGE_STORAGE });
+  }
+
+  release(buffer: GPUBuffer): void {
+    const list = this.free.get(buffer.size) ?? [];
+    list.push(buffer);
+    this.free.set(buffer.size, list);
+  }
+
+  /** A handle whose buffer goes back to the pool once the handle is unreachable. */
+  handle(bytes: number, what: string): GpuHandle {
+    const h = { buffer: this.acquire(bytes, what), bytes };
+    this.finalizer.register(h, h.buffer);
+    return h;
+  }
+}
+
+function sizeClass(bytes: number): number {
+  let s = 256;
+  while (s < bytes) s *= 2;
+  return s;
+}

@@ -1,0 +1,103 @@
+/**
+ * @file Getting a GPUDevice: `navigator.gpu` in a browser, the `webgpu` npm package (Dawn) in
+ * Node. On Linux with no hardware Vulkan driver, Chromium's SwiftShader driver (a CPU
+ * implementation of Vulkan) is selected through VK_ICD_FILENAMES before Dawn starts, with a
+ * one-line warning. No adapter at all is a DeviceError that says what to install.
+ */
+import { DeviceError } from "../../errors.ts";
+
+export interface AdapterDescription {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** A software adapter (SwiftShader, llvmpipe, a fallback adapter): correct but slow. */
+  software: boolean;
+}
+
+export interface Acquired {
+  device: GPUDevice;
+  adapter: GPUAdapter;
+  info: AdapterDescription;
+}
+
+const SWIFTSHADER_ICDS = ["/usr/lib/chromium/vk_swiftshader_icd.json", "/usr/lib64/chromium/vk_swiftshader_icd.json", "/usr/lib/chromium-browser/vk_swiftshader_icd.json"];
+const ICD_DIRS = ["/usr/share/vulkan/icd.d", "/etc/vulkan/icd.d", "/usr/local/share/vulkan/icd.d"];
+
+let nodeGpu: GPU | null = null;
+
+/** The GPU entry point: navigator.gpu, or Dawn's in Node (created once per process). */
+async function gpuEntry(): Promise<GPU> {
+  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
+  if (nav?.gpu) return nav.gpu;
+  const proc = (globalThis as { process?: NodeJS.Process }).process;
+  if (!proc?.versions?.node) {
+    throw new DeviceError("WebGPU is not available in this browser (navigator.gpu is missing); use a WebGPU-enabled browser or setBackend(\"cpu\")");
+  }
+  if (nodeGpu) return nodeGpu;
+  await chooseVulkanDriver(proc);
+  let mod: { create: (flags: string[]) => GPU; globals: Record<string, unknown> };
+  try {
+    mod = (await import(/* @vite-ignore */ "webgpu")) as never;
+  } catch (e) {
+    throw new DeviceError(`WebGPU in Node needs the "webgpu" npm package (npm install webgpu): ${(e as Error).message}`);
+  }
+  Object.assign(globalThis, mod.globals); // GPUBufferUsage, GPUMapMode, …
+  nodeGpu = mod.create([]);
+  return nodeGpu;
+}
+
+/** On Linux without a hardware Vulkan ICD, points Vulkan at SwiftShader (before Dawn loads). */
+async function chooseVulkanDriver(proc: NodeJS.Process): Promise<void> {
+  if (proc.platform !== "linux" || proc.env.VK_ICD_FILENAMES) return;
+  const fs = await import("node:fs");
+  const hardware = ICD_DIRS.flatMap((d) => {
+    try {
+      return fs.readdirSync(d).filter((f) => f.endsWith(".json") && !/lvp|lavapipe|swiftshader/i.test(f));
+    } catch {
+      return [];
+    }
+  });
+  if (hardware.length > 0) return;
+  const swiftshader = SWIFTSHADER_ICDS.find((p) => fs.existsSync(p));
+  if (!swiftshader) return;
+  proc.env.VK_ICD_FILENAMES = swiftshader;
+  proc.stderr.write(`webgpu-dl: no hardware Vulkan driver found; using SwiftShader (${swiftshader}), a software adapter: correct, not fast\n`);
+}
+
+function describe(adapter: GPUAdapter): AdapterDescription {
+  const info = adapter.info ?? ({} as GPUAdapterInfo);
+  const text = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`;
+  const fallback = (info as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? false;
+  return {
+    vendor: info.vendor ?? "",
+    architecture: info.architecture ?? "",
+    device: info.device ?? "",
+    description: info.description ?? "",
+    software: fallback || /swiftshader|llvmpipe|lavapipe|software/i.test(text),
+  };
+}
+
+/** Requests the high-performance adapter and a device with the adapter's own limits. */
+export async function acquireDevice(): Promise<Acquired> {
+  const gpu = await gpuEntry();
+  const adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
+  if (!adapter) {
+    throw new DeviceError(
+      "no WebGPU adapter found. On Linux without a GPU install the SwiftShader driver " +
+        "(apt-get install chromium libvulkan1) or set VK_ICD_FILENAMES; otherwise use setBackend(\"cpu\")",
+    );
+  }
+  const l = adapter.limits;
+  const device = await adapter.requestDevice({
+    requiredLimits: {
+      maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+      maxBufferSize: l.maxBufferSize,
+      maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
+      maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
+      maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+      maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+    },
+  });
+  return { device, adapter, info: describe(adapter) };
+}

@@ -1,0 +1,190 @@
+/**
+ * @file The WebGPU backend. A plan is prepared once (each step's kernel plan from its OpDef,
+ * pipelines, scratch and slot buffers); every run then binds its inputs, takes fresh
+ * buffers for the plan outputs, encodes every dispatch of every step into one command
+ * encoder and submits once. Reading is the only wait.
+ */
+import type { DType, TypedArray } from "../../dtype.ts";
+import { allocArray } from "../../dtype.ts";
+import { DeviceError, DeviceLostError, GraphError } from "../../errors.ts";
+import { sizeOf } from "../../shape.ts";
+import type { Plan } from "../../graph/plan.ts";
+import type { KernelCall } from "../../ops/types.ts";
+import type { Backend } from "../backend.ts";
+import { acquireDevice, type AdapterDescription } from "./device.ts";
+import { BufferPool, type GpuHandle } from "./buffers.ts";
+import { PipelineCache } from "./pipelines.ts";
+
+/** Bytes of one element on the GPU: bool is a u32 there. */
+const GPU_BYTES: Record<DType, number> = { float32: 4, int32: 4, bool: 4, float64: 8 };
+
+interface PreparedCall {
+  call: KernelCall;
+  pipeline: GPUComputePipeline;
+  grid: [number, number, number];
+}
+
+interface PreparedStep {
+  calls: PreparedCall[];
+  scratch: GPUBuffer[];
+}
+
+interface Prepared {
+  steps: PreparedStep[];
+  slots: GPUBuffer[];
+}
+
+export class WebGpuBackend implements Backend {
+  readonly name = "webgpu";
+  private lost: string | null = null;
+  private readonly pool: BufferPool;
+  readonly pipelines: PipelineCache;
+  private readonly prepared = new WeakMap<Plan, Prepared>();
+  /** Number of queue submissions so far (one per plan run). */
+  submits = 0;
+
+  private constructor(readonly device: GPUDevice, readonly info: AdapterDescription) {
+    this.pool = new BufferPool(device, device.limits.maxStorageBufferBindingSize);
+    this.pipelines = new PipelineCache(device);
+    device.lost.then((l) => {
+      this.lost = `${l.reason}: ${l.message}`;
+    });
+  }
+
+  static async create(): Promise<WebGpuBackend> {
+    const { device, info } = await acquireDevice();
+    return new WebGpuBackend(device, info);
+  }
+
+  get isLost(): boolean {
+    return this.lost !== null;
+  }
+
+  /** Bytes of GPU memory the buffer pool has allocated. */
+  get allocatedBytes(): number {
+    return this.pool.allocatedBytes;
+  }
+
+  upload(data: TypedArray, dtype: DType): GpuHandle {
+    this.checkAlive();
+    const gpu = toGpu(data, dtype);
+    const h = this.pool.handle(gpu.byteLength, "upload");
+    this.device.queue.writeBuffer(h.buffer, 0, gpu.buffer, gpu.byteOffset, gpu.byteLength);
+    return h;
+  }
+
+  async read(handle: unknown, dtype: DType, size: number): Promise<TypedArray> {
+    this.checkAlive();
+    await this.pipelines.check();
+    const h = handle as GpuHandle;
+    const bytes = size * GPU_BYTES[dtype];
+    const out = allocArray(dtype, size);
+    if (bytes === 0) return out;
+    const staging = this.device.createBuffer({ size: align4(bytes), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const enc = this.device.createCommandEncoder();
+    enc.copyBufferToBuffer(h.buffer, 0, staging, 0, align4(bytes));
+    this.device.queue.submit([enc.finish()]);
+    await staging.mapAsync(GPUMapMode.READ);
+    this.checkAlive();
+    const raw = staging.getMappedRange().slice(0);
+    staging.unmap();
+    staging.destroy();
+    fromGpu(raw, dtype, out);
+    return out;
+  }
+
+  run(plan: Plan, inputs: unknown[]): unknown[] {
+    this.checkAlive();
+    const prep = this.prepare(plan);
+    const buffers: GPUBuffer[] = new Array(plan.values.length);
+    plan.inputs.forEach((id, i) => (buffers[id] = (inputs[i] as GpuHandle).buffer));
+    plan.values.forEach((v) => {
+      if (v.kind === "temp") buffers[v.id] = prep.slots[v.slot];
+    });
+    const handles = new Map<number, GpuHandle>();
+    for (const v of plan.values) {
+      if (v.kind !== "output") continue;
+      const h = this.pool.handle(sizeOf(v.shape) * GPU_BYTES[v.dtype], `output ${v.dtype}[${v.shape}]`);
+      handles.set(v.id, h);
+      buffers[v.id] = h.buffer;
+    }
+    const enc = this.device.createCommandEncoder();
+    const pass = enc.beginComputePass();
+    plan.steps.forEach((step, s) => {
+      for (const { call, pipeline, grid } of prep.steps[s].calls) {
+        const entries = call.bindings.map((b, binding) => {
+          const buffer = "in" in b ? buffers[step.inputs[b.in]] : "out" in b ? buffers[step.outputs[b.out]] : prep.steps[s].scratch[b.scratch];
+          return { binding, resource: { buffer } };
+        });
+        pass.setPipeline(pipeline);
+        pass.setBindGroup(0, this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }));
+        pass.dispatchWorkgroups(grid[0], grid[1], grid[2]);
+      }
+    });
+    pass.end();
+    this.device.queue.submit([enc.finish()]);
+    this.submits++;
+    return plan.outputs.map((id) => (plan.values[id].kind === "input" ? inputs[plan.inputs.indexOf(id)] : handles.get(id)));
+  }
+
+  private prepare(plan: Plan): Prepared {
+    let p = this.prepared.get(plan);
+    if (p) return p;
+    const steps = plan.steps.map((step): PreparedStep => {
+      const op = step.op;
+      if (!op.webgpu) throw new GraphError(`${op.name}: no WebGPU kernel yet; run this graph with setBackend("cpu")`);
+      const kp = op.webgpu({
+        inShapes: step.inputs.map((id) => plan.values[id].shape),
+        outShapes: step.outputs.map((id) => plan.values[id].shape),
+        inDtypes: step.inputs.map((id) => plan.values[id].dtype),
+        outDtypes: step.outputs.map((id) => plan.values[id].dtype),
+        attrs: step.attrs as never,
+      });
+      return {
+        scratch: (kp.scratch ?? []).map((b) => this.pool.acquire(b, `${op.name} scratch`)),
+        calls: kp.calls.map((call) => ({ call, pipeline: this.pipelines.get(call.name, call.code), grid: this.grid(call) })),
+      };
+    });
+    // Slots hold any dtype; on the GPU every element is 4 bytes, the host byte count is a lower bound.
+    const slotBytes = plan.slotBytes.map(() => 0);
+    for (const v of plan.values) if (v.kind === "temp") slotBytes[v.slot] = Math.max(slotBytes[v.slot], sizeOf(v.shape) * GPU_BYTES[v.dtype]);
+    p = { steps, slots: slotBytes.map((b) => this.pool.acquire(b, "plan buffer")) };
+    this.prepared.set(plan, p);
+    return p;
+  }
+
+  /** Workgroups for a call: 1-D thread counts fold into x·y past the per-dimension limit. */
+  private grid(call: KernelCall): [number, number, number] {
+    const max = this.device.limits.maxComputeWorkgroupsPerDimension;
+    if (call.workgroups) {
+      if (call.workgroups.some((w) => w > max)) throw new DeviceError(`${call.name}: grid ${call.workgroups.join("×")} exceeds maxComputeWorkgroupsPerDimension (${max})`);
+      return call.workgroups;
+    }
+    const groups = Math.max(1, Math.ceil((call.threads ?? 0) / 64));
+    if (groups <= max) return [groups, 1, 1];
+    const y = Math.ceil(groups / max);
+    if (y > max) throw new DeviceError(`${call.name}: ${call.threads} threads exceed the dispatch limit (${max}² workgroups)`);
+    return [max, y, 1];
+  }
+
+  private checkAlive(): void {
+    if (this.lost) throw new DeviceLostError(`the WebGPU device was lost (${this.lost}); call setBackend("webgpu") again to continue`);
+  }
+}
+
+function align4(n: number): number {
+  return Math.max(4, Math.ceil(n / 4) * 4);
+}
+
+/** Host array → the bytes the GPU holds (bool widened to u32; float64 refused). */
+function toGpu(data: TypedArray, dtype: DType): Uint8Array {
+  if (dtype === "float64") throw new DeviceError("webgpu: float64 tensors are CPU-only; cast to float32 first");
+  if (dtype === "bool") return new Uint8Array(Uint32Array.from(data).buffer);
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+function fromGpu(raw: ArrayBuffer, dtype: DType, out: TypedArray): void {
+  if (dtype === "bool") out.set(new Uint32Array(raw, 0, out.length));
+  else if (dtype === "int32") out.set(new Int32Array(raw, 0, out.length));
+  else out.set(new Float32Array(raw, 0, out.length));
+}
