@@ -26,6 +26,17 @@ export const TOL = {
     rtol: 1e-10,
     why: "a fused primitive against its composition from ops, both in f64: same math, different rounding order",
   },
+  gpuExact: { atol: 0, rtol: 0, why: "WebGPU vs CPU for copies, selects, comparisons, casts, max and integer ops: the same bits" },
+  gpuPointwise: {
+    atol: 1e-6,
+    rtol: 2e-5,
+    why: "WebGPU vs CPU for one transcendental per element: WGSL's exp/log/tanh/pow are accurate to a few ULP of f32 (≈ 1e-7 relative); 2e-5 allows a short chain of them",
+  },
+  gpuAccumulate: {
+    atol: 1e-4,
+    rtol: 1e-4,
+    why: "WebGPU (f32 sums) vs CPU (f64 sums) over up to ~10³ unit-scale terms: rounding grows like √K·2⁻²⁴ typically, K·2⁻²⁴ at worst (≈ 6e-5 at K = 10³)",
+  },
 } satisfies Record<string, Tolerance>;
 
 /** Indices and values of the first mismatches, for failure messages. */

@@ -6,11 +6,13 @@
  */
 import { isFloat, requireFloat, type DType } from "../dtype.ts";
 import { DTypeError } from "../errors.ts";
-import { broadcastShapes } from "../shape.ts";
+import { broadcastShapes, broadcastStrides, stridesOf } from "../shape.ts";
 import { apply1 } from "../graph/ir.ts";
 import { scalar } from "../creation.ts";
 import type { Tensor } from "../tensor.ts";
-import type { OpDef, ValueInfo } from "./types.ts";
+import type { GpuArgs, KernelCall, OpDef, ValueInfo } from "./types.ts";
+import { stridedKernel } from "./strided_kernels.ts";
+import { IS_NAN, wgslType } from "./wgsl.ts";
 import { broadcast2, broadcast3 } from "./broadcast_loop.ts";
 import { sumTo } from "./reduce.ts";
 
@@ -43,7 +45,7 @@ const UNARY: Record<UnaryName, UnaryRule> = {
   // sign is flat almost everywhere
   sign: { js: (x) => (x > 0 ? 1 : x < 0 ? -1 : x === 0 ? 0 : x), wgsl: "sign(x)", int: true, grad: () => null },
   // d relu = 1 where x > 0, else 0 (0 at 0, as PyTorch); NaN stays NaN
-  relu: { js: (x) => (x > 0 || x !== x ? x : 0), wgsl: "select(0.0, x, x > 0.0 || x != x)", grad: (x, _y, dy) => where(greater(x, 0), dy, 0) },
+  relu: { js: (x) => (x > 0 || x !== x ? x : 0), wgsl: "select(0.0, x, x > 0.0 || is_nan(x))", grad: (x, _y, dy) => where(greater(x, 0), dy, 0) },
   // d tanh = 1 − tanh²
   tanh: { js: Math.tanh, wgsl: "tanh(x)", grad: (_x, y, dy) => mul(dy, sub(1, mul(y, y))) },
   // d σ = σ(1 − σ)
@@ -63,7 +65,12 @@ function unaryDef(name: UnaryName): OpDef<Record<string, never>> {
       for (let i = 0; i < y.length; i++) y[i] = f(x[i]);
     },
     grad: ({ inputs: [x], outputs: [y], dys: [dy] }) => [rule.grad(x, y, dy)],
-    webgpu: null,
+    webgpu: ({ inShapes: [xs], inDtypes: [dt] }) => {
+      const t = wgslType(dt, name);
+      // WGSL builtins may return anything for NaN (SwiftShader's exp gives ∞): NaN in, NaN out
+      const guard = t === "f32" ? "if (is_nan(x)) { return x; } " : "";
+      return { calls: [stridedKernel(name, xs, t, [{ type: t, strides: stridesOf(xs) }], "op(v0)", `${IS_NAN}\nfn op(x: ${t}) -> ${t} { ${guard}return ${rule.wgsl}; }`)] };
+    },
   };
 }
 
@@ -89,10 +96,10 @@ const BINARY: Record<BinaryName, BinaryRule> = {
   // d(a/b) = da/b − a·db/b² = da/b − y·db/b
   div: { js: (a, b) => a / b, wgsl: "a / b", grad: (_a, b, y, dy) => [div(dy, b), neg(div(mul(dy, y), b))] },
   // d aᵇ = b·aᵇ⁻¹ da + aᵇ·ln a db
-  pow: { js: Math.pow, wgsl: "pow(a, b)", grad: (a, b, y, dy) => [mul(dy, mul(b, pow(a, sub(b, 1)))), mul(dy, mul(y, log(a)))] },
+  pow: { js: Math.pow, wgsl: "pow_js(a, b)", grad: (a, b, y, dy) => [mul(dy, mul(b, pow(a, sub(b, 1)))), mul(dy, mul(y, log(a)))] },
   // the larger operand takes dy; a tie splits it in half (as PyTorch)
   maximum: {
-    js: (a, b) => (a > b || a !== a ? a : b), wgsl: "select(b, a, a > b || a != a)", int: true,
+    js: (a, b) => (a > b || a !== a ? a : b), wgsl: "select(b, a, a > b || is_nan_any(a))", int: true,
     grad: (a, b, _y, dy) => {
       const share = add(cast(greater(a, b), dy.dtype), mul(cast(equal(a, b), dy.dtype), 0.5));
       return [mul(dy, share), mul(dy, sub(1, share))];
@@ -118,7 +125,12 @@ function binaryDef(name: BinaryName): OpDef<Record<string, never>> {
       const [ga, gb] = rule.grad(a, b, y, dy);
       return [ga && sumTo(ga, a.shape), gb && sumTo(gb, b.shape)];
     },
-    webgpu: null,
+    webgpu: (g) => {
+      const t = wgslType(g.inDtypes[0], name);
+      // is_nan_any: a NaN test for the operand type (integers are never NaN)
+      const nanAny = t === "f32" ? `${IS_NAN}\nfn is_nan_any(x: f32) -> bool { return is_nan(x); }` : `fn is_nan_any(x: ${t}) -> bool { return false; }`;
+      return { calls: [broadcastCall(name, g, t, "op(v0, v1)", `${POW_JS}\n${nanAny}\nfn op(a: ${t}, b: ${t}) -> ${t} { return ${rule.wgsl}; }`)] };
+    },
   };
 }
 
@@ -148,7 +160,10 @@ function compareDef(name: CompareName): OpDef<Record<string, never>> {
     },
     cpu: ({ inputs: [a, b], outputs: [y], inShapes, outShapes }) =>
       broadcast2(a, inShapes[0], b, inShapes[1], y, outShapes[0], (x, z) => (f(x, z) ? 1 : 0)),
-    webgpu: null,
+    webgpu: (g) => {
+      const t = wgslType(g.inDtypes[0], name);
+      return { calls: [broadcastCall(name, g, "u32", "op(v0, v1)", `fn op(a: ${t}, b: ${t}) -> u32 { return select(0u, 1u, ${COMPARE[name].wgsl}); }`)] };
+    },
   };
 }
 
@@ -169,7 +184,7 @@ export const whereDef: OpDef<Record<string, never>> = {
     broadcast3(c, inShapes[0], a, inShapes[1], b, inShapes[2], y, outShapes[0], (k, x, z) => (k ? x : z)),
   // d where(c, a, b) = where(c, da, 0) + where(c, 0, db)
   grad: ({ inputs: [c, a, b], dys: [dy] }) => [null, sumTo(where(c, dy, 0), a.shape), sumTo(where(c, 0, dy), b.shape)],
-  webgpu: null,
+  webgpu: (g) => ({ calls: [broadcastCall("where", g, wgslType(g.outDtypes[0], "where"), "select(v2, v1, v0 != 0u)")] }),
 };
 
 /** float → int truncates toward zero; anything → bool is `x != 0`; bool → number is 0/1. */
@@ -183,7 +198,12 @@ export const castDef: OpDef<{ dtype: DType }> = {
   },
   // between float types the cotangent is cast back; integers take none
   grad: ({ inputs: [x], dys: [dy] }) => [isFloat(x.dtype) ? cast(dy, x.dtype) : null],
-  webgpu: null,
+  webgpu: (g) => {
+    const from = wgslType(g.inDtypes[0], "cast");
+    const to = wgslType(g.outDtypes[0], "cast");
+    const expr = g.outDtypes[0] === "bool" ? `select(0u, 1u, v0 != ${from}(0))` : `${to}(v0)`;
+    return { calls: [broadcastCall("cast", g, to, expr)] };
+  },
 };
 
 /** Identity on values, a wall for gradients. */
@@ -192,8 +212,32 @@ export const detachDef: OpDef<Record<string, never>> = {
   infer: ([x]) => [{ shape: x.shape, dtype: x.dtype }],
   cpu: ({ inputs: [x], outputs: [y] }) => y.set(x),
   grad: () => [null],
-  webgpu: null,
+  webgpu: (g) => ({ calls: [broadcastCall("detach", g, wgslType(g.outDtypes[0], "detach"), "v0")] }),
 };
+
+/** A broadcasting kernel over all of a step's inputs: out0[i] = expr(v0, v1, …). */
+function broadcastCall(name: string, g: GpuArgs<unknown>, outType: string, expr: string, helpers = ""): KernelCall {
+  const out = g.outShapes[0];
+  const inputs = g.inShapes.map((s, k) => ({ type: wgslType(g.inDtypes[k], name), strides: broadcastStrides(s, out) }));
+  return stridedKernel(name, out, outType, inputs, expr, helpers);
+}
+
+/**
+ * JS's Math.pow in WGSL: WGSL's pow is undefined for a negative base. NaN and ∞ come from
+ * `var` bit patterns because WGSL constant evaluation rejects non-finite values.
+ */
+const POW_JS = `fn pow_js(a: f32, b: f32) -> f32 {
+  var nan_bits = 0x7fc00000u;
+  var inf_bits = 0x7f800000u;
+  if (b == 0.0) { return 1.0; }
+  if (a < 0.0) {
+    if (fract(b) != 0.0) { return bitcast<f32>(nan_bits); }
+    let p = pow(-a, b);
+    return select(p, -p, fract(b * 0.5) != 0.0);
+  }
+  if (a == 0.0) { return select(0.0, bitcast<f32>(inf_bits), b < 0.0); }
+  return pow(a, b);
+}`;
 
 // ---- builders ------------------------------------------------------------------------------
 /** A JS number becomes a scalar of the other operand's dtype. */

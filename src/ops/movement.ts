@@ -4,10 +4,13 @@
  * gradient is the adjoint movement (permute ↔ inverse permute, slice ↔ pad, expand ↔ sum).
  */
 import { ShapeError, fmtShape } from "../errors.ts";
-import { broadcastShapes, checkDims, normAxis, sameShape, sizeOf, stridesOf } from "../shape.ts";
+import { broadcastShapes, broadcastStrides, checkDims, normAxis, sameShape, sizeOf, stridesOf } from "../shape.ts";
+import type { DType } from "../dtype.ts";
 import { apply, apply1 } from "../graph/ir.ts";
 import type { Tensor } from "../tensor.ts";
-import type { OpDef } from "./types.ts";
+import type { KernelPlan, OpDef } from "./types.ts";
+import { coords, stridedKernel, stridedWrite } from "./strided_kernels.ts";
+import { declare, kernel1d, wgslType } from "./wgsl.ts";
 import { walk } from "./broadcast_loop.ts";
 import { sumTo } from "./reduce.ts";
 
@@ -16,7 +19,7 @@ export const reshapeDef: OpDef<{ shape: number[] }> = {
   infer: ([x], { shape }) => [{ shape, dtype: x.dtype }],
   cpu: ({ inputs: [x], outputs: [y] }) => y.set(x),
   grad: ({ inputs: [x], dys: [dy] }) => [reshape(dy, x.shape)],
-  webgpu: null,
+  webgpu: (g) => copyKernel("reshape", g.outShapes[0], g.inDtypes[0], stridesOf(g.outShapes[0])),
 };
 
 export const permuteDef: OpDef<{ perm: number[] }> = {
@@ -34,7 +37,10 @@ export const permuteDef: OpDef<{ perm: number[] }> = {
     perm.forEach((p, i) => (inv[p] = i));
     return [permute(dy, inv)];
   },
-  webgpu: null,
+  webgpu: ({ inShapes: [xs], outShapes: [ys], inDtypes: [dt], attrs: { perm } }) => {
+    const xst = stridesOf(xs);
+    return copyKernel("permute", ys, dt, perm.map((p) => xst[p]));
+  },
 };
 
 export const expandDef: OpDef<{ shape: number[] }> = {
@@ -53,7 +59,7 @@ export const expandDef: OpDef<{ shape: number[] }> = {
     });
   },
   grad: ({ inputs: [x], dys: [dy] }) => [sumTo(dy, x.shape)],
-  webgpu: null,
+  webgpu: ({ inShapes: [xs], outShapes: [ys], inDtypes: [dt] }) => copyKernel("expand", ys, dt, broadcastStrides(xs, ys)),
 };
 
 /** begin/end per axis (full rank, already clamped), step 1. */
@@ -74,7 +80,10 @@ export const sliceDef: OpDef<SliceAttrs> = {
   },
   // the adjoint of taking a window is zero-padding back to the full shape
   grad: ({ inputs: [x], dys: [dy], attrs: { begin, end } }) => [pad(dy, begin.map((b, i) => [b, x.shape[i] - end[i]]))],
-  webgpu: null,
+  webgpu: ({ inShapes: [xs], outShapes: [ys], inDtypes: [dt], attrs: { begin } }) => {
+    const xst = stridesOf(xs);
+    return copyKernel("slice", ys, dt, xst, begin.reduce((a, b, i) => a + b * xst[i], 0));
+  },
 };
 
 export const padDef: OpDef<{ pads: [number, number][]; value: number }> = {
@@ -89,7 +98,15 @@ export const padDef: OpDef<{ pads: [number, number][]; value: number }> = {
     });
   },
   grad: ({ inputs: [x], dys: [dy], attrs: { pads } }) => [sliceRange(dy, pads.map((p) => p[0]), pads.map((p, i) => p[0] + x.shape[i]))],
-  webgpu: null,
+  // each output element reads its input element, or `value` where it falls in the padding
+  webgpu: ({ inShapes: [xs], outShapes: [ys], inDtypes: [dt], attrs: { pads, value } }) => {
+    const t = wgslType(dt, "pad");
+    const xst = stridesOf(xs);
+    const inside = xs.map((d, k) => `c${k} >= ${pads[k][0]}u && c${k} < ${pads[k][0] + d}u`).join(" && ") || "true";
+    const at = xs.map((_, k) => `(c${k} - ${pads[k][0]}u) * ${xst[k]}u`).join(" + ") || "0u";
+    const body = `${coords(ys)}\n  if (${inside}) { out0[i] = in0[${at}]; } else { out0[i] = ${t}(${value}); }`;
+    return { calls: [kernel1d("pad", sizeOf(ys), declare([{ name: "in0", type: t }, { name: "out0", type: t, write: true }]), body, [{ in: 0 }, { out: 0 }])] };
+  },
 };
 
 export const concatDef: OpDef<{ axis: number }> = {
@@ -126,8 +143,24 @@ export const concatDef: OpDef<{ axis: number }> = {
       return sliceRange(dy, begin, end);
     });
   },
-  webgpu: null,
+  // one dispatch per piece, writing it into its window of the output
+  webgpu: ({ inShapes, outShapes: [ys], inDtypes: [dt], attrs: { axis } }) => {
+    const yst = stridesOf(ys);
+    let at = 0;
+    const calls = inShapes.map((xs, k) => {
+      const call = stridedWrite("concat", xs, wgslType(dt, "concat"), yst, at * yst[axis], k);
+      at += xs[axis];
+      return call;
+    });
+    return { calls };
+  },
 };
+
+/** out[i] = in[base + Σ c_d·strides[d]] over the output shape: every pure movement op. */
+function copyKernel(name: string, outShape: readonly number[], dtype: DType, strides: readonly number[], base = 0): KernelPlan {
+  const t = wgslType(dtype, name);
+  return { calls: [stridedKernel(name, outShape, t, [{ type: t, strides, base }], "v0")] };
+}
 
 // ---- builders ------------------------------------------------------------------------------
 /** New shape with the same elements; one entry may be -1 (inferred). */

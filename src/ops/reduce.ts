@@ -11,6 +11,8 @@ import { apply1 } from "../graph/ir.ts";
 import type { Tensor } from "../tensor.ts";
 import type { CpuArgs, OpDef, ValueInfo } from "./types.ts";
 import { walk } from "./broadcast_loop.ts";
+import { reduceKernel } from "./strided_kernels.ts";
+import { IS_NAN, wgslType } from "./wgsl.ts";
 import { cast, div, equal, mul, neg } from "./elementwise.ts";
 import { expand, reshape } from "./movement.ts";
 
@@ -46,7 +48,10 @@ export const sumDef: OpDef<ReduceAttrs> = {
   cpu: (args) => reduceCpu(args, 0, (a, v) => a + v),
   // d sum = dy broadcast back over the reduced axes
   grad: ({ inputs: [x], dys: [dy], attrs }) => [expand(reshape(dy, keptShape(x.shape, attrs.axes)), x.shape)],
-  webgpu: null,
+  webgpu: ({ inShapes: [xs], inDtypes: [dt], attrs }) => {
+    const t = wgslType(dt, "sum");
+    return { calls: [reduceKernel("sum", xs, attrs.axes, t, t, `${t}(0)`, "acc + v")] };
+  },
 };
 
 export const maxDef: OpDef<ReduceAttrs> = {
@@ -67,7 +72,15 @@ export const maxDef: OpDef<ReduceAttrs> = {
     const count = sum(mask, attrs.axes, true);
     return [mul(mask, div(reshape(dy, kept), count))];
   },
-  webgpu: null,
+  // NaN wins as on the CPU: once acc is NaN, `v > acc` is false and nothing replaces it
+  webgpu: ({ inShapes: [xs], inDtypes: [dt], attrs }) => {
+    const t = wgslType(dt, "max");
+    const init = t === "f32" ? "-bitcast<f32>(inf_bits)" : "-2147483647 - 1";
+    const nan = t === "f32" ? "(is_nan(v) && !is_nan(acc))" : "false";
+    const call = reduceKernel("max", xs, attrs.axes, t, t, init, `select(acc, v, v > acc || ${nan})`);
+    call.code = `${IS_NAN}\n${call.code.replace("var acc", "var inf_bits = 0x7f800000u;\n  var acc")}`;
+    return { calls: [call] };
+  },
 };
 
 /** Sum over `axes` (all axes when omitted). */

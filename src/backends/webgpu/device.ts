@@ -22,7 +22,6 @@ export interface Acquired {
 }
 
 const SWIFTSHADER_ICDS = ["/usr/lib/chromium/vk_swiftshader_icd.json", "/usr/lib64/chromium/vk_swiftshader_icd.json", "/usr/lib/chromium-browser/vk_swiftshader_icd.json"];
-const ICD_DIRS = ["/usr/share/vulkan/icd.d", "/etc/vulkan/icd.d", "/usr/local/share/vulkan/icd.d"];
 
 let nodeGpu: GPU | null = null;
 
@@ -47,18 +46,21 @@ async function gpuEntry(): Promise<GPU> {
   return nodeGpu;
 }
 
-/** On Linux without a hardware Vulkan ICD, points Vulkan at SwiftShader (before Dawn loads). */
+/**
+ * On Linux without a GPU, points Vulkan at SwiftShader (before Dawn loads). Driver files
+ * alone prove nothing (Mesa installs Intel and Radeon ICDs on machines without those GPUs),
+ * so a GPU counts as present when its device node exists: /dev/dri/renderD* or /dev/nvidia0.
+ */
 async function chooseVulkanDriver(proc: NodeJS.Process): Promise<void> {
   if (proc.platform !== "linux" || proc.env.VK_ICD_FILENAMES) return;
   const fs = await import("node:fs");
-  const hardware = ICD_DIRS.flatMap((d) => {
-    try {
-      return fs.readdirSync(d).filter((f) => f.endsWith(".json") && !/lvp|lavapipe|swiftshader/i.test(f));
-    } catch {
-      return [];
-    }
-  });
-  if (hardware.length > 0) return;
+  let render: string[] = [];
+  try {
+    render = fs.readdirSync("/dev/dri").filter((f) => f.startsWith("renderD"));
+  } catch {
+    // no DRM devices at all
+  }
+  if (render.length > 0 || fs.existsSync("/dev/nvidia0")) return;
   const swiftshader = SWIFTSHADER_ICDS.find((p) => fs.existsSync(p));
   if (!swiftshader) return;
   proc.env.VK_ICD_FILENAMES = swiftshader;

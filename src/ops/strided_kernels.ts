@@ -1,0 +1,84 @@
+/**
+ * @file WGSL for the index arithmetic most ops share, unrolled per axis with the shapes
+ * and strides baked in as literals:
+ *  - stridedKernel: out[i] = expr(in0[o0], in1[o1], …) where o_k = base_k + Σ_d c_d·stride_k[d]
+ *    and (c_0…c_r) is i in row-major order over the output shape. Elementwise ops (broadcast
+ *    strides are 0), permute (permuted strides), expand and slice (a base offset) all use it;
+ *  - stridedWrite: the same walk over an input, writing into a strided window of the output
+ *    (concat's pieces);
+ *  - reduceKernel: one thread per output element loops over the reduced axes.
+ * CPU twins: broadcast_loop.ts `broadcast2/3`, movement.ts, reduce.ts `reduceCpu`.
+ */
+import { stridesOf, type Shape } from "../shape.ts";
+import type { BufferRef, KernelCall } from "./types.ts";
+import { declare, kernel1d } from "./wgsl.ts";
+
+export interface StridedInput {
+  type: string;
+  strides: readonly number[];
+  base?: number;
+}
+
+/** Lines that split `i` into per-axis coordinates c0…c(r−1) of `shape` (row-major). */
+export function coords(shape: Shape, index = "i", prefix = "c"): string {
+  if (shape.length === 0) return "";
+  const lines = [`  var rem_${prefix} = ${index};`];
+  for (let d = shape.length - 1; d > 0; d--) lines.push(`  let ${prefix}${d} = rem_${prefix} % ${shape[d]}u; rem_${prefix} = rem_${prefix} / ${shape[d]}u;`);
+  lines.push(`  let ${prefix}0 = rem_${prefix};`);
+  return lines.join("\n");
+}
+
+/** `base + c0·s0 + …` with zero strides left out. */
+export function offset(strides: readonly number[], base = 0, prefix = "c"): string {
+  const terms = strides.flatMap((s, d) => (s === 0 ? [] : [s === 1 ? `${prefix}${d}` : `${prefix}${d} * ${s}u`]));
+  if (base) terms.unshift(`${base}u`);
+  return terms.length ? terms.join(" + ") : "0u";
+}
+
+/**
+ * out0[i] = expr, with `v0`, `v1`, … the inputs read at their strided offsets; an input whose
+ * strides equal the output's contiguous strides (and base 0) is read at `i` directly.
+ */
+export function stridedKernel(name: string, outShape: Shape, outType: string, inputs: StridedInput[], expr: string, helpers = ""): KernelCall {
+  const n = outShape.reduce((a, b) => a * b, 1);
+  const contiguous = stridesOf(outShape);
+  const direct = (x: StridedInput) => !x.base && x.strides.every((s, d) => s === contiguous[d] || outShape[d] === 1);
+  const needCoords = inputs.some((x) => !direct(x));
+  const reads = inputs.map((x, k) => `  let v${k} = in${k}[${direct(x) ? "i" : offset(x.strides, x.base ?? 0)}];`);
+  const decls = declare([...inputs.map((x, k) => ({ name: `in${k}`, type: x.type })), { name: "out0", type: outType, write: true }]);
+  const body = [needCoords ? coords(outShape) : "", ...reads, `  out0[i] = ${expr};`].filter(Boolean).join("\n");
+  const bindings: BufferRef[] = [...inputs.map((_, k) => ({ in: k })), { out: 0 }];
+  return kernel1d(name, n, decls, body, bindings, helpers);
+}
+
+/** out0[base + Σ c_d·outStrides[d]] = in0[i] for every i of `inShape` (binds input `which`). */
+export function stridedWrite(name: string, inShape: Shape, type: string, outStrides: readonly number[], base: number, which = 0): KernelCall {
+  const n = inShape.reduce((a, b) => a * b, 1);
+  const decls = declare([{ name: "in0", type }, { name: "out0", type, write: true }]);
+  const body = `${coords(inShape)}\n  out0[${offset(outStrides, base)}] = in0[i];`;
+  return kernel1d(name, n, decls, body, [{ in: which }, { out: 0 }]);
+}
+
+/**
+ * One thread per output element of a reduction over `axes` of `inShape`: acc starts at
+ * `init` and takes `step` (in terms of `acc` and `v`) for each reduced element.
+ */
+export function reduceKernel(name: string, inShape: Shape, axes: readonly number[], type: string, accType: string, init: string, step: string): KernelCall {
+  const st = stridesOf(inShape);
+  const kept = inShape.map((_, d) => d).filter((d) => !axes.includes(d));
+  const keptShape = kept.map((d) => inShape[d]);
+  const redShape = axes.map((d) => inShape[d]);
+  const outN = keptShape.reduce((a, b) => a * b, 1);
+  const redN = redShape.reduce((a, b) => a * b, 1);
+  const decls = declare([{ name: "in0", type }, { name: "out0", type, write: true }]);
+  const body = `${coords(keptShape, "i", "k")}
+  let base = ${offset(kept.map((d) => st[d]), 0, "k")};
+  var acc: ${accType} = ${init};
+  for (var r = 0u; r < ${redN}u; r++) {
+${coords(redShape, "r", "q").replace(/^/gm, "  ")}
+    let v = ${accType}(in0[base + ${offset(axes.map((d) => st[d]), 0, "q")}]);
+    acc = ${step};
+  }
+  out0[i] = ${type}(acc);`;
+  return kernel1d(name, outN, decls, body, [{ in: 0 }, { out: 0 }]);
+}
