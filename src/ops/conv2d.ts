@@ -13,6 +13,7 @@ import { DTypeError, ShapeError, fmtShape } from "../errors.ts";
 import { apply1 } from "../graph/ir.ts";
 import type { Tensor } from "../tensor.ts";
 import type { OpDef, ValueInfo } from "./types.ts";
+import { conv2dBackwardFilterPlan, conv2dBackwardInputPlan, conv2dForwardPlan } from "./conv_kernels.ts";
 
 export interface Conv2dAttrs {
   stride: [number, number];
@@ -120,7 +121,7 @@ export const conv2dDef: OpDef<Conv2dAttrs> = {
     conv2dBackwardInput(dy, w, x.shape, attrs),
     conv2dBackwardFilter(x, dy, w.shape, attrs),
   ],
-  webgpu: null,
+  webgpu: ({ inShapes: [xs, ws], attrs }) => conv2dForwardPlan(geometry("conv2d", xs, ws, attrs), attrs),
 };
 
 export const conv2dBackwardInputDef: OpDef<Conv2dAttrs & { inputShape: number[] }> = {
@@ -157,7 +158,7 @@ export const conv2dBackwardInputDef: OpDef<Conv2dAttrs & { inputShape: number[] 
   },
   // linear in dy and in w: the adjoints are conv2d and conv2dBackwardFilter
   grad: ({ inputs: [dy, w], dys: [g], attrs }) => [conv2d(g, w, attrs), conv2dBackwardFilter(g, dy, w.shape, attrs)],
-  webgpu: null,
+  webgpu: ({ inShapes: [, ws], attrs }) => conv2dBackwardInputPlan(geometry("conv2dBackwardInput", attrs.inputShape, ws, attrs), attrs),
 };
 
 export const conv2dBackwardFilterDef: OpDef<Conv2dAttrs & { weightShape: number[] }> = {
@@ -192,7 +193,7 @@ export const conv2dBackwardFilterDef: OpDef<Conv2dAttrs & { weightShape: number[
     dw.set(acc);
   },
   grad: ({ inputs: [x, dy], dys: [g], attrs }) => [conv2dBackwardInput(dy, g, x.shape, attrs), conv2d(x, g, attrs)],
-  webgpu: null,
+  webgpu: ({ inShapes: [xs], attrs }) => conv2dBackwardFilterPlan(geometry("conv2dBackwardFilter", xs, attrs.weightShape, attrs), attrs),
 };
 
 export interface Conv2dOptions {

@@ -11,6 +11,7 @@ import { apply, apply1 } from "../graph/ir.ts";
 import type { Tensor } from "../tensor.ts";
 import type { OpDef, ValueInfo } from "./types.ts";
 import { pair, windowOut } from "./conv2d.ts";
+import { IS_NAN, declare, kernel1d } from "./wgsl.ts";
 
 export interface PoolAttrs {
   kernel: [number, number];
@@ -78,7 +79,22 @@ export const maxPool2dDef: OpDef<PoolAttrs> = {
     });
   },
   grad: ({ inputs: [x], outputs: [, arg], dys: [dy], attrs }) => [maxPool2dBackward(dy, arg, x.shape, attrs)],
-  webgpu: null,
+  webgpu: ({ inShapes: [xs], attrs: a }) => {
+    const g = poolGeometry("maxPool2d", xs, a);
+    const body = `${windowBody(g, a)}
+  var best = 0.0;
+  var at = -1;
+  for (var yy = y0; yy < y1; yy++) {
+    for (var xx = x0; xx < x1; xx++) {
+      let v = x[plane * ${g.h * g.w}u + u32(yy * ${g.w} + xx)];
+      if (at < 0 || v > best || (is_nan(v) && !is_nan(best))) { best = v; at = yy * ${g.w} + xx; }
+    }
+  }
+  y[i] = best;
+  arg[i] = at;`;
+    const decls = declare([{ name: "x", type: "f32" }, { name: "y", type: "f32", write: true }, { name: "arg", type: "i32", write: true }]);
+    return { calls: [kernel1d("maxPool2d", g.n * g.c * g.oh * g.ow, decls, body, [{ in: 0 }, { out: 0 }, { out: 1 }], IS_NAN)] };
+  },
 };
 
 export const maxPool2dBackwardDef: OpDef<PoolAttrs & { inputShape: number[] }> = {
@@ -102,7 +118,18 @@ export const maxPool2dBackwardDef: OpDef<PoolAttrs & { inputShape: number[] }> =
     }
     dx.set(acc);
   },
-  webgpu: null,
+  // gather form: each input pixel sums dy over the windows that contain it and chose it
+  webgpu: ({ attrs: a }) => {
+    const g = poolGeometry("maxPool2dBackward", a.inputShape, a);
+    const body = `${pixelBody(g, a)}
+      let o = plane * ${g.oh * g.ow}u + u32(oy * ${g.ow} + ox);
+      if (arg[o] == pos) { s += dy[o]; }
+    }
+  }
+  dx[i] = s;`;
+    const decls = declare([{ name: "dy", type: "f32" }, { name: "arg", type: "i32" }, { name: "dx", type: "f32", write: true }]);
+    return { calls: [kernel1d("maxPool2dBackward", g.n * g.c * g.h * g.w, decls, body, [{ in: 0 }, { in: 1 }, { out: 0 }])] };
+  },
 };
 
 export const avgPool2dDef: OpDef<AvgPoolAttrs> = {
@@ -126,7 +153,17 @@ export const avgPool2dDef: OpDef<AvgPoolAttrs> = {
     });
   },
   grad: ({ inputs: [x], dys: [dy], attrs }) => [avgPool2dBackward(dy, x.shape, attrs)],
-  webgpu: null,
+  webgpu: ({ inShapes: [xs], attrs: a }) => {
+    const g = poolGeometry("avgPool2d", xs, a);
+    const body = `${windowBody(g, a)}
+  var s = 0.0;
+  for (var yy = y0; yy < y1; yy++) {
+    for (var xx = x0; xx < x1; xx++) { s += x[plane * ${g.h * g.w}u + u32(yy * ${g.w} + xx)]; }
+  }
+  y[i] = s / ${a.countIncludePad ? `${a.kernel[0] * a.kernel[1]}.0` : "f32((y1 - y0) * (x1 - x0))"};`;
+    const decls = declare([{ name: "x", type: "f32" }, { name: "y", type: "f32", write: true }]);
+    return { calls: [kernel1d("avgPool2d", g.n * g.c * g.oh * g.ow, decls, body, [{ in: 0 }, { out: 0 }])] };
+  },
 };
 
 export const avgPool2dBackwardDef: OpDef<AvgPoolAttrs & { inputShape: number[] }> = {
@@ -156,8 +193,53 @@ export const avgPool2dBackwardDef: OpDef<AvgPoolAttrs & { inputShape: number[] }
   },
   // linear in dy; its adjoint is the forward average pool
   grad: ({ dys: [g], attrs }) => [avgPool2d(g, attrs)],
-  webgpu: null,
+  webgpu: ({ attrs: a }) => {
+    const g = poolGeometry("avgPool2dBackward", a.inputShape, a);
+    const div = a.countIncludePad
+      ? `${a.kernel[0] * a.kernel[1]}.0`
+      : `f32((min(oy * ${a.stride[0]} - ${a.padding[0]} + ${a.kernel[0]}, ${g.h}) - max(oy * ${a.stride[0]} - ${a.padding[0]}, 0)) * (min(ox * ${a.stride[1]} - ${a.padding[1]} + ${a.kernel[1]}, ${g.w}) - max(ox * ${a.stride[1]} - ${a.padding[1]}, 0)))`;
+    const body = `${pixelBody(g, a)}
+      s += dy[plane * ${g.oh * g.ow}u + u32(oy * ${g.ow} + ox)] / ${div};
+    }
+  }
+  dx[i] = s;`;
+    const decls = declare([{ name: "dy", type: "f32" }, { name: "dx", type: "f32", write: true }]);
+    return { calls: [kernel1d("avgPool2dBackward", g.n * g.c * g.h * g.w, decls, body, [{ in: 0 }, { out: 0 }])] };
+  },
 };
+
+/** WGSL: output window i → its plane and clipped bounds [y0, y1) × [x0, x1) in the input. */
+function windowBody(g: PoolGeometry, a: PoolAttrs): string {
+  return `  let plane = i / ${g.oh * g.ow}u;
+  let oy = i32((i / ${g.ow}u) % ${g.oh}u);
+  let ox = i32(i % ${g.ow}u);
+  let y0 = max(oy * ${a.stride[0]} - ${a.padding[0]}, 0);
+  let y1 = min(oy * ${a.stride[0]} - ${a.padding[0]} + ${a.kernel[0]}, ${g.h});
+  let x0 = max(ox * ${a.stride[1]} - ${a.padding[1]}, 0);
+  let x1 = min(ox * ${a.stride[1]} - ${a.padding[1]} + ${a.kernel[1]}, ${g.w});`;
+}
+
+/**
+ * WGSL: input pixel i → loops over the output windows (oy, ox) that contain it, leaving two
+ * loops open for the caller's body; declares \`s\` (the sum) and \`pos\` (y·W + x).
+ */
+function pixelBody(g: PoolGeometry, a: PoolAttrs): string {
+  const [kh, kw] = a.kernel;
+  const [sh, sw] = a.stride;
+  const [ph, pw] = a.padding;
+  // window oy covers rows oy·sh − ph … oy·sh − ph + kh − 1, so oy ∈ [⌈(y + ph − kh + 1)/sh⌉, ⌊(y + ph)/sh⌋]
+  return `  let plane = i / ${g.h * g.w}u;
+  let py = i32((i / ${g.w}u) % ${g.h}u);
+  let px = i32(i % ${g.w}u);
+  let pos = py * ${g.w} + px;
+  var s = 0.0;
+  let oy0 = max(0, (py + ${ph} - ${kh} + ${sh}) / ${sh});
+  let oy1 = min(${g.oh - 1}, (py + ${ph}) / ${sh});
+  let ox0 = max(0, (px + ${pw} - ${kw} + ${sw}) / ${sw});
+  let ox1 = min(${g.ow - 1}, (px + ${pw}) / ${sw});
+  for (var oy = oy0; oy <= oy1; oy++) {
+    for (var ox = ox0; ox <= ox1; ox++) {`;
+}
 
 export interface Pool2dOptions {
   kernelSize: number | [number, number];

@@ -1,0 +1,42 @@
+import { afterAll, describe, it } from "vitest";
+import * as W from "../../src/index.ts";
+import { F, setBackend } from "../../src/index.ts";
+import { expectKernelMatchesCpu, webgpuAvailable } from "../helpers/backends.ts";
+import { TOL } from "../tolerance.ts";
+
+const gpu = await webgpuAvailable();
+const s = (...shape: number[]) => ({ shape });
+
+describe.skipIf(!gpu)("WebGPU convolution matches the CPU reference (forward, dx, dW, bias)", () => {
+  afterAll(() => setBackend("cpu"));
+  it("LeNet's first layer: [3,1,28,28] * [6,1,5,5], padding 2, with bias", async () => {
+    await expectKernelMatchesCpu("conv2d", (x, w, b) => F.conv2d(x, w, b, { padding: 2 }), [s(3, 1, 28, 28), s(6, 1, 5, 5), s(6)], TOL.gpuAccumulate);
+  });
+  it("LeNet's second layer: [2,6,14,14] * [16,6,5,5]", async () => {
+    await expectKernelMatchesCpu("conv2d", (x, w) => F.conv2d(x, w), [s(2, 6, 14, 14), s(16, 6, 5, 5)], TOL.gpuAccumulate);
+  });
+  it("stride 2, non-square kernel, asymmetric padding, dilation, batch 1", async () => {
+    await expectKernelMatchesCpu("conv2d", (x, w) => F.conv2d(x, w, null, { stride: 2, padding: [1, 0] }), [s(1, 3, 9, 8), s(5, 3, 2, 3)], TOL.gpuAccumulate);
+    await expectKernelMatchesCpu("conv2d", (x, w) => F.conv2d(x, w, null, { stride: [1, 3], dilation: 2, padding: 2 }), [s(2, 2, 7, 11), s(3, 2, 3, 3)], TOL.gpuAccumulate);
+  });
+  it("the backward primitives on their own", async () => {
+    const o = { stride: 2, padding: 1 };
+    await expectKernelMatchesCpu("conv2dBackwardInput", (dy, w) => W.conv2dBackwardInput(dy, w, [2, 3, 9, 9], o), [s(2, 4, 5, 5), s(4, 3, 3, 3)], TOL.gpuAccumulate);
+    await expectKernelMatchesCpu("conv2dBackwardFilter", (x, dy) => W.conv2dBackwardFilter(x, dy, [4, 3, 3, 3], o), [s(2, 3, 9, 9), s(2, 4, 5, 5)], TOL.gpuAccumulate);
+  });
+});
+
+describe.skipIf(!gpu)("WebGPU pooling matches the CPU reference (values, argmax, gradients)", () => {
+  afterAll(() => setBackend("cpu"));
+  it("maxPool2d 2×2 on LeNet shapes, and overlapping 3×3 stride 2 padding 1", async () => {
+    await expectKernelMatchesCpu("maxPool2d", (x) => W.maxPool2dWithIndices(x, { kernelSize: 2 }), [s(3, 6, 28, 28)], TOL.gpuExact);
+    // overlapping windows add several dy into one pixel: f32 vs f64 sums
+    await expectKernelMatchesCpu("maxPool2d", (x) => W.maxPool2dWithIndices(x, { kernelSize: 3, stride: 2, padding: 1 }), [s(2, 3, 9, 10)], TOL.gpuExact, { gradTol: TOL.gpuAccumulate });
+    await expectKernelMatchesCpu("maxPool2d", (x) => F.maxPool2d(x, { kernelSize: [2, 3], stride: [1, 2] }), [s(1, 2, 5, 9)], TOL.gpuExact);
+  });
+  it("avgPool2d, with and without counting the padding", async () => {
+    await expectKernelMatchesCpu("avgPool2d", (x) => F.avgPool2d(x, { kernelSize: 2 }), [s(2, 3, 10, 10)], TOL.gpuPointwise);
+    await expectKernelMatchesCpu("avgPool2d", (x) => F.avgPool2d(x, { kernelSize: 3, stride: 2, padding: 1 }), [s(1, 2, 7, 8)], TOL.gpuPointwise);
+    await expectKernelMatchesCpu("avgPool2d", (x) => F.avgPool2d(x, { kernelSize: 3, stride: 2, padding: 1, countIncludePad: false }), [s(1, 2, 7, 8)], TOL.gpuPointwise);
+  });
+});

@@ -1,0 +1,28 @@
+import { afterAll, describe, it } from "vitest";
+import * as W from "../../src/index.ts";
+import { setBackend } from "../../src/index.ts";
+import { expectKernelMatchesCpu, webgpuAvailable } from "../helpers/backends.ts";
+import { TOL } from "../tolerance.ts";
+
+const gpu = await webgpuAvailable();
+const s = (...shape: number[]) => ({ shape });
+
+describe.skipIf(!gpu)("WebGPU matmul matches the CPU reference", () => {
+  afterAll(() => setBackend("cpu"));
+  it.each([
+    [[1, 1], [1, 1]], [[3, 17], [17, 33]], [[64, 64], [64, 64]], [[127, 257], [257, 65]], [[1, 300], [300, 1]],
+  ])("%j @ %j, forward and both gradients", async (a, b) => {
+    await expectKernelMatchesCpu("matmul", (x, y) => W.matmul(x, y), [s(...a), s(...b)], TOL.gpuAccumulate);
+  });
+  it.each([
+    [true, false], [false, true], [true, true],
+  ])("transposeA %s, transposeB %s on non-tile sizes", async (tA, tB) => {
+    const a = tA ? s(33, 17) : s(17, 33);
+    const b = tB ? s(70, 33) : s(33, 70);
+    await expectKernelMatchesCpu("matmul", (x, y) => W.matmul(x, y, { transposeA: tA, transposeB: tB }), [a, b], TOL.gpuAccumulate);
+  });
+  it("batched with broadcast batch axes: [2,1,5,7] @ [3,7,9] and [4,5,6] @ [6,2]", async () => {
+    await expectKernelMatchesCpu("matmul", (x, y) => W.matmul(x, y), [s(2, 1, 5, 7), s(3, 7, 9)], TOL.gpuAccumulate);
+    await expectKernelMatchesCpu("matmul", (x, y) => W.matmul(x, y), [s(4, 5, 6), s(6, 2)], TOL.gpuAccumulate);
+  });
+});
