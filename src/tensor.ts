@@ -22,6 +22,11 @@ export interface Storage {
   handle: unknown;
   /** The host array a constant was made from, so it can move to another backend. */
   host?: TypedArray;
+  /**
+   * Set by `compile` on the data it writes into an assigned tensor: no other tensor shares
+   * this handle, so the next assign may free it at once instead of waiting for the GC.
+   */
+  exclusive?: boolean;
 }
 
 type Operand = Tensor | number;

@@ -16,6 +16,8 @@ export interface Backend {
   read(handle: unknown, dtype: DType, size: number): Promise<TypedArray>;
   /** Runs every step of `plan`; returns one handle per plan output. */
   run(plan: Plan, inputs: unknown[]): unknown[];
+  /** Frees a handle nothing else refers to (optional: backends with their own memory pools). */
+  release?(handle: unknown): void;
 }
 
 export type BackendName = "cpu" | "webgpu" | "auto";

@@ -50,7 +50,14 @@ export function compile<A extends Tensor[], R extends TensorTree>(fn: (...args: 
     const inputs = traced.bindings.map((b) => (typeof b === "number" ? args[b] : b));
     const handles = runPlan(backend, traced.plan, inputs);
     const nOut = handles.length - traced.assigned.length;
-    traced.assigned.forEach((t, i) => (t.storage = { backend, handle: handles[nOut + i] }));
+    traced.assigned.forEach((t, i) => {
+      const old = t.storage;
+      const handle = handles[nOut + i];
+      // the handle may also be returned as an output of this call: then it is shared
+      const shared = handles.indexOf(handle) < nOut || handles.indexOf(handle) !== nOut + i || inputs.some((x) => x.storage?.handle === handle);
+      t.storage = { backend, handle, exclusive: !shared };
+      if (old?.exclusive && old.backend === backend && old.handle !== handle) backend.release?.(old.handle);
+    });
     const outs = traced.plan.outputs.slice(0, nOut).map((id, i) => {
       const v = traced!.plan.values[id];
       return leaf(v.shape, v.dtype, { backend, handle: handles[i] });

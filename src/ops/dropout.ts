@@ -1,6 +1,6 @@
 /**
  * @file Inverted dropout with a counter-based mask: element i is kept when
- * uniform(seed, i) ≥ p (src/random.ts), and kept values are scaled by 1/(1 − p). The seed is
+ * uniform(seed, i) ≥ p (src/random.ts, decided on integers: keepThreshold), and kept values are scaled by 1/(1 − p). The seed is
  * an int32 scalar tensor, not an attribute, so a compiled step can draw a new mask each call
  * without re-planning. With the mask fixed, dropout is linear in x: its gradient is dropout
  * of dy with the same seed.
@@ -9,7 +9,9 @@ import { requireFloat } from "../dtype.ts";
 import { DTypeError, ShapeError } from "../errors.ts";
 import { apply1 } from "../graph/ir.ts";
 import type { Tensor } from "../tensor.ts";
-import { uniform } from "../random.ts";
+import { PCG_WGSL, keepThreshold, randomBits } from "../random.ts";
+import { sizeOf } from "../shape.ts";
+import { declare, kernel1d } from "./wgsl.ts";
 import type { OpDef } from "./types.ts";
 
 export const dropoutDef: OpDef<{ p: number }> = {
@@ -23,10 +25,16 @@ export const dropoutDef: OpDef<{ p: number }> = {
   cpu: ({ inputs: [x, seed], outputs: [y], attrs: { p } }) => {
     const s = seed[0] >>> 0;
     const scale = 1 / (1 - p);
-    for (let i = 0; i < y.length; i++) y[i] = uniform(s, i) >= p ? x[i] * scale : 0;
+    const keep = keepThreshold(p);
+    for (let i = 0; i < y.length; i++) y[i] = randomBits(s, i) >>> 8 >= keep ? x[i] * scale : 0;
   },
   grad: ({ inputs: [, seed], dys: [dy], attrs: { p } }) => [dropout(dy, seed, p), null],
-  webgpu: null,
+  webgpu: ({ inShapes: [xs], attrs: { p } }) => {
+    const decls = declare([{ name: "x", type: "f32" }, { name: "seed", type: "i32" }, { name: "y", type: "f32", write: true }]);
+    const body = `  let keep = (random_bits(bitcast<u32>(seed[0]), i) >> 8u) >= ${keepThreshold(p)}u;
+  y[i] = select(0.0, x[i] * ${1 / (1 - p)}, keep);`;
+    return { calls: [kernel1d("dropout", sizeOf(xs), decls, body, [{ in: 0 }, { in: 1 }, { out: 0 }], PCG_WGSL)] };
+  },
 };
 
 /** Zeroes each element with probability p (mask from `seed`), scales the rest by 1/(1−p). */

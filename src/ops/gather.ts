@@ -9,6 +9,8 @@ import { DTypeError, IndexError, ShapeError, fmtShape } from "../errors.ts";
 import { apply1 } from "../graph/ir.ts";
 import type { Tensor } from "../tensor.ts";
 import type { OpDef } from "./types.ts";
+import { sizeOf } from "../shape.ts";
+import { declare, kernel1d } from "./wgsl.ts";
 
 function checkIndex(op: string, v: number, rows: number, at: number): void {
   if (!(v >= 0 && v < rows)) {
@@ -31,7 +33,15 @@ export const gatherDef: OpDef<Record<string, never>> = {
     }
   },
   grad: ({ inputs: [table, idx], dys: [dy] }) => [scatterAdd(dy, idx, table.shape[0]), null],
-  webgpu: null,
+  // a kernel cannot throw: an out-of-range index reads NaN, visibly wrong rather than plausible
+  webgpu: ({ inShapes: [[rows, d]], outShapes: [ys] }) => {
+    const decls = declare([{ name: "table", type: "f32" }, { name: "idx", type: "i32" }, { name: "y", type: "f32", write: true }]);
+    const body = `  var nan_bits = 0x7fc00000u;
+  let row = idx[i / ${d}u];
+  if (row < 0 || row >= ${rows}) { y[i] = bitcast<f32>(nan_bits); return; }
+  y[i] = table[u32(row) * ${d}u + i % ${d}u];`;
+    return { calls: [kernel1d("gather", sizeOf(ys), decls, body, [{ in: 0 }, { in: 1 }, { out: 0 }])] };
+  },
 };
 
 export const scatterAddDef: OpDef<{ rows: number }> = {
@@ -55,7 +65,17 @@ export const scatterAddDef: OpDef<{ rows: number }> = {
     out.set(acc);
   },
   grad: ({ inputs: [, idx], dys: [dy] }) => [gather(dy, idx), null],
-  webgpu: null,
+  // gather form, no atomics: thread (row, j) sums src[i, j] over every i whose index is row
+  webgpu: ({ inShapes: [, is], attrs: { rows }, outShapes: [[, d]] }) => {
+    const n = sizeOf(is);
+    const decls = declare([{ name: "src", type: "f32" }, { name: "idx", type: "i32" }, { name: "out", type: "f32", write: true }]);
+    const body = `  let row = i32(i / ${d}u);
+  let j = i % ${d}u;
+  var s = 0.0;
+  for (var k = 0u; k < ${n}u; k++) { if (idx[k] == row) { s += src[k * ${d}u + j]; } }
+  out[i] = s;`;
+    return { calls: [kernel1d("scatterAdd", rows * d, decls, body, [{ in: 0 }, { in: 1 }, { out: 0 }])] };
+  },
 };
 
 /** Rows of `table` [V, D] picked by int32 `indices` [...] → [..., D]. */

@@ -9,6 +9,7 @@ import { DTypeError, IndexError, ShapeError, fmtShape } from "../errors.ts";
 import { apply1 } from "../graph/ir.ts";
 import type { Tensor } from "../tensor.ts";
 import type { OpDef, ValueInfo } from "./types.ts";
+import { declare, kernel1d } from "./wgsl.ts";
 
 function check(op: string, logits: ValueInfo, labels: ValueInfo): void {
   requireFloat(op, "logits", logits.dtype);
@@ -41,7 +42,12 @@ export const softmaxCrossEntropyDef: OpDef<Record<string, never>> = {
     }
   },
   grad: ({ inputs: [logits, labels], dys: [dy] }) => [softmaxCrossEntropyBackward(logits, labels, dy), null],
-  webgpu: null,
+  webgpu: ({ inShapes: [[n, c]] }) => {
+    const decls = declare([{ name: "x", type: "f32" }, { name: "labels", type: "i32" }, { name: "loss", type: "f32", write: true }]);
+    const body = `${rowStatsWgsl(c, "loss[i] = bitcast<f32>(nan_bits); return;")}
+  loss[i] = m + lse - x[i * ${c}u + u32(label)];`;
+    return { calls: [kernel1d("softmaxCrossEntropy", n, decls, body, [{ in: 0 }, { in: 1 }, { out: 0 }])] };
+  },
 };
 
 export const softmaxCrossEntropyBackwardDef: OpDef<Record<string, never>> = {
@@ -60,8 +66,35 @@ export const softmaxCrossEntropyBackwardDef: OpDef<Record<string, never>> = {
       }
     }
   },
-  webgpu: null,
+  // one thread per logit; each recomputes its row's statistics (C is small: classes)
+  webgpu: ({ inShapes: [[n, c]] }) => {
+    const decls = declare([{ name: "x", type: "f32" }, { name: "labels", type: "i32" }, { name: "dy", type: "f32" }, { name: "dx", type: "f32", write: true }]);
+    const body = `  let e = i;
+  let j = e % ${c}u;
+  {
+    let i = e / ${c}u;
+${rowStatsWgsl(c, "dx[e] = bitcast<f32>(nan_bits); return;").replace(/^/gm, "  ")}
+    let p = exp(x[e] - m - lse);
+    dx[e] = (p - select(0.0, 1.0, i32(j) == label)) * dy[i];
+  }`;
+    return { calls: [kernel1d("softmaxCrossEntropyBackward", n * c, decls, body, [{ in: 0 }, { in: 1 }, { in: 2 }, { out: 0 }])] };
+  },
 };
+
+/**
+ * WGSL: row i's label, max m and lse = log Σ exp(x − m). An out-of-range label returns NaN
+ * from the kernel (a kernel cannot throw; the CPU raises IndexError).
+ */
+function rowStatsWgsl(c: number, onBadLabel: string): string {
+  return `  var nan_bits = 0x7fc00000u;
+  let label = labels[i];
+  if (label < 0 || label >= ${c}) { ${onBadLabel} }
+  var m = x[i * ${c}u];
+  for (var j2 = 1u; j2 < ${c}u; j2++) { m = max(m, x[i * ${c}u + j2]); }
+  var s = 0.0;
+  for (var j2 = 0u; j2 < ${c}u; j2++) { s += exp(x[i * ${c}u + j2] - m); }
+  let lse = log(s);`;
+}
 
 /** Per-sample cross-entropy of logits [N, C] against int32 labels [N] → [N]. */
 export function softmaxCrossEntropy(logits: Tensor, labels: Tensor): Tensor {

@@ -67,11 +67,12 @@ async function runOn(backend: "cpu" | "webgpu", f: (...xs: Tensor[]) => Tensor |
  */
 export async function expectKernelMatchesCpu(name: string, f: (...xs: Tensor[]) => Tensor | Tensor[], specs: Spec[], tol: Tolerance, opts: { grads?: boolean; gradTol?: Tolerance; seed?: number } = {}) {
   const seed = opts.seed ?? 7;
+  const before = getBackend().name as "cpu" | "webgpu";
   const host = hostData(specs, seed);
   const grads = opts.grads ?? true;
   const cpu = await runOn("cpu", f, host, grads, seed);
   const gpu = await runOn("webgpu", f, host, grads, seed);
   const nOut = [f(...host.map((h) => fromArray(h.data.slice(), h.shape, h.dtype)))].flat().length;
+  await setBackend(before);
   cpu.forEach((c, k) => expectClose(gpu[k], c, k < nOut ? tol : opts.gradTol ?? tol, `${name} (seed ${seed}) ${k < nOut ? `output ${k}` : `gradient ${k - nOut}`}`));
-  await setBackend("cpu");
 }

@@ -40,3 +40,14 @@ describe.skipIf(!gpu)("WebGPU pooling matches the CPU reference (values, argmax,
     await expectKernelMatchesCpu("avgPool2d", (x) => F.avgPool2d(x, { kernelSize: 3, stride: 2, padding: 1, countIncludePad: false }), [s(1, 2, 7, 8)], TOL.gpuPointwise);
   });
 });
+
+describe.skipIf(!gpu)("a composed graph on both backends", () => {
+  afterAll(() => setBackend("cpu"));
+  it("conv → relu → maxPool → linear → cross-entropy: loss and every gradient agree", async () => {
+    const labels = { shape: [4], values: [3, 0, 9, 5], dtype: "int32" as const };
+    await expectKernelMatchesCpu("small convnet", (x, w, b, fw, fb, y) => {
+      const h = F.maxPool2d(F.relu(F.conv2d(x, w, b, { padding: 1 })), { kernelSize: 2 });
+      return F.crossEntropy(F.linear(W.flatten(h, 1), fw, fb), y);
+    }, [s(4, 2, 8, 8), s(5, 2, 3, 3), s(5), s(10, 80), s(10), labels], TOL.gpuAccumulate);
+  });
+});

@@ -42,8 +42,14 @@ export class BufferPool {
   /** A handle whose buffer goes back to the pool once the handle is unreachable. */
   handle(bytes: number, what: string): GpuHandle {
     const h = { buffer: this.acquire(bytes, what), bytes };
-    this.finalizer.register(h, h.buffer);
+    this.finalizer.register(h, h.buffer, h);
     return h;
+  }
+
+  /** Returns a handle's buffer now (its owner is done with it); the finalizer is cancelled. */
+  releaseHandle(h: GpuHandle): void {
+    this.finalizer.unregister(h);
+    this.release(h.buffer);
   }
 }
 

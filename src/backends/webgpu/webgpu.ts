@@ -93,6 +93,10 @@ export class WebGpuBackend implements Backend {
     return out;
   }
 
+  release(handle: unknown): void {
+    this.pool.releaseHandle(handle as GpuHandle);
+  }
+
   run(plan: Plan, inputs: unknown[]): unknown[] {
     this.checkAlive();
     const prep = this.prepare(plan);

@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as W from "../../src/index.ts";
+import { DeviceError, DeviceLostError, F, compile, getBackend, manualSeed, setBackend, tensor, type Tensor } from "../../src/index.ts";
+import { LeNet5 } from "../../src/models/lenet5.ts";
+import { Adam } from "../../src/optim/adam.ts";
+import { WebGpuBackend } from "../../src/backends/webgpu/webgpu.ts";
+import { BufferPool } from "../../src/backends/webgpu/buffers.ts";
+import { expectKernelMatchesCpu, webgpuAvailable } from "../helpers/backends.ts";
+import { TOL } from "../tolerance.ts";
+
+const gpu = await webgpuAvailable();
+
+describe.skipIf(!gpu)("the WebGPU executor", () => {
+  beforeAll(() => setBackend("webgpu"));
+  afterAll(() => setBackend("cpu"));
+
+  it("reports the adapter and whether it is software", () => {
+    const b = getBackend() as WebGpuBackend;
+    expect(b.name).toBe("webgpu");
+    expect(typeof b.info.vendor).toBe("string");
+    if (process.env.VK_ICD_FILENAMES?.includes("swiftshader")) expect(b.info.software).toBe(true);
+  });
+
+  it("runs a compiled LeNet-5 training step (forward, backward, Adam) as exactly one submit", async () => {
+    manualSeed(3);
+    const model = new LeNet5();
+    const opt = new Adam(model.parameters(), { lr: 1e-3 });
+    const step = compile((x: Tensor, y: Tensor) => {
+      const loss = F.crossEntropy(model.forward(x), y);
+      opt.step(loss);
+      return loss;
+    });
+    const x = W.randn([8, 1, 28, 28], { seed: 1 });
+    const y = tensor([0, 1, 2, 3, 4, 5, 6, 7], [8], "int32");
+    const b = getBackend() as WebGpuBackend;
+    step(x, y); // first call: trace, plan, pipelines
+    const before = b.submits;
+    const l1 = step(x, y);
+    expect(b.submits - before).toBe(1);
+    const l2 = step(x, y);
+    expect(b.submits - before).toBe(2);
+    expect(await l2.item()).toBeLessThan(await l1.item()); // the weights were updated on the device
+  });
+
+  it("keeps GPU memory flat over many steps once warm", async () => {
+    const w = W.randn([64, 32], { seed: 2 });
+    const opt = new Adam([w], { lr: 1e-2 });
+    const step = compile((x: Tensor) => {
+      const loss = W.mean(W.square(W.matmul(x, w)));
+      opt.step(loss);
+      return loss;
+    });
+    const x = W.randn([16, 64], { seed: 3 });
+    const b = getBackend() as WebGpuBackend;
+    for (let i = 0; i < 20; i++) await step(x).item();
+    const warm = b.allocatedBytes;
+    for (let i = 0; i < 200; i++) {
+      await step(x).item();
+      if (i % 50 === 0) (globalThis as { gc?: () => void }).gc?.();
+    }
+    // results go back to the pool when their tensors are collected; allow one GC's worth of lag
+    expect(b.allocatedBytes).toBeLessThanOrEqual(warm + 64 * 1024);
+  });
+
+  it("folds a dispatch larger than maxComputeWorkgroupsPerDimension into two dimensions", async () => {
+    const b = getBackend() as WebGpuBackend;
+    const n = (b.device.limits.maxComputeWorkgroupsPerDimension + 1000) * 64;
+    await expectKernelMatchesCpu("relu over 4.2M elements", (x) => W.relu(x), [{ shape: [n], range: [-1, 1] }], TOL.gpuExact, { grads: false });
+  });
+
+  it("refuses a buffer past maxStorageBufferBindingSize with a DeviceError naming the limit", () => {
+    const pool = new BufferPool((getBackend() as WebGpuBackend).device, 1024);
+    expect(() => pool.acquire(4096, "output float32[1024]")).toThrow(DeviceError);
+    expect(() => pool.acquire(4096, "output float32[1024]")).toThrow("output float32[1024]: 4096 bytes exceed this device's maxStorageBufferBindingSize (1024); use a smaller batch");
+  });
+
+  it("float64 stays on the CPU: a clear error, not a wrong answer", () => {
+    expect(() => W.exp(tensor([1], [1], "float64")).realize()).toThrow(/float64 tensors are CPU-only/);
+  });
+
+  it("a lost device is a DeviceLostError; setBackend('webgpu') recovers", async () => {
+    const b = getBackend() as WebGpuBackend;
+    b.device.destroy();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(() => W.exp(tensor([1])).realize()).toThrow(DeviceLostError);
+    expect(() => W.exp(tensor([1])).realize()).toThrow(/call setBackend\("webgpu"\) again/);
+    await setBackend("webgpu");
+    expect(getBackend()).not.toBe(b);
+    expect(await W.exp(tensor([0])).item()).toBe(1);
+  });
+});

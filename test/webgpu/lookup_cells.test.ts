@@ -1,0 +1,50 @@
+import { afterAll, describe, expect, it } from "vitest";
+import * as W from "../../src/index.ts";
+import { F, setBackend, tensor } from "../../src/index.ts";
+import { dropout } from "../../src/ops/dropout.ts";
+import { lstmCell } from "../../src/ops/lstm_cell.ts";
+import { gruCell } from "../../src/ops/gru_cell.ts";
+import { expectKernelMatchesCpu, webgpuAvailable } from "../helpers/backends.ts";
+import { TOL } from "../tolerance.ts";
+
+const gpu = await webgpuAvailable();
+const s = (...shape: number[]) => ({ shape });
+const ints = (shape: number[], values: number[]) => ({ shape, values, dtype: "int32" as const });
+
+describe.skipIf(!gpu)("WebGPU lookup, losses, dropout and recurrent cells match the CPU reference", () => {
+  afterAll(() => setBackend("cpu"));
+  it("gather and scatterAdd (repeated indices)", async () => {
+    await expectKernelMatchesCpu("gather", (t, i) => W.gather(t, i), [s(7, 33), ints([2, 5], [0, 6, 3, 3, 1, 6, 6, 2, 0, 5])], TOL.gpuExact, { gradTol: TOL.gpuAccumulate });
+    await expectKernelMatchesCpu("scatterAdd", (x, i) => W.scatterAdd(x, i, 4), [s(6, 3), ints([6], [3, 0, 3, 1, 0, 3])], TOL.gpuAccumulate);
+  });
+  it("an out-of-range index or label gives NaN on the GPU (the CPU raises IndexError)", async () => {
+    await setBackend("webgpu");
+    const g = await W.gather(tensor([[1, 2]]), tensor([1], [1], "int32")).data();
+    expect(Array.from(g).every(Number.isNaN)).toBe(true);
+    const l = await W.softmaxCrossEntropy(tensor([[1, 2]]), tensor([5], [1], "int32")).data();
+    expect(Number.isNaN(l[0])).toBe(true);
+    await setBackend("cpu");
+  });
+  it("fused softmax cross-entropy forward and backward, 10 and 1000 classes", async () => {
+    await expectKernelMatchesCpu("softmaxCrossEntropy", (x, y) => W.softmaxCrossEntropy(x, y), [{ shape: [65, 10], range: [-4, 4] }, ints([65], Array.from({ length: 65 }, (_, i) => (i * 7) % 10))], TOL.gpuAccumulate);
+    await expectKernelMatchesCpu("crossEntropy", (x, y) => F.crossEntropy(x, y), [s(3, 1000), ints([3], [0, 999, 512])], TOL.gpuAccumulate);
+  });
+  it("dropout draws the same mask as the CPU for the same seed", async () => {
+    for (const p of [0.1, 0.3, 0.5, 0.9]) {
+      await expectKernelMatchesCpu(`dropout p=${p}`, (x, seed) => dropout(x, seed, p), [s(1031), ints([], [123457])], TOL.gpuPointwise);
+    }
+  });
+  it("lstmCell and gruCell, forward and fused backward (batch 1, 3 and 64; hidden 1, 17, 128)", async () => {
+    for (const [b, h] of [[1, 1], [3, 17], [64, 128]]) {
+      await expectKernelMatchesCpu("lstmCell", (g, c) => lstmCell(g, c), [{ shape: [b, 4 * h], range: [-3, 3] }, s(b, h)], TOL.gpuPointwise);
+      await expectKernelMatchesCpu("gruCell", (a, c, hh) => gruCell(a, c, hh), [{ shape: [b, 3 * h], range: [-3, 3] }, { shape: [b, 3 * h], range: [-3, 3] }, s(b, h)], TOL.gpuPointwise);
+    }
+  });
+  it("an LSTM unrolled over 5 steps with weights: values and BPTT gradients", async () => {
+    await expectKernelMatchesCpu("lstm bptt", (x, wi, wh, bi) => {
+      let st: [W.Tensor, W.Tensor] = [W.zeros([4, 8]), W.zeros([4, 8])];
+      for (let t = 0; t < 5; t++) st = F.lstmCell(W.squeeze(W.slice(x, { 0: [t, t + 1] }), 0), st, wi, wh, bi);
+      return st[0];
+    }, [s(5, 4, 3), s(32, 3), s(32, 8), s(32)], TOL.gpuAccumulate);
+  });
+});
