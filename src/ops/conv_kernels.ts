@@ -11,7 +11,7 @@
  */
 import type { BufferRef, KernelCall, KernelPlan } from "./types.ts";
 import type { Conv2dAttrs } from "./conv2d.ts";
-import { matmulCall } from "./matmul_kernel.ts";
+import { matmulPlan } from "./matmul_kernel.ts";
 import { coords, stridedKernel } from "./strided_kernels.ts";
 import { declare, kernel1d } from "./wgsl.ts";
 
@@ -19,18 +19,22 @@ export interface ConvDims {
   n: number; c: number; h: number; w: number; o: number; kh: number; kw: number; oh: number; ow: number;
 }
 
+/** One thread per cols row segment (r, n, oy), looping over ox: index divisions once per row. */
 function im2colCall(g: ConvDims, a: Conv2dAttrs, x: BufferRef, cols: BufferRef): KernelCall {
   const NP = g.n * g.oh * g.ow;
-  const body = `  let r = i / ${NP}u;
-  let q = i % ${NP}u;
-${coords([g.c, g.kh, g.kw], "r", "k")}
-${coords([g.n, g.oh, g.ow], "q", "p")}
-  let y = i32(p1 * ${a.stride[0]}u + k1 * ${a.dilation[0]}u) - ${a.padding[0]};
-  let xx = i32(p2 * ${a.stride[1]}u + k2 * ${a.dilation[1]}u) - ${a.padding[1]};
-  var v = 0.0;
-  if (y >= 0 && y < ${g.h} && xx >= 0 && xx < ${g.w}) { v = x[((p0 * ${g.c}u + k0) * ${g.h}u + u32(y)) * ${g.w}u + u32(xx)]; }
-  cols[i] = v;`;
-  return kernel1d("conv2d/im2col", g.c * g.kh * g.kw * NP, declare([{ name: "x", type: "f32" }, { name: "cols", type: "f32", write: true }]), body, [x, cols]);
+  const body = `${coords([g.c, g.kh, g.kw, g.n, g.oh])}
+  let r = (c0 * ${g.kh}u + c1) * ${g.kw}u + c2;
+  let base = r * ${NP}u + (c3 * ${g.oh}u + c4) * ${g.ow}u;
+  let y = i32(c4 * ${a.stride[0]}u + c1 * ${a.dilation[0]}u) - ${a.padding[0]};
+  let rowIn = y >= 0 && y < ${g.h};
+  let src = ((c3 * ${g.c}u + c0) * ${g.h}u + u32(max(y, 0))) * ${g.w}u;
+  for (var ox = 0u; ox < ${g.ow}u; ox++) {
+    let xx = i32(ox * ${a.stride[1]}u + c2 * ${a.dilation[1]}u) - ${a.padding[1]};
+    var v = 0.0;
+    if (rowIn && xx >= 0 && xx < ${g.w}) { v = x[src + u32(xx)]; }
+    cols[base + ox] = v;
+  }`;
+  return kernel1d("conv2d/im2col", g.c * g.kh * g.kw * g.n * g.oh, declare([{ name: "x", type: "f32" }, { name: "cols", type: "f32", write: true }]), body, [x, cols]);
 }
 
 function col2imCall(g: ConvDims, a: Conv2dAttrs, dcols: BufferRef, dx: BufferRef): KernelCall {
@@ -66,13 +70,10 @@ export function conv2dForwardPlan(g: ConvDims, a: Conv2dAttrs): KernelPlan {
   const CKK = g.c * g.kh * g.kw;
   const P = g.oh * g.ow;
   const NP = g.n * P;
+  const mm = matmulPlan("conv2d/matmul", { m: g.o, n: NP, k: CKK, sAi: CKK, sAp: 1, sBp: NP, sBj: 1 }, [{ in: 1 }, { scratch: 0 }, { scratch: 1 }], 2);
   return {
-    scratch: [CKK * NP * 4, g.o * NP * 4],
-    calls: [
-      im2colCall(g, a, { in: 0 }, { scratch: 0 }),
-      matmulCall("conv2d/matmul", { m: g.o, n: NP, k: CKK, sAi: CKK, sAp: 1, sBp: NP, sBj: 1 }, [{ in: 1 }, { scratch: 0 }, { scratch: 1 }]),
-      swapNO("conv2d/permute", g.n, g.o, P, false, { scratch: 1 }, { out: 0 }),
-    ],
+    scratch: [CKK * NP * 4, g.o * NP * 4, ...mm.scratch],
+    calls: [im2colCall(g, a, { in: 0 }, { scratch: 0 }), ...mm.calls, swapNO("conv2d/permute", g.n, g.o, P, false, { scratch: 1 }, { out: 0 })],
   };
 }
 
@@ -80,14 +81,11 @@ export function conv2dBackwardInputPlan(g: ConvDims, a: Conv2dAttrs): KernelPlan
   const CKK = g.c * g.kh * g.kw;
   const P = g.oh * g.ow;
   const NP = g.n * P;
+  // dcols [CKK, NP] = Wᵀ [CKK, O] · dy' [O, NP]; W is [O, CKK] row-major
+  const mm = matmulPlan("conv2dBackwardInput/matmul", { m: CKK, n: NP, k: g.o, sAi: 1, sAp: CKK, sBp: NP, sBj: 1 }, [{ in: 1 }, { scratch: 0 }, { scratch: 1 }], 2);
   return {
-    scratch: [g.o * NP * 4, CKK * NP * 4],
-    calls: [
-      swapNO("conv2dBackwardInput/permute", g.n, g.o, P, true, { in: 0 }, { scratch: 0 }),
-      // dcols [CKK, NP] = Wᵀ [CKK, O] · dy' [O, NP]; W is [O, CKK] row-major
-      matmulCall("conv2dBackwardInput/matmul", { m: CKK, n: NP, k: g.o, sAi: 1, sAp: CKK, sBp: NP, sBj: 1 }, [{ in: 1 }, { scratch: 0 }, { scratch: 1 }]),
-      col2imCall(g, a, { scratch: 1 }, { out: 0 }),
-    ],
+    scratch: [g.o * NP * 4, CKK * NP * 4, ...mm.scratch],
+    calls: [swapNO("conv2dBackwardInput/permute", g.n, g.o, P, true, { in: 0 }, { scratch: 0 }), ...mm.calls, col2imCall(g, a, { scratch: 1 }, { out: 0 })],
   };
 }
 
@@ -95,13 +93,10 @@ export function conv2dBackwardFilterPlan(g: ConvDims, a: Conv2dAttrs): KernelPla
   const CKK = g.c * g.kh * g.kw;
   const P = g.oh * g.ow;
   const NP = g.n * P;
+  // dW [O, CKK] = dy' [O, NP] · colsᵀ [NP, CKK]: few outputs, long K → split-K
+  const mm = matmulPlan("conv2dBackwardFilter/matmul", { m: g.o, n: CKK, k: NP, sAi: NP, sAp: 1, sBp: 1, sBj: NP }, [{ scratch: 1 }, { scratch: 0 }, { out: 0 }], 2);
   return {
-    scratch: [CKK * NP * 4, g.o * NP * 4],
-    calls: [
-      im2colCall(g, a, { in: 0 }, { scratch: 0 }),
-      swapNO("conv2dBackwardFilter/permute", g.n, g.o, P, true, { in: 1 }, { scratch: 1 }),
-      // dW [O, CKK] = dy' [O, NP] · colsᵀ [NP, CKK]
-      matmulCall("conv2dBackwardFilter/matmul", { m: g.o, n: CKK, k: NP, sAi: NP, sAp: 1, sBp: 1, sBj: NP }, [{ scratch: 1 }, { scratch: 0 }, { out: 0 }]),
-    ],
+    scratch: [CKK * NP * 4, g.o * NP * 4, ...mm.scratch],
+    calls: [im2colCall(g, a, { in: 0 }, { scratch: 0 }), swapNO("conv2dBackwardFilter/permute", g.n, g.o, P, true, { in: 1 }, { scratch: 1 }), ...mm.calls],
   };
 }

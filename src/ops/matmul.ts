@@ -12,7 +12,7 @@ import type { Tensor } from "../tensor.ts";
 import type { OpDef } from "./types.ts";
 import { walk } from "./broadcast_loop.ts";
 import { sumTo } from "./reduce.ts";
-import { batchStrides, matmulCall } from "./matmul_kernel.ts";
+import { batchStrides, matmulPlan } from "./matmul_kernel.ts";
 import { wgslType } from "./wgsl.ts";
 
 export interface MatmulOptions {
@@ -88,13 +88,12 @@ export const matmulDef: OpDef<MatmulAttrs> = {
   webgpu: ({ inShapes: [as, bs], inDtypes: [dt], attrs }) => {
     wgslType(dt, "matmul");
     const { m, k, n, batch } = matmulDims(as, bs, attrs);
-    const call = matmulCall("matmul", {
+    return matmulPlan("matmul", {
       m, n, k,
       ...(attrs.transposeA ? { sAi: 1, sAp: m } : { sAi: k, sAp: 1 }),
       ...(attrs.transposeB ? { sBp: 1, sBj: k } : { sBp: n, sBj: 1 }),
       batch, aBatchStrides: batchStrides(as, batch, m * k), bBatchStrides: batchStrides(bs, batch, k * n),
-    }, [{ in: 0 }, { in: 1 }, { out: 0 }]);
-    return { calls: [call] };
+    }, [{ in: 0 }, { in: 1 }, { out: 0 }], 0);
   },
 };
 

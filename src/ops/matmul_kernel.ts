@@ -2,14 +2,16 @@
  * @file The tiled matmul kernel, shared by matmul and the convolutions.
  * Layout: C[z] (M×N, row-major) = A[z] (M×K) · B[z] (K×N), where A(i, p) is read at
  * aBase + aBatch(z) + i·sAi + p·sAp and B(p, j) at bBase + bBatch(z) + p·sBp + j·sBj, so a
- * transposed operand is only a swap of strides. Workgroup 16×16 threads computes a 64×64 tile
- * of C, each thread a 4×4 block; K advances 16 at a time through two workgroup-memory tiles
- * (As[k][row], Bs[k][col]), loaded by all 256 threads, with a barrier before and after each
- * use. Dispatch: (⌈N/64⌉, ⌈M/64⌉, batch). Accumulates in f32. CPU twin: matmul.ts `cpu`.
+ * transposed operand is only a swap of strides. A workgroup of 256 threads computes a BM×BN
+ * tile of C (64×64, or 16×128 for few rows), each thread a TM×TN block; K advances BK at a
+ * time through two workgroup-memory tiles (As[k][row], Bs[k][col]) loaded by all threads,
+ * with a barrier before and after each use. Dispatch: (⌈N/BN⌉, ⌈M/BM⌉, batch·split).
+ * Long K over few tiles is split (split-K) and the partial products summed. Accumulates in
+ * f32. CPU twin: matmul.ts `cpu`.
  */
 import { stridesOf } from "../shape.ts";
 import type { BufferRef, KernelCall } from "./types.ts";
-import { coords, offset } from "./strided_kernels.ts";
+import { coords, offset, stridedKernel } from "./strided_kernels.ts";
 import { declare } from "./wgsl.ts";
 
 export interface MatmulLayout {
@@ -26,61 +28,126 @@ export interface MatmulLayout {
   bBatchStrides?: number[];
 }
 
-export function matmulCall(name: string, L: MatmulLayout, bindings: [a: BufferRef, b: BufferRef, c: BufferRef]): KernelCall {
+/** Tile shape: BM×BN outputs per workgroup, TM×TN per thread, K in steps of BK. */
+interface Tiles {
+  bm: number; bn: number; bk: number; tm: number; tn: number;
+}
+
+/** 64×64 for large products; 16×128 when there are few rows (a conv's O output channels). */
+function chooseTiles(m: number): Tiles {
+  return m <= 16 ? { bm: 16, bn: 128, bk: 16, tm: 2, tn: 4 } : { bm: 64, bn: 64, bk: 16, tm: 4, tn: 4 };
+}
+
+/**
+ * One dispatch computing C = A·B (batched) with the given tiles. With `split` > 1, workgroup
+ * z = batch·split + s multiplies only K-chunk s and writes its partial product to
+ * C[(z)·M·N …]: the caller sums the `split` partials (see `matmulPlan`).
+ */
+function matmulKernel(name: string, L: MatmulLayout, t: Tiles, bindings: BufferRef[], split: number): KernelCall {
   const batch = L.batch ?? [];
   const batchCount = batch.reduce((x, y) => x * y, 1);
+  const wx = t.bn / t.tn;
+  const wy = t.bm / t.tm;
+  const threads = wx * wy;
+  const kChunk = Math.ceil(L.k / split / t.bk) * t.bk;
+  const aLoads = Math.ceil((t.bm * t.bk) / threads);
+  const bLoads = Math.ceil((t.bk * t.bn) / threads);
   const code = `${declare([{ name: "A", type: "f32" }, { name: "B", type: "f32" }, { name: "C", type: "f32", write: true }])}
-var<workgroup> As: array<array<f32, 64>, 16>;
-var<workgroup> Bs: array<array<f32, 64>, 16>;
+var<workgroup> As: array<array<f32, ${t.bm}>, ${t.bk}>;
+var<workgroup> Bs: array<array<f32, ${t.bn}>, ${t.bk}>;
 
-@compute @workgroup_size(16, 16)
+@compute @workgroup_size(${wx}, ${wy})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let z = wg.z;
+  let z = wg.z / ${split}u;
+  let kBegin = (wg.z % ${split}u) * ${kChunk}u;
+  let kEnd = min(kBegin + ${kChunk}u, ${L.k}u);
 ${coords(batch, "z", "b")}
   let aOff = ${offset(L.aBatchStrides ?? [], L.aBase ?? 0, "b")};
   let bOff = ${offset(L.bBatchStrides ?? [], L.bBase ?? 0, "b")};
-  let cOff = z * ${L.m * L.n}u;
-  let row0 = wg.y * 64u;
-  let col0 = wg.x * 64u;
-  let tid = lid.y * 16u + lid.x;
-  var acc: array<array<f32, 4>, 4>;
-  for (var k0 = 0u; k0 < ${L.k}u; k0 += 16u) {
-    for (var l = 0u; l < 4u; l++) {
-      let e = tid + l * 256u;
-      let r = e / 16u;
-      let ka = e % 16u;
-      var va = 0.0;
-      if (row0 + r < ${L.m}u && k0 + ka < ${L.k}u) { va = A[aOff + (row0 + r) * ${L.sAi}u + (k0 + ka) * ${L.sAp}u]; }
-      As[ka][r] = va;
-      let kb = e / 64u;
-      let c = e % 64u;
-      var vb = 0.0;
-      if (k0 + kb < ${L.k}u && col0 + c < ${L.n}u) { vb = B[bOff + (k0 + kb) * ${L.sBp}u + (col0 + c) * ${L.sBj}u]; }
-      Bs[kb][c] = vb;
+  let cOff = wg.z * ${L.m * L.n}u;
+  let row0 = wg.y * ${t.bm}u;
+  let col0 = wg.x * ${t.bn}u;
+  let tid = lid.y * ${wx}u + lid.x;
+  var acc: array<array<f32, ${t.tn}>, ${t.tm}>;
+  for (var k0 = kBegin; k0 < kEnd; k0 += ${t.bk}u) {
+    for (var l = 0u; l < ${aLoads}u; l++) {
+      let e = tid + l * ${threads}u;
+      if (e < ${t.bm * t.bk}u) {
+        let r = e / ${t.bk}u;
+        let ka = e % ${t.bk}u;
+        var va = 0.0;
+        if (row0 + r < ${L.m}u && k0 + ka < kEnd) { va = A[aOff + (row0 + r) * ${L.sAi}u + (k0 + ka) * ${L.sAp}u]; }
+        As[ka][r] = va;
+      }
+    }
+    for (var l = 0u; l < ${bLoads}u; l++) {
+      let e = tid + l * ${threads}u;
+      if (e < ${t.bk * t.bn}u) {
+        let kb = e / ${t.bn}u;
+        let c = e % ${t.bn}u;
+        var vb = 0.0;
+        if (k0 + kb < kEnd && col0 + c < ${L.n}u) { vb = B[bOff + (k0 + kb) * ${L.sBp}u + (col0 + c) * ${L.sBj}u]; }
+        Bs[kb][c] = vb;
+      }
     }
     workgroupBarrier();
-    for (var kk = 0u; kk < 16u; kk++) {
-      var a: array<f32, 4>;
-      var b: array<f32, 4>;
-      for (var x = 0u; x < 4u; x++) {
-        a[x] = As[kk][lid.y * 4u + x];
-        b[x] = Bs[kk][lid.x * 4u + x];
-      }
-      for (var x = 0u; x < 4u; x++) {
-        for (var y = 0u; y < 4u; y++) { acc[x][y] += a[x] * b[y]; }
+    for (var kk = 0u; kk < ${t.bk}u; kk++) {
+      var a: array<f32, ${t.tm}>;
+      var b: array<f32, ${t.tn}>;
+      for (var x = 0u; x < ${t.tm}u; x++) { a[x] = As[kk][lid.y * ${t.tm}u + x]; }
+      for (var y = 0u; y < ${t.tn}u; y++) { b[y] = Bs[kk][lid.x * ${t.tn}u + y]; }
+      for (var x = 0u; x < ${t.tm}u; x++) {
+        for (var y = 0u; y < ${t.tn}u; y++) { acc[x][y] += a[x] * b[y]; }
       }
     }
     workgroupBarrier();
   }
-  for (var x = 0u; x < 4u; x++) {
-    for (var y = 0u; y < 4u; y++) {
-      let i = row0 + lid.y * 4u + x;
-      let j = col0 + lid.x * 4u + y;
+  for (var x = 0u; x < ${t.tm}u; x++) {
+    for (var y = 0u; y < ${t.tn}u; y++) {
+      let i = row0 + lid.y * ${t.tm}u + x;
+      let j = col0 + lid.x * ${t.tn}u + y;
       if (i < ${L.m}u && j < ${L.n}u) { C[cOff + i * ${L.n}u + j] = acc[x][y]; }
     }
   }
 }`;
-  return { name, code, bindings, workgroups: [Math.max(1, Math.ceil(L.n / 64)), Math.max(1, Math.ceil(L.m / 64)), Math.max(1, batchCount)] };
+  return { name, code, bindings, workgroups: [Math.max(1, Math.ceil(L.n / t.bn)), Math.max(1, Math.ceil(L.m / t.bm)), Math.max(1, batchCount) * split] };
+}
+
+/** Dispatches for a matmul, and the scratch it needs (appended after the caller's scratch). */
+export interface MatmulPlan {
+  calls: KernelCall[];
+  scratch: number[];
+}
+
+/**
+ * C = A·B. A product with too few output tiles for its K (a convolution's weight gradient:
+ * 6×25 outputs over K = N·OH·OW) is split along K so enough workgroups run: partial products
+ * go to a scratch buffer [split, batch, M, N], summed into C by a second kernel.
+ * `firstScratch` is the index the split buffer gets among the step's scratch buffers.
+ */
+export function matmulPlan(name: string, L: MatmulLayout, bindings: [a: BufferRef, b: BufferRef, c: BufferRef], firstScratch: number): MatmulPlan {
+  const t = chooseTiles(L.m);
+  const batchCount = (L.batch ?? []).reduce((x, y) => x * y, 1);
+  const tiles = Math.ceil(L.m / t.bm) * Math.ceil(L.n / t.bn) * batchCount;
+  const split = Math.max(1, Math.min(Math.floor(L.k / 512), Math.ceil(64 / tiles), 64));
+  if (split === 1) return { calls: [matmulKernel(name, L, t, bindings, 1)], scratch: [] };
+  const parts: BufferRef = { scratch: firstScratch };
+  const mn = batchCount * L.m * L.n;
+  // partials are laid out [batch, split, M, N] (z = batch·split + s), summed over split
+  const sum = stridedKernel(`${name}/split-k sum`, [batchCount, L.m * L.n], "f32", [], "0.0");
+  sum.code = `${declare([{ name: "P", type: "f32" }, { name: "C", type: "f32", write: true }])}
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * 64u;
+  if (i >= ${mn}u) { return; }
+  let bi = i / ${L.m * L.n}u;
+  let e = i % ${L.m * L.n}u;
+  var s = 0.0;
+  for (var k = 0u; k < ${split}u; k++) { s += P[(bi * ${split}u + k) * ${L.m * L.n}u + e]; }
+  C[i] = s;
+}`;
+  sum.bindings = [parts, bindings[2]];
+  return { calls: [matmulKernel(name, L, t, [bindings[0], bindings[1], parts], split), sum], scratch: [mn * split * 4] };
 }
 
 /** Element strides of each operand's batch axes over the broadcast batch shape. */

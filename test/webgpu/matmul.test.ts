@@ -21,6 +21,9 @@ describe.skipIf(!gpu)("WebGPU matmul matches the CPU reference", () => {
     const b = tB ? s(70, 33) : s(33, 70);
     await expectKernelMatchesCpu("matmul", (x, y) => W.matmul(x, y, { transposeA: tA, transposeB: tB }), [a, b], TOL.gpuAccumulate);
   });
+  it("split-K for few outputs over a long K, batched: [2,8,3000] @ [2,3000,5]", async () => {
+    await expectKernelMatchesCpu("matmul split-K", (x, y) => W.matmul(x, y), [s(2, 8, 3000), s(2, 3000, 5)], TOL.gpuAccumulate);
+  });
   it("batched with broadcast batch axes: [2,1,5,7] @ [3,7,9] and [4,5,6] @ [6,2]", async () => {
     await expectKernelMatchesCpu("matmul", (x, y) => W.matmul(x, y), [s(2, 1, 5, 7), s(3, 7, 9)], TOL.gpuAccumulate);
     await expectKernelMatchesCpu("matmul", (x, y) => W.matmul(x, y), [s(4, 5, 6), s(6, 2)], TOL.gpuAccumulate);

@@ -14,6 +14,7 @@ import type { Backend } from "../backend.ts";
 import { acquireDevice, type AdapterDescription } from "./device.ts";
 import { BufferPool, type GpuHandle } from "./buffers.ts";
 import { PipelineCache } from "./pipelines.ts";
+import { debugLevel, recordKernelTime } from "../../debug.ts";
 
 /** Bytes of one element on the GPU: bool is a u32 there. */
 const GPU_BYTES: Record<DType, number> = { float32: 4, int32: 4, bool: 4, float64: 8 };
@@ -112,8 +113,10 @@ export class WebGpuBackend implements Backend {
       handles.set(v.id, h);
       buffers[v.id] = h.buffer;
     }
-    const enc = this.device.createCommandEncoder();
-    const pass = enc.beginComputePass();
+    // WEBGPU_DL_DEBUG ≥ 1: one submit per dispatch, timed in queue order (slower; for profiling)
+    const timed = debugLevel >= 1;
+    let enc = this.device.createCommandEncoder();
+    let pass = enc.beginComputePass();
     plan.steps.forEach((step, s) => {
       for (const { call, pipeline, grid } of prep.steps[s].calls) {
         const entries = call.bindings.map((b, binding) => {
@@ -123,12 +126,30 @@ export class WebGpuBackend implements Backend {
         pass.setPipeline(pipeline);
         pass.setBindGroup(0, this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }));
         pass.dispatchWorkgroups(grid[0], grid[1], grid[2]);
+        if (timed) {
+          pass.end();
+          this.device.queue.submit([enc.finish()]);
+          this.timeLastSubmit(call.name);
+          enc = this.device.createCommandEncoder();
+          pass = enc.beginComputePass();
+        }
       }
     });
     pass.end();
     this.device.queue.submit([enc.finish()]);
     this.submits++;
     return plan.outputs.map((id) => (plan.values[id].kind === "input" ? inputs[plan.inputs.indexOf(id)] : handles.get(id)));
+  }
+
+  private lastDone = 0;
+
+  /** Debug timing: the queue runs submits in order, so each one's time is done − previous done. */
+  private timeLastSubmit(name: string): void {
+    this.device.queue.onSubmittedWorkDone().then(() => {
+      const now = performance.now();
+      if (this.lastDone > 0) recordKernelTime(name, now - this.lastDone);
+      this.lastDone = now;
+    });
   }
 
   private prepare(plan: Plan): Prepared {
