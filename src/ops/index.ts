@@ -14,6 +14,7 @@ import { softmaxCrossEntropyBackwardDef, softmaxCrossEntropyDef } from "./softma
 import { dropoutDef } from "./dropout.ts";
 import { lstmCellBackwardDef, lstmCellDef } from "./lstm_cell.ts";
 import { gruCellBackwardDef, gruCellDef } from "./gru_cell.ts";
+import { adamUpdateDef, sgdUpdateDef } from "./optimizer_updates.ts";
 
 export const OPS: Record<OpName, OpDef> = {
   ...UNARY_DEFS,
@@ -47,4 +48,6 @@ export const OPS: Record<OpName, OpDef> = {
   lstmCellBackward: lstmCellBackwardDef,
   gruCell: gruCellDef,
   gruCellBackward: gruCellBackwardDef,
+  adamUpdate: adamUpdateDef,
+  sgdUpdate: sgdUpdateDef,
 };

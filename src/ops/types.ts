@@ -21,7 +21,9 @@ export type OpName =
   | "maxPool2d" | "maxPool2dBackward" | "avgPool2d" | "avgPool2dBackward"
   // lookup, losses, regularisation, recurrent cells
   | "gather" | "scatterAdd" | "softmaxCrossEntropy" | "softmaxCrossEntropyBackward" | "dropout"
-  | "lstmCell" | "lstmCellBackward" | "gruCell" | "gruCellBackward";
+  | "lstmCell" | "lstmCellBackward" | "gruCell" | "gruCellBackward"
+  // fused optimizer updates
+  | "adamUpdate" | "sgdUpdate";
 
 /** Shape and dtype of one value: what a shape rule reads and returns. */
 export interface ValueInfo {

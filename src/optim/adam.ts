@@ -6,7 +6,8 @@
  * scalar tensor, so the bias corrections are computed inside the compiled step.
  */
 import { scalar, zeros } from "../creation.ts";
-import { add, div, mul, pow, sqrt, sub } from "../ops/elementwise.ts";
+import { add, div, pow, sub } from "../ops/elementwise.ts";
+import { adamHyper, adamUpdate } from "../ops/optimizer_updates.ts";
 import type { Tensor } from "../tensor.ts";
 import { Optimizer, type Update } from "./optimizer.ts";
 
@@ -44,15 +45,12 @@ export class Adam extends Optimizer {
     const stepSize = div(this.lrTensor, sub(1, pow(scalar(b1, dt), t)));
     const vScale = div(1, sub(1, pow(scalar(b2, dt), t)));
     const out: Update[] = [[this.t, t]];
+    const attrs = { b1, b2, eps: this.eps, weightDecay: this.weightDecay, decoupled: this.decoupled };
+    const hyper = adamHyper(this.lrTensor, stepSize, vScale);
     this.params.forEach((p, i) => {
-      let g = grads[i];
-      let base = p;
-      if (this.weightDecay && !this.decoupled) g = add(g, mul(p, this.weightDecay));
-      if (this.weightDecay && this.decoupled) base = sub(p, mul(p, mul(this.lrTensor, this.weightDecay)));
-      const m = add(mul(this.m[i], b1), mul(g, 1 - b1));
-      const v = add(mul(this.v[i], b2), mul(mul(g, g), 1 - b2));
-      const update = div(mul(m, stepSize), add(sqrt(mul(v, vScale)), this.eps));
-      out.push([this.m[i], m], [this.v[i], v], [p, sub(base, update)]);
+      // one fused kernel per parameter (ops/optimizer_updates.ts)
+      const [np, m, v] = adamUpdate(p, grads[i], this.m[i], this.v[i], hyper, attrs);
+      out.push([this.m[i], m], [this.v[i], v], [p, np]);
     });
     return out;
   }

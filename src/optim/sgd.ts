@@ -5,7 +5,7 @@
  */
 import { zeros } from "../creation.ts";
 import { GraphError } from "../errors.ts";
-import { add, mul, sub } from "../ops/elementwise.ts";
+import { sgdUpdate } from "../ops/optimizer_updates.ts";
 import type { Tensor } from "../tensor.ts";
 import { Optimizer, type Update } from "./optimizer.ts";
 
@@ -29,13 +29,10 @@ export class SGD extends Optimizer {
     const { momentum = 0, dampening = 0, nesterov = false, weightDecay = 0 } = this.opts;
     const out: Update[] = [];
     this.params.forEach((p, i) => {
-      let g = weightDecay ? add(grads[i], mul(p, weightDecay)) : grads[i];
-      if (momentum) {
-        const b = add(mul(this.buffers[i], momentum), dampening ? mul(g, 1 - dampening) : g);
-        out.push([this.buffers[i], b]);
-        g = nesterov ? add(g, mul(b, momentum)) : b;
-      }
-      out.push([p, sub(p, mul(g, this.lrTensor))]);
+      // one fused kernel per parameter (ops/optimizer_updates.ts)
+      const [np, b] = sgdUpdate(p, grads[i], momentum ? this.buffers[i] : null, this.lrTensor, { momentum, dampening, nesterov, weightDecay });
+      out.push([p, np]);
+      if (b) out.push([this.buffers[i], b]);
     });
     return out;
   }

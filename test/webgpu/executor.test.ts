@@ -74,6 +74,16 @@ describe.skipIf(!gpu)("the WebGPU executor", () => {
     expect(() => pool.acquire(4096, "output float32[1024]")).toThrow("output float32[1024]: 4096 bytes exceed this device's maxStorageBufferBindingSize (1024); use a smaller batch");
   });
 
+  it("a WGSL error is never silent: the next read throws it with line:col and the source", async () => {
+    const b = getBackend() as WebGpuBackend;
+    b.pipelines.get("broken/kernel", "@compute @workgroup_size(1) fn main() { let x: f32 = undefined_thing; }");
+    const read = W.exp(tensor([1])).data();
+    await expect(read).rejects.toThrow(DeviceError);
+    b.pipelines.get("broken/kernel2", "@compute @workgroup_size(1) fn main() { let y: f32 = nope; }");
+    await expect(W.exp(tensor([1])).data()).rejects.toThrow(/broken\/kernel2: WGSL pipeline failed[\s\S]*1:\d+ error[\s\S]*--- WGSL ---/);
+    expect(await W.exp(tensor([0])).item()).toBe(1); // and the backend keeps working
+  });
+
   it("float64 stays on the CPU: a clear error, not a wrong answer", () => {
     expect(() => W.exp(tensor([1], [1], "float64")).realize()).toThrow(/float64 tensors are CPU-only/);
   });

@@ -4,6 +4,7 @@ import { F, setBackend, tensor } from "../../src/index.ts";
 import { dropout } from "../../src/ops/dropout.ts";
 import { lstmCell } from "../../src/ops/lstm_cell.ts";
 import { gruCell } from "../../src/ops/gru_cell.ts";
+import { adamUpdate, sgdUpdate } from "../../src/ops/optimizer_updates.ts";
 import { expectKernelMatchesCpu, webgpuAvailable } from "../helpers/backends.ts";
 import { TOL } from "../tolerance.ts";
 
@@ -39,6 +40,17 @@ describe.skipIf(!gpu)("WebGPU lookup, losses, dropout and recurrent cells match 
       await expectKernelMatchesCpu("lstmCell", (g, c) => lstmCell(g, c), [{ shape: [b, 4 * h], range: [-3, 3] }, s(b, h)], TOL.gpuPointwise);
       await expectKernelMatchesCpu("gruCell", (a, c, hh) => gruCell(a, c, hh), [{ shape: [b, 3 * h], range: [-3, 3] }, { shape: [b, 3 * h], range: [-3, 3] }, s(b, h)], TOL.gpuPointwise);
     }
+  });
+  it("fused Adam, AdamW and SGD-momentum updates", async () => {
+    const sc = (v: number) => ({ shape: [] as number[], values: [v] });
+    void sc;
+    const vpos = { shape: [1031], range: [0, 1] as [number, number] };
+    for (const decoupled of [false, true]) {
+      await expectKernelMatchesCpu("adamUpdate", (p, g, m, v, h) => adamUpdate(p, g, m, v, h, { b1: 0.9, b2: 0.999, eps: 1e-8, weightDecay: 0.01, decoupled }),
+        [s(1031), s(1031), s(1031), vpos, { shape: [3], values: [1e-3, 0.01, 1.5] }], TOL.gpuPointwise, { grads: false });
+    }
+    await expectKernelMatchesCpu("sgdUpdate", (p, g, b, lr) => sgdUpdate(p, g, b, lr, { momentum: 0.9, dampening: 0, nesterov: true, weightDecay: 1e-4 }),
+      [s(257), s(257), s(257), { shape: [] as number[], values: [0.1] }], TOL.gpuPointwise, { grads: false });
   });
   it("an LSTM unrolled over 5 steps with weights: values and BPTT gradients", async () => {
     await expectKernelMatchesCpu("lstm bptt", (x, wi, wh, bi) => {

@@ -37,6 +37,11 @@ export class PipelineCache {
     return p;
   }
 
+  /** Adds a check to await at the next read (a run's validation scope, an uncaptured error). */
+  defer(check: Promise<void>): void {
+    this.pending.push(check);
+  }
+
   /** Throws the first pipeline error found since the last check. */
   async check(): Promise<void> {
     const pending = this.pending;

@@ -50,6 +50,11 @@ export class WebGpuBackend implements Backend {
     device.lost.then((l) => {
       this.lost = `${l.reason}: ${l.message}`;
     });
+    // anything outside our error scopes still reaches the next read, never silence
+    device.addEventListener("uncapturederror", (e) => {
+      const msg = (e as GPUUncapturedErrorEvent).error.message;
+      this.pipelines.defer(Promise.reject(new DeviceError(`webgpu: uncaptured device error: ${msg}`)));
+    });
   }
 
   static async create(): Promise<WebGpuBackend> {
@@ -115,6 +120,7 @@ export class WebGpuBackend implements Backend {
     }
     // WEBGPU_DL_DEBUG ≥ 1: one submit per dispatch, timed in queue order (slower; for profiling)
     const timed = debugLevel >= 1;
+    this.device.pushErrorScope("validation");
     let enc = this.device.createCommandEncoder();
     let pass = enc.beginComputePass();
     plan.steps.forEach((step, s) => {
@@ -138,6 +144,10 @@ export class WebGpuBackend implements Backend {
     pass.end();
     this.device.queue.submit([enc.finish()]);
     this.submits++;
+    const ops = [...new Set(plan.steps.map((st) => st.op.name))].join(", ");
+    this.pipelines.defer(this.device.popErrorScope().then((err) => {
+      if (err) throw new DeviceError(`webgpu: running a plan of [${ops}] failed validation: ${err.message}`);
+    }));
     return plan.outputs.map((id) => (plan.values[id].kind === "input" ? inputs[plan.inputs.indexOf(id)] : handles.get(id)));
   }
 
@@ -165,6 +175,12 @@ export class WebGpuBackend implements Backend {
         outDtypes: step.outputs.map((id) => plan.values[id].dtype),
         attrs: step.attrs as never,
       });
+      const maxBuffers = this.device.limits.maxStorageBuffersPerShaderStage;
+      for (const call of kp.calls) {
+        if (call.bindings.length > maxBuffers) {
+          throw new DeviceError(`${call.name}: binds ${call.bindings.length} storage buffers, this device allows ${maxBuffers} per shader stage (maxStorageBuffersPerShaderStage)`);
+        }
+      }
       return {
         scratch: (kp.scratch ?? []).map((b) => this.pool.acquire(b, `${op.name} scratch`)),
         calls: kp.calls.map((call) => ({ call, pipeline: this.pipelines.get(call.name, call.code), grid: this.grid(call) })),

@@ -1,0 +1,138 @@
+/**
+ * @file Fused optimizer updates: one elementwise kernel per parameter instead of a dozen
+ * small ops. Both rules live in one table (JS and WGSL side by side), as the elementwise ops do:
+ *   adamUpdate(p, g, m, v, hyper) → [p', m', v'], hyper = [lr, stepSize, vScale] (one buffer:
+ *   8 storage buffers in all, the portable per-stage limit)
+ *     g ← g + λp (Adam, L2)              p ← p − lr·λ·p (AdamW, decoupled, before the step)
+ *     m' = β₁m + (1 − β₁)g   v' = β₂v + (1 − β₂)g²   p' = p − m'·stepSize / (√(v'·vScale) + ε)
+ *     with stepSize = lr/(1 − β₁ᵗ) and vScale = 1/(1 − β₂ᵗ) computed once per step as scalars;
+ *   sgdUpdate(p, g, [buf,] lr) → [p'(, buf')]
+ *     g ← g + λp; b' = μb + (1 − dampening)g; g ← b' (or g + μb', Nesterov); p' = p − lr·g.
+ * Updates are not differentiated (no gradient rule). Tested against the compositions they
+ * replace (test/nn/optimizer_updates.test.ts).
+ */
+import { requireFloat } from "../dtype.ts";
+import { ShapeError, fmtShape } from "../errors.ts";
+import { sizeOf } from "../shape.ts";
+import { apply } from "../graph/ir.ts";
+import type { Tensor } from "../tensor.ts";
+import type { OpDef, ValueInfo } from "./types.ts";
+import { declare, kernel1d } from "./wgsl.ts";
+import { concat, reshape } from "./movement.ts";
+
+export interface AdamAttrs {
+  b1: number;
+  b2: number;
+  eps: number;
+  weightDecay: number;
+  decoupled: boolean;
+}
+
+export interface SgdAttrs {
+  momentum: number;
+  dampening: number;
+  nesterov: boolean;
+  weightDecay: number;
+}
+
+/** The first `tensors` inputs match the parameter; the last one holds `hyper` scalars. */
+function checkSame(op: string, ins: ValueInfo[], tensors: number, hyper: number): void {
+  const p = ins[0];
+  requireFloat(op, "parameter", p.dtype);
+  ins.slice(1, tensors).forEach((t) => {
+    if (t.shape.join() !== p.shape.join() || t.dtype !== p.dtype) throw new ShapeError(`${op}: ${t.dtype}${fmtShape(t.shape)} does not match the parameter ${p.dtype}${fmtShape(p.shape)}`);
+  });
+  const h = ins[tensors];
+  if (!h || sizeOf(h.shape) !== hyper) throw new ShapeError(`${op}: expected ${hyper} hyperparameter value(s) after the ${tensors} tensors, got ${h ? fmtShape(h.shape) : "none"}`);
+}
+
+/** f32 literal for WGSL (always with a decimal point or exponent). */
+const lit = (x: number) => (Number.isInteger(x) ? `${x}.0` : `${x}`);
+
+export const adamUpdateDef: OpDef<AdamAttrs> = {
+  name: "adamUpdate",
+  infer: (ins) => {
+    checkSame("adamUpdate", ins, 4, 3);
+    if (ins.length !== 5) throw new ShapeError(`adamUpdate: expected 5 inputs (p, g, m, v, hyper), got ${ins.length}`);
+    return [0, 0, 0].map(() => ({ shape: ins[0].shape, dtype: ins[0].dtype }));
+  },
+  cpu: ({ inputs: [p, g, m, v, hyper], outputs: [pOut, mOut, vOut], attrs: a }) => {
+    const [lr, stepSize, vScale] = hyper;
+    const decay = a.decoupled ? lr * a.weightDecay : 0;
+    for (let i = 0; i < p.length; i++) {
+      const gi = a.decoupled ? g[i] : g[i] + a.weightDecay * p[i];
+      const mi = a.b1 * m[i] + (1 - a.b1) * gi;
+      const vi = a.b2 * v[i] + (1 - a.b2) * gi * gi;
+      mOut[i] = mi;
+      vOut[i] = vi;
+      pOut[i] = p[i] - p[i] * decay - (mi * stepSize) / (Math.sqrt(vi * vScale) + a.eps);
+    }
+  },
+  webgpu: ({ inShapes: [ps], attrs: a }) => {
+    const names = ["p", "g", "m", "v", "hyper"];
+    const decls = declare([...names.map((name) => ({ name, type: "f32" })), ...["p_out", "m_out", "v_out"].map((name) => ({ name, type: "f32", write: true }))]);
+    const body = `  let gi = ${a.decoupled ? "g[i]" : `g[i] + ${lit(a.weightDecay)} * p[i]`};
+  let mi = ${lit(a.b1)} * m[i] + ${lit(1 - a.b1)} * gi;
+  let vi = ${lit(a.b2)} * v[i] + ${lit(1 - a.b2)} * gi * gi;
+  m_out[i] = mi;
+  v_out[i] = vi;
+  p_out[i] = p[i] - p[i] * ${a.decoupled ? `hyper[0] * ${lit(a.weightDecay)}` : "0.0"} - mi * hyper[1] / (sqrt(vi * hyper[2]) + ${lit(a.eps)});`;
+    return { calls: [kernel1d("adamUpdate", sizeOf(ps), decls, body, [...names.map((_, k) => ({ in: k })), { out: 0 }, { out: 1 }, { out: 2 }])] };
+  },
+};
+
+export const sgdUpdateDef: OpDef<SgdAttrs> = {
+  name: "sgdUpdate",
+  infer: (ins, a) => {
+    const withBuf = a.momentum !== 0;
+    checkSame("sgdUpdate", ins, withBuf ? 3 : 2, 1);
+    return (withBuf ? [0, 0] : [0]).map(() => ({ shape: ins[0].shape, dtype: ins[0].dtype }));
+  },
+  cpu: ({ inputs, outputs, attrs: a }) => {
+    const [p, g] = inputs;
+    const withBuf = a.momentum !== 0;
+    const buf = withBuf ? inputs[2] : null;
+    const lr = inputs[withBuf ? 3 : 2][0];
+    const [pOut, bOut] = outputs;
+    for (let i = 0; i < p.length; i++) {
+      let gi = g[i] + a.weightDecay * p[i];
+      if (buf) {
+        const b = a.momentum * buf[i] + (1 - a.dampening) * gi;
+        bOut[i] = b;
+        gi = a.nesterov ? gi + a.momentum * b : b;
+      }
+      pOut[i] = p[i] - lr * gi;
+    }
+  },
+  webgpu: ({ inShapes: [ps], attrs: a }) => {
+    const withBuf = a.momentum !== 0;
+    const ins = withBuf ? ["p", "g", "buf", "lr"] : ["p", "g", "lr"];
+    const outs = withBuf ? ["p_out", "buf_out"] : ["p_out"];
+    const decls = declare([...ins.map((name) => ({ name, type: "f32" })), ...outs.map((name) => ({ name, type: "f32", write: true }))]);
+    const mom = withBuf
+      ? `  let b = ${lit(a.momentum)} * buf[i] + ${lit(1 - a.dampening)} * gi;
+  buf_out[i] = b;
+  gi = ${a.nesterov ? `gi + ${lit(a.momentum)} * b` : "b"};`
+      : "";
+    const body = `  var gi = g[i] + ${lit(a.weightDecay)} * p[i];
+${mom}
+  p_out[i] = p[i] - lr[0] * gi;`;
+    return { calls: [kernel1d("sgdUpdate", sizeOf(ps), decls, body, [...ins.map((_, k) => ({ in: k })), ...outs.map((_, k) => ({ out: k }))])] };
+  },
+};
+
+/** The [lr, stepSize, vScale] vector adamUpdate reads, from three scalar tensors. */
+export function adamHyper(lr: Tensor, stepSize: Tensor, vScale: Tensor): Tensor {
+  return concat([lr, stepSize, vScale].map((t) => reshape(t, [1])));
+}
+
+/** One Adam/AdamW step for one parameter: [p', m', v']; hyper = adamHyper(lr, stepSize, vScale). */
+export function adamUpdate(p: Tensor, g: Tensor, m: Tensor, v: Tensor, hyper: Tensor, attrs: AdamAttrs): [Tensor, Tensor, Tensor] {
+  const [a, b, c] = apply(adamUpdateDef, [p, g, m, v, hyper], attrs);
+  return [a, b, c];
+}
+
+/** One SGD step for one parameter: [p'] or, with momentum, [p', buf']. */
+export function sgdUpdate(p: Tensor, g: Tensor, buf: Tensor | null, lr: Tensor, attrs: SgdAttrs): Tensor[] {
+  return apply(sgdUpdateDef, buf ? [p, g, buf, lr] : [p, g, lr], attrs);
+}
