@@ -13,6 +13,7 @@ import { sizeOf } from "../shape.ts";
 import type { OpDef } from "../ops/types.ts";
 import type { Tensor } from "../tensor.ts";
 import { topoNodes } from "./ir.ts";
+import { fuseNodes, type PlanNode } from "./fuse.ts";
 
 export interface PlanValue {
   id: number;
@@ -47,10 +48,14 @@ export interface Plan {
 
 /**
  * Plans the computation of `outputs`, treating every tensor for which `isInput` holds as a
- * given input. Returns the plan and the tensors to bind to `plan.inputs`.
+ * given input, with the fusion rules of fuse.ts applied (unless `fuse: false`). Returns the
+ * plan and the tensors to bind to `plan.inputs`.
  */
-export function buildPlan(outputs: readonly Tensor[], isInput: (t: Tensor) => boolean): { plan: Plan; inputTensors: Tensor[] } {
-  const { nodes, inputs } = topoNodes(outputs, isInput);
+export function buildPlan(outputs: readonly Tensor[], isInput: (t: Tensor) => boolean, opts: { fuse?: boolean } = {}): { plan: Plan; inputTensors: Tensor[] } {
+  const { nodes: graphNodes, inputs } = topoNodes(outputs, isInput);
+  const nodes: PlanNode[] = opts.fuse === false
+    ? graphNodes.map((n) => ({ op: n.op!, attrs: n.attrs, inputs: n.inputs, outputs: n.outputs }))
+    : fuseNodes(graphNodes, outputs);
   const values: PlanValue[] = [];
   const idOf = new Map<Tensor, number>();
   const addValue = (t: Tensor, kind: PlanValue["kind"], def: number): number => {
@@ -65,7 +70,7 @@ export function buildPlan(outputs: readonly Tensor[], isInput: (t: Tensor) => bo
     const ins = node.inputs.map((t) => idOf.get(t)!);
     for (const v of ins) values[v].lastUse = s;
     const outs = node.outputs.map((t) => addValue(t, "temp", s));
-    return { op: node.op!, attrs: node.attrs, inputs: ins, outputs: outs };
+    return { op: node.op, attrs: node.attrs, inputs: ins, outputs: outs };
   });
   const planOutputs = outputs.map((t) => idOf.get(t)!);
   for (const v of planOutputs) if (values[v].kind === "temp") values[v].kind = "output";

@@ -44,13 +44,25 @@ const UNARY: Record<UnaryName, UnaryRule> = {
   abs: { js: Math.abs, wgsl: "abs(x)", int: true, grad: (x, _y, dy) => mul(dy, sign(x)) },
   // sign is flat almost everywhere
   sign: { js: (x) => (x > 0 ? 1 : x < 0 ? -1 : x === 0 ? 0 : x), wgsl: "sign(x)", int: true, grad: () => null },
-  // d relu = 1 where x > 0, else 0 (0 at 0, as PyTorch); NaN stays NaN
-  relu: { js: (x) => (x > 0 || x !== x ? x : 0), wgsl: "select(0.0, x, x > 0.0 || is_nan(x))", grad: (x, _y, dy) => where(greater(x, 0), dy, 0) },
+  // d relu = 1 where x > 0, else 0 (0 at 0, as PyTorch); NaN stays NaN. Read from the output
+  // (y > 0 ⇔ x > 0) so the pre-activation has one reader and matmul+bias+relu can fuse.
+  relu: { js: (x) => (x > 0 || x !== x ? x : 0), wgsl: "select(0.0, x, x > 0.0 || is_nan(x))", grad: (_x, y, dy) => where(greater(y, 0), dy, 0) },
   // d tanh = 1 − tanh²
   tanh: { js: Math.tanh, wgsl: "tanh(x)", grad: (_x, y, dy) => mul(dy, sub(1, mul(y, y))) },
   // d σ = σ(1 − σ)
   sigmoid: { js: (x) => 1 / (1 + Math.exp(-x)), wgsl: "1.0 / (1.0 + exp(-x))", grad: (_x, y, dy) => mul(dy, mul(y, sub(1, y))) },
 };
+
+/** The WGSL function the unary kernel applies (NaN in, NaN out for f32), reused by fusions. */
+export function unaryWgslFn(name: UnaryName, t: string, fnName = "op"): string {
+  const guard = t === "f32" ? "if (is_nan(x)) { return x; } " : "";
+  return `fn ${fnName}(x: ${t}) -> ${t} { ${guard}return ${UNARY[name].wgsl}; }`;
+}
+
+/** The JS expression of a unary op (the CPU reference), reused by fusions. */
+export function unaryJs(name: UnaryName): (x: number) => number {
+  return UNARY[name].js;
+}
 
 function unaryDef(name: UnaryName): OpDef<Record<string, never>> {
   const rule = UNARY[name];
@@ -68,8 +80,7 @@ function unaryDef(name: UnaryName): OpDef<Record<string, never>> {
     webgpu: ({ inShapes: [xs], inDtypes: [dt] }) => {
       const t = wgslType(dt, name);
       // WGSL builtins may return anything for NaN (SwiftShader's exp gives ∞): NaN in, NaN out
-      const guard = t === "f32" ? "if (is_nan(x)) { return x; } " : "";
-      return { calls: [stridedKernel(name, xs, t, [{ type: t, strides: stridesOf(xs) }], "op(v0)", `${IS_NAN}\nfn op(x: ${t}) -> ${t} { ${guard}return ${rule.wgsl}; }`)] };
+      return { calls: [stridedKernel(name, xs, t, [{ type: t, strides: stridesOf(xs) }], "op(v0)", `${IS_NAN}\n${unaryWgslFn(name, t)}`)] };
     },
   };
 }

@@ -15,6 +15,7 @@ import { dropoutDef } from "./dropout.ts";
 import { lstmCellBackwardDef, lstmCellDef } from "./lstm_cell.ts";
 import { gruCellBackwardDef, gruCellDef } from "./gru_cell.ts";
 import { adamUpdateDef, sgdUpdateDef } from "./optimizer_updates.ts";
+import { matmulBiasActDef } from "./matmul_epilogue.ts";
 
 export const OPS: Record<OpName, OpDef> = {
   ...UNARY_DEFS,
@@ -50,4 +51,5 @@ export const OPS: Record<OpName, OpDef> = {
   gruCellBackward: gruCellBackwardDef,
   adamUpdate: adamUpdateDef,
   sgdUpdate: sgdUpdateDef,
+  matmulBiasAct: matmulBiasActDef,
 };

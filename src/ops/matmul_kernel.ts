@@ -43,7 +43,13 @@ function chooseTiles(m: number): Tiles {
  * z = batch·split + s multiplies only K-chunk s and writes its partial product to
  * C[(z)·M·N …]: the caller sums the `split` partials (see `matmulPlan`).
  */
-function matmulKernel(name: string, L: MatmulLayout, t: Tiles, bindings: BufferRef[], split: number): KernelCall {
+/** Fused epilogue: C = act(A·B + bias[j]); `actFn` defines `fn act(x: f32) -> f32`. */
+export interface Epilogue {
+  bias: BufferRef;
+  actFn: string;
+}
+
+function matmulKernel(name: string, L: MatmulLayout, t: Tiles, bindings: BufferRef[], split: number, ep?: Epilogue): KernelCall {
   const batch = L.batch ?? [];
   const batchCount = batch.reduce((x, y) => x * y, 1);
   const wx = t.bn / t.tn;
@@ -52,7 +58,11 @@ function matmulKernel(name: string, L: MatmulLayout, t: Tiles, bindings: BufferR
   const kChunk = Math.ceil(L.k / split / t.bk) * t.bk;
   const aLoads = Math.ceil((t.bm * t.bk) / threads);
   const bLoads = Math.ceil((t.bk * t.bn) / threads);
-  const code = `${declare([{ name: "A", type: "f32" }, { name: "B", type: "f32" }, { name: "C", type: "f32", write: true }])}
+  const decl = [{ name: "A", type: "f32" }, { name: "B", type: "f32" }, { name: "C", type: "f32", write: true }];
+  if (ep) decl.push({ name: "bias", type: "f32" });
+  const store = ep ? "act(acc[x][y] + bias[j])" : "acc[x][y]";
+  const code = `${declare(decl)}
+${ep ? ep.actFn : ""}
 var<workgroup> As: array<array<f32, ${t.bm}>, ${t.bk}>;
 var<workgroup> Bs: array<array<f32, ${t.bn}>, ${t.bk}>;
 
@@ -106,11 +116,11 @@ ${coords(batch, "z", "b")}
     for (var y = 0u; y < ${t.tn}u; y++) {
       let i = row0 + lid.y * ${t.tm}u + x;
       let j = col0 + lid.x * ${t.tn}u + y;
-      if (i < ${L.m}u && j < ${L.n}u) { C[cOff + i * ${L.n}u + j] = acc[x][y]; }
+      if (i < ${L.m}u && j < ${L.n}u) { C[cOff + i * ${L.n}u + j] = ${store}; }
     }
   }
 }`;
-  return { name, code, bindings, workgroups: [Math.max(1, Math.ceil(L.n / t.bn)), Math.max(1, Math.ceil(L.m / t.bm)), Math.max(1, batchCount) * split] };
+  return { name, code, bindings: ep ? [...bindings, ep.bias] : bindings, workgroups: [Math.max(1, Math.ceil(L.n / t.bn)), Math.max(1, Math.ceil(L.m / t.bm)), Math.max(1, batchCount) * split] };
 }
 
 /** Dispatches for a matmul, and the scratch it needs (appended after the caller's scratch). */
@@ -125,17 +135,20 @@ export interface MatmulPlan {
  * go to a scratch buffer [split, batch, M, N], summed into C by a second kernel.
  * `firstScratch` is the index the split buffer gets among the step's scratch buffers.
  */
-export function matmulPlan(name: string, L: MatmulLayout, bindings: [a: BufferRef, b: BufferRef, c: BufferRef], firstScratch: number): MatmulPlan {
+export function matmulPlan(name: string, L: MatmulLayout, bindings: [a: BufferRef, b: BufferRef, c: BufferRef], firstScratch: number, ep?: Epilogue): MatmulPlan {
   const t = chooseTiles(L.m);
   const batchCount = (L.batch ?? []).reduce((x, y) => x * y, 1);
   const tiles = Math.ceil(L.m / t.bm) * Math.ceil(L.n / t.bn) * batchCount;
   const split = Math.max(1, Math.min(Math.floor(L.k / 512), Math.ceil(64 / tiles), 64));
-  if (split === 1) return { calls: [matmulKernel(name, L, t, bindings, 1)], scratch: [] };
+  if (split === 1) return { calls: [matmulKernel(name, L, t, bindings, 1, ep)], scratch: [] };
   const parts: BufferRef = { scratch: firstScratch };
   const mn = batchCount * L.m * L.n;
   // partials are laid out [batch, split, M, N] (z = batch·split + s), summed over split
   const sum = stridedKernel(`${name}/split-k sum`, [batchCount, L.m * L.n], "f32", [], "0.0");
-  sum.code = `${declare([{ name: "P", type: "f32" }, { name: "C", type: "f32", write: true }])}
+  const decl = [{ name: "P", type: "f32" }, { name: "C", type: "f32", write: true }];
+  if (ep) decl.push({ name: "bias", type: "f32" });
+  sum.code = `${declare(decl)}
+${ep ? ep.actFn : ""}
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = gid.x + gid.y * nwg.x * 64u;
@@ -144,9 +157,9 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let e = i % ${L.m * L.n}u;
   var s = 0.0;
   for (var k = 0u; k < ${split}u; k++) { s += P[(bi * ${split}u + k) * ${L.m * L.n}u + e]; }
-  C[i] = s;
+  C[i] = ${ep ? `act(s + bias[e % ${L.n}u])` : "s"};
 }`;
-  sum.bindings = [parts, bindings[2]];
+  sum.bindings = ep ? [parts, bindings[2], ep.bias] : [parts, bindings[2]];
   return { calls: [matmulKernel(name, L, t, [bindings[0], bindings[1], parts], split), sum], scratch: [mn * split * 4] };
 }
 

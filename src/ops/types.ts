@@ -22,8 +22,8 @@ export type OpName =
   // lookup, losses, regularisation, recurrent cells
   | "gather" | "scatterAdd" | "softmaxCrossEntropy" | "softmaxCrossEntropyBackward" | "dropout"
   | "lstmCell" | "lstmCellBackward" | "gruCell" | "gruCellBackward"
-  // fused optimizer updates
-  | "adamUpdate" | "sgdUpdate";
+  // fused optimizer updates, and the planner's matmul + bias + activation
+  | "adamUpdate" | "sgdUpdate" | "matmulBiasAct";
 
 /** Shape and dtype of one value: what a shape rule reads and returns. */
 export interface ValueInfo {

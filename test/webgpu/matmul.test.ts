@@ -1,6 +1,6 @@
 import { afterAll, describe, it } from "vitest";
 import * as W from "../../src/index.ts";
-import { setBackend } from "../../src/index.ts";
+import { F, setBackend } from "../../src/index.ts";
 import { expectKernelMatchesCpu, webgpuAvailable } from "../helpers/backends.ts";
 import { TOL } from "../tolerance.ts";
 
@@ -23,6 +23,12 @@ describe.skipIf(!gpu)("WebGPU matmul matches the CPU reference", () => {
   });
   it("split-K for few outputs over a long K, batched: [2,8,3000] @ [2,3000,5]", async () => {
     await expectKernelMatchesCpu("matmul split-K", (x, y) => W.matmul(x, y), [s(2, 8, 3000), s(2, 3000, 5)], TOL.gpuAccumulate);
+  });
+  it("the fused bias + activation epilogue, plain and split-K", async () => {
+    for (const act of [F.relu, F.tanh, F.sigmoid]) {
+      await expectKernelMatchesCpu("linear+act", (x, w, b) => act(F.linear(x, w, b)), [s(33, 70), s(17, 70), s(17)], TOL.gpuAccumulate);
+      await expectKernelMatchesCpu("linear+act split-K", (x, w, b) => act(F.linear(x, w, b, )), [s(4, 3000), s(5, 3000), s(5)], TOL.gpuAccumulate);
+    }
   });
   it("batched with broadcast batch axes: [2,1,5,7] @ [3,7,9] and [4,5,6] @ [6,2]", async () => {
     await expectKernelMatchesCpu("matmul", (x, y) => W.matmul(x, y), [s(2, 1, 5, 7), s(3, 7, 9)], TOL.gpuAccumulate);

@@ -1,0 +1,56 @@
+/**
+ * @file matmulBiasAct: act(a·b + bias), the fused form the planner substitutes for a matmul
+ * whose only reader adds a bias along the last axis (and, optionally, whose sum's only reader
+ * is relu, tanh or sigmoid). It is never built by autodiff, so it has no gradient rule.
+ * CPU: the matmul reference, then bias and activation per element with the same roundings
+ * as the unfused ops, so fusing never changes a CPU result. WebGPU: the tiled matmul with the
+ * bias add and the unary table's activation applied as it stores each output.
+ */
+import type { OpDef } from "./types.ts";
+import { matmulDef, matmulDims } from "./matmul.ts";
+import { unaryJs, unaryWgslFn } from "./elementwise.ts";
+import { batchStrides, matmulPlan } from "./matmul_kernel.ts";
+import { IS_NAN, wgslType } from "./wgsl.ts";
+import { ShapeError, fmtShape } from "../errors.ts";
+
+export type Activation = "none" | "relu" | "tanh" | "sigmoid";
+
+export interface MatmulBiasActAttrs {
+  transposeA: boolean;
+  transposeB: boolean;
+  act: Activation;
+}
+
+export const matmulBiasActDef: OpDef<MatmulBiasActAttrs> = {
+  name: "matmulBiasAct",
+  infer: ([a, b, bias], attrs) => {
+    const [y] = matmulDef.infer([a, b], attrs);
+    const n = y.shape[y.shape.length - 1];
+    if (bias.shape.length !== 1 || bias.shape[0] !== n || bias.dtype !== y.dtype) {
+      throw new ShapeError(`matmulBiasAct: bias ${bias.dtype}${fmtShape(bias.shape)} should be ${y.dtype}[${n}]`);
+    }
+    return [y];
+  },
+  cpu: (args) => {
+    const { inputs: [, , bias], outputs: [y], attrs } = args;
+    matmulDef.cpu({ ...args, inputs: args.inputs.slice(0, 2), inShapes: args.inShapes.slice(0, 2) });
+    // y already holds the stored a·b; storing the sum rounds it, as the separate add would
+    const act = attrs.act === "none" ? null : unaryJs(attrs.act);
+    const n = bias.length;
+    for (let i = 0; i < y.length; i++) {
+      y[i] += bias[i % n];
+      if (act) y[i] = act(y[i]);
+    }
+  },
+  webgpu: ({ inShapes: [as, bs], inDtypes: [dt], attrs }) => {
+    wgslType(dt, "matmulBiasAct");
+    const { m, k, n, batch } = matmulDims(as, bs, attrs);
+    const act = attrs.act === "none" ? "fn act(x: f32) -> f32 { return x; }" : `${IS_NAN}\n${unaryWgslFn(attrs.act, "f32", "act")}`;
+    return matmulPlan("matmulBiasAct", {
+      m, n, k,
+      ...(attrs.transposeA ? { sAi: 1, sAp: m } : { sAi: k, sAp: 1 }),
+      ...(attrs.transposeB ? { sBp: 1, sBj: k } : { sBp: n, sBj: 1 }),
+      batch, aBatchStrides: batchStrides(as, batch, m * k), bBatchStrides: batchStrides(bs, batch, k * n),
+    }, [{ in: 0 }, { in: 1 }, { out: 0 }], 0, { bias: { in: 2 }, actFn: act });
+  },
+};

@@ -1,0 +1,63 @@
+import { describe, expect, it } from "vitest";
+import * as W from "../../src/index.ts";
+import { F, buildPlan, getBackend, manualSeed, tensor, type Tensor } from "../../src/index.ts";
+import { placeholder } from "../../src/graph/ir.ts";
+import { LeNet5 } from "../../src/models/lenet5.ts";
+
+const isInput = (t: Tensor) => t.storage !== null || t.node.op === null;
+const opsOf = (outs: Tensor[], fuse = true) => buildPlan(outs, isInput, { fuse }).plan.steps.map((s) => s.op.name);
+
+/** Runs a plan directly (fused or not) and reads its outputs. */
+async function runPlan(outs: Tensor[], fuse: boolean): Promise<number[][]> {
+  const { plan, inputTensors } = buildPlan(outs, isInput, { fuse });
+  const b = getBackend();
+  const handles = b.run(plan, inputTensors.map((t) => t.storage!.handle));
+  return Promise.all(handles.map(async (h, i) => Array.from(await b.read(h, outs[i].dtype, outs[i].size))));
+}
+
+describe("matmul + bias + activation fusion", () => {
+  it("fuses linear → relu into one step, and linear alone into matmul + bias", () => {
+    const x = placeholder([4, 3], "float32");
+    const w = W.randn([5, 3]);
+    const b = W.randn([5]);
+    expect(opsOf([F.relu(F.linear(x, w, b))])).toEqual(["matmulBiasAct"]);
+    expect(opsOf([F.sigmoid(F.linear(x, w, b))])).toEqual(["matmulBiasAct"]);
+    expect(opsOf([F.linear(x, w, b)])).toEqual(["matmulBiasAct"]);
+    expect(opsOf([F.relu(F.linear(x, w, b))], false)).toEqual(["matmul", "add", "relu"]);
+  });
+
+  it("does not fuse an intermediate that is read twice or was asked for", () => {
+    const x = placeholder([4, 3], "float32");
+    const w = W.randn([5, 3]);
+    const b = W.randn([5]);
+    const mm = W.matmul(x, w, { transposeB: true });
+    expect(opsOf([W.add(mm, b), W.exp(mm)])).toEqual(["matmul", "add", "exp"]);
+    const pre = F.linear(x, w, b);
+    expect(opsOf([F.relu(pre), pre])).toEqual(["matmulBiasAct", "relu"]); // pre is requested: act not absorbed
+    expect(opsOf([W.add(mm, W.randn([4, 5]))])).toEqual(["matmul", "add"]); // not a bias over the last axis
+  });
+
+  it("gives bit-identical results to the unfused ops on the CPU, bias computed after the matmul", async () => {
+    manualSeed(4);
+    const x = W.randn([6, 7]);
+    const w = W.randn([9, 7]);
+    const mm = W.matmul(x, w, { transposeB: true });
+    const b = W.mul(W.randn([9]), 3); // computed after the matmul in topological order
+    for (const act of [F.relu, F.tanh, F.sigmoid, (t: Tensor) => t]) {
+      const y = act(W.add(mm, b));
+      const [fused] = await runPlan([y], true);
+      const [plain] = await runPlan([y], false);
+      expect(fused).toEqual(plain);
+    }
+  });
+
+  it("a LeNet-5 training step plans fc1, fc2 (with relu) and fc3 as fused matmuls", () => {
+    manualSeed(1);
+    const model = new LeNet5();
+    const x = placeholder([4, 1, 28, 28], "float32");
+    const loss = F.crossEntropy(model.forward(x), tensor([1, 2, 3, 4], [4], "int32"));
+    const grads = W.gradients(loss, model.parameters());
+    const steps = opsOf([loss, ...grads]);
+    expect(steps.filter((s) => s === "matmulBiasAct").length).toBe(3);
+  });
+});
