@@ -1,7 +1,9 @@
 /**
  * @file GPU buffer pool. Buffers are recycled by size class (powers of two from 256 bytes),
  * so a training loop that keeps making same-sized results reuses the same allocations. A
- * result handle returns its buffer when the tensor holding it is garbage-collected.
+ * result handle returns its buffer when the tensor holding it is garbage-collected; buffers
+ * given back explicitly (an assigned weight's previous data) are reused first, so a compiled
+ * step's weights ping-pong between the same buffers and its bind groups can be cached.
  */
 import { DeviceError } from "../../errors.ts";
 
@@ -14,10 +16,13 @@ export interface GpuHandle {
 const USAGE_STORAGE = 0x80 | 0x04 | 0x08; // STORAGE | COPY_SRC | COPY_DST
 
 export class BufferPool {
+  /** Buffers given back explicitly (in a fixed order each step): reused first. */
   private readonly free = new Map<number, GPUBuffer[]>();
+  /** Buffers returned by the GC (in no particular order): reused when the first list is empty. */
+  private readonly collected = new Map<number, GPUBuffer[]>();
   /** Bytes of every buffer this pool has created (live or free). */
   allocatedBytes = 0;
-  private readonly finalizer = new FinalizationRegistry<GPUBuffer>((buffer) => this.release(buffer));
+  private readonly finalizer = new FinalizationRegistry<GPUBuffer>((buffer) => this.push(this.collected, buffer));
 
   constructor(private readonly device: GPUDevice, private readonly maxBinding: number) {}
 
@@ -27,16 +32,22 @@ export class BufferPool {
       throw new DeviceError(`${what}: ${bytes} bytes exceed this device's maxStorageBufferBindingSize (${this.maxBinding}); use a smaller batch`);
     }
     const size = sizeClass(bytes);
-    const list = this.free.get(size);
-    if (list && list.length > 0) return list.pop()!;
+    for (const lists of [this.free, this.collected]) {
+      const list = lists.get(size);
+      if (list && list.length > 0) return list.pop()!;
+    }
     this.allocatedBytes += size;
     return this.device.createBuffer({ size, usage: USAGE_STORAGE });
   }
 
   release(buffer: GPUBuffer): void {
-    const list = this.free.get(buffer.size) ?? [];
+    this.push(this.free, buffer);
+  }
+
+  private push(lists: Map<number, GPUBuffer[]>, buffer: GPUBuffer): void {
+    const list = lists.get(buffer.size) ?? [];
     list.push(buffer);
-    this.free.set(buffer.size, list);
+    lists.set(buffer.size, list);
   }
 
   /** A handle whose buffer goes back to the pool once the handle is unreachable. */

@@ -23,7 +23,12 @@ interface PreparedCall {
   call: KernelCall;
   pipeline: GPUComputePipeline;
   grid: [number, number, number];
+  /** Bind groups by the ids of the buffers they bind (pooled buffers recur, so these hit). */
+  groups: Map<string, GPUBindGroup>;
 }
+
+/** How many bind groups a call keeps: enough for a few rotating input/output buffers. */
+const BIND_GROUP_CACHE = 8;
 
 interface PreparedStep {
   calls: PreparedCall[];
@@ -43,6 +48,10 @@ export class WebGpuBackend implements Backend {
   private readonly prepared = new WeakMap<Plan, Prepared>();
   /** Number of queue submissions so far (one per plan run). */
   submits = 0;
+  /** Number of bind groups created so far (flat once a compiled step is warm). */
+  bindGroupsCreated = 0;
+  private readonly bufferIds = new WeakMap<GPUBuffer, number>();
+  private nextBufferId = 0;
 
   private constructor(readonly device: GPUDevice, readonly info: AdapterDescription) {
     this.pool = new BufferPool(device, device.limits.maxStorageBufferBindingSize);
@@ -112,8 +121,11 @@ export class WebGpuBackend implements Backend {
       if (v.kind === "temp") buffers[v.id] = prep.slots[v.slot];
     });
     const handles = new Map<number, GpuHandle>();
-    for (const v of plan.values) {
-      if (v.kind !== "output") continue;
+    // last plan outputs first: compile puts assigned tensors last, and they should take the
+    // buffers the previous step gave back (see BufferPool)
+    for (const id of [...plan.outputs].reverse()) {
+      const v = plan.values[id];
+      if (v.kind !== "output" || handles.has(id)) continue;
       const h = this.pool.handle(sizeOf(v.shape) * GPU_BYTES[v.dtype], `output ${v.dtype}[${v.shape}]`);
       handles.set(v.id, h);
       buffers[v.id] = h.buffer;
@@ -124,13 +136,11 @@ export class WebGpuBackend implements Backend {
     let enc = this.device.createCommandEncoder();
     let pass = enc.beginComputePass();
     plan.steps.forEach((step, s) => {
-      for (const { call, pipeline, grid } of prep.steps[s].calls) {
-        const entries = call.bindings.map((b, binding) => {
-          const buffer = "in" in b ? buffers[step.inputs[b.in]] : "out" in b ? buffers[step.outputs[b.out]] : prep.steps[s].scratch[b.scratch];
-          return { binding, resource: { buffer } };
-        });
+      for (const pc of prep.steps[s].calls) {
+        const { call, pipeline, grid } = pc;
+        const bound = call.bindings.map((b) => ("in" in b ? buffers[step.inputs[b.in]] : "out" in b ? buffers[step.outputs[b.out]] : prep.steps[s].scratch[b.scratch]));
         pass.setPipeline(pipeline);
-        pass.setBindGroup(0, this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }));
+        pass.setBindGroup(0, this.bindGroup(pc, bound));
         pass.dispatchWorkgroups(grid[0], grid[1], grid[2]);
         if (timed) {
           pass.end();
@@ -149,6 +159,25 @@ export class WebGpuBackend implements Backend {
       if (err) throw new DeviceError(`webgpu: running a plan of [${ops}] failed validation: ${err.message}`);
     }));
     return plan.outputs.map((id) => (plan.values[id].kind === "input" ? inputs[plan.inputs.indexOf(id)] : handles.get(id)));
+  }
+
+  /** The call's bind group for these buffers, from its cache when they were bound before. */
+  private bindGroup(pc: PreparedCall, bound: GPUBuffer[]): GPUBindGroup {
+    const key = bound.map((b) => this.bufferId(b)).join(",");
+    let g = pc.groups.get(key);
+    if (!g) {
+      g = this.device.createBindGroup({ layout: pc.pipeline.getBindGroupLayout(0), entries: bound.map((buffer, binding) => ({ binding, resource: { buffer } })) });
+      this.bindGroupsCreated++;
+      if (pc.groups.size >= BIND_GROUP_CACHE) pc.groups.delete(pc.groups.keys().next().value!);
+      pc.groups.set(key, g);
+    }
+    return g;
+  }
+
+  private bufferId(b: GPUBuffer): number {
+    let id = this.bufferIds.get(b);
+    if (id === undefined) this.bufferIds.set(b, (id = this.nextBufferId++));
+    return id;
   }
 
   private lastDone = 0;
@@ -183,7 +212,7 @@ export class WebGpuBackend implements Backend {
       }
       return {
         scratch: (kp.scratch ?? []).map((b) => this.pool.acquire(b, `${op.name} scratch`)),
-        calls: kp.calls.map((call) => ({ call, pipeline: this.pipelines.get(call.name, call.code), grid: this.grid(call) })),
+        calls: kp.calls.map((call) => ({ call, pipeline: this.pipelines.get(call.name, call.code), grid: this.grid(call), groups: new Map() })),
       };
     });
     // Slots hold any dtype; on the GPU every element is 4 bytes, the host byte count is a lower bound.
