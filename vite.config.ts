@@ -1,7 +1,7 @@
 /**
- * @file Library build of src/index.ts (ESM, for Node and browsers). WGSL kernels under
- * shaders/ are imported as text with Vite's `?raw` suffix, so they are inlined into the bundle.
- * Type declarations come from `tsc -p tsconfig.build.json` (see the `build` script).
+ * @file Library build of src/index.ts (ESM, for Node and browsers). The WGSL kernels are
+ * generated in TypeScript (shapes baked in), so there are no shader files to load. Type
+ * declarations come from `tsc -p tsconfig.build.json` (see the `build` script).
  */
 import { defineConfig } from "vite";
 

