@@ -3,7 +3,7 @@
  * iteration and waits for its result (reading it back, so GPU time is real work, not
  * enqueue time). Sizes shrink with `quick` so the harness can run inside `npm test`.
  */
-import { F, compile, manualSeed, randn, tensor, type Tensor } from "../src/index.ts";
+import { F, compile, compileTrainStep, manualSeed, randn, tensor, type Tensor } from "../src/index.ts";
 import * as W from "../src/index.ts";
 import { LeNet5 } from "../src/models/lenet5.ts";
 import { Adam } from "../src/optim/adam.ts";
@@ -42,15 +42,10 @@ export function cases(quick: boolean): Case[] {
       async setup() {
         manualSeed(0);
         const model = new LeNet5();
-        const opt = new Adam(model.parameters(), { lr: 1e-3 });
-        const step = compile((x: Tensor, y: Tensor) => {
-          const loss = F.crossEntropy(model.forward(x), y);
-          opt.step(loss);
-          return loss;
-        });
+        const step = compileTrainStep(model, new Adam(model.parameters(), { lr: 1e-3 }));
         const x = randn([batch, 1, 28, 28], { seed: 5 });
         const y = tensor(Array.from({ length: batch }, (_, i) => i % 10), [batch], "int32");
-        return async () => void (await step(x, y).data());
+        return async () => void (await step(x, y).loss.data());
       },
     },
     {

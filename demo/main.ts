@@ -4,7 +4,7 @@
  * Training yields to the browser between steps (each step awaits its loss), so the page
  * stays responsive. `?autostart=1&limit=N` starts at once (used by headless checks).
  */
-import { DataLoader, F, LeNet5, compile, loadMnist, manualSeed, optim, setBackend, type Tensor } from "../src/index.ts";
+import { DataLoader, LeNet5, compile, compileTrainStep, loadMnist, manualSeed, optim, setBackend, type Tensor } from "../src/index.ts";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const log = (msg: string) => ($("log").textContent += `${msg}\n`);
@@ -58,17 +58,12 @@ async function train(): Promise<void> {
   manualSeed(0);
   const model = new LeNet5();
   const opt = new optim.Adam(model.parameters(), { lr: Number($<HTMLInputElement>("lr").value) });
-  const step = compile((x: Tensor, y: Tensor) => {
-    const logits = model.forward(x);
-    const loss = F.crossEntropy(logits, y);
-    opt.step(loss);
-    return [loss, logits] as const;
-  });
+  const step = compileTrainStep(model, opt);
   const loader = new DataLoader(trainSet.images, trainSet.labels, [1, 28, 28], { batchSize: batch, shuffle: true, seed: 0, dropLast: true });
   const t0 = performance.now();
   let seen = 0, correct = 0;
   for (const { x, y } of loader) {
-    const [loss, logits] = step(x, y);
+    const { loss, logits } = step(x, y);
     const l = await loss.item();
     const pred = argmaxRows(await logits.data(), batch);
     const truth = await y.data();

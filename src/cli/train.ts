@@ -4,7 +4,7 @@
  * (forward, backward, optimizer update) is one compiled plan.
  */
 import { parseArgs } from "node:util";
-import { compile, setBackend, manualSeed, F, type Tensor, type BackendName } from "../index.ts";
+import { compile, compileTrainStep, setBackend, manualSeed, type Tensor, type BackendName } from "../index.ts";
 import { loadMnist } from "../data/mnist.ts";
 import { autoReason } from "../backends/backend.ts";
 import { DataLoader } from "../data/loader.ts";
@@ -110,12 +110,7 @@ async function main() {
     : new Adam(model.parameters(), { lr: args.lr });
   process.stderr.write(`train: LeNet-5 (${args.variant}), ${model.parameterCount()} parameters, ${args.optimizer} lr ${args.lr}, batch ${args.batch}\n`);
 
-  const step = compile((x: Tensor, y: Tensor) => {
-    const logits = model.forward(x);
-    const loss = F.crossEntropy(logits, y);
-    opt.step(loss);
-    return [loss, logits] as const;
-  });
+  const step = compileTrainStep(model, opt);
   const predict = compile((x: Tensor) => model.forward(x));
 
   let stop = false;
@@ -136,7 +131,7 @@ async function main() {
     const bar = new ProgressBar(`epoch ${epoch}/${args.epochs}`, loader.length);
     let seen = 0, correct = 0, lossSum = 0, batches = 0;
     for (const { x, y } of loader) {
-      const [loss, logits] = step(x, y);
+      const { loss, logits } = step(x, y);
       const labels = (await y.data()) as Int32Array;
       const pred = argmaxRows(await logits.data(), 10);
       lossSum += await loss.item();

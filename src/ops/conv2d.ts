@@ -50,6 +50,15 @@ function checkFloat(op: string, a: ValueInfo, b: ValueInfo): void {
   if (a.dtype !== b.dtype) throw new DTypeError(`${op}: dtypes differ (${a.dtype} and ${b.dtype})`);
 }
 
+/** A backward op's dy must have the forward output's shape [N, O, OH, OW]. */
+function checkDy(op: string, dy: ValueInfo, xShape: readonly number[], wShape: readonly number[], attrs: Conv2dAttrs): void {
+  const g = geometry(op, xShape, wShape, attrs);
+  const want = [g.n, g.o, g.oh, g.ow];
+  if (dy.shape.join() !== want.join()) {
+    throw new ShapeError(`${op}: dy is ${fmtShape(dy.shape)}, expected ${fmtShape(want)} for input ${fmtShape(xShape)}`);
+  }
+}
+
 /** Fills cols [C·kh·kw, OH·OW] from image `img` (offset into x) of shape [C, H, W]. */
 function im2col(x: ArrayLike<number>, img: number, g: Geometry, a: Conv2dAttrs, cols: Float64Array): void {
   const P = g.oh * g.ow;
@@ -128,11 +137,7 @@ export const conv2dBackwardInputDef: OpDef<Conv2dAttrs & { inputShape: number[] 
   name: "conv2dBackwardInput",
   infer: ([dy, w], attrs) => {
     checkFloat("conv2dBackwardInput", dy, w);
-    const g = geometry("conv2dBackwardInput", attrs.inputShape, w.shape, attrs);
-    const want = [g.n, g.o, g.oh, g.ow];
-    if (dy.shape.join() !== want.join()) {
-      throw new ShapeError(`conv2dBackwardInput: dy is ${fmtShape(dy.shape)}, expected ${fmtShape(want)} for input ${fmtShape(attrs.inputShape)}`);
-    }
+    checkDy("conv2dBackwardInput", dy, attrs.inputShape, w.shape, attrs);
     return [{ shape: attrs.inputShape, dtype: dy.dtype }];
   },
   cpu: ({ inputs: [dy, w], outputs: [dx], inShapes: [, ws], attrs }) => {
@@ -165,11 +170,7 @@ export const conv2dBackwardFilterDef: OpDef<Conv2dAttrs & { weightShape: number[
   name: "conv2dBackwardFilter",
   infer: ([x, dy], attrs) => {
     checkFloat("conv2dBackwardFilter", x, dy);
-    const g = geometry("conv2dBackwardFilter", x.shape, attrs.weightShape, attrs);
-    const want = [g.n, g.o, g.oh, g.ow];
-    if (dy.shape.join() !== want.join()) {
-      throw new ShapeError(`conv2dBackwardFilter: dy is ${fmtShape(dy.shape)}, expected ${fmtShape(want)} for input ${fmtShape(x.shape)}`);
-    }
+    checkDy("conv2dBackwardFilter", dy, x.shape, attrs.weightShape, attrs);
     return [{ shape: attrs.weightShape, dtype: x.dtype }];
   },
   cpu: ({ inputs: [x, dy], outputs: [dw], inShapes: [xs], attrs }) => {

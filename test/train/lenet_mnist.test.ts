@@ -3,7 +3,7 @@
  * (forward, backward, Adam) must learn. 2 000 training images, 2 epochs, then 1 000 test images.
  */
 import { expect, it } from "vitest";
-import { F, compile, manualSeed, type Tensor } from "../../src/index.ts";
+import { compile, compileTrainStep, manualSeed, type Tensor } from "../../src/index.ts";
 import { loadMnist } from "../../src/data/mnist.ts";
 import { DataLoader } from "../../src/data/loader.ts";
 import { LeNet5 } from "../../src/models/lenet5.ts";
@@ -16,14 +16,10 @@ it("LeNet-5 (modern, Adam 1e-3) reaches ≥ 85 % test accuracy after 2 epochs on
   const [train, test] = await Promise.all([loadMnist({ split: "train", limit: 2000 }), loadMnist({ split: "test", limit: 1000 })]);
   const model = new LeNet5("modern");
   const opt = new Adam(model.parameters(), { lr: 1e-3 });
-  const step = compile((x: Tensor, y: Tensor) => {
-    const loss = F.crossEntropy(model.forward(x), y);
-    opt.step(loss);
-    return loss;
-  });
+  const step = compileTrainStep(model, opt);
   const loader = new DataLoader(train.images, train.labels, [1, 28, 28], { batchSize: 32, shuffle: true, seed: 0, dropLast: true });
   const losses: number[] = [];
-  for (let epoch = 0; epoch < 2; epoch++) for (const { x, y } of loader) losses.push(await step(x, y).item());
+  for (let epoch = 0; epoch < 2; epoch++) for (const { x, y } of loader) losses.push(await step(x, y).loss.item());
   const first = losses.slice(0, 10).reduce((a, b) => a + b) / 10;
   const last = losses.slice(-10).reduce((a, b) => a + b) / 10;
   expect(first).toBeGreaterThan(2); // ≈ ln 10 at the start

@@ -1,6 +1,6 @@
 /** The same LeNet-5 training run on both backends: same seed, same batches, same loss curve. */
 import { afterAll, describe, it } from "vitest";
-import { F, compile, manualSeed, setBackend, type Tensor } from "../../src/index.ts";
+import { compileTrainStep, manualSeed, setBackend } from "../../src/index.ts";
 import { loadMnist } from "../../src/data/mnist.ts";
 import { DataLoader } from "../../src/data/loader.ts";
 import { LeNet5 } from "../../src/models/lenet5.ts";
@@ -16,13 +16,9 @@ async function curve(backend: "cpu" | "webgpu", steps: number): Promise<number[]
   const { images, labels } = await loadMnist({ split: "train", limit: 32 * steps });
   const model = new LeNet5();
   const opt = new Adam(model.parameters(), { lr: 1e-3 });
-  const step = compile((x: Tensor, y: Tensor) => {
-    const loss = F.crossEntropy(model.forward(x), y);
-    opt.step(loss);
-    return loss;
-  });
+  const step = compileTrainStep(model, opt);
   const losses: number[] = [];
-  for (const { x, y } of new DataLoader(images, labels, [1, 28, 28], { batchSize: 32, shuffle: true, seed: 1 })) losses.push(await step(x, y).item());
+  for (const { x, y } of new DataLoader(images, labels, [1, 28, 28], { batchSize: 32, shuffle: true, seed: 1 })) losses.push(await step(x, y).loss.item());
   return losses;
 }
 
