@@ -7,6 +7,7 @@ import { ShapeError, fmtShape } from "./errors.ts";
 import type { Tensor } from "./tensor.ts";
 import { scalar } from "./creation.ts";
 import { nextSeed } from "./random.ts";
+import { isTracing } from "./graph/ir.ts";
 import { add } from "./ops/elementwise.ts";
 import { reshape } from "./ops/movement.ts";
 import { matmul } from "./ops/matmul.ts";
@@ -56,10 +57,18 @@ export interface DropoutOptions {
   seed?: number;
 }
 
+/**
+ * Inverted dropout. Eagerly each call without a seed draws the next seed of the global stream;
+ * inside `compile` the seed becomes a tensor of the plan that advances after every call (an
+ * `assign`), so a compiled step draws a new mask each time rather than the trace's one.
+ */
 export function dropout(x: Tensor, opts: DropoutOptions = {}): Tensor {
   const { p = 0.5, training = true } = opts;
   if (!training || p === 0) return x;
-  return dropoutOp(x, scalar((opts.seed ?? nextSeed()) | 0, "int32"), p);
+  const seed = scalar((opts.seed ?? nextSeed()) | 0, "int32");
+  const y = dropoutOp(x, seed, p);
+  if (isTracing() && opts.seed === undefined) seed.assign(add(seed, 1));
+  return y;
 }
 
 /** Rows of `weight` [V, D] for int32 `indices` [...] → [..., D]. */

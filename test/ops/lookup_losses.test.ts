@@ -85,6 +85,13 @@ describe("dropout", () => {
     const g = await values(W.grad((v) => W.sum(dropout(v, seed(9), 0.5)))(x) as W.Tensor);
     expect(g).toEqual(y);
   });
+  it("F.dropout inside compile draws a new mask on every call (an explicit seed keeps one)", async () => {
+    const free = W.compile((x: W.Tensor) => F.dropout(x, { p: 0.5 }));
+    const fixed = W.compile((x: W.Tensor) => F.dropout(x, { p: 0.5, seed: 5 }));
+    const x = W.ones([128]);
+    expect(await values(free(x))).not.toEqual(await values(free(x)));
+    expect(await values(fixed(x))).toEqual(await values(fixed(x)));
+  });
   it("F.dropout is the identity in eval mode or with p = 0, and checks p", async () => {
     const x = tensor([1, 2, 3]);
     expect(F.dropout(x, { training: false })).toBe(x);
