@@ -18,7 +18,13 @@ export class CpuBackend implements Backend {
     return data;
   }
 
+  /**
+   * A copy of the data. It waits for one turn of the event loop first: reads are the only
+   * waits, and without this a CPU training loop (await per step) runs entirely in microtasks,
+   * starving signals (Ctrl-C), timers and, in a browser, the page itself.
+   */
   async read(handle: unknown): Promise<TypedArray> {
+    await nextMacrotask();
     return (handle as TypedArray).slice();
   }
 
@@ -54,4 +60,18 @@ export class CpuBackend implements Backend {
 
 function view(buffer: ArrayBuffer, dtype: DType, size: number): TypedArray {
   return new ARRAY_OF[dtype](buffer, 0, size);
+}
+
+/** Resolves after the event loop has had a turn (setImmediate in Node, a MessageChannel elsewhere). */
+function nextMacrotask(): Promise<void> {
+  const g = globalThis as { setImmediate?: (f: () => void) => void };
+  if (g.setImmediate) return new Promise((r) => g.setImmediate!(r));
+  return new Promise((r) => {
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => {
+      ch.port1.close();
+      r();
+    };
+    ch.port2.postMessage(null);
+  });
 }
