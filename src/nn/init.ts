@@ -5,11 +5,12 @@
  */
 import { rand, randn } from "../creation.ts";
 import type { Tensor } from "../tensor.ts";
+import type { DType } from "../dtype.ts";
 
 /** U(−1/√fanIn, 1/√fanIn): PyTorch's default for Linear/Conv2d weights and biases. */
-export function defaultUniform(shape: number[], fanIn: number, seed?: number): Tensor {
+export function defaultUniform(shape: number[], fanIn: number, seed?: number, dtype: DType = "float32"): Tensor {
   const bound = 1 / Math.sqrt(fanIn);
-  return rand(shape, { low: -bound, high: bound, seed });
+  return rand(shape, { low: -bound, high: bound, seed, dtype });
 }
 
 /** N(0, 2/fanIn): He initialisation for ReLU networks. */

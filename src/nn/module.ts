@@ -7,14 +7,18 @@
 import type { Tensor } from "../tensor.ts";
 import { ShapeError } from "../errors.ts";
 
-export abstract class Module {
+/**
+ * `O` is what forward returns and `S` its extra arguments: a Linear is Module<Tensor>, an LSTM
+ * Module<[Tensor, [Tensor, Tensor]], [state?: [Tensor, Tensor]]> (output and final states).
+ */
+export abstract class Module<O = Tensor, S extends unknown[] = []> {
   /** True in training mode (dropout active); `eval()` turns it off for the whole tree. */
   training = true;
   private readonly params = new Map<string, Tensor>();
   private readonly buffers = new Map<string, Tensor>();
-  private readonly children = new Map<string, Module>();
+  private readonly children = new Map<string, Module<unknown, never[]>>();
 
-  abstract forward(x: Tensor): Tensor;
+  abstract forward(x: Tensor, ...rest: S): O;
 
   /** Registers a learnable tensor under `name` and returns it. */
   protected parameter(name: string, t: Tensor): Tensor {
@@ -29,7 +33,7 @@ export abstract class Module {
   }
 
   /** Registers a submodule under `name` and returns it. */
-  protected module<M extends Module>(name: string, m: M): M {
+  protected module<M extends Module<unknown, never[]>>(name: string, m: M): M {
     this.children.set(name, m);
     return m;
   }

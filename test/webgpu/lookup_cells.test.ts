@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import * as W from "../../src/index.ts";
-import { F, setBackend, tensor } from "../../src/index.ts";
+import { F, manualSeed, setBackend, tensor } from "../../src/index.ts";
+import { GRU, LSTM } from "../../src/nn/index.ts";
 import { dropout } from "../../src/ops/dropout.ts";
 import { lstmCell } from "../../src/ops/lstm_cell.ts";
 import { gruCell } from "../../src/ops/gru_cell.ts";
@@ -51,6 +52,13 @@ describe.skipIf(!gpu)("WebGPU lookup, losses, dropout and recurrent cells match 
     }
     await expectKernelMatchesCpu("sgdUpdate", (p, g, b, lr) => sgdUpdate(p, g, b, lr, { momentum: 0.9, dampening: 0, nesterov: true, weightDecay: 1e-4 }),
       [s(257), s(257), s(257), { shape: [] as number[], values: [0.1] }], TOL.gpuPointwise, { grads: false });
+  });
+  it("nn.LSTM (2 layers, bidirectional) and nn.GRU layers: outputs, final states and input gradients", async () => {
+    manualSeed(9);
+    const lstm = new LSTM(5, 6, { numLayers: 2, bidirectional: true });
+    const gru = new GRU(5, 6, { batchFirst: true });
+    await expectKernelMatchesCpu("nn.LSTM", (x) => { const [o, [h, c]] = lstm.forward(x); return [o, h, c]; }, [s(7, 3, 5)], TOL.gpuAccumulate);
+    await expectKernelMatchesCpu("nn.GRU", (x) => gru.forward(x), [s(3, 7, 5)], TOL.gpuAccumulate);
   });
   it("an LSTM unrolled over 5 steps with weights: values and BPTT gradients", async () => {
     await expectKernelMatchesCpu("lstm bptt", (x, wi, wh, bi) => {

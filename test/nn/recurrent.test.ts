@@ -1,0 +1,110 @@
+import { describe, expect, it } from "vitest";
+import * as W from "../../src/index.ts";
+import { F, ShapeError, manualSeed, tensor, type Tensor } from "../../src/index.ts";
+import { Embedding, GRU, LSTM, RNN } from "../../src/nn/index.ts";
+import { gradcheck } from "../helpers/gradcheck.ts";
+import { expectClose, TOL } from "../tolerance.ts";
+import { values } from "../helpers/values.ts";
+
+const f64 = { dtype: "float64" as const };
+const param = (m: { namedParameters(): [string, Tensor][] }, name: string) => m.namedParameters().find(([n]) => n === name)![1];
+
+describe("recurrent layers", () => {
+  it("use PyTorch's parameter names and shapes (2 layers, bidirectional)", () => {
+    const lstm = new LSTM(10, 20, { numLayers: 2, bidirectional: true });
+    const names = lstm.namedParameters().map(([n, t]) => `${n} ${t.describe()}`);
+    expect(names).toEqual([
+      "weight_ih_l0 float32[80,10]", "weight_hh_l0 float32[80,20]", "bias_ih_l0 float32[80]", "bias_hh_l0 float32[80]",
+      "weight_ih_l0_reverse float32[80,10]", "weight_hh_l0_reverse float32[80,20]", "bias_ih_l0_reverse float32[80]", "bias_hh_l0_reverse float32[80]",
+      "weight_ih_l1 float32[80,40]", "weight_hh_l1 float32[80,20]", "bias_ih_l1 float32[80]", "bias_hh_l1 float32[80]",
+      "weight_ih_l1_reverse float32[80,40]", "weight_hh_l1_reverse float32[80,20]", "bias_ih_l1_reverse float32[80]", "bias_hh_l1_reverse float32[80]",
+    ]);
+    expect(new GRU(3, 5).namedParameters().map(([, t]) => t.shape[0])).toEqual([15, 15, 15, 15]);
+    expect(new RNN(3, 5, { bias: false }).namedParameters().map(([n]) => n)).toEqual(["weight_ih_l0", "weight_hh_l0"]);
+  });
+
+  it("an LSTM layer equals the hand-unrolled F.lstmCell loop, step for step", async () => {
+    manualSeed(2);
+    const lstm = new LSTM(3, 4, f64);
+    const x = W.randn([5, 2, 3], { seed: 1, dtype: "float64" });
+    const [out, [hN, cN]] = lstm.forward(x);
+    let st: [Tensor, Tensor] = [W.zeros([2, 4], "float64"), W.zeros([2, 4], "float64")];
+    const hs: Tensor[] = [];
+    for (let t = 0; t < 5; t++) {
+      st = F.lstmCell(W.squeeze(W.slice(x, { 0: [t, t + 1] }), 0), st, param(lstm, "weight_ih_l0"), param(lstm, "weight_hh_l0"), param(lstm, "bias_ih_l0"), param(lstm, "bias_hh_l0"));
+      hs.push(st[0]);
+    }
+    expectClose(await values(out), (await Promise.all(hs.map(values))).flat(), TOL.composition);
+    expectClose(await values(hN), await values(st[0]), TOL.composition);
+    expectClose(await values(cN), await values(st[1]), TOL.composition);
+  });
+
+  it("bidirectional: the reverse direction ends at t = 0, outputs concatenate features", async () => {
+    const gru = new GRU(3, 4, { bidirectional: true, ...f64 });
+    const [out, hN] = gru.forward(W.randn([6, 2, 3], { seed: 3, dtype: "float64" }));
+    expect(out.shape).toEqual([6, 2, 8]);
+    expect(hN.shape).toEqual([2, 2, 4]);
+    const o = await values(out);
+    const h = await values(hN);
+    const at = (t: number, b: number, k: number) => o[(t * 2 + b) * 8 + k];
+    for (let b = 0; b < 2; b++) {
+      for (let k = 0; k < 4; k++) {
+        expect(h[b * 4 + k]).toBe(at(5, b, k)); // forward direction: last step
+        expect(h[8 + b * 4 + k]).toBe(at(0, b, 4 + k)); // reverse direction: first step
+      }
+    }
+  });
+
+  it("batchFirst takes and returns [B, T, …]", async () => {
+    manualSeed(5);
+    const a = new RNN(3, 4);
+    manualSeed(5);
+    const b = new RNN(3, 4, { batchFirst: true });
+    const x = W.randn([5, 2, 3], { seed: 4 });
+    const [oa] = a.forward(x);
+    const [ob] = b.forward(W.permute(x, [1, 0, 2]));
+    expect(ob.shape).toEqual([2, 5, 4]);
+    expect(await values(W.permute(ob, [1, 0, 2]))).toEqual(await values(oa));
+  });
+
+  it.each([
+    ["RNN", () => new RNN(3, 4, { numLayers: 2, ...f64 })],
+    ["LSTM bidirectional", () => new LSTM(3, 4, { bidirectional: true, ...f64 })],
+    ["GRU 2 layers bidirectional", () => new GRU(2, 3, { numLayers: 2, bidirectional: true, ...f64 })],
+  ] as const)("%s: gradients through time w.r.t. the input and initial states match central differences", async (_n, make) => {
+    manualSeed(7);
+    const m = make();
+    const layers = m.numLayers * m.directions;
+    if (m instanceof LSTM) {
+      await gradcheck((x, h, c) => { const [o, [hN, cN]] = m.forward(x, [h, c]); return [o, hN, cN]; }, [{ shape: [3, 2, 3] }, { shape: [layers, 2, 4] }, { shape: [layers, 2, 4] }]);
+    } else {
+      const inSize = m.inputSize;
+      await gradcheck((x, h) => (m as RNN).forward(x, h), [{ shape: [3, 2, inSize] }, { shape: [layers, 2, m.hiddenSize] }]);
+    }
+  });
+
+  it("names the layer and the shapes on bad input", () => {
+    const lstm = new LSTM(3, 4);
+    expect(() => lstm.forward(W.zeros([5, 2, 7]))).toThrow(ShapeError);
+    expect(() => lstm.forward(W.zeros([5, 2, 7]))).toThrow("LSTM(3, 4): input float32[5,2,7] should be [T, B, 3]");
+    expect(() => lstm.forward(W.zeros([5, 2, 3]), [W.zeros([1, 3, 4]), W.zeros([1, 2, 4])])).toThrow("LSTM: initial h0 [1,3,4] should be [1,2,4]");
+  });
+});
+
+describe("Embedding", () => {
+  it("looks rows up; the padding row starts at zero and gets no gradient", async () => {
+    const emb = new Embedding(5, 3, { paddingIdx: 1 });
+    expect(emb.namedParameters().map(([n, t]) => `${n} ${t.describe()}`)).toEqual(["weight float32[5,3]"]);
+    const w = await values(emb.weight);
+    expect(w.slice(3, 6)).toEqual([0, 0, 0]);
+    const idx = tensor([[1, 4], [2, 1]], undefined, "int32");
+    const out = emb.forward(idx);
+    expect(out.shape).toEqual([2, 2, 3]);
+    expect((await values(out)).slice(3, 6)).toEqual(w.slice(12, 15));
+    const g = await values(W.gradients(W.sum(emb.forward(idx)), [emb.weight])[0]);
+    expect(g).toEqual([0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 1, 1, 1]);
+  });
+  it("refuses a padding index outside the table", () => {
+    expect(() => new Embedding(4, 2, { paddingIdx: 4 })).toThrow("Embedding: paddingIdx 4 is outside [0, 4)");
+  });
+});
