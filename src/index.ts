@@ -27,6 +27,7 @@ export * as F from "./functional.ts";
 export * as nn from "./nn/index.ts";
 export * as optim from "./optim/index.ts";
 export { LeNet5, type LeNetVariant } from "./models/lenet5.ts";
+export { LSTMClassifier } from "./models/lstm_classifier.ts";
 export { compileTrainStep, type TrainStepResult } from "./train_step.ts";
 export { loadMnist, MNIST_MEAN, MNIST_STD, type MnistSplit, type MnistOptions } from "./data/mnist.ts";
 export { DataLoader, type DataLoaderOptions, type Batch } from "./data/loader.ts";

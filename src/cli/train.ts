@@ -9,6 +9,8 @@ import { loadMnist } from "../data/mnist.ts";
 import { autoReason } from "../backends/backend.ts";
 import { DataLoader } from "../data/loader.ts";
 import { LeNet5, type LeNetVariant } from "../models/lenet5.ts";
+import { LSTMClassifier } from "../models/lstm_classifier.ts";
+import type { Module } from "../nn/module.ts";
 import { Adam } from "../optim/adam.ts";
 import { SGD } from "../optim/sgd.ts";
 import type { Optimizer } from "../optim/optimizer.ts";
@@ -17,7 +19,7 @@ import { ProgressBar } from "./progress.ts";
 import { debugLevel, kernelTimeReport } from "../debug.ts";
 
 const USAGE = `usage: npm run train -- [options]
-  --model lenet5             model to train (default lenet5)
+  --model lenet5|lstm        LeNet-5, or an LSTM reading the 28 rows (hidden 128) (default lenet5)
   --variant modern|classic   LeNet-5 variant (default modern: ReLU + max-pool)
   --backend auto|cpu|webgpu  where to run (default auto)
   --epochs N                 passes over the training set (default 1)
@@ -61,14 +63,14 @@ function parse() {
     if (!Number.isInteger(n) || n < min) fail(`--${name} must be an integer ≥ ${min}, got "${v}"`);
     return n;
   };
-  if (values.model !== "lenet5") fail(`--model ${values.model} is not available; this build trains lenet5`);
+  if (!["lenet5", "lstm"].includes(values.model!)) fail(`--model must be lenet5 or lstm, got "${values.model}" (textclf and charlm are not built yet)`);
   if (!["modern", "classic"].includes(values.variant!)) fail(`--variant must be modern or classic, got "${values.variant}"`);
   if (!["auto", "cpu", "webgpu"].includes(values.backend!)) fail(`--backend must be auto, cpu or webgpu, got "${values.backend}"`);
   if (!["adam", "sgd"].includes(values.optimizer!)) fail(`--optimizer must be adam or sgd, got "${values.optimizer}"`);
   const lr = values.lr === undefined ? (values.optimizer === "sgd" ? 0.01 : 1e-3) : Number(values.lr);
   if (!(lr > 0)) fail(`--lr must be a positive number, got "${values.lr}"`);
   return {
-    variant: values.variant as LeNetVariant, backend: values.backend as BackendName, optimizer: values.optimizer!,
+    model: values.model as "lenet5" | "lstm", variant: values.variant as LeNetVariant, backend: values.backend as BackendName, optimizer: values.optimizer!,
     epochs: int("epochs", values.epochs, 1)!, batch: int("batch", values.batch, 1)!, lr,
     limit: int("limit", values.limit, 1), testLimit: int("test-limit", values["test-limit"], 1),
     seed: int("seed", values.seed, 0)!, out: values.out, resume: values.resume, data: values.data,
@@ -100,7 +102,8 @@ async function main() {
   ]);
   process.stderr.write(`train: MNIST ${train.count} training and ${test.count} test images\n`);
 
-  const model = new LeNet5(args.variant);
+  const model = args.model === "lstm" ? new LSTMClassifier() : new LeNet5(args.variant);
+  const title = args.model === "lstm" ? "LSTM row classifier (28 steps, hidden 128)" : `LeNet-5 (${args.variant})`;
   if (args.resume) {
     await loadSafetensors(model, args.resume);
     process.stderr.write(`train: resumed from ${args.resume}\n`);
@@ -108,7 +111,7 @@ async function main() {
   const opt: Optimizer = args.optimizer === "sgd"
     ? new SGD(model.parameters(), { lr: args.lr, momentum: 0.9 })
     : new Adam(model.parameters(), { lr: args.lr });
-  process.stderr.write(`train: LeNet-5 (${args.variant}), ${model.parameterCount()} parameters, ${args.optimizer} lr ${args.lr}, batch ${args.batch}\n`);
+  process.stderr.write(`train: ${title}, ${model.parameterCount()} parameters, ${args.optimizer} lr ${args.lr}, batch ${args.batch}\n`);
 
   const step = compileTrainStep(model, opt);
   const predict = compile((x: Tensor) => model.forward(x));
@@ -121,7 +124,7 @@ async function main() {
   });
   const save = async () => {
     if (!args.out) return;
-    await saveSafetensors(model, args.out, { model: "lenet5", variant: args.variant });
+    await saveSafetensors(model, args.out, { model: args.model, ...(args.model === "lenet5" ? { variant: args.variant } : {}) });
     process.stderr.write(`train: saved ${args.out}\n`);
   };
 
@@ -150,7 +153,7 @@ async function main() {
   if (stop) process.exit(130);
 }
 
-async function evaluate(model: LeNet5, predict: (x: Tensor) => Tensor, images: Float32Array, labels: Int32Array): Promise<number> {
+async function evaluate(model: Module, predict: (x: Tensor) => Tensor, images: Float32Array, labels: Int32Array): Promise<number> {
   model.eval();
   let correct = 0;
   const loader = new DataLoader(images, labels, [1, 28, 28], { batchSize: 1000 });

@@ -62,9 +62,11 @@ export const matmulDef: OpDef<MatmulAttrs> = {
       const cOff = bi * m * n;
       for (let i = 0; i < m; i++) {
         if (tB) {
+          // dot products along K, with running offsets (no index multiplications inside)
+          const aRow = aOff + i * sAi;
           for (let j = 0; j < n; j++) {
             let s = 0;
-            for (let p = 0; p < k; p++) s += a[aOff + i * sAi + p * sAp] * b[bOff + p * sBp + j * sBj];
+            for (let p = 0, ai = aRow, bi = bOff + j * sBj; p < k; p++, ai += sAp, bi += sBp) s += a[ai] * b[bi];
             c[cOff + i * n + j] = s;
           }
           continue;

@@ -108,3 +108,28 @@ describe("Embedding", () => {
     expect(() => new Embedding(4, 2, { paddingIdx: 4 })).toThrow("Embedding: paddingIdx 4 is outside [0, 4)");
   });
 });
+
+describe("truncated backprop through time and the LSTM classifier", () => {
+  it("a carried, detached state gives the full-sequence outputs but cuts the gradient", async () => {
+    manualSeed(11);
+    const lstm = new LSTM(3, 4, f64);
+    const x = W.randn([8, 2, 3], { seed: 12, dtype: "float64" });
+    const [full] = lstm.forward(x);
+    const first = W.slice(x, { 0: [0, 4] });
+    const second = W.slice(x, { 0: [4, 8] });
+    const [, [h, c]] = lstm.forward(first);
+    const [out2] = lstm.forward(second, [W.detach(h), W.detach(c)]);
+    expectClose(await values(out2), (await values(full)).slice(4 * 2 * 4), TOL.composition);
+    const [g1, g2] = W.gradients(W.sum(out2), [first, second]);
+    expect((await values(g1)).every((v) => v === 0)).toBe(true);
+    expect((await values(g2)).some((v) => v !== 0)).toBe(true);
+  });
+
+  it("LSTMClassifier reads an MNIST batch row by row into 10 logits", async () => {
+    const { LSTMClassifier } = await import("../../src/models/lstm_classifier.ts");
+    const m = new LSTMClassifier();
+    expect(m.namedParameters().map(([n]) => n)).toEqual(["lstm.weight_ih_l0", "lstm.weight_hh_l0", "lstm.bias_ih_l0", "lstm.bias_hh_l0", "fc.weight", "fc.bias"]);
+    expect(m.forward(W.zeros([3, 1, 28, 28])).shape).toEqual([3, 10]);
+    expect(() => m.forward(W.zeros([3, 28, 20]))).toThrow("LSTMClassifier: expected [N, T, 28] (or [N, 1, T, 28]), got float32[3,28,20]");
+  });
+});

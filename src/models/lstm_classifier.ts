@@ -1,0 +1,33 @@
+/**
+ * @file A sequence classifier: an LSTM reads an input row by row and a linear layer
+ * classifies its last hidden state. For MNIST the 28 rows of an image are the 28 time steps
+ * (input 28, hidden 128 by default), the classic test of learning long-range structure.
+ */
+import type { Tensor } from "../tensor.ts";
+import { ShapeError } from "../errors.ts";
+import { permute, reshape, slice, squeeze } from "../ops/movement.ts";
+import { Module } from "../nn/module.ts";
+import { Linear } from "../nn/layers.ts";
+import { LSTM } from "../nn/recurrent.ts";
+
+export class LSTMClassifier extends Module {
+  readonly lstm: LSTM;
+  readonly fc: Linear;
+
+  constructor(readonly inputSize = 28, readonly hiddenSize = 128, readonly classes = 10) {
+    super();
+    this.lstm = this.module("lstm", new LSTM(inputSize, hiddenSize));
+    this.fc = this.module("fc", new Linear(hiddenSize, classes));
+  }
+
+  /** x [N, T, I] (an MNIST batch [N, 1, 28, 28] is read as [N, 28, 28]) → logits [N, classes]. */
+  forward(x: Tensor): Tensor {
+    const seq = x.rank === 4 && x.shape[1] === 1 ? reshape(x, [x.shape[0], x.shape[2], x.shape[3]]) : x;
+    if (seq.rank !== 3 || seq.shape[2] !== this.inputSize) {
+      throw new ShapeError(`LSTMClassifier: expected [N, T, ${this.inputSize}] (or [N, 1, T, ${this.inputSize}]), got ${x.describe()}`);
+    }
+    const [out] = this.lstm.forward(permute(seq, [1, 0, 2])); // time-major
+    const T = out.shape[0];
+    return this.fc.forward(squeeze(slice(out, { 0: [T - 1, T] }), 0));
+  }
+}
