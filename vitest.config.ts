@@ -1,5 +1,5 @@
 /**
- * @file Vitest: every suite under test/ (the Playwright e2e specs have their own runner).
+ * @file Vitest: every suite under test/, the Playwright e2e tests of the demo included.
  * Under CI a JSON report is written too, so .ci/run can print the real pass/fail counts.
  */
 import { defineConfig } from "vitest/config";
@@ -7,7 +7,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    exclude: ["test/e2e/**", "node_modules/**"],
+    exclude: ["node_modules/**"],
     testTimeout: 60_000,
     reporters: process.env.CI ? ["default", ["json", { outputFile: ".vitest-results.json" }]] : ["default"],
   },
