@@ -53,8 +53,8 @@ export function compile<A extends Tensor[], R extends TensorTree>(fn: (...args: 
     traced.assigned.forEach((t, i) => {
       const old = t.storage;
       const handle = handles[nOut + i];
-      // the handle may also be returned as an output of this call: then it is shared
-      const shared = handles.indexOf(handle) < nOut || handles.indexOf(handle) !== nOut + i || inputs.some((x) => x.storage?.handle === handle);
+      // shared if the same handle is also returned (or assigned) elsewhere, or is an input's
+      const shared = handles.indexOf(handle) !== nOut + i || inputs.some((x) => x.storage?.handle === handle);
       t.storage = { backend, handle, exclusive: !shared };
       if (old?.exclusive && old.backend === backend && old.handle !== handle) backend.release?.(old.handle);
     });

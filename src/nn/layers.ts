@@ -5,12 +5,7 @@
 import type { Tensor } from "../tensor.ts";
 import { ShapeError } from "../errors.ts";
 import * as F from "../functional.ts";
-import { scalar } from "../creation.ts";
-import { nextSeed } from "../random.ts";
-import { isTracing } from "../graph/ir.ts";
-import { add } from "../ops/elementwise.ts";
 import { flatten } from "../ops/movement.ts";
-import { dropout } from "../ops/dropout.ts";
 import type { Pool2dOptions } from "../ops/pool.ts";
 import { Module } from "./module.ts";
 import { defaultUniform } from "./init.ts";
@@ -82,23 +77,16 @@ export class Flatten extends Module {
 }
 
 /**
- * Inverted dropout in training mode, identity in eval mode. Eagerly each call draws the next
- * seed of the global stream; inside `compile` the seed is an int32 buffer that advances on
- * every call (an `assign`), so a compiled step draws a new mask each time.
+ * Inverted dropout in training mode, identity in eval mode: F.dropout, which draws a new mask
+ * on every call, eagerly and inside `compile` alike.
  */
 export class Dropout extends Module {
-  private readonly seed: Tensor;
   constructor(readonly p = 0.5) {
     super();
     if (!(p >= 0 && p < 1)) throw new ShapeError(`Dropout: p must be in [0, 1), got ${p}`);
-    this.seed = scalar(nextSeed() | 0, "int32");
   }
   forward(x: Tensor): Tensor {
-    if (!this.training || this.p === 0) return x;
-    if (!isTracing()) return dropout(x, scalar(nextSeed() | 0, "int32"), this.p);
-    const y = dropout(x, this.seed, this.p);
-    this.seed.assign(add(this.seed, 1));
-    return y;
+    return F.dropout(x, { p: this.p, training: this.training });
   }
 }
 

@@ -11,8 +11,8 @@
  */
 import { stridesOf } from "../shape.ts";
 import type { BufferRef, KernelCall } from "./types.ts";
-import { coords, offset, stridedKernel } from "./strided_kernels.ts";
-import { declare } from "./wgsl.ts";
+import { coords, offset } from "./strided_kernels.ts";
+import { declare, kernel1d } from "./wgsl.ts";
 
 export interface MatmulLayout {
   m: number;
@@ -144,22 +144,14 @@ export function matmulPlan(name: string, L: MatmulLayout, bindings: [a: BufferRe
   const parts: BufferRef = { scratch: firstScratch };
   const mn = batchCount * L.m * L.n;
   // partials are laid out [batch, split, M, N] (z = batch·split + s), summed over split
-  const sum = stridedKernel(`${name}/split-k sum`, [batchCount, L.m * L.n], "f32", [], "0.0");
   const decl = [{ name: "P", type: "f32" }, { name: "C", type: "f32", write: true }];
   if (ep) decl.push({ name: "bias", type: "f32" });
-  sum.code = `${declare(decl)}
-${ep ? ep.actFn : ""}
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * 64u;
-  if (i >= ${mn}u) { return; }
-  let bi = i / ${L.m * L.n}u;
+  const body = `  let bi = i / ${L.m * L.n}u;
   let e = i % ${L.m * L.n}u;
   var s = 0.0;
   for (var k = 0u; k < ${split}u; k++) { s += P[(bi * ${split}u + k) * ${L.m * L.n}u + e]; }
-  C[i] = ${ep ? `act(s + bias[e % ${L.n}u])` : "s"};
-}`;
-  sum.bindings = ep ? [parts, bindings[2], ep.bias] : [parts, bindings[2]];
+  C[i] = ${ep ? `act(s + bias[e % ${L.n}u])` : "s"};`;
+  const sum = kernel1d(`${name}/split-k sum`, mn, declare(decl), body, ep ? [parts, bindings[2], ep.bias] : [parts, bindings[2]], ep?.actFn ?? "");
   return { calls: [matmulKernel(name, L, t, [bindings[0], bindings[1], parts], split), sum], scratch: [mn * split * 4] };
 }
 

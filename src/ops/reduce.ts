@@ -75,11 +75,11 @@ export const maxDef: OpDef<ReduceAttrs> = {
   // NaN wins as on the CPU: once acc is NaN, `v > acc` is false and nothing replaces it
   webgpu: ({ inShapes: [xs], inDtypes: [dt], attrs }) => {
     const t = wgslType(dt, "max");
-    const init = t === "f32" ? "-bitcast<f32>(inf_bits)" : "-2147483647 - 1";
+    // −∞ from a `var` bit pattern: WGSL constant evaluation rejects non-finite values
+    const negInf = "fn neg_inf() -> f32 { var bits = 0xff800000u; return bitcast<f32>(bits); }";
+    const init = t === "f32" ? "neg_inf()" : "-2147483647 - 1";
     const nan = t === "f32" ? "(is_nan(v) && !is_nan(acc))" : "false";
-    const call = reduceKernel("max", xs, attrs.axes, t, t, init, `select(acc, v, v > acc || ${nan})`);
-    call.code = `${IS_NAN}\n${call.code.replace("var acc", "var inf_bits = 0x7f800000u;\n  var acc")}`;
-    return { calls: [call] };
+    return { calls: [reduceKernel("max", xs, attrs.axes, t, t, init, `select(acc, v, v > acc || ${nan})`, `${IS_NAN}\n${negInf}`)] };
   },
 };
 

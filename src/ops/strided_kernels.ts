@@ -63,7 +63,7 @@ export function stridedWrite(name: string, inShape: Shape, type: string, outStri
  * One thread per output element of a reduction over `axes` of `inShape`: acc starts at
  * `init` and takes `step` (in terms of `acc` and `v`) for each reduced element.
  */
-export function reduceKernel(name: string, inShape: Shape, axes: readonly number[], type: string, accType: string, init: string, step: string): KernelCall {
+export function reduceKernel(name: string, inShape: Shape, axes: readonly number[], type: string, accType: string, init: string, step: string, helpers = ""): KernelCall {
   const st = stridesOf(inShape);
   const kept = inShape.map((_, d) => d).filter((d) => !axes.includes(d));
   const keptShape = kept.map((d) => inShape[d]);
@@ -80,5 +80,5 @@ ${coords(redShape, "r", "q").replace(/^/gm, "  ")}
     acc = ${step};
   }
   out0[i] = ${type}(acc);`;
-  return kernel1d(name, outN, decls, body, [{ in: 0 }, { out: 0 }]);
+  return kernel1d(name, outN, decls, body, [{ in: 0 }, { out: 0 }], helpers);
 }

@@ -5,26 +5,35 @@
  */
 import type { Optimizer } from "./optimizer.ts";
 
-export class StepLR {
-  private epoch = 0;
-  private readonly base: number;
-  constructor(readonly optimizer: Optimizer, readonly stepSize: number, readonly gamma = 0.1) {
+/** Sets the optimizer's rate from the epoch count each `step()`, starting from its initial rate. */
+abstract class LRScheduler {
+  protected epoch = 0;
+  protected readonly base: number;
+  constructor(readonly optimizer: Optimizer) {
     this.base = optimizer.lr;
   }
   step(): void {
     this.epoch++;
-    this.optimizer.lr = this.base * this.gamma ** Math.floor(this.epoch / this.stepSize);
+    this.optimizer.lr = this.rateAt(this.epoch);
+  }
+  protected abstract rateAt(epoch: number): number;
+}
+
+export class StepLR extends LRScheduler {
+  constructor(optimizer: Optimizer, readonly stepSize: number, readonly gamma = 0.1) {
+    super(optimizer);
+  }
+  protected rateAt(epoch: number): number {
+    return this.base * this.gamma ** Math.floor(epoch / this.stepSize);
   }
 }
 
-export class CosineAnnealingLR {
-  private epoch = 0;
-  private readonly base: number;
-  constructor(readonly optimizer: Optimizer, readonly tMax: number, readonly etaMin = 0) {
-    this.base = optimizer.lr;
+export class CosineAnnealingLR extends LRScheduler {
+  constructor(optimizer: Optimizer, readonly tMax: number, readonly etaMin = 0) {
+    super(optimizer);
   }
-  step(): void {
-    this.epoch = Math.min(this.epoch + 1, this.tMax);
-    this.optimizer.lr = this.etaMin + ((this.base - this.etaMin) * (1 + Math.cos((Math.PI * this.epoch) / this.tMax))) / 2;
+  protected rateAt(epoch: number): number {
+    const e = Math.min(epoch, this.tMax);
+    return this.etaMin + ((this.base - this.etaMin) * (1 + Math.cos((Math.PI * e) / this.tMax))) / 2;
   }
 }

@@ -43,8 +43,6 @@ describe.skipIf(!gpu)("WebGPU lookup, losses, dropout and recurrent cells match 
     }
   });
   it("fused Adam, AdamW and SGD-momentum updates", async () => {
-    const sc = (v: number) => ({ shape: [] as number[], values: [v] });
-    void sc;
     const vpos = { shape: [1031], range: [0, 1] as [number, number] };
     for (const decoupled of [false, true]) {
       await expectKernelMatchesCpu("adamUpdate", (p, g, m, v, h) => adamUpdate(p, g, m, v, h, { b1: 0.9, b2: 0.999, eps: 1e-8, weightDecay: 0.01, decoupled }),
