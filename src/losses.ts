@@ -7,6 +7,7 @@ import type { Tensor } from "./tensor.ts";
 import { mul, sub } from "./ops/elementwise.ts";
 import { mean, sum } from "./ops/reduce.ts";
 import { softmaxCrossEntropy } from "./ops/softmax_xent.ts";
+import { reshape } from "./ops/movement.ts";
 
 export type Reduction = "mean" | "sum" | "none";
 
@@ -16,9 +17,16 @@ function reduce(x: Tensor, reduction: Reduction): Tensor {
 
 /**
  * Cross-entropy of logits [N, C] against int32 class labels [N] (log-softmax fused in).
- * @returns a scalar for "mean" (default) and "sum", [N] for "none"
+ * Logits [..., C] with labels [...] (e.g. a next-token model's [B, T, V] and [B, T]) are
+ * flattened to [N, C] and [N] first.
+ * @returns a scalar for "mean" (default) and "sum", [N] (or [...]) for "none"
  */
 export function crossEntropy(logits: Tensor, labels: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
+  if (logits.rank > 2 && labels.shape.join() === logits.shape.slice(0, -1).join()) {
+    const c = logits.shape[logits.rank - 1];
+    const flat = softmaxCrossEntropy(reshape(logits, [-1, c]), reshape(labels, [-1]));
+    return opts.reduction === "none" ? reshape(flat, labels.shape) : reduce(flat, opts.reduction ?? "mean");
+  }
   return reduce(softmaxCrossEntropy(logits, labels), opts.reduction ?? "mean");
 }
 

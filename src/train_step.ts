@@ -1,12 +1,15 @@
 /**
- * @file `compileTrainStep`: the usual supervised step — forward, loss, optimizer update —
- * compiled into one plan. Returns the loss and the model's outputs (for accuracy) each call.
+ * @file `compileTrainStep`: the usual supervised step — forward, loss, optional gradient
+ * clipping, optimizer update — compiled into one plan. Returns the loss and the model's
+ * outputs (for accuracy) each call.
  */
 import type { Tensor } from "./tensor.ts";
 import { compile } from "./graph/compile.ts";
+import { gradients } from "./graph/autodiff.ts";
 import { crossEntropy } from "./losses.ts";
 import type { Module } from "./nn/module.ts";
 import type { Optimizer } from "./optim/optimizer.ts";
+import { clipGradNorm } from "./optim/clip.ts";
 
 export interface TrainStepResult {
   /** Scalar loss of the batch (before the update). */
@@ -15,21 +18,31 @@ export interface TrainStepResult {
   logits: Tensor;
 }
 
+export interface TrainStepOptions {
+  /** loss(outputs, y) → scalar; default cross-entropy. */
+  loss?: (logits: Tensor, y: Tensor) => Tensor;
+  /** Rescale the gradients to this global L2 norm when they exceed it (for recurrent nets). */
+  clipGradNorm?: number;
+}
+
 /**
- * A compiled training step: `step(x, y)` runs forward, `loss(logits, y)` (default
- * cross-entropy), backward and `optimizer.step` as one plan, updating the weights in place.
+ * A compiled training step: `step(x, y)` runs forward, the loss, backward, clipping and
+ * `optimizer.step` as one plan, updating the weights in place. The third argument is the
+ * loss function, or options.
  * @example const step = compileTrainStep(model, new optim.Adam(model.parameters()));
  *          const { loss } = step(images, labels); console.log(await loss.item());
  */
 export function compileTrainStep(
   model: Module,
   optimizer: Optimizer,
-  loss: (logits: Tensor, y: Tensor) => Tensor = crossEntropy,
+  lossOrOptions: TrainStepOptions["loss"] | TrainStepOptions = {},
 ): (x: Tensor, y: Tensor) => TrainStepResult {
+  const opts = typeof lossOrOptions === "function" ? { loss: lossOrOptions } : lossOrOptions;
+  const loss = opts.loss ?? crossEntropy;
   const step = compile((x: Tensor, y: Tensor) => {
     const logits = model.forward(x);
     const l = loss(logits, y);
-    optimizer.step(l);
+    optimizer.step(opts.clipGradNorm === undefined ? l : clipGradNorm(gradients(l, optimizer.params), opts.clipGradNorm));
     return { loss: l, logits };
   });
   return (x, y) => step(x, y) as TrainStepResult;

@@ -1,7 +1,9 @@
 /**
  * @file A DataLoader over in-memory examples: seeded shuffling each epoch (Fisher–Yates on a
  * counter-based stream, so epoch e of seed s is always the same order), fixed-size batches
- * copied out into new tensors, optional drop of the last partial batch.
+ * copied out into new tensors, optional drop of the last partial batch. Inputs are float32
+ * (images) or int32 (token ids); labels are one int32 per example, or a fixed-shape block
+ * per example (`labelShape`, e.g. the next-token targets of a sequence).
  */
 import { fromArray } from "../creation.ts";
 import { ShapeError } from "../errors.ts";
@@ -14,6 +16,8 @@ export interface DataLoaderOptions {
   seed?: number;
   /** Drop a last batch smaller than batchSize (keeps one compiled plan). Default false. */
   dropLast?: boolean;
+  /** Shape of one example's labels (default []: one class index per example). */
+  labelShape?: readonly number[];
 }
 
 export interface Batch {
@@ -26,32 +30,38 @@ export class DataLoader {
   readonly batchSize: number;
 
   /**
-   * @param inputs N·exampleSize float32 values
-   * @param labels N int32 labels
+   * @param inputs N·exampleSize float32 values (or int32 token ids)
+   * @param labels N·labelSize int32 labels
    * @param exampleShape shape of one example, e.g. [1, 28, 28]
    */
   constructor(
-    readonly inputs: Float32Array,
+    readonly inputs: Float32Array | Int32Array,
     readonly labels: Int32Array,
     readonly exampleShape: readonly number[],
     readonly opts: DataLoaderOptions,
   ) {
     const per = exampleShape.reduce((a, b) => a * b, 1);
-    if (inputs.length !== labels.length * per) {
-      throw new ShapeError(`DataLoader: ${inputs.length} input values are not ${labels.length} examples of [${exampleShape.join(",")}]`);
+    const labelShape = opts.labelShape ?? [];
+    const perLabel = labelShape.reduce((a, b) => a * b, 1);
+    if (inputs.length !== (labels.length / perLabel) * per || labels.length % perLabel !== 0) {
+      throw new ShapeError(`DataLoader: ${inputs.length} input values and ${labels.length} labels are not the same number of examples of [${exampleShape.join(",")}] and labels [${labelShape.join(",")}]`);
     }
     if (!(opts.batchSize >= 1)) throw new ShapeError(`DataLoader: batchSize must be ≥ 1, got ${opts.batchSize}`);
     this.batchSize = opts.batchSize;
+    this.count = labels.length / perLabel;
   }
 
+  /** Number of examples. */
+  readonly count: number;
+
   get length(): number {
-    const n = this.labels.length / this.batchSize;
+    const n = this.count / this.batchSize;
     return this.opts.dropLast ? Math.floor(n) : Math.ceil(n);
   }
 
   /** The batches of the next epoch, in a fresh seeded order when shuffling. */
   *[Symbol.iterator](): Iterator<Batch> {
-    const n = this.labels.length;
+    const n = this.count;
     const order = Int32Array.from({ length: n }, (_, i) => i);
     if (this.opts.shuffle) {
       const seed = (this.opts.seed ?? 0) + this.epoch * 0x9e3779b9;
@@ -62,15 +72,20 @@ export class DataLoader {
     }
     this.epoch++;
     const per = this.inputs.length / n;
+    const perLabel = this.labels.length / n;
+    const ints = this.inputs instanceof Int32Array;
     for (let b = 0; b < this.length; b++) {
       const idx = order.subarray(b * this.batchSize, Math.min(n, (b + 1) * this.batchSize));
-      const x = new Float32Array(idx.length * per);
-      const y = new Int32Array(idx.length);
+      const x = ints ? new Int32Array(idx.length * per) : new Float32Array(idx.length * per);
+      const y = new Int32Array(idx.length * perLabel);
       idx.forEach((src, k) => {
         x.set(this.inputs.subarray(src * per, (src + 1) * per), k * per);
-        y[k] = this.labels[src];
+        y.set(this.labels.subarray(src * perLabel, (src + 1) * perLabel), k * perLabel);
       });
-      yield { x: fromArray(x, [idx.length, ...this.exampleShape]), y: fromArray(y, [idx.length], "int32") };
+      yield {
+        x: fromArray(x, [idx.length, ...this.exampleShape], ints ? "int32" : "float32"),
+        y: fromArray(y, [idx.length, ...(this.opts.labelShape ?? [])], "int32"),
+      };
     }
   }
 }

@@ -131,3 +131,15 @@ export async function loadSafetensors(module: Module, path: string): Promise<Rec
   }
   return loadStateDictBytes(module, bytes, path);
 }
+
+/** Node: reads only a checkpoint's `__metadata__` (e.g. the vocabulary, to build the model before loading it). */
+export async function readSafetensorsMetadata(path: string): Promise<Record<string, string>> {
+  const { readFile } = await import("node:fs/promises");
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(path));
+  } catch (e) {
+    throw new FormatError(`${path}: cannot read checkpoint (${(e as Error).message})`);
+  }
+  return parseSafetensors(bytes, path).metadata;
+}

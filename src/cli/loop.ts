@@ -1,0 +1,106 @@
+/**
+ * @file The epoch loop every `npm run train` task shares: a progress bar with the running
+ * loss, accuracy or perplexity and throughput; an evaluation line on stdout after each epoch;
+ * a checkpoint after each epoch; Ctrl-C finishes the current step, saves, and exits 130
+ * (a second Ctrl-C quits at once).
+ */
+import type { Tensor } from "../tensor.ts";
+import type { DataLoader } from "../data/loader.ts";
+import type { Module } from "../nn/module.ts";
+import type { TrainStepResult } from "../train_step.ts";
+import { Adam } from "../optim/adam.ts";
+import { SGD } from "../optim/sgd.ts";
+import type { Optimizer } from "../optim/optimizer.ts";
+import type { TrainArgs } from "./args.ts";
+import { ProgressBar } from "./progress.ts";
+
+export interface TrainLoop {
+  model: Module;
+  step: (x: Tensor, y: Tensor) => TrainStepResult;
+  loader: DataLoader;
+  epochs: number;
+  /** "accuracy": argmax of [N, C] outputs against labels [N]; "perplexity": exp(mean loss). */
+  metric: "accuracy" | "perplexity";
+  /** What the throughput counts ("img", "seq", "char") and how many per example. */
+  unit: string;
+  unitsPerExample: number;
+  /** After each epoch, in eval mode: a summary such as "test acc 98.1% (10000 images)". */
+  evaluate: () => Promise<string>;
+  save: () => Promise<void>;
+}
+
+/** The optimizer the flags ask for, announced on stderr with the model's size. */
+export function makeOptimizer(model: Module, args: TrainArgs, title: string): Optimizer {
+  const opt: Optimizer = args.optimizer === "sgd"
+    ? new SGD(model.parameters(), { lr: args.lr, momentum: 0.9 })
+    : new Adam(model.parameters(), { lr: args.lr });
+  const clip = args.clip === undefined ? "" : `, gradients clipped to norm ${args.clip}`;
+  process.stderr.write(`train: ${title}, ${model.parameterCount()} parameters, ${args.optimizer} lr ${args.lr}, batch ${args.batch}${clip}\n`);
+  return opt;
+}
+
+/** Index of the largest value in each row of a [N, C] array. */
+export function argmaxRows(logits: ArrayLike<number>, classes: number): Int32Array {
+  const n = logits.length / classes;
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let j = 1; j < classes; j++) if (logits[i * classes + j] > logits[i * classes + best]) best = j;
+    out[i] = best;
+  }
+  return out;
+}
+
+/** Runs the epochs; resolves false when Ctrl-C stopped it (after saving). */
+export async function trainLoop(t: TrainLoop): Promise<boolean> {
+  let stop = false;
+  const onSigint = () => {
+    if (stop) process.exit(130);
+    stop = true;
+    process.stderr.write("\ntrain: interrupted; finishing this step (Ctrl-C again to quit at once)\n");
+  };
+  process.on("SIGINT", onSigint);
+  try {
+    for (let epoch = 1; epoch <= t.epochs && !stop; epoch++) {
+      t.model.train();
+      const bar = new ProgressBar(`epoch ${epoch}/${t.epochs}`, t.loader.length);
+      let seen = 0, correct = 0, lossSum = 0, batches = 0;
+      for (const { x, y } of t.loader) {
+        const { loss, logits } = t.step(x, y);
+        lossSum += await loss.item();
+        if (t.metric === "accuracy") {
+          const labels = await y.data();
+          const pred = argmaxRows(await logits.data(), logits.shape[logits.rank - 1]);
+          correct += pred.reduce((a, p, i) => a + (p === labels[i] ? 1 : 0), 0);
+        }
+        seen += x.shape[0];
+        batches++;
+        const score = t.metric === "accuracy" ? `acc ${((100 * correct) / seen).toFixed(2)}%` : `ppl ${Math.exp(lossSum / batches).toFixed(2)}`;
+        bar.update(batches, `loss ${(lossSum / batches).toFixed(4)} ${score} ${Math.round((seen * t.unitsPerExample) / bar.seconds)} ${t.unit}/s`);
+        if (stop) break;
+      }
+      bar.done();
+      t.model.eval();
+      const summary = await t.evaluate();
+      const score = t.metric === "accuracy" ? `train acc ${((100 * correct) / seen).toFixed(2)}%` : `train perplexity ${Math.exp(lossSum / batches).toFixed(2)}`;
+      process.stdout.write(`epoch ${epoch}: train loss ${(lossSum / batches).toFixed(4)}, ${score}, ${summary}, ${bar.seconds.toFixed(1)} s\n`);
+      await t.save();
+    }
+  } finally {
+    process.off("SIGINT", onSigint);
+  }
+  return !stop;
+}
+
+/** Percentage of examples whose largest output is the label (model in eval mode). */
+export async function accuracy(model: Module, predict: (x: Tensor) => Tensor, loader: DataLoader): Promise<number> {
+  model.eval();
+  let correct = 0;
+  for (const { x, y } of loader) {
+    const logits = predict(x);
+    const pred = argmaxRows(await logits.data(), logits.shape[1]);
+    const truth = await y.data();
+    correct += pred.reduce((a, p, i) => a + (p === truth[i] ? 1 : 0), 0);
+  }
+  return (100 * correct) / loader.count;
+}

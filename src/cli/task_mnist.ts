@@ -1,0 +1,40 @@
+/**
+ * @file `npm run train -- --model lenet5|lstm`: LeNet-5 or the LSTM row classifier on real
+ * MNIST, with test accuracy after each epoch.
+ */
+import { compile, compileTrainStep, type Tensor } from "../index.ts";
+import { loadMnist } from "../data/mnist.ts";
+import { DataLoader } from "../data/loader.ts";
+import { LeNet5 } from "../models/lenet5.ts";
+import { LSTMClassifier } from "../models/lstm_classifier.ts";
+import { loadSafetensors, saveSafetensors } from "../io/safetensors.ts";
+import type { TrainArgs } from "./args.ts";
+import { accuracy, makeOptimizer, trainLoop } from "./loop.ts";
+
+export async function trainMnist(args: TrainArgs): Promise<boolean> {
+  const [train, test] = await Promise.all([
+    loadMnist({ split: "train", limit: args.limit, source: args.data }),
+    loadMnist({ split: "test", limit: args.testLimit, source: args.data }),
+  ]);
+  process.stderr.write(`train: MNIST ${train.count} training and ${test.count} test images\n`);
+
+  const model = args.model === "lstm" ? new LSTMClassifier() : new LeNet5(args.variant);
+  const title = args.model === "lstm" ? "LSTM row classifier (28 steps, hidden 128)" : `LeNet-5 (${args.variant})`;
+  if (args.resume) {
+    await loadSafetensors(model, args.resume);
+    process.stderr.write(`train: resumed from ${args.resume}\n`);
+  }
+  const opt = makeOptimizer(model, args, title);
+  const predict = compile((x: Tensor) => model.forward(x));
+  return trainLoop({
+    model, epochs: args.epochs, metric: "accuracy", unit: "img", unitsPerExample: 1,
+    step: compileTrainStep(model, opt, { clipGradNorm: args.clip }),
+    loader: new DataLoader(train.images, train.labels, [1, 28, 28], { batchSize: args.batch, shuffle: true, seed: args.seed }),
+    evaluate: async () => `test acc ${(await accuracy(model, predict, new DataLoader(test.images, test.labels, [1, 28, 28], { batchSize: 1000 }))).toFixed(2)}% (${test.count} images)`,
+    save: async () => {
+      if (!args.out) return;
+      await saveSafetensors(model, args.out, { model: args.model, ...(args.model === "lenet5" ? { variant: args.variant } : {}) });
+      process.stderr.write(`train: saved ${args.out}\n`);
+    },
+  });
+}

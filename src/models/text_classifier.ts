@@ -1,0 +1,78 @@
+/**
+ * @file A text classifier: Embedding → (bidirectional) LSTM or GRU → mean of the outputs over
+ * the real (non-padding) tokens → Linear. Token ids come right-padded with 0 (`<pad>`) to a
+ * fixed length, so one compiled plan serves every batch. The cells still step over padding
+ * (there are no packed sequences), but the pooling ignores those positions, and the padding
+ * row of the embedding stays zero.
+ */
+import type { Tensor } from "../tensor.ts";
+import { FormatError, ShapeError } from "../errors.ts";
+import { Vocabulary } from "../text/vocab.ts";
+import { cast, div, maximum, mul, notEqual } from "../ops/elementwise.ts";
+import { sum } from "../ops/reduce.ts";
+import { unsqueeze } from "../ops/movement.ts";
+import { Module } from "../nn/module.ts";
+import { Linear } from "../nn/layers.ts";
+import { Embedding } from "../nn/embedding.ts";
+import { GRU, LSTM } from "../nn/recurrent.ts";
+
+export interface TextClassifierOptions {
+  embeddingDim?: number;
+  hiddenSize?: number;
+  cell?: "lstm" | "gru";
+  bidirectional?: boolean;
+}
+
+export class TextClassifier extends Module {
+  readonly embedding: Embedding;
+  readonly rnn: LSTM | GRU;
+  readonly fc: Linear;
+  readonly config: Required<TextClassifierOptions>;
+
+  constructor(readonly vocabSize: number, readonly classes: number, opts: TextClassifierOptions = {}) {
+    super();
+    this.config = { embeddingDim: opts.embeddingDim ?? 64, hiddenSize: opts.hiddenSize ?? 64, cell: opts.cell ?? "lstm", bidirectional: opts.bidirectional ?? true };
+    const { embeddingDim: e, hiddenSize: h, cell, bidirectional } = this.config;
+    if (!(classes >= 2)) throw new ShapeError(`TextClassifier: needs at least 2 classes, got ${classes}`);
+    this.embedding = this.module("embedding", new Embedding(vocabSize, e, { paddingIdx: 0 }));
+    const Cell = cell === "gru" ? GRU : LSTM;
+    this.rnn = this.module("rnn", new Cell(e, h, { batchFirst: true, bidirectional }));
+    this.fc = this.module("fc", new Linear(h * (bidirectional ? 2 : 1), classes));
+  }
+
+  /** tokens int32 [N, L] (0 = padding) → logits [N, classes]. */
+  forward(tokens: Tensor): Tensor {
+    if (tokens.rank !== 2 || tokens.dtype !== "int32") {
+      throw new ShapeError(`TextClassifier: expected int32 token ids [N, L], got ${tokens.describe()}`);
+    }
+    const [out] = this.rnn.forward(this.embedding.forward(tokens)); // [N, L, D·H]
+    const mask = unsqueeze(cast(notEqual(tokens, 0), "float32"), 2); // [N, L, 1]
+    const count = maximum(sum(mask, 1), 1); // [N, 1]; an all-padding row divides by 1
+    return this.fc.forward(div(sum(mul(out, mask), 1), count));
+  }
+}
+
+/** What rebuilds a trained TextClassifier: the vocabulary, the class names, the padded length. */
+export interface TextClassifierMeta {
+  vocab: Vocabulary;
+  classes: string[];
+  maxLen: number;
+}
+
+/** The checkpoint metadata for a TextClassifier. */
+export function textClassifierMetadata(model: TextClassifier, meta: TextClassifierMeta): Record<string, string> {
+  return {
+    model: "textclf", vocab: JSON.stringify(meta.vocab.toJSON()), classes: JSON.stringify(meta.classes),
+    maxLen: String(meta.maxLen), config: JSON.stringify(model.config),
+  };
+}
+
+/** Rebuilds an (untrained) TextClassifier from checkpoint metadata; `file` names it in errors. */
+export function textClassifierFromMetadata(meta: Record<string, string>, file: string): { model: TextClassifier } & TextClassifierMeta {
+  if (meta.model !== "textclf" || !meta.vocab || !meta.classes || !meta.config || !meta.maxLen) {
+    throw new FormatError(`${file}: not a textclf checkpoint (metadata model = ${JSON.stringify(meta.model ?? null)})`);
+  }
+  const vocab = Vocabulary.fromJSON(meta.vocab, file);
+  const classes = JSON.parse(meta.classes) as string[];
+  return { model: new TextClassifier(vocab.size, classes.length, JSON.parse(meta.config) as TextClassifierOptions), vocab, classes, maxLen: Number(meta.maxLen) };
+}
