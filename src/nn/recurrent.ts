@@ -11,8 +11,8 @@
 import type { Tensor } from "../tensor.ts";
 import type { DType } from "../dtype.ts";
 import { ShapeError, fmtShape } from "../errors.ts";
-import { zeros } from "../creation.ts";
-import { add, relu, tanh } from "../ops/elementwise.ts";
+import { fromArray, zeros } from "../creation.ts";
+import { add, relu, tanh, where } from "../ops/elementwise.ts";
 import { concat, permute, reshape, slice, squeeze, unsqueeze } from "../ops/movement.ts";
 import { lstmCell } from "../ops/lstm_cell.ts";
 import { gruCell } from "../ops/gru_cell.ts";
@@ -144,8 +144,21 @@ export class RNN extends Recurrent<Tensor> {
 
 /** LSTM (gates i, f, g, o). Returns [output, [hN, cN]]. */
 export class LSTM extends Recurrent<[Tensor, Tensor]> {
-  constructor(inputSize: number, hiddenSize: number, opts: RecurrentOptions = {}) {
+  /**
+   * `forgetBias` (off by default, as PyTorch) sets the forget-gate slice of every bias_ih to
+   * that value and of bias_hh to 0, so the cell starts out remembering (σ(1) ≈ 0.73 for 1, the
+   * Keras default; Jozefowicz et al. 2015). It helps an LSTM off the plateau of long-memory tasks.
+   */
+  constructor(inputSize: number, hiddenSize: number, opts: RecurrentOptions & { forgetBias?: number } = {}) {
     super("LSTM", inputSize, hiddenSize, opts);
+    if (opts.forgetBias !== undefined && opts.bias !== false) {
+      const h = hiddenSize;
+      const inForget = fromArray(Uint8Array.from({ length: 4 * h }, (_, i) => (i >= h && i < 2 * h ? 1 : 0)), [4 * h], "bool");
+      for (const d of this.weights.flat()) {
+        d.bIh!.assign(where(inForget, opts.forgetBias, d.bIh!));
+        d.bHh!.assign(where(inForget, 0, d.bHh!));
+      }
+    }
   }
   forward(x: Tensor, state?: [Tensor, Tensor]): [Tensor, [Tensor, Tensor]] {
     if (state) {

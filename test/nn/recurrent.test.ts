@@ -68,7 +68,7 @@ describe("recurrent layers", () => {
   });
 
   it.each([
-    ["RNN", () => new RNN(3, 4, { numLayers: 2, ...f64 })],
+    ["RNN 2 layers bidirectional", () => new RNN(3, 4, { numLayers: 2, bidirectional: true, ...f64 })],
     ["LSTM bidirectional", () => new LSTM(3, 4, { bidirectional: true, ...f64 })],
     ["GRU 2 layers bidirectional", () => new GRU(2, 3, { numLayers: 2, bidirectional: true, ...f64 })],
   ] as const)("%s: gradients through time w.r.t. the input and initial states match central differences", async (_n, make) => {
@@ -80,6 +80,21 @@ describe("recurrent layers", () => {
     } else {
       const inSize = m.inputSize;
       await gradcheck((x, h) => (m as RNN).forward(x, h), [{ shape: [3, 2, inSize] }, { shape: [layers, 2, m.hiddenSize] }]);
+    }
+  });
+
+  it("LSTM forgetBias sets the forget slice of bias_ih (and zeroes bias_hh's), keeping the other gates' init", async () => {
+    manualSeed(9);
+    const plain = new LSTM(3, 2, { bidirectional: true });
+    manualSeed(9);
+    const biased = new LSTM(3, 2, { bidirectional: true, forgetBias: 1 });
+    for (const sfx of ["_l0", "_l0_reverse"]) {
+      const ih = await values(param(biased, `bias_ih${sfx}`)), ih0 = await values(param(plain, `bias_ih${sfx}`));
+      const hh = await values(param(biased, `bias_hh${sfx}`)), hh0 = await values(param(plain, `bias_hh${sfx}`));
+      expect(ih.slice(2, 4)).toEqual([1, 1]);
+      expect(hh.slice(2, 4)).toEqual([0, 0]);
+      expect([...ih.slice(0, 2), ...ih.slice(4)]).toEqual([...ih0.slice(0, 2), ...ih0.slice(4)]);
+      expect([...hh.slice(0, 2), ...hh.slice(4)]).toEqual([...hh0.slice(0, 2), ...hh0.slice(4)]);
     }
   });
 
