@@ -1,18 +1,24 @@
 /**
- * `npm run train` as a user runs it: bad flags are refused with the usage, and Ctrl-C during
- * training saves a loadable checkpoint and exits with 130.
+ * `npm run train` and `npm run sample` as a user runs them: bad flags are refused with the
+ * usage; Ctrl-C during training saves a loadable checkpoint and exits with 130; the text
+ * classifier and the character model train from files, save checkpoints that carry their
+ * vocabularies, and refuse bad files with the file and line.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { expect, it } from "vitest";
 import { LeNet5 } from "../../src/models/lenet5.ts";
 import { loadSafetensors } from "../../src/io/safetensors.ts";
+import { corpus, reviews } from "../helpers/corpora.ts";
 
 const root = resolve(__dirname, "../..");
 /** What `npm run train` runs: Node with tsx as an in-process loader. */
 const train = ["--import", "tsx", "src/cli/train.ts"];
+const sample = ["--import", "tsx", "src/cli/sample.ts"];
+const run = (args: string[]) => spawnSync("node", args, { cwd: root, encoding: "utf8" });
+const tmp = () => mkdtempSync(join(tmpdir(), "webgpu-dl-cli-"));
 
 it("refuses a bad flag with a message and the usage", () => {
   const r = spawnSync("node", [...train, "--optimizer", "rmsprop"], { cwd: root, encoding: "utf8" });
@@ -44,3 +50,60 @@ it("Ctrl-C saves a loadable checkpoint and exits with 130", async () => {
   expect(existsSync(out)).toBe(true);
   await loadSafetensors(new LeNet5(), out); // a complete, valid checkpoint
 }, 120_000);
+
+it("--model textclf trains on a label<TAB>text file, resumes, and names a bad line or an unknown label", () => {
+  const dir = tmp();
+  const { texts, y } = reviews(300, 7);
+  const data = join(dir, "reviews.tsv");
+  writeFileSync(data, `label\ttext\n${texts.map((t, i) => `${y[i] ? "pos" : "neg"}\t${t}`).join("\n")}\n`);
+  const ckpt = join(dir, "clf.safetensors");
+  const r = run([...train, "--model", "textclf", "--data", data, "--epochs", "4", "--lr", "0.01", "--hidden", "16", "--backend", "cpu", "--out", ckpt]);
+  expect(r.stderr).toMatch(/reviews.tsv: 300 examples \(neg \d+, pos \d+\); vocabulary \d+ words/);
+  expect(r.status).toBe(0);
+  const acc = Number(/epoch 4: .* test acc ([\d.]+)% \(30 examples\)/.exec(r.stdout)![1]);
+  expect(acc).toBeGreaterThanOrEqual(90);
+
+  const resumed = run([...train, "--model", "textclf", "--data", data, "--resume", ckpt, "--backend", "cpu"]);
+  expect(resumed.status).toBe(0);
+  expect(resumed.stderr).toMatch(/resumed from/);
+  expect(Number(/test acc ([\d.]+)%/.exec(resumed.stdout)![1])).toBeGreaterThanOrEqual(90);
+
+  const other = join(dir, "other.tsv");
+  writeFileSync(other, "pos\tgreat\nmeh\tso so\n");
+  const unknown = run([...train, "--model", "textclf", "--data", other, "--resume", ckpt, "--backend", "cpu"]);
+  expect(unknown.status).toBe(1);
+  expect(unknown.stderr).toMatch(/other.tsv:2: unknown label "meh"; the model was trained on "neg", "pos"/);
+
+  writeFileSync(other, "pos\tgreat\nthis line has no tab\n");
+  const bad = run([...train, "--model", "textclf", "--data", other, "--backend", "cpu"]);
+  expect(bad.status).toBe(1);
+  expect(bad.stderr).toMatch(/FormatError: .*other.tsv:2: expected "label<TAB>text", found no tab/);
+  expect(run([...train, "--model", "textclf"]).stderr).toMatch(/--model textclf needs --data FILE/);
+}, 240_000);
+
+it("--model charlm reports falling held-out perplexity; npm run sample generates from its checkpoint", () => {
+  const dir = tmp();
+  const text = join(dir, "corpus.txt");
+  writeFileSync(text, corpus(300, 3));
+  const ckpt = join(dir, "lm.safetensors");
+  const r = run([...train, "--model", "charlm", "--text", text, "--epochs", "2", "--hidden", "32", "--seq-len", "16", "--backend", "cpu", "--out", ckpt]);
+  expect(r.status).toBe(0);
+  const ppl = [...r.stdout.matchAll(/held-out perplexity ([\d.]+)/g)].map((m) => Number(m[1]));
+  expect(ppl).toHaveLength(2);
+  expect(ppl[1]).toBeLessThan(ppl[0]);
+  expect(r.stderr).toMatch(/sample: "/);
+
+  const a = run([...sample, "--ckpt", ckpt, "--prime", "the ", "--length", "40", "--seed", "1"]);
+  expect(a.status).toBe(0);
+  expect(a.stdout.startsWith("the ")).toBe(true);
+  expect(Array.from(a.stdout.trimEnd())).toHaveLength(44);
+  expect(run([...sample, "--ckpt", ckpt, "--prime", "the ", "--length", "40", "--seed", "1"]).stdout).toBe(a.stdout);
+
+  writeFileSync(text, "  \n");
+  const empty = run([...train, "--model", "charlm", "--text", text, "--backend", "cpu"]);
+  expect(empty.status).toBe(1);
+  expect(empty.stderr).toMatch(/corpus.txt: the text is empty/);
+  const notLm = run([...sample, "--ckpt", join(dir, "missing.safetensors")]);
+  expect(notLm.status).toBe(1);
+  expect(notLm.stderr).toMatch(/missing.safetensors: cannot read checkpoint/);
+}, 240_000);
