@@ -28,12 +28,18 @@ export * as nn from "./nn/index.ts";
 export * as optim from "./optim/index.ts";
 export { LeNet5, type LeNetVariant } from "./models/lenet5.ts";
 export { LSTMClassifier } from "./models/lstm_classifier.ts";
-export { compileTrainStep, type TrainStepResult } from "./train_step.ts";
+export {
+  TextClassifier, textClassifierMetadata, textClassifierFromMetadata, type TextClassifierOptions, type TextClassifierMeta,
+} from "./models/text_classifier.ts";
+export { CharLM, generate, charLMMetadata, charLMFromMetadata, type CharLMOptions, type GenerateOptions } from "./models/char_lm.ts";
+export { Vocabulary, wordTokens, charTokens, PAD, UNK, type VocabularyOptions } from "./text/vocab.ts";
+export { parseLabeledTexts, padSequences, splitIndices, nextTokenWindows, type LabeledTexts } from "./data/text.ts";
+export { compileTrainStep, type TrainStepResult, type TrainStepOptions } from "./train_step.ts";
 export { loadMnist, MNIST_MEAN, MNIST_STD, type MnistSplit, type MnistOptions } from "./data/mnist.ts";
 export { DataLoader, type DataLoaderOptions, type Batch } from "./data/loader.ts";
 export { parseIdx, type IdxArray } from "./data/idx.ts";
 export {
-  saveSafetensors, loadSafetensors, stateDictBytes, loadStateDictBytes, serializeSafetensors, parseSafetensors, type NamedArray,
+  saveSafetensors, loadSafetensors, readSafetensorsMetadata, stateDictBytes, loadStateDictBytes, serializeSafetensors, parseSafetensors, type NamedArray,
 } from "./io/safetensors.ts";
 export { crossEntropy, mseLoss, type Reduction } from "./losses.ts";
 

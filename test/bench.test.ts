@@ -1,15 +1,29 @@
-/** The benchmark harness runs every case on both backends (tiny sizes), so it cannot rot. */
+/**
+ * The benchmark harness runs every case on every backend at tiny sizes — ours (CPU, WebGPU)
+ * and the TensorFlow.js peers (tfjs-cpu, tfjs-webgpu on the same adapter) — and tabulates and
+ * charts them, so it cannot rot.
+ */
 import { expect, it } from "vitest";
-import { markdown, runBench } from "../bench/run.ts";
+import { markdown, runBench, type BenchBackend } from "../bench/run.ts";
+import { cases } from "../bench/cases.ts";
+import { svgChart } from "../bench/chart.ts";
 import { webgpuAvailable } from "./helpers/backends.ts";
 
-it("npm run bench -- --quick runs every case on every backend and tabulates them", async () => {
-  const backends: ("cpu" | "webgpu")[] = (await webgpuAvailable()) ? ["cpu", "webgpu"] : ["cpu"];
+it("npm run bench -- --quick runs every case on every backend and peer, tabulates and charts them", async () => {
+  const backends: BenchBackend[] = (await webgpuAvailable()) ? ["cpu", "webgpu", "tfjs-cpu", "tfjs-webgpu"] : ["cpu", "tfjs-cpu"];
   const results = await runBench({ quick: true, runs: 1, backends });
-  expect(results.length).toBe(4 * backends.length);
+  const n = cases(true).length;
+  expect(results.length).toBe(n * backends.length);
   for (const r of results) {
     expect(r.medianMs).toBeGreaterThan(0);
     expect(Number.isFinite(r.rate)).toBe(true);
   }
-  expect(markdown(results).split("\n").length).toBe(2 + 4);
-}, 300_000);
+  const table = markdown(results).split("\n");
+  expect(table.length).toBe(2 + n);
+  // every row has a ratio against the tfjs peer on the CPU
+  for (const row of table.slice(2)) expect(row.split("|")[4]).toMatch(/\d\.\d\d×/);
+  const svg = svgChart(results, "test");
+  expect(svg.startsWith("<svg")).toBe(true);
+  const imageCases = cases(true).filter((c) => c.unit === "images").length;
+  expect(svg.match(/<rect /g)!.length).toBe(imageCases * backends.length + backends.length); // bars + legend
+}, 600_000);

@@ -26,7 +26,7 @@ const SWIFTSHADER_ICDS = ["/usr/lib/chromium/vk_swiftshader_icd.json", "/usr/lib
 let nodeGpu: GPU | null = null;
 
 /** The GPU entry point: navigator.gpu, or Dawn's in Node (created once per process). */
-async function gpuEntry(): Promise<GPU> {
+export async function gpuEntry(): Promise<GPU> {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
   if (nav?.gpu) return nav.gpu;
   const proc = (globalThis as { process?: NodeJS.Process }).process;
