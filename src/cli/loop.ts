@@ -13,6 +13,7 @@ import { SGD } from "../optim/sgd.ts";
 import type { Optimizer } from "../optim/optimizer.ts";
 import type { TrainArgs } from "./args.ts";
 import { ProgressBar } from "./progress.ts";
+import { FormatError } from "../errors.ts";
 
 export interface TrainLoop {
   model: Module;
@@ -103,4 +104,14 @@ export async function accuracy(model: Module, predict: (x: Tensor) => Tensor, lo
     correct += pred.reduce((a, p, i) => a + (p === truth[i] ? 1 : 0), 0);
   }
   return (100 * correct) / loader.count;
+}
+
+/** A UTF-8 file's text, or a FormatError naming the file and `what` it should hold. */
+export async function readText(file: string, what: string): Promise<string> {
+  const { readFile } = await import("node:fs/promises");
+  try {
+    return await readFile(file, "utf8");
+  } catch (e) {
+    throw new FormatError(`${file}: cannot read ${what} (${(e as Error).message})`);
+  }
 }

@@ -5,7 +5,6 @@
  * (exp of the mean cross-entropy per character) and a short sample is printed. The checkpoint
  * carries the vocabulary, so `npm run sample -- --ckpt FILE` needs nothing else.
  */
-import { readFile } from "node:fs/promises";
 import { compile, compileTrainStep, crossEntropy, type Tensor } from "../index.ts";
 import { FormatError } from "../errors.ts";
 import { DataLoader } from "../data/loader.ts";
@@ -14,16 +13,11 @@ import { Vocabulary, charTokens } from "../text/vocab.ts";
 import { CharLM, charLMFromMetadata, charLMMetadata, generate } from "../models/char_lm.ts";
 import { loadSafetensors, readSafetensorsMetadata, saveSafetensors } from "../io/safetensors.ts";
 import type { TrainArgs } from "./args.ts";
-import { makeOptimizer, trainLoop } from "./loop.ts";
+import { makeOptimizer, trainLoop, readText } from "./loop.ts";
 
 export async function trainCharLM(args: TrainArgs): Promise<boolean> {
   const file = args.text!;
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (e) {
-    throw new FormatError(`${file}: cannot read the text (${(e as Error).message})`);
-  }
+  const text = await readText(file, "the text");
   const chars = charTokens(text);
   if (text.trim() === "") throw new FormatError(`${file}: the text is empty; give --text a file with the text to learn`);
   const resumed = args.resume ? charLMFromMetadata(await readSafetensorsMetadata(args.resume), args.resume) : null;

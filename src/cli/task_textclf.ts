@@ -5,25 +5,18 @@
  * checkpoint carries the vocabulary, the class names and the padded length, so `--resume`
  * (and any later use) rebuilds exactly the model that was trained.
  */
-import { readFile } from "node:fs/promises";
 import { compile, compileTrainStep, type Tensor } from "../index.ts";
-import { FormatError } from "../errors.ts";
 import { DataLoader } from "../data/loader.ts";
 import { padSequences, parseLabeledTexts, splitIndices } from "../data/text.ts";
 import { Vocabulary, wordTokens } from "../text/vocab.ts";
 import { TextClassifier, textClassifierFromMetadata, textClassifierMetadata } from "../models/text_classifier.ts";
 import { loadSafetensors, readSafetensorsMetadata, saveSafetensors } from "../io/safetensors.ts";
 import type { TrainArgs } from "./args.ts";
-import { accuracy, makeOptimizer, trainLoop } from "./loop.ts";
+import { accuracy, makeOptimizer, trainLoop, readText } from "./loop.ts";
 
 export async function trainTextClassifier(args: TrainArgs): Promise<boolean> {
   const file = args.data!;
-  let source: string;
-  try {
-    source = await readFile(file, "utf8");
-  } catch (e) {
-    throw new FormatError(`${file}: cannot read the examples (${(e as Error).message})`);
-  }
+  const source = await readText(file, "the examples");
   const resumed = args.resume ? textClassifierFromMetadata(await readSafetensorsMetadata(args.resume), args.resume) : null;
   const data = parseLabeledTexts(source, file, resumed?.classes);
   const tokens = data.texts.map(wordTokens);

@@ -120,26 +120,22 @@ export async function saveSafetensors(module: Module, path: string, metadata: Re
   }
 }
 
-/** Node: loads a safetensors file into the module (unchanged on any error). */
-export async function loadSafetensors(module: Module, path: string): Promise<Record<string, string>> {
+/** Node: the bytes of a checkpoint file, or a FormatError naming it. */
+async function readCheckpoint(path: string): Promise<Uint8Array> {
   const { readFile } = await import("node:fs/promises");
-  let bytes: Uint8Array;
   try {
-    bytes = new Uint8Array(await readFile(path));
+    return new Uint8Array(await readFile(path));
   } catch (e) {
     throw new FormatError(`${path}: cannot read checkpoint (${(e as Error).message})`);
   }
-  return loadStateDictBytes(module, bytes, path);
+}
+
+/** Node: loads a safetensors file into the module (unchanged on any error). */
+export async function loadSafetensors(module: Module, path: string): Promise<Record<string, string>> {
+  return loadStateDictBytes(module, await readCheckpoint(path), path);
 }
 
 /** Node: reads only a checkpoint's `__metadata__` (e.g. the vocabulary, to build the model before loading it). */
 export async function readSafetensorsMetadata(path: string): Promise<Record<string, string>> {
-  const { readFile } = await import("node:fs/promises");
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(await readFile(path));
-  } catch (e) {
-    throw new FormatError(`${path}: cannot read checkpoint (${(e as Error).message})`);
-  }
-  return parseSafetensors(bytes, path).metadata;
+  return parseSafetensors(await readCheckpoint(path), path).metadata;
 }
