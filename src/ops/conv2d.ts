@@ -112,17 +112,26 @@ export const conv2dDef: OpDef<Conv2dAttrs> = {
     const K = g.c * g.kh * g.kw;
     const P = g.oh * g.ow;
     const cols = new Float64Array(K * P);
-    const acc = new Float64Array(P);
+    // four output channels at a time share each read of cols; each output still sums over r
+    // in ascending order, so the result is the same as one channel at a time
+    const acc = [0, 1, 2, 3].map(() => new Float64Array(P));
+    const [a0, a1, a2, a3] = acc;
     for (let n = 0; n < g.n; n++) {
       im2col(x, n * g.c * g.h * g.w, g, attrs, cols);
-      for (let o = 0; o < g.o; o++) {
-        acc.fill(0);
+      for (let o = 0; o < g.o; o += 4) {
+        const m = Math.min(4, g.o - o);
+        acc.forEach((a) => a.fill(0));
         for (let r = 0; r < K; r++) {
-          const wv = w[o * K + r];
-          if (wv === 0) continue;
-          for (let p = 0, q = r * P; p < P; p++, q++) acc[p] += wv * cols[q];
+          const w0 = w[o * K + r], w1 = m > 1 ? w[(o + 1) * K + r] : 0, w2 = m > 2 ? w[(o + 2) * K + r] : 0, w3 = m > 3 ? w[(o + 3) * K + r] : 0;
+          for (let p = 0, q = r * P; p < P; p++, q++) {
+            const c = cols[q];
+            a0[p] += w0 * c;
+            a1[p] += w1 * c;
+            a2[p] += w2 * c;
+            a3[p] += w3 * c;
+          }
         }
-        y.set(acc, (n * g.o + o) * P);
+        for (let k = 0; k < m; k++) y.set(acc[k], (n * g.o + o + k) * P);
       }
     }
   },
@@ -147,14 +156,15 @@ export const conv2dBackwardInputDef: OpDef<Conv2dAttrs & { inputShape: number[] 
     const cols = new Float64Array(K * P);
     const acc = new Float64Array(dx.length);
     for (let n = 0; n < g.n; n++) {
-      // cols = Wᵀ · dy[n]: row r gathers Σₒ W[o, r] · dy[n, o, :]
+      // cols = Wᵀ · dy[n]: row r gathers Σₒ W[o, r] · dy[n, o, :], four o at a time, added
+      // left to right so every element sums over o in ascending order as one at a time would
       cols.fill(0);
-      for (let o = 0; o < g.o; o++) {
-        const dyRow = (n * g.o + o) * P;
+      for (let o = 0; o < g.o; o += 4) {
+        const m = Math.min(4, g.o - o);
+        const d0 = (n * g.o + o) * P, d1 = m > 1 ? d0 + P : d0, d2 = m > 2 ? d0 + 2 * P : d0, d3 = m > 3 ? d0 + 3 * P : d0;
         for (let r = 0; r < K; r++) {
-          const wv = w[o * K + r];
-          if (wv === 0) continue;
-          for (let p = 0, q = r * P; p < P; p++, q++) cols[q] += wv * dy[dyRow + p];
+          const w0 = w[o * K + r], w1 = m > 1 ? w[(o + 1) * K + r] : 0, w2 = m > 2 ? w[(o + 2) * K + r] : 0, w3 = m > 3 ? w[(o + 3) * K + r] : 0;
+          for (let p = 0, q = r * P; p < P; p++, q++) cols[q] = cols[q] + w0 * dy[d0 + p] + w1 * dy[d1 + p] + w2 * dy[d2 + p] + w3 * dy[d3 + p];
         }
       }
       col2im(cols, acc, n * g.c * g.h * g.w, g, attrs);
@@ -181,13 +191,20 @@ export const conv2dBackwardFilterDef: OpDef<Conv2dAttrs & { weightShape: number[
     const acc = new Float64Array(dw.length);
     for (let n = 0; n < g.n; n++) {
       im2col(x, n * g.c * g.h * g.w, g, attrs, cols);
-      // dW[o, r] += dy[n, o, :] · cols[r, :]  (both rows contiguous)
+      // dW[o, r] += dy[n, o, :] · cols[r, :]  (both rows contiguous), two rows of cols at a
+      // time so each read of dy serves two sums (each sum keeps its order over p)
       for (let o = 0; o < g.o; o++) {
-        const dyRow = (n * g.o + o) * P;
-        for (let r = 0; r < K; r++) {
-          let s = 0;
-          for (let p = 0, q = r * P; p < P; p++, q++) s += dy[dyRow + p] * cols[q];
-          acc[o * K + r] += s;
+        const d = (n * g.o + o) * P;
+        for (let r = 0; r < K; r += 2) {
+          const q0 = r * P, q1 = r + 1 < K ? q0 + P : q0;
+          let s0 = 0, s1 = 0;
+          for (let p = 0; p < P; p++) {
+            const v = dy[d + p];
+            s0 += v * cols[q0 + p];
+            s1 += v * cols[q1 + p];
+          }
+          acc[o * K + r] += s0;
+          if (r + 1 < K) acc[o * K + r + 1] += s1;
         }
       }
     }
