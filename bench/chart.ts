@@ -29,7 +29,7 @@ export function svgChart(results: Result[], title: string): string {
       if (!r) return;
       const y = y0 + j * bar;
       out.push(`<rect x="${left}" y="${y}" width="${Math.max(1, x(r.rate)).toFixed(1)}" height="${bar - 2}" fill="${COLORS[b] ?? "#888"}"/>`);
-      out.push(`<text x="${left + Math.max(1, x(r.rate)) + 4}" y="${y + bar - 4}">${r.rate.toPrecision(3)}</text>`);
+      out.push(`<text x="${(left + Math.max(1, x(r.rate)) + 4).toFixed(1)}" y="${y + bar - 4}">${r.rate.toPrecision(3)}</text>`);
     });
   });
   backends.forEach((b, j) => {

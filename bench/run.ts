@@ -111,7 +111,7 @@ async function main() {
   mkdirSync("bench/results", { recursive: true });
   const argv = process.argv.slice(2).join(" ");
   writeFileSync(`${stem}.jsonl`, results.map((r) => JSON.stringify(r)).join("\n") + "\n");
-  writeFileSync(`${stem}.svg`, svgChart(results, `images/s per backend (${adapter}), log scale`));
+  writeFileSync(`${stem}.svg`, svgChart(results, `images/s per backend on ${adapter}, log scale`));
   writeFileSync(`${stem}.md`, [
     `# Benchmark ${started.toISOString()}`, "",
     `Command: \`npm run bench${argv ? ` -- ${argv}` : ""}\`; adapter: ${adapter}; machine: ${process.platform} ${process.arch}, Node ${process.version}.`,
