@@ -44,7 +44,8 @@ export class DataLoader {
     const labelShape = opts.labelShape ?? [];
     const perLabel = labelShape.reduce((a, b) => a * b, 1);
     if (inputs.length !== (labels.length / perLabel) * per || labels.length % perLabel !== 0) {
-      throw new ShapeError(`DataLoader: ${inputs.length} input values and ${labels.length} labels are not the same number of examples of [${exampleShape.join(",")}] and labels [${labelShape.join(",")}]`);
+      const each = labelShape.length ? ` with labels [${labelShape.join(",")}] (${labels.length} label values)` : "";
+      throw new ShapeError(`DataLoader: ${inputs.length} input values are not ${Math.floor(labels.length / perLabel)} examples of [${exampleShape.join(",")}]${each}`);
     }
     if (!(opts.batchSize >= 1)) throw new ShapeError(`DataLoader: batchSize must be ≥ 1, got ${opts.batchSize}`);
     this.batchSize = opts.batchSize;

@@ -91,6 +91,6 @@ describe("batching text", () => {
     expect(b.x.shape).toEqual([2, 4]);
     expect(b.y.shape).toEqual([2, 4]);
     expect(Array.from(await b.y.data())).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
-    expect(() => new DataLoader(w.x, w.y.subarray(1), [4], { batchSize: 2, labelShape: [4] })).toThrow(/not the same number of examples/);
+    expect(() => new DataLoader(w.x, w.y.subarray(1), [4], { batchSize: 2, labelShape: [4] })).toThrow(/DataLoader: 12 input values are not 2 examples of \[4\] with labels \[4\] \(11 label values\)/);
   });
 });
