@@ -18,6 +18,16 @@ export function randomBits(seed: number, index: number): number {
   return pcgHash((pcgHash(seed >>> 0) + (index >>> 0)) >>> 0);
 }
 
+/** A seeded permutation of 0…n−1 (Fisher–Yates on stream `seed`): the same order for the same seed. */
+export function permutation(n: number, seed: number): Int32Array {
+  const order = Int32Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = randomBits(seed, i) % (i + 1);
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return order;
+}
+
 /** Uniform in [0, 1) with 24 random bits: exactly representable in f32. */
 export function uniform(seed: number, index: number): number {
   return (randomBits(seed, index) >>> 8) * 5.960464477539063e-8; // 2^-24

@@ -8,7 +8,7 @@
 import { fromArray } from "../creation.ts";
 import { ShapeError } from "../errors.ts";
 import type { Tensor } from "../tensor.ts";
-import { randomBits } from "../random.ts";
+import { permutation } from "../random.ts";
 
 export interface DataLoaderOptions {
   batchSize: number;
@@ -41,7 +41,7 @@ export class DataLoader {
     readonly opts: DataLoaderOptions,
   ) {
     const per = exampleShape.reduce((a, b) => a * b, 1);
-    const labelShape = opts.labelShape ?? [];
+    const labelShape = (this.labelShape = opts.labelShape ?? []);
     const perLabel = labelShape.reduce((a, b) => a * b, 1);
     if (inputs.length !== (labels.length / perLabel) * per || labels.length % perLabel !== 0) {
       const each = labelShape.length ? ` with labels [${labelShape.join(",")}] (${labels.length} label values)` : "";
@@ -54,6 +54,8 @@ export class DataLoader {
 
   /** Number of examples. */
   readonly count: number;
+  /** Shape of one example's labels. */
+  readonly labelShape: readonly number[];
 
   get length(): number {
     const n = this.count / this.batchSize;
@@ -63,14 +65,7 @@ export class DataLoader {
   /** The batches of the next epoch, in a fresh seeded order when shuffling. */
   *[Symbol.iterator](): Iterator<Batch> {
     const n = this.count;
-    const order = Int32Array.from({ length: n }, (_, i) => i);
-    if (this.opts.shuffle) {
-      const seed = (this.opts.seed ?? 0) + this.epoch * 0x9e3779b9;
-      for (let i = n - 1; i > 0; i--) {
-        const j = randomBits(seed, i) % (i + 1);
-        [order[i], order[j]] = [order[j], order[i]];
-      }
-    }
+    const order = this.opts.shuffle ? permutation(n, (this.opts.seed ?? 0) + this.epoch * 0x9e3779b9) : Int32Array.from({ length: n }, (_, i) => i);
     this.epoch++;
     const per = this.inputs.length / n;
     const perLabel = this.labels.length / n;
@@ -85,7 +80,7 @@ export class DataLoader {
       });
       yield {
         x: fromArray(x, [idx.length, ...this.exampleShape], ints ? "int32" : "float32"),
-        y: fromArray(y, [idx.length, ...(this.opts.labelShape ?? [])], "int32"),
+        y: fromArray(y, [idx.length, ...this.labelShape], "int32"),
       };
     }
   }

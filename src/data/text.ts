@@ -5,7 +5,7 @@
  * at the boundary: every error names the file and the line, and says what was expected.
  */
 import { FormatError } from "../errors.ts";
-import { randomBits } from "../random.ts";
+import { permutation } from "../random.ts";
 
 export interface LabeledTexts {
   /** Class names, sorted; label i of `y` is `classes[i]`. */
@@ -62,11 +62,7 @@ export function padSequences(seqs: readonly Int32Array[], maxLen: number): Int32
 
 /** A seeded split of indices 0…n−1 into train and test (at least one of each when n ≥ 2). */
 export function splitIndices(n: number, testFraction: number, seed: number): { train: Int32Array; test: Int32Array } {
-  const order = Int32Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = randomBits(seed ^ 0x5bd1e995, i) % (i + 1);
-    [order[i], order[j]] = [order[j], order[i]];
-  }
+  const order = permutation(n, seed ^ 0x5bd1e995); // a stream apart from the DataLoader's shuffle
   const nTest = Math.min(n - 1, Math.max(1, Math.round(n * testFraction)));
   return { train: order.slice(nTest), test: order.slice(0, nTest) };
 }
