@@ -40,16 +40,17 @@ export function makeOptimizer(model: Module, args: TrainArgs, title: string): Op
   return opt;
 }
 
-/** Index of the largest value in each row of a [N, C] array. */
-export function argmaxRows(logits: ArrayLike<number>, classes: number): Int32Array {
-  const n = logits.length / classes;
-  const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
+/** How many rows of logits [N, C] have their largest value at the label y [N]. */
+async function countCorrect(logits: Tensor, y: Tensor): Promise<number> {
+  const [v, labels] = await Promise.all([logits.data(), y.data()]);
+  const classes = logits.shape[logits.rank - 1];
+  let correct = 0;
+  for (let i = 0; i < labels.length; i++) {
     let best = 0;
-    for (let j = 1; j < classes; j++) if (logits[i * classes + j] > logits[i * classes + best]) best = j;
-    out[i] = best;
+    for (let j = 1; j < classes; j++) if (v[i * classes + j] > v[i * classes + best]) best = j;
+    if (best === labels[i]) correct++;
   }
-  return out;
+  return correct;
 }
 
 /** Runs the epochs; resolves false when Ctrl-C stopped it (after saving). */
@@ -69,11 +70,7 @@ export async function trainLoop(t: TrainLoop): Promise<boolean> {
       for (const { x, y } of t.loader) {
         const { loss, logits } = t.step(x, y);
         lossSum += await loss.item();
-        if (t.metric === "accuracy") {
-          const labels = await y.data();
-          const pred = argmaxRows(await logits.data(), logits.shape[logits.rank - 1]);
-          correct += pred.reduce((a, p, i) => a + (p === labels[i] ? 1 : 0), 0);
-        }
+        if (t.metric === "accuracy") correct += await countCorrect(logits, y);
         seen += x.shape[0];
         batches++;
         const score = t.metric === "accuracy" ? `acc ${((100 * correct) / seen).toFixed(2)}%` : `ppl ${Math.exp(lossSum / batches).toFixed(2)}`;
@@ -97,12 +94,7 @@ export async function trainLoop(t: TrainLoop): Promise<boolean> {
 export async function accuracy(model: Module, predict: (x: Tensor) => Tensor, loader: DataLoader): Promise<number> {
   model.eval();
   let correct = 0;
-  for (const { x, y } of loader) {
-    const logits = predict(x);
-    const pred = argmaxRows(await logits.data(), logits.shape[1]);
-    const truth = await y.data();
-    correct += pred.reduce((a, p, i) => a + (p === truth[i] ? 1 : 0), 0);
-  }
+  for (const { x, y } of loader) correct += await countCorrect(predict(x), y);
   return (100 * correct) / loader.count;
 }
 
