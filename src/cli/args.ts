@@ -2,7 +2,7 @@
  * @file Flags of `npm run train`, validated once: every bad value exits 2 with the flag, the
  * value and the usage text.
  */
-import { parseArgs } from "node:util";
+import { parseFlags } from "./flags.ts";
 import type { BackendName } from "../backends/backend.ts";
 import type { LeNetVariant } from "../models/lenet5.ts";
 
@@ -55,45 +55,17 @@ export interface TrainArgs {
   seqLen: number;
 }
 
-export function fail(msg: string, usage = USAGE): never {
-  process.stderr.write(`train: ${msg}\n\n${usage}\n`);
-  process.exit(2);
-}
-
-function oneOf<T extends string>(flag: string, v: string, allowed: readonly T[]): T {
-  if (!allowed.includes(v as T)) fail(`--${flag} must be ${allowed.join(", ").replace(/, ([^,]*)$/, " or $1")}, got "${v}"`);
-  return v as T;
-}
-
 /** Parses and validates the flags (exits 2 with a message on any bad one). */
 export function parseTrainArgs(argv = process.argv.slice(2)): TrainArgs {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        model: { type: "string", default: "lenet5" }, variant: { type: "string", default: "modern" },
-        backend: { type: "string", default: "auto" }, epochs: { type: "string", default: "1" },
-        batch: { type: "string" }, lr: { type: "string" }, optimizer: { type: "string", default: "adam" }, clip: { type: "string" },
-        limit: { type: "string" }, "test-limit": { type: "string" }, seed: { type: "string", default: "0" },
-        out: { type: "string" }, resume: { type: "string" }, data: { type: "string" }, text: { type: "string" },
-        hidden: { type: "string" }, cell: { type: "string", default: "lstm" }, "max-len": { type: "string", default: "64" },
-        "seq-len": { type: "string", default: "64" }, help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (e) {
-    fail((e as Error).message);
-  }
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    process.exit(0);
-  }
-  const int = (name: string, v: string | undefined, min: number) => {
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) fail(`--${name} must be an integer ≥ ${min}, got "${v}"`);
-    return n;
-  };
+  const { values, fail, int, oneOf } = parseFlags("train", USAGE, {
+    model: { type: "string", default: "lenet5" }, variant: { type: "string", default: "modern" },
+    backend: { type: "string", default: "auto" }, epochs: { type: "string", default: "1" },
+    batch: { type: "string" }, lr: { type: "string" }, optimizer: { type: "string", default: "adam" }, clip: { type: "string" },
+    limit: { type: "string" }, "test-limit": { type: "string" }, seed: { type: "string", default: "0" },
+    out: { type: "string" }, resume: { type: "string" }, data: { type: "string" }, text: { type: "string" },
+    hidden: { type: "string" }, cell: { type: "string", default: "lstm" }, "max-len": { type: "string", default: "64" },
+    "seq-len": { type: "string", default: "64" },
+  }, argv);
   const model = oneOf("model", values.model!, ["lenet5", "lstm", "textclf", "charlm"] as const);
   const optimizer = oneOf("optimizer", values.optimizer!, ["adam", "sgd"] as const);
   const text = model === "textclf" || model === "charlm";

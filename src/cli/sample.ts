@@ -3,7 +3,7 @@
  * trained with `npm run train -- --model charlm`. The checkpoint carries the vocabulary and
  * the model's sizes; the text goes to stdout (the prime first), messages to stderr.
  */
-import { parseArgs } from "node:util";
+import { parseFlags } from "./flags.ts";
 import { setBackend } from "../index.ts";
 import { charLMFromMetadata, generate } from "../models/char_lm.ts";
 import { loadSafetensors, readSafetensorsMetadata } from "../io/safetensors.ts";
@@ -16,40 +16,21 @@ const USAGE = `usage: npm run sample -- --ckpt FILE [options]
   --seed S                   seed of the sampling (default 0)
   --backend auto|cpu|webgpu  where to run (default cpu: one character at a time is latency-bound)`;
 
-function fail(msg: string): never {
-  process.stderr.write(`sample: ${msg}\n\n${USAGE}\n`);
-  process.exit(2);
-}
-
 async function main() {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      options: {
-        ckpt: { type: "string" }, temperature: { type: "string", default: "0.8" }, length: { type: "string", default: "500" },
-        prime: { type: "string", default: "" }, seed: { type: "string", default: "0" }, backend: { type: "string", default: "cpu" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (e) {
-    fail((e as Error).message);
-  }
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    process.exit(0);
-  }
-  if (!values.ckpt) fail("--ckpt FILE is required");
-  const temperature = Number(values.temperature);
+  const { values, fail, int, oneOf } = parseFlags("sample", USAGE, {
+    ckpt: { type: "string" }, temperature: { type: "string", default: "0.8" }, length: { type: "string", default: "500" },
+    prime: { type: "string", default: "" }, seed: { type: "string", default: "0" }, backend: { type: "string", default: "cpu" },
+  });
+  const ckpt = values.ckpt || fail("--ckpt FILE is required");
+  const temperature = Number(values.temperature!);
   if (!(temperature >= 0)) fail(`--temperature must be a number ≥ 0, got "${values.temperature}"`);
-  const length = Number(values.length);
-  if (!(Number.isInteger(length) && length >= 1)) fail(`--length must be an integer ≥ 1, got "${values.length}"`);
-  const seed = Number(values.seed);
-  if (!(Number.isInteger(seed) && seed >= 0)) fail(`--seed must be an integer ≥ 0, got "${values.seed}"`);
-  if (!["auto", "cpu", "webgpu"].includes(values.backend!)) fail(`--backend must be auto, cpu or webgpu, got "${values.backend}"`);
+  const length = int("length", values.length!, 1)!;
+  const seed = int("seed", values.seed!, 0)!;
+  const backend = oneOf("backend", values.backend!, ["auto", "cpu", "webgpu"] as const);
 
-  await setBackend(values.backend as "auto" | "cpu" | "webgpu");
-  const { model, vocab } = charLMFromMetadata(await readSafetensorsMetadata(values.ckpt), values.ckpt);
-  await loadSafetensors(model, values.ckpt);
+  await setBackend(backend);
+  const { model, vocab } = charLMFromMetadata(await readSafetensorsMetadata(ckpt), ckpt);
+  await loadSafetensors(model, ckpt);
   const unknown = [...new Set(Array.from(values.prime!))].filter((c) => !vocab.has(c));
   if (unknown.length) process.stderr.write(`sample: the prime has characters the model never saw (${JSON.stringify(unknown.join(""))}); they are read as <unk>\n`);
   const text = await generate(model, vocab, { prime: values.prime, length, temperature, seed });

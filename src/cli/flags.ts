@@ -1,0 +1,37 @@
+/**
+ * @file Flag parsing shared by the commands (`npm run train`, `npm run sample`): node:util's
+ * parseArgs with `--help`, and checks whose every failure exits 2 with `prog: message` and
+ * the usage text.
+ */
+import { parseArgs } from "node:util";
+
+/** String flags only (plus the built-in `--help`); a flag with a default is never undefined. */
+export function parseFlags<K extends string>(prog: string, usage: string, options: Record<K, { type: "string"; default?: string }>, args = process.argv.slice(2)) {
+  const fail = (msg: string): never => {
+    process.stderr.write(`${prog}: ${msg}\n\n${usage}\n`);
+    process.exit(2);
+  };
+  let values!: Partial<Record<K, string>> & { help?: boolean };
+  try {
+    values = parseArgs({ args, options: { ...options, help: { type: "boolean" as const, short: "h" } } }).values as typeof values;
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  if (values.help) {
+    process.stdout.write(`${usage}\n`);
+    process.exit(0);
+  }
+  /** An integer flag ≥ min, or undefined when absent. */
+  const int = (name: string, v: string | undefined, min: number): number | undefined => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) fail(`--${name} must be an integer ≥ ${min}, got "${v}"`);
+    return n;
+  };
+  /** A flag that must be one of `allowed`. */
+  const oneOf = <T extends string>(name: string, v: string, allowed: readonly T[]): T => {
+    if (!allowed.includes(v as T)) fail(`--${name} must be ${allowed.join(", ").replace(/, ([^,]*)$/, " or $1")}, got "${v}"`);
+    return v as T;
+  };
+  return { values, fail, int, oneOf };
+}
