@@ -53,19 +53,19 @@ export async function runBench(opts: { quick: boolean; runs: number; backends: B
   const list = cases(opts.quick).filter((c) => !opts.filter || c.name.includes(opts.filter));
   let adapter = "cpu";
   for (const backend of opts.backends) {
-    if (backend === "cpu" || backend === "webgpu") await setBackend(backend);
-    if (backend === "webgpu" || backend === "tfjs-webgpu") {
-      await setBackend("webgpu");
+    // our backend on the same device kind; for tfjs-webgpu it names the adapter they share
+    const gpu = backend.endsWith("webgpu");
+    await setBackend(gpu ? "webgpu" : "cpu");
+    if (gpu) {
       const b = getBackend() as WebGpuBackend;
       adapter = `${b.info.vendor} ${b.info.architecture}${b.info.software ? " (software)" : ""}`;
-      if (backend === "tfjs-webgpu") await setBackend("cpu");
     }
     for (const c of list) {
       const run = await runner(backend, c);
       if (!run) continue;
       const t = await time(run, opts.runs);
       const r: Result = {
-        case: c.name, backend, adapter: backend.endsWith("webgpu") ? adapter : "cpu", runs: opts.runs,
+        case: c.name, backend, adapter: gpu ? adapter : "cpu", runs: opts.runs,
         medianMs: t.median, minMs: t.min, maxMs: t.max, rate: (c.perIteration / t.median) * 1000, unit: `${c.unit}/s`,
       };
       results.push(r);
