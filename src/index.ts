@@ -13,7 +13,7 @@ export {
   greater, greaterEqual, less, lessEqual, equal, notEqual, where, cast, detach,
 } from "./ops/elementwise.ts";
 export { sum, max, min, mean, sumTo } from "./ops/reduce.ts";
-export { reshape, permute, transpose, expand, slice, pad, concat, flatten, squeeze, unsqueeze } from "./ops/movement.ts";
+export { reshape, permute, transpose, expand, slice, pad, concat, split, unbind, flatten, squeeze, unsqueeze } from "./ops/movement.ts";
 export { matmul, type MatmulOptions } from "./ops/matmul.ts";
 export { conv2dBackwardInput, conv2dBackwardFilter, type Conv2dOptions } from "./ops/conv2d.ts";
 export { maxPool2dWithIndices, type Pool2dOptions } from "./ops/pool.ts";

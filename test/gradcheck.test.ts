@@ -51,6 +51,7 @@ const CASES: Case[] = [
   ["slice", (x) => W.slice(x, { 0: [1, 3], 1: [-3] }), [s(4, 5)]],
   ["pad", (x) => W.pad(x, [[1, 0], [2, 1]], 0.5), [s(2, 3)]],
   ["concat along axis 1", (a, b) => W.concat([a, b, a], 1), [s(2, 3), s(2, 1)]],
+  ["split along axis 1, one piece unused", (x) => { const [a, , c] = W.split(x, [1, 2, 2], 1); return W.concat([W.mul(a, 2), c], 1); }, [s(3, 5)]],
   // matmul, all transpose combinations, batch broadcasting
   ["matmul", (a, b) => W.matmul(a, b), [s(3, 4), s(4, 5)]],
   ["matmul transposeA", (a, b) => W.matmul(a, b, { transposeA: true }), [s(4, 3), s(4, 5)]],

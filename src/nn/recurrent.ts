@@ -13,7 +13,7 @@ import type { DType } from "../dtype.ts";
 import { ShapeError, fmtShape } from "../errors.ts";
 import { fromArray, zeros } from "../creation.ts";
 import { add, relu, tanh, where } from "../ops/elementwise.ts";
-import { concat, permute, reshape, slice, squeeze, unsqueeze } from "../ops/movement.ts";
+import { concat, permute, reshape, slice, squeeze, unbind, unsqueeze } from "../ops/movement.ts";
 import { lstmCell } from "../ops/lstm_cell.ts";
 import { gruCell } from "../ops/gru_cell.ts";
 import { linear } from "../functional.ts";
@@ -102,12 +102,12 @@ abstract class Recurrent<S> extends Module<[Tensor, S], [state?: S]> {
         const k = l * this.directions + d;
         let state = init ? init.map((s) => squeeze(slice(s, { 0: [k, k + 1] }), 0)) : init === null ? this.zeroState(B) : [];
         // all input projections at once: [T·B, I] · W_ihᵀ + b_ih → [T, B, G·H]
-        const gi = reshape(linear(reshape(seq, [T * B, seq.shape[2]]), w.wIh, w.bIh), [T, B, -1]);
+        const gi = unbind(reshape(linear(reshape(seq, [T * B, seq.shape[2]]), w.wIh, w.bIh), [T, B, -1]), 0);
         const hs: Tensor[] = new Array(T);
         for (let s = 0; s < T; s++) {
           const t = d === 0 ? s : T - 1 - s;
           const gh = linear(state[0], w.wHh, w.bHh);
-          state = step(squeeze(slice(gi, { 0: [t, t + 1] }), 0), gh, state);
+          state = step(gi[t], gh, state);
           hs[t] = state[0];
         }
         outs.push(concat(hs.map((h) => unsqueeze(h, 0)), 0));

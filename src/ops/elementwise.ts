@@ -4,7 +4,7 @@
  * summed back to each operand's shape), comparisons (→ bool), `where`, `cast`, `detach`.
  * NaN propagates through every float op as in the JS expression, which is the spec.
  */
-import { isFloat, requireFloat, type DType } from "../dtype.ts";
+import { isFloat, requireFloat, type DType, type TypedArray } from "../dtype.ts";
 import { DTypeError } from "../errors.ts";
 import { broadcastShapes, broadcastStrides, stridesOf } from "../shape.ts";
 import { apply1 } from "../graph/ir.ts";
@@ -118,6 +118,18 @@ const BINARY: Record<BinaryName, BinaryRule> = {
   },
 };
 
+type Flat = (a: ArrayLike<number>, b: ArrayLike<number>, out: TypedArray) => void;
+
+/**
+ * Same-shape loops for the commonest ops with the operator written out: the shared
+ * `broadcast2` loop calls a different `rule.js` per op, a call V8 cannot inline.
+ */
+const FLAT: Partial<Record<BinaryName, Flat>> = {
+  add: (a, b, out) => { for (let i = 0; i < out.length; i++) out[i] = a[i] + b[i]; },
+  sub: (a, b, out) => { for (let i = 0; i < out.length; i++) out[i] = a[i] - b[i]; },
+  mul: (a, b, out) => { for (let i = 0; i < out.length; i++) out[i] = a[i] * b[i]; },
+};
+
 function binaryInfer(op: string, a: ValueInfo, b: ValueInfo, allowInt: boolean): DType {
   if (a.dtype !== b.dtype) {
     throw new DTypeError(`${op}: operand dtypes differ (${a.dtype} and ${b.dtype}); cast one with .cast()`);
@@ -131,7 +143,11 @@ function binaryDef(name: BinaryName): OpDef<Record<string, never>> {
   return {
     name,
     infer: ([a, b]) => [{ shape: broadcastShapes(name, a.shape, b.shape), dtype: binaryInfer(name, a, b, !!rule.int) }],
-    cpu: ({ inputs: [a, b], outputs: [y], inShapes, outShapes }) => broadcast2(a, inShapes[0], b, inShapes[1], y, outShapes[0], rule.js),
+    cpu: ({ inputs: [a, b], outputs: [y], inShapes, outShapes }) => {
+      const flat = FLAT[name];
+      if (flat && a.length === y.length && b.length === y.length) flat(a, b, y);
+      else broadcast2(a, inShapes[0], b, inShapes[1], y, outShapes[0], rule.js);
+    },
     grad: ({ inputs: [a, b], outputs: [y], dys: [dy] }) => {
       const [ga, gb] = rule.grad(a, b, y, dy);
       return [ga && sumTo(ga, a.shape), gb && sumTo(gb, b.shape)];

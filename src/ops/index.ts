@@ -5,7 +5,7 @@
 import type { OpDef, OpName } from "./types.ts";
 import { BINARY_DEFS, COMPARE_DEFS, UNARY_DEFS, castDef, detachDef, whereDef } from "./elementwise.ts";
 import { maxDef, sumDef } from "./reduce.ts";
-import { concatDef, expandDef, padDef, permuteDef, reshapeDef, sliceDef } from "./movement.ts";
+import { concatDef, expandDef, padDef, permuteDef, reshapeDef, sliceDef, splitDef } from "./movement.ts";
 import { matmulDef } from "./matmul.ts";
 import { conv2dBackwardFilterDef, conv2dBackwardInputDef, conv2dDef } from "./conv2d.ts";
 import { avgPool2dBackwardDef, avgPool2dDef, maxPool2dBackwardDef, maxPool2dDef } from "./pool.ts";
@@ -32,6 +32,7 @@ export const OPS: Record<OpName, OpDef> = {
   slice: sliceDef,
   pad: padDef,
   concat: concatDef,
+  split: splitDef,
   matmul: matmulDef,
   conv2d: conv2dDef,
   conv2dBackwardInput: conv2dBackwardInputDef,

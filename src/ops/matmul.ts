@@ -1,8 +1,7 @@
 /**
  * @file Batched matmul: a [..., M, K] @ b [..., K, N] → [..., M, N], batch axes broadcast.
  * `transposeA`/`transposeB` read a as [..., K, M] / b as [..., N, K] by indexing, never by a
- * transpose copy. CPU: i-k-j order (the inner loop runs along a row of b and of the output,
- * both contiguous), i-j-k dot products when b is transposed; float64 row accumulator.
+ * transpose copy. CPU: `gemm` in matmul_cpu.ts (packed 4×4 blocks, float64 sums in K order).
  */
 import { requireFloat } from "../dtype.ts";
 import { DTypeError, ShapeError, fmtShape } from "../errors.ts";
@@ -13,6 +12,7 @@ import type { OpDef } from "./types.ts";
 import { walk } from "./broadcast_loop.ts";
 import { sumTo } from "./reduce.ts";
 import { batchStrides, matmulPlan } from "./matmul_kernel.ts";
+import { gemm } from "./matmul_cpu.ts";
 import { wgslType } from "./wgsl.ts";
 
 export interface MatmulOptions {
@@ -53,32 +53,11 @@ export const matmulDef: OpDef<MatmulAttrs> = {
   },
   cpu: ({ inputs: [a, b], outputs: [c], inShapes: [as, bs], attrs }) => {
     const { m, k, n, batch } = matmulDims(as, bs, attrs);
-    const { transposeA: tA, transposeB: tB } = attrs;
-    // element strides of A(i, p) and B(p, j) inside one matrix
-    const [sAi, sAp] = tA ? [1, m] : [k, 1];
-    const [sBp, sBj] = tB ? [1, k] : [n, 1];
-    const row = new Float64Array(n);
+    // element strides of A(i, p) and B(j, p) inside one matrix
+    const [sAi, sAp] = attrs.transposeA ? [1, m] : [k, 1];
+    const [sBj, sBp] = attrs.transposeB ? [k, 1] : [1, n];
     eachBatch(batch, as, bs, m * k, k * n, (bi, aOff, bOff) => {
-      const cOff = bi * m * n;
-      for (let i = 0; i < m; i++) {
-        if (tB) {
-          // dot products along K, with running offsets (no index multiplications inside)
-          const aRow = aOff + i * sAi;
-          for (let j = 0; j < n; j++) {
-            let s = 0;
-            for (let p = 0, ai = aRow, bi = bOff + j * sBj; p < k; p++, ai += sAp, bi += sBp) s += a[ai] * b[bi];
-            c[cOff + i * n + j] = s;
-          }
-          continue;
-        }
-        row.fill(0);
-        for (let p = 0; p < k; p++) {
-          const av = a[aOff + i * sAi + p * sAp];
-          const bRow = bOff + p * sBp;
-          for (let j = 0; j < n; j++) row[j] += av * b[bRow + j];
-        }
-        for (let j = 0; j < n; j++) c[cOff + i * n + j] = row[j];
-      }
+      gemm({ data: a, off: aOff, sRow: sAi, sP: sAp }, { data: b, off: bOff, sRow: sBj, sP: sBp }, c, bi * m * n, m, k, n);
     });
   },
   // C = AB: dA = dC·Bᵀ, dB = Aᵀ·dC; with transposed operands the same identities, reordered.

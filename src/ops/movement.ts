@@ -1,5 +1,5 @@
 /**
- * @file Movement ops: reshape, permute, expand (broadcastTo), slice, pad, concat; flatten,
+ * @file Movement ops: reshape, permute, expand (broadcastTo), slice, pad, concat, split; flatten,
  * transpose, squeeze and unsqueeze are compositions. Each is a strided copy on the CPU; each
  * gradient is the adjoint movement (permute ↔ inverse permute, slice ↔ pad, expand ↔ sum).
  */
@@ -156,6 +156,45 @@ export const concatDef: OpDef<{ axis: number }> = {
   },
 };
 
+/**
+ * Cuts x along `axis` into consecutive pieces of the given sizes: the adjoint of concat.
+ * One multi-output op rather than one slice per piece, so the gradient is a single concat;
+ * T slices would each pad their cotangent back to the full shape and sum T full tensors.
+ */
+export const splitDef: OpDef<{ axis: number; sizes: number[] }> = {
+  name: "split",
+  infer: ([x], { axis, sizes }) => {
+    const total = sizes.reduce((a, b) => a + b, 0);
+    if (total !== x.shape[axis]) {
+      throw new ShapeError(`split: sizes [${sizes.join(",")}] add up to ${total}, but axis ${axis} of ${fmtShape(x.shape)} has ${x.shape[axis]}`);
+    }
+    return sizes.map((d) => ({ shape: x.shape.map((e, i) => (i === axis ? d : e)), dtype: x.dtype }));
+  },
+  cpu: ({ inputs: [x], outputs, inShapes: [xs], outShapes, attrs: { axis } }) => {
+    const xst = stridesOf(xs);
+    let at = 0;
+    outputs.forEach((y, k) => {
+      walk(outShapes[k], [xst], (o, off, st, len) => {
+        for (let j = 0, i = at * xst[axis] + off[0]; j < len; j++, i += st[0]) y[o + j] = x[i];
+      });
+      at += outShapes[k][axis];
+    });
+  },
+  grad: ({ dys, attrs: { axis } }) => [concat(dys, axis)],
+  // one dispatch per piece, each reading its window of x into its own output
+  webgpu: ({ inShapes: [xs], outShapes, inDtypes: [dt], attrs: { axis } }) => {
+    const xst = stridesOf(xs);
+    const t = wgslType(dt, "split");
+    let at = 0;
+    const calls = outShapes.map((ys, k) => {
+      const call = stridedKernel("split", ys, t, [{ type: t, strides: xst, base: at * xst[axis] }], "v0");
+      at += ys[axis];
+      return { ...call, bindings: [{ in: 0 }, { out: k }] };
+    });
+    return { calls };
+  },
+};
+
 /** out[i] = in[base + Σ c_d·strides[d]] over the output shape: every pure movement op. */
 function copyKernel(name: string, outShape: readonly number[], dtype: DType, strides: readonly number[], base = 0): KernelPlan {
   const t = wgslType(dtype, name);
@@ -243,6 +282,32 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
   if (xs.length === 0) throw new ShapeError("concat: needs at least one tensor");
   const a = normAxis("concat", axis, xs[0].rank);
   return xs.length === 1 ? xs[0] : apply(concatDef, [...xs], { axis: a })[0];
+}
+
+/**
+ * Cuts x along `axis` into pieces: `sizes` a number gives pieces of that size (the last may
+ * be shorter, as torch.split), an array gives each piece's size.
+ * @example split(x, [2, 3], 1) // x[:, 0:2] and x[:, 2:5]
+ */
+export function split(x: Tensor, sizes: number | readonly number[], axis = 0): Tensor[] {
+  const a = normAxis("split", axis, x.rank);
+  const d = x.shape[a];
+  let list: number[];
+  if (typeof sizes === "number") {
+    if (!(Number.isInteger(sizes) && sizes > 0)) throw new ShapeError(`split: piece size must be a positive integer, got ${sizes}`);
+    list = Array.from({ length: Math.ceil(d / sizes) }, (_, i) => Math.min(sizes, d - i * sizes));
+  } else {
+    list = [...sizes];
+    if (list.some((n) => !(Number.isInteger(n) && n >= 0))) throw new ShapeError(`split: sizes must be non-negative integers, got [${list.join(",")}]`);
+  }
+  if (list.length === 1 && list[0] === d) return [x];
+  return apply(splitDef, [x], { axis: a, sizes: list });
+}
+
+/** The size-1 slices of x along `axis`, with that axis removed (torch.unbind). */
+export function unbind(x: Tensor, axis = 0): Tensor[] {
+  const a = normAxis("unbind", axis, x.rank);
+  return split(x, 1, a).map((t) => squeeze(t, a));
 }
 
 /** Merges axes startDim…endDim into one. */

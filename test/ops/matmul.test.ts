@@ -16,6 +16,26 @@ describe("matmul", () => {
     const c = reshape(arange(12), [4, 3]);
     expect(await values(matmul(c, b, { transposeA: true, transposeB: true }))).toEqual(await values(matmul(transpose(c), transpose(b))));
   });
+  it("equals a plain float64 triple loop bit for bit, ragged shapes and every transpose", async () => {
+    const rand = (n: number, seed: number) => Array.from({ length: n }, (_, i) => Math.fround(Math.sin(seed * 1000 + i * 12.9898) * 3));
+    for (const [m, k, n] of [[7, 13, 9], [1, 1, 1], [5, 64, 3], [9, 2, 17]]) {
+      for (const tA of [false, true]) {
+        for (const tB of [false, true]) {
+          const av = rand(m * k, m + k), bv = rand(k * n, k + n);
+          const a = tensor(av, tA ? [k, m] : [m, k]), b = tensor(bv, tB ? [n, k] : [k, n]);
+          const want: number[] = [];
+          for (let i = 0; i < m; i++) {
+            for (let j = 0; j < n; j++) {
+              let sum = 0;
+              for (let p = 0; p < k; p++) sum += av[tA ? p * m + i : i * k + p] * bv[tB ? j * k + p : p * n + j];
+              want.push(Math.fround(sum));
+            }
+          }
+          expect(await values(matmul(a, b, { transposeA: tA, transposeB: tB })), `${m}×${k}×${n} tA=${tA} tB=${tB}`).toEqual(want);
+        }
+      }
+    }
+  });
   it("broadcasts batch axes: [2,1,2,3] @ [3,3,2] → [2,3,2,2]", async () => {
     const a = reshape(arange(12), [2, 1, 2, 3]);
     const b = reshape(arange(18), [3, 3, 2]);

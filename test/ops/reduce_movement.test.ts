@@ -55,6 +55,20 @@ describe("movement", () => {
     expect(await values(W.concat([tensor([1]), tensor([2, 3])]))).toEqual([1, 2, 3]);
     expect(() => W.concat([x23(), W.zeros([3, 1])], 1)).toThrow(/concat: \[3,1\] does not match \[2,3\] outside axis 1/);
   });
+  it("split cuts along an axis into given sizes or equal pieces; unbind drops the axis", async () => {
+    const [a, b] = W.split(x23(), [1, 2], 1);
+    expect(await values(a)).toEqual([1, 4]);
+    expect(await values(b)).toEqual([2, 3, 5, 6]);
+    const pieces = W.split(W.arange(7), 3);
+    expect(pieces.map((t) => t.shape[0])).toEqual([3, 3, 1]);
+    expect(await values(pieces[2])).toEqual([6]);
+    const rows = W.unbind(x23(), 0);
+    expect(rows.map((r) => r.shape)).toEqual([[3], [3]]);
+    expect(await values(rows[1])).toEqual([4, 5, 6]);
+    expect(W.split(x23(), 3, 1)).toHaveLength(1);
+    expect(() => W.split(x23(), [1, 1], 1)).toThrow(/split: sizes \[1,1\] add up to 2, but axis 1 of \[2,3\] has 3/);
+    expect(() => W.split(x23(), 0, 1)).toThrow(/split: piece size must be a positive integer, got 0/);
+  });
   it("flatten, squeeze, unsqueeze", () => {
     expect(W.flatten(W.zeros([2, 3, 4]), 1).shape).toEqual([2, 12]);
     expect(W.unsqueeze(W.zeros([2, 3]), 1).shape).toEqual([2, 1, 3]);

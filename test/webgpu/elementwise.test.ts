@@ -39,6 +39,12 @@ describe.skipIf(!gpu)("WebGPU elementwise kernels match the CPU reference", () =
     await expectKernelMatchesCpu("cast", (x) => [W.cast(W.mul(x, 5), "int32"), W.cast(x, "bool"), W.cast(W.cast(W.mul(x, 5), "int32"), "float32")], [{ shape: [50], values: Array.from({ length: 50 }, (_, i) => (i - 25) / 7) }], TOL.gpuExact, { grads: false });
     await expectKernelMatchesCpu("int32 add/neg/abs", (a, b) => [W.add(a, b), W.neg(a), W.abs(a), W.maximum(a, b)], [{ shape: [4], dtype: "int32", values: [-3, 0, 7, 2] }, { shape: [4], dtype: "int32", values: [1, -5, 2, 2] }], TOL.gpuExact, { grads: false });
   });
+  it("movement ops: slice, pad, concat, split, permute, expand (values and adjoints)", async () => {
+    await expectKernelMatchesCpu("movement", (x, y) => [
+      W.slice(x, { 0: [1, 3], 2: [2, -1] }), W.pad(x, [[0, 1], [2, 0], [1, 1]], 0.5), W.concat([x, y], 1),
+      ...W.split(x, [1, 3, 1], 1), W.permute(x, [2, 0, 1]), W.expand(W.slice(y, { 1: [0, 1] }), [4, 3, 7]),
+    ], [s(4, 5, 7), s(4, 2, 7)], TOL.gpuExact, { gradTol: TOL.gpuAccumulate });
+  });
   it("NaN and ±Inf pass through as on the CPU", async () => {
     const v = [NaN, Infinity, -Infinity, 0, -0, 1e30, -1e30];
     await expectKernelMatchesCpu("specials", (x) => [W.relu(x), W.abs(x), W.neg(x), W.maximum(x, 0), W.mul(x, 2), W.max(x), W.exp(x)], [{ shape: [7], values: v }], TOL.gpuExact, { grads: false });
