@@ -1,0 +1,49 @@
+/**
+ * @file Messages between the demo page and its training worker. The worker owns the model,
+ * the data and the backend; the page only draws what it is told.
+ */
+import type { LeNetVariant } from "../src/index.ts";
+
+export interface TrainConfig {
+  backend: "webgpu" | "cpu";
+  variant: LeNetVariant;
+  optimizer: "adam" | "sgd";
+  lr: number;
+  batch: number;
+  epochs: number;
+  /** How many training images to use (from the start of the 60 000). */
+  limit: number;
+}
+
+/** Page → worker. */
+export type Request =
+  | { type: "load"; base: string; testLimit: number }
+  | { type: "start"; config: TrainConfig }
+  | { type: "pause" }
+  | { type: "resume" }
+  | { type: "reset" }
+  | { type: "predict"; pixels: Float32Array }
+  | { type: "inspect"; index: number }
+  | { type: "save" }
+  | { type: "loadWeights"; bytes: Uint8Array; name: string };
+
+export interface Sample {
+  /** 784 raw pixels 0…255 */
+  pixels: Uint8Array;
+  label: number;
+  pred: number;
+}
+
+/** Worker → page. */
+export type Reply =
+  | { type: "loading"; fraction: number }
+  | { type: "loaded"; train: number; test: number }
+  | { type: "backend"; name: string; note: string }
+  | { type: "step"; epoch: number; step: number; steps: number; loss: number; trainAcc: number; imagesPerSec: number; msPerStep: number }
+  | { type: "evaluated"; epoch: number; testAcc: number; confusion: Int32Array; samples: Sample[] }
+  | { type: "state"; state: "idle" | "training" | "paused" | "done" }
+  | { type: "prediction"; probs: Float32Array }
+  | { type: "inspection"; index: number; filters: Float32Array; maps: Float32Array; pixels: Uint8Array; label: number }
+  | { type: "saved"; bytes: Uint8Array }
+  | { type: "weightsLoaded"; name: string; testAcc: number }
+  | { type: "error"; context: string; message: string };

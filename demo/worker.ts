@@ -1,0 +1,235 @@
+/**
+ * @file The demo's training worker. It owns MNIST, the model, the optimizer and the backend,
+ * and trains step by step, yielding to its message queue between steps so pause, reset,
+ * prediction and inspection requests are answered while a run is under way. The page never
+ * computes, so it never freezes. Model work (a step, a prediction, a save) runs one at a
+ * time through `exclusive`.
+ */
+import {
+  DataLoader, F, LeNet5, MNIST_MEAN, MNIST_STD, argmaxRows, compile, compileTrainStep, confusionMatrix, countEqual,
+  getBackend, loadMnist, loadStateDictBytes, manualSeed, optim, parseSafetensors, setBackend, softmax, stateDictBytes, tensor,
+  type MnistSplit, type Tensor, type TrainStepResult,
+} from "../src/index.ts";
+import type { Reply, Request, Sample, TrainConfig } from "./protocol.ts";
+
+const post = (msg: Reply, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(msg, transfer);
+
+let trainSet: MnistSplit | null = null;
+let testSet: MnistSplit | null = null;
+let model: LeNet5 | null = null;
+let stepFn: ((x: Tensor, y: Tensor) => TrainStepResult) | null = null;
+let backendName = "";
+let state: "idle" | "training" | "paused" | "done" = "idle";
+/** Bumped by reset: a run that sees another generation stops. */
+let generation = 0;
+let wake: (() => void) | null = null;
+
+let lock: Promise<unknown> = Promise.resolve();
+function exclusive<T>(f: () => Promise<T>): Promise<T> {
+  const run = lock.then(f);
+  lock = run.catch(() => undefined);
+  return run;
+}
+
+function setState(s: typeof state): void {
+  state = s;
+  post({ type: "state", state: s });
+}
+
+const yieldToMessages = () => new Promise<void>((r) => setTimeout(r, 0));
+
+/** Raw 0…255 pixels of test image i, recovered from the normalised floats. */
+function rawPixels(set: MnistSplit, i: number): Uint8Array {
+  const out = new Uint8Array(784);
+  for (let k = 0; k < 784; k++) out[k] = Math.round((set.images[i * 784 + k] * MNIST_STD + MNIST_MEAN) * 255);
+  return out;
+}
+
+async function useBackend(wanted: TrainConfig["backend"]): Promise<void> {
+  let note = "";
+  try {
+    await setBackend(wanted);
+  } catch (e) {
+    await setBackend("cpu");
+    note = `WebGPU is not available here (${(e as Error).message.split(";")[0]}), so the CPU backend is training instead.`;
+  }
+  const b = getBackend() as { name: string; info?: { vendor: string; architecture: string; software: boolean } };
+  backendName = b.name;
+  if (b.info) {
+    const what = `${b.info.vendor} ${b.info.architecture}`.trim();
+    note ||= b.info.software ? `WebGPU adapter ${what} is a software rasterizer: correct, but slow.` : `WebGPU adapter: ${what}.`;
+  }
+  post({ type: "backend", name: b.name, note });
+}
+
+/** Test accuracy, confusion matrix and the first 40 test digits with their predictions. */
+async function evaluate(epoch: number): Promise<number> {
+  const m = model!, test = testSet!;
+  m.eval();
+  const predict = compile((x: Tensor) => m.forward(x));
+  const preds = new Int32Array(test.count);
+  let at = 0;
+  for (const { x } of new DataLoader(test.images, test.labels, [1, 28, 28], { batchSize: 500 })) {
+    const p = argmaxRows(await predict(x).data(), 10);
+    preds.set(p, at);
+    at += p.length;
+    await yieldToMessages();
+  }
+  m.train();
+  const testAcc = (100 * countEqual(preds, test.labels)) / test.count;
+  const samples: Sample[] = Array.from({ length: Math.min(40, test.count) }, (_, i) => ({ pixels: rawPixels(test, i), label: test.labels[i], pred: preds[i] }));
+  post({ type: "evaluated", epoch, testAcc, confusion: confusionMatrix(preds, test.labels, 10), samples });
+  return testAcc;
+}
+
+async function train(config: TrainConfig): Promise<void> {
+  const gen = generation;
+  await exclusive(async () => {
+    await useBackend(config.backend);
+    if (!model || model.variant !== config.variant) {
+      manualSeed(0);
+      model = new LeNet5(config.variant);
+    }
+    const optimizer = config.optimizer === "sgd"
+      ? new optim.SGD(model.parameters(), { lr: config.lr, momentum: 0.9 })
+      : new optim.Adam(model.parameters(), { lr: config.lr });
+    stepFn = compileTrainStep(model, optimizer);
+  });
+  const train = trainSet!;
+  const count = Math.min(config.limit, train.count);
+  const images = train.images.subarray(0, count * 784), labels = train.labels.subarray(0, count);
+  setState("training");
+  for (let epoch = 1; epoch <= config.epochs; epoch++) {
+    const loader = new DataLoader(images, labels, [1, 28, 28], { batchSize: config.batch, shuffle: true, seed: epoch, dropLast: true });
+    const steps = Math.floor(count / config.batch);
+    let seen = 0, correct = 0, step = 0;
+    const t0 = performance.now();
+    for (const { x, y } of loader) {
+      if (state === "paused") await new Promise<void>((r) => (wake = r));
+      if (gen !== generation) return;
+      const t = performance.now();
+      const { loss, acc } = await exclusive(async () => {
+        const out = stepFn!(x, y);
+        const [l, logits, truth] = await Promise.all([out.loss.item(), out.logits.data(), y.data()]);
+        return { loss: l, acc: countEqual(argmaxRows(logits, 10), truth) };
+      });
+      step++;
+      seen += config.batch;
+      correct += acc;
+      const now = performance.now();
+      post({ type: "step", epoch, step, steps, loss, trainAcc: (100 * correct) / seen, imagesPerSec: (seen / (now - t0)) * 1000, msPerStep: now - t });
+      await yieldToMessages();
+    }
+    if (gen !== generation) return;
+    await exclusive(() => evaluate(epoch));
+  }
+  if (gen === generation) setState("done");
+}
+
+async function predict(pixels: Float32Array): Promise<void> {
+  const m = model;
+  if (!m) return post({ type: "error", context: "predict", message: "train or load a model first, then draw a digit" });
+  const probs = await exclusive(async () => {
+    const x = tensor(Float32Array.from(pixels, (v) => (v - MNIST_MEAN) / MNIST_STD), [1, 1, 28, 28]);
+    m.eval();
+    const p = await softmax(m.forward(x), 1).data();
+    m.train();
+    return Float32Array.from(p);
+  });
+  post({ type: "prediction", probs }, [probs.buffer]);
+}
+
+/** conv1's filters [6,5,5] and its activated feature maps [6,28,28] for test digit `index`. */
+async function inspect(index: number): Promise<void> {
+  const m = model, test = testSet;
+  if (!m || !test) return;
+  const i = Math.max(0, Math.min(test.count - 1, index));
+  const { filters, maps } = await exclusive(async () => {
+    const x = tensor(test.images.slice(i * 784, (i + 1) * 784), [1, 1, 28, 28]);
+    const h = m.conv1.forward(x);
+    const act = m.variant === "modern" ? F.relu(h) : F.tanh(h);
+    return { filters: Float32Array.from(await m.conv1.weight.data()), maps: Float32Array.from(await act.data()) };
+  });
+  post({ type: "inspection", index: i, filters, maps, pixels: rawPixels(test, i), label: test.labels[i] }, [filters.buffer, maps.buffer]);
+}
+
+async function loadWeights(bytes: Uint8Array, name: string): Promise<void> {
+  if (state === "training" || state === "paused") {
+    return post({ type: "error", context: "load weights", message: "a run is in progress; reset it first, then load the weights" });
+  }
+  if (!backendName) await useBackend("webgpu");
+  // the file says which variant it was trained as (activations differ, shapes do not)
+  const variant = parseSafetensors(bytes, name).metadata.variant === "classic" ? "classic" : "modern";
+  const target = model && model.variant === variant ? model : new LeNet5(variant);
+  // keys, shapes and dtypes are checked before anything is written: on error `target` is untouched
+  loadStateDictBytes(target, bytes, name);
+  model = target;
+  stepFn = null;
+  const testAcc = await exclusive(() => evaluate(0));
+  post({ type: "weightsLoaded", name, testAcc });
+}
+
+async function handle(req: Request): Promise<void> {
+  switch (req.type) {
+    case "load": {
+      const source = `${req.base}mnist`;
+      let trainFrac = 0, testFrac = 0;
+      const report = () => post({ type: "loading", fraction: trainFrac * 0.857 + testFrac * 0.143 }); // 60 000 vs 10 000 images
+      const [tr, te] = await Promise.all([
+        loadMnist({ split: "train", source, gzip: true, onProgress: (f) => ((trainFrac = f), report()) }),
+        loadMnist({ split: "test", source, gzip: true, limit: req.testLimit, onProgress: (f) => ((testFrac = f), report()) }),
+      ]);
+      trainSet = tr;
+      testSet = te;
+      post({ type: "loaded", train: tr.count, test: te.count });
+      return;
+    }
+    case "start":
+      if (state === "training" || state === "paused") return;
+      return train(req.config);
+    case "pause":
+      if (state === "training") setState("paused");
+      return;
+    case "resume":
+      if (state !== "paused") return;
+      setState("training");
+      wake?.();
+      wake = null;
+      return;
+    case "reset":
+      generation++;
+      model = null;
+      stepFn = null;
+      wake?.();
+      wake = null;
+      setState("idle");
+      return;
+    case "predict":
+      return predict(req.pixels);
+    case "inspect":
+      return inspect(req.index);
+    case "save": {
+      if (!model) return post({ type: "error", context: "save weights", message: "there is no model yet; train or load one first" });
+      const m = model;
+      const bytes = await exclusive(() => stateDictBytes(m, { model: "lenet5", variant: m.variant }));
+      post({ type: "saved", bytes }, [bytes.buffer]);
+      return;
+    }
+    case "loadWeights":
+      return loadWeights(req.bytes, req.name);
+  }
+}
+
+/** How an error in answering each request is introduced to the user. */
+const CONTEXT: Record<Request["type"], string> = {
+  load: "loading MNIST", start: "training", pause: "pause", resume: "resume", reset: "reset", predict: "prediction",
+  inspect: "feature maps", save: "save weights", loadWeights: "load weights",
+};
+
+self.onmessage = (e: MessageEvent<Request>) => {
+  handle(e.data).catch((err: Error) => {
+    const kept = e.data.type === "loadWeights" ? " The model was left as it was." : "";
+    post({ type: "error", context: CONTEXT[e.data.type], message: err.message + kept });
+    if (e.data.type === "start") setState("idle");
+  });
+};
