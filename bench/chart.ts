@@ -3,7 +3,7 @@
  * one bar per backend, on a log scale (the backends differ by orders of magnitude on a
  * software adapter).
  */
-import type { Result } from "./run.ts";
+import type { Result } from "./harness.ts";
 
 const COLORS: Record<string, string> = { cpu: "#1f77b4", webgpu: "#ff7f0e", "tfjs-cpu": "#9ecae1", "tfjs-webgpu": "#fdbe85" };
 

@@ -1,10 +1,12 @@
 /**
  * The benchmark harness runs every case on every backend at tiny sizes — ours (CPU, WebGPU)
  * and the TensorFlow.js peers (tfjs-cpu, tfjs-webgpu on the same adapter) — and tabulates and
- * charts them, so it cannot rot.
+ * charts them, so it cannot rot; and the same in headless Chromium (`npm run bench:browser`).
  */
+import { existsSync } from "node:fs";
 import { expect, it } from "vitest";
-import { markdown, runBench, type BenchBackend } from "../bench/run.ts";
+import { runBrowserBench } from "../bench/browser.ts";
+import { markdown, runBench, type BenchBackend } from "../bench/harness.ts";
 import { cases } from "../bench/cases.ts";
 import { svgChart } from "../bench/chart.ts";
 import { webgpuAvailable } from "./helpers/backends.ts";
@@ -27,3 +29,13 @@ it("npm run bench -- --quick runs every case on every backend and peer, tabulate
   const imageCases = cases(true).filter((c) => c.unit === "images").length;
   expect(svg.match(/<rect /g)!.length).toBe(imageCases * backends.length + backends.length); // bars + legend
 }, 600_000);
+
+const chromium = existsSync("/usr/bin/chromium");
+it.skipIf(!chromium && !process.env.CI)("npm run bench:browser -- --quick runs the same cases in headless Chromium, WebGPU and tfjs included", async () => {
+  const { results, browser } = await runBrowserBench({ quick: true, runs: 1, backends: ["cpu", "webgpu", "tfjs-cpu", "tfjs-webgpu"] });
+  expect(browser).toMatch(/^Chromium \d+/);
+  expect(results.length).toBe(cases(true).length * 4);
+  for (const r of results) expect(r.medianMs, `${r.backend} ${r.case}`).toBeGreaterThan(0);
+  // the page's WebGPU adapter is named, as in Node
+  expect(results.find((r) => r.backend === "webgpu")!.adapter).not.toBe("cpu");
+}, 300_000);

@@ -1,0 +1,65 @@
+/**
+ * @file `npm run bench:browser`: the cases of `npm run bench` in headless Chromium (Debian's
+ * /usr/bin/chromium, or $CHROMIUM), WebGPU on the browser's adapter (SwiftShader without a
+ * GPU), with tfjs-cpu and tfjs-webgpu in the same page. Writes
+ * bench/results/browser-<date>-<adapter>.{jsonl,md,svg}. Flags as `npm run bench`:
+ * `--quick`, `--runs N`, `--backend a,b`, `--case TEXT`; `--gpu hardware` drops the
+ * SwiftShader switch so Chromium picks a real GPU.
+ */
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { createServer } from "vite";
+import { chromium } from "playwright-core";
+import { ALL_BACKENDS, markdown, type Result } from "./harness.ts";
+import { writeResults } from "./run.ts";
+
+export async function runBrowserBench(opts: { quick: boolean; runs: number; backends: string[]; filter?: string; hardware?: boolean; log?: (l: string) => void }): Promise<{ results: Result[]; browser: string }> {
+  const server = await createServer({
+    configFile: false, root: resolve(import.meta.dirname, "browser"), logLevel: "error",
+    server: { port: 0, host: "127.0.0.1", fs: { allow: [resolve(import.meta.dirname, "..")] } },
+  });
+  await server.listen();
+  const port = (server.httpServer!.address() as { port: number }).port;
+  const gpuFlags = opts.hardware ? ["--enable-unsafe-webgpu"] : ["--enable-unsafe-webgpu", "--enable-features=Vulkan", "--use-webgpu-adapter=swiftshader"];
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: ["--no-sandbox", ...gpuFlags] });
+  try {
+    const page = await browser.newPage();
+    page.on("console", (m) => opts.log?.(m.text()));
+    const q = new URLSearchParams({ backends: opts.backends.join(","), runs: String(opts.runs), quick: opts.quick ? "1" : "0", ...(opts.filter ? { case: opts.filter } : {}) });
+    await page.goto(`http://127.0.0.1:${port}/?${q}`);
+    await page.waitForFunction(() => "benchResults" in window || "benchError" in window, null, { timeout: 0, polling: 500 });
+    const error = await page.evaluate(() => (window as unknown as { benchError?: string }).benchError);
+    if (error) throw new Error(`bench:browser: the page failed: ${error}`);
+    const results = await page.evaluate(() => (window as unknown as { benchResults: Result[] }).benchResults);
+    return { results, browser: `Chromium ${browser.version()}` };
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: "boolean", default: false }, runs: { type: "string" }, backend: { type: "string", default: ALL_BACKENDS.join(",") },
+      case: { type: "string" }, gpu: { type: "string", default: "swiftshader" },
+    },
+  });
+  const started = new Date();
+  const runs = Number(values.runs ?? (values.quick ? 1 : 5));
+  const { results, browser } = await runBrowserBench({
+    quick: !!values.quick, runs, backends: values.backend!.split(","), filter: values.case, hardware: values.gpu === "hardware",
+    log: (l) => process.stderr.write(`${l}\n`),
+  });
+  process.stdout.write(`${markdown(results)}\n`);
+  if (values.quick) return;
+  const argv = process.argv.slice(2).join(" ");
+  writeResults(results, { started, command: `npm run bench:browser${argv ? ` -- ${argv}` : ""}`, where: browser, prefix: "browser-" });
+}
+
+if (process.argv[1]?.endsWith("browser.ts")) {
+  main().then(() => process.exit(0), (e) => {
+    process.stderr.write(`bench:browser: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  });
+}

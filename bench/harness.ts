@@ -1,0 +1,88 @@
+/**
+ * @file The benchmark loop, shared by Node (`npm run bench`, run.ts) and the browser
+ * (`npm run bench:browser`, browser/page.ts): every case on each backend, warm-up then timed
+ * iterations, median/min/max, and the markdown table with the ratios against the peers.
+ * Nothing here touches Node's APIs.
+ */
+import { getBackend, setBackend } from "../src/index.ts";
+import type { WebGpuBackend } from "../src/backends/webgpu/webgpu.ts";
+import { cases, type Case } from "./cases.ts";
+import { loadTf, peerCase, type PeerBackend } from "./peers.ts";
+
+export type BenchBackend = "cpu" | "webgpu" | PeerBackend;
+export const ALL_BACKENDS: BenchBackend[] = ["cpu", "webgpu", "tfjs-cpu", "tfjs-webgpu"];
+
+export interface Result {
+  case: string;
+  backend: BenchBackend;
+  adapter: string;
+  runs: number;
+  medianMs: number;
+  minMs: number;
+  maxMs: number;
+  rate: number;
+  unit: string;
+}
+
+async function time(run: () => Promise<void>, runs: number): Promise<{ median: number; min: number; max: number }> {
+  await run(); // warm-up: trace, plan, pipelines
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await run();
+    times.push(performance.now() - t0);
+  }
+  times.sort((x, y) => x - y);
+  return { median: times[Math.floor(times.length / 2)], min: times[0], max: times[times.length - 1] };
+}
+
+/** The runner of one case on one backend (ours or the peer's), or undefined if it has none. */
+async function runner(backend: BenchBackend, c: Case): Promise<(() => Promise<void>) | undefined> {
+  if (backend === "cpu" || backend === "webgpu") return c.setup();
+  return peerCase(await loadTf(backend), c.key);
+}
+
+export async function runBench(opts: { quick: boolean; runs: number; backends: BenchBackend[]; filter?: string; log?: (line: string) => void }): Promise<Result[]> {
+  const results: Result[] = [];
+  const list = cases(opts.quick).filter((c) => !opts.filter || c.name.includes(opts.filter));
+  let adapter = "cpu";
+  for (const backend of opts.backends) {
+    // our backend on the same device kind; for tfjs-webgpu it names the adapter they share
+    const gpu = backend.endsWith("webgpu");
+    await setBackend(gpu ? "webgpu" : "cpu");
+    if (gpu) {
+      const b = getBackend() as WebGpuBackend;
+      adapter = `${b.info.vendor} ${b.info.architecture}${b.info.software ? " (software)" : ""}`;
+    }
+    for (const c of list) {
+      const run = await runner(backend, c);
+      if (!run) continue;
+      const t = await time(run, opts.runs);
+      const r: Result = {
+        case: c.name, backend, adapter: gpu ? adapter : "cpu", runs: opts.runs,
+        medianMs: t.median, minMs: t.min, maxMs: t.max, rate: (c.perIteration / t.median) * 1000, unit: `${c.unit}/s`,
+      };
+      results.push(r);
+      opts.log?.(`${backend.padEnd(11)} ${c.name}: ${t.median.toFixed(1)} ms (${r.rate.toPrecision(3)} ${r.unit})`);
+    }
+  }
+  await setBackend("cpu");
+  return results;
+}
+
+/** Median ms per backend and our speed over the peer's on the same device (> 1: we are faster). */
+export function markdown(results: Result[]): string {
+  const names = [...new Set(results.map((r) => r.case))];
+  const get = (n: string, b: BenchBackend) => results.find((r) => r.case === n && r.backend === b);
+  const ms = (r?: Result) => (r ? r.medianMs.toFixed(1) : "–");
+  const ratio = (a?: Result, b?: Result) => (a && b ? `${(b.medianMs / a.medianMs).toFixed(2)}×` : "–");
+  const lines = [
+    "| case | CPU ms | tfjs-cpu ms | CPU vs tfjs-cpu | WebGPU ms | tfjs-webgpu ms | WebGPU vs tfjs-webgpu |",
+    "|---|---|---|---|---|---|---|",
+  ];
+  for (const n of names) {
+    const [c, tc, g, tg] = (["cpu", "tfjs-cpu", "webgpu", "tfjs-webgpu"] as const).map((b) => get(n, b));
+    lines.push(`| ${n} | ${ms(c)} | ${ms(tc)} | ${ratio(c, tc)} | ${ms(g)} | ${ms(tg)} | ${ratio(g, tg)} |`);
+  }
+  return lines.join("\n");
+}
