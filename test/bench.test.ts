@@ -3,6 +3,7 @@
  * and the TensorFlow.js peers (tfjs-cpu, tfjs-webgpu on the same adapter) — and tabulates and
  * charts them, so it cannot rot; and the same in headless Chromium (`npm run bench:browser`).
  */
+import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { expect, it } from "vitest";
 import { runBrowserBench } from "../bench/browser.ts";
@@ -39,3 +40,11 @@ it.skipIf(!chromium && !process.env.CI)("npm run bench:browser -- --quick runs t
   // the page's WebGPU adapter is named, as in Node
   expect(results.find((r) => r.backend === "webgpu")!.adapter).not.toBe("cpu");
 }, 300_000);
+
+it("npm run bench:memory reports GPU bytes and JS heap at step 10 and at the end, with a verdict", () => {
+  const out = execFileSync(process.execPath, ["--expose-gc", "--import", "tsx", "bench/memory.ts", "--backend", "cpu", "--steps", "20", "--batch", "16", "--quick"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  expect(out).toMatch(/Verdict: \*\*flat\*\*/);
+  const rows = out.split("\n").filter((l) => /^\| \d+ \|/.test(l));
+  expect(rows.map((r) => Number(r.split("|")[1]))).toEqual([10, 20]);
+  for (const r of rows) expect(Number(r.split("|")[3].replace(/,/g, ""))).toBeGreaterThan(1e6);
+}, 120_000);
