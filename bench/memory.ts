@@ -2,13 +2,14 @@
  * @file `npm run bench:memory`: trains LeNet-5 (Adam, real MNIST batches) for `--steps`
  * steps (1 000) and reports the GPU bytes the WebGPU backend holds and the JS heap (after a
  * full GC) at step 10 and at the end, with a verdict: flat or growing. Writes
- * bench/results/memory-<date>-<backend>.md. Flags: `--backend webgpu|cpu`, `--steps N`,
+ * bench/results/memory-<backend>-<date>T<hhmm>-<adapter>.md. Flags: `--backend webgpu|cpu`, `--steps N`,
  * `--batch B` (64), `--every N` (also sample every N steps), `--quick` (print, write nothing).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { DataLoader, LeNet5, compileTrainStep, getBackend, loadMnist, manualSeed, optim, setBackend } from "../src/index.ts";
 import type { WebGpuBackend } from "../src/backends/webgpu/webgpu.ts";
+import { resultStem } from "./run.ts";
 
 export interface MemorySample {
   step: number;
@@ -74,7 +75,7 @@ async function main() {
   if (!flat) process.exitCode = 1;
   if (values.quick) return;
   mkdirSync("bench/results", { recursive: true });
-  const stem = `bench/results/memory-${started.toISOString().slice(0, 10)}-${backend}-${adapter.replace(/[^a-z0-9]+/gi, "-").replace(/-+$/, "")}`;
+  const stem = resultStem(`memory-${backend}-`, started, adapter);
   writeFileSync(`${stem}.md`, md);
   process.stderr.write(`bench:memory: wrote ${stem}.md\n`);
 }

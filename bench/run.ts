@@ -2,7 +2,7 @@
  * @file `npm run bench`: every case on our CPU and WebGPU backends and on the TensorFlow.js
  * peers (tfjs-cpu, tfjs-webgpu on the same adapter) in one run; warm-up, then timed
  * iterations; median, min and max; ratios against the peers computed within the run. Writes
- * JSON lines, a markdown table and an SVG chart to bench/results/<date>-<adapter>.*.
+ * JSON lines, a markdown table and an SVG chart to bench/results/<date>T<hhmm>-<adapter>.*.
  * `--quick`: tiny sizes, one iteration each, nothing written (what `npm test` runs).
  * `--runs N` sets iterations; `--backend a,b` picks from cpu, webgpu, tfjs-cpu, tfjs-webgpu;
  * `--case TEXT` keeps the cases whose name contains TEXT.
@@ -12,13 +12,19 @@ import { parseArgs } from "node:util";
 import { ALL_BACKENDS, markdown, runBench, type BenchBackend, type Result } from "./harness.ts";
 import { svgChart } from "./chart.ts";
 
+/** bench/results/<prefix><date>T<hhmm>-<adapter>: runs of one day do not overwrite each other. */
+export function resultStem(prefix: string, started: Date, adapter: string): string {
+  const when = started.toISOString().slice(0, 16).replace(":", "");
+  return `bench/results/${prefix}${when}-${adapter.replace(/[^a-z0-9]+/gi, "-").replace(/-+$/, "")}`;
+}
+
 /**
  * Writes bench/results/<prefix><date>-<adapter>.{jsonl,md,svg}: the raw results, the table
  * with how it was made, and the chart.
  */
 export function writeResults(results: Result[], how: { started: Date; command: string; where: string; prefix: string }): void {
   const adapter = results.find((r) => r.backend.endsWith("webgpu"))?.adapter ?? "cpu";
-  const stem = `bench/results/${how.prefix}${how.started.toISOString().slice(0, 10)}-${adapter.replace(/[^a-z0-9]+/gi, "-").replace(/-+$/, "")}`;
+  const stem = resultStem(how.prefix, how.started, adapter);
   mkdirSync("bench/results", { recursive: true });
   writeFileSync(`${stem}.jsonl`, results.map((r) => JSON.stringify(r)).join("\n") + "\n");
   writeFileSync(`${stem}.svg`, svgChart(results, `images/s per backend on ${adapter}, log scale`));
