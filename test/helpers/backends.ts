@@ -5,6 +5,8 @@
  */
 import { DeviceError, fromArray, getBackend, gradients, mul, setBackend, sum, type DType, type Tensor, type TypedArray } from "../../src/index.ts";
 import { seeded } from "./gradcheck.ts";
+import { afterAll, beforeAll, describe } from "vitest";
+import { getMatmulStrategy, setMatmulStrategy, type MatmulStrategy } from "../../src/ops/matmul_kernel.ts";
 import { expectClose, type Tolerance } from "../tolerance.ts";
 
 /** Whether WebGPU tests run here: always under CI, elsewhere only with an adapter. */
@@ -76,3 +78,22 @@ export async function expectKernelMatchesCpu(name: string, f: (...xs: Tensor[]) 
   await setBackend(before);
   cpu.forEach((c, k) => expectClose(gpu[k], c, k < nOut ? tol : opts.gradTol ?? tol, `${name} (seed ${seed}) ${k < nOut ? `output ${k}` : `gradient ${k - nOut}`}`));
 }
+
+/** Runs a suite under each matmul kernel strategy (SwiftShader picks "direct" by itself). */
+export function eachStrategy(gpu: boolean, title: string, body: () => void): void {
+  describe.skipIf(!gpu).each(["tiled", "direct"] as const)(`${title} (%s kernel)`, (strategy) => {
+    let before: MatmulStrategy;
+    beforeAll(async () => {
+      await setBackend("webgpu"); // creating the backend sets the adapter's strategy; override it after
+      before = getMatmulStrategy();
+      setMatmulStrategy(strategy);
+      await setBackend("cpu");
+    });
+    afterAll(async () => {
+      setMatmulStrategy(before);
+      await setBackend("cpu");
+    });
+    body();
+  });
+}
+

@@ -1,14 +1,13 @@
 import { afterAll, describe, it } from "vitest";
 import * as W from "../../src/index.ts";
 import { F, setBackend } from "../../src/index.ts";
-import { expectKernelMatchesCpu, webgpuAvailable } from "../helpers/backends.ts";
+import { eachStrategy, expectKernelMatchesCpu, webgpuAvailable } from "../helpers/backends.ts";
 import { TOL } from "../tolerance.ts";
 
 const gpu = await webgpuAvailable();
 const s = (...shape: number[]) => ({ shape });
 
-describe.skipIf(!gpu)("WebGPU convolution matches the CPU reference (forward, dx, dW, bias)", () => {
-  afterAll(() => setBackend("cpu"));
+eachStrategy(gpu, "WebGPU convolution matches the CPU reference (forward, dx, dW, bias)", () => {
   it("LeNet's first layer: [3,1,28,28] * [6,1,5,5], padding 2, with bias", async () => {
     await expectKernelMatchesCpu("conv2d", (x, w, b) => F.conv2d(x, w, b, { padding: 2 }), [s(3, 1, 28, 28), s(6, 1, 5, 5), s(6)], TOL.gpuAccumulate);
   });

@@ -4,6 +4,7 @@
  * buffers for the plan outputs, encodes every dispatch of every step into one command
  * encoder and submits once. Reading is the only wait.
  */
+import { setMatmulStrategy } from "../../ops/matmul_kernel.ts";
 import type { DType, TypedArray } from "../../dtype.ts";
 import { allocArray } from "../../dtype.ts";
 import { DeviceError, DeviceLostError, GraphError } from "../../errors.ts";
@@ -68,6 +69,8 @@ export class WebGpuBackend implements Backend {
 
   static async create(): Promise<WebGpuBackend> {
     const { device, info } = await acquireDevice();
+    // software adapters run WGSL on the CPU, where barrier-free matmuls are far faster
+    setMatmulStrategy(info.software ? "direct" : "tiled");
     return new WebGpuBackend(device, info);
   }
 
