@@ -145,14 +145,13 @@ ${coords(batch, "z", "b")}
 }
 
 /**
- * The barrier-free kernel: an 8×8 grid of invocations per workgroup, each computing a TM×TN
- * block of C (8×8 when both sides are large, else 4×4) in unrolled accumulators. Loads past
- * the edge are clamped to the last row or column (always in bounds) and their products
- * never stored. Split-K and the epilogue behave as in the tiled kernel.
+ * The barrier-free kernel: each invocation computes a TM×TN block of C in unrolled
+ * accumulators (see `directTiles`). Loads past the edge are clamped to the last row or
+ * column (always in bounds) and their products never stored. Split-K and the epilogue
+ * behave as in the tiled kernel.
  */
 function directKernel(name: string, L: MatmulLayout, bindings: BufferRef[], split: number, ep?: Epilogue): KernelCall {
-  const big = L.m >= 256 && L.n >= 256;
-  const [tm, tn, wx, wy] = big ? [8, 8, 8, 8] : [4, 4, 8, 8];
+  const [tm, tn, wx, wy] = directTiles(L.m, L.n);
   const batch = L.batch ?? [];
   const batchCount = batch.reduce((x, y) => x * y, 1);
   const kChunk = Math.ceil(L.k / split);
@@ -184,6 +183,20 @@ ${each((x, y) => `    c${x}_${y} += a${x} * b${y};`).join("\n")}
 ${each((x, y) => `  if (i0 + ${x}u < ${L.m}u && j0 + ${y}u < ${L.n}u) { C[cOff + (i0 + ${x}u) * ${L.n}u + j0 + ${y}u] = ${ep ? `act(c${x}_${y} + bias[j0 + ${y}u])` : `c${x}_${y}`}; }`).join("\n")}
 }`;
   return { name, code, bindings: ep ? [...bindings, ep.bias] : bindings, workgroups: [Math.max(1, Math.ceil(L.n / (wx * tn))), Math.max(1, Math.ceil(L.m / (wy * tm))), Math.max(1, batchCount) * split] };
+}
+
+/**
+ * [TM, TN, WX, WY] for the direct kernel: 8×8 blocks when both sides are large, 4×4 otherwise,
+ * and a matrix with few rows (a convolution's output channels) gets all of them in one block
+ * and a row of 64 invocations, so no invocation computes rows that do not exist.
+ */
+export function directTiles(m: number, n: number): [number, number, number, number] {
+  const big = m >= 256 && n >= 256;
+  const tm = m <= 8 ? m : big ? 8 : 4;
+  const tn = n <= 4 ? n : big ? 8 : 4;
+  const wy = Math.min(8, Math.ceil(m / tm));
+  const wx = Math.max(1, Math.min(Math.floor(64 / wy), Math.ceil(n / tn)));
+  return [tm, tn, wx, wy];
 }
 
 /** Dispatches for a matmul, and the scratch it needs (appended after the caller's scratch). */
