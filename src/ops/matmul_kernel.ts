@@ -69,6 +69,27 @@ export interface Epilogue {
   actFn: string;
 }
 
+/** The storage buffers of both kernels: A, B, C and the epilogue's bias. */
+function operandDecls(ep?: Epilogue) {
+  const decl = [{ name: "A", type: "f32" }, { name: "B", type: "f32" }, { name: "C", type: "f32", write: true }];
+  if (ep) decl.push({ name: "bias", type: "f32" });
+  return decl;
+}
+
+/**
+ * WGSL shared by both kernels: which batch matrix and K-chunk workgroup z computes (z =
+ * batch·split + s), the operands' offsets for it, and where its C (or partial) starts.
+ */
+function prologue(L: MatmulLayout, split: number, kChunk: number): string {
+  return `  let z = wg.z / ${split}u;
+  let kBegin = (wg.z % ${split}u) * ${kChunk}u;
+  let kEnd = min(kBegin + ${kChunk}u, ${L.k}u);
+${coords(L.batch ?? [], "z", "b")}
+  let aOff = ${offset(L.aBatchStrides ?? [], L.aBase ?? 0, "b")};
+  let bOff = ${offset(L.bBatchStrides ?? [], L.bBase ?? 0, "b")};
+  let cOff = wg.z * ${L.m * L.n}u;`;
+}
+
 function matmulKernel(name: string, L: MatmulLayout, t: Tiles, bindings: BufferRef[], split: number, ep?: Epilogue): KernelCall {
   if (strategy === "direct") return directKernel(name, L, bindings, split, ep);
   const batch = L.batch ?? [];
@@ -79,8 +100,7 @@ function matmulKernel(name: string, L: MatmulLayout, t: Tiles, bindings: BufferR
   const kChunk = Math.ceil(L.k / split / t.bk) * t.bk;
   const aLoads = Math.ceil((t.bm * t.bk) / threads);
   const bLoads = Math.ceil((t.bk * t.bn) / threads);
-  const decl = [{ name: "A", type: "f32" }, { name: "B", type: "f32" }, { name: "C", type: "f32", write: true }];
-  if (ep) decl.push({ name: "bias", type: "f32" });
+  const decl = operandDecls(ep);
   const store = ep ? "act(acc[x][y] + bias[j])" : "acc[x][y]";
   const code = `${declare(decl)}
 ${ep ? ep.actFn : ""}
@@ -89,13 +109,7 @@ var<workgroup> Bs: array<array<f32, ${t.bn}>, ${t.bk}>;
 
 @compute @workgroup_size(${wx}, ${wy})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let z = wg.z / ${split}u;
-  let kBegin = (wg.z % ${split}u) * ${kChunk}u;
-  let kEnd = min(kBegin + ${kChunk}u, ${L.k}u);
-${coords(batch, "z", "b")}
-  let aOff = ${offset(L.aBatchStrides ?? [], L.aBase ?? 0, "b")};
-  let bOff = ${offset(L.bBatchStrides ?? [], L.bBase ?? 0, "b")};
-  let cOff = wg.z * ${L.m * L.n}u;
+${prologue(L, split, kChunk)}
   let row0 = wg.y * ${t.bm}u;
   let col0 = wg.x * ${t.bn}u;
   let tid = lid.y * ${wx}u + lid.x;
@@ -155,21 +169,14 @@ function directKernel(name: string, L: MatmulLayout, bindings: BufferRef[], spli
   const batch = L.batch ?? [];
   const batchCount = batch.reduce((x, y) => x * y, 1);
   const kChunk = Math.ceil(L.k / split);
-  const decl = [{ name: "A", type: "f32" }, { name: "B", type: "f32" }, { name: "C", type: "f32", write: true }];
-  if (ep) decl.push({ name: "bias", type: "f32" });
+  const decl = operandDecls(ep);
   const xs = [...Array(tm).keys()], ys = [...Array(tn).keys()];
   const each = (f: (x: number, y: number) => string) => xs.flatMap((x) => ys.map((y) => f(x, y)));
   const code = `${declare(decl)}
 ${ep ? ep.actFn : ""}
 @compute @workgroup_size(${wx}, ${wy})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let z = wg.z / ${split}u;
-  let kBegin = (wg.z % ${split}u) * ${kChunk}u;
-  let kEnd = min(kBegin + ${kChunk}u, ${L.k}u);
-${coords(batch, "z", "b")}
-  let aOff = ${offset(L.aBatchStrides ?? [], L.aBase ?? 0, "b")};
-  let bOff = ${offset(L.bBatchStrides ?? [], L.bBase ?? 0, "b")};
-  let cOff = wg.z * ${L.m * L.n}u;
+${prologue(L, split, kChunk)}
   let i0 = (wg.y * ${wy}u + lid.y) * ${tm}u;
   let j0 = (wg.x * ${wx}u + lid.x) * ${tn}u;
 ${xs.map((x) => `  let ra${x} = aOff + min(i0 + ${x}u, ${L.m - 1}u) * ${L.sAi}u;`).join("\n")}
