@@ -5,7 +5,7 @@
  */
 import { ShapeError, fmtShape } from "../errors.ts";
 import { broadcastShapes, broadcastStrides, checkDims, normAxis, sameShape, sizeOf, stridesOf } from "../shape.ts";
-import type { DType } from "../dtype.ts";
+import type { DType, TypedArray } from "../dtype.ts";
 import { apply, apply1 } from "../graph/ir.ts";
 import type { Tensor } from "../tensor.ts";
 import type { KernelPlan, OpDef } from "./types.ts";
@@ -28,9 +28,7 @@ export const permuteDef: OpDef<{ perm: number[] }> = {
   // y[i0..in] = x[i_perm⁻¹…]: walk y in order, reading x with its strides permuted
   cpu: ({ inputs: [x], outputs: [y], inShapes: [xs], outShapes: [ys], attrs: { perm } }) => {
     const xst = stridesOf(xs);
-    walk(ys, [perm.map((p) => xst[p])], (o, off, st, len) => {
-      for (let j = 0, i = off[0]; j < len; j++, i += st[0]) y[o + j] = x[i];
-    });
+    stridedCopy(x, perm.map((p) => xst[p]), 0, y, ys);
   },
   grad: ({ dys: [dy], attrs: { perm } }) => {
     const inv = new Array<number>(perm.length);
@@ -51,13 +49,7 @@ export const expandDef: OpDef<{ shape: number[] }> = {
     }
     return [{ shape, dtype: x.dtype }];
   },
-  cpu: ({ inputs: [x], outputs: [y], inShapes: [xs], outShapes: [ys] }) => {
-    const xst = stridesOf(xs);
-    const lead = ys.length - xs.length;
-    walk(ys, [ys.map((_, i) => (i < lead || xs[i - lead] === 1 ? 0 : xst[i - lead]))], (o, off, st, len) => {
-      for (let j = 0, i = off[0]; j < len; j++, i += st[0]) y[o + j] = x[i];
-    });
-  },
+  cpu: ({ inputs: [x], outputs: [y], inShapes: [xs], outShapes: [ys] }) => stridedCopy(x, broadcastStrides(xs, ys), 0, y, ys),
   grad: ({ inputs: [x], dys: [dy] }) => [sumTo(dy, x.shape)],
   webgpu: ({ inShapes: [xs], outShapes: [ys], inDtypes: [dt] }) => copyKernel("expand", ys, dt, broadcastStrides(xs, ys)),
 };
@@ -73,10 +65,7 @@ export const sliceDef: OpDef<SliceAttrs> = {
   infer: ([x], { begin, end }) => [{ shape: begin.map((b, i) => end[i] - b), dtype: x.dtype }],
   cpu: ({ inputs: [x], outputs: [y], inShapes: [xs], outShapes: [ys], attrs: { begin } }) => {
     const xst = stridesOf(xs);
-    const base = begin.reduce((a, b, i) => a + b * xst[i], 0);
-    walk(ys, [xst], (o, off, st, len) => {
-      for (let j = 0, i = base + off[0]; j < len; j++, i += st[0]) y[o + j] = x[i];
-    });
+    stridedCopy(x, xst, begin.reduce((a, b, i) => a + b * xst[i], 0), y, ys);
   },
   // the adjoint of taking a window is zero-padding back to the full shape
   grad: ({ inputs: [x], dys: [dy], attrs: { begin, end } }) => [pad(dy, begin.map((b, i) => [b, x.shape[i] - end[i]]))],
@@ -92,10 +81,7 @@ export const padDef: OpDef<{ pads: [number, number][]; value: number }> = {
   cpu: ({ inputs: [x], outputs: [y], inShapes: [xs], outShapes: [ys], attrs: { pads, value } }) => {
     y.fill(value);
     const yst = stridesOf(ys);
-    const base = pads.reduce((a, p, i) => a + p[0] * yst[i], 0);
-    walk(xs, [yst], (i0, off, st, len) => {
-      for (let j = 0, o = base + off[0]; j < len; j++, o += st[0]) y[o] = x[i0 + j];
-    });
+    stridedWriteCpu(x, xs, y, yst, pads.reduce((a, p, i) => a + p[0] * yst[i], 0));
   },
   grad: ({ inputs: [x], dys: [dy], attrs: { pads } }) => [sliceRange(dy, pads.map((p) => p[0]), pads.map((p, i) => p[0] + x.shape[i]))],
   // each output element reads its input element, or `value` where it falls in the padding
@@ -127,10 +113,7 @@ export const concatDef: OpDef<{ axis: number }> = {
     const yst = stridesOf(ys);
     let at = 0;
     inputs.forEach((x, k) => {
-      const base = at * yst[axis];
-      walk(inShapes[k], [yst], (i0, off, st, len) => {
-        for (let j = 0, o = base + off[0]; j < len; j++, o += st[0]) y[o] = x[i0 + j];
-      });
+      stridedWriteCpu(x, inShapes[k], y, yst, at * yst[axis]);
       at += inShapes[k][axis];
     });
   },
@@ -174,9 +157,7 @@ export const splitDef: OpDef<{ axis: number; sizes: number[] }> = {
     const xst = stridesOf(xs);
     let at = 0;
     outputs.forEach((y, k) => {
-      walk(outShapes[k], [xst], (o, off, st, len) => {
-        for (let j = 0, i = at * xst[axis] + off[0]; j < len; j++, i += st[0]) y[o + j] = x[i];
-      });
+      stridedCopy(x, xst, at * xst[axis], y, outShapes[k]);
       at += outShapes[k][axis];
     });
   },
@@ -194,6 +175,23 @@ export const splitDef: OpDef<{ axis: number; sizes: number[] }> = {
     return { calls };
   },
 };
+
+/**
+ * CPU twin of `copyKernel`: y[i] = x[base + Σ c_d·strides[d]] over y's shape `ys`, c the
+ * coordinates of i. Permute, expand, slice and split differ only in strides and base.
+ */
+function stridedCopy(x: ArrayLike<number>, strides: number[], base: number, y: TypedArray, ys: readonly number[]): void {
+  walk(ys, [strides], (o, off, st, len) => {
+    for (let j = 0, i = base + off[0]; j < len; j++, i += st[0]) y[o + j] = x[i];
+  });
+}
+
+/** CPU twin of `stridedWrite`: y[base + Σ c_d·strides[d]] = x[i] over x's shape `xs` (pad, concat). */
+function stridedWriteCpu(x: ArrayLike<number>, xs: readonly number[], y: TypedArray, strides: number[], base: number): void {
+  walk(xs, [strides], (i0, off, st, len) => {
+    for (let j = 0, o = base + off[0]; j < len; j++, o += st[0]) y[o] = x[i0 + j];
+  });
+}
 
 /** out[i] = in[base + Σ c_d·strides[d]] over the output shape: every pure movement op. */
 function copyKernel(name: string, outShape: readonly number[], dtype: DType, strides: readonly number[], base = 0): KernelPlan {
