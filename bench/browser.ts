@@ -7,11 +7,10 @@
  * SwiftShader switch so Chromium picks a real GPU.
  */
 import { resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { createServer } from "vite";
 import { chromium } from "playwright-core";
-import { ALL_BACKENDS, markdown, type Result } from "./harness.ts";
-import { writeResults } from "./run.ts";
+import type { Result } from "./harness.ts";
+import { benchFlags, report, runAsScript } from "./run.ts";
 
 export async function runBrowserBench(opts: { quick: boolean; runs: number; backends: string[]; filter?: string; hardware?: boolean; log?: (l: string) => void }): Promise<{ results: Result[]; browser: string }> {
   const server = await createServer({
@@ -39,27 +38,10 @@ export async function runBrowserBench(opts: { quick: boolean; runs: number; back
 }
 
 async function main() {
-  const { values } = parseArgs({
-    options: {
-      quick: { type: "boolean", default: false }, runs: { type: "string" }, backend: { type: "string", default: ALL_BACKENDS.join(",") },
-      case: { type: "string" }, gpu: { type: "string", default: "swiftshader" },
-    },
-  });
+  const { quick, runs, backends, filter, values } = benchFlags({ gpu: { type: "string", default: "swiftshader" } });
   const started = new Date();
-  const runs = Number(values.runs ?? (values.quick ? 1 : 5));
-  const { results, browser } = await runBrowserBench({
-    quick: !!values.quick, runs, backends: values.backend!.split(","), filter: values.case, hardware: values.gpu === "hardware",
-    log: (l) => process.stderr.write(`${l}\n`),
-  });
-  process.stdout.write(`${markdown(results)}\n`);
-  if (values.quick) return;
-  const argv = process.argv.slice(2).join(" ");
-  writeResults(results, { started, command: `npm run bench:browser${argv ? ` -- ${argv}` : ""}`, where: browser, prefix: "browser-" });
+  const { results, browser } = await runBrowserBench({ quick, runs, backends, filter, hardware: values.gpu === "hardware", log: (l) => process.stderr.write(`${l}\n`) });
+  report(results, { quick, started, script: "bench:browser", where: browser, prefix: "browser-" });
 }
 
-if (process.argv[1]?.endsWith("browser.ts")) {
-  main().then(() => process.exit(0), (e) => {
-    process.stderr.write(`bench:browser: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exit(1);
-  });
-}
+runAsScript("browser.ts", "bench:browser", main);

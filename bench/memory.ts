@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { DataLoader, LeNet5, compileTrainStep, getBackend, loadMnist, manualSeed, optim, setBackend } from "../src/index.ts";
 import type { WebGpuBackend } from "../src/backends/webgpu/webgpu.ts";
-import { resultStem } from "./run.ts";
+import { resultStem, runAsScript } from "./run.ts";
 
 export interface MemorySample {
   step: number;
@@ -88,9 +88,4 @@ async function main() {
   process.stderr.write(`bench:memory: wrote ${stem}.md\n`);
 }
 
-if (process.argv[1]?.endsWith("memory.ts")) {
-  main().catch((e) => {
-    process.stderr.write(`bench:memory: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exit(1);
-  });
-}
+runAsScript("memory.ts", "bench:memory", main);

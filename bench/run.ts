@@ -37,25 +37,40 @@ export function writeResults(results: Result[], how: { started: Date; command: s
   process.stderr.write(`bench: wrote ${stem}.jsonl, .md and .svg\n`);
 }
 
-async function main() {
+/** The flags `npm run bench` and `npm run bench:browser` share, checked; `extra` adds more. */
+export function benchFlags(extra: Record<string, { type: "string"; default: string }> = {}) {
   const { values } = parseArgs({
-    options: { quick: { type: "boolean", default: false }, runs: { type: "string" }, backend: { type: "string", default: ALL_BACKENDS.join(",") }, case: { type: "string" } },
+    options: { quick: { type: "boolean", default: false }, runs: { type: "string" }, backend: { type: "string", default: ALL_BACKENDS.join(",") }, case: { type: "string" }, ...extra },
   });
-  const runs = Number(values.runs ?? (values.quick ? 1 : 5));
-  const backends = values.backend!.split(",") as BenchBackend[];
+  const v = values as unknown as { quick: boolean; runs?: string; backend: string; case?: string } & Record<string, string>;
+  const backends = v.backend.split(",") as BenchBackend[];
   const bad = backends.filter((b) => !ALL_BACKENDS.includes(b));
   if (bad.length) throw new Error(`--backend: unknown ${bad.join(", ")}; choose from ${ALL_BACKENDS.join(", ")}`);
-  const started = new Date();
-  const results = await runBench({ quick: !!values.quick, runs, backends, filter: values.case, log: (l) => process.stderr.write(`${l}\n`) });
-  process.stdout.write(`${markdown(results)}\n`);
-  if (values.quick) return;
-  const argv = process.argv.slice(2).join(" ");
-  writeResults(results, { started, command: `npm run bench${argv ? ` -- ${argv}` : ""}`, where: `Node ${process.version}`, prefix: "" });
+  return { quick: v.quick, runs: Number(v.runs ?? (v.quick ? 1 : 5)), backends, filter: v.case, values: v };
 }
 
-if (process.argv[1]?.endsWith("run.ts")) {
-  main().then(() => process.exit(0), (e) => {
-    process.stderr.write(`bench: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}\n`);
+/** Prints the table; unless --quick, writes the results files, naming `script` as the command. */
+export function report(results: Result[], how: { quick: boolean; started: Date; script: string; where: string; prefix: string }): void {
+  process.stdout.write(`${markdown(results)}\n`);
+  if (how.quick) return;
+  const argv = process.argv.slice(2).join(" ");
+  writeResults(results, { started: how.started, command: `npm run ${how.script}${argv ? ` -- ${argv}` : ""}`, where: how.where, prefix: how.prefix });
+}
+
+/** Runs a bench command's main when its file is the script: exit 0, or 1 with the error on stderr. */
+export function runAsScript(file: string, name: string, main: () => Promise<void>): void {
+  if (!process.argv[1]?.endsWith(file)) return;
+  main().then(() => process.exit(process.exitCode ?? 0), (e) => {
+    process.stderr.write(`${name}: ${e instanceof Error ? e.message : String(e)}\n`);
     process.exit(1);
   });
 }
+
+async function main() {
+  const { quick, runs, backends, filter } = benchFlags();
+  const started = new Date();
+  const results = await runBench({ quick, runs, backends, filter, log: (l) => process.stderr.write(`${l}\n`) });
+  report(results, { quick, started, script: "bench", where: `Node ${process.version}`, prefix: "" });
+}
+
+runAsScript("run.ts", "bench", main);
