@@ -56,7 +56,6 @@ export function gemm(a: StridedMatrix, b: StridedMatrix, c: TypedArray, cOff: nu
   const pb = packBuffer(kind, 1, nBlocks * 4 * k);
   pack(a, m, k, pa);
   pack(b, n, k, pb);
-  const block = new Float64Array(16);
   for (let ib = 0; ib < mBlocks; ib++) {
     for (let jb = 0; jb < nBlocks; jb++) {
       let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
@@ -80,7 +79,7 @@ export function gemm(a: StridedMatrix, b: StridedMatrix, c: TypedArray, cOff: nu
         continue;
       }
       // a block on the ragged edge: store the part inside C
-      block.set([c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33]);
+      const block = [c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33];
       for (let r = 0; r < 4 && i0 + r < m; r++) {
         for (let s = 0; s < 4 && j0 + s < n; s++) c[cOff + (i0 + r) * n + j0 + s] = block[r * 4 + s];
       }
