@@ -31,7 +31,10 @@ export class CpuBackend implements Backend {
   run(plan: Plan, inputs: unknown[]): unknown[] {
     const arrays = this.tempViews(plan).slice();
     plan.inputs.forEach((id, i) => (arrays[id] = inputs[i] as TypedArray));
-    for (const v of plan.values) if (v.kind === "output") arrays[v.id] = allocArray(v.dtype, sizeOf(v.shape));
+    for (const v of plan.values) {
+      if (v.kind === "output") arrays[v.id] = allocArray(v.dtype, sizeOf(v.shape));
+      else if (v.kind === "view") arrays[v.id] = arrays[v.viewOf!];
+    }
     const timed = debugLevel >= 1;
     for (const step of plan.steps) {
       const t0 = timed ? performance.now() : 0;

@@ -5,6 +5,7 @@
 import { parseFlags } from "./flags.ts";
 import type { BackendName } from "../backends/backend.ts";
 import type { LeNetVariant } from "../models/lenet5.ts";
+import type { LayerInit } from "../nn/init.ts";
 
 export const USAGE = `usage: npm run train -- [options]
   --model lenet5|lstm|textclf|charlm
@@ -12,6 +13,9 @@ export const USAGE = `usage: npm run train -- [options]
                              a text classifier on --data FILE; a character-level language
                              model on --text FILE (default lenet5)
   --variant modern|classic   LeNet-5 variant (default modern: ReLU + max-pool)
+  --init default|kaiming|xavier
+                             LeNet-5 weight init (default: PyTorch's U(±1/√fan_in);
+                             kaiming: He-normal, xavier: Glorot-uniform, zero biases)
   --backend auto|cpu|webgpu  where to run (default auto)
   --epochs N                 passes over the training set (default 1)
   --batch B                  batch size (default 64; 32 for textclf and charlm)
@@ -36,6 +40,7 @@ export type ModelName = "lenet5" | "lstm" | "textclf" | "charlm";
 export interface TrainArgs {
   model: ModelName;
   variant: LeNetVariant;
+  init: LayerInit;
   backend: BackendName;
   optimizer: "adam" | "sgd";
   epochs: number;
@@ -58,7 +63,7 @@ export interface TrainArgs {
 /** Parses and validates the flags (exits 2 with a message on any bad one). */
 export function parseTrainArgs(argv = process.argv.slice(2)): TrainArgs {
   const { values, fail, int, oneOf } = parseFlags("train", USAGE, {
-    model: { type: "string", default: "lenet5" }, variant: { type: "string", default: "modern" },
+    model: { type: "string", default: "lenet5" }, variant: { type: "string", default: "modern" }, init: { type: "string", default: "default" },
     backend: { type: "string", default: "auto" }, epochs: { type: "string", default: "1" },
     batch: { type: "string" }, lr: { type: "string" }, optimizer: { type: "string", default: "adam" }, clip: { type: "string" },
     limit: { type: "string" }, "test-limit": { type: "string" }, seed: { type: "string", default: "0" },
@@ -78,6 +83,7 @@ export function parseTrainArgs(argv = process.argv.slice(2)): TrainArgs {
   return {
     model, optimizer, lr, clip,
     variant: oneOf("variant", values.variant!, ["modern", "classic"] as const),
+    init: oneOf("init", values.init!, ["default", "kaiming", "xavier"] as const),
     backend: oneOf("backend", values.backend!, ["auto", "cpu", "webgpu"] as const),
     cell: oneOf("cell", values.cell!, ["lstm", "gru"] as const),
     epochs: int("epochs", values.epochs, 1)!, batch: int("batch", values.batch, 1) ?? (text ? 32 : 64),

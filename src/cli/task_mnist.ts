@@ -18,8 +18,8 @@ export async function trainMnist(args: TrainArgs): Promise<boolean> {
   ]);
   process.stderr.write(`train: MNIST ${train.count} training and ${test.count} test images\n`);
 
-  const model = args.model === "lstm" ? new LSTMClassifier() : new LeNet5(args.variant);
-  const title = args.model === "lstm" ? "LSTM row classifier (28 steps, hidden 128)" : `LeNet-5 (${args.variant})`;
+  const model = args.model === "lstm" ? new LSTMClassifier() : new LeNet5(args.variant, { init: args.init });
+  const title = args.model === "lstm" ? "LSTM row classifier (28 steps, hidden 128)" : `LeNet-5 (${args.variant}${args.init === "default" ? "" : `, ${args.init} init`})`;
   if (args.resume) {
     await loadSafetensors(model, args.resume);
     process.stderr.write(`train: resumed from ${args.resume}\n`);

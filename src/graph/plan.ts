@@ -6,6 +6,8 @@
  * Memory: plan inputs are bound by the caller and plan outputs get their own storage (they
  * outlive the run). Every other value is a temporary that lives from the step that writes it
  * to its last reader, and shares a slot with temporaries whose lifetimes do not overlap.
+ * A reshape that is not a requested output is a view: no step, the storage of the value it
+ * reshapes (whose lifetime then stretches to the view's last reader).
  */
 import { ARRAY_OF, type DType } from "../dtype.ts";
 import { fmtShape } from "../errors.ts";
@@ -20,9 +22,11 @@ export interface PlanValue {
   shape: readonly number[];
   dtype: DType;
   bytes: number;
-  kind: "input" | "temp" | "output";
-  /** Index into `slotBytes` for temporaries; -1 for inputs and outputs. */
+  kind: "input" | "temp" | "output" | "view";
+  /** Index into `slotBytes` for temporaries; -1 otherwise. */
   slot: number;
+  /** For a view: the input, temporary or output whose storage it reads (never another view). */
+  viewOf?: number;
   /** Step that writes it (-1 for inputs) and the last step that reads it. */
   def: number;
   lastUse: number;
@@ -66,12 +70,25 @@ export function buildPlan(outputs: readonly Tensor[], isInput: (t: Tensor) => bo
     return id;
   };
   const planInputs = inputs.map((t) => addValue(t, "input", -1));
-  const steps: PlanStep[] = nodes.map((node, s) => {
+  const requested = new Set(outputs);
+  const steps: PlanStep[] = [];
+  for (const node of nodes) {
     const ins = node.inputs.map((t) => idOf.get(t)!);
-    for (const v of ins) values[v].lastUse = s;
+    const s = steps.length;
+    if (node.op.name === "reshape" && !requested.has(node.outputs[0])) {
+      const src = values[ins[0]];
+      const view = addValue(node.outputs[0], "view", src.def);
+      values[view].viewOf = src.viewOf ?? src.id;
+      continue;
+    }
+    for (const v of ins) {
+      values[v].lastUse = s;
+      const root = values[v].viewOf;
+      if (root !== undefined) values[root].lastUse = s;
+    }
     const outs = node.outputs.map((t) => addValue(t, "temp", s));
-    return { op: node.op, attrs: node.attrs, inputs: ins, outputs: outs };
-  });
+    steps.push({ op: node.op, attrs: node.attrs, inputs: ins, outputs: outs });
+  }
   const planOutputs = outputs.map((t) => idOf.get(t)!);
   for (const v of planOutputs) if (values[v].kind === "temp") values[v].kind = "output";
   const plan: Plan = { values, steps, inputs: planInputs, outputs: planOutputs, slotBytes: [] };
@@ -130,15 +147,19 @@ export function peakLiveBytes(plan: Plan): number {
   return peak;
 }
 
-/** A readable listing, one step a line: `3: matmul(v0, v2) -> v4 float32[64,10] @slot1`. */
+/**
+ * A readable listing, one step a line (`3: matmul(v0, v2) -> v4 float32[64,10] @slot1`), then
+ * the views (`view: v5 float32[640] (view of v4)`).
+ */
 export function formatPlan(plan: Plan): string {
   const name = (id: number) => {
     const v = plan.values[id];
-    const where = v.kind === "temp" ? ` @slot${v.slot}` : ` (${v.kind})`;
+    const where = v.kind === "temp" ? ` @slot${v.slot}` : v.kind === "view" ? ` (view of v${v.viewOf})` : ` (${v.kind})`;
     return `v${id} ${v.dtype}${fmtShape(v.shape)}${where}`;
   };
   const lines = plan.inputs.map((id) => `in: ${name(id)}`);
   plan.steps.forEach((s, i) => lines.push(`${i}: ${s.op.name}(${s.inputs.map((id) => `v${id}`).join(", ")}) -> ${s.outputs.map(name).join(", ")}`));
+  for (const v of plan.values) if (v.kind === "view") lines.push(`view: ${name(v.id)}`);
   lines.push(`out: ${plan.outputs.map((id) => `v${id}`).join(", ")}`);
   const total = plan.slotBytes.reduce((a, b) => a + b, 0);
   lines.push(`slots: ${plan.slotBytes.length} (${total} bytes; peak live ${peakLiveBytes(plan)}; ${unplannedBytes(plan)} without reuse)`);

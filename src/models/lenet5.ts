@@ -12,18 +12,25 @@ import * as F from "../functional.ts";
 import { flatten } from "../ops/movement.ts";
 import { Module } from "../nn/module.ts";
 import { Conv2d, Linear } from "../nn/layers.ts";
+import type { LayerInit } from "../nn/init.ts";
 
 export type LeNetVariant = "modern" | "classic";
 
 export class LeNet5 extends Module {
-  readonly conv1 = this.module("conv1", new Conv2d(1, 6, 5, { padding: 2 }));
-  readonly conv2 = this.module("conv2", new Conv2d(6, 16, 5));
-  readonly fc1 = this.module("fc1", new Linear(16 * 5 * 5, 120));
-  readonly fc2 = this.module("fc2", new Linear(120, 84));
-  readonly fc3 = this.module("fc3", new Linear(84, 10));
+  readonly conv1: Conv2d;
+  readonly conv2: Conv2d;
+  readonly fc1: Linear;
+  readonly fc2: Linear;
+  readonly fc3: Linear;
 
-  constructor(readonly variant: LeNetVariant = "modern") {
+  constructor(readonly variant: LeNetVariant = "modern", opts: { init?: LayerInit } = {}) {
     super();
+    const init = opts.init ?? "default";
+    this.conv1 = this.module("conv1", new Conv2d(1, 6, 5, { padding: 2, init }));
+    this.conv2 = this.module("conv2", new Conv2d(6, 16, 5, { init }));
+    this.fc1 = this.module("fc1", new Linear(16 * 5 * 5, 120, { init }));
+    this.fc2 = this.module("fc2", new Linear(120, 84, { init }));
+    this.fc3 = this.module("fc3", new Linear(84, 10, { init }));
   }
 
   /** x [N, 1, 28, 28] → logits [N, 10]. */

@@ -3,9 +3,10 @@
  * (kaiming_uniform with a = √5, which is U(−1/√fan_in, 1/√fan_in) for the weight, and the same
  * bound for the bias), plus Kaiming-normal and Xavier-uniform for explicit use.
  */
-import { rand, randn } from "../creation.ts";
+import { rand, randn, zeros } from "../creation.ts";
 import type { Tensor } from "../tensor.ts";
 import type { DType } from "../dtype.ts";
+import { ShapeError } from "../errors.ts";
 
 /** U(−1/√fanIn, 1/√fanIn): PyTorch's default for Linear/Conv2d weights and biases. */
 export function defaultUniform(shape: number[], fanIn: number, seed?: number, dtype: DType = "float32"): Tensor {
@@ -22,4 +23,27 @@ export function kaimingNormal(shape: number[], fanIn: number, seed?: number): Te
 export function xavierUniform(shape: number[], fanIn: number, fanOut: number, seed?: number): Tensor {
   const bound = Math.sqrt(6 / (fanIn + fanOut));
   return rand(shape, { low: -bound, high: bound, seed });
+}
+
+/**
+ * How a Linear or Conv2d layer draws its parameters:
+ * - "default": PyTorch's default, U(−1/√fan_in, 1/√fan_in) for weight and bias;
+ * - "kaiming": He-normal weight N(0, 2/fan_in) and a zero bias, for ReLU networks;
+ * - "xavier": Glorot-uniform weight and a zero bias, for tanh/sigmoid networks.
+ */
+export type LayerInit = "default" | "kaiming" | "xavier";
+
+/** The weight (and bias, when asked for) of a layer with the given fans, drawn as `init` says. */
+export function initLayer(init: LayerInit, weightShape: number[], fanIn: number, fanOut: number, bias: boolean): { weight: Tensor; bias: Tensor | null } {
+  const out = weightShape[0];
+  switch (init) {
+    case "default":
+      return { weight: defaultUniform(weightShape, fanIn), bias: bias ? defaultUniform([out], fanIn) : null };
+    case "kaiming":
+      return { weight: kaimingNormal(weightShape, fanIn), bias: bias ? zeros([out]) : null };
+    case "xavier":
+      return { weight: xavierUniform(weightShape, fanIn, fanOut), bias: bias ? zeros([out]) : null };
+    default:
+      throw new ShapeError(`layer init: unknown init ${JSON.stringify(init)}; use "default", "kaiming" or "xavier"`);
+  }
 }

@@ -8,15 +8,16 @@ import * as F from "../functional.ts";
 import { flatten } from "../ops/movement.ts";
 import type { Pool2dOptions } from "../ops/pool.ts";
 import { Module } from "./module.ts";
-import { defaultUniform } from "./init.ts";
+import { initLayer, type LayerInit } from "./init.ts";
 
 export class Linear extends Module {
   readonly weight: Tensor;
   readonly bias: Tensor | null;
-  constructor(readonly inFeatures: number, readonly outFeatures: number, opts: { bias?: boolean } = {}) {
+  constructor(readonly inFeatures: number, readonly outFeatures: number, opts: { bias?: boolean; init?: LayerInit } = {}) {
     super();
-    this.weight = this.parameter("weight", defaultUniform([outFeatures, inFeatures], inFeatures));
-    this.bias = opts.bias === false ? null : this.parameter("bias", defaultUniform([outFeatures], inFeatures));
+    const init = initLayer(opts.init ?? "default", [outFeatures, inFeatures], inFeatures, outFeatures, opts.bias !== false);
+    this.weight = this.parameter("weight", init.weight);
+    this.bias = init.bias && this.parameter("bias", init.bias);
   }
   forward(x: Tensor): Tensor {
     if (x.shape[x.rank - 1] !== this.inFeatures) {
@@ -31,6 +32,8 @@ export interface Conv2dLayerOptions {
   padding?: number | [number, number];
   dilation?: number | [number, number];
   bias?: boolean;
+  /** How weight and bias are drawn (default: PyTorch's default; see LayerInit). */
+  init?: LayerInit;
 }
 
 export class Conv2d extends Module {
@@ -39,9 +42,9 @@ export class Conv2d extends Module {
   constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: number | [number, number], readonly opts: Conv2dLayerOptions = {}) {
     super();
     const [kh, kw] = typeof kernelSize === "number" ? [kernelSize, kernelSize] : kernelSize;
-    const fanIn = inChannels * kh * kw;
-    this.weight = this.parameter("weight", defaultUniform([outChannels, inChannels, kh, kw], fanIn));
-    this.bias = opts.bias === false ? null : this.parameter("bias", defaultUniform([outChannels], fanIn));
+    const init = initLayer(opts.init ?? "default", [outChannels, inChannels, kh, kw], inChannels * kh * kw, outChannels * kh * kw, opts.bias !== false);
+    this.weight = this.parameter("weight", init.weight);
+    this.bias = init.bias && this.parameter("bias", init.bias);
   }
   forward(x: Tensor): Tensor {
     return F.conv2d(x, this.weight, this.bias, this.opts);

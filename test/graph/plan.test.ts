@@ -3,6 +3,7 @@ import * as W from "../../src/index.ts";
 import { F, buildPlan, formatPlan, tensor, zeros } from "../../src/index.ts";
 import { placeholder } from "../../src/graph/ir.ts";
 import { peakLiveBytes, unplannedBytes } from "../../src/graph/plan.ts";
+import { viewsFixture } from "../helpers/views.ts";
 
 const planOf = (outs: W.Tensor[]) => buildPlan(outs, (t) => t.storage !== null || t.node.op === null).plan;
 
@@ -81,7 +82,39 @@ describe("planner", () => {
     expect(planned).toBeLessThan(0.7 * unplannedBytes(plan));
     const text = formatPlan(plan);
     expect(text).toMatch(/conv2dBackwardFilter/);
-    expect(text.split("\n").length).toBe(plan.inputs.length + plan.steps.length + 2);
+    const views = plan.values.filter((v) => v.kind === "view").length;
+    expect(views).toBeGreaterThan(0); // flatten, and the reshapes of conv2d's matmul
+    expect(text.split("\n").length).toBe(plan.inputs.length + plan.steps.length + views + 2);
+  });
+
+  it("a reshape is a view of its source's storage, which stays alive until the view's last reader", () => {
+    const x = placeholder([4, 6], "float32");
+    const a = W.exp(x);
+    const view = W.reshape(a, [6, 4]);
+    let y = W.neg(x);
+    for (let i = 0; i < 4; i++) y = W.tanh(y); // same size as a: would take a's slot if a were dead
+    const out = W.add(view, W.reshape(y, [6, 4]));
+    const plan = planOf([out, W.reshape(out, [24])]);
+    // the two inner reshapes are views; the requested one is a step with storage of its own
+    const names = plan.steps.map((s) => s.op.name);
+    expect([...names].sort()).toEqual(["add", "exp", "neg", "reshape", "tanh", "tanh", "tanh", "tanh"]);
+    expect(names.at(-1)).toBe("reshape");
+    const aVal = plan.values[plan.steps[names.indexOf("exp")].outputs[0]];
+    const views = plan.values.filter((v) => v.kind === "view");
+    expect(views.map((v) => v.shape)).toEqual([[6, 4], [6, 4]]);
+    expect(views.map((v) => v.viewOf)).toContain(aVal.id);
+    expect(views.every((v) => v.slot === -1)).toBe(true);
+    expect(aVal.lastUse).toBe(names.indexOf("add")); // the add reads a only through the view
+    expect(aVal.def).toBeLessThan(names.indexOf("tanh")); // a is computed first and must outlive the tanh chain
+    for (const v of plan.values) if (v.kind === "temp" && v !== aVal && v.def <= aVal.lastUse && aVal.def <= v.lastUse) expect(v.slot).not.toBe(aVal.slot);
+    expect(plan.slotBytes).toHaveLength(3); // a, and two for the chain
+    expect(formatPlan(plan)).toMatch(new RegExp(`view of v${aVal.id}`));
+  });
+
+  it("a compiled function reads through views of inputs and temporaries (CPU)", async () => {
+    const { run, want } = viewsFixture();
+    const got = await run();
+    want.forEach((w, r) => expect(got[r]).toBeCloseTo(w, 5));
   });
 
   it("handles graphs 20 000 nodes deep without overflowing the stack", async () => {

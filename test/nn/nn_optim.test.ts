@@ -27,6 +27,22 @@ describe("nn modules", () => {
     const c = await values(new Conv2d(3, 4, 3).weight);
     expect(Math.max(...c.map(Math.abs))).toBeLessThanOrEqual(1 / Math.sqrt(27));
   });
+  it("init \"kaiming\" draws N(0, 2/fan_in) weights and zero biases, \"xavier\" U(±√(6/(fan_in+fan_out)))", async () => {
+    manualSeed(2);
+    const k = new Conv2d(16, 32, 5, { init: "kaiming" });
+    const w = await values(k.weight);
+    const std = Math.sqrt(w.reduce((a, v) => a + v * v, 0) / w.length);
+    expect(std).toBeGreaterThan(0.95 * Math.sqrt(2 / 400));
+    expect(std).toBeLessThan(1.05 * Math.sqrt(2 / 400));
+    expect(await values(k.bias!)).toEqual(new Array(32).fill(0));
+    const x = await values(new Linear(100, 50, { init: "xavier" }).weight);
+    const bound = Math.sqrt(6 / 150);
+    expect(Math.max(...x.map(Math.abs))).toBeLessThanOrEqual(bound);
+    expect(Math.max(...x.map(Math.abs))).toBeGreaterThan(0.95 * bound);
+    const lenet = new LeNet5("modern", { init: "kaiming" });
+    expect(await values(lenet.fc1.bias!)).toEqual(new Array(120).fill(0));
+    expect(() => new Linear(2, 2, { init: "he" as never })).toThrow('layer init: unknown init "he"; use "default", "kaiming" or "xavier"');
+  });
   it("Sequential names children by index; train/eval reach every child", () => {
     const drop = new Dropout(0.5);
     const m = new Sequential(new Linear(4, 3), new ReLU(), drop);

@@ -12,6 +12,7 @@ import { expect, it } from "vitest";
 import { LeNet5 } from "../../src/models/lenet5.ts";
 import { loadSafetensors } from "../../src/io/safetensors.ts";
 import { corpus, reviews } from "../helpers/corpora.ts";
+import { parseTrainArgs } from "../../src/cli/args.ts";
 
 const root = resolve(__dirname, "../..");
 /** What `npm run train` runs: Node with tsx as an in-process loader. */
@@ -26,6 +27,11 @@ it("refuses a bad flag with a message and the usage", () => {
   expect(r.stderr).toMatch(/train: --optimizer must be adam or sgd, got "rmsprop"/);
   expect(r.stderr).toMatch(/usage: npm run train/);
 }, 60_000);
+
+it("parses --init for LeNet-5 (default: PyTorch's)", () => {
+  expect(parseTrainArgs([]).init).toBe("default");
+  expect(parseTrainArgs(["--init", "kaiming"]).init).toBe("kaiming");
+});
 
 it("Ctrl-C saves a loadable checkpoint and exits with 130", async () => {
   const out = join(mkdtempSync(join(tmpdir(), "webgpu-dl-cli-")), "ckpt.safetensors");

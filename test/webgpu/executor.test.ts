@@ -7,6 +7,7 @@ import { WebGpuBackend } from "../../src/backends/webgpu/webgpu.ts";
 import { BufferPool } from "../../src/backends/webgpu/buffers.ts";
 import { expectKernelMatchesCpu, webgpuAvailable } from "../helpers/backends.ts";
 import { TOL } from "../tolerance.ts";
+import { viewsFixture } from "../helpers/views.ts";
 
 const gpu = await webgpuAvailable();
 
@@ -19,6 +20,12 @@ describe.skipIf(!gpu)("the WebGPU executor", () => {
     expect(b.name).toBe("webgpu");
     expect(typeof b.info.vendor).toBe("string");
     if (process.env.VK_ICD_FILENAMES?.includes("swiftshader")) expect(b.info.software).toBe(true);
+  });
+
+  it("reads through planner views (reshapes without a copy) of inputs and temporaries", async () => {
+    const { run, want } = viewsFixture();
+    const got = await run();
+    want.forEach((w, r) => expect(got[r]).toBeCloseTo(w, 5));
   });
 
   it("runs a compiled LeNet-5 training step (forward, backward, Adam) as exactly one submit", async () => {

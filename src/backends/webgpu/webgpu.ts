@@ -133,6 +133,7 @@ export class WebGpuBackend implements Backend {
       handles.set(v.id, h);
       buffers[v.id] = h.buffer;
     }
+    for (const v of plan.values) if (v.kind === "view") buffers[v.id] = buffers[v.viewOf!];
     // WEBGPU_DL_DEBUG ≥ 1: one submit per dispatch, timed in queue order (slower; for profiling)
     const timed = debugLevel >= 1;
     this.device.pushErrorScope("validation");
