@@ -5,6 +5,7 @@
  * Nothing here touches Node's APIs.
  */
 import { getBackend, setBackend } from "../src/index.ts";
+import { debugLevel, kernelTimes, resetKernelTimes, setDebugLevel } from "../src/debug.ts";
 import type { WebGpuBackend } from "../src/backends/webgpu/webgpu.ts";
 import { cases, type Case } from "./cases.ts";
 import { loadTf, peerCase, type PeerBackend } from "./peers.ts";
@@ -22,6 +23,8 @@ export interface Result {
   maxMs: number;
   rate: number;
   unit: string;
+  /** With --profile (our backends): ms and calls per iteration of each kernel, slowest first. */
+  profile?: { name: string; ms: number; calls: number }[];
 }
 
 async function time(run: () => Promise<void>, runs: number): Promise<{ median: number; min: number; max: number }> {
@@ -42,7 +45,25 @@ async function runner(backend: BenchBackend, c: Case): Promise<(() => Promise<vo
   return peerCase(await loadTf(backend), c.key);
 }
 
-export async function runBench(opts: { quick: boolean; runs: number; backends: BenchBackend[]; filter?: string; log?: (line: string) => void }): Promise<Result[]> {
+/**
+ * Per-kernel time per iteration: `runs` more iterations with kernel timing on (each WebGPU
+ * dispatch its own submit, so the total is above the untimed median; the shares are the point).
+ */
+async function profileRuns(run: () => Promise<void>, runs: number): Promise<Result["profile"]> {
+  const level = debugLevel;
+  setDebugLevel(Math.max(level, 1));
+  resetKernelTimes();
+  try {
+    for (let i = 0; i < runs; i++) await run();
+  } finally {
+    setDebugLevel(level);
+  }
+  const rows = kernelTimes().map((k) => ({ name: k.name, ms: k.ms / runs, calls: k.calls / runs }));
+  resetKernelTimes();
+  return rows;
+}
+
+export async function runBench(opts: { quick: boolean; runs: number; backends: BenchBackend[]; filter?: string; profile?: boolean; log?: (line: string) => void }): Promise<Result[]> {
   const results: Result[] = [];
   const list = cases(opts.quick).filter((c) => !opts.filter || c.name.includes(opts.filter));
   let adapter = "cpu";
@@ -64,6 +85,10 @@ export async function runBench(opts: { quick: boolean; runs: number; backends: B
       };
       results.push(r);
       opts.log?.(`${backend.padEnd(11)} ${c.name}: ${t.median.toFixed(1)} ms (${r.rate.toPrecision(3)} ${r.unit})`);
+      if (opts.profile && (backend === "cpu" || backend === "webgpu")) {
+        r.profile = await profileRuns(run, opts.runs);
+        opts.log?.(profileTable(r, 8));
+      }
     }
   }
   await setBackend("cpu");
@@ -83,6 +108,19 @@ export function markdown(results: Result[]): string {
   for (const n of names) {
     const [c, tc, g, tg] = (["cpu", "tfjs-cpu", "webgpu", "tfjs-webgpu"] as const).map((b) => get(n, b));
     lines.push(`| ${n} | ${ms(c)} | ${ms(tc)} | ${ratio(c, tc)} | ${ms(g)} | ${ms(tg)} | ${ratio(g, tg)} |`);
+  }
+  return lines.join("\n");
+}
+
+/** The slowest `top` kernels of a profiled result: ms per iteration, share, calls per iteration. */
+export function profileTable(r: Result, top = 12): string {
+  const rows = r.profile ?? [];
+  const total = rows.reduce((a, k) => a + k.ms, 0);
+  const lines = [`${r.backend} ${r.case}: ${total.toFixed(1)} ms of timed kernels per iteration`, "", "| kernel | ms | share | calls |", "|---|---|---|---|"];
+  for (const k of rows.slice(0, top)) lines.push(`| ${k.name} | ${k.ms.toFixed(2)} | ${((100 * k.ms) / total).toFixed(1)} % | ${+k.calls.toFixed(2)} |`);
+  if (rows.length > top) {
+    const rest = rows.slice(top);
+    lines.push(`| ${rest.length} others | ${rest.reduce((a, k) => a + k.ms, 0).toFixed(2)} | ${((100 * rest.reduce((a, k) => a + k.ms, 0)) / total).toFixed(1)} % | ${+rest.reduce((a, k) => a + k.calls, 0).toFixed(2)} |`);
   }
   return lines.join("\n");
 }

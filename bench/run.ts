@@ -5,11 +5,12 @@
  * JSON lines, a markdown table and an SVG chart to bench/results/<date>T<hhmm>-<adapter>.*.
  * `--quick`: tiny sizes, one iteration each, nothing written (what `npm test` runs).
  * `--runs N` sets iterations; `--backend a,b` picks from cpu, webgpu, tfjs-cpu, tfjs-webgpu;
- * `--case TEXT` keeps the cases whose name contains TEXT.
+ * `--case TEXT` keeps the cases whose name contains TEXT. `--profile` adds, for our backends,
+ * the time per kernel (from WEBGPU_DL_DEBUG timing) to the log and the markdown.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { ALL_BACKENDS, markdown, runBench, type BenchBackend, type Result } from "./harness.ts";
+import { ALL_BACKENDS, markdown, profileTable, runBench, type BenchBackend, type Result } from "./harness.ts";
 import { svgChart } from "./chart.ts";
 
 /** bench/results/<prefix><date>T<hhmm>-<adapter>: runs of one day do not overwrite each other. */
@@ -33,20 +34,29 @@ export function writeResults(results: Result[], how: { started: Date; command: s
     `Command: \`${how.command}\`; adapter: ${adapter}; machine: ${process.platform} ${process.arch}, ${how.where}.`,
     "Median of the timed runs after one warm-up; \"vs\" columns are the peer's time over ours (> 1× means webgpu-dl is faster).", "",
     markdown(results), "", `![images/s](${stem.split("/").pop()}.svg)`, "",
+    ...profiles(results),
   ].join("\n"));
   process.stderr.write(`bench: wrote ${stem}.jsonl, .md and .svg\n`);
+}
+
+/** The "where the time goes" section: one kernel table per profiled result. */
+function profiles(results: Result[]): string[] {
+  const profiled = results.filter((r) => r.profile);
+  if (profiled.length === 0) return [];
+  return ["## Where the time goes (--profile)", "", "Kernel times from a second set of runs with per-dispatch timing (WebGPU: one submit per dispatch, so totals exceed the medians above).", "",
+    ...profiled.flatMap((r) => [profileTable(r), ""])];
 }
 
 /** The flags `npm run bench` and `npm run bench:browser` share, checked; `extra` adds more. */
 export function benchFlags(extra: Record<string, { type: "string"; default: string }> = {}) {
   const { values } = parseArgs({
-    options: { quick: { type: "boolean", default: false }, runs: { type: "string" }, backend: { type: "string", default: ALL_BACKENDS.join(",") }, case: { type: "string" }, ...extra },
+    options: { quick: { type: "boolean", default: false }, profile: { type: "boolean", default: false }, runs: { type: "string" }, backend: { type: "string", default: ALL_BACKENDS.join(",") }, case: { type: "string" }, ...extra },
   });
-  const v = values as unknown as { quick: boolean; runs?: string; backend: string; case?: string } & Record<string, string>;
+  const v = values as unknown as { quick: boolean; profile: boolean; runs?: string; backend: string; case?: string } & Record<string, string>;
   const backends = v.backend.split(",") as BenchBackend[];
   const bad = backends.filter((b) => !ALL_BACKENDS.includes(b));
   if (bad.length) throw new Error(`--backend: unknown ${bad.join(", ")}; choose from ${ALL_BACKENDS.join(", ")}`);
-  return { quick: v.quick, runs: Number(v.runs ?? (v.quick ? 1 : 5)), backends, filter: v.case, values: v };
+  return { quick: v.quick, profile: v.profile, runs: Number(v.runs ?? (v.quick ? 1 : 5)), backends, filter: v.case, values: v };
 }
 
 /** Prints the table; unless --quick, writes the results files, naming `script` as the command. */
@@ -67,9 +77,9 @@ export function runAsScript(file: string, name: string, main: () => Promise<void
 }
 
 async function main() {
-  const { quick, runs, backends, filter } = benchFlags();
+  const { quick, runs, backends, filter, profile } = benchFlags();
   const started = new Date();
-  const results = await runBench({ quick, runs, backends, filter, log: (l) => process.stderr.write(`${l}\n`) });
+  const results = await runBench({ quick, runs, backends, filter, profile, log: (l) => process.stderr.write(`${l}\n`) });
   report(results, { quick, started, script: "bench", where: `Node ${process.version}`, prefix: "" });
 }
 

@@ -11,7 +11,12 @@ function readLevel(): number {
   return Number.isFinite(n) ? n : 0;
 }
 
-export const debugLevel = readLevel();
+export let debugLevel = readLevel();
+
+/** Sets the debug level at run time (the benchmark's --profile turns timing on per case). */
+export function setDebugLevel(level: number): void {
+  debugLevel = level;
+}
 
 /** Accumulated time per kernel name, printed by `printKernelTimes`. */
 const times = new Map<string, { ms: number; calls: number }>();
@@ -21,6 +26,16 @@ export function recordKernelTime(name: string, ms: number): void {
   t.ms += ms;
   t.calls++;
   times.set(name, t);
+}
+
+/** Forgets the kernel times recorded so far. */
+export function resetKernelTimes(): void {
+  times.clear();
+}
+
+/** Kernel times so far, slowest first. */
+export function kernelTimes(): { name: string; ms: number; calls: number }[] {
+  return [...times].map(([name, t]) => ({ name, ...t })).sort((a, b) => b.ms - a.ms);
 }
 
 /** A table of kernel times so far, slowest first (empty unless WEBGPU_DL_DEBUG ≥ 1). */

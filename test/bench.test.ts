@@ -7,7 +7,8 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { expect, it } from "vitest";
 import { runBrowserBench } from "../bench/browser.ts";
-import { markdown, runBench, type BenchBackend } from "../bench/harness.ts";
+import { markdown, profileTable, runBench, type BenchBackend } from "../bench/harness.ts";
+import { debugLevel } from "../src/debug.ts";
 import { cases } from "../bench/cases.ts";
 import { svgChart } from "../bench/chart.ts";
 import { webgpuAvailable } from "./helpers/backends.ts";
@@ -30,6 +31,23 @@ it("npm run bench -- --quick runs every case on every backend and peer, tabulate
   const imageCases = cases(true).filter((c) => c.unit === "images").length;
   expect(svg.match(/<rect /g)!.length).toBe(imageCases * backends.length + backends.length); // bars + legend
 }, 600_000);
+
+it("npm run bench -- --profile adds each kernel's time per iteration on our backends, and leaves timing off after", async () => {
+  const backends: BenchBackend[] = (await webgpuAvailable()) ? ["cpu", "webgpu", "tfjs-cpu"] : ["cpu", "tfjs-cpu"];
+  const results = await runBench({ quick: true, runs: 2, backends, filter: "LeNet-5 train", profile: true });
+  expect(results.map((r) => r.backend)).toEqual(backends);
+  for (const r of results.filter((x) => !x.backend.startsWith("tfjs"))) {
+    const names = r.profile!.map((k) => k.name);
+    // CPU steps are ops; WebGPU dispatches are kernels (a conv is im2col + matmul + permute)
+    expect(names.some((n) => n.startsWith(r.backend === "cpu" ? "conv2d" : "conv2d/"))).toBe(true);
+    expect(names).toContain("adamUpdate");
+    expect(r.profile!.find((k) => k.name === "adamUpdate")!.calls).toBe(10); // one per LeNet parameter, per iteration
+    for (let i = 1; i < r.profile!.length; i++) expect(r.profile![i].ms).toBeLessThanOrEqual(r.profile![i - 1].ms);
+    expect(profileTable(r, 3)).toMatch(/^\| \d+ others \| [\d.]+ \| [\d.]+ % \|/m);
+  }
+  expect(results.find((r) => r.backend === "tfjs-cpu")!.profile).toBeUndefined();
+  expect(debugLevel).toBe(0);
+}, 300_000);
 
 const chromium = existsSync("/usr/bin/chromium");
 it.skipIf(!chromium && !process.env.CI)("npm run bench:browser -- --quick runs the same cases in headless Chromium, WebGPU and tfjs included", async () => {

@@ -136,6 +136,8 @@ export class WebGpuBackend implements Backend {
     for (const v of plan.values) if (v.kind === "view") buffers[v.id] = buffers[v.viewOf!];
     // WEBGPU_DL_DEBUG ≥ 1: one submit per dispatch, timed in queue order (slower; for profiling)
     const timed = debugLevel >= 1;
+    // the first dispatch is timed from when the queue was idle, not from an earlier run's end
+    if (timed) this.device.queue.onSubmittedWorkDone().then(() => (this.lastDone = performance.now()));
     this.device.pushErrorScope("validation");
     let enc = this.device.createCommandEncoder();
     let pass = enc.beginComputePass();
