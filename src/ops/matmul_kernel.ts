@@ -202,7 +202,10 @@ export function directTiles(m: number, n: number): [number, number, number, numb
   const tm = m <= 8 ? m : big ? 8 : 4;
   const tn = n <= 4 ? n : big ? 8 : 4;
   const wy = Math.min(8, Math.ceil(m / tm));
-  const wx = Math.max(1, Math.min(Math.floor(64 / wy), Math.ceil(n / tn)));
+  // as few workgroups across as 64 invocations allow, each as narrow as covers the columns:
+  // 196 column blocks take 4 workgroups of 49, not 4 of 64 with 60 idle
+  const blocks = Math.ceil(n / tn);
+  const wx = Math.max(1, Math.ceil(blocks / Math.ceil(blocks / Math.floor(64 / wy))));
   return [tm, tn, wx, wy];
 }
 
