@@ -9,7 +9,7 @@ export { manualSeed } from "./random.ts";
 
 export {
   neg, exp, log, sqrt, abs, sign, relu, tanh, sigmoid, square,
-  add, sub, mul, div, pow, maximum, minimum,
+  add, sub, mul, div, pow, maximum, minimum, reluBackward,
   greater, greaterEqual, less, lessEqual, equal, notEqual, where, cast, detach,
 } from "./ops/elementwise.ts";
 export { sum, max, min, mean, sumTo } from "./ops/reduce.ts";

@@ -46,7 +46,7 @@ const UNARY: Record<UnaryName, UnaryRule> = {
   sign: { js: (x) => (x > 0 ? 1 : x < 0 ? -1 : x === 0 ? 0 : x), wgsl: "sign(x)", int: true, grad: () => null },
   // d relu = 1 where x > 0, else 0 (0 at 0, as PyTorch); NaN stays NaN. Read from the output
   // (y > 0 ⇔ x > 0) so the pre-activation has one reader and matmul+bias+relu can fuse.
-  relu: { js: (x) => (x > 0 || x !== x ? x : 0), wgsl: "select(0.0, x, x > 0.0 || is_nan(x))", grad: (_x, y, dy) => where(greater(y, 0), dy, 0) },
+  relu: { js: (x) => (x > 0 || x !== x ? x : 0), wgsl: "select(0.0, x, x > 0.0 || is_nan(x))", grad: (_x, y, dy) => reluBackward(dy, y) },
   // d tanh = 1 − tanh²
   tanh: { js: Math.tanh, wgsl: "tanh(x)", grad: (_x, y, dy) => mul(dy, sub(1, mul(y, y))) },
   // d σ = σ(1 − σ)
@@ -90,7 +90,7 @@ export const UNARY_DEFS = Object.fromEntries(
 ) as Record<UnaryName, OpDef>;
 
 // ---- binary (broadcasting) -----------------------------------------------------------------
-export type BinaryName = "add" | "sub" | "mul" | "div" | "pow" | "maximum";
+export type BinaryName = "add" | "sub" | "mul" | "div" | "pow" | "maximum" | "reluBackward";
 
 interface BinaryRule {
   js: (a: number, b: number) => number;
@@ -101,6 +101,8 @@ interface BinaryRule {
 }
 
 const BINARY: Record<BinaryName, BinaryRule> = {
+  // relu's gradient in one kernel: dy where relu's output y > 0, else 0 (a NaN y gives 0)
+  reluBackward: { js: (dy, y) => (y > 0 ? dy : 0), wgsl: "select(0.0, a, b > 0.0)", grad: (_dy, y, _out, ddy) => [reluBackward(ddy, y), null] },
   add: { js: (a, b) => a + b, wgsl: "a + b", int: true, grad: (_a, _b, _y, dy) => [dy, dy] },
   sub: { js: (a, b) => a - b, wgsl: "a - b", int: true, grad: (_a, _b, _y, dy) => [dy, neg(dy)] },
   mul: { js: (a, b) => a * b, wgsl: "a * b", int: true, grad: (a, b, _y, dy) => [mul(dy, b), mul(dy, a)] },
@@ -292,6 +294,8 @@ export const mul = bin(() => BINARY_DEFS.mul);
 export const div = bin(() => BINARY_DEFS.div);
 export const pow = bin(() => BINARY_DEFS.pow);
 export const maximum = bin(() => BINARY_DEFS.maximum);
+/** dy where y > 0, else 0: relu's gradient given its output y (one kernel instead of greater + where). */
+export const reluBackward = bin(() => BINARY_DEFS.reluBackward);
 export const greater = bin(() => COMPARE_DEFS.greater);
 export const greaterEqual = bin(() => COMPARE_DEFS.greaterEqual);
 export const less = bin(() => COMPARE_DEFS.less);

@@ -22,7 +22,7 @@ describe.skipIf(!gpu)("WebGPU elementwise kernels match the CPU reference", () =
     await expectKernelMatchesCpu("sqrt", W.sqrt, [{ shape: [127], range: [0.1, 3] }], TOL.gpuPointwise);
   });
   it.each([
-    ["add", W.add], ["sub", W.sub], ["mul", W.mul], ["maximum", W.maximum],
+    ["add", W.add], ["sub", W.sub], ["mul", W.mul], ["maximum", W.maximum], ["reluBackward", W.reluBackward],
   ] as const)("%s with broadcasting [17,1,33] ∘ [5,1] and [1] ∘ [1]", async (name, f) => {
     await expectKernelMatchesCpu(name, (a, b) => f(a, b), [s(17, 1, 33), s(5, 1)], TOL.gpuExact, { gradTol: TOL.gpuAccumulate });
     await expectKernelMatchesCpu(name, (a, b) => f(a, b), [s(1), s(1)], TOL.gpuExact);
