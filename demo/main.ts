@@ -274,7 +274,7 @@ $<HTMLInputElement>("loadFile").addEventListener("change", async (e) => {
   if (!file) return;
   const bytes = new Uint8Array(await file.arrayBuffer());
   input.value = "";
-  send({ type: "loadWeights", bytes, name: file.name }, [bytes.buffer]);
+  send({ type: "loadWeights", bytes, name: file.name, backend: config().backend }, [bytes.buffer]);
 });
 
 // ---- drawing pad ----------------------------------------------------------------------------

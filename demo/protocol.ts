@@ -25,7 +25,7 @@ export type Request =
   | { type: "predict"; pixels: Float32Array }
   | { type: "inspect"; index: number }
   | { type: "save" }
-  | { type: "loadWeights"; bytes: Uint8Array; name: string };
+  | { type: "loadWeights"; bytes: Uint8Array; name: string; backend: TrainConfig["backend"] };
 
 export interface Sample {
   /** 784 raw pixels 0…255 */

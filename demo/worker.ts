@@ -153,11 +153,12 @@ async function inspect(index: number): Promise<void> {
   post({ type: "inspection", index: i, filters, maps, pixels: rawPixels(test, i), label: test.labels[i] }, [filters.buffer, maps.buffer]);
 }
 
-async function loadWeights(bytes: Uint8Array, name: string): Promise<void> {
+async function loadWeights(bytes: Uint8Array, name: string, backend: TrainConfig["backend"]): Promise<void> {
   if (state === "training" || state === "paused") {
     return post({ type: "error", context: "load weights", message: "a run is in progress; reset it first, then load the weights" });
   }
-  if (!backendName) await useBackend("webgpu");
+  // before any run, the backend the page's selector names (a run that chose one keeps it)
+  if (!backendName) await useBackend(backend);
   // the file says which variant it was trained as (activations differ, shapes do not)
   const variant = parseSafetensors(bytes, name).metadata.variant === "classic" ? "classic" : "modern";
   const target = model && model.variant === variant ? model : new LeNet5(variant);
@@ -216,7 +217,7 @@ async function handle(req: Request): Promise<void> {
       return;
     }
     case "loadWeights":
-      return loadWeights(req.bytes, req.name);
+      return loadWeights(req.bytes, req.name, req.backend);
   }
 }
 

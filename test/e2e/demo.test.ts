@@ -15,6 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { build, createServer, type ViteDevServer } from "vite";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { parseSafetensors } from "../../src/index.ts";
+import { saveSafetensors } from "../../src/io/safetensors.ts";
+import { LeNet5 } from "../../src/models/lenet5.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const have = existsSync(CHROMIUM);
@@ -152,6 +154,19 @@ describe.skipIf(!have)("the demo in headless Chromium", () => {
     expect(errors).toEqual([]);
     await page.close();
   }, 420_000);
+
+  it("loading weights before any run uses the backend the selector names", async () => {
+    const ckpt = join(mkdtempSync(join(tmpdir(), "webgpu-dl-demo-ckpt-")), "lenet.safetensors");
+    await saveSafetensors(new LeNet5(), ckpt, { variant: "modern" });
+    const page = await browser.newPage();
+    await page.goto(`${url}?backend=cpu&testLimit=200`);
+    await page.waitForFunction(() => document.body.dataset.state === "idle");
+    await page.setInputFiles("#loadFile", ckpt);
+    await page.waitForFunction(() => document.body.dataset.testAcc !== undefined || document.body.dataset.error !== undefined, null, { timeout: 60_000 });
+    expect(await dataset(page, "error")).toBeUndefined();
+    expect(await page.textContent("#backendBadge")).toBe("backend: cpu");
+    await page.close();
+  }, 120_000);
 });
 
 describe.skipIf(!have)("the static build (npm run build:demo) from a plain file server", () => {
