@@ -12,6 +12,7 @@ import type { Tensor } from "../tensor.ts";
 import type { OpDef, ValueInfo } from "./types.ts";
 import { pair, windowOut } from "./conv2d.ts";
 import { IS_NAN, declare, kernel1d } from "./wgsl.ts";
+import { coords } from "./strided_kernels.ts";
 
 export interface PoolAttrs {
   kernel: [number, number];
@@ -121,13 +122,26 @@ export const maxPool2dBackwardDef: OpDef<PoolAttrs & { inputShape: number[] }> =
   // gather form: each input pixel sums dy over the windows that contain it and chose it
   webgpu: ({ attrs: a }) => {
     const g = poolGeometry("maxPool2dBackward", a.inputShape, a);
+    const decls = declare([{ name: "dy", type: "f32" }, { name: "arg", type: "i32" }, { name: "dx", type: "f32", write: true }]);
+    if (a.stride[0] === a.kernel[0] && a.stride[1] === a.kernel[1] && a.padding[0] === 0 && a.padding[1] === 0) {
+      // windows tile the plane (LeNet's 2×2): a pixel lies in at most one, found by division
+      const tiled = `${coords([g.n * g.c, g.h, g.w])}
+  let oy = c1 / ${a.kernel[0]}u;
+  let ox = c2 / ${a.kernel[1]}u;
+  var s = 0.0;
+  if (oy < ${g.oh}u && ox < ${g.ow}u) {
+    let o = (c0 * ${g.oh}u + oy) * ${g.ow}u + ox;
+    if (arg[o] == i32(c1 * ${g.w}u + c2)) { s = dy[o]; }
+  }
+  dx[i] = s;`;
+      return { calls: [kernel1d("maxPool2dBackward", g.n * g.c * g.h * g.w, decls, tiled, [{ in: 0 }, { in: 1 }, { out: 0 }])] };
+    }
     const body = `${pixelBody(g, a)}
       let o = plane * ${g.oh * g.ow}u + u32(oy * ${g.ow} + ox);
       if (arg[o] == pos) { s += dy[o]; }
     }
   }
   dx[i] = s;`;
-    const decls = declare([{ name: "dy", type: "f32" }, { name: "arg", type: "i32" }, { name: "dx", type: "f32", write: true }]);
     return { calls: [kernel1d("maxPool2dBackward", g.n * g.c * g.h * g.w, decls, body, [{ in: 0 }, { in: 1 }, { out: 0 }])] };
   },
 };
