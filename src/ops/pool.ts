@@ -12,7 +12,6 @@ import type { Tensor } from "../tensor.ts";
 import type { OpDef, ValueInfo } from "./types.ts";
 import { pair, windowOut } from "./conv2d.ts";
 import { IS_NAN, declare, kernel1d } from "./wgsl.ts";
-import { coords } from "./strided_kernels.ts";
 
 export interface PoolAttrs {
   kernel: [number, number];
@@ -122,26 +121,9 @@ export const maxPool2dBackwardDef: OpDef<PoolAttrs & { inputShape: number[] }> =
   // gather form: each input pixel sums dy over the windows that contain it and chose it
   webgpu: ({ attrs: a }) => {
     const g = poolGeometry("maxPool2dBackward", a.inputShape, a);
+    const body = pixelBody(g, a, `let o = plane * ${g.oh * g.ow}u + u32(oy * ${g.ow} + ox);
+      if (arg[o] == pos) { s += dy[o]; }`);
     const decls = declare([{ name: "dy", type: "f32" }, { name: "arg", type: "i32" }, { name: "dx", type: "f32", write: true }]);
-    if (a.stride[0] === a.kernel[0] && a.stride[1] === a.kernel[1] && a.padding[0] === 0 && a.padding[1] === 0) {
-      // windows tile the plane (LeNet's 2×2): a pixel lies in at most one, found by division
-      const tiled = `${coords([g.n * g.c, g.h, g.w])}
-  let oy = c1 / ${a.kernel[0]}u;
-  let ox = c2 / ${a.kernel[1]}u;
-  var s = 0.0;
-  if (oy < ${g.oh}u && ox < ${g.ow}u) {
-    let o = (c0 * ${g.oh}u + oy) * ${g.ow}u + ox;
-    if (arg[o] == i32(c1 * ${g.w}u + c2)) { s = dy[o]; }
-  }
-  dx[i] = s;`;
-      return { calls: [kernel1d("maxPool2dBackward", g.n * g.c * g.h * g.w, decls, tiled, [{ in: 0 }, { in: 1 }, { out: 0 }])] };
-    }
-    const body = `${pixelBody(g, a)}
-      let o = plane * ${g.oh * g.ow}u + u32(oy * ${g.ow} + ox);
-      if (arg[o] == pos) { s += dy[o]; }
-    }
-  }
-  dx[i] = s;`;
     return { calls: [kernel1d("maxPool2dBackward", g.n * g.c * g.h * g.w, decls, body, [{ in: 0 }, { in: 1 }, { out: 0 }])] };
   },
 };
@@ -212,11 +194,7 @@ export const avgPool2dBackwardDef: OpDef<AvgPoolAttrs & { inputShape: number[] }
     const div = a.countIncludePad
       ? `${a.kernel[0] * a.kernel[1]}.0`
       : `f32((min(oy * ${a.stride[0]} - ${a.padding[0]} + ${a.kernel[0]}, ${g.h}) - max(oy * ${a.stride[0]} - ${a.padding[0]}, 0)) * (min(ox * ${a.stride[1]} - ${a.padding[1]} + ${a.kernel[1]}, ${g.w}) - max(ox * ${a.stride[1]} - ${a.padding[1]}, 0)))`;
-    const body = `${pixelBody(g, a)}
-      s += dy[plane * ${g.oh * g.ow}u + u32(oy * ${g.ow} + ox)] / ${div};
-    }
-  }
-  dx[i] = s;`;
+    const body = pixelBody(g, a, `s += dy[plane * ${g.oh * g.ow}u + u32(oy * ${g.ow} + ox)] / ${div};`);
     const decls = declare([{ name: "dy", type: "f32" }, { name: "dx", type: "f32", write: true }]);
     return { calls: [kernel1d("avgPool2dBackward", g.n * g.c * g.h * g.w, decls, body, [{ in: 0 }, { out: 0 }])] };
   },
@@ -234,25 +212,41 @@ function windowBody(g: PoolGeometry, a: PoolAttrs): string {
 }
 
 /**
- * WGSL: input pixel i → loops over the output windows (oy, ox) that contain it, leaving two
- * loops open for the caller's body; declares \`s\` (the sum) and \`pos\` (y·W + x).
+ * WGSL: input pixel i → runs `add` for each output window (oy, ox) that contains it, then
+ * writes dx[i] = s; `add` sees `plane`, `pos` (y·W + x) and the sum `s`. Windows that do
+ * not overlap need no loop: the pixel's one candidate window is found by division.
  */
-function pixelBody(g: PoolGeometry, a: PoolAttrs): string {
+function pixelBody(g: PoolGeometry, a: PoolAttrs, add: string): string {
   const [kh, kw] = a.kernel;
   const [sh, sw] = a.stride;
   const [ph, pw] = a.padding;
-  // window oy covers rows oy·sh − ph … oy·sh − ph + kh − 1, so oy ∈ [⌈(y + ph − kh + 1)/sh⌉, ⌊(y + ph)/sh⌋]
-  return `  let plane = i / ${g.h * g.w}u;
+  const head = `  let plane = i / ${g.h * g.w}u;
   let py = i32((i / ${g.w}u) % ${g.h}u);
   let px = i32(i % ${g.w}u);
   let pos = py * ${g.w} + px;
-  var s = 0.0;
+  var s = 0.0;`;
+  if (kh <= sh && kw <= sw) {
+    // windows do not overlap (LeNet's 2×2): the pixel is in window ⌊(y + ph)/sh⌋ or in none
+    return `${head}
+  let oy = (py + ${ph}) / ${sh};
+  let ox = (px + ${pw}) / ${sw};
+  if (oy < ${g.oh} && ox < ${g.ow} && py + ${ph} - oy * ${sh} < ${kh} && px + ${pw} - ox * ${sw} < ${kw}) {
+      ${add}
+  }
+  dx[i] = s;`;
+  }
+  // window oy covers rows oy·sh − ph … oy·sh − ph + kh − 1, so oy ∈ [⌈(y + ph − kh + 1)/sh⌉, ⌊(y + ph)/sh⌋]
+  return `${head}
   let oy0 = max(0, (py + ${ph} - ${kh} + ${sh}) / ${sh});
   let oy1 = min(${g.oh - 1}, (py + ${ph}) / ${sh});
   let ox0 = max(0, (px + ${pw} - ${kw} + ${sw}) / ${sw});
   let ox1 = min(${g.ow - 1}, (px + ${pw}) / ${sw});
   for (var oy = oy0; oy <= oy1; oy++) {
-    for (var ox = ox0; ox <= ox1; ox++) {`;
+    for (var ox = ox0; ox <= ox1; ox++) {
+      ${add}
+    }
+  }
+  dx[i] = s;`;
 }
 
 export interface Pool2dOptions {

@@ -31,6 +31,8 @@ describe.skipIf(!gpu)("WebGPU pooling matches the CPU reference (values, argmax,
     await expectKernelMatchesCpu("maxPool2d", (x) => W.maxPool2dWithIndices(x, { kernelSize: 2 }), [s(3, 6, 28, 28)], TOL.gpuExact);
     // windows that tile the plane, with a row and columns left over (floor mode): the fast backward
     await expectKernelMatchesCpu("maxPool2d", (x) => F.maxPool2d(x, { kernelSize: [2, 3] }), [s(2, 3, 7, 11)], TOL.gpuExact);
+    // windows smaller than their stride, with padding: pixels in the gaps get no gradient
+    await expectKernelMatchesCpu("maxPool2d", (x) => F.maxPool2d(x, { kernelSize: 2, stride: 3, padding: 1 }), [s(1, 2, 8, 9)], TOL.gpuExact);
     // overlapping windows add several dy into one pixel: f32 vs f64 sums
     await expectKernelMatchesCpu("maxPool2d", (x) => W.maxPool2dWithIndices(x, { kernelSize: 3, stride: 2, padding: 1 }), [s(2, 3, 9, 10)], TOL.gpuExact, { gradTol: TOL.gpuAccumulate });
     await expectKernelMatchesCpu("maxPool2d", (x) => F.maxPool2d(x, { kernelSize: [2, 3], stride: [1, 2] }), [s(1, 2, 5, 9)], TOL.gpuExact, { gradTol: TOL.gpuAccumulate });
@@ -39,6 +41,7 @@ describe.skipIf(!gpu)("WebGPU pooling matches the CPU reference (values, argmax,
     await expectKernelMatchesCpu("avgPool2d", (x) => F.avgPool2d(x, { kernelSize: 2 }), [s(2, 3, 10, 10)], TOL.gpuPointwise);
     await expectKernelMatchesCpu("avgPool2d", (x) => F.avgPool2d(x, { kernelSize: 3, stride: 2, padding: 1 }), [s(1, 2, 7, 8)], TOL.gpuPointwise);
     await expectKernelMatchesCpu("avgPool2d", (x) => F.avgPool2d(x, { kernelSize: 3, stride: 2, padding: 1, countIncludePad: false }), [s(1, 2, 7, 8)], TOL.gpuPointwise);
+    await expectKernelMatchesCpu("avgPool2d", (x) => F.avgPool2d(x, { kernelSize: [2, 3], stride: 3, padding: 1, countIncludePad: false }), [s(1, 2, 7, 8)], TOL.gpuPointwise);
   });
 });
 
