@@ -120,7 +120,8 @@ export function profileTable(r: Result, top = 12): string {
   for (const k of rows.slice(0, top)) lines.push(`| ${k.name} | ${k.ms.toFixed(2)} | ${((100 * k.ms) / total).toFixed(1)} % | ${+k.calls.toFixed(2)} |`);
   if (rows.length > top) {
     const rest = rows.slice(top);
-    lines.push(`| ${rest.length} others | ${rest.reduce((a, k) => a + k.ms, 0).toFixed(2)} | ${((100 * rest.reduce((a, k) => a + k.ms, 0)) / total).toFixed(1)} % | ${+rest.reduce((a, k) => a + k.calls, 0).toFixed(2)} |`);
+    const ms = rest.reduce((a, k) => a + k.ms, 0);
+    lines.push(`| ${rest.length} others | ${ms.toFixed(2)} | ${((100 * ms) / total).toFixed(1)} % | ${+rest.reduce((a, k) => a + k.calls, 0).toFixed(2)} |`);
   }
   return lines.join("\n");
 }

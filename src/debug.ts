@@ -40,7 +40,7 @@ export function kernelTimes(): { name: string; ms: number; calls: number }[] {
 
 /** A table of kernel times so far, slowest first (empty unless WEBGPU_DL_DEBUG ≥ 1). */
 export function kernelTimeReport(): string {
-  const rows = [...times].sort((a, b) => b[1].ms - a[1].ms);
-  const total = rows.reduce((a, [, t]) => a + t.ms, 0);
-  return rows.map(([n, t]) => `${n.padEnd(28)} ${t.ms.toFixed(1).padStart(9)} ms ${((100 * t.ms) / total).toFixed(1).padStart(5)}% ${String(t.calls).padStart(7)} calls`).join("\n");
+  const rows = kernelTimes();
+  const total = rows.reduce((a, t) => a + t.ms, 0);
+  return rows.map((t) => `${t.name.padEnd(28)} ${t.ms.toFixed(1).padStart(9)} ms ${((100 * t.ms) / total).toFixed(1).padStart(5)}% ${String(t.calls).padStart(7)} calls`).join("\n");
 }

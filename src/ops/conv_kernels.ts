@@ -12,7 +12,7 @@
  */
 import type { BufferRef, KernelCall, KernelPlan } from "./types.ts";
 import type { Conv2dAttrs } from "./conv2d.ts";
-import { matmulPlan } from "./matmul_kernel.ts";
+import { matmulPlan, sumPartials } from "./matmul_kernel.ts";
 import { coords } from "./strided_kernels.ts";
 import { declare, kernel1d } from "./wgsl.ts";
 
@@ -89,9 +89,7 @@ export function conv2dBackwardFilterPlan(g: ConvDims, a: Conv2dAttrs): KernelPla
   // part[n] [O, CKK] = dy[n] [O, P] · cols[n]ᵀ [P, CKK], then dW = Σₙ part[n]
   const mm = matmulPlan("conv2dBackwardFilter/matmul", { m: g.o, n: CKK, k: P, sAi: P, sAp: 1, sBp: 1, sBj: P, batch: [g.n], aBatchStrides: [g.o * P], bBatchStrides: [CKK * P] },
     [{ in: 1 }, { scratch: 0 }, { scratch: 1 }], 2);
-  const sum = kernel1d("conv2dBackwardFilter/sum", OK, declare([{ name: "part", type: "f32" }, { name: "dw", type: "f32", write: true }]), `  var s = 0.0;
-  for (var n = 0u; n < ${g.n}u; n++) { s += part[n * ${OK}u + i]; }
-  dw[i] = s;`, [{ scratch: 1 }, { out: 0 }]);
+  const sum = sumPartials("conv2dBackwardFilter/sum", 1, g.n, OK, { scratch: 1 }, { out: 0 });
   return {
     scratch: [g.n * CKK * P * 4, g.n * OK * 4, ...mm.scratch],
     calls: [im2colCall(g, a, { in: 0 }, { scratch: 0 }), ...mm.calls, sum],

@@ -230,17 +230,23 @@ export function matmulPlan(name: string, L: MatmulLayout, bindings: [a: BufferRe
   const split = Math.max(1, Math.min(Math.floor(L.k / 512), Math.ceil(64 / tiles), 64));
   if (split === 1) return { calls: [matmulKernel(name, L, t, bindings, 1, ep)], scratch: [] };
   const parts: BufferRef = { scratch: firstScratch };
-  const mn = batchCount * L.m * L.n;
-  // partials are laid out [batch, split, M, N] (z = batch·split + s), summed over split
+  const sum = sumPartials(`${name}/split-k sum`, batchCount, split, L.m * L.n, parts, bindings[2], ep && { ...ep, n: L.n });
+  return { calls: [matmulKernel(name, L, t, [bindings[0], bindings[1], parts], split), sum], scratch: [batchCount * L.m * L.n * split * 4] };
+}
+
+/**
+ * C[b, e] = Σₖ P[b, k, e] for partials laid out [batch, parts, size] (split-K: z = b·parts + k;
+ * a convolution's weight gradient: one part per image), with the epilogue act(· + bias[e % n]).
+ */
+export function sumPartials(name: string, batch: number, parts: number, size: number, P: BufferRef, C: BufferRef, ep?: Epilogue & { n: number }): KernelCall {
   const decl = [{ name: "P", type: "f32" }, { name: "C", type: "f32", write: true }];
   if (ep) decl.push({ name: "bias", type: "f32" });
-  const body = `  let bi = i / ${L.m * L.n}u;
-  let e = i % ${L.m * L.n}u;
+  const body = `  let bi = i / ${size}u;
+  let e = i % ${size}u;
   var s = 0.0;
-  for (var k = 0u; k < ${split}u; k++) { s += P[(bi * ${split}u + k) * ${L.m * L.n}u + e]; }
-  C[i] = ${ep ? `act(s + bias[e % ${L.n}u])` : "s"};`;
-  const sum = kernel1d(`${name}/split-k sum`, mn, declare(decl), body, ep ? [parts, bindings[2], ep.bias] : [parts, bindings[2]], ep?.actFn ?? "");
-  return { calls: [matmulKernel(name, L, t, [bindings[0], bindings[1], parts], split), sum], scratch: [mn * split * 4] };
+  for (var k = 0u; k < ${parts}u; k++) { s += P[(bi * ${parts}u + k) * ${size}u + e]; }
+  C[i] = ${ep ? `act(s + bias[e % ${ep.n}u])` : "s"};`;
+  return kernel1d(name, batch * size, declare(decl), body, ep ? [P, C, ep.bias] : [P, C], ep?.actFn ?? "");
 }
 
 /** Element strides of each operand's batch axes over the broadcast batch shape. */
