@@ -62,11 +62,19 @@ async function useBackend(wanted: TrainConfig["backend"]): Promise<void> {
   post({ type: "backend", name: b.name, note });
 }
 
+/** Each model's compiled forward pass, traced once and reused by every evaluation. */
+const predictors = new WeakMap<LeNet5, (x: Tensor) => Tensor>();
+function predictorOf(m: LeNet5): (x: Tensor) => Tensor {
+  let p = predictors.get(m);
+  if (!p) predictors.set(m, (p = compile((x: Tensor) => m.forward(x))));
+  return p;
+}
+
 /** Test accuracy, confusion matrix and the first 40 test digits with their predictions. */
 async function evaluate(epoch: number): Promise<number> {
   const m = model!, test = testSet!;
   m.eval();
-  const predict = compile((x: Tensor) => m.forward(x));
+  const predict = predictorOf(m);
   const preds = new Int32Array(test.count);
   let at = 0;
   for (const { x } of new DataLoader(test.images, test.labels, [1, 28, 28], { batchSize: 500 })) {
