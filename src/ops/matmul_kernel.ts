@@ -194,13 +194,14 @@ ${each((x, y) => `  if (i0 + ${x}u < ${L.m}u && j0 + ${y}u < ${L.n}u) { C[cOff +
 
 /**
  * [TM, TN, WX, WY] for the direct kernel: 8×8 blocks when both sides are ≥ 32 and there are
- * at least 256 of them (an LSTM's [64, 128]·[128, 512] gates: 8 loads per 64 products, not
- * 8 per 16, measured 15–30 % faster on SwiftShader), 4×4 otherwise,
+ * at least 128 of them (an LSTM's [64, 128]·[128, 512] gates and its [64, 512]·[512, 128]
+ * hidden-state gradient: 8 loads per 64 products, not 8 per 16; on SwiftShader the gates run
+ * 15–30 % faster, the gradient about 2×), 4×4 otherwise,
  * and a matrix with few rows (a convolution's output channels) gets all of them in one block
  * and a row of 64 invocations, so no invocation computes rows that do not exist.
  */
 export function directTiles(m: number, n: number): [number, number, number, number] {
-  const big = m >= 32 && n >= 32 && m * n >= 256 * 64;
+  const big = m >= 32 && n >= 32 && m * n >= 128 * 64;
   const tm = m <= 8 ? m : big ? 8 : 4;
   const tn = n <= 4 ? n : big ? 8 : 4;
   const wy = Math.min(8, Math.ceil(m / tm));
