@@ -9,7 +9,7 @@ import type { DType, TypedArray } from "../dtype.ts";
 import { apply, apply1 } from "../graph/ir.ts";
 import type { Tensor } from "../tensor.ts";
 import type { KernelPlan, OpDef } from "./types.ts";
-import { coords, stridedKernel, stridedWrite } from "./strided_kernels.ts";
+import { coords, piecesKernels, stridedKernel } from "./strided_kernels.ts";
 import { declare, kernel1d, wgslType } from "./wgsl.ts";
 import { walk } from "./broadcast_loop.ts";
 import { sumTo } from "./reduce.ts";
@@ -117,26 +117,10 @@ export const concatDef: OpDef<{ axis: number }> = {
       at += inShapes[k][axis];
     });
   },
-  grad: ({ inputs, dys: [dy], attrs: { axis } }) => {
-    let at = 0;
-    return inputs.map((x) => {
-      const begin = dy.shape.map((_, i) => (i === axis ? at : 0));
-      const end = dy.shape.map((d, i) => (i === axis ? at + x.shape[axis] : d));
-      at += x.shape[axis];
-      return sliceRange(dy, begin, end);
-    });
-  },
-  // one dispatch per piece, writing it into its window of the output
-  webgpu: ({ inShapes, outShapes: [ys], inDtypes: [dt], attrs: { axis } }) => {
-    const yst = stridesOf(ys);
-    let at = 0;
-    const calls = inShapes.map((xs, k) => {
-      const call = stridedWrite("concat", xs, wgslType(dt, "concat"), yst, at * yst[axis], k);
-      at += xs[axis];
-      return call;
-    });
-    return { calls };
-  },
+  grad: ({ inputs, dys: [dy], attrs: { axis } }) => split(dy, inputs.map((x) => x.shape[axis]), axis),
+  webgpu: ({ inShapes, outShapes: [ys], inDtypes: [dt], attrs: { axis } }) => ({
+    calls: piecesKernels("concat", ys, axis, inShapes.map((xs) => xs[axis]), wgslType(dt, "concat"), "join"),
+  }),
 };
 
 /**
@@ -162,18 +146,9 @@ export const splitDef: OpDef<{ axis: number; sizes: number[] }> = {
     });
   },
   grad: ({ dys, attrs: { axis } }) => [concat(dys, axis)],
-  // one dispatch per piece, each reading its window of x into its own output
-  webgpu: ({ inShapes: [xs], outShapes, inDtypes: [dt], attrs: { axis } }) => {
-    const xst = stridesOf(xs);
-    const t = wgslType(dt, "split");
-    let at = 0;
-    const calls = outShapes.map((ys, k) => {
-      const call = stridedKernel("split", ys, t, [{ type: t, strides: xst, base: at * xst[axis] }], "v0");
-      at += ys[axis];
-      return { ...call, bindings: [{ in: 0 }, { out: k }] };
-    });
-    return { calls };
-  },
+  webgpu: ({ inShapes: [xs], outShapes, inDtypes: [dt], attrs: { axis } }) => ({
+    calls: piecesKernels("split", xs, axis, outShapes.map((ys) => ys[axis]), wgslType(dt, "split"), "cut"),
+  }),
 };
 
 /**
@@ -186,7 +161,7 @@ function stridedCopy(x: ArrayLike<number>, strides: number[], base: number, y: T
   });
 }
 
-/** CPU twin of `stridedWrite`: y[base + Σ c_d·strides[d]] = x[i] over x's shape `xs` (pad, concat). */
+/** y[base + Σ c_d·strides[d]] = x[i] over x's shape `xs`: pad, and concat's pieces (`piecesKernels` on the GPU). */
 function stridedWriteCpu(x: ArrayLike<number>, xs: readonly number[], y: TypedArray, strides: number[], base: number): void {
   walk(xs, [strides], (i0, off, st, len) => {
     for (let j = 0, o = base + off[0]; j < len; j++, o += st[0]) y[o] = x[i0 + j];

@@ -4,8 +4,7 @@
  *  - stridedKernel: out[i] = expr(in0[o0], in1[o1], …) where o_k = base_k + Σ_d c_d·stride_k[d]
  *    and (c_0…c_r) is i in row-major order over the output shape. Elementwise ops (broadcast
  *    strides are 0), permute (permuted strides), expand and slice (a base offset) all use it;
- *  - stridedWrite: the same walk over an input, writing into a strided window of the output
- *    (concat's pieces);
+ *  - piecesKernels: concat and split, up to seven pieces per dispatch;
  *  - reduceKernel: one thread per output element loops over the reduced axes.
  * CPU twins: broadcast_loop.ts `broadcast2/3`, movement.ts, reduce.ts `reduceCpu`.
  */
@@ -51,12 +50,41 @@ export function stridedKernel(name: string, outShape: Shape, outType: string, in
   return kernel1d(name, n, decls, body, bindings, helpers);
 }
 
-/** out0[base + Σ c_d·outStrides[d]] = in0[i] for every i of `inShape` (binds input `which`). */
-export function stridedWrite(name: string, inShape: Shape, type: string, outStrides: readonly number[], base: number, which = 0): KernelCall {
-  const n = inShape.reduce((a, b) => a * b, 1);
-  const decls = declare([{ name: "in0", type }, { name: "out0", type, write: true }]);
-  const body = `${coords(inShape)}\n  out0[${offset(outStrides, base)}] = in0[i];`;
-  return kernel1d(name, n, decls, body, [{ in: which }, { out: 0 }]);
+/** Pieces per concat or split dispatch: with the joined tensor, 8 storage buffers, WebGPU's guaranteed minimum. */
+export const PIECES_PER_DISPATCH = 7;
+
+/**
+ * Concat (`"join"`: pieces → joined) or split (`"cut"`: joined → pieces) in dispatches of up
+ * to PIECES_PER_DISPATCH pieces. Each dispatch has one thread per element of its pieces'
+ * window of the joined tensor (they are consecutive along `axis`); a thread finds its piece
+ * from its coordinate along the axis and copies one element. An LSTM's 28 time steps take 4
+ * dispatches instead of 28. Piece k is binding `{ in: k }` (join) or `{ out: k }` (cut).
+ */
+export function piecesKernels(name: string, joined: Shape, axis: number, dims: readonly number[], type: string, dir: "join" | "cut"): KernelCall[] {
+  const js = stridesOf(joined);
+  const calls: KernelCall[] = [];
+  for (let first = 0, at = 0; first < dims.length; first += PIECES_PER_DISPATCH) {
+    const group = dims.slice(first, first + PIECES_PER_DISPATCH);
+    const width = group.reduce((a, b) => a + b, 0);
+    const window = joined.map((d, i) => (i === axis ? width : d));
+    let end = 0;
+    const branches = group.map((d, g) => {
+      const start = end;
+      end += d;
+      const ps = stridesOf(window.map((e, i) => (i === axis ? d : e)));
+      const piece = ps.map((st, i) => (i === axis ? `(c${i} - ${start}u) * ${st}u` : `c${i} * ${st}u`)).join(" + ") || "0u";
+      const copy = dir === "join" ? `out0[j] = in${g}[${piece}];` : `out${g}[${piece}] = in0[j];`;
+      return `if (c${axis} < ${end}u) { ${copy} }`;
+    });
+    const pieces = group.map((_, g) => ({ name: `${dir === "join" ? "in" : "out"}${g}`, type, write: dir === "cut" }));
+    const whole = { name: dir === "join" ? "out0" : "in0", type, write: dir === "join" };
+    const body = `${coords(window)}\n  let j = ${offset(js, at * js[axis])};\n  ${branches.join(" else ")}`;
+    const refs: BufferRef[] = group.map((_, g) => (dir === "join" ? { in: first + g } : { out: first + g }));
+    const bindings: BufferRef[] = dir === "join" ? [...refs, { out: 0 }] : [{ in: 0 }, ...refs];
+    calls.push(kernel1d(name, window.reduce((a, b) => a * b, 1), declare(dir === "join" ? [...pieces, whole] : [whole, ...pieces]), body, bindings));
+    at += width;
+  }
+  return calls;
 }
 
 /**

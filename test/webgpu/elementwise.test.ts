@@ -45,6 +45,17 @@ describe.skipIf(!gpu)("WebGPU elementwise kernels match the CPU reference", () =
       ...W.split(x, [1, 3, 1], 1), W.permute(x, [2, 0, 1]), W.expand(W.slice(y, { 1: [0, 1] }), [4, 3, 7]),
     ], [s(4, 5, 7), s(4, 2, 7)], TOL.gpuExact, { gradTol: TOL.gpuAccumulate });
   });
+  it("concat and split of more pieces than one dispatch binds (7): 16 pieces, on the middle and last axes", async () => {
+    const sizes = [1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4];
+    await expectKernelMatchesCpu("many pieces", (x, y) => {
+      const pieces = W.split(x, sizes, 1);
+      const cols = W.split(y, 1, 2);
+      return [
+        W.concat(pieces.map((p, k) => W.mul(p, k + 1)), 1), ...pieces.slice(5, 9),
+        W.concat(cols.map((c, k) => W.mul(c, k + 1)).reverse(), 2), cols[8], cols[15],
+      ];
+    }, [s(3, 40, 5), s(2, 3, 16)], TOL.gpuExact, { gradTol: TOL.gpuAccumulate });
+  });
   it("NaN and ±Inf pass through as on the CPU", async () => {
     const v = [NaN, Infinity, -Infinity, 0, -0, 1e30, -1e30];
     await expectKernelMatchesCpu("specials", (x) => [W.relu(x), W.abs(x), W.neg(x), W.maximum(x, 0), W.mul(x, 2), W.max(x), W.exp(x)], [{ shape: [7], values: v }], TOL.gpuExact, { grads: false });
