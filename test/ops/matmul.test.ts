@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { F, ShapeError, matmul, reshape, arange, tensor, transpose } from "../../src/index.ts";
+import { F, ShapeError, matmul, reshape, arange, tensor, transpose, zeros } from "../../src/index.ts";
 import { values } from "../helpers/values.ts";
+import { setWasmMatmul } from "../../src/ops/matmul_cpu.ts";
+import { gemmModuleBytes, wasmGemm } from "../../src/ops/matmul_wasm.ts";
 
 describe("matmul", () => {
   it("multiplies a 2×3 by a 3×2 by hand", async () => {
@@ -16,25 +18,41 @@ describe("matmul", () => {
     const c = reshape(arange(12), [4, 3]);
     expect(await values(matmul(c, b, { transposeA: true, transposeB: true }))).toEqual(await values(matmul(transpose(c), transpose(b))));
   });
-  it("equals a plain float64 triple loop bit for bit, ragged shapes and every transpose", async () => {
-    const rand = (n: number, seed: number) => Array.from({ length: n }, (_, i) => Math.fround(Math.sin(seed * 1000 + i * 12.9898) * 3));
-    for (const [m, k, n] of [[7, 13, 9], [1, 1, 1], [5, 64, 3], [9, 2, 17]]) {
-      for (const tA of [false, true]) {
-        for (const tB of [false, true]) {
-          const av = rand(m * k, m + k), bv = rand(k * n, k + n);
-          const a = tensor(av, tA ? [k, m] : [m, k]), b = tensor(bv, tB ? [n, k] : [k, n]);
-          const want: number[] = [];
-          for (let i = 0; i < m; i++) {
-            for (let j = 0; j < n; j++) {
-              let sum = 0;
-              for (let p = 0; p < k; p++) sum += av[tA ? p * m + i : i * k + p] * bv[tB ? j * k + p : p * n + j];
-              want.push(Math.fround(sum));
+  it("the WebAssembly SIMD loop is there in Node (a module this build assembles)", () => {
+    expect(WebAssembly.validate(gemmModuleBytes())).toBe(true);
+    expect(wasmGemm()).not.toBeNull();
+  });
+  describe.each([["WebAssembly SIMD", true], ["JavaScript", false]])("the %s loop", (_, wasm) => {
+    it("equals a plain float64 triple loop bit for bit: ragged shapes, every transpose, float32 and float64", async () => {
+      setWasmMatmul(wasm);
+      try {
+        const rand = (n: number, seed: number) => Array.from({ length: n }, (_, i) => Math.sin(seed * 1000 + i * 12.9898) * 3);
+        for (const dtype of ["float32", "float64"] as const) {
+          const round = dtype === "float32" ? Math.fround : (x: number) => x;
+          for (const [m, k, n] of [[7, 13, 9], [1, 1, 1], [5, 64, 3], [9, 2, 17], [37, 300, 41]]) {
+            for (const tA of [false, true]) {
+              for (const tB of [false, true]) {
+                const av = rand(m * k, m + k).map(round), bv = rand(k * n, k + n).map(round);
+                const a = tensor(av, tA ? [k, m] : [m, k], dtype), b = tensor(bv, tB ? [n, k] : [k, n], dtype);
+                const want: number[] = [];
+                for (let i = 0; i < m; i++) {
+                  for (let j = 0; j < n; j++) {
+                    let sum = 0;
+                    for (let p = 0; p < k; p++) sum += av[tA ? p * m + i : i * k + p] * bv[tB ? j * k + p : p * n + j];
+                    want.push(round(sum));
+                  }
+                }
+                expect(await values(matmul(a, b, { transposeA: tA, transposeB: tB })), `${dtype} ${m}×${k}×${n} tA=${tA} tB=${tB}`).toEqual(want);
+              }
             }
           }
-          expect(await values(matmul(a, b, { transposeA: tA, transposeB: tB })), `${m}×${k}×${n} tA=${tA} tB=${tB}`).toEqual(want);
         }
+        // K = 0: every sum is empty
+        expect(await values(matmul(zeros([3, 0]), zeros([0, 2])))).toEqual([0, 0, 0, 0, 0, 0]);
+      } finally {
+        setWasmMatmul(true);
       }
-    }
+    });
   });
   it("broadcasts batch axes: [2,1,2,3] @ [3,3,2] → [2,3,2,2]", async () => {
     const a = reshape(arange(12), [2, 1, 2, 3]);
