@@ -5,7 +5,8 @@
  * and layouts (weight_ih_l0 [G·H, I], weight_hh_l0 [G·H, H], bias_ih_l0, bias_hh_l0, and
  * `_reverse` for the backward direction; G = 1, 4, 3), so safetensors weights move both ways.
  * Each direction computes the input projections of all time steps in one matmul, then steps
- * the fused cell (lstmCell / gruCell; RNN: tanh or relu of the sum). Backprop through time is
+ * the fused cell (lstmCell / gruCell; RNN: tanh or relu of the sum). From a zero initial state
+ * the first step skips its hidden matmul (h·W_hhᵀ = 0), so W_hh's gradient has T − 1 terms. Backprop through time is
  * ordinary autodiff over the unrolled graph, all in one compiled plan.
  */
 import type { Tensor } from "../tensor.ts";
@@ -13,7 +14,7 @@ import type { DType } from "../dtype.ts";
 import { ShapeError, fmtShape } from "../errors.ts";
 import { fromArray, zeros } from "../creation.ts";
 import { add, relu, tanh, where } from "../ops/elementwise.ts";
-import { concat, permute, reshape, slice, squeeze, unbind, unsqueeze } from "../ops/movement.ts";
+import { concat, expand, permute, reshape, slice, squeeze, unbind, unsqueeze } from "../ops/movement.ts";
 import { lstmCell } from "../ops/lstm_cell.ts";
 import { gruCell } from "../ops/gru_cell.ts";
 import { linear } from "../functional.ts";
@@ -106,7 +107,8 @@ abstract class Recurrent<S> extends Module<[Tensor, S], [state?: S]> {
         const hs: Tensor[] = new Array(T);
         for (let s = 0; s < T; s++) {
           const t = d === 0 ? s : T - 1 - s;
-          const gh = linear(state[0], w.wHh, w.bHh);
+          // from a zero state h·W_hhᵀ is zero: the first step's hidden projection is b_hh alone
+          const gh = s === 0 && init === null ? this.biasOnly(w.bHh, B) : linear(state[0], w.wHh, w.bHh);
           state = step(gi[t], gh, state);
           hs[t] = state[0];
         }
@@ -116,6 +118,11 @@ abstract class Recurrent<S> extends Module<[Tensor, S], [state?: S]> {
       seq = this.directions === 1 ? outs[0] : concat(outs, 2);
     }
     return { output: this.batchFirst ? permute(seq, [1, 0, 2]) : seq, finals };
+  }
+
+  private biasOnly(b: Tensor | null, batch: number): Tensor {
+    const gh = GATES[this.mode] * this.hiddenSize;
+    return b ? expand(b, [batch, gh]) : zeros([batch, gh], this.dtype);
   }
 
   private zeroState(batch: number): Tensor[] {

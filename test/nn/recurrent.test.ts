@@ -23,6 +23,26 @@ describe("recurrent layers", () => {
     expect(new RNN(3, 5, { bias: false }).namedParameters().map(([n]) => n)).toEqual(["weight_ih_l0", "weight_hh_l0"]);
   });
 
+  it("from no initial state (its first step skips h·W_hhᵀ) equals an explicit zero state: outputs and gradients, with and without biases", async () => {
+    for (const bias of [true, false]) {
+      for (const make of [() => new RNN(3, 4, { ...f64, bias, bidirectional: true }), () => new LSTM(3, 4, { ...f64, bias }), () => new GRU(3, 4, { ...f64, bias, numLayers: 2 })]) {
+        manualSeed(5);
+        const m = make();
+        const x = W.randn([4, 2, 3], { seed: 3, dtype: "float64" });
+        const k = m.numLayers * m.directions;
+        const z = () => W.zeros([k, 2, 4], "float64");
+        const loss = (out: Tensor) => W.sum(W.mul(out, W.tanh(out)));
+        const params = m.parameters();
+        const implicit = m instanceof LSTM ? m.forward(x)[0] : (m as RNN).forward(x)[0];
+        const explicit = m instanceof LSTM ? m.forward(x, [z(), z()])[0] : (m as RNN).forward(x, z())[0];
+        const what = `${m.constructor.name} bias ${bias}`;
+        expectClose(await values(implicit), await values(explicit), TOL.composition, what);
+        const [gi, ge] = [W.gradients(loss(implicit), params), W.gradients(loss(explicit), params)];
+        for (let p = 0; p < params.length; p++) expectClose(await values(gi[p]), await values(ge[p]), TOL.composition, `${what}: gradient ${p}`);
+      }
+    }
+  });
+
   it("an LSTM layer equals the hand-unrolled F.lstmCell loop, step for step", async () => {
     manualSeed(2);
     const lstm = new LSTM(3, 4, f64);
