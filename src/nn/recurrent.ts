@@ -6,8 +6,8 @@
  * `_reverse` for the backward direction; G = 1, 4, 3), so safetensors weights move both ways.
  * Each direction computes the input projections of all time steps in one matmul, then steps
  * the fused cell (lstmCell / gruCell; RNN: tanh or relu of the sum). From a zero initial state
- * the first step skips its hidden matmul (h·W_hhᵀ = 0), so W_hh's gradient has T − 1 terms. Backprop through time is
- * ordinary autodiff over the unrolled graph, all in one compiled plan.
+ * the first step skips its hidden matmul (h·W_hhᵀ = 0), so W_hh's gradient has T − 1 terms.
+ * Backprop through time is ordinary autodiff over the unrolled graph, all in one compiled plan.
  */
 import type { Tensor } from "../tensor.ts";
 import type { DType } from "../dtype.ts";
