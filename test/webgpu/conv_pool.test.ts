@@ -37,7 +37,14 @@ describe.skipIf(!gpu)("WebGPU pooling matches the CPU reference (values, argmax,
     await expectKernelMatchesCpu("maxPool2d", (x) => W.maxPool2dWithIndices(x, { kernelSize: 3, stride: 2, padding: 1 }), [s(2, 3, 9, 10)], TOL.gpuExact, { gradTol: TOL.gpuAccumulate });
     await expectKernelMatchesCpu("maxPool2d", (x) => F.maxPool2d(x, { kernelSize: [2, 3], stride: [1, 2] }), [s(1, 2, 5, 9)], TOL.gpuExact, { gradTol: TOL.gpuAccumulate });
   });
+  it("maxPool2d keeps the first of tied maxima and lets a NaN win, unrolled (no padding) and looped", async () => {
+    const values = Array.from({ length: 2 * 3 * 6 * 7 }, (_, i) => (i === 17 || i === 100 ? NaN : (i * 7) % 3));
+    for (const opts of [{ kernelSize: 2 }, { kernelSize: [2, 3] as [number, number], stride: [1, 2] as [number, number] }, { kernelSize: 3, stride: 2, padding: 1 }]) {
+      await expectKernelMatchesCpu("maxPool2d ties", (x) => W.maxPool2dWithIndices(x, opts), [{ shape: [2, 3, 6, 7], values }], TOL.gpuExact, { grads: false });
+    }
+  });
   it("avgPool2d, with and without counting the padding", async () => {
+    await expectKernelMatchesCpu("avgPool2d", (x) => F.avgPool2d(x, { kernelSize: [3, 2], stride: [2, 1], countIncludePad: false }), [s(2, 3, 9, 8)], TOL.gpuPointwise);
     await expectKernelMatchesCpu("avgPool2d", (x) => F.avgPool2d(x, { kernelSize: 2 }), [s(2, 3, 10, 10)], TOL.gpuPointwise);
     await expectKernelMatchesCpu("avgPool2d", (x) => F.avgPool2d(x, { kernelSize: 3, stride: 2, padding: 1 }), [s(1, 2, 7, 8)], TOL.gpuPointwise);
     await expectKernelMatchesCpu("avgPool2d", (x) => F.avgPool2d(x, { kernelSize: 3, stride: 2, padding: 1, countIncludePad: false }), [s(1, 2, 7, 8)], TOL.gpuPointwise);
