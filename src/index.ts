@@ -15,7 +15,7 @@ export {
 export { sum, max, min, mean, sumTo } from "./ops/reduce.ts";
 export { reshape, permute, transpose, expand, slice, pad, concat, split, unbind, flatten, squeeze, unsqueeze } from "./ops/movement.ts";
 export { matmul, type MatmulOptions } from "./ops/matmul.ts";
-export { conv2dBackwardInput, conv2dBackwardFilter, type Conv2dOptions } from "./ops/conv2d.ts";
+export { conv2dBackwardInput, conv2dBackwardFilter, im2col, col2im, type Conv2dOptions } from "./ops/conv2d.ts";
 export { maxPool2dWithIndices, type Pool2dOptions } from "./ops/pool.ts";
 export { gather, scatterAdd } from "./ops/gather.ts";
 export { softmax, logSoftmax } from "./ops/softmax.ts";

@@ -66,6 +66,8 @@ const CASES: Case[] = [
   ["conv2d stride [1,2] with bias", (x, w, b) => F.conv2d(x, w, b, { stride: [1, 2] }), [s(2, 1, 5, 6), s(2, 1, 3, 2), s(2)]],
   ["conv2d dilation 2", (x, w) => F.conv2d(x, w, null, { dilation: 2, padding: 1 }), [s(1, 2, 6, 6), s(2, 2, 2, 2)]],
   ["conv2dBackwardInput (double backward)", (dy, w) => W.conv2dBackwardInput(dy, w, [2, 2, 5, 5], { stride: 2, padding: 1 }), [s(2, 3, 3, 3), s(3, 2, 3, 3)]],
+  ["im2col stride 2, pad 1, dilation [1,2]", (x) => W.im2col(x, [2, 3], { stride: 2, padding: 1, dilation: [1, 2] }), [s(2, 2, 5, 7)]],
+  ["col2im (overlapping windows add up)", (c) => W.col2im(c, [1, 2, 4, 5], 3, { padding: 1 }), [s(1, 18, 20)]],
   ["conv2dBackwardFilter (double backward)", (x, dy) => W.conv2dBackwardFilter(x, dy, [3, 2, 2, 3], { stride: [2, 1] }), [s(2, 2, 5, 5), s(2, 3, 2, 3)]],
   // pooling
   ["maxPool2d 2x2", (x) => F.maxPool2d(x, { kernelSize: 2 }), [s(2, 2, 4, 6)]],

@@ -1,19 +1,23 @@
 /**
  * @file 2-D convolution, NCHW, weight [O, C, kh, kw], as im2col + matmul (cross-correlation,
- * as PyTorch). Three primitives so every backend has a kernel for each pass:
- *   conv2d(x, w)                   y[n] = W · im2col(x[n])            W viewed as [O, C·kh·kw]
- *   conv2dBackwardInput(dy, w)     dx[n] = col2im(Wᵀ · dy[n])         (transposed convolution)
- *   conv2dBackwardFilter(x, dy)    dW = Σₙ dy[n] · im2col(x[n])ᵀ
- * Each is linear in each argument, so each gradient is one of the other two.
- * im2col row r = (c·kh + i)·kw + j, column p = oy·OW + ox holds
+ * as PyTorch). Two primitives, im2col and its adjoint col2im; the rest is matmul, so the
+ * backward pass is ordinary autodiff and the forward pass's columns are reused by the weight
+ * gradient instead of being built again:
+ *   conv2d(x, w)                   y[n] = W · cols[n],  cols = im2col(x)     W viewed as [O, C·kh·kw]
+ *   conv2dBackwardInput(dy, w)     dx = col2im(Wᵀ · dy[n])                  (transposed convolution)
+ *   conv2dBackwardFilter(x, dy)    dW = Σₙ dy[n] · cols[n]ᵀ
+ * im2col row r = (c·kh + i)·kw + j, column p = oy·OW + ox of image n holds
  *   x[n, c, oy·sh − ph + i·dh, ox·sw − pw + j·dw]   (0 outside the image: zero padding).
  */
-import { requireFloat } from "../dtype.ts";
+import { requireFloat, type DType, type TypedArray } from "../dtype.ts";
 import { DTypeError, ShapeError, fmtShape } from "../errors.ts";
 import { apply1 } from "../graph/ir.ts";
 import type { Tensor } from "../tensor.ts";
 import type { OpDef, ValueInfo } from "./types.ts";
-import { conv2dBackwardFilterPlan, conv2dBackwardInputPlan, conv2dForwardPlan } from "./conv_kernels.ts";
+import { col2imCall, im2colCall } from "./conv_kernels.ts";
+import { matmul } from "./matmul.ts";
+import { reshape } from "./movement.ts";
+import { sum } from "./reduce.ts";
 
 export interface Conv2dAttrs {
   stride: [number, number];
@@ -45,13 +49,13 @@ function geometry(op: string, xShape: readonly number[], wShape: readonly number
   return { n, c, h, w, o, kh, kw, oh, ow };
 }
 
-function checkFloat(op: string, a: ValueInfo, b: ValueInfo): void {
+function checkFloat(op: string, a: { dtype: DType }, b: { dtype: DType }): void {
   requireFloat(op, "input", a.dtype);
   if (a.dtype !== b.dtype) throw new DTypeError(`${op}: dtypes differ (${a.dtype} and ${b.dtype})`);
 }
 
 /** A backward op's dy must have the forward output's shape [N, O, OH, OW]. */
-function checkDy(op: string, dy: ValueInfo, xShape: readonly number[], wShape: readonly number[], attrs: Conv2dAttrs): void {
+function checkDy(op: string, dy: { shape: readonly number[] }, xShape: readonly number[], wShape: readonly number[], attrs: Conv2dAttrs): void {
   const g = geometry(op, xShape, wShape, attrs);
   const want = [g.n, g.o, g.oh, g.ow];
   if (dy.shape.join() !== want.join()) {
@@ -59,13 +63,13 @@ function checkDy(op: string, dy: ValueInfo, xShape: readonly number[], wShape: r
   }
 }
 
-/** Fills cols [C·kh·kw, OH·OW] from image `img` (offset into x) of shape [C, H, W]. */
-function im2col(x: ArrayLike<number>, img: number, g: Geometry, a: Conv2dAttrs, cols: Float64Array): void {
+/** Fills cols [C·kh·kw, OH·OW] at `at` from image `img` (offset into x) of shape [C, H, W]. */
+function im2colImage(x: ArrayLike<number>, img: number, g: Geometry, a: Conv2dAttrs, cols: TypedArray, at: number): void {
   const P = g.oh * g.ow;
   for (let c = 0; c < g.c; c++) {
     for (let i = 0; i < g.kh; i++) {
       for (let j = 0; j < g.kw; j++) {
-        const r = ((c * g.kh + i) * g.kw + j) * P;
+        const r = at + ((c * g.kh + i) * g.kw + j) * P;
         for (let oy = 0; oy < g.oh; oy++) {
           const y = oy * a.stride[0] - a.padding[0] + i * a.dilation[0];
           const inside = y >= 0 && y < g.h;
@@ -80,13 +84,13 @@ function im2col(x: ArrayLike<number>, img: number, g: Geometry, a: Conv2dAttrs, 
   }
 }
 
-/** Adds cols [C·kh·kw, OH·OW] back into image `img` of dx: the adjoint of im2col. */
-function col2im(cols: Float64Array, dx: Float64Array, img: number, g: Geometry, a: Conv2dAttrs): void {
+/** Adds cols [C·kh·kw, OH·OW] at `at` back into image `img` of dx: the adjoint of im2colImage. */
+function col2imImage(cols: ArrayLike<number>, at: number, dx: Float64Array, img: number, g: Geometry, a: Conv2dAttrs): void {
   const P = g.oh * g.ow;
   for (let c = 0; c < g.c; c++) {
     for (let i = 0; i < g.kh; i++) {
       for (let j = 0; j < g.kw; j++) {
-        const r = ((c * g.kh + i) * g.kw + j) * P;
+        const r = at + ((c * g.kh + i) * g.kw + j) * P;
         for (let oy = 0; oy < g.oh; oy++) {
           const y = oy * a.stride[0] - a.padding[0] + i * a.dilation[0];
           if (y < 0 || y >= g.h) continue;
@@ -100,119 +104,62 @@ function col2im(cols: Float64Array, dx: Float64Array, img: number, g: Geometry, 
   }
 }
 
-export const conv2dDef: OpDef<Conv2dAttrs> = {
-  name: "conv2d",
-  infer: ([x, w], attrs) => {
-    checkFloat("conv2d", x, w);
-    const g = geometry("conv2d", x.shape, w.shape, attrs);
-    return [{ shape: [g.n, g.o, g.oh, g.ow], dtype: x.dtype }];
+export interface WindowAttrs extends Conv2dAttrs {
+  kernel: [number, number];
+}
+
+/** Geometry of im2col/col2im from the image shape and the window (no weight, so O = 0). */
+function windowGeometry(op: string, xShape: readonly number[], a: WindowAttrs): Geometry {
+  return geometry(op, xShape, [0, xShape[1], ...a.kernel], a);
+}
+
+export const im2colDef: OpDef<WindowAttrs> = {
+  name: "im2col",
+  infer: ([x], a) => {
+    requireFloat("im2col", "input", x.dtype);
+    const g = windowGeometry("im2col", x.shape, a);
+    return [{ shape: [g.n, g.c * g.kh * g.kw, g.oh * g.ow], dtype: x.dtype }];
   },
-  cpu: ({ inputs: [x, w], outputs: [y], inShapes: [xs, ws], attrs }) => {
-    const g = geometry("conv2d", xs, ws, attrs);
-    const K = g.c * g.kh * g.kw;
-    const P = g.oh * g.ow;
-    const cols = new Float64Array(K * P);
-    // four output channels at a time share each read of cols; each output still sums over r
-    // in ascending order, so the result is the same as one channel at a time
-    const acc = [0, 1, 2, 3].map(() => new Float64Array(P));
-    const [a0, a1, a2, a3] = acc;
-    for (let n = 0; n < g.n; n++) {
-      im2col(x, n * g.c * g.h * g.w, g, attrs, cols);
-      for (let o = 0; o < g.o; o += 4) {
-        const m = Math.min(4, g.o - o);
-        acc.forEach((a) => a.fill(0));
-        for (let r = 0; r < K; r++) {
-          const w0 = w[o * K + r], w1 = m > 1 ? w[(o + 1) * K + r] : 0, w2 = m > 2 ? w[(o + 2) * K + r] : 0, w3 = m > 3 ? w[(o + 3) * K + r] : 0;
-          for (let p = 0, q = r * P; p < P; p++, q++) {
-            const c = cols[q];
-            a0[p] += w0 * c;
-            a1[p] += w1 * c;
-            a2[p] += w2 * c;
-            a3[p] += w3 * c;
-          }
-        }
-        for (let k = 0; k < m; k++) y.set(acc[k], (n * g.o + o + k) * P);
-      }
-    }
+  cpu: ({ inputs: [x], outputs: [cols], inShapes: [xs], attrs }) => {
+    const g = windowGeometry("im2col", xs, attrs);
+    const per = g.c * g.kh * g.kw * g.oh * g.ow;
+    for (let n = 0; n < g.n; n++) im2colImage(x, n * g.c * g.h * g.w, g, attrs, cols, n * per);
   },
-  grad: ({ inputs: [x, w], dys: [dy], attrs }) => [
-    conv2dBackwardInput(dy, w, x.shape, attrs),
-    conv2dBackwardFilter(x, dy, w.shape, attrs),
-  ],
-  webgpu: ({ inShapes: [xs, ws], attrs }) => conv2dForwardPlan(geometry("conv2d", xs, ws, attrs), attrs),
+  // a gather of x: its adjoint scatters back
+  grad: ({ inputs: [x], dys: [dcols], attrs }) => [col2imOf(dcols, x.shape, attrs)],
+  webgpu: ({ inShapes: [xs], attrs }) => ({ calls: [im2colCall(windowGeometry("im2col", xs, attrs), attrs, { in: 0 }, { out: 0 })] }),
 };
 
-export const conv2dBackwardInputDef: OpDef<Conv2dAttrs & { inputShape: number[] }> = {
-  name: "conv2dBackwardInput",
-  infer: ([dy, w], attrs) => {
-    checkFloat("conv2dBackwardInput", dy, w);
-    checkDy("conv2dBackwardInput", dy, attrs.inputShape, w.shape, attrs);
-    return [{ shape: attrs.inputShape, dtype: dy.dtype }];
-  },
-  cpu: ({ inputs: [dy, w], outputs: [dx], inShapes: [, ws], attrs }) => {
-    const g = geometry("conv2dBackwardInput", attrs.inputShape, ws, attrs);
-    const K = g.c * g.kh * g.kw;
-    const P = g.oh * g.ow;
-    const cols = new Float64Array(K * P);
-    const acc = new Float64Array(dx.length);
-    for (let n = 0; n < g.n; n++) {
-      // cols = Wᵀ · dy[n]: row r gathers Σₒ W[o, r] · dy[n, o, :], four o at a time, added
-      // left to right so every element sums over o in ascending order as one at a time would
-      cols.fill(0);
-      for (let o = 0; o < g.o; o += 4) {
-        const m = Math.min(4, g.o - o);
-        const d0 = (n * g.o + o) * P, d1 = m > 1 ? d0 + P : d0, d2 = m > 2 ? d0 + 2 * P : d0, d3 = m > 3 ? d0 + 3 * P : d0;
-        for (let r = 0; r < K; r++) {
-          const w0 = w[o * K + r], w1 = m > 1 ? w[(o + 1) * K + r] : 0, w2 = m > 2 ? w[(o + 2) * K + r] : 0, w3 = m > 3 ? w[(o + 3) * K + r] : 0;
-          for (let p = 0, q = r * P; p < P; p++, q++) cols[q] = cols[q] + w0 * dy[d0 + p] + w1 * dy[d1 + p] + w2 * dy[d2 + p] + w3 * dy[d3 + p];
-        }
-      }
-      col2im(cols, acc, n * g.c * g.h * g.w, g, attrs);
+export const col2imDef: OpDef<WindowAttrs & { inputShape: number[] }> = {
+  name: "col2im",
+  infer: ([cols], a) => {
+    requireFloat("col2im", "columns", cols.dtype);
+    const g = windowGeometry("col2im", a.inputShape, a);
+    const want = [g.n, g.c * g.kh * g.kw, g.oh * g.ow];
+    if (cols.shape.join() !== want.join()) {
+      throw new ShapeError(`col2im: columns ${fmtShape(cols.shape)} should be ${fmtShape(want)} for image ${fmtShape(a.inputShape)} and window ${a.kernel.join("×")}`);
     }
+    return [{ shape: a.inputShape, dtype: cols.dtype }];
+  },
+  cpu: ({ inputs: [cols], outputs: [dx], attrs }) => {
+    const g = windowGeometry("col2im", attrs.inputShape, attrs);
+    const per = g.c * g.kh * g.kw * g.oh * g.ow;
+    const acc = new Float64Array(dx.length);
+    for (let n = 0; n < g.n; n++) col2imImage(cols, n * per, acc, n * g.c * g.h * g.w, g, attrs);
     dx.set(acc);
   },
-  // linear in dy and in w: the adjoints are conv2d and conv2dBackwardFilter
-  grad: ({ inputs: [dy, w], dys: [g], attrs }) => [conv2d(g, w, attrs), conv2dBackwardFilter(g, dy, w.shape, attrs)],
-  webgpu: ({ inShapes: [, ws], attrs }) => conv2dBackwardInputPlan(geometry("conv2dBackwardInput", attrs.inputShape, ws, attrs), attrs),
+  // linear; its adjoint is im2col
+  grad: ({ dys: [dx], attrs }) => [im2colOf(dx, attrs)],
+  webgpu: ({ attrs }) => ({ calls: [col2imCall(windowGeometry("col2im", attrs.inputShape, attrs), attrs, { in: 0 }, { out: 0 })] }),
 };
 
-export const conv2dBackwardFilterDef: OpDef<Conv2dAttrs & { weightShape: number[] }> = {
-  name: "conv2dBackwardFilter",
-  infer: ([x, dy], attrs) => {
-    checkFloat("conv2dBackwardFilter", x, dy);
-    checkDy("conv2dBackwardFilter", dy, x.shape, attrs.weightShape, attrs);
-    return [{ shape: attrs.weightShape, dtype: x.dtype }];
-  },
-  cpu: ({ inputs: [x, dy], outputs: [dw], inShapes: [xs], attrs }) => {
-    const g = geometry("conv2dBackwardFilter", xs, attrs.weightShape, attrs);
-    const K = g.c * g.kh * g.kw;
-    const P = g.oh * g.ow;
-    const cols = new Float64Array(K * P);
-    const acc = new Float64Array(dw.length);
-    for (let n = 0; n < g.n; n++) {
-      im2col(x, n * g.c * g.h * g.w, g, attrs, cols);
-      // dW[o, r] += dy[n, o, :] · cols[r, :]  (both rows contiguous), two rows of cols at a
-      // time so each read of dy serves two sums (each sum keeps its order over p)
-      for (let o = 0; o < g.o; o++) {
-        const d = (n * g.o + o) * P;
-        for (let r = 0; r < K; r += 2) {
-          const q0 = r * P, q1 = r + 1 < K ? q0 + P : q0;
-          let s0 = 0, s1 = 0;
-          for (let p = 0; p < P; p++) {
-            const v = dy[d + p];
-            s0 += v * cols[q0 + p];
-            s1 += v * cols[q1 + p];
-          }
-          acc[o * K + r] += s0;
-          if (r + 1 < K) acc[o * K + r + 1] += s1;
-        }
-      }
-    }
-    dw.set(acc);
-  },
-  grad: ({ inputs: [x, dy], dys: [g], attrs }) => [conv2dBackwardInput(dy, g, x.shape, attrs), conv2d(x, g, attrs)],
-  webgpu: ({ inShapes: [xs], attrs }) => conv2dBackwardFilterPlan(geometry("conv2dBackwardFilter", xs, attrs.weightShape, attrs), attrs),
-};
+function im2colOf(x: Tensor, a: WindowAttrs): Tensor {
+  return apply1(im2colDef, [x], { kernel: a.kernel, stride: a.stride, padding: a.padding, dilation: a.dilation });
+}
+
+function col2imOf(cols: Tensor, inputShape: readonly number[], a: WindowAttrs): Tensor {
+  return apply1(col2imDef, [cols], { kernel: a.kernel, stride: a.stride, padding: a.padding, dilation: a.dilation, inputShape: [...inputShape] });
+}
 
 export interface Conv2dOptions {
   stride?: number | [number, number];
@@ -237,20 +184,48 @@ export function convAttrs(op: string, opts: Conv2dOptions): Conv2dAttrs {
   };
 }
 
+/** The checked geometry of a convolution and its attrs, for the three builders. */
+function prepare(op: string, x: Tensor, w: Tensor, xShape: readonly number[], wShape: readonly number[], opts: Conv2dOptions) {
+  checkFloat(op, x, w);
+  const attrs = convAttrs(op, opts);
+  const g = geometry(op, xShape, wShape, attrs);
+  const win: WindowAttrs = { ...attrs, kernel: [g.kh, g.kw] };
+  return { g, win, CKK: g.c * g.kh * g.kw, P: g.oh * g.ow };
+}
+
 /**
  * Cross-correlation of x [N, C, H, W] with w [O, C, kh, kw] → [N, O, OH, OW] (no bias; see
- * F.conv2d for the bias add).
+ * F.conv2d for the bias add): y[n] = W [O, C·kh·kw] · im2col(x)[n].
  */
 export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
-  return apply1(conv2dDef, [x, w], convAttrs("conv2d", opts));
+  const { g, win, CKK } = prepare("conv2d", x, w, x.shape, w.shape, opts);
+  return reshape(matmul(reshape(w, [g.o, CKK]), im2colOf(x, win)), [g.n, g.o, g.oh, g.ow]);
 }
 
 /** dx of conv2d given dy [N, O, OH, OW] and w: a transposed convolution to `inputShape`. */
 export function conv2dBackwardInput(dy: Tensor, w: Tensor, inputShape: readonly number[], opts: Conv2dOptions = {}): Tensor {
-  return apply1(conv2dBackwardInputDef, [dy, w], { ...convAttrs("conv2dBackwardInput", opts), inputShape: [...inputShape] });
+  const { g, win, CKK, P } = prepare("conv2dBackwardInput", dy, w, inputShape, w.shape, opts);
+  checkDy("conv2dBackwardInput", dy, inputShape, w.shape, win);
+  return col2imOf(matmul(reshape(w, [g.o, CKK]), reshape(dy, [g.n, g.o, P]), { transposeA: true }), inputShape, win);
 }
 
-/** dW of conv2d given its input x and dy. */
+/** dW of conv2d given its input x and dy: Σₙ dy[n] · im2col(x)[n]ᵀ. */
 export function conv2dBackwardFilter(x: Tensor, dy: Tensor, weightShape: readonly number[], opts: Conv2dOptions = {}): Tensor {
-  return apply1(conv2dBackwardFilterDef, [x, dy], { ...convAttrs("conv2dBackwardFilter", opts), weightShape: [...weightShape] });
+  const { g, win, P } = prepare("conv2dBackwardFilter", x, dy, x.shape, weightShape, opts);
+  checkDy("conv2dBackwardFilter", dy, x.shape, weightShape, win);
+  return reshape(sum(matmul(reshape(dy, [g.n, g.o, P]), im2colOf(x, win), { transposeB: true }), 0), weightShape);
+}
+
+/**
+ * The sliding windows of x [N, C, H, W] as columns [N, C·kh·kw, OH·OW] (torch's F.unfold):
+ * column p = oy·OW + ox of image n holds its window, row r = (c·kh + i)·kw + j.
+ */
+export function im2col(x: Tensor, kernelSize: number | [number, number], opts: Conv2dOptions = {}): Tensor {
+  const win: WindowAttrs = { ...convAttrs("im2col", opts), kernel: pair("im2col", "kernelSize", kernelSize, 1) };
+  return im2colOf(x, win);
+}
+
+/** Sums columns [N, C·kh·kw, OH·OW] back into an image of `inputShape` (torch's F.fold): the adjoint of im2col. */
+export function col2im(cols: Tensor, inputShape: readonly number[], kernelSize: number | [number, number], opts: Conv2dOptions = {}): Tensor {
+  return col2imOf(cols, inputShape, { ...convAttrs("col2im", opts), kernel: pair("col2im", "kernelSize", kernelSize, 1) });
 }

@@ -1,18 +1,13 @@
 /**
- * @file WebGPU kernel plans for the three convolution primitives: im2col, col2im and the
- * shared matmul batched over the images, the formulation of the CPU loops in conv2d.ts. With
- * P = OH·OW and CKK = C·kh·kw, the column matrices of all images lie one after another:
- * cols [N, CKK, P], cols[n, r, p] = x[n, c, oy·sh − ph + i·dh, ox·sw − pw + j·dw] (0 in the
- * padding) for r = (c·kh + i)·kw + j and p = oy·OW + ox.
- *   forward:  cols = im2col(x); y[n] [O, P] = W · cols[n]          (straight into NCHW)
- *   dx:       dcols[n] = Wᵀ · dy[n]; dx = col2im(dcols)
- *   dW:       cols = im2col(x); part[n] = dy[n] · cols[n]ᵀ; dW = Σₙ part[n]
+ * @file WGSL for the two convolution primitives of conv2d.ts (the matmuls between them are
+ * ordinary matmuls). With P = OH·OW and CKK = C·kh·kw, the column matrices of all images lie
+ * one after another: cols [N, CKK, P], cols[n, r, p] = x[n, c, oy·sh − ph + i·dh,
+ * ox·sw − pw + j·dw] (0 in the padding) for r = (c·kh + i)·kw + j and p = oy·OW + ox.
  * col2im gathers (one thread per dx element sums the columns that read it), so no atomics
  * are needed.
  */
-import type { BufferRef, KernelCall, KernelPlan } from "./types.ts";
+import type { BufferRef, KernelCall } from "./types.ts";
 import type { Conv2dAttrs } from "./conv2d.ts";
-import { matmulPlan, sumPartials } from "./matmul_kernel.ts";
 import { coords } from "./strided_kernels.ts";
 import { declare, kernel1d } from "./wgsl.ts";
 
@@ -25,7 +20,7 @@ export interface ConvDims {
  * run [lo, hi), computed once, so the copy loop has no bounds test and the padding on either
  * side is a plain fill.
  */
-function im2colCall(g: ConvDims, a: Conv2dAttrs, x: BufferRef, cols: BufferRef): KernelCall {
+export function im2colCall(g: ConvDims, a: Conv2dAttrs, x: BufferRef, cols: BufferRef): KernelCall {
   const [sh, sw] = a.stride, [dh, dw] = a.dilation, [ph, pw] = a.padding;
   const body = `${coords([g.n, g.c, g.kh, g.kw, g.oh])}
   let base = i * ${g.ow}u;
@@ -42,10 +37,10 @@ function im2colCall(g: ConvDims, a: Conv2dAttrs, x: BufferRef, cols: BufferRef):
   for (var ox = 0; ox < lo; ox++) { cols[base + u32(ox)] = 0.0; }
   for (var ox = lo; ox < hi; ox++) { cols[base + u32(ox)] = x[u32(src + ox * ${sw})]; }
   for (var ox = hi; ox < ${g.ow}; ox++) { cols[base + u32(ox)] = 0.0; }`;
-  return kernel1d("conv2d/im2col", g.n * g.c * g.kh * g.kw * g.oh, declare([{ name: "x", type: "f32" }, { name: "cols", type: "f32", write: true }]), body, [x, cols]);
+  return kernel1d("im2col", g.n * g.c * g.kh * g.kw * g.oh, declare([{ name: "x", type: "f32" }, { name: "cols", type: "f32", write: true }]), body, [x, cols]);
 }
 
-function col2imCall(g: ConvDims, a: Conv2dAttrs, dcols: BufferRef, dx: BufferRef): KernelCall {
+export function col2imCall(g: ConvDims, a: Conv2dAttrs, dcols: BufferRef, dx: BufferRef): KernelCall {
   const P = g.oh * g.ow;
   const CKK = g.c * g.kh * g.kw;
   const body = `${coords([g.n, g.c, g.h, g.w])}
@@ -61,37 +56,5 @@ function col2imCall(g: ConvDims, a: Conv2dAttrs, dcols: BufferRef, dx: BufferRef
     }
   }
   dx[i] = s;`;
-  return kernel1d("conv2dBackwardInput/col2im", g.n * g.c * g.h * g.w, declare([{ name: "dcols", type: "f32" }, { name: "dx", type: "f32", write: true }]), body, [dcols, dx]);
-}
-
-export function conv2dForwardPlan(g: ConvDims, a: Conv2dAttrs): KernelPlan {
-  const CKK = g.c * g.kh * g.kw;
-  const P = g.oh * g.ow;
-  // y[n] [O, P] = W [O, CKK] · cols[n] [CKK, P], written straight into y [N, O, P]
-  const mm = matmulPlan("conv2d/matmul", { m: g.o, n: P, k: CKK, sAi: CKK, sAp: 1, sBp: P, sBj: 1, batch: [g.n], aBatchStrides: [0], bBatchStrides: [CKK * P] },
-    [{ in: 1 }, { scratch: 0 }, { out: 0 }], 1);
-  return { scratch: [g.n * CKK * P * 4, ...mm.scratch], calls: [im2colCall(g, a, { in: 0 }, { scratch: 0 }), ...mm.calls] };
-}
-
-export function conv2dBackwardInputPlan(g: ConvDims, a: Conv2dAttrs): KernelPlan {
-  const CKK = g.c * g.kh * g.kw;
-  const P = g.oh * g.ow;
-  // dcols[n] [CKK, P] = Wᵀ [CKK, O] · dy[n] [O, P]; W is [O, CKK] row-major
-  const mm = matmulPlan("conv2dBackwardInput/matmul", { m: CKK, n: P, k: g.o, sAi: 1, sAp: CKK, sBp: P, sBj: 1, batch: [g.n], aBatchStrides: [0], bBatchStrides: [g.o * P] },
-    [{ in: 1 }, { in: 0 }, { scratch: 0 }], 1);
-  return { scratch: [g.n * CKK * P * 4, ...mm.scratch], calls: [...mm.calls, col2imCall(g, a, { scratch: 0 }, { out: 0 })] };
-}
-
-export function conv2dBackwardFilterPlan(g: ConvDims, a: Conv2dAttrs): KernelPlan {
-  const CKK = g.c * g.kh * g.kw;
-  const P = g.oh * g.ow;
-  const OK = g.o * CKK;
-  // part[n] [O, CKK] = dy[n] [O, P] · cols[n]ᵀ [P, CKK], then dW = Σₙ part[n]
-  const mm = matmulPlan("conv2dBackwardFilter/matmul", { m: g.o, n: CKK, k: P, sAi: P, sAp: 1, sBp: 1, sBj: P, batch: [g.n], aBatchStrides: [g.o * P], bBatchStrides: [CKK * P] },
-    [{ in: 1 }, { scratch: 0 }, { scratch: 1 }], 2);
-  const sum = sumPartials("conv2dBackwardFilter/sum", 1, g.n, OK, { scratch: 1 }, { out: 0 });
-  return {
-    scratch: [g.n * CKK * P * 4, g.n * OK * 4, ...mm.scratch],
-    calls: [im2colCall(g, a, { in: 0 }, { scratch: 0 }), ...mm.calls, sum],
-  };
+  return kernel1d("col2im", g.n * g.c * g.h * g.w, declare([{ name: "dcols", type: "f32" }, { name: "dx", type: "f32", write: true }]), body, [dcols, dx]);
 }

@@ -7,7 +7,7 @@ import { BINARY_DEFS, COMPARE_DEFS, UNARY_DEFS, castDef, detachDef, whereDef } f
 import { maxDef, sumDef } from "./reduce.ts";
 import { concatDef, expandDef, padDef, permuteDef, reshapeDef, sliceDef, splitDef } from "./movement.ts";
 import { matmulDef } from "./matmul.ts";
-import { conv2dBackwardFilterDef, conv2dBackwardInputDef, conv2dDef } from "./conv2d.ts";
+import { col2imDef, im2colDef } from "./conv2d.ts";
 import { avgPool2dBackwardDef, avgPool2dDef, maxPool2dBackwardDef, maxPool2dDef } from "./pool.ts";
 import { gatherDef, scatterAddDef } from "./gather.ts";
 import { softmaxCrossEntropyBackwardDef, softmaxCrossEntropyDef } from "./softmax_xent.ts";
@@ -34,9 +34,8 @@ export const OPS: Record<OpName, OpDef> = {
   concat: concatDef,
   split: splitDef,
   matmul: matmulDef,
-  conv2d: conv2dDef,
-  conv2dBackwardInput: conv2dBackwardInputDef,
-  conv2dBackwardFilter: conv2dBackwardFilterDef,
+  im2col: im2colDef,
+  col2im: col2imDef,
   maxPool2d: maxPool2dDef,
   maxPool2dBackward: maxPool2dBackwardDef,
   avgPool2d: avgPool2dDef,

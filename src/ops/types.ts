@@ -17,7 +17,7 @@ export type OpName =
   // reductions and movement
   | "sum" | "max" | "reshape" | "permute" | "expand" | "slice" | "pad" | "concat" | "split"
   // linear algebra, convolution, pooling
-  | "matmul" | "conv2d" | "conv2dBackwardInput" | "conv2dBackwardFilter"
+  | "matmul" | "im2col" | "col2im"
   | "maxPool2d" | "maxPool2dBackward" | "avgPool2d" | "avgPool2dBackward"
   // lookup, losses, regularisation, recurrent cells
   | "gather" | "scatterAdd" | "softmaxCrossEntropy" | "softmaxCrossEntropyBackward" | "dropout"

@@ -75,13 +75,16 @@ describe("planner", () => {
     const plan = planOf(grads);
     const planned = plan.slotBytes.reduce((s, b) => s + b, 0);
     const peak = peakLiveBytes(plan);
-    // activations stay alive for the backward pass, so reuse saves less than in a chain;
-    // the greedy best-fit must still land near the lower bound and well under no reuse
+    // activations, and both convolutions' im2col columns (read again by the weight gradients),
+    // stay alive for the backward pass, so even the lower bound saves only about 30 % over no
+    // reuse; the greedy best-fit must land near that bound and save most of what it saves
+    const unplanned = unplannedBytes(plan);
     expect(planned).toBeGreaterThanOrEqual(peak);
     expect(planned).toBeLessThanOrEqual(1.25 * peak);
-    expect(planned).toBeLessThan(0.7 * unplannedBytes(plan));
+    expect(unplanned - planned).toBeGreaterThan(0.75 * (unplanned - peak));
     const text = formatPlan(plan);
-    expect(text).toMatch(/conv2dBackwardFilter/);
+    expect(text).toMatch(/im2col/);
+    expect(text).toMatch(/col2im/);
     const views = plan.values.filter((v) => v.kind === "view").length;
     expect(views).toBeGreaterThan(0); // flatten, and the reshapes of conv2d's matmul
     expect(text.split("\n").length).toBe(plan.inputs.length + plan.steps.length + views + 2);

@@ -1,9 +1,19 @@
 import { describe, expect, it } from "vitest";
 import { F, ShapeError, arange, conv2dBackwardFilter, conv2dBackwardInput, grad, ones, reshape, sum, tensor, zeros } from "../../src/index.ts";
+import * as W from "../../src/index.ts";
 import { expectClose, TOL } from "../tolerance.ts";
 import { values } from "../helpers/values.ts";
 
 describe("conv2d forward, hand-worked", () => {
+  it("im2col lays out each window as a column, zero in the padding; col2im adds them back", async () => {
+    const x = reshape(arange(1, 10), [1, 1, 3, 3]); // 1 2 3 / 4 5 6 / 7 8 9
+    // 2×2 windows at (0,0) (0,1) (1,0) (1,1): rows are the window's (i, j), columns the windows
+    expect(await values(W.im2col(x, 2))).toEqual([1, 2, 4, 5, 2, 3, 5, 6, 4, 5, 7, 8, 5, 6, 8, 9]);
+    // padding 1, stride 2: windows at (−1,−1) (−1,1) (1,−1) (1,1)
+    expect(await values(W.im2col(x, 2, { padding: 1, stride: 2 }))).toEqual([0, 0, 0, 5, 0, 0, 4, 6, 0, 2, 0, 8, 1, 3, 7, 9]);
+    // each pixel is summed once per window that holds it: the centre is in all four
+    expect(await values(W.col2im(W.im2col(x, 2), [1, 1, 3, 3], 2))).toEqual([1, 4, 3, 8, 20, 12, 7, 16, 9]);
+  });
   it("the 3×3 Laplacian on a 6×6 vertical edge responds only beside the edge", async () => {
     // columns 10,10,10,0,0,0: vertical second differences vanish, horizontal ones are
     // x[j] − 2x[j+1] + x[j+2] = 0, −10, +10, 0 for output columns 0…3
@@ -67,5 +77,8 @@ describe("conv2d shape rule", () => {
     expect(() => F.conv2d(zeros([1, 28, 28]), zeros([6, 1, 5, 5]))).toThrow(/conv2d: input must be 4-D NCHW, got \[1,28,28\]/);
     expect(() => F.conv2d(zeros([1, 1, 5, 5]), zeros([1, 1, 3, 3]), null, { stride: 0 })).toThrow(/conv2d: stride must be an integer ≥ 1/);
     expect(() => F.conv2d(zeros([1, 1, 5, 5]), zeros([2, 1, 3, 3]), zeros([3]))).toThrow(/conv2d: bias \[3\] should be \[2\]/);
+    expect(() => W.im2col(zeros([1, 4, 4]), 2)).toThrow(/im2col: input must be 4-D NCHW, got \[1,4,4\]/);
+    expect(() => W.im2col(zeros([1, 1, 2, 2]), 3)).toThrow(/im2col: kernel 3×3 does not fit/);
+    expect(() => W.col2im(zeros([1, 4, 8]), [1, 1, 4, 4], 2)).toThrow("col2im: columns [1,4,8] should be [1,4,9] for image [1,1,4,4] and window 2×2");
   });
 });

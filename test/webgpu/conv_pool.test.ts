@@ -18,8 +18,10 @@ eachStrategy(gpu, "WebGPU convolution matches the CPU reference (forward, dx, dW
     await expectKernelMatchesCpu("conv2d", (x, w) => F.conv2d(x, w, null, { stride: 2, padding: [1, 0] }), [s(1, 3, 9, 8), s(5, 3, 2, 3)], TOL.gpuAccumulate);
     await expectKernelMatchesCpu("conv2d", (x, w) => F.conv2d(x, w, null, { stride: [1, 3], dilation: 2, padding: 2 }), [s(2, 2, 7, 11), s(3, 2, 3, 3)], TOL.gpuAccumulate);
   });
-  it("the backward primitives on their own", async () => {
+  it("the backward primitives on their own, and im2col / col2im", async () => {
     const o = { stride: 2, padding: 1 };
+    await expectKernelMatchesCpu("im2col", (x) => W.im2col(x, [2, 3], { stride: [2, 1], padding: [1, 2], dilation: [2, 1] }), [s(2, 3, 7, 6)], TOL.gpuExact, { gradTol: TOL.gpuAccumulate });
+    await expectKernelMatchesCpu("col2im", (c) => W.col2im(c, [2, 3, 9, 9], 3, o), [s(2, 27, 25)], TOL.gpuAccumulate);
     await expectKernelMatchesCpu("conv2dBackwardInput", (dy, w) => W.conv2dBackwardInput(dy, w, [2, 3, 9, 9], o), [s(2, 4, 5, 5), s(4, 3, 3, 3)], TOL.gpuAccumulate);
     await expectKernelMatchesCpu("conv2dBackwardFilter", (x, dy) => W.conv2dBackwardFilter(x, dy, [4, 3, 3, 3], o), [s(2, 3, 9, 9), s(2, 4, 5, 5)], TOL.gpuAccumulate);
   });
