@@ -27,13 +27,23 @@ export interface Result {
   profile?: { name: string; ms: number; calls: number }[];
 }
 
+/**
+ * A sample lasts at least this long: a run shorter than that (a tiny matmul; a browser's
+ * performance.now() ticks in 0.1 ms) is repeated and the sample is the mean, so no time is 0.
+ */
+const MIN_SAMPLE_MS = 2;
+
 async function time(run: () => Promise<void>, runs: number): Promise<{ median: number; min: number; max: number }> {
   await run(); // warm-up: trace, plan, pipelines
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
-    await run();
-    times.push(performance.now() - t0);
+    let reps = 0;
+    do {
+      await run();
+      reps++;
+    } while (performance.now() - t0 < MIN_SAMPLE_MS);
+    times.push((performance.now() - t0) / reps);
   }
   times.sort((x, y) => x - y);
   return { median: times[Math.floor(times.length / 2)], min: times[0], max: times[times.length - 1] };
