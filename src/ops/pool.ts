@@ -112,13 +112,16 @@ export const maxPool2dBackwardDef: OpDef<PoolAttrs & { inputShape: number[] }> =
     }
     dx.set(acc);
   },
-  // gather form: each input pixel sums dy over the windows that contain it and chose it
+  // gather form: each input pixel sums dy over the windows that contain it and chose it;
+  // windows that tile the plane exactly (LeNet's 2×2 on 28×28 and 10×10) scatter instead
   webgpu: ({ attrs: a }) => {
     const g = poolGeometry("maxPool2dBackward", a.inputShape, a);
+    const decls = declare([{ name: "dy", type: "f32" }, { name: "arg", type: "i32" }, { name: "dx", type: "f32", write: true }]);
+    const bindings = [{ in: 0 }, { in: 1 }, { out: 0 }];
+    if (tiles(g, a)) return { calls: [kernel1d("maxPool2dBackward", g.n * g.c * g.oh * g.ow, decls, tileScatter(g, a), bindings)] };
     const body = pixelBody(g, a, `let o = plane * ${g.oh * g.ow}u + u32(oy * ${g.ow} + ox);
       if (arg[o] == pos) { s += dy[o]; }`);
-    const decls = declare([{ name: "dy", type: "f32" }, { name: "arg", type: "i32" }, { name: "dx", type: "f32", write: true }]);
-    return { calls: [kernel1d("maxPool2dBackward", g.n * g.c * g.h * g.w, decls, body, [{ in: 0 }, { in: 1 }, { out: 0 }])] };
+    return { calls: [kernel1d("maxPool2dBackward", g.n * g.c * g.h * g.w, decls, body, bindings)] };
   },
 };
 
@@ -232,6 +235,32 @@ ${cells.join("\n")}`;
       ${visit}
     }
   }`;
+}
+
+/** Windows that tile the plane exactly: kernel = stride, no padding, nothing left over. */
+const tiles = (g: PoolGeometry, a: PoolAttrs) =>
+  inside(a) && a.kernel[0] === a.stride[0] && a.kernel[1] === a.stride[1] && g.oh * a.kernel[0] === g.h && g.ow * a.kernel[1] === g.w;
+
+/**
+ * WGSL for max-pool backward over tiling windows: each output window i writes all of its own
+ * pixels, dy[i] at the saved argmax and 0 elsewhere. Every dx element is written exactly once,
+ * so no thread searches for its window: a quarter of the threads of the gather form, and no
+ * division per pixel (LeNet's two: about 2× faster on SwiftShader).
+ */
+function tileScatter(g: PoolGeometry, a: PoolAttrs): string {
+  const [kh, kw] = a.kernel;
+  const cells = Array.from({ length: kh * kw }, (_, e) => {
+    const off = Math.floor(e / kw) * g.w + (e % kw);
+    return `  dx[base + ${off}u] = select(0.0, d, at == corner + ${off});`;
+  });
+  return `  let plane = i / ${g.oh * g.ow}u;
+  let oy = i32((i / ${g.ow}u) % ${g.oh}u);
+  let ox = i32(i % ${g.ow}u);
+  let corner = oy * ${kh * g.w} + ox * ${kw};
+  let base = plane * ${g.h * g.w}u + u32(corner);
+  let at = arg[i];
+  let d = dy[i];
+${cells.join("\n")}`;
 }
 
 /**
