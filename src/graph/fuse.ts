@@ -1,10 +1,13 @@
 /**
  * @file Fusion rules, applied by the planner after autodiff. One rule so far:
- *   matmul(a, b) → add(·, bias[N]) [→ relu | tanh | sigmoid]   ⇒   matmulBiasAct(a, b, bias)
- * when each intermediate has exactly one reader and is not a requested output (in a training
+ *   matmul(a, b) [→ reshape] → add(·, bias) [→ relu | tanh | sigmoid]   ⇒   matmulBiasAct(a, b, bias)
+ * where the bias runs along the last axis (bias[N]: a linear layer), or along the rows (a
+ * convolution: its [N, O, P] product reshaped to [N, O, OH, OW] plus bias [1, O, 1, 1]), and
+ * each intermediate has exactly one reader and is not a requested output (in a training
  * graph the gradient rules read a, b and the activation's output, never the intermediates).
  * The fused step takes the place of the group's last node, so every input it reads (the bias
- * may be computed after the matmul) is ready.
+ * may be computed after the matmul) is ready; it writes the last node's output, whose
+ * elements are the product's in the same order.
  */
 import type { OpDef } from "../ops/types.ts";
 import type { Tensor } from "../tensor.ts";
@@ -36,11 +39,20 @@ export function fuseNodes(nodes: readonly Node[], requested: readonly Tensor[]):
   for (const mm of nodes) {
     if (mm.op?.name !== "matmul") continue;
     const y = mm.outputs[0];
-    const add = soleReader(y);
-    if (add?.op?.name !== "add" || add.inputs[0] === add.inputs[1]) continue;
-    const bias = add.inputs[0] === y ? add.inputs[1] : add.inputs[0];
-    const n = y.shape[y.shape.length - 1];
-    if (bias.rank !== 1 || bias.shape[0] !== n || bias.dtype !== y.dtype || add.outputs[0].shape.join() !== y.shape.join()) continue;
+    // an optional reshape that keeps the rows: [..., M, N] → [..., M, (dims of N)]
+    let z = y;
+    let add = soleReader(y);
+    const reshape = add?.op?.name === "reshape" && keepsRows(y.shape, add.outputs[0].shape) ? add : null;
+    if (reshape) {
+      z = reshape.outputs[0];
+      add = soleReader(z);
+    }
+    if (add?.op?.name !== "add" || add.inputs[0] === add.inputs[1] || add.outputs[0].shape.join() !== z.shape.join()) continue;
+    const bias = add.inputs[0] === z ? add.inputs[1] : add.inputs[0];
+    if (bias.dtype !== y.dtype) continue;
+    const perColumn = !reshape && bias.rank === 1 && bias.shape[0] === y.shape[y.rank - 1];
+    const perRow = !perColumn && rowBias(bias.shape, z.shape, y.rank - 2, y.shape[y.rank - 2]);
+    if (!perColumn && !perRow) continue;
     let last = add;
     let act: Activation = "none";
     const next = soleReader(add.outputs[0]);
@@ -49,9 +61,10 @@ export function fuseNodes(nodes: readonly Node[], requested: readonly Tensor[]):
       act = next.op.name as Activation;
     }
     absorbed.add(mm);
+    if (reshape) absorbed.add(reshape);
     absorbed.add(add);
     absorbed.add(last);
-    const attrs = { ...(mm.attrs as object), act };
+    const attrs = { ...(mm.attrs as object), act, rows: perRow };
     replaced.set(last, { op: matmulBiasActDef, attrs, inputs: [mm.inputs[0], mm.inputs[1], bias], outputs: last.outputs });
   }
   const steps: PlanNode[] = [];
@@ -61,4 +74,17 @@ export function fuseNodes(nodes: readonly Node[], requested: readonly Tensor[]):
     else if (!absorbed.has(n)) steps.push({ op: n.op!, attrs: n.attrs, inputs: n.inputs, outputs: n.outputs });
   }
   return steps;
+}
+
+/** z = y's shape with its last axis (N) split into axes of the same product: rows unchanged. */
+function keepsRows(y: readonly number[], z: readonly number[]): boolean {
+  const lead = y.length - 1;
+  return z.length >= lead && z.slice(0, lead).join() === y.slice(0, lead).join() && z.slice(lead).reduce((a, d) => a * d, 1) === y[lead];
+}
+
+/** A bias of M elements that, broadcast against z, varies only along z's axis `axis` (the rows). */
+function rowBias(bias: readonly number[], z: readonly number[], axis: number, m: number): boolean {
+  const lead = z.length - bias.length;
+  if (lead < 0 || m < 2) return false;
+  return bias.every((d, i) => (i + lead === axis ? d === m : d === 1));
 }

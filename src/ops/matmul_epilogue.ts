@@ -1,7 +1,8 @@
 /**
  * @file matmulBiasAct: act(a·b + bias), the fused form the planner substitutes for a matmul
- * whose only reader adds a bias along the last axis (and, optionally, whose sum's only reader
- * is relu, tanh or sigmoid). It is never built by autodiff, so it has no gradient rule.
+ * whose only reader adds a bias along the last axis, or with `rows` along the rows (a
+ * convolution's bias per output channel, added after its [N, O, P] → [N, O, OH, OW] reshape),
+ * and, optionally, whose sum's only reader is relu, tanh or sigmoid. It is never built by autodiff, so it has no gradient rule.
  * CPU: the matmul reference, then bias and activation per element with the same roundings
  * as the unfused ops, so fusing never changes a CPU result. WebGPU: the tiled matmul with the
  * bias add and the unary table's activation applied as it stores each output.
@@ -12,6 +13,7 @@ import { unaryJs, unaryWgslFn } from "./elementwise.ts";
 import { batchStrides, matmulPlan } from "./matmul_kernel.ts";
 import { IS_NAN, wgslType } from "./wgsl.ts";
 import { ShapeError, fmtShape } from "../errors.ts";
+import { sizeOf } from "../shape.ts";
 
 export type Activation = "none" | "relu" | "tanh" | "sigmoid";
 
@@ -19,15 +21,18 @@ export interface MatmulBiasActAttrs {
   transposeA: boolean;
   transposeB: boolean;
   act: Activation;
+  /** bias[i] per row (any shape of M elements) instead of bias[j] per column. */
+  rows: boolean;
 }
 
 export const matmulBiasActDef: OpDef<MatmulBiasActAttrs> = {
   name: "matmulBiasAct",
   infer: ([a, b, bias], attrs) => {
     const [y] = matmulDef.infer([a, b], attrs);
-    const n = y.shape[y.shape.length - 1];
-    if (bias.shape.length !== 1 || bias.shape[0] !== n || bias.dtype !== y.dtype) {
-      throw new ShapeError(`matmulBiasAct: bias ${bias.dtype}${fmtShape(bias.shape)} should be ${y.dtype}[${n}]`);
+    const { m, n } = matmulDims(a.shape, b.shape, attrs);
+    const ok = attrs.rows ? sizeOf(bias.shape) === m : bias.shape.length === 1 && bias.shape[0] === n;
+    if (!ok || bias.dtype !== y.dtype) {
+      throw new ShapeError(`matmulBiasAct: bias ${bias.dtype}${fmtShape(bias.shape)} should be ${y.dtype} with ${attrs.rows ? `${m} elements (one per row)` : `shape [${n}]`}`);
     }
     return [y];
   },
@@ -36,9 +41,9 @@ export const matmulBiasActDef: OpDef<MatmulBiasActAttrs> = {
     matmulDef.cpu({ ...args, inputs: args.inputs.slice(0, 2), inShapes: args.inShapes.slice(0, 2) });
     // y already holds the stored a·b; storing the sum rounds it, as the separate add would
     const act = attrs.act === "none" ? null : unaryJs(attrs.act);
-    const n = bias.length;
+    const { m, n } = matmulDims(args.inShapes[0], args.inShapes[1], attrs);
     for (let i = 0; i < y.length; i++) {
-      y[i] += bias[i % n];
+      y[i] += bias[attrs.rows ? Math.floor(i / n) % m : i % n];
       if (act) y[i] = act(y[i]);
     }
   },
@@ -51,6 +56,6 @@ export const matmulBiasActDef: OpDef<MatmulBiasActAttrs> = {
       ...(attrs.transposeA ? { sAi: 1, sAp: m } : { sAi: k, sAp: 1 }),
       ...(attrs.transposeB ? { sBp: 1, sBj: k } : { sBp: n, sBj: 1 }),
       batch, aBatchStrides: batchStrides(as, batch, m * k), bBatchStrides: batchStrides(bs, batch, k * n),
-    }, [{ in: 0 }, { in: 1 }, { out: 0 }], 0, { bias: { in: 2 }, actFn: act });
+    }, [{ in: 0 }, { in: 1 }, { out: 0 }], 0, { bias: { in: 2 }, actFn: act, rows: attrs.rows });
   },
 };

@@ -63,10 +63,14 @@ function chooseTiles(m: number): Tiles {
  * z = batch·split + s multiplies only K-chunk s and writes its partial product to
  * C[(z)·M·N …]: the caller sums the `split` partials (see `matmulPlan`).
  */
-/** Fused epilogue: C = act(A·B + bias[j]); `actFn` defines `fn act(x: f32) -> f32`. */
+/**
+ * Fused epilogue: C = act(A·B + bias[j]), or bias[i] with `rows` (a convolution's channels);
+ * `actFn` defines `fn act(x: f32) -> f32`.
+ */
 export interface Epilogue {
   bias: BufferRef;
   actFn: string;
+  rows?: boolean;
 }
 
 /** The storage buffers of both kernels: A, B, C and the epilogue's bias. */
@@ -101,7 +105,7 @@ function matmulKernel(name: string, L: MatmulLayout, t: Tiles, bindings: BufferR
   const aLoads = Math.ceil((t.bm * t.bk) / threads);
   const bLoads = Math.ceil((t.bk * t.bn) / threads);
   const decl = operandDecls(ep);
-  const store = ep ? "act(acc[x][y] + bias[j])" : "acc[x][y]";
+  const store = ep ? `act(acc[x][y] + bias[${ep.rows ? "i" : "j"}])` : "acc[x][y]";
   const code = `${declare(decl)}
 ${ep ? ep.actFn : ""}
 var<workgroup> As: array<array<f32, ${t.bm}>, ${t.bk}>;
@@ -187,7 +191,7 @@ ${xs.map((x) => `    let a${x} = A[ra${x} + p * ${L.sAp}u];`).join("\n")}
 ${ys.map((y) => `    let b${y} = B[cb${y} + p * ${L.sBp}u];`).join("\n")}
 ${each((x, y) => `    c${x}_${y} += a${x} * b${y};`).join("\n")}
   }
-${each((x, y) => `  if (i0 + ${x}u < ${L.m}u && j0 + ${y}u < ${L.n}u) { C[cOff + (i0 + ${x}u) * ${L.n}u + j0 + ${y}u] = ${ep ? `act(c${x}_${y} + bias[j0 + ${y}u])` : `c${x}_${y}`}; }`).join("\n")}
+${each((x, y) => `  if (i0 + ${x}u < ${L.m}u && j0 + ${y}u < ${L.n}u) { C[cOff + (i0 + ${x}u) * ${L.n}u + j0 + ${y}u] = ${ep ? `act(c${x}_${y} + bias[${ep.rows ? `i0 + ${x}u` : `j0 + ${y}u`}])` : `c${x}_${y}`}; }`).join("\n")}
 }`;
   return { name, code, bindings: ep ? [...bindings, ep.bias] : bindings, workgroups: [Math.max(1, Math.ceil(L.n / (wx * tn))), Math.max(1, Math.ceil(L.m / (wy * tm))), Math.max(1, batchCount) * split] };
 }
@@ -231,7 +235,7 @@ export function matmulPlan(name: string, L: MatmulLayout, bindings: [a: BufferRe
   const split = Math.max(1, Math.min(Math.floor(L.k / 512), Math.ceil(64 / tiles), 64));
   if (split === 1) return { calls: [matmulKernel(name, L, t, bindings, 1, ep)], scratch: [] };
   const parts: BufferRef = { scratch: firstScratch };
-  const sum = sumPartials(`${name}/split-k sum`, batchCount, split, L.m * L.n, parts, bindings[2], ep && { ...ep, n: L.n });
+  const sum = sumPartials(`${name}/split-k sum`, batchCount, split, L.m * L.n, parts, bindings[2], ep && { ...ep, m: L.m, n: L.n });
   return { calls: [matmulKernel(name, L, t, [bindings[0], bindings[1], parts], split), sum], scratch: [batchCount * L.m * L.n * split * 4] };
 }
 
@@ -239,14 +243,14 @@ export function matmulPlan(name: string, L: MatmulLayout, bindings: [a: BufferRe
  * C[b, e] = Σₖ P[b, k, e] for partials laid out [batch, parts, size] (split-K: z = b·parts + k;
  * a convolution's weight gradient: one part per image), with the epilogue act(· + bias[e % n]).
  */
-export function sumPartials(name: string, batch: number, parts: number, size: number, P: BufferRef, C: BufferRef, ep?: Epilogue & { n: number }): KernelCall {
+export function sumPartials(name: string, batch: number, parts: number, size: number, P: BufferRef, C: BufferRef, ep?: Epilogue & { m: number; n: number }): KernelCall {
   const decl = [{ name: "P", type: "f32" }, { name: "C", type: "f32", write: true }];
   if (ep) decl.push({ name: "bias", type: "f32" });
   const body = `  let bi = i / ${size}u;
   let e = i % ${size}u;
   var s = 0.0;
   for (var k = 0u; k < ${parts}u; k++) { s += P[(bi * ${parts}u + k) * ${size}u + e]; }
-  C[i] = ${ep ? `act(s + bias[e % ${ep.n}u])` : "s"};`;
+  C[i] = ${ep ? `act(s + bias[${ep.rows ? `(e / ${ep.n}u) % ${ep.m}u` : `e % ${ep.n}u`}])` : "s"};`;
   return kernel1d(name, batch * size, declare(decl), body, ep ? [P, C, ep.bias] : [P, C], ep?.actFn ?? "");
 }
 

@@ -51,13 +51,35 @@ describe("matmul + bias + activation fusion", () => {
     }
   });
 
-  it("a LeNet-5 training step plans fc1, fc2 (with relu) and fc3 as fused matmuls", () => {
+  it("a LeNet-5 training step plans both convolutions (bias and relu per channel) and fc1, fc2, fc3 as fused matmuls", () => {
     manualSeed(1);
     const model = new LeNet5();
     const x = placeholder([4, 1, 28, 28], "float32");
     const loss = F.crossEntropy(model.forward(x), tensor([1, 2, 3, 4], [4], "int32"));
     const grads = W.gradients(loss, model.parameters());
     const steps = opsOf([loss, ...grads]);
-    expect(steps.filter((s) => s === "matmulBiasAct").length).toBe(3);
+    expect(steps.filter((s) => s === "matmulBiasAct").length).toBe(5);
+    expect(steps.filter((s) => s === "relu").length).toBe(0);
+  });
+
+  it("fuses a bias along the rows: a convolution's [N, O, P] product, reshaped, plus bias [1, O, 1, 1]", async () => {
+    manualSeed(6);
+    const x = W.randn([2, 3, 6, 5]);
+    const w = W.randn([4, 3, 3, 2]);
+    const b = W.randn([4]);
+    for (const act of [F.relu, F.tanh, (t: Tensor) => t]) {
+      const y = act(F.conv2d(x, w, b, { padding: 1 }));
+      expect(opsOf([y])).toEqual(["im2col", "matmulBiasAct"]);
+      const [fused] = await runPlan([y], true);
+      const [plain] = await runPlan([y], false);
+      expect(fused).toEqual(plain); // the CPU adds and rounds as the separate ops do
+    }
+    // a matmul [.., M, N] plus a bias [M, 1] is per row too; [1, N] or a full [M, N] tensor is not
+    const a = placeholder([3, 5, 4], "float32");
+    const m = W.matmul(a, W.randn([4, 6]));
+    expect(opsOf([W.add(m, W.randn([5, 1]))])).toEqual(["matmulBiasAct"]);
+    expect(opsOf([W.add(m, W.randn([5, 6]))])).toEqual(["matmul", "add"]);
+    // a reshape that mixes rows and columns is not fused through
+    expect(opsOf([W.add(W.reshape(m, [3, 6, 5]), W.randn([6, 1]))])).toEqual(["matmul", "add"]); // the reshape is a view
   });
 });

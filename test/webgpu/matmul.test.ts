@@ -29,6 +29,10 @@ eachStrategy(gpu, "WebGPU matmul matches the CPU reference", () => {
       await expectKernelMatchesCpu("linear+act split-K", (x, w, b) => act(F.linear(x, w, b, )), [s(4, 3000), s(5, 3000), s(5)], TOL.gpuAccumulate);
     }
   });
+  it("the epilogue with a bias per row: a convolution with bias and relu, and split-K", async () => {
+    await expectKernelMatchesCpu("conv+bias+relu", (x, w, b) => F.relu(F.conv2d(x, w, b, { padding: 1 })), [s(3, 4, 9, 7), s(10, 4, 3, 3), s(10)], TOL.gpuAccumulate);
+    await expectKernelMatchesCpu("matmul + row bias split-K", (a, b, c) => F.tanh(W.add(W.matmul(a, b), c)), [s(5, 3000), s(3000, 4), s(5, 1)], TOL.gpuAccumulate);
+  });
   it("batched with broadcast batch axes: [2,1,5,7] @ [3,7,9] and [4,5,6] @ [6,2]", async () => {
     await expectKernelMatchesCpu("matmul", (x, y) => W.matmul(x, y), [s(2, 1, 5, 7), s(3, 7, 9)], TOL.gpuAccumulate);
     await expectKernelMatchesCpu("matmul", (x, y) => W.matmul(x, y), [s(4, 5, 6), s(6, 2)], TOL.gpuAccumulate);
