@@ -6,7 +6,7 @@ import { Adam } from "../../src/optim/adam.ts";
 import { WebGpuBackend } from "../../src/backends/webgpu/webgpu.ts";
 import { BufferPool } from "../../src/backends/webgpu/buffers.ts";
 import { expectKernelMatchesCpu, webgpuAvailable } from "../helpers/backends.ts";
-import { TOL } from "../tolerance.ts";
+import { TOL, expectClose } from "../tolerance.ts";
 import { viewsFixture } from "../helpers/views.ts";
 
 const gpu = await webgpuAvailable();
@@ -20,6 +20,27 @@ describe.skipIf(!gpu)("the WebGPU executor", () => {
     expect(b.name).toBe("webgpu");
     expect(typeof b.info.vendor).toBe("string");
     if (process.env.VK_ICD_FILENAMES?.includes("swiftshader")) expect(b.info.software).toBe(true);
+  });
+
+  it("in Node, a read after one run sleeps through most of that plan's last run time, not after two; values unchanged", async () => {
+    const b = getBackend() as WebGpuBackend;
+    const x = W.randn([256, 256], { seed: 4 });
+    const f = compile((a: Tensor) => W.sum(W.matmul(W.tanh(W.matmul(a, a)), a)));
+    const want = await W.setBackend("cpu").then(() => f(x).item());
+    await setBackend("webgpu");
+    const g = compile((a: Tensor) => W.sum(W.matmul(W.tanh(W.matmul(a, a)), a)));
+    await g(x).item(); // trace, plan, pipelines; the first timed run has no estimate yet
+    const t0 = performance.now();
+    await g(x).item();
+    const last = performance.now() - t0; // ≈ the latency the backend just measured
+    const slept = b.quietWaits;
+    const got = await g(x).item(); // one run in flight: the read sleeps first if 0.9 × last ≥ 2 ms
+    if (last > 5) expect(b.quietWaits).toBe(slept + 1); // SwiftShader: tens of ms
+    if (last < 2) expect(b.quietWaits).toBe(slept); // a fast GPU: no sleep worth a timer
+    expectClose([got], [want], TOL.gpuAccumulate);
+    const [p, q] = [g(x), g(x)]; // two runs in flight: no estimate covers both, no sleep
+    await Promise.all([p.item(), q.item()]);
+    expect(b.quietWaits).toBe(slept + 1);
   });
 
   it("reads through planner views (reshapes without a copy) of inputs and temporaries", async () => {
