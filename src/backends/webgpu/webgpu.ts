@@ -48,14 +48,16 @@ interface Prepared {
  * run took `latency`, the first read sleeps (a timer: no CPU) until 0.9 × latency after the
  * submit before it starts Dawn's polling wait, so the polling does not compete with a
  * software adapter for the CPU (LeNet-5 step on SwiftShader, 2 cores: ≈ 320 → 235 ms).
- * Concurrent reads share the sleep. An estimate too long shrinks by a tenth per run, as each
- * measured time is then ≈ 0.9 × the estimate; one too short is replaced at once.
+ * Concurrent reads share the sleep. A run that had ended before the sleep did (its read
+ * resolves within 1 ms of waking) shrinks the estimate by a fifth; otherwise the measured
+ * time replaces it, so a timer that wakes late cannot inflate the estimate run after run.
  */
 interface Flight {
   plan: Plan;
   at: number;
   runs: number;
-  sleep?: Promise<void>;
+  sleep?: Promise<number | undefined>;
+  woke?: number;
 }
 
 export class WebGpuBackend implements Backend {
@@ -125,13 +127,17 @@ export class WebGpuBackend implements Backend {
     enc.copyBufferToBuffer(h.buffer, 0, staging, 0, align4(bytes));
     this.device.queue.submit([enc.finish()]);
     const f = this.flight;
+    const estimate = f ? this.latency.get(f.plan) : undefined;
     if (f && f.runs === 1 && this.pollsWhileWaiting) {
-      f.sleep ??= this.sleepUntil(f.at + 0.9 * (this.latency.get(f.plan) ?? 0));
-      await f.sleep;
+      f.sleep ??= this.sleepUntil(f.at + 0.9 * (estimate ?? 0));
+      f.woke = await f.sleep;
     }
     await staging.mapAsync(GPUMapMode.READ);
     if (f && this.flight === f) {
-      if (f.runs === 1) this.latency.set(f.plan, performance.now() - f.at);
+      const done = performance.now();
+      // done at once after waking: the run ended during the sleep, whose length says nothing
+      // of when; shrink the estimate instead of taking sleep + wake-up delay as the run time
+      if (f.runs === 1) this.latency.set(f.plan, f.woke !== undefined && done - f.woke < 1 ? 0.8 * estimate! : done - f.at);
       this.flight = null;
     }
     this.checkAlive();
@@ -142,11 +148,12 @@ export class WebGpuBackend implements Backend {
     return out;
   }
 
-  private sleepUntil(t: number): Promise<void> {
+  /** Sleeps until time t if that is ≥ 2 ms away; resolves to when it woke (undefined: no sleep). */
+  private sleepUntil(t: number): Promise<number | undefined> {
     const ms = t - performance.now();
-    if (ms < 2) return Promise.resolve();
+    if (ms < 2) return Promise.resolve(undefined);
     this.quietWaits++;
-    return new Promise((resolve) => setTimeout(resolve, ms));
+    return new Promise((resolve) => setTimeout(() => resolve(performance.now()), ms));
   }
 
   release(handle: unknown): void {
