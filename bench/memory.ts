@@ -59,6 +59,8 @@ export async function memoryRun(opts: { backend: "cpu" | "webgpu"; steps: number
       const out = step(x, y);
       await out.loss.item();
       if (n === 0) gpuSlack = GPU_SLACK_STEPS * [x, y, out.loss, out.logits].reduce((a, t) => a + sizeClass(t.size * 4), 0);
+      // what the step leaves behind goes back to the pool now, not when the GC gets to it
+      for (const t of [x, y, out.loss, out.logits]) t.dispose();
       n++;
       if (n === 10 || n === opts.steps || (opts.every && n % opts.every === 0)) await sample(n);
       if (n === opts.steps) break;

@@ -101,6 +101,25 @@ export class Tensor {
     return this;
   }
 
+  /**
+   * Frees this tensor's device memory now rather than when the GC collects the tensor: a
+   * training loop's input batches and results, so the WebGPU buffer pool need not grow while
+   * the GC runs late. Call it once nothing still to be computed reads this tensor (after the
+   * step that used it has been read); reading or computing from it afterwards is an error.
+   * Not for a tensor whose data another took by `assign` (they share it). A lazy tensor has
+   * nothing to free.
+   */
+  dispose(): void {
+    const s = this.storage;
+    if (!s) return;
+    this.storage = null;
+    this.disposed = true;
+    s.backend.release?.(s.handle);
+  }
+
+  /** Set by `dispose`. */
+  disposed = false;
+
   private async read(): Promise<TypedArray> {
     realize([this]);
     return readHost(this);
@@ -108,6 +127,7 @@ export class Tensor {
 
   /** Reading inside a traced function would bake one call's values into the plan: refuse. */
   private checkReadable(method: string): void {
+    if (this.disposed) throw new GraphError(`${method}: ${this.describe()} was disposed; read it before calling dispose()`);
     if (isTracing()) {
       throw new GraphError(
         `${method}: cannot read ${this.describe()} while compile() is tracing a function; ` +

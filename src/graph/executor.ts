@@ -47,6 +47,7 @@ function handleOn(backend: Backend, t: Tensor): unknown {
 }
 
 function checkNotTraced(t: Tensor): void {
+  if (t.disposed) throw new GraphError(`tensor ${t.describe()} was disposed; it cannot be computed from`);
   if (isPlaceholder(t)) {
     throw new GraphError(
       `tensor ${t.describe()} is a compile() input placeholder: it has no value while tracing. ` +

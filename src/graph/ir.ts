@@ -109,7 +109,7 @@ export function topoNodes(outputs: readonly Tensor[], isInput: (t: Tensor) => bo
       return;
     }
     if (t.node.op === null) {
-      throw new GraphError(`tensor ${t.describe()} is a leaf with no data; it cannot be computed`);
+      throw new GraphError(t.disposed ? `tensor ${t.describe()} was disposed; it cannot be computed from` : `tensor ${t.describe()} is a leaf with no data; it cannot be computed`);
     }
     if (!seenNode.has(t.node)) {
       seenNode.add(t.node);

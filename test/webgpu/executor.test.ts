@@ -43,6 +43,29 @@ describe.skipIf(!gpu)("the WebGPU executor", () => {
     expect(b.quietWaits).toBe(slept + 1);
   });
 
+  it("dispose() gives a step's inputs and results back to the pool at once: no growth without the GC; a disposed tensor cannot be read", async () => {
+    manualSeed(5);
+    const model = new LeNet5();
+    const step = compileTrainStep(model, new Adam(model.parameters(), { lr: 1e-3 }));
+    const b = getBackend() as WebGpuBackend;
+    const labels = Array.from({ length: 16 }, (_, i) => i % 10);
+    let before = 0;
+    for (let i = 0; i < 12; i++) {
+      const x = W.randn([16, 1, 28, 28], { seed: 100 + i }); // fresh upload each step, never collected here
+      const y = tensor(labels, [16], "int32");
+      const out = step(x, y);
+      await out.loss.item();
+      for (const t of [x, y, out.loss, out.logits]) t.dispose();
+      if (i === 1) before = b.allocatedBytes;
+    }
+    expect(b.allocatedBytes).toBe(before);
+    const z = W.randn([3]);
+    await z.data();
+    z.dispose();
+    expect(() => z.data()).toThrow(/data: float32\[3\] was disposed/);
+    await expect(W.add(z, 1).data()).rejects.toThrow(/float32\[3\] was disposed; it cannot be computed from/);
+  });
+
   it("reads through planner views (reshapes without a copy) of inputs and temporaries", async () => {
     const { run, want } = viewsFixture();
     const got = await run();
