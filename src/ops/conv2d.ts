@@ -13,7 +13,7 @@ import { requireFloat, type DType, type TypedArray } from "../dtype.ts";
 import { DTypeError, ShapeError, fmtShape } from "../errors.ts";
 import { apply1 } from "../graph/ir.ts";
 import type { Tensor } from "../tensor.ts";
-import type { OpDef, ValueInfo } from "./types.ts";
+import type { OpDef } from "./types.ts";
 import { col2imCall, im2colCall } from "./conv_kernels.ts";
 import { matmul } from "./matmul.ts";
 import { reshape } from "./movement.ts";
@@ -30,23 +30,34 @@ export function windowOut(n: number, k: number, s: number, p: number, d = 1): nu
   return Math.floor((n + 2 * p - d * (k - 1) - 1) / s) + 1;
 }
 
-interface Geometry {
+/** Sizes of a sliding window over x [N, C, H, W]: the image, the window and its output grid. */
+export interface WindowGeometry {
   n: number; c: number; h: number; w: number;
-  o: number; kh: number; kw: number;
+  kh: number; kw: number;
   oh: number; ow: number;
 }
 
-function geometry(op: string, xShape: readonly number[], wShape: readonly number[], { stride, padding, dilation }: Conv2dAttrs): Geometry {
-  const shapes = `(input ${fmtShape(xShape)}, weight ${fmtShape(wShape)})`;
+interface Geometry extends WindowGeometry {
+  o: number;
+}
+
+/** `shapes` names the operands in the error (a convolution adds its weight). */
+function windowGeometry(op: string, xShape: readonly number[], [kh, kw]: readonly number[], { stride, padding, dilation }: Conv2dAttrs, shapes = `(input ${fmtShape(xShape)})`): WindowGeometry {
   if (xShape.length !== 4) throw new ShapeError(`${op}: input must be 4-D NCHW, got ${fmtShape(xShape)}`);
-  if (wShape.length !== 4) throw new ShapeError(`${op}: weight must be 4-D [out, in, kh, kw], got ${fmtShape(wShape)}`);
   const [n, c, h, w] = xShape;
-  const [o, wc, kh, kw] = wShape;
-  if (c !== wc) throw new ShapeError(`${op}: input has ${c} channels, weight expects ${wc} ${shapes}`);
   const oh = windowOut(h, kh, stride[0], padding[0], dilation[0]);
   const ow = windowOut(w, kw, stride[1], padding[1], dilation[1]);
   if (oh < 1 || ow < 1) throw new ShapeError(`${op}: kernel ${kh}×${kw} does not fit the padded ${h}×${w} input ${shapes}`);
-  return { n, c, h, w, o, kh, kw, oh, ow };
+  return { n, c, h, w, kh, kw, oh, ow };
+}
+
+function geometry(op: string, xShape: readonly number[], wShape: readonly number[], attrs: Conv2dAttrs): Geometry {
+  const shapes = `(input ${fmtShape(xShape)}, weight ${fmtShape(wShape)})`;
+  if (wShape.length !== 4) throw new ShapeError(`${op}: weight must be 4-D [out, in, kh, kw], got ${fmtShape(wShape)}`);
+  const [o, wc, kh, kw] = wShape;
+  const g = windowGeometry(op, xShape, [kh, kw], attrs, shapes);
+  if (g.c !== wc) throw new ShapeError(`${op}: input has ${g.c} channels, weight expects ${wc} ${shapes}`);
+  return { ...g, o };
 }
 
 function checkFloat(op: string, a: { dtype: DType }, b: { dtype: DType }): void {
@@ -64,7 +75,7 @@ function checkDy(op: string, dy: { shape: readonly number[] }, xShape: readonly 
 }
 
 /** Fills cols [C·kh·kw, OH·OW] at `at` from image `img` (offset into x) of shape [C, H, W]. */
-function im2colImage(x: ArrayLike<number>, img: number, g: Geometry, a: Conv2dAttrs, cols: TypedArray, at: number): void {
+function im2colImage(x: ArrayLike<number>, img: number, g: WindowGeometry, a: Conv2dAttrs, cols: TypedArray, at: number): void {
   const P = g.oh * g.ow;
   for (let c = 0; c < g.c; c++) {
     for (let i = 0; i < g.kh; i++) {
@@ -85,7 +96,7 @@ function im2colImage(x: ArrayLike<number>, img: number, g: Geometry, a: Conv2dAt
 }
 
 /** Adds cols [C·kh·kw, OH·OW] at `at` back into image `img` of dx: the adjoint of im2colImage. */
-function col2imImage(cols: ArrayLike<number>, at: number, dx: Float64Array, img: number, g: Geometry, a: Conv2dAttrs): void {
+function col2imImage(cols: ArrayLike<number>, at: number, dx: Float64Array, img: number, g: WindowGeometry, a: Conv2dAttrs): void {
   const P = g.oh * g.ow;
   for (let c = 0; c < g.c; c++) {
     for (let i = 0; i < g.kh; i++) {
@@ -108,33 +119,28 @@ export interface WindowAttrs extends Conv2dAttrs {
   kernel: [number, number];
 }
 
-/** Geometry of im2col/col2im from the image shape and the window (no weight, so O = 0). */
-function windowGeometry(op: string, xShape: readonly number[], a: WindowAttrs): Geometry {
-  return geometry(op, xShape, [0, xShape[1], ...a.kernel], a);
-}
-
 export const im2colDef: OpDef<WindowAttrs> = {
   name: "im2col",
   infer: ([x], a) => {
     requireFloat("im2col", "input", x.dtype);
-    const g = windowGeometry("im2col", x.shape, a);
+    const g = windowGeometry("im2col", x.shape, a.kernel, a);
     return [{ shape: [g.n, g.c * g.kh * g.kw, g.oh * g.ow], dtype: x.dtype }];
   },
   cpu: ({ inputs: [x], outputs: [cols], inShapes: [xs], attrs }) => {
-    const g = windowGeometry("im2col", xs, attrs);
+    const g = windowGeometry("im2col", xs, attrs.kernel, attrs);
     const per = g.c * g.kh * g.kw * g.oh * g.ow;
     for (let n = 0; n < g.n; n++) im2colImage(x, n * g.c * g.h * g.w, g, attrs, cols, n * per);
   },
   // a gather of x: its adjoint scatters back
   grad: ({ inputs: [x], dys: [dcols], attrs }) => [col2imOf(dcols, x.shape, attrs)],
-  webgpu: ({ inShapes: [xs], attrs }) => ({ calls: [im2colCall(windowGeometry("im2col", xs, attrs), attrs, { in: 0 }, { out: 0 })] }),
+  webgpu: ({ inShapes: [xs], attrs }) => ({ calls: [im2colCall(windowGeometry("im2col", xs, attrs.kernel, attrs), attrs, { in: 0 }, { out: 0 })] }),
 };
 
 export const col2imDef: OpDef<WindowAttrs & { inputShape: number[] }> = {
   name: "col2im",
   infer: ([cols], a) => {
     requireFloat("col2im", "columns", cols.dtype);
-    const g = windowGeometry("col2im", a.inputShape, a);
+    const g = windowGeometry("col2im", a.inputShape, a.kernel, a);
     const want = [g.n, g.c * g.kh * g.kw, g.oh * g.ow];
     if (cols.shape.join() !== want.join()) {
       throw new ShapeError(`col2im: columns ${fmtShape(cols.shape)} should be ${fmtShape(want)} for image ${fmtShape(a.inputShape)} and window ${a.kernel.join("×")}`);
@@ -142,7 +148,7 @@ export const col2imDef: OpDef<WindowAttrs & { inputShape: number[] }> = {
     return [{ shape: a.inputShape, dtype: cols.dtype }];
   },
   cpu: ({ inputs: [cols], outputs: [dx], attrs }) => {
-    const g = windowGeometry("col2im", attrs.inputShape, attrs);
+    const g = windowGeometry("col2im", attrs.inputShape, attrs.kernel, attrs);
     const per = g.c * g.kh * g.kw * g.oh * g.ow;
     const acc = new Float64Array(dx.length);
     for (let n = 0; n < g.n; n++) col2imImage(cols, n * per, acc, n * g.c * g.h * g.w, g, attrs);
@@ -150,7 +156,7 @@ export const col2imDef: OpDef<WindowAttrs & { inputShape: number[] }> = {
   },
   // linear; its adjoint is im2col
   grad: ({ dys: [dx], attrs }) => [im2colOf(dx, attrs)],
-  webgpu: ({ attrs }) => ({ calls: [col2imCall(windowGeometry("col2im", attrs.inputShape, attrs), attrs, { in: 0 }, { out: 0 })] }),
+  webgpu: ({ attrs }) => ({ calls: [col2imCall(windowGeometry("col2im", attrs.inputShape, attrs.kernel, attrs), attrs, { in: 0 }, { out: 0 })] }),
 };
 
 function im2colOf(x: Tensor, a: WindowAttrs): Tensor {

@@ -7,20 +7,16 @@
  * are needed.
  */
 import type { BufferRef, KernelCall } from "./types.ts";
-import type { Conv2dAttrs } from "./conv2d.ts";
+import type { Conv2dAttrs, WindowGeometry } from "./conv2d.ts";
 import { coords } from "./strided_kernels.ts";
 import { declare, kernel1d } from "./wgsl.ts";
-
-export interface ConvDims {
-  n: number; c: number; h: number; w: number; o: number; kh: number; kw: number; oh: number; ow: number;
-}
 
 /**
  * One thread per cols row segment (n, r, oy): the ox that read inside the image form one
  * run [lo, hi), computed once, so the copy loop has no bounds test and the padding on either
  * side is a plain fill.
  */
-export function im2colCall(g: ConvDims, a: Conv2dAttrs, x: BufferRef, cols: BufferRef): KernelCall {
+export function im2colCall(g: WindowGeometry, a: Conv2dAttrs, x: BufferRef, cols: BufferRef): KernelCall {
   const [sh, sw] = a.stride, [dh, dw] = a.dilation, [ph, pw] = a.padding;
   const body = `${coords([g.n, g.c, g.kh, g.kw, g.oh])}
   let base = i * ${g.ow}u;
@@ -40,7 +36,7 @@ export function im2colCall(g: ConvDims, a: Conv2dAttrs, x: BufferRef, cols: Buff
   return kernel1d("im2col", g.n * g.c * g.kh * g.kw * g.oh, declare([{ name: "x", type: "f32" }, { name: "cols", type: "f32", write: true }]), body, [x, cols]);
 }
 
-export function col2imCall(g: ConvDims, a: Conv2dAttrs, dcols: BufferRef, dx: BufferRef): KernelCall {
+export function col2imCall(g: WindowGeometry, a: Conv2dAttrs, dcols: BufferRef, dx: BufferRef): KernelCall {
   const P = g.oh * g.ow;
   const CKK = g.c * g.kh * g.kw;
   const body = `${coords([g.n, g.c, g.h, g.w])}
