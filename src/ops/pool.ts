@@ -194,7 +194,6 @@ export const avgPool2dBackwardDef: OpDef<AvgPoolAttrs & { inputShape: number[] }
   },
 };
 
-/** WGSL: output window i → its plane and clipped bounds [y0, y1) × [x0, x1) in the input. */
 /** Without padding every window lies inside the image (floor mode). */
 const inside = (a: PoolAttrs) => a.padding[0] === 0 && a.padding[1] === 0;
 
@@ -207,9 +206,7 @@ const inside = (a: PoolAttrs) => a.padding[0] === 0 && a.padding[1] === 0;
  */
 function windowVisit(g: PoolGeometry, a: PoolAttrs, visit: string): string {
   const [kh, kw] = a.kernel;
-  const head = `  let plane = i / ${g.oh * g.ow}u;
-  let oy = i32((i / ${g.ow}u) % ${g.oh}u);
-  let ox = i32(i % ${g.ow}u);`;
+  const head = windowHead(g, a);
   if (inside(a) && kh * kw <= 25) {
     const cells = Array.from({ length: kh * kw }, (_, e) => {
       const [dy, dx] = [Math.floor(e / kw), e % kw];
@@ -220,7 +217,6 @@ function windowVisit(g: PoolGeometry, a: PoolAttrs, visit: string): string {
   }`;
     });
     return `${head}
-  let corner = oy * ${a.stride[0] * g.w} + ox * ${a.stride[1]};
 ${cells.join("\n")}`;
   }
   return `${head}
@@ -235,6 +231,17 @@ ${cells.join("\n")}`;
       ${visit}
     }
   }`;
+}
+
+/**
+ * WGSL: output element i → its `plane`, window (`oy`, `ox`) and the window's unpadded top-left
+ * pixel `corner` = y·W + x (outside the image when the window starts in the padding).
+ */
+function windowHead(g: PoolGeometry, a: PoolAttrs): string {
+  return `  let plane = i / ${g.oh * g.ow}u;
+  let oy = i32((i / ${g.ow}u) % ${g.oh}u);
+  let ox = i32(i % ${g.ow}u);
+  let corner = oy * ${a.stride[0] * g.w} + ox * ${a.stride[1]};`;
 }
 
 /** Windows that tile the plane exactly: kernel = stride, no padding, nothing left over. */
@@ -253,10 +260,7 @@ function tileScatter(g: PoolGeometry, a: PoolAttrs): string {
     const off = Math.floor(e / kw) * g.w + (e % kw);
     return `  dx[base + ${off}u] = select(0.0, d, at == corner + ${off});`;
   });
-  return `  let plane = i / ${g.oh * g.ow}u;
-  let oy = i32((i / ${g.ow}u) % ${g.oh}u);
-  let ox = i32(i % ${g.ow}u);
-  let corner = oy * ${kh * g.w} + ox * ${kw};
+  return `${windowHead(g, a)}
   let base = plane * ${g.h * g.w}u + u32(corner);
   let at = arg[i];
   let d = dy[i];
