@@ -2,7 +2,8 @@
  * @file matmulBiasAct: act(a·b + bias), the fused form the planner substitutes for a matmul
  * whose only reader adds a bias along the last axis, or with `rows` along the rows (a
  * convolution's bias per output channel, added after its [N, O, P] → [N, O, OH, OW] reshape),
- * and, optionally, whose sum's only reader is relu, tanh or sigmoid. It is never built by autodiff, so it has no gradient rule.
+ * and, optionally, whose sum's only reader is relu, tanh or sigmoid. It is never built by
+ * autodiff, so it has no gradient rule.
  * CPU: the matmul reference, then bias and activation per element with the same roundings
  * as the unfused ops, so fusing never changes a CPU result. WebGPU: the tiled matmul with the
  * bias add and the unary table's activation applied as it stores each output.

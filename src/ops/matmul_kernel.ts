@@ -1,5 +1,5 @@
 /**
- * @file The tiled matmul kernel, shared by matmul and the convolutions.
+ * @file The matmul kernels, shared by matmul and the planner's matmulBiasAct.
  * Layout: C[z] (M×N, row-major) = A[z] (M×K) · B[z] (K×N), where A(i, p) is read at
  * aBase + aBatch(z) + i·sAi + p·sAp and B(p, j) at bBase + bBatch(z) + p·sBp + j·sBj, so a
  * transposed operand is only a swap of strides. A workgroup of 256 threads computes a BM×BN
@@ -223,9 +223,9 @@ export interface MatmulPlan {
 }
 
 /**
- * C = A·B. A product with too few output tiles for its K (a convolution's weight gradient:
- * 6×25 outputs over K = N·OH·OW) is split along K so enough workgroups run: partial products
- * go to a scratch buffer [split, batch, M, N], summed into C by a second kernel.
+ * C = A·B. A product with too few output tiles for its K (a few outputs over a long sum, such
+ * as [8, 3000]·[3000, 5]) is split along K so enough workgroups run: partial products go to a
+ * scratch buffer [batch, split, M, N], summed into C by a second kernel.
  * `firstScratch` is the index the split buffer gets among the step's scratch buffers.
  */
 export function matmulPlan(name: string, L: MatmulLayout, bindings: [a: BufferRef, b: BufferRef, c: BufferRef], firstScratch: number, ep?: Epilogue): MatmulPlan {
@@ -240,10 +240,10 @@ export function matmulPlan(name: string, L: MatmulLayout, bindings: [a: BufferRe
 }
 
 /**
- * C[b, e] = Σₖ P[b, k, e] for partials laid out [batch, parts, size] (split-K: z = b·parts + k;
- * a convolution's weight gradient: one part per image), with the epilogue act(· + bias[e % n]).
+ * The split-K sum: C[b, e] = Σₖ P[b, k, e] for partials laid out [batch, parts, size] (z =
+ * b·parts + k), with the epilogue act(· + bias) (bias per column, or per row with `rows`).
  */
-export function sumPartials(name: string, batch: number, parts: number, size: number, P: BufferRef, C: BufferRef, ep?: Epilogue & { m: number; n: number }): KernelCall {
+function sumPartials(name: string, batch: number, parts: number, size: number, P: BufferRef, C: BufferRef, ep?: Epilogue & { m: number; n: number }): KernelCall {
   const decl = [{ name: "P", type: "f32" }, { name: "C", type: "f32", write: true }];
   if (ep) decl.push({ name: "bias", type: "f32" });
   const body = `  let bi = i / ${size}u;

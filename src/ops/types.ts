@@ -58,7 +58,7 @@ export type BufferRef = { in: number } | { out: number } | { scratch: number };
  * constants (a plan's shapes never change), so no uniforms are needed.
  */
 export interface KernelCall {
-  /** For errors and timings, e.g. "conv2d/im2col". */
+  /** For errors and timings, e.g. "matmul/split-k sum". */
   name: string;
   /** Complete WGSL with one `@compute` entry point named `main`. */
   code: string;
