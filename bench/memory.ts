@@ -9,6 +9,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { DataLoader, LeNet5, compileTrainStep, getBackend, loadMnist, manualSeed, optim, setBackend } from "../src/index.ts";
 import type { WebGpuBackend } from "../src/backends/webgpu/webgpu.ts";
+import { sizeClass } from "../src/backends/webgpu/buffers.ts";
 import { resultStem, runAsScript } from "./run.ts";
 
 export interface MemorySample {
@@ -28,9 +29,6 @@ export const HEAP_SLACK = 4 * 1024 * 1024;
  * bytes, and was called growing.)
  */
 export const GPU_SLACK_STEPS = 2;
-
-/** The pool's size class of a buffer of `bytes` (powers of two from 256, as BufferPool). */
-const sizeClass = (bytes: number) => Math.max(256, 2 ** Math.ceil(Math.log2(bytes)));
 
 export async function memoryRun(opts: { backend: "cpu" | "webgpu"; steps: number; batch: number; every?: number; log?: (l: string) => void }): Promise<{ samples: MemorySample[]; flat: boolean; adapter: string; gpuSlack: number }> {
   const gc = (globalThis as { gc?: () => void }).gc;

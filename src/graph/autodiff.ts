@@ -42,11 +42,11 @@ export function gradients(y: Tensor, xs: readonly Tensor[], dy?: Tensor): Tensor
   // come after it in topological order, so by the time its own node is reached)
   const parts = new Map<Tensor, Tensor[]>([[y, [dy]]]);
   const cot = new Map<Tensor, Tensor>();
+  const concats = new Map<string, Tensor>();
   const cotOf = (t: Tensor): Tensor | undefined => {
     if (!cot.has(t) && parts.has(t)) cot.set(t, accumulate(parts.get(t)!, concats));
     return cot.get(t);
   };
-  const concats = new Map<string, Tensor>();
   for (let k = nodes.length - 1; k >= 0; k--) {
     const node = nodes[k];
     if (!node.outputs.some((o) => parts.has(o)) || !node.inputs.some((t) => depends.has(t))) continue;

@@ -64,7 +64,8 @@ export class BufferPool {
   }
 }
 
-function sizeClass(bytes: number): number {
+/** The size of the buffer the pool makes for `bytes`: the next power of two from 256. */
+export function sizeClass(bytes: number): number {
   let s = 256;
   while (s < bytes) s *= 2;
   return s;

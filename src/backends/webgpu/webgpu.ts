@@ -128,7 +128,7 @@ export class WebGpuBackend implements Backend {
     this.device.queue.submit([enc.finish()]);
     const f = this.flight;
     const estimate = f ? this.latency.get(f.plan) : undefined;
-    if (f && f.runs === 1 && this.pollsWhileWaiting) {
+    if (f && f.runs === 1) {
       f.sleep ??= this.sleepUntil(f.at + 0.9 * (estimate ?? 0));
       f.woke = await f.sleep;
     }
@@ -205,7 +205,8 @@ export class WebGpuBackend implements Backend {
     pass.end();
     this.device.queue.submit([enc.finish()]);
     this.submits++;
-    if (timed) this.flight = null; // per-dispatch timing needs the polling to see each submit end
+    // only where Dawn polls; per-dispatch timing needs the polling to see each submit end
+    if (timed || !this.pollsWhileWaiting) this.flight = null;
     else if (this.flight) this.flight.runs++;
     else this.flight = { plan, at: performance.now(), runs: 1 };
     const ops = [...new Set(plan.steps.map((st) => st.op.name))].join(", ");
