@@ -62,11 +62,16 @@ export class DataLoader {
     return this.opts.dropLast ? Math.floor(n) : Math.ceil(n);
   }
 
+  /** The order in which epoch `epoch` (0 = the first) visits the examples: seeded when shuffling. */
+  order(epoch: number): Int32Array {
+    const n = this.count;
+    return this.opts.shuffle ? permutation(n, (this.opts.seed ?? 0) + epoch * 0x9e3779b9) : Int32Array.from({ length: n }, (_, i) => i);
+  }
+
   /** The batches of the next epoch, in a fresh seeded order when shuffling. */
   *[Symbol.iterator](): Iterator<Batch> {
     const n = this.count;
-    const order = this.opts.shuffle ? permutation(n, (this.opts.seed ?? 0) + this.epoch * 0x9e3779b9) : Int32Array.from({ length: n }, (_, i) => i);
-    this.epoch++;
+    const order = this.order(this.epoch++);
     const per = this.inputs.length / n;
     const perLabel = this.labels.length / n;
     const ints = this.inputs instanceof Int32Array;

@@ -66,8 +66,13 @@ describe("DataLoader", () => {
     const e1 = await epoch(a);
     expect([...e1].sort((p, q) => p - q)).toEqual([...labels]);
     expect(await epoch(b)).toEqual(e1);
-    expect(await epoch(a)).not.toEqual(e1);
+    const e2 = await epoch(a);
+    expect(e2).not.toEqual(e1);
     expect(a.length).toBe(3);
+    // order(e) is the order epoch e visits (what bench:torch hands to PyTorch), without advancing
+    expect([...a.order(0)]).toEqual(e1);
+    expect([...a.order(1)]).toEqual(e2);
+    expect([...new DataLoader(inputs, labels, [2], { batchSize: 4 }).order(5)]).toEqual([...labels]);
   });
   it("drops the last partial batch when asked, and checks its inputs", () => {
     expect(new DataLoader(inputs, labels, [2], { batchSize: 4, dropLast: true }).length).toBe(2);

