@@ -77,8 +77,10 @@ async function evaluate(epoch: number): Promise<number> {
   const predict = predictorOf(m);
   const preds = new Int32Array(test.count);
   let at = 0;
-  for (const { x } of new DataLoader(test.images, test.labels, [1, 28, 28], { batchSize: 500 })) {
-    const p = argmaxRows(await predict(x).data(), 10);
+  for (const { x, y } of new DataLoader(test.images, test.labels, [1, 28, 28], { batchSize: 500 })) {
+    const out = predict(x);
+    const p = argmaxRows(await out.data(), 10);
+    for (const used of [x, y, out]) used.dispose(); // GPU buffers back to the pool now, not at the next GC
     preds.set(p, at);
     at += p.length;
     await yieldToMessages();
@@ -119,6 +121,7 @@ async function train(config: TrainConfig): Promise<void> {
       const { loss, acc } = await exclusive(async () => {
         const out = stepFn!(x, y);
         const [l, logits, truth] = await Promise.all([out.loss.item(), out.logits.data(), y.data()]);
+        for (const used of [x, y, out.loss, out.logits]) used.dispose();
         return { loss: l, acc: countEqual(argmaxRows(logits, 10), truth) };
       });
       step++;

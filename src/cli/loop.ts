@@ -67,6 +67,8 @@ export async function trainLoop(t: TrainLoop): Promise<boolean> {
         if (t.metric === "accuracy") correct += await countCorrect(logits, y);
         seen += x.shape[0];
         batches++;
+        // the batch and the step's results go back to the device now, not when the GC gets to them
+        for (const used of [x, y, loss, logits]) used.dispose();
         const score = t.metric === "accuracy" ? `acc ${((100 * correct) / seen).toFixed(2)}%` : `ppl ${Math.exp(lossSum / batches).toFixed(2)}`;
         bar.update(batches, `loss ${(lossSum / batches).toFixed(4)} ${score} ${Math.round((seen * t.unitsPerExample) / bar.seconds)} ${t.unit}/s`);
         if (stop) break;
@@ -88,7 +90,11 @@ export async function trainLoop(t: TrainLoop): Promise<boolean> {
 export async function accuracy(model: Module, predict: (x: Tensor) => Tensor, loader: DataLoader): Promise<number> {
   model.eval();
   let correct = 0;
-  for (const { x, y } of loader) correct += await countCorrect(predict(x), y);
+  for (const { x, y } of loader) {
+    const out = predict(x);
+    correct += await countCorrect(out, y);
+    for (const used of [x, y, out]) used.dispose();
+  }
   return (100 * correct) / loader.count;
 }
 
