@@ -7,7 +7,8 @@
  * bench/results/torch-<date>T<hhmm>-<backend>.md. Needs a Python with torch and numpy
  * (Debian 12: `apt-get install -y python3-torch`; `--python` picks the interpreter).
  * Flags: `--seeds 0,1,2` (default 0), `--epochs N` (1), `--backend cpu|webgpu` (cpu),
- * `--variant modern|classic`, `--lr X` (1e-3), `--quick` (600 images, print only), `--keep`
+ * `--variant modern|classic`, `--lr X` (1e-3), `--quick` (600 images, print only), `--torch-only`
+ * (only PyTorch's own runs: what the recipe reaches, for many seeds in little time), `--keep`
  * (keep each seed's folder: init.safetensors, order.bin, losses.bin, meta.json).
  */
 import { execFileSync } from "node:child_process";
@@ -83,7 +84,7 @@ async function main() {
   const { values } = parseArgs({
     options: {
       seeds: { type: "string", default: "0" }, epochs: { type: "string", default: "1" }, backend: { type: "string", default: "cpu" },
-      variant: { type: "string", default: "modern" }, lr: { type: "string", default: "1e-3" }, python: { type: "string" }, quick: { type: "boolean", default: false }, keep: { type: "boolean", default: false },
+      variant: { type: "string", default: "modern" }, lr: { type: "string", default: "1e-3" }, python: { type: "string" }, quick: { type: "boolean", default: false }, keep: { type: "boolean", default: false }, "torch-only": { type: "boolean", default: false },
     },
   });
   const seeds = values.seeds.split(",").map(Number);
@@ -102,7 +103,16 @@ async function main() {
   const pct = (a: number[]) => a.map((v) => v.toFixed(2)).join(", ");
   /** Per-epoch mean test accuracy over the seeds. */
   const mean = (rs: Run[]) => pct(rs[0].testAcc.map((_, e) => rs.reduce((t, r) => t + r.testAcc[e], 0) / rs.length));
+  const torchOnly = values["torch-only"];
+  if (torchOnly && values.quick) throw new Error("--torch-only and --quick: --quick replays a short webgpu-dl run; drop one");
   for (const seed of seeds) {
+    if (torchOnly) {
+      const c = python(py, ["own", String(seed), String(epochs), values.variant, data]);
+      runs.own.push(c);
+      rows.push(`| ${seed} | – | – | ${pct(c.testAcc)} | – / – / ${c.meanLoss.toFixed(4)} | – |`);
+      process.stderr.write(`${rows[rows.length - 1]}\n`);
+      continue;
+    }
     const dir = mkdtempSync(join(tmpdir(), "webgpu-dl-torch-"));
     try {
       const limit = values.quick ? 600 : undefined;
@@ -128,12 +138,12 @@ async function main() {
     "Loss agreement: the largest relative difference between webgpu-dl's and the replay's per-step losses within the first k steps. The runs then drift apart: a weight that differs in its last bits can flip a ReLU or a max-pool choice, which changes that step's gradient by far more (PyTorch float32 against float64 drifts the same way).", "",
     "| seed | webgpu-dl test acc % (per epoch) | PyTorch replay % | PyTorch own init % | mean epoch-1 train loss (ours / replay / own) | loss agreement, first k steps |",
     "|---|---|---|---|---|---|", ...rows,
-    ...(seeds.length > 1 ? [`| mean | ${mean(runs.ours)} | ${mean(runs.replay)} | ${runs.own.length ? mean(runs.own) : "–"} | | |`] : []), "",
+    ...(seeds.length > 1 ? [`| mean | ${torchOnly ? "–" : mean(runs.ours)} | ${torchOnly ? "–" : mean(runs.replay)} | ${runs.own.length ? mean(runs.own) : "–"} | | |`] : []), "",
   ].join("\n");
   process.stdout.write(md);
   if (values.quick) return;
   mkdirSync("bench/results", { recursive: true });
-  const stem = resultStem("torch-", started, values.backend);
+  const stem = resultStem("torch-", started, torchOnly ? "pytorch-only" : values.backend);
   writeFileSync(`${stem}.md`, md);
   process.stderr.write(`bench:torch: wrote ${stem}.md\n`);
 }
