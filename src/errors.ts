@@ -21,6 +21,12 @@ export class DTypeError extends WebGpuDlError {}
 /** An index outside its range found while running (gather, cross-entropy labels). */
 export class IndexError extends WebGpuDlError {}
 
+/**
+ * A loss, gradient or value that is NaN or ±Infinity, found on the device by the step's guard;
+ * the optimizer skipped that step's update, so every weight is as it was before it.
+ */
+export class NonFiniteError extends WebGpuDlError {}
+
 /** The device or backend cannot do what was asked (missing adapter, a limit exceeded). */
 export class DeviceError extends WebGpuDlError {}
 

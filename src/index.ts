@@ -51,5 +51,5 @@ export { kernelTimeReport } from "./debug.ts";
 export { setBackend, getBackend, type Backend, type BackendName } from "./backends/backend.ts";
 
 export {
-  WebGpuDlError, ShapeError, DTypeError, IndexError, DeviceError, DeviceLostError, FormatError, GraphError,
+  WebGpuDlError, ShapeError, DTypeError, IndexError, NonFiniteError, DeviceError, DeviceLostError, FormatError, GraphError,
 } from "./errors.ts";

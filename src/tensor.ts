@@ -8,6 +8,7 @@
 import type { DType, TypedArray } from "./dtype.ts";
 import { isTracing, recordEffect, type Node } from "./graph/ir.ts";
 import type { Backend } from "./backends/backend.ts";
+import type { RunStatus } from "./graph/guard.ts";
 import { GraphError, ShapeError, fmtShape } from "./errors.ts";
 import { sizeOf } from "./shape.ts";
 import { realize, readHost } from "./graph/executor.ts";
@@ -27,6 +28,8 @@ export interface Storage {
    * this handle, so the next assign may free it at once instead of waiting for the GC.
    */
   exclusive?: boolean;
+  /** The status of the run that computed it, read with the data (graph/guard.ts). */
+  status?: RunStatus;
 }
 
 type Operand = Tensor | number;

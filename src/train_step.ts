@@ -39,10 +39,13 @@ export function compileTrainStep(
 ): (x: Tensor, y: Tensor) => TrainStepResult {
   const opts = typeof lossOrOptions === "function" ? { loss: lossOrOptions } : lossOrOptions;
   const loss = opts.loss ?? crossEntropy;
+  const names = new Map(model.namedParameters().map(([n, t]) => [t, n]));
+  optimizer.paramNames ??= optimizer.params.map((p, i) => names.get(p) ?? `parameter ${i}`);
   const step = compile((x: Tensor, y: Tensor) => {
     const logits = model.forward(x);
     const l = loss(logits, y);
-    optimizer.step(opts.clipGradNorm === undefined ? l : clipGradNorm(gradients(l, optimizer.params), opts.clipGradNorm));
+    if (opts.clipGradNorm === undefined) optimizer.step(l);
+    else optimizer.step(clipGradNorm(gradients(l, optimizer.params), opts.clipGradNorm), { loss: l });
     return { loss: l, logits };
   });
   return (x, y) => step(x, y) as TrainStepResult;

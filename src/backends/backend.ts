@@ -4,6 +4,7 @@
  */
 import type { DType, TypedArray } from "../dtype.ts";
 import type { Plan } from "../graph/plan.ts";
+import type { RunStatus } from "../graph/guard.ts";
 import { DeviceError } from "../errors.ts";
 import { CpuBackend } from "./cpu.ts";
 import { WebGpuBackend } from "./webgpu/webgpu.ts";
@@ -12,10 +13,19 @@ export interface Backend {
   readonly name: string;
   /** Takes a host array (the backend may keep it as is; callers never mutate it after). */
   upload(data: TypedArray, dtype: DType): unknown;
-  /** A fresh host copy of a handle's contents. */
-  read(handle: unknown, dtype: DType, size: number): Promise<TypedArray>;
-  /** Runs every step of `plan`; returns one handle per plan output. */
-  run(plan: Plan, inputs: unknown[]): unknown[];
+  /**
+   * A fresh host copy of a handle's contents (nothing to read when `size` is 0). With a
+   * `status` whose words are still unread, it fetches them in the same transfer, sets
+   * `status.words` and frees the status storage.
+   */
+  read(handle: unknown, dtype: DType, size: number, status?: RunStatus): Promise<TypedArray>;
+  /**
+   * Runs every step of `plan`; returns one handle per plan output. `status` (from
+   * `newStatus`, for plans that can fault) is zeroed, then written by the kernels that fault.
+   */
+  run(plan: Plan, inputs: unknown[], status?: unknown): unknown[];
+  /** Storage for one run's status words (ops/fault.ts). */
+  newStatus?(): unknown;
   /** Frees a handle nothing else refers to (optional: backends with their own memory pools). */
   release?(handle: unknown): void;
 }

@@ -7,6 +7,8 @@ import { ARRAY_OF, allocArray, type DType, type TypedArray } from "../dtype.ts";
 import { sizeOf } from "../shape.ts";
 import type { Plan } from "../graph/plan.ts";
 import type { Backend } from "./backend.ts";
+import type { RunStatus } from "../graph/guard.ts";
+import { STATUS_WORDS } from "../ops/fault.ts";
 import { debugLevel, recordKernelTime } from "../debug.ts";
 
 export class CpuBackend implements Backend {
@@ -23,12 +25,21 @@ export class CpuBackend implements Backend {
    * waits, and without this a CPU training loop (await per step) runs entirely in microtasks,
    * starving signals (Ctrl-C), timers and, in a browser, the page itself.
    */
-  async read(handle: unknown): Promise<TypedArray> {
+  async read(handle: unknown, dtype: DType, size: number, status?: RunStatus): Promise<TypedArray> {
     await nextMacrotask();
-    return (handle as TypedArray).slice();
+    if (status && status.words === null && status.handle !== null) {
+      status.words = status.handle as Uint32Array;
+      status.handle = null;
+    }
+    return size === 0 ? allocArray(dtype, 0) : (handle as TypedArray).slice();
   }
 
-  run(plan: Plan, inputs: unknown[]): unknown[] {
+  newStatus(): Uint32Array {
+    return new Uint32Array(STATUS_WORDS);
+  }
+
+  run(plan: Plan, inputs: unknown[], status?: unknown): unknown[] {
+    const words = (status as Uint32Array | undefined) ?? new Uint32Array(STATUS_WORDS);
     const arrays = this.tempViews(plan).slice();
     plan.inputs.forEach((id, i) => (arrays[id] = inputs[i] as TypedArray));
     for (const v of plan.values) {
@@ -36,7 +47,7 @@ export class CpuBackend implements Backend {
       else if (v.kind === "view") arrays[v.id] = arrays[v.viewOf!];
     }
     const timed = debugLevel >= 1;
-    for (const step of plan.steps) {
+    plan.steps.forEach((step, site) => {
       const t0 = timed ? performance.now() : 0;
       step.op.cpu({
         inputs: step.inputs.map((id) => arrays[id]!),
@@ -44,9 +55,11 @@ export class CpuBackend implements Backend {
         inShapes: step.inputs.map((id) => plan.values[id].shape),
         outShapes: step.outputs.map((id) => plan.values[id].shape),
         attrs: step.attrs,
+        status: words,
+        site,
       });
       if (timed) recordKernelTime(step.op.name, performance.now() - t0);
-    }
+    });
     return plan.outputs.map((id) => arrays[id]);
   }
 

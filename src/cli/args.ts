@@ -21,6 +21,8 @@ export const USAGE = `usage: npm run train -- [options]
   --batch B                  batch size (default 64; 32 for textclf and charlm)
   --lr X                     learning rate (default 1e-3 for adam, 0.01 for sgd; 2e-3 adam for charlm)
   --optimizer adam|sgd       (default adam; sgd uses momentum 0.9)
+  --on-nonfinite stop|skip   a step with a NaN/Inf loss or gradient is never applied; stop the
+                             run there (default) or skip it and count the skipped steps
   --clip N                   clip gradients to global norm N (default 5 for textclf and charlm, off otherwise)
   --limit N                  train on the first N examples only (MNIST)
   --test-limit N             evaluate on the first N test images (MNIST)
@@ -47,6 +49,7 @@ export interface TrainArgs {
   batch: number;
   lr: number;
   clip?: number;
+  onNonFinite: "stop" | "skip";
   limit?: number;
   testLimit?: number;
   seed: number;
@@ -66,6 +69,7 @@ export function parseTrainArgs(argv = process.argv.slice(2)): TrainArgs {
     model: { type: "string", default: "lenet5" }, variant: { type: "string", default: "modern" }, init: { type: "string", default: "default" },
     backend: { type: "string", default: "auto" }, epochs: { type: "string", default: "1" },
     batch: { type: "string" }, lr: { type: "string" }, optimizer: { type: "string", default: "adam" }, clip: { type: "string" },
+    "on-nonfinite": { type: "string", default: "stop" },
     limit: { type: "string" }, "test-limit": { type: "string" }, seed: { type: "string", default: "0" },
     out: { type: "string" }, resume: { type: "string" }, data: { type: "string" }, text: { type: "string" },
     hidden: { type: "string" }, cell: { type: "string", default: "lstm" }, "max-len": { type: "string", default: "64" },
@@ -86,6 +90,7 @@ export function parseTrainArgs(argv = process.argv.slice(2)): TrainArgs {
     init: oneOf("init", values.init!, ["default", "kaiming", "xavier"] as const),
     backend: oneOf("backend", values.backend!, ["auto", "cpu", "webgpu"] as const),
     cell: oneOf("cell", values.cell!, ["lstm", "gru"] as const),
+    onNonFinite: oneOf("on-nonfinite", values["on-nonfinite"]!, ["stop", "skip"] as const),
     epochs: int("epochs", values.epochs, 1)!, batch: int("batch", values.batch, 1) ?? (text ? 32 : 64),
     limit: int("limit", values.limit, 1), testLimit: int("test-limit", values["test-limit"], 1),
     seed: int("seed", values.seed, 0)!, out: values.out, resume: values.resume, data: values.data, text: values.text,

@@ -2,7 +2,9 @@
  * @file The epoch loop every `npm run train` task shares: a progress bar with the running
  * loss, accuracy or perplexity and throughput; an evaluation line on stdout after each epoch;
  * a checkpoint after each epoch; Ctrl-C finishes the current step, saves, and exits 130
- * (a second Ctrl-C quits at once).
+ * (a second Ctrl-C quits at once). A step whose guard fails (a non-finite loss or gradient,
+ * a label out of range) has already been skipped on the device; the loop then stops with
+ * the reason and without saving, or with `--on-nonfinite skip` counts it and goes on.
  */
 import { argmaxRows, countEqual } from "../metrics.ts";
 import type { Tensor } from "../tensor.ts";
@@ -14,7 +16,7 @@ import { SGD } from "../optim/sgd.ts";
 import type { Optimizer } from "../optim/optimizer.ts";
 import type { TrainArgs } from "./args.ts";
 import { ProgressBar } from "./progress.ts";
-import { FormatError } from "../errors.ts";
+import { FormatError, IndexError, NonFiniteError } from "../errors.ts";
 
 export interface TrainLoop {
   model: Module;
@@ -29,6 +31,17 @@ export interface TrainLoop {
   /** After each epoch, in eval mode: a summary such as "test acc 98.1% (10000 images)". */
   evaluate: () => Promise<string>;
   save: () => Promise<void>;
+  /** What a step with a non-finite loss or gradient does: stop the run (default) or be skipped. */
+  onNonFinite?: "stop" | "skip";
+  /** The checkpoint file, for the message when a bad step stops the run. */
+  out?: string;
+}
+
+/** The error that ends a run at a step the guard refused: where, why and what to do. */
+function stepFailure(e: NonFiniteError | IndexError, epoch: number, batch: number, batches: number, out?: string): Error {
+  const kept = out ? `nothing was saved over ${out}` : "nothing was saved";
+  const hint = e instanceof IndexError ? "check the labels or token ids of the data" : "try a lower --lr, or --on-nonfinite skip to skip such steps";
+  return new (e.constructor as typeof NonFiniteError)(`epoch ${epoch}, batch ${batch}/${batches}: ${e.message}; ${kept}; ${hint}`);
 }
 
 /** The optimizer the flags ask for, announced on stderr with the model's size. */
@@ -60,24 +73,33 @@ export async function trainLoop(t: TrainLoop): Promise<boolean> {
     for (let epoch = 1; epoch <= t.epochs && !stop; epoch++) {
       t.model.train();
       const bar = new ProgressBar(`epoch ${epoch}/${t.epochs}`, t.loader.length);
-      let seen = 0, correct = 0, lossSum = 0, batches = 0;
+      let seen = 0, correct = 0, lossSum = 0, batches = 0, skipped = 0;
       for (const { x, y } of t.loader) {
         const { loss, logits } = t.step(x, y);
-        lossSum += await loss.item();
-        if (t.metric === "accuracy") correct += await countCorrect(logits, y);
-        seen += x.shape[0];
-        batches++;
+        const value = await loss.item().catch((e: unknown) => {
+          if (!(e instanceof NonFiniteError || e instanceof IndexError)) throw e;
+          if (e instanceof NonFiniteError && t.onNonFinite === "skip") return null;
+          throw stepFailure(e, epoch, batches + skipped + 1, t.loader.length, t.out);
+        });
+        if (value === null) skipped++;
+        else {
+          lossSum += value;
+          if (t.metric === "accuracy") correct += await countCorrect(logits, y);
+          seen += x.shape[0];
+          batches++;
+        }
         // the batch and the step's results go back to the device now, not when the GC gets to them
         for (const used of [x, y, loss, logits]) used.dispose();
         const score = t.metric === "accuracy" ? `acc ${((100 * correct) / seen).toFixed(2)}%` : `ppl ${Math.exp(lossSum / batches).toFixed(2)}`;
-        bar.update(batches, `loss ${(lossSum / batches).toFixed(4)} ${score} ${Math.round((seen * t.unitsPerExample) / bar.seconds)} ${t.unit}/s`);
+        bar.update(batches + skipped, `${skipped ? `${skipped} skipped ` : ""}loss ${(lossSum / batches).toFixed(4)} ${score} ${Math.round((seen * t.unitsPerExample) / bar.seconds)} ${t.unit}/s`);
         if (stop) break;
       }
       bar.done();
       t.model.eval();
       const summary = await t.evaluate();
       const score = t.metric === "accuracy" ? `train acc ${((100 * correct) / seen).toFixed(2)}%` : `train perplexity ${Math.exp(lossSum / batches).toFixed(2)}`;
-      process.stdout.write(`epoch ${epoch}: train loss ${(lossSum / batches).toFixed(4)}, ${score}, ${summary}, ${bar.seconds.toFixed(1)} s\n`);
+      const skips = skipped ? `, ${skipped} step${skipped === 1 ? "" : "s"} skipped (non-finite loss or gradient)` : "";
+      process.stdout.write(`epoch ${epoch}: train loss ${(lossSum / batches).toFixed(4)}, ${score}, ${summary}, ${bar.seconds.toFixed(1)} s${skips}\n`);
       await t.save();
     }
   } finally {

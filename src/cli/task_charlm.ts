@@ -36,6 +36,7 @@ export async function trainCharLM(args: TrainArgs): Promise<boolean> {
   const opt = makeOptimizer(model, args, `character LSTM (embedding ${model.config.embeddingDim}, hidden ${model.config.hiddenSize}, vocabulary ${vocab.size})`);
   const lossSum = compile((x: Tensor, y: Tensor) => crossEntropy(model.forward(x), y, { reduction: "sum" }));
   return trainLoop({
+    onNonFinite: args.onNonFinite, out: args.out,
     model, epochs: args.epochs, metric: "perplexity", unit: "char", unitsPerExample: args.seqLen,
     step: compileTrainStep(model, opt, { clipGradNorm: args.clip }),
     loader: new DataLoader(train.x, train.y, [args.seqLen], { batchSize: args.batch, shuffle: true, seed: args.seed, labelShape: [args.seqLen] }),

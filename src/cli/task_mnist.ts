@@ -27,6 +27,7 @@ export async function trainMnist(args: TrainArgs): Promise<boolean> {
   const opt = makeOptimizer(model, args, title);
   const predict = compile((x: Tensor) => model.forward(x));
   return trainLoop({
+    onNonFinite: args.onNonFinite, out: args.out,
     model, epochs: args.epochs, metric: "accuracy", unit: "img", unitsPerExample: 1,
     step: compileTrainStep(model, opt, { clipGradNorm: args.clip }),
     loader: new DataLoader(train.images, train.labels, [1, 28, 28], { batchSize: args.batch, shuffle: true, seed: args.seed }),

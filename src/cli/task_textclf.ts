@@ -40,6 +40,7 @@ export async function trainTextClassifier(args: TrainArgs): Promise<boolean> {
   const opt = makeOptimizer(model, args, `text classifier (embedding ${model.config.embeddingDim}, ${model.config.bidirectional ? "bidirectional " : ""}${model.config.cell.toUpperCase()} ${model.config.hiddenSize})`);
   const predict = compile((x: Tensor) => model.forward(x));
   return trainLoop({
+    onNonFinite: args.onNonFinite, out: args.out,
     model, epochs: args.epochs, metric: "accuracy", unit: "ex", unitsPerExample: 1,
     step: compileTrainStep(model, opt, { clipGradNorm: args.clip }),
     loader: new DataLoader(tr.x, tr.y, [maxLen], { batchSize: args.batch, shuffle: true, seed: args.seed }),

@@ -48,7 +48,7 @@ export function compile<A extends Tensor[], R extends TensorTree>(fn: (...args: 
     }
     const backend = getBackend();
     const inputs = traced.bindings.map((b) => (typeof b === "number" ? args[b] : b));
-    const handles = runPlan(backend, traced.plan, inputs);
+    const { handles, status } = runPlan(backend, traced.plan, inputs);
     const nOut = handles.length - traced.assigned.length;
     traced.assigned.forEach((t, i) => {
       const old = t.storage;
@@ -60,7 +60,9 @@ export function compile<A extends Tensor[], R extends TensorTree>(fn: (...args: 
     });
     const outs = traced.plan.outputs.slice(0, nOut).map((id, i) => {
       const v = traced!.plan.values[id];
-      return leaf(v.shape, v.dtype, { backend, handle: handles[i] });
+      // the step's results carry its status; assigned weights do not (a faulted step leaves
+      // them as they were, so they are good data)
+      return leaf(v.shape, v.dtype, { backend, handle: handles[i], ...(status ? { status } : {}) });
     });
     return traced.unflatten(outs) as R;
   };

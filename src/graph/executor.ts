@@ -9,6 +9,7 @@ import type { TypedArray } from "../dtype.ts";
 import type { Tensor } from "../tensor.ts";
 import { isPlaceholder } from "./ir.ts";
 import { buildPlan, type Plan } from "./plan.ts";
+import { checkStatus, runStatus, type RunStatus } from "./guard.ts";
 
 export function realize(tensors: readonly Tensor[]): void {
   const pending = [...new Set(tensors.filter((t) => t.storage === null))];
@@ -16,18 +17,31 @@ export function realize(tensors: readonly Tensor[]): void {
   for (const t of pending) checkNotTraced(t);
   const backend = getBackend();
   const { plan, inputTensors } = buildPlan(pending, (t) => t.storage !== null || isPlaceholder(t));
-  const handles = runPlan(backend, plan, inputTensors);
-  pending.forEach((t, i) => (t.storage = { backend, handle: handles[i] }));
+  const { handles, status } = runPlan(backend, plan, inputTensors);
+  pending.forEach((t, i) => (t.storage = { backend, handle: handles[i], ...(status ? { status } : {}) }));
 }
 
-/** Binds input tensors (checking they are computed and on `backend`) and runs the plan. */
-export function runPlan(backend: Backend, plan: Plan, inputs: readonly Tensor[]): unknown[] {
-  return backend.run(plan, inputs.map((t) => handleOn(backend, t)));
+/** How many times each plan has run (the "step" a fault names). */
+const runs = new WeakMap<Plan, number>();
+
+/**
+ * Binds input tensors (checking they are computed and on `backend`) and runs the plan. The
+ * status (null when neither the plan nor its inputs can carry a fault) belongs on the outputs.
+ */
+export function runPlan(backend: Backend, plan: Plan, inputs: readonly Tensor[]): { handles: unknown[]; status: RunStatus | null } {
+  const bound = inputs.map((t) => handleOn(backend, t));
+  const run = (runs.get(plan) ?? 0) + 1;
+  runs.set(plan, run);
+  const status = runStatus(backend, plan, run, inputs.map((t) => t.storage?.status));
+  return { handles: backend.run(plan, bound, status?.handle ?? undefined), status };
 }
 
+/** The tensor's values; throws the fault of the run that computed it, if it had one. */
 export async function readHost(t: Tensor): Promise<TypedArray> {
   const s = t.storage!;
-  return s.backend.read(s.handle, t.dtype, t.size);
+  const data = await s.backend.read(s.handle, t.dtype, t.size, s.status);
+  if (s.status) await checkStatus(s.status);
+  return data;
 }
 
 function handleOn(backend: Backend, t: Tensor): unknown {

@@ -2,20 +2,28 @@
  * @file Embedding lookup and its adjoint.
  *   gather(table [V, D], idx int32 [...])       → [..., D]   out[i, :] = table[idx[i], :]
  *   scatterAdd(src [..., D], idx int32 [...], V) → [V, D]     out[idx[i], :] += src[i, :]
- * An index outside [0, V) is an IndexError on the CPU (the spec) naming the op and index.
+ * An index outside [0, V) is a fault (ops/fault.ts): the kernel records it in the run's status
+ * and moves on (gather writes a NaN row, scatterAdd skips it); reading the step's results then
+ * throws IndexError naming the op, the index and its position, on both backends.
  */
 import { requireFloat } from "../dtype.ts";
-import { DTypeError, IndexError, ShapeError, fmtShape } from "../errors.ts";
+import { DTypeError, ShapeError, fmtShape } from "../errors.ts";
 import { apply1 } from "../graph/ir.ts";
 import type { Tensor } from "../tensor.ts";
-import type { OpDef } from "./types.ts";
+import type { FaultRule, OpDef } from "./types.ts";
 import { sizeOf } from "../shape.ts";
 import { declare, kernel1d } from "./wgsl.ts";
+import { faultWgsl, raiseFault } from "./fault.ts";
 
-function checkIndex(op: string, v: number, rows: number, at: number): void {
-  if (!(v >= 0 && v < rows)) {
-    throw new IndexError(`${op}: index ${v} at position ${at} is outside [0, ${rows}) (table has ${rows} rows)`);
-  }
+/** The fault both ops raise; `rows` is the table's row count. */
+function indexFault(op: string, rows: (shapes: readonly (readonly number[])[], attrs: { rows?: number }) => number): FaultRule<any> {
+  return {
+    kind: "index",
+    describe: ({ inShapes, attrs, value, position }) => {
+      const n = rows(inShapes, attrs);
+      return `${op}: index ${value} at position ${position} is outside [0, ${n}) (the table has ${n} rows)`;
+    },
+  };
 }
 
 export const gatherDef: OpDef<Record<string, never>> = {
@@ -26,22 +34,30 @@ export const gatherDef: OpDef<Record<string, never>> = {
     if (table.shape.length !== 2) throw new ShapeError(`gather: table must be 2-D [rows, dim], got ${fmtShape(table.shape)}`);
     return [{ shape: [...idx.shape, table.shape[1]], dtype: table.dtype }];
   },
-  cpu: ({ inputs: [table, idx], outputs: [out], inShapes: [[rows, d]] }) => {
+  cpu: ({ inputs: [table, idx], outputs: [out], inShapes: [[rows, d]], status, site }) => {
     for (let i = 0; i < idx.length; i++) {
-      checkIndex("gather", idx[i], rows, i);
-      out.set(table.subarray(idx[i] * d, idx[i] * d + d), i * d);
+      if (idx[i] >= 0 && idx[i] < rows) out.set(table.subarray(idx[i] * d, idx[i] * d + d), i * d);
+      else {
+        raiseFault(status, site, idx[i], i);
+        out.fill(NaN, i * d, i * d + d);
+      }
     }
   },
   grad: ({ inputs: [table, idx], dys: [dy] }) => [scatterAdd(dy, idx, table.shape[0]), null],
-  // a kernel cannot throw: an out-of-range index reads NaN, visibly wrong rather than plausible
+  // an out-of-range index faults (the first element of its row reports it) and reads NaN
   webgpu: ({ inShapes: [[rows, d]], outShapes: [ys] }) => {
     const decls = declare([{ name: "table", type: "f32" }, { name: "idx", type: "i32" }, { name: "y", type: "f32", write: true }]);
-    const body = `  var nan_bits = 0x7fc00000u;
-  let row = idx[i / ${d}u];
-  if (row < 0 || row >= ${rows}) { y[i] = bitcast<f32>(nan_bits); return; }
+    const body = `  let row = idx[i / ${d}u];
+  if (row < 0 || row >= ${rows}) {
+    if (i % ${d}u == 0u) { raise_fault(bitcast<u32>(row), i / ${d}u, 0u); }
+    var nan_bits = 0x7fc00000u; // a var: a NaN constant does not compile
+    y[i] = bitcast<f32>(nan_bits);
+    return;
+  }
   y[i] = table[u32(row) * ${d}u + i % ${d}u];`;
-    return { calls: [kernel1d("gather", sizeOf(ys), decls, body, [{ in: 0 }, { in: 1 }, { out: 0 }])] };
+    return { calls: [kernel1d("gather", sizeOf(ys), decls, body, [{ in: 0 }, { in: 1 }, { out: 0 }, { status: true }], faultWgsl(3))] };
   },
+  fault: indexFault("gather", ([[rows]]) => rows),
 };
 
 export const scatterAddDef: OpDef<{ rows: number }> = {
@@ -55,27 +71,36 @@ export const scatterAddDef: OpDef<{ rows: number }> = {
     }
     return [{ shape: [rows, src.shape[src.shape.length - 1]], dtype: src.dtype }];
   },
-  cpu: ({ inputs: [src, idx], outputs: [out], attrs: { rows } }) => {
+  cpu: ({ inputs: [src, idx], outputs: [out], attrs: { rows }, status, site }) => {
     const d = out.length / rows;
     const acc = new Float64Array(out.length);
     for (let i = 0; i < idx.length; i++) {
-      checkIndex("scatterAdd", idx[i], rows, i);
+      if (!(idx[i] >= 0 && idx[i] < rows)) {
+        raiseFault(status, site, idx[i], i);
+        continue;
+      }
       for (let j = 0; j < d; j++) acc[idx[i] * d + j] += src[i * d + j];
     }
     out.set(acc);
   },
   grad: ({ inputs: [, idx], dys: [dy] }) => [gather(dy, idx), null],
-  // gather form, no atomics: thread (row, j) sums src[i, j] over every i whose index is row
+  // gather form, no atomics: thread (row, j) sums src[i, j] over every i whose index is row;
+  // thread (0, 0) reports an index outside the table (it reads every index anyway)
   webgpu: ({ inShapes: [, is], attrs: { rows }, outShapes: [[, d]] }) => {
     const n = sizeOf(is);
     const decls = declare([{ name: "src", type: "f32" }, { name: "idx", type: "i32" }, { name: "out", type: "f32", write: true }]);
     const body = `  let row = i32(i / ${d}u);
   let j = i % ${d}u;
   var s = 0.0;
-  for (var k = 0u; k < ${n}u; k++) { if (idx[k] == row) { s += src[k * ${d}u + j]; } }
+  for (var k = 0u; k < ${n}u; k++) {
+    let r = idx[k];
+    if (r == row) { s += src[k * ${d}u + j]; }
+    if (i == 0u && (r < 0 || r >= ${rows})) { raise_fault(bitcast<u32>(r), k, 0u); }
+  }
   out[i] = s;`;
-    return { calls: [kernel1d("scatterAdd", rows * d, decls, body, [{ in: 0 }, { in: 1 }, { out: 0 }])] };
+    return { calls: [kernel1d("scatterAdd", rows * d, decls, body, [{ in: 0 }, { in: 1 }, { out: 0 }, { status: true }], faultWgsl(3))] };
   },
+  fault: indexFault("scatterAdd", (_s, a) => a.rows!),
 };
 
 /** Rows of `table` [V, D] picked by int32 `indices` [...] → [..., D]. */

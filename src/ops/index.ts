@@ -16,6 +16,7 @@ import { lstmCellBackwardDef, lstmCellDef } from "./lstm_cell.ts";
 import { gruCellBackwardDef, gruCellDef } from "./gru_cell.ts";
 import { adamUpdateDef, sgdUpdateDef } from "./optimizer_updates.ts";
 import { matmulBiasActDef } from "./matmul_epilogue.ts";
+import { allFiniteDef } from "./guard.ts";
 
 export const OPS: Record<OpName, OpDef> = {
   ...UNARY_DEFS,
@@ -52,4 +53,5 @@ export const OPS: Record<OpName, OpDef> = {
   adamUpdate: adamUpdateDef,
   sgdUpdate: sgdUpdateDef,
   matmulBiasAct: matmulBiasActDef,
+  allFinite: allFiniteDef,
 };

@@ -1,13 +1,17 @@
 /**
  * @file Fused optimizer updates: one elementwise kernel per parameter instead of a dozen
  * small ops. Both rules live in one table (JS and WGSL side by side), as the elementwise ops do:
- *   adamUpdate(p, g, m, v, hyper) → [p', m', v'], hyper = [lr, stepSize, vScale] (one buffer:
- *   8 storage buffers in all, the portable per-stage limit)
+ *   adamUpdate(p, g, m, v, hyper) → [p', m', v'], hyper = [lr, stepSize, vScale, ok] (one
+ *   buffer: 8 storage buffers in all, the portable per-stage limit)
  *     g ← g + λp (Adam, L2)              p ← p − lr·λ·p (AdamW, decoupled, before the step)
  *     m' = β₁m + (1 − β₁)g   v' = β₂v + (1 − β₂)g²   p' = p − m'·stepSize / (√(v'·vScale) + ε)
  *     with stepSize = lr/(1 − β₁ᵗ) and vScale = 1/(1 − β₂ᵗ) computed once per step as scalars;
- *   sgdUpdate(p, g, [buf,] lr) → [p'(, buf')]
+ *   sgdUpdate(p, g, [buf,] hyper) → [p'(, buf')], hyper = [lr, ok]
  *     g ← g + λp; b' = μb + (1 − dampening)g; g ← b' (or g + μb', Nesterov); p' = p − lr·g.
+ * Skipping: ok is the step's guard (ops/guard.ts). When it is 0 (a non-finite loss or gradient,
+ * a bad index) every output is its input unchanged. And where one element's new value would
+ * not be finite (an overflow from a huge learning rate), that element keeps its old p, m, v:
+ * no weight ever becomes NaN or ±Inf through an update.
  * Updates are not differentiated (no gradient rule). Tested against the compositions they
  * replace (test/nn/optimizer_updates.test.ts).
  */
@@ -18,6 +22,7 @@ import { apply } from "../graph/ir.ts";
 import type { Tensor } from "../tensor.ts";
 import type { OpDef, ValueInfo } from "./types.ts";
 import { declare, kernel1d } from "./wgsl.ts";
+import { IS_NONFINITE } from "./fault.ts";
 import { concat, reshape } from "./movement.ts";
 
 export interface AdamAttrs {
@@ -52,20 +57,23 @@ const lit = (x: number) => (Number.isInteger(x) ? `${x}.0` : `${x}`);
 export const adamUpdateDef: OpDef<AdamAttrs> = {
   name: "adamUpdate",
   infer: (ins) => {
-    checkSame("adamUpdate", ins, 4, 3);
+    checkSame("adamUpdate", ins, 4, 4);
     if (ins.length !== 5) throw new ShapeError(`adamUpdate: expected 5 inputs (p, g, m, v, hyper), got ${ins.length}`);
     return [0, 0, 0].map(() => ({ shape: ins[0].shape, dtype: ins[0].dtype }));
   },
   cpu: ({ inputs: [p, g, m, v, hyper], outputs: [pOut, mOut, vOut], attrs: a }) => {
-    const [lr, stepSize, vScale] = hyper;
+    const [lr, stepSize, vScale, ok] = hyper;
     const decay = a.decoupled ? lr * a.weightDecay : 0;
+    const f = fround(p);
     for (let i = 0; i < p.length; i++) {
       const gi = a.decoupled ? g[i] : g[i] + a.weightDecay * p[i];
       const mi = a.b1 * m[i] + (1 - a.b1) * gi;
       const vi = a.b2 * v[i] + (1 - a.b2) * gi * gi;
-      mOut[i] = mi;
-      vOut[i] = vi;
-      pOut[i] = p[i] - p[i] * decay - (mi * stepSize) / (Math.sqrt(vi * vScale) + a.eps);
+      const pi = p[i] - p[i] * decay - (mi * stepSize) / (Math.sqrt(vi * vScale) + a.eps);
+      const keep = ok === 0 || !(Number.isFinite(f(pi)) && Number.isFinite(f(mi)) && Number.isFinite(f(vi)));
+      mOut[i] = keep ? m[i] : mi;
+      vOut[i] = keep ? v[i] : vi;
+      pOut[i] = keep ? p[i] : pi;
     }
   },
   webgpu: ({ inShapes: [ps], attrs: a }) => {
@@ -74,10 +82,12 @@ export const adamUpdateDef: OpDef<AdamAttrs> = {
     const body = `  let gi = ${a.decoupled ? "g[i]" : `g[i] + ${lit(a.weightDecay)} * p[i]`};
   let mi = ${lit(a.b1)} * m[i] + ${lit(1 - a.b1)} * gi;
   let vi = ${lit(a.b2)} * v[i] + ${lit(1 - a.b2)} * gi * gi;
-  m_out[i] = mi;
-  v_out[i] = vi;
-  p_out[i] = p[i] - p[i] * ${a.decoupled ? `hyper[0] * ${lit(a.weightDecay)}` : "0.0"} - mi * hyper[1] / (sqrt(vi * hyper[2]) + ${lit(a.eps)});`;
-    return { calls: [kernel1d("adamUpdate", sizeOf(ps), decls, body, [...names.map((_, k) => ({ in: k })), { out: 0 }, { out: 1 }, { out: 2 }])] };
+  let pi = p[i] - p[i] * ${a.decoupled ? `hyper[0] * ${lit(a.weightDecay)}` : "0.0"} - mi * hyper[1] / (sqrt(vi * hyper[2]) + ${lit(a.eps)});
+  let keep = hyper[3] == 0.0 || is_nonfinite(pi) || is_nonfinite(mi) || is_nonfinite(vi);
+  m_out[i] = select(mi, m[i], keep);
+  v_out[i] = select(vi, v[i], keep);
+  p_out[i] = select(pi, p[i], keep);`;
+    return { calls: [kernel1d("adamUpdate", sizeOf(ps), decls, body, [...names.map((_, k) => ({ in: k })), { out: 0 }, { out: 1 }, { out: 2 }], IS_NONFINITE)] };
   },
 };
 
@@ -85,45 +95,60 @@ export const sgdUpdateDef: OpDef<SgdAttrs> = {
   name: "sgdUpdate",
   infer: (ins, a) => {
     const withBuf = a.momentum !== 0;
-    checkSame("sgdUpdate", ins, withBuf ? 3 : 2, 1);
+    checkSame("sgdUpdate", ins, withBuf ? 3 : 2, 2);
     return (withBuf ? [0, 0] : [0]).map(() => ({ shape: ins[0].shape, dtype: ins[0].dtype }));
   },
   cpu: ({ inputs, outputs, attrs: a }) => {
     const [p, g] = inputs;
     const withBuf = a.momentum !== 0;
     const buf = withBuf ? inputs[2] : null;
-    const lr = inputs[withBuf ? 3 : 2][0];
+    const [lr, ok] = inputs[withBuf ? 3 : 2];
     const [pOut, bOut] = outputs;
+    const f = fround(p);
     for (let i = 0; i < p.length; i++) {
       let gi = g[i] + a.weightDecay * p[i];
+      let b = 0;
       if (buf) {
-        const b = a.momentum * buf[i] + (1 - a.dampening) * gi;
-        bOut[i] = b;
+        b = a.momentum * buf[i] + (1 - a.dampening) * gi;
         gi = a.nesterov ? gi + a.momentum * b : b;
       }
-      pOut[i] = p[i] - lr * gi;
+      const pi = p[i] - lr * gi;
+      const keep = ok === 0 || !(Number.isFinite(f(pi)) && Number.isFinite(f(b)));
+      if (buf) bOut[i] = keep ? buf[i] : b;
+      pOut[i] = keep ? p[i] : pi;
     }
   },
   webgpu: ({ inShapes: [ps], attrs: a }) => {
     const withBuf = a.momentum !== 0;
-    const ins = withBuf ? ["p", "g", "buf", "lr"] : ["p", "g", "lr"];
+    const ins = withBuf ? ["p", "g", "buf", "hyper"] : ["p", "g", "hyper"];
     const outs = withBuf ? ["p_out", "buf_out"] : ["p_out"];
     const decls = declare([...ins.map((name) => ({ name, type: "f32" })), ...outs.map((name) => ({ name, type: "f32", write: true }))]);
     const mom = withBuf
       ? `  let b = ${lit(a.momentum)} * buf[i] + ${lit(1 - a.dampening)} * gi;
-  buf_out[i] = b;
   gi = ${a.nesterov ? `gi + ${lit(a.momentum)} * b` : "b"};`
       : "";
     const body = `  var gi = g[i] + ${lit(a.weightDecay)} * p[i];
 ${mom}
-  p_out[i] = p[i] - lr[0] * gi;`;
-    return { calls: [kernel1d("sgdUpdate", sizeOf(ps), decls, body, [...ins.map((_, k) => ({ in: k })), ...outs.map((_, k) => ({ out: k }))])] };
+  let pi = p[i] - hyper[0] * gi;
+  let keep = hyper[1] == 0.0 || is_nonfinite(pi)${withBuf ? " || is_nonfinite(b)" : ""};
+${withBuf ? "  buf_out[i] = select(b, buf[i], keep);\n" : ""}  p_out[i] = select(pi, p[i], keep);`;
+    return { calls: [kernel1d("sgdUpdate", sizeOf(ps), decls, body, [...ins.map((_, k) => ({ in: k })), ...outs.map((_, k) => ({ out: k }))], IS_NONFINITE)] };
   },
 };
 
-/** The [lr, stepSize, vScale] vector adamUpdate reads, from three scalar tensors. */
-export function adamHyper(lr: Tensor, stepSize: Tensor, vScale: Tensor): Tensor {
-  return concat([lr, stepSize, vScale].map((t) => reshape(t, [1])));
+/** The [lr, stepSize, vScale, ok] vector adamUpdate reads, from four scalar tensors. */
+export function adamHyper(lr: Tensor, stepSize: Tensor, vScale: Tensor, ok: Tensor): Tensor {
+  return concat([lr, stepSize, vScale, ok].map((t) => reshape(t, [1])));
+}
+
+/** The [lr, ok] vector sgdUpdate reads. */
+export function sgdHyper(lr: Tensor, ok: Tensor): Tensor {
+  return concat([lr, ok].map((t) => reshape(t, [1])));
+}
+
+/** Rounds to the parameter's precision, so "finite" means finite once stored. */
+function fround(p: ArrayLike<number>): (x: number) => number {
+  return p instanceof Float32Array ? Math.fround : (x) => x;
 }
 
 /** One Adam/AdamW step for one parameter: [p', m', v']; hyper = adamHyper(lr, stepSize, vScale). */
@@ -132,7 +157,7 @@ export function adamUpdate(p: Tensor, g: Tensor, m: Tensor, v: Tensor, hyper: Te
   return [a, b, c];
 }
 
-/** One SGD step for one parameter: [p'] or, with momentum, [p', buf']. */
-export function sgdUpdate(p: Tensor, g: Tensor, buf: Tensor | null, lr: Tensor, attrs: SgdAttrs): Tensor[] {
-  return apply(sgdUpdateDef, buf ? [p, g, buf, lr] : [p, g, lr], attrs);
+/** One SGD step for one parameter: [p'] or, with momentum, [p', buf']; hyper = sgdHyper(lr, ok). */
+export function sgdUpdate(p: Tensor, g: Tensor, buf: Tensor | null, hyper: Tensor, attrs: SgdAttrs): Tensor[] {
+  return apply(sgdUpdateDef, buf ? [p, g, buf, hyper] : [p, g, hyper], attrs);
 }

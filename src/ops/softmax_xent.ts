@@ -2,14 +2,17 @@
  * @file Fused softmax + cross-entropy with integer labels, per sample:
  *   loss[i] = log Σⱼ exp(x[i,j]) − x[i, label[i]]       (stable: shifted by the row max)
  *   dlogits[i, j] = (softmax(x)[i, j] − [j = label[i]]) · dy[i]
- * The backward is its own primitive so a backend runs it as one kernel.
+ * The backward is its own primitive so a backend runs it as one kernel. A label outside
+ * [0, C) faults (ops/fault.ts): its row's loss and gradient are NaN and reading the step's
+ * results throws IndexError, on both backends.
  */
 import { requireFloat } from "../dtype.ts";
-import { DTypeError, IndexError, ShapeError, fmtShape } from "../errors.ts";
+import { DTypeError, ShapeError, fmtShape } from "../errors.ts";
 import { apply1 } from "../graph/ir.ts";
 import type { Tensor } from "../tensor.ts";
-import type { OpDef, ValueInfo } from "./types.ts";
+import type { FaultRule, OpDef, ValueInfo } from "./types.ts";
 import { declare, kernel1d } from "./wgsl.ts";
+import { faultWgsl, raiseFault } from "./fault.ts";
 
 function check(op: string, logits: ValueInfo, labels: ValueInfo): void {
   requireFloat(op, "logits", logits.dtype);
@@ -19,9 +22,15 @@ function check(op: string, logits: ValueInfo, labels: ValueInfo): void {
   }
 }
 
-/** Row i's max and log Σ exp(x − max), with the label checked. */
-function rowStats(x: ArrayLike<number>, label: number, i: number, c: number, op: string): { m: number; lse: number } {
-  if (!(label >= 0 && label < c)) throw new IndexError(`${op}: label ${label} of sample ${i} is outside [0, ${c})`);
+function labelFault(op: string): FaultRule<Record<string, never>> {
+  return {
+    kind: "index",
+    describe: ({ inShapes: [[, c]], value, position }) => `${op}: label ${value} of sample ${position} is outside [0, ${c}) (the logits have ${c} classes)`,
+  };
+}
+
+/** Row i's max and log Σ exp(x − max). */
+function rowStats(x: ArrayLike<number>, i: number, c: number): { m: number; lse: number } {
   let m = -Infinity;
   for (let j = 0; j < c; j++) m = Math.max(m, x[i * c + j]);
   let s = 0;
@@ -35,19 +44,25 @@ export const softmaxCrossEntropyDef: OpDef<Record<string, never>> = {
     check("softmaxCrossEntropy", logits, labels);
     return [{ shape: [logits.shape[0]], dtype: logits.dtype }];
   },
-  cpu: ({ inputs: [x, labels], outputs: [loss], inShapes: [[n, c]] }) => {
+  cpu: ({ inputs: [x, labels], outputs: [loss], inShapes: [[n, c]], status, site }) => {
     for (let i = 0; i < n; i++) {
-      const { m, lse } = rowStats(x, labels[i], i, c, "softmaxCrossEntropy");
+      if (!(labels[i] >= 0 && labels[i] < c)) {
+        raiseFault(status, site, labels[i], i);
+        loss[i] = NaN;
+        continue;
+      }
+      const { m, lse } = rowStats(x, i, c);
       loss[i] = m + lse - x[i * c + labels[i]];
     }
   },
   grad: ({ inputs: [logits, labels], dys: [dy] }) => [softmaxCrossEntropyBackward(logits, labels, dy), null],
   webgpu: ({ inShapes: [[n, c]] }) => {
     const decls = declare([{ name: "x", type: "f32" }, { name: "labels", type: "i32" }, { name: "loss", type: "f32", write: true }]);
-    const body = `${rowStatsWgsl(c, "loss[i] = bitcast<f32>(nan_bits); return;")}
+    const body = `${rowStatsWgsl(c, "raise_fault(bitcast<u32>(label), i, 0u); loss[i] = bitcast<f32>(nan_bits); return;")}
   loss[i] = m + lse - x[i * ${c}u + u32(label)];`;
-    return { calls: [kernel1d("softmaxCrossEntropy", n, decls, body, [{ in: 0 }, { in: 1 }, { out: 0 }])] };
+    return { calls: [kernel1d("softmaxCrossEntropy", n, decls, body, [{ in: 0 }, { in: 1 }, { out: 0 }, { status: true }], faultWgsl(3))] };
   },
+  fault: labelFault("softmaxCrossEntropy"),
 };
 
 export const softmaxCrossEntropyBackwardDef: OpDef<Record<string, never>> = {
@@ -57,9 +72,14 @@ export const softmaxCrossEntropyBackwardDef: OpDef<Record<string, never>> = {
     if (dy.shape.join() !== labels.shape.join()) throw new ShapeError(`softmaxCrossEntropyBackward: dy ${fmtShape(dy.shape)} should match labels ${fmtShape(labels.shape)}`);
     return [{ shape: logits.shape, dtype: logits.dtype }];
   },
-  cpu: ({ inputs: [x, labels, dy], outputs: [dx], inShapes: [[n, c]] }) => {
+  cpu: ({ inputs: [x, labels, dy], outputs: [dx], inShapes: [[n, c]], status, site }) => {
     for (let i = 0; i < n; i++) {
-      const { m, lse } = rowStats(x, labels[i], i, c, "softmaxCrossEntropyBackward");
+      if (!(labels[i] >= 0 && labels[i] < c)) {
+        raiseFault(status, site, labels[i], i);
+        dx.fill(NaN, i * c, i * c + c);
+        continue;
+      }
+      const { m, lse } = rowStats(x, i, c);
       for (let j = 0; j < c; j++) {
         const p = Math.exp(x[i * c + j] - m - lse);
         dx[i * c + j] = (p - (j === labels[i] ? 1 : 0)) * dy[i];
@@ -73,17 +93,18 @@ export const softmaxCrossEntropyBackwardDef: OpDef<Record<string, never>> = {
   let j = e % ${c}u;
   {
     let i = e / ${c}u;
-${rowStatsWgsl(c, "dx[e] = bitcast<f32>(nan_bits); return;").replace(/^/gm, "  ")}
+${rowStatsWgsl(c, "if (j == 0u) { raise_fault(bitcast<u32>(label), i, 0u); } dx[e] = bitcast<f32>(nan_bits); return;").replace(/^/gm, "  ")}
     let p = exp(x[e] - m - lse);
     dx[e] = (p - select(0.0, 1.0, i32(j) == label)) * dy[i];
   }`;
-    return { calls: [kernel1d("softmaxCrossEntropyBackward", n * c, decls, body, [{ in: 0 }, { in: 1 }, { in: 2 }, { out: 0 }])] };
+    return { calls: [kernel1d("softmaxCrossEntropyBackward", n * c, decls, body, [{ in: 0 }, { in: 1 }, { in: 2 }, { out: 0 }, { status: true }], faultWgsl(4))] };
   },
+  fault: labelFault("softmaxCrossEntropyBackward"),
 };
 
 /**
- * WGSL: row i's label, max m and lse = log Σ exp(x − m). An out-of-range label returns NaN
- * from the kernel (a kernel cannot throw; the CPU raises IndexError).
+ * WGSL: row i's label, max m and lse = log Σ exp(x − m). An out-of-range label runs
+ * `onBadLabel` (fault, write NaN, return) before any logit is read.
  */
 function rowStatsWgsl(c: number, onBadLabel: string): string {
   return `  var nan_bits = 0x7fc00000u;

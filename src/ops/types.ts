@@ -23,7 +23,9 @@ export type OpName =
   | "gather" | "scatterAdd" | "softmaxCrossEntropy" | "softmaxCrossEntropyBackward" | "dropout"
   | "lstmCell" | "lstmCellBackward" | "gruCell" | "gruCellBackward"
   // fused optimizer updates, and the planner's matmul + bias + activation
-  | "adamUpdate" | "sgdUpdate" | "matmulBiasAct";
+  | "adamUpdate" | "sgdUpdate" | "matmulBiasAct"
+  // the step's guard: are the loss and gradients finite, and did no kernel fault?
+  | "allFinite";
 
 /** Shape and dtype of one value: what a shape rule reads and returns. */
 export interface ValueInfo {
@@ -38,6 +40,10 @@ export interface CpuArgs<A> {
   inShapes: Shape[];
   outShapes: Shape[];
   attrs: A;
+  /** The run's status words (ops/fault.ts): where a kernel that can fault records it. */
+  status: Uint32Array;
+  /** This step's index in the plan, the `site` a fault names. */
+  site: number;
 }
 
 /** What a gradient rule gets: the forward inputs and outputs and one cotangent per output. */
@@ -50,7 +56,7 @@ export interface GradArgs<A> {
 }
 
 /** A buffer a kernel binds: one of the step's inputs or outputs, or one of its scratch buffers. */
-export type BufferRef = { in: number } | { out: number } | { scratch: number };
+export type BufferRef = { in: number } | { out: number } | { scratch: number } | { status: true };
 
 /**
  * One compute dispatch, described as data: the op says what to run, the backend owns
@@ -71,6 +77,11 @@ export interface KernelCall {
    */
   threads?: number;
   workgroups?: [number, number, number];
+  /**
+   * Values of the shader's `override` constants. A call that binds the run's status gets
+   * `SITE` (its step's index) set by the backend.
+   */
+  constants?: Record<string, number>;
 }
 
 /** What a kernel binding gets: the step's shapes, dtypes and attrs. */
@@ -90,6 +101,25 @@ export interface KernelPlan {
 
 export type WebGpuKernel<A = any> = (args: GpuArgs<A>) => KernelPlan;
 
+/** What a fault's status words say, for the op to put into words. */
+export interface FaultArgs<A> {
+  inShapes: Shape[];
+  attrs: A;
+  /** The bad index (as i32) or the non-finite value. */
+  value: number;
+  position: number;
+  detail: number;
+}
+
+/**
+ * An op whose kernel can fault (ops/fault.ts): an index out of range (IndexError) or a
+ * non-finite value found by the step's guard (NonFiniteError), and how to say what was wrong.
+ */
+export interface FaultRule<A> {
+  kind: "index" | "nonfinite";
+  describe(args: FaultArgs<A>): string;
+}
+
 export interface OpDef<A = any> {
   name: OpName;
   /** Validates inputs and attrs, returns each output's shape and dtype. */
@@ -103,4 +133,6 @@ export interface OpDef<A = any> {
   grad?: (args: GradArgs<A>) => (Tensor | null)[];
   /** WebGPU kernel binding: the dispatches that compute this op; null where none exists yet. */
   webgpu: WebGpuKernel<A> | null;
+  /** Present on ops whose kernels report faults through the run's status. */
+  fault?: FaultRule<A>;
 }

@@ -5,7 +5,7 @@
  */
 import { zeros } from "../creation.ts";
 import { GraphError } from "../errors.ts";
-import { sgdUpdate } from "../ops/optimizer_updates.ts";
+import { sgdHyper, sgdUpdate } from "../ops/optimizer_updates.ts";
 import type { Tensor } from "../tensor.ts";
 import { Optimizer, type Update } from "./optimizer.ts";
 
@@ -25,12 +25,13 @@ export class SGD extends Optimizer {
     this.buffers = opts.momentum ? params.map((p) => zeros(p.shape, p.dtype)) : [];
   }
 
-  protected updates(grads: readonly Tensor[]): Update[] {
+  protected updates(grads: readonly Tensor[], ok: Tensor): Update[] {
     const { momentum = 0, dampening = 0, nesterov = false, weightDecay = 0 } = this.opts;
     const out: Update[] = [];
+    const hyper = sgdHyper(this.lrTensor, ok);
     this.params.forEach((p, i) => {
       // one fused kernel per parameter (ops/optimizer_updates.ts)
-      const [np, b] = sgdUpdate(p, grads[i], momentum ? this.buffers[i] : null, this.lrTensor, { momentum, dampening, nesterov, weightDecay });
+      const [np, b] = sgdUpdate(p, grads[i], momentum ? this.buffers[i] : null, hyper, { momentum, dampening, nesterov, weightDecay });
       out.push([p, np]);
       if (b) out.push([this.buffers[i], b]);
     });

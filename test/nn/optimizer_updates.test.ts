@@ -1,8 +1,8 @@
 /** The fused optimizer kernels equal the op compositions they replace (float64). */
-import { describe, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import * as W from "../../src/index.ts";
 import { fromArray, type Tensor } from "../../src/index.ts";
-import { adamHyper, adamUpdate, sgdUpdate } from "../../src/ops/optimizer_updates.ts";
+import { adamHyper, adamUpdate, sgdHyper, sgdUpdate } from "../../src/ops/optimizer_updates.ts";
 import { seeded } from "../helpers/gradcheck.ts";
 import { expectClose, TOL } from "../tolerance.ts";
 import { values } from "../helpers/values.ts";
@@ -20,7 +20,7 @@ describe("fused optimizer updates equal their compositions", () => {
     const [b1, b2, eps, lrv, t] = [0.9, 0.999, 1e-8, 0.01, 3];
     const stepSize = lrv / (1 - b1 ** t);
     const vScale = 1 / (1 - b2 ** t);
-    const [np, nm, nv] = adamUpdate(p, g, m, v, adamHyper(sc(lrv), sc(stepSize), sc(vScale)), { b1, b2, eps, weightDecay: wd, decoupled });
+    const [np, nm, nv] = adamUpdate(p, g, m, v, adamHyper(sc(lrv), sc(stepSize), sc(vScale), sc(1)), { b1, b2, eps, weightDecay: wd, decoupled });
     // the composition Adam used before the fused kernel
     const gg = !decoupled && wd ? W.add(g, W.mul(p, wd)) : g;
     const base = decoupled && wd ? W.sub(p, W.mul(p, lrv * wd)) : p;
@@ -35,7 +35,7 @@ describe("fused optimizer updates equal their compositions", () => {
   ])("sgdUpdate (momentum %s, dampening %s, nesterov %s, weight decay %s)", async (mu, damp, nesterov, wd) => {
     const [p, g, buf] = [rand(29), rand(29), rand(29)];
     const lr = 0.05;
-    const outs = sgdUpdate(p, g, mu ? buf : null, sc(lr), { momentum: mu, dampening: damp, nesterov, weightDecay: wd });
+    const outs = sgdUpdate(p, g, mu ? buf : null, sgdHyper(sc(lr), sc(1)), { momentum: mu, dampening: damp, nesterov, weightDecay: wd });
     let gg = W.add(g, W.mul(p, wd));
     let b2: Tensor | null = null;
     if (mu) {
@@ -44,5 +44,22 @@ describe("fused optimizer updates equal their compositions", () => {
     }
     expectClose(await values(outs[0]), await values(W.sub(p, W.mul(gg, lr))), TOL.composition);
     if (b2) expectClose(await values(outs[1]), await values(b2), TOL.composition);
+  });
+
+  it("a guard of 0 leaves every output equal to its input (the step is skipped)", async () => {
+    const [p, g, m, buf] = [rand(13), rand(13), rand(13), rand(13)];
+    const v = rand(13, 0, 1);
+    const adam = adamUpdate(p, g, m, v, adamHyper(sc(0.1), sc(0.1), sc(1), sc(0)), { b1: 0.9, b2: 0.999, eps: 1e-8, weightDecay: 0.01, decoupled: true });
+    for (const [out, old] of [[adam[0], p], [adam[1], m], [adam[2], v]] as [Tensor, Tensor][]) expect(await values(out)).toEqual(await values(old));
+    const sgd = sgdUpdate(p, g, buf, sgdHyper(sc(0.1), sc(0)), { momentum: 0.9, dampening: 0, nesterov: false, weightDecay: 0 });
+    expect(await values(sgd[0])).toEqual(await values(p));
+    expect(await values(sgd[1])).toEqual(await values(buf));
+  });
+
+  it("an element whose update would overflow keeps its old value; the others update", async () => {
+    const p = fromArray(Float32Array.from([1, 2]), [2]);
+    const g = fromArray(Float32Array.from([1, 1e30]), [2]);
+    const [np] = sgdUpdate(p, g, null, sgdHyper(W.scalar(1e10), W.scalar(1)), { momentum: 0, dampening: 0, nesterov: false, weightDecay: 0 });
+    expect(Array.from(await values(np))).toEqual([Math.fround(1 - 1e10), 2]);
   });
 });

@@ -22,7 +22,7 @@ describe("gather and scatterAdd (embeddings)", () => {
   it("an index outside the table is an IndexError naming the op, index and position", async () => {
     const y = W.gather(tensor([[1], [2]]), ints([0, 2]));
     await expect(y.data()).rejects.toThrow(IndexError);
-    await expect(W.gather(tensor([[1], [2]]), ints([-1])).data()).rejects.toThrow("gather: index -1 at position 0 is outside [0, 2) (table has 2 rows)");
+    await expect(W.gather(tensor([[1], [2]]), ints([-1])).data()).rejects.toThrow("gather: index -1 at position 0 is outside [0, 2) (the table has 2 rows)");
     expect(() => W.gather(tensor([[1]]), tensor([0]))).toThrow(DTypeError);
   });
 });

@@ -113,3 +113,15 @@ it("--model charlm reports falling held-out perplexity; npm run sample generates
   expect(notLm.status).toBe(1);
   expect(notLm.stderr).toMatch(/missing.safetensors: cannot read checkpoint/);
 }, 240_000);
+
+it("a divergent learning rate stops the run at the step that went non-finite, saves nothing over --out, and --on-nonfinite skip goes on", () => {
+  const dir = tmp();
+  const out = join(dir, "never.safetensors");
+  const stop = run([...train, "--backend", "cpu", "--limit", "640", "--test-limit", "100", "--lr", "1e30", "--out", out]);
+  expect(stop.status).toBe(1);
+  expect(stop.stderr).toMatch(/train: NonFiniteError: epoch 1, batch 2\/10: step 2: the loss is NaN; the optimizer skipped this step's update.*nothing was saved over .*never\.safetensors; try a lower --lr/);
+  expect(existsSync(out)).toBe(false);
+  const skip = run([...train, "--backend", "cpu", "--limit", "640", "--test-limit", "100", "--lr", "1e30", "--on-nonfinite", "skip"]);
+  expect(skip.status).toBe(0);
+  expect(skip.stdout).toMatch(/epoch 1: train loss \d+\.\d+, .*, 9 steps skipped \(non-finite loss or gradient\)/);
+}, 120_000);

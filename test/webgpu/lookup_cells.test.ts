@@ -19,12 +19,16 @@ describe.skipIf(!gpu)("WebGPU lookup, losses, dropout and recurrent cells match 
     await expectKernelMatchesCpu("gather", (t, i) => W.gather(t, i), [s(7, 33), ints([2, 5], [0, 6, 3, 3, 1, 6, 6, 2, 0, 5])], TOL.gpuExact, { gradTol: TOL.gpuAccumulate });
     await expectKernelMatchesCpu("scatterAdd", (x, i) => W.scatterAdd(x, i, 4), [s(6, 3), ints([6], [3, 0, 3, 1, 0, 3])], TOL.gpuAccumulate);
   });
-  it("an out-of-range index or label gives NaN on the GPU (the CPU raises IndexError)", async () => {
+  it("an out-of-range index or label is an IndexError on the GPU too, raised on the device and thrown at the read", async () => {
     await setBackend("webgpu");
-    const g = await W.gather(tensor([[1, 2]]), tensor([1], [1], "int32")).data();
-    expect(Array.from(g).every(Number.isNaN)).toBe(true);
-    const l = await W.softmaxCrossEntropy(tensor([[1, 2]]), tensor([5], [1], "int32")).data();
-    expect(Number.isNaN(l[0])).toBe(true);
+    await expect(W.gather(tensor([[1, 2]]), tensor([1], [1], "int32")).data()).rejects.toThrow(/^gather: index 1 at position 0 is outside \[0, 1\)/);
+    await expect(W.softmaxCrossEntropy(tensor([[1, 2]]), tensor([5], [1], "int32")).data()).rejects.toThrow(W.IndexError);
+    await expect(W.scatterAdd(tensor([[1, 2], [3, 4]]), tensor([0, -2], [2], "int32"), 3).data()).rejects.toThrow(/^scatterAdd: index -2 at position 1/);
+    // computing further from a faulted result still reports the fault
+    const y = W.gather(tensor([[1, 2]]), tensor([0, 7], [2], "int32")).realize();
+    await expect(y.sum().data()).rejects.toThrow(/gather: index 7 at position 1/);
+    // and a clean run after it is clean
+    expect(Array.from(await W.gather(tensor([[1, 2]]), tensor([0], [1], "int32")).data())).toEqual([1, 2]);
     await setBackend("cpu");
   });
   it("fused softmax cross-entropy forward and backward, 10 and 1000 classes", async () => {
@@ -46,10 +50,16 @@ describe.skipIf(!gpu)("WebGPU lookup, losses, dropout and recurrent cells match 
     const vpos = { shape: [1031], range: [0, 1] as [number, number] };
     for (const decoupled of [false, true]) {
       await expectKernelMatchesCpu("adamUpdate", (p, g, m, v, h) => adamUpdate(p, g, m, v, h, { b1: 0.9, b2: 0.999, eps: 1e-8, weightDecay: 0.01, decoupled }),
-        [s(1031), s(1031), s(1031), vpos, { shape: [3], values: [1e-3, 0.01, 1.5] }], TOL.gpuPointwise, { grads: false });
+        [s(1031), s(1031), s(1031), vpos, { shape: [4], values: [1e-3, 0.01, 1.5, 1] }], TOL.gpuPointwise, { grads: false });
+      // a guard of 0: the step is skipped, every output is its input
+      await expectKernelMatchesCpu("adamUpdate (skipped)", (p, g, m, v, h) => adamUpdate(p, g, m, v, h, { b1: 0.9, b2: 0.999, eps: 1e-8, weightDecay: 0.01, decoupled }),
+        [s(1031), s(1031), s(1031), vpos, { shape: [4], values: [1e-3, 0.01, 1.5, 0] }], TOL.gpuPointwise, { grads: false });
     }
     await expectKernelMatchesCpu("sgdUpdate", (p, g, b, lr) => sgdUpdate(p, g, b, lr, { momentum: 0.9, dampening: 0, nesterov: true, weightDecay: 1e-4 }),
-      [s(257), s(257), s(257), { shape: [] as number[], values: [0.1] }], TOL.gpuPointwise, { grads: false });
+      [s(257), s(257), s(257), { shape: [2], values: [0.1, 1] }], TOL.gpuPointwise, { grads: false });
+    // an update that overflows f32 keeps the old value of that element
+    await expectKernelMatchesCpu("sgdUpdate (overflow)", (p, g, b, lr) => sgdUpdate(p, g, b, lr, { momentum: 0.9, dampening: 0, nesterov: true, weightDecay: 1e-4 }),
+      [s(257), s(257), s(257), { shape: [2], values: [2e38, 1] }], TOL.gpuPointwise, { grads: false });
   });
   it("nn.LSTM (2 layers, bidirectional) and nn.GRU layers: outputs, final states and input gradients", async () => {
     manualSeed(9);

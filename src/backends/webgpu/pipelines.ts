@@ -8,6 +8,7 @@ import { debugLevel } from "../../debug.ts";
 
 export class PipelineCache {
   private readonly cache = new Map<string, GPUComputePipeline>();
+  private readonly modules = new Map<string, GPUShaderModule>();
   /** Validation checks still in flight; `check()` awaits them. */
   private pending: Promise<void>[] = [];
 
@@ -17,13 +18,16 @@ export class PipelineCache {
     return this.cache.size;
   }
 
-  get(name: string, code: string): GPUComputePipeline {
-    let p = this.cache.get(code);
+  /** The pipeline of `code` with these `override` constants (one shader module per code). */
+  get(name: string, code: string, constants?: Record<string, number>): GPUComputePipeline {
+    const key = constants ? `${JSON.stringify(constants)}\n${code}` : code;
+    let p = this.cache.get(key);
     if (p) return p;
     if (debugLevel >= 2) console.log(`webgpu-dl: WGSL for ${name}\n${code}`);
     this.device.pushErrorScope("validation");
-    const module = this.device.createShaderModule({ code, label: name });
-    p = this.device.createComputePipeline({ layout: "auto", compute: { module, entryPoint: "main" }, label: name });
+    let module = this.modules.get(code);
+    if (!module) this.modules.set(code, (module = this.device.createShaderModule({ code, label: name })));
+    p = this.device.createComputePipeline({ layout: "auto", compute: { module, entryPoint: "main", ...(constants ? { constants } : {}) }, label: name });
     const scope = this.device.popErrorScope();
     this.pending.push(
       scope.then(async (err) => {
@@ -33,7 +37,7 @@ export class PipelineCache {
         throw new DeviceError(`${name}: WGSL pipeline failed: ${err.message}\n${msgs}\n--- WGSL ---\n${numbered(code)}`);
       }),
     );
-    this.cache.set(code, p);
+    this.cache.set(key, p);
     return p;
   }
 
@@ -42,11 +46,13 @@ export class PipelineCache {
     this.pending.push(check);
   }
 
-  /** Throws the first pipeline error found since the last check. */
+  /** Throws the first error added since the last check, once every check has settled. */
   async check(): Promise<void> {
     const pending = this.pending;
     this.pending = [];
-    await Promise.all(pending);
+    // the first in the order they were added: a pipeline's own error, not the run it spoiled
+    const failed = (await Promise.allSettled(pending)).find((r) => r.status === "rejected");
+    if (failed) throw (failed as PromiseRejectedResult).reason;
   }
 }
 

@@ -14,10 +14,15 @@ import { sizeOf } from "../../shape.ts";
 import type { Plan } from "../../graph/plan.ts";
 import type { KernelCall } from "../../ops/types.ts";
 import type { Backend } from "../backend.ts";
+import type { RunStatus } from "../../graph/guard.ts";
+import { STATUS_WORDS } from "../../ops/fault.ts";
 import { acquireDevice, type AdapterDescription } from "./device.ts";
 import { BufferPool, type GpuHandle } from "./buffers.ts";
 import { PipelineCache } from "./pipelines.ts";
 import { debugLevel, recordKernelTime } from "../../debug.ts";
+
+/** Bytes of a run's status buffer. */
+const STATUS_BYTES = STATUS_WORDS * 4;
 
 /** Bytes of one element on the GPU: bool is a u32 there. */
 const GPU_BYTES: Record<DType, number> = { float32: 4, int32: 4, bool: 4, float64: 8 };
@@ -104,7 +109,7 @@ export class WebGpuBackend implements Backend {
 
   /** Bytes of GPU memory the buffer pool has allocated. */
   get allocatedBytes(): number {
-    return this.pool.allocatedBytes;
+    return this.pool.allocatedBytes + this.statusBytes;
   }
 
   upload(data: TypedArray, dtype: DType): GpuHandle {
@@ -115,16 +120,20 @@ export class WebGpuBackend implements Backend {
     return h;
   }
 
-  async read(handle: unknown, dtype: DType, size: number): Promise<TypedArray> {
+  async read(handle: unknown, dtype: DType, size: number, status?: RunStatus): Promise<TypedArray> {
     this.checkAlive();
     await this.pipelines.check();
-    const h = handle as GpuHandle;
     const bytes = size * GPU_BYTES[dtype];
     const out = allocArray(dtype, size);
-    if (bytes === 0) return out;
-    const staging = this.device.createBuffer({ size: align4(bytes), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    // the run's status words travel in the same staging buffer, after the data
+    const st = status && status.words === null && status.handle !== null ? (status.handle as GpuHandle) : null;
+    if (bytes === 0 && !st) return out;
+    const dataBytes = bytes === 0 ? 0 : align4(bytes);
+    const statusAt = Math.ceil(dataBytes / 256) * 256;
+    const staging = this.device.createBuffer({ size: st ? statusAt + STATUS_BYTES : dataBytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     const enc = this.device.createCommandEncoder();
-    enc.copyBufferToBuffer(h.buffer, 0, staging, 0, align4(bytes));
+    if (dataBytes > 0) enc.copyBufferToBuffer((handle as GpuHandle).buffer, 0, staging, 0, dataBytes);
+    if (st) enc.copyBufferToBuffer(st.buffer, 0, staging, statusAt, STATUS_BYTES);
     this.device.queue.submit([enc.finish()]);
     const f = this.flight;
     const estimate = f ? this.latency.get(f.plan) : undefined;
@@ -144,9 +153,37 @@ export class WebGpuBackend implements Backend {
     const raw = staging.getMappedRange().slice(0);
     staging.unmap();
     staging.destroy();
-    fromGpu(raw, dtype, out);
+    if (st && status!.words === null) {
+      status!.words = new Uint32Array(raw, statusAt, STATUS_WORDS).slice();
+      status!.handle = null;
+      this.statusFinalizer.unregister(st);
+      this.statusFree.push(st.buffer);
+    }
+    if (bytes > 0) fromGpu(raw, dtype, out);
     return out;
   }
+
+  /**
+   * A run's status buffer (ops/fault.ts); zeroed by the run that binds it. Status buffers
+   * have a free list of their own, so a step reuses the same one (and its cached bind group)
+   * instead of trading places with the step's other small buffers.
+   */
+  newStatus(): GpuHandle {
+    this.checkAlive();
+    let buffer = this.statusFree.pop();
+    if (!buffer) {
+      buffer = this.device.createBuffer({ size: STATUS_BYTES, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+      this.statusBytes += STATUS_BYTES;
+    }
+    const h = { buffer, bytes: STATUS_BYTES };
+    this.statusFinalizer.register(h, buffer, h);
+    return h;
+  }
+
+  private readonly statusFree: GPUBuffer[] = [];
+  /** A status nobody read gives its buffer back when its handle is collected. */
+  private readonly statusFinalizer = new FinalizationRegistry<GPUBuffer>((b) => this.statusFree.push(b));
+  private statusBytes = 0;
 
   /** Sleeps until time t if that is ≥ 2 ms away; resolves to when it woke (undefined: no sleep). */
   private sleepUntil(t: number): Promise<number | undefined> {
@@ -160,8 +197,9 @@ export class WebGpuBackend implements Backend {
     this.pool.releaseHandle(handle as GpuHandle);
   }
 
-  run(plan: Plan, inputs: unknown[]): unknown[] {
+  run(plan: Plan, inputs: unknown[], status?: unknown): unknown[] {
     this.checkAlive();
+    const statusBuffer = (status as GpuHandle | undefined)?.buffer;
     const prep = this.prepare(plan);
     const buffers: GPUBuffer[] = new Array(plan.values.length);
     plan.inputs.forEach((id, i) => (buffers[id] = (inputs[i] as GpuHandle).buffer));
@@ -185,11 +223,18 @@ export class WebGpuBackend implements Backend {
     if (timed) this.device.queue.onSubmittedWorkDone().then(() => (this.lastDone = performance.now()));
     this.device.pushErrorScope("validation");
     let enc = this.device.createCommandEncoder();
+    if (statusBuffer) enc.clearBuffer(statusBuffer, 0, STATUS_BYTES);
     let pass = enc.beginComputePass();
     plan.steps.forEach((step, s) => {
       for (const pc of prep.steps[s].calls) {
         const { call, pipeline, grid } = pc;
-        const bound = call.bindings.map((b) => ("in" in b ? buffers[step.inputs[b.in]] : "out" in b ? buffers[step.outputs[b.out]] : prep.steps[s].scratch[b.scratch]));
+        const bound = call.bindings.map((b) => {
+          if ("in" in b) return buffers[step.inputs[b.in]];
+          if ("out" in b) return buffers[step.outputs[b.out]];
+          if ("scratch" in b) return prep.steps[s].scratch[b.scratch];
+          if (!statusBuffer) throw new GraphError(`${call.name}: the kernel reports faults but the run has no status buffer`);
+          return statusBuffer;
+        });
         pass.setPipeline(pipeline);
         pass.setBindGroup(0, this.bindGroup(pc, bound));
         pass.dispatchWorkgroups(grid[0], grid[1], grid[2]);
@@ -249,7 +294,7 @@ export class WebGpuBackend implements Backend {
   private prepare(plan: Plan): Prepared {
     let p = this.prepared.get(plan);
     if (p) return p;
-    const steps = plan.steps.map((step): PreparedStep => {
+    const steps = plan.steps.map((step, s): PreparedStep => {
       const op = step.op;
       if (!op.webgpu) throw new GraphError(`${op.name}: no WebGPU kernel yet; run this graph with setBackend("cpu")`);
       const kp = op.webgpu({
@@ -267,7 +312,12 @@ export class WebGpuBackend implements Backend {
       }
       return {
         scratch: (kp.scratch ?? []).map((b) => this.pool.acquire(b, `${op.name} scratch`)),
-        calls: kp.calls.map((call) => ({ call, pipeline: this.pipelines.get(call.name, call.code), grid: this.grid(call), groups: new Map() })),
+        calls: kp.calls.map((call) => {
+          // a kernel that reports faults names its step: SITE, an override constant
+          const faults = call.bindings.some((b) => "status" in b);
+          const constants = faults ? { ...call.constants, SITE: s } : call.constants;
+          return { call, pipeline: this.pipelines.get(call.name, call.code, constants), grid: this.grid(call), groups: new Map() };
+        }),
       };
     });
     // Slots hold any dtype; on the GPU every element is 4 bytes, the host byte count is a lower bound.

@@ -1,0 +1,71 @@
+/**
+ * @file A run's status, from the device to a typed error. A plan with a step that can fault
+ * (ops/fault.ts) gets a status handle per run from its backend; the outputs of that run carry
+ * it (and the statuses of the inputs it was computed from, so a fault is never lost by
+ * computing further from a bad result). Reading any of those outputs reads the status words
+ * in the same transfer as the data and throws IndexError or NonFiniteError, naming the op,
+ * the value and the run ("step") of that plan. The host never waits for a status on its own.
+ */
+import { IndexError, NonFiniteError, type WebGpuDlError } from "../errors.ts";
+import type { Backend } from "../backends/backend.ts";
+import type { Plan } from "./plan.ts";
+
+export class RunStatus {
+  /** The words once read (see ops/fault.ts for the layout); null until then. */
+  words: Uint32Array | null = null;
+
+  constructor(
+    readonly backend: Backend,
+    readonly plan: Plan | null,
+    /** 1 for the plan's first run. */
+    readonly run: number,
+    /** The backend's status storage (null: this run cannot fault itself, only its inputs). */
+    public handle: unknown,
+    readonly parents: readonly RunStatus[],
+  ) {}
+
+  /** True once read and clean, parents included: nothing left to check. */
+  get clean(): boolean {
+    return this.words !== null && this.words[0] === 0 && this.parents.every((p) => p.clean);
+  }
+}
+
+/** True for plans with a step whose kernel can fault: their runs get a status. */
+export function canFault(plan: Plan): boolean {
+  return plan.steps.some((s) => s.op.fault !== undefined);
+}
+
+/** The status a run of `plan` should carry, given its inputs' statuses (null: none at all). */
+export function runStatus(backend: Backend, plan: Plan, run: number, inputs: readonly (RunStatus | undefined)[]): RunStatus | null {
+  const parents = [...new Set(inputs.filter((s): s is RunStatus => s !== undefined && !s.clean))];
+  const own = canFault(plan);
+  if (!own && parents.length === 0) return null;
+  return new RunStatus(backend, plan, run, own ? backend.newStatus!() : null, parents);
+}
+
+/**
+ * Reads what is still unread of `status` and its parents (the data read may have fetched the
+ * status itself already) and throws the first fault found, the oldest run's first.
+ */
+export async function checkStatus(status: RunStatus): Promise<void> {
+  for (const p of status.parents) await checkStatus(p);
+  if (status.handle !== null && status.words === null) await status.backend.read(null, "int32", 0, status);
+  const err = status.words ? faultError(status) : null;
+  if (err) throw err;
+}
+
+/** The typed error the status words describe, or null when the run did not fault. */
+export function faultError(status: RunStatus): WebGpuDlError | null {
+  const w = status.words;
+  if (!w || w[0] === 0 || !status.plan) return null;
+  const step = status.plan.steps[w[1]];
+  const rule = step?.op.fault;
+  if (!step || !rule) return new IndexError(`run ${status.run}: a kernel reported a fault at unknown step ${w[1]}`);
+  const value = rule.kind === "index" ? w[2] | 0 : new Float32Array(new Uint32Array([w[2]]).buffer)[0];
+  const inShapes = step.inputs.map((id) => [...status.plan!.values[id].shape]);
+  const what = rule.describe({ inShapes, attrs: step.attrs as never, value, position: w[3], detail: w[4] });
+  const updates = status.plan.steps.some((s) => s.op.name === "adamUpdate" || s.op.name === "sgdUpdate");
+  const where = updates ? `step ${status.run}: ` : "";
+  const after = updates ? "; the optimizer skipped this step's update, so every weight is as it was before it" : "";
+  return rule.kind === "index" ? new IndexError(`${where}${what}${after}`) : new NonFiniteError(`${where}${what}${after}`);
+}

@@ -1,0 +1,102 @@
+/**
+ * @file The step's guard: `allFinite(tensors, names)` → ok, a one-element tensor that is 1 when
+ * every element of every tensor is finite and no kernel of the run has faulted so far (a bad
+ * index: ops/fault.ts), else 0. The optimizer reads ok on the device and skips its update when
+ * it is 0, so a bad step leaves every weight as it was (like PyTorch's GradScaler) with no host
+ * sync; the first non-finite value found is recorded in the run's status, which the host turns
+ * into a NonFiniteError naming the tensor when it reads the step's results.
+ *
+ * One kernel takes up to GUARD_INPUTS tensors (bindings: inputs, ok, status ≤ 8, the portable
+ * limit); more are checked in a chain where each link's first input is the previous ok (0 or 1,
+ * always finite), so the last ok sees every fault. A link is one workgroup of 256 threads
+ * striding over all elements: linear, and one dispatch per 6 tensors.
+ */
+import { requireFloat } from "../dtype.ts";
+import { ShapeError } from "../errors.ts";
+import { apply1 } from "../graph/ir.ts";
+import { sizeOf } from "../shape.ts";
+import type { Tensor } from "../tensor.ts";
+import type { OpDef } from "./types.ts";
+import { f32Bits, faultWgsl, IS_NONFINITE, raiseFault } from "./fault.ts";
+import { declare } from "./wgsl.ts";
+
+/** Tensors one guard kernel checks. */
+export const GUARD_INPUTS = 6;
+const THREADS = 256;
+
+export interface AllFiniteAttrs {
+  /** What each input is, for the error: "loss", "gradient of conv1.weight". */
+  names: string[];
+}
+
+export const allFiniteDef: OpDef<AllFiniteAttrs> = {
+  name: "allFinite",
+  infer: (ins, { names }) => {
+    if (ins.length === 0 || ins.length > GUARD_INPUTS) throw new ShapeError(`allFinite: takes 1 to ${GUARD_INPUTS} tensors per link, got ${ins.length}`);
+    if (names.length !== ins.length) throw new ShapeError(`allFinite: ${ins.length} tensors but ${names.length} names`);
+    ins.forEach((t, i) => requireFloat("allFinite", names[i], t.dtype));
+    return [{ shape: [1], dtype: ins[0].dtype }];
+  },
+  cpu: ({ inputs, outputs: [ok], status, site }) => {
+    inputs.forEach((x, j) => {
+      for (let e = 0; e < x.length; e++) {
+        if (!Number.isFinite(x[e])) {
+          raiseFault(status, site, f32Bits(x[e]), e, j);
+          break;
+        }
+      }
+    });
+    ok[0] = status[0] === 0 ? 1 : 0;
+  },
+  webgpu: ({ inShapes }) => {
+    const k = inShapes.length;
+    const ins = inShapes.map((_, j) => ({ name: `x${j}`, type: "f32" }));
+    const decls = declare([...ins, { name: "ok", type: "f32", write: true }]);
+    const scans = inShapes
+      .map((s, j) => `  for (var e = t; e < ${sizeOf(s)}u; e += ${THREADS}u) {
+    let v = x${j}[e];
+    if (is_nonfinite(v)) { raise_fault(bitcast<u32>(v), e, ${j}u); atomicStore(&bad, 1u); break; }
+  }`)
+      .join("\n");
+    const code = `${decls}
+${faultWgsl(k + 1)}
+${IS_NONFINITE}
+var<workgroup> bad: atomic<u32>;
+@compute @workgroup_size(${THREADS})
+fn main(@builtin(local_invocation_index) t: u32) {
+${scans}
+  workgroupBarrier();
+  if (t == 0u) { ok[0] = select(0.0, 1.0, atomicLoad(&bad) == 0u && atomicLoad(&status[0]) == 0u); }
+}`;
+    const bindings = [...inShapes.map((_, j) => ({ in: j })), { out: 0 }, { status: true as const }];
+    return { calls: [{ name: "allFinite", code, bindings, workgroups: [1, 1, 1] }] };
+  },
+  fault: {
+    kind: "nonfinite",
+    describe: ({ inShapes, attrs, value, position, detail }) => {
+      const what = attrs.names[detail] ?? `input ${detail}`;
+      const v = Number.isNaN(value) ? "NaN" : value > 0 ? "Infinity" : "-Infinity";
+      const shape = inShapes[detail] ?? [];
+      return sizeOf(shape) === 1 ? `${what} is ${v}` : `${what} has ${v} at element ${position} of [${shape.join(",")}]`;
+    },
+  },
+};
+
+/**
+ * 1 if every tensor is finite and nothing in the run has faulted before, else 0 (dtype of the
+ * first tensor, shape [1]). `names` say what each tensor is, for the NonFiniteError.
+ */
+export function allFinite(tensors: readonly Tensor[], names: readonly string[]): Tensor {
+  if (tensors.length === 0) throw new ShapeError("allFinite: got no tensors to check");
+  let ok: Tensor | null = null;
+  for (let at = 0; at < tensors.length; ) {
+    const take = ok ? GUARD_INPUTS - 1 : GUARD_INPUTS;
+    const part = tensors.slice(at, at + take);
+    const partNames = names.slice(at, at + take);
+    ok = ok
+      ? apply1(allFiniteDef, [ok, ...part], { names: ["the previous guard", ...partNames] })
+      : apply1(allFiniteDef, [...part], { names: [...partNames] });
+    at += take;
+  }
+  return ok!;
+}
