@@ -5,7 +5,7 @@
  * PyTorch examples do); labels int32 [N].
  */
 import { FormatError } from "../errors.ts";
-import { parseIdx } from "./idx.ts";
+import { IDX_MAX_HEADER, parseIdx, parseIdxHeader } from "./idx.ts";
 
 export const MNIST_MEAN = 0.1307;
 export const MNIST_STD = 0.3081;
@@ -44,16 +44,20 @@ export async function loadMnist(opts: MnistOptions): Promise<MnistSplit> {
     progress[k] = fraction;
     opts.onProgress?.(progress[0] * 0.99 + progress[1] * 0.01); // the label file is 1 % of the bytes
   };
+  if (opts.limit !== undefined && !(Number.isInteger(opts.limit) && opts.limit >= 1)) {
+    throw new FormatError(`loadMnist: limit must be an integer ≥ 1, got ${opts.limit}`);
+  }
   const [imgBytes, lblBytes] = await Promise.all([readFile(imgFile, opts, report(0)), readFile(lblFile, opts, report(1))]);
-  const imgs = parseIdx(imgBytes.bytes, imgBytes.path);
-  const lbls = parseIdx(lblBytes.bytes, lblBytes.path);
+  const imgs = parseIdx(imgBytes.bytes, imgBytes.path, { items: opts.limit, fileSize: imgBytes.size });
+  const lbls = parseIdx(lblBytes.bytes, lblBytes.path, { items: opts.limit, fileSize: lblBytes.size });
   if (imgs.type !== "u8" || imgs.dims.length !== 3 || imgs.dims[1] !== 28 || imgs.dims[2] !== 28) {
     throw new FormatError(`${imgBytes.path}: expected u8 images [N,28,28], got ${imgs.type} [${imgs.dims.join(",")}]`);
   }
-  if (lbls.type !== "u8" || lbls.dims.length !== 1 || lbls.dims[0] !== imgs.dims[0]) {
-    throw new FormatError(`${lblBytes.path}: expected ${imgs.dims[0]} u8 labels, got ${lbls.type} [${lbls.dims.join(",")}]`);
+  if (lbls.type !== "u8" || lbls.dims.length !== 1 || lbls.total !== imgs.total) {
+    throw new FormatError(`${lblBytes.path}: expected ${imgs.total} u8 labels, got ${lbls.type} [${[lbls.total, ...lbls.dims.slice(1)].join(",")}]`);
   }
-  const count = Math.min(imgs.dims[0], opts.limit ?? Infinity);
+  if (imgs.dims[0] === 0) throw new FormatError(`${imgBytes.path}: the ${opts.split} split has no images`);
+  const count = imgs.dims[0];
   const images = new Float32Array(count * 784);
   for (let i = 0; i < images.length; i++) images[i] = (imgs.data[i] / 255 - MNIST_MEAN) / MNIST_STD;
   const labels = Int32Array.from(lbls.data.subarray(0, count));
@@ -61,15 +65,19 @@ export async function loadMnist(opts: MnistOptions): Promise<MnistSplit> {
   return { images, labels, count };
 }
 
-async function readFile(file: string, { source, gzip }: MnistOptions, onProgress: (fraction: number) => void): Promise<{ bytes: Uint8Array; path: string }> {
+/**
+ * A file's bytes (in Node with a limit, only the header and the first `limit` items) and its
+ * full size.
+ */
+async function readFile(file: string, { source, gzip, limit }: MnistOptions, onProgress: (fraction: number) => void): Promise<{ bytes: Uint8Array; path: string; size: number }> {
   const isNode = typeof process !== "undefined" && !!process.versions?.node && typeof window === "undefined";
   if (!isNode) {
     const url = `${source ?? "./mnist"}/${file}${gzip ? ".gz" : ""}`;
     let bytes = await fetchWithProgress(url, onProgress);
     if (bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = await gunzip(bytes, url);
-    return { bytes, path: url };
+    return { bytes, path: url, size: bytes.length };
   }
-  const { readFile: read } = await import("node:fs/promises");
+  const { open } = await import("node:fs/promises");
   const { join, dirname } = await import("node:path");
   let dir = source;
   if (!dir) {
@@ -81,12 +89,31 @@ async function readFile(file: string, { source, gzip }: MnistOptions, onProgress
     }
   }
   const path = join(dir, file);
+  let fh: Awaited<ReturnType<typeof open>>;
   try {
-    const bytes = new Uint8Array(await read(path));
-    onProgress(1);
-    return { bytes, path };
+    fh = await open(path, "r");
   } catch (e) {
     throw new FormatError(`${path}: cannot read MNIST file (${(e as Error).message})`);
+  }
+  try {
+    const size = (await fh.stat()).size;
+    let want = size;
+    if (limit !== undefined) {
+      const head = new Uint8Array(Math.min(size, IDX_MAX_HEADER));
+      await fh.read(head, 0, head.length, 0);
+      const h = parseIdxHeader(head, path, size);
+      want = h.header + Math.min(limit, h.dims[0]) * h.itemBytes;
+    }
+    const bytes = new Uint8Array(want);
+    const { bytesRead } = await fh.read(bytes, 0, want, 0);
+    if (bytesRead !== want) throw new FormatError(`${path}: read ${bytesRead} of ${want} bytes`);
+    onProgress(1);
+    return { bytes, path, size };
+  } catch (e) {
+    if (e instanceof FormatError) throw e;
+    throw new FormatError(`${path}: cannot read MNIST file (${(e as Error).message})`);
+  } finally {
+    await fh.close();
   }
 }
 

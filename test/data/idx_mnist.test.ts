@@ -79,3 +79,33 @@ describe("DataLoader", () => {
     expect(() => new DataLoader(inputs, labels, [3], { batchSize: 4 })).toThrow(/DataLoader: 20 input values are not 10 examples of \[3\]/);
   });
 });
+
+describe("loadMnist reads what it needs and refuses an empty split", () => {
+  const folder = async (images: number, labels: number) => {
+    const { mkdtempSync, writeFileSync, truncateSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const { tmpdir } = await import("node:os");
+    const dir = mkdtempSync(join(tmpdir(), "webgpu-dl-mnist-"));
+    const img = join(dir, "t10k-images-idx3-ubyte");
+    const lbl = join(dir, "t10k-labels-idx1-ubyte");
+    writeFileSync(img, idx(0x08, [images, 28, 28], []));
+    writeFileSync(lbl, idx(0x08, [labels], []));
+    // sparse files of the full size the headers claim: zeros, no disk
+    truncateSync(img, 16 + images * 784);
+    truncateSync(lbl, 8 + labels);
+    return dir;
+  };
+  it("with a limit, reads only the header and the first images of a 157 MB file", async () => {
+    const dir = await folder(200_000, 200_000);
+    const before = process.memoryUsage().arrayBuffers;
+    const split = await loadMnist({ split: "test", source: dir, limit: 10 });
+    expect(split.count).toBe(10);
+    expect(split.images.length).toBe(10 * 784);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(4 << 20);
+  });
+  it("an empty split or a label file of another length is a FormatError", async () => {
+    await expect(loadMnist({ split: "test", source: await folder(0, 0) })).rejects.toThrow(/t10k-images-idx3-ubyte: the test split has no images/);
+    await expect(loadMnist({ split: "test", source: await folder(3, 4), limit: 2 })).rejects.toThrow(/t10k-labels-idx1-ubyte: expected 3 u8 labels, got u8 \[4\]/);
+    await expect(loadMnist({ split: "test", source: await folder(3, 3), limit: 0 })).rejects.toThrow("loadMnist: limit must be an integer ≥ 1, got 0");
+  });
+});
