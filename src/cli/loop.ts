@@ -1,8 +1,9 @@
 /**
  * @file The epoch loop every `npm run train` task shares: a progress bar with the running
  * loss, accuracy or perplexity and throughput; an evaluation line on stdout after each epoch;
- * a checkpoint after each epoch; Ctrl-C finishes the current step, saves, and exits 130
- * (a second Ctrl-C quits at once). A step whose guard fails (a non-finite loss or gradient,
+ * a checkpoint after each epoch; Ctrl-C or SIGTERM finishes the current step, saves where the
+ * run is (epoch and batch, so `--resume` continues exactly there) and ends (a second Ctrl-C
+ * quits at once). Checkpoints are io/checkpoint.ts's pair: weights + training state. A step whose guard fails (a non-finite loss or gradient,
  * a label out of range) has already been skipped on the device; the loop then stops with
  * the reason and without saving, or with `--on-nonfinite skip` counts it and goes on.
  */
@@ -17,6 +18,8 @@ import type { Optimizer } from "../optim/optimizer.ts";
 import type { TrainArgs } from "./args.ts";
 import { ProgressBar } from "./progress.ts";
 import { FormatError, IndexError, NonFiniteError } from "../errors.ts";
+import { loadTrainingState, saveTrainingCheckpoint, trainStatePath, type TrainingProgress } from "../io/checkpoint.ts";
+import { saveSafetensors } from "../io/safetensors.ts";
 
 export interface TrainLoop {
   model: Module;
@@ -30,10 +33,17 @@ export interface TrainLoop {
   unitsPerExample: number;
   /** After each epoch, in eval mode: a summary such as "test acc 98.1% (10000 images)". */
   evaluate: () => Promise<string>;
-  save: () => Promise<void>;
+  /** The optimizer the step uses, for the training state in checkpoints. */
+  optimizer?: Optimizer;
+  /** Metadata of the weights file (what rebuilds the model: its kind, vocabulary, …). */
+  metadata?: () => Record<string, string>;
+  /** A checkpoint to continue from: its path and the metadata its weights were loaded with. */
+  resume?: { path: string; metadata: Record<string, string> };
+  /** The loader's shuffle seed, kept in the training state. */
+  seed?: number;
   /** What a step with a non-finite loss or gradient does: stop the run (default) or be skipped. */
   onNonFinite?: "stop" | "skip";
-  /** The checkpoint file, for the message when a bad step stops the run. */
+  /** Where to save a checkpoint after each epoch and on Ctrl-C / SIGTERM. */
   out?: string;
 }
 
@@ -60,27 +70,61 @@ async function countCorrect(logits: Tensor, y: Tensor): Promise<number> {
   return countEqual(argmaxRows(v, logits.shape[logits.rank - 1]), labels);
 }
 
-/** Runs the epochs; resolves false when Ctrl-C stopped it (after saving). */
-export async function trainLoop(t: TrainLoop): Promise<boolean> {
-  let stop = false;
-  const onSigint = () => {
-    if (stop) process.exit(130);
-    stop = true;
-    process.stderr.write("\ntrain: interrupted; finishing this step (Ctrl-C again to quit at once)\n");
+/** Where a resumed run starts (its training state), or the start; null: nothing left to do. */
+async function startOf(t: TrainLoop): Promise<TrainingProgress | null> {
+  const fresh = { epoch: 1, position: 0, step: 0, seed: t.seed ?? 0 };
+  if (!t.resume) return fresh;
+  const { path, metadata } = t.resume;
+  const at = t.optimizer ? await loadTrainingState(t.optimizer, path, metadata) : null;
+  if (!at) {
+    process.stderr.write(`train: resumed the weights of ${path}; it has no training state (${trainStatePath(path)}), so the optimizer and the epoch count start afresh\n`);
+    return fresh;
+  }
+  if (at.seed !== fresh.seed) throw new FormatError(`${trainStatePath(path)}: the run used --seed ${at.seed} for its data order; pass --seed ${at.seed} to continue it`);
+  if (at.position > t.loader.length) throw new FormatError(`${trainStatePath(path)}: stopped after batch ${at.position} of an epoch of ${t.loader.length} batches; pass the same --batch and --limit`);
+  if (at.epoch > t.epochs) {
+    process.stderr.write(`train: ${path} has already trained ${at.epoch - 1} epoch(s); pass --epochs N with N ≥ ${at.epoch} to train on (--epochs counts the whole run)\n`);
+    return null;
+  }
+  process.stderr.write(`train: resumed ${path} at epoch ${at.epoch}/${t.epochs}, batch ${at.position}/${t.loader.length} (step ${at.step}, lr ${Number(t.optimizer!.lr.toPrecision(7))})\n`);
+  return at;
+}
+
+/**
+ * Runs the epochs from the start or from `t.resume`; resolves true when done, or the signal
+ * that stopped it (after saving where it was).
+ */
+export async function trainLoop(t: TrainLoop): Promise<true | "SIGINT" | "SIGTERM"> {
+  let stop: "SIGINT" | "SIGTERM" | null = null;
+  const onSignal = (signal: "SIGINT" | "SIGTERM") => () => {
+    if (stop) process.exit(signal === "SIGINT" ? 130 : 143);
+    stop = signal;
+    process.stderr.write(`\ntrain: ${signal === "SIGINT" ? "interrupted" : "terminated"}; finishing this step and saving (Ctrl-C again to quit at once)\n`);
   };
-  process.on("SIGINT", onSigint);
+  const handlers = { SIGINT: onSignal("SIGINT"), SIGTERM: onSignal("SIGTERM") };
+  for (const [sig, h] of Object.entries(handlers)) process.on(sig, h);
+  const start = await startOf(t);
+  const save = async (progress: TrainingProgress) => {
+    if (!t.out) return;
+    if (t.optimizer) await saveTrainingCheckpoint(t.model, t.optimizer, t.out, t.metadata?.() ?? {}, progress);
+    else await saveSafetensors(t.model, t.out, t.metadata?.() ?? {});
+    process.stderr.write(`train: saved ${t.out}${t.optimizer ? ` and ${trainStatePath(t.out)}` : ""}\n`);
+  };
   try {
-    for (let epoch = 1; epoch <= t.epochs && !stop; epoch++) {
+    let step = start?.step ?? 0;
+    for (let epoch = start?.epoch ?? Infinity; epoch <= t.epochs && !stop; epoch++) {
       t.model.train();
+      const from = epoch === start!.epoch ? start!.position : 0;
       const bar = new ProgressBar(`epoch ${epoch}/${t.epochs}`, t.loader.length);
       let seen = 0, correct = 0, lossSum = 0, batches = 0, skipped = 0;
-      for (const { x, y } of t.loader) {
+      for (const { x, y } of t.loader.epochBatches(epoch - 1, from)) {
         const { loss, logits } = t.step(x, y);
         const value = await loss.item().catch((e: unknown) => {
           if (!(e instanceof NonFiniteError || e instanceof IndexError)) throw e;
           if (e instanceof NonFiniteError && t.onNonFinite === "skip") return null;
-          throw stepFailure(e, epoch, batches + skipped + 1, t.loader.length, t.out);
+          throw stepFailure(e, epoch, from + batches + skipped + 1, t.loader.length, t.out);
         });
+        step++;
         if (value === null) skipped++;
         else {
           lossSum += value;
@@ -91,21 +135,28 @@ export async function trainLoop(t: TrainLoop): Promise<boolean> {
         // the batch and the step's results go back to the device now, not when the GC gets to them
         for (const used of [x, y, loss, logits]) used.dispose();
         const score = t.metric === "accuracy" ? `acc ${((100 * correct) / seen).toFixed(2)}%` : `ppl ${Math.exp(lossSum / batches).toFixed(2)}`;
-        bar.update(batches + skipped, `${skipped ? `${skipped} skipped ` : ""}loss ${(lossSum / batches).toFixed(4)} ${score} ${Math.round((seen * t.unitsPerExample) / bar.seconds)} ${t.unit}/s`);
+        bar.update(from + batches + skipped, `${skipped ? `${skipped} skipped ` : ""}loss ${(lossSum / batches).toFixed(4)} ${score} ${Math.round((seen * t.unitsPerExample) / bar.seconds)} ${t.unit}/s`);
         if (stop) break;
       }
       bar.done();
-      t.model.eval();
-      const summary = await t.evaluate();
+      const done = from + batches + skipped;
       const score = t.metric === "accuracy" ? `train acc ${((100 * correct) / seen).toFixed(2)}%` : `train perplexity ${Math.exp(lossSum / batches).toFixed(2)}`;
       const skips = skipped ? `, ${skipped} step${skipped === 1 ? "" : "s"} skipped (non-finite loss or gradient)` : "";
+      const seed = start!.seed;
+      if (stop && done < t.loader.length) {
+        process.stdout.write(`epoch ${epoch} interrupted after batch ${done}/${t.loader.length}: train loss ${(lossSum / batches).toFixed(4)}, ${score}${skips}\n`);
+        await save({ epoch, position: done, step, seed });
+        break;
+      }
+      t.model.eval();
+      const summary = await t.evaluate();
       process.stdout.write(`epoch ${epoch}: train loss ${(lossSum / batches).toFixed(4)}, ${score}, ${summary}, ${bar.seconds.toFixed(1)} s${skips}\n`);
-      await t.save();
+      await save({ epoch: epoch + 1, position: 0, step, seed });
     }
   } finally {
-    process.off("SIGINT", onSigint);
+    for (const [sig, h] of Object.entries(handlers)) process.off(sig, h);
   }
-  return !stop;
+  return stop ?? true;
 }
 
 /** Percentage of examples whose largest output is the label (model in eval mode). */

@@ -11,11 +11,11 @@ import { DataLoader } from "../data/loader.ts";
 import { nextTokenWindows } from "../data/text.ts";
 import { Vocabulary, charTokens } from "../text/vocab.ts";
 import { CharLM, charLMFromMetadata, charLMMetadata, generate } from "../models/char_lm.ts";
-import { loadSafetensors, readSafetensorsMetadata, saveSafetensors } from "../io/safetensors.ts";
+import { loadSafetensors, readSafetensorsMetadata } from "../io/safetensors.ts";
 import type { TrainArgs } from "./args.ts";
 import { makeOptimizer, trainLoop, readText } from "./loop.ts";
 
-export async function trainCharLM(args: TrainArgs): Promise<boolean> {
+export async function trainCharLM(args: TrainArgs): Promise<true | "SIGINT" | "SIGTERM"> {
   const file = args.text!;
   const text = await readText(file, "the text");
   const chars = charTokens(text);
@@ -29,10 +29,8 @@ export async function trainCharLM(args: TrainArgs): Promise<boolean> {
   process.stderr.write(`train: ${file}: ${chars.length} characters, ${vocab.size - 2} distinct; ${train.count} training and ${held.count} held-out windows of ${args.seqLen}\n`);
 
   const model = resumed?.model ?? new CharLM(vocab.size, { hiddenSize: args.hidden ?? 128 });
-  if (args.resume) {
-    await loadSafetensors(model, args.resume);
-    process.stderr.write(`train: resumed from ${args.resume}\n`);
-  }
+  // the weights now; the optimizer's state and the epoch come with the training state (trainLoop)
+  const resume = args.resume ? { path: args.resume, metadata: await loadSafetensors(model, args.resume) } : undefined;
   const opt = makeOptimizer(model, args, `character LSTM (embedding ${model.config.embeddingDim}, hidden ${model.config.hiddenSize}, vocabulary ${vocab.size})`);
   const lossSum = compile((x: Tensor, y: Tensor) => crossEntropy(model.forward(x), y, { reduction: "sum" }));
   return trainLoop({
@@ -47,10 +45,7 @@ export async function trainCharLM(args: TrainArgs): Promise<boolean> {
       process.stderr.write(`sample: ${JSON.stringify(chars[0] + sample)}\n`);
       return `held-out perplexity ${Math.exp(total / (held.count * args.seqLen)).toFixed(3)} (${held.count * args.seqLen} characters)`;
     },
-    save: async () => {
-      if (!args.out) return;
-      await saveSafetensors(model, args.out, charLMMetadata(model, vocab));
-      process.stderr.write(`train: saved ${args.out}\n`);
-    },
+    optimizer: opt, resume, seed: args.seed,
+    metadata: () => charLMMetadata(model, vocab),
   });
 }

@@ -7,11 +7,11 @@ import { loadMnist } from "../data/mnist.ts";
 import { DataLoader } from "../data/loader.ts";
 import { LeNet5 } from "../models/lenet5.ts";
 import { LSTMClassifier } from "../models/lstm_classifier.ts";
-import { loadSafetensors, saveSafetensors } from "../io/safetensors.ts";
+import { loadSafetensors } from "../io/safetensors.ts";
 import type { TrainArgs } from "./args.ts";
 import { accuracy, makeOptimizer, trainLoop } from "./loop.ts";
 
-export async function trainMnist(args: TrainArgs): Promise<boolean> {
+export async function trainMnist(args: TrainArgs): Promise<true | "SIGINT" | "SIGTERM"> {
   const [train, test] = await Promise.all([
     loadMnist({ split: "train", limit: args.limit, source: args.data }),
     loadMnist({ split: "test", limit: args.testLimit, source: args.data }),
@@ -20,10 +20,8 @@ export async function trainMnist(args: TrainArgs): Promise<boolean> {
 
   const model = args.model === "lstm" ? new LSTMClassifier() : new LeNet5(args.variant, { init: args.init });
   const title = args.model === "lstm" ? "LSTM row classifier (28 steps, hidden 128)" : `LeNet-5 (${args.variant}${args.init === "default" ? "" : `, ${args.init} init`})`;
-  if (args.resume) {
-    await loadSafetensors(model, args.resume);
-    process.stderr.write(`train: resumed from ${args.resume}\n`);
-  }
+  // the weights now; the optimizer's state and the epoch come with the training state (trainLoop)
+  const resume = args.resume ? { path: args.resume, metadata: await loadSafetensors(model, args.resume) } : undefined;
   const opt = makeOptimizer(model, args, title);
   const predict = compile((x: Tensor) => model.forward(x));
   return trainLoop({
@@ -32,10 +30,7 @@ export async function trainMnist(args: TrainArgs): Promise<boolean> {
     step: compileTrainStep(model, opt, { clipGradNorm: args.clip }),
     loader: new DataLoader(train.images, train.labels, [1, 28, 28], { batchSize: args.batch, shuffle: true, seed: args.seed }),
     evaluate: async () => `test acc ${(await accuracy(model, predict, new DataLoader(test.images, test.labels, [1, 28, 28], { batchSize: 1000 }))).toFixed(2)}% (${test.count} images)`,
-    save: async () => {
-      if (!args.out) return;
-      await saveSafetensors(model, args.out, { model: args.model, ...(args.model === "lenet5" ? { variant: args.variant } : {}) });
-      process.stderr.write(`train: saved ${args.out}\n`);
-    },
+    optimizer: opt, resume, seed: args.seed,
+    metadata: () => ({ model: args.model, ...(args.model === "lenet5" ? { variant: args.variant } : {}) }),
   });
 }

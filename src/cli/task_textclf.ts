@@ -10,11 +10,11 @@ import { DataLoader } from "../data/loader.ts";
 import { padSequences, parseLabeledTexts, splitIndices } from "../data/text.ts";
 import { Vocabulary, wordTokens } from "../text/vocab.ts";
 import { TextClassifier, textClassifierFromMetadata, textClassifierMetadata } from "../models/text_classifier.ts";
-import { loadSafetensors, readSafetensorsMetadata, saveSafetensors } from "../io/safetensors.ts";
+import { loadSafetensors, readSafetensorsMetadata } from "../io/safetensors.ts";
 import type { TrainArgs } from "./args.ts";
 import { accuracy, makeOptimizer, trainLoop, readText } from "./loop.ts";
 
-export async function trainTextClassifier(args: TrainArgs): Promise<boolean> {
+export async function trainTextClassifier(args: TrainArgs): Promise<true | "SIGINT" | "SIGTERM"> {
   const file = args.data!;
   const source = await readText(file, "the examples");
   const resumed = args.resume ? textClassifierFromMetadata(await readSafetensorsMetadata(args.resume), args.resume) : null;
@@ -28,10 +28,8 @@ export async function trainTextClassifier(args: TrainArgs): Promise<boolean> {
   process.stderr.write(`train: ${file}: ${tokens.length} examples (${counts}); vocabulary ${vocab.size} words; ${maxLen} tokens per example\n`);
 
   const model = resumed?.model ?? new TextClassifier(vocab.size, data.classes.length, { hiddenSize: args.hidden ?? 64, cell: args.cell });
-  if (args.resume) {
-    await loadSafetensors(model, args.resume);
-    process.stderr.write(`train: resumed from ${args.resume}\n`);
-  }
+  // the weights now; the optimizer's state and the epoch come with the training state (trainLoop)
+  const resume = args.resume ? { path: args.resume, metadata: await loadSafetensors(model, args.resume) } : undefined;
   const block = (idx: Int32Array) => ({
     x: padSequences(Array.from(idx, (i) => vocab.encode(tokens[i])), maxLen),
     y: Int32Array.from(idx, (i) => data.y[i]),
@@ -45,10 +43,7 @@ export async function trainTextClassifier(args: TrainArgs): Promise<boolean> {
     step: compileTrainStep(model, opt, { clipGradNorm: args.clip }),
     loader: new DataLoader(tr.x, tr.y, [maxLen], { batchSize: args.batch, shuffle: true, seed: args.seed }),
     evaluate: async () => `test acc ${(await accuracy(model, predict, new DataLoader(te.x, te.y, [maxLen], { batchSize: 256 }))).toFixed(2)}% (${test.length} examples)`,
-    save: async () => {
-      if (!args.out) return;
-      await saveSafetensors(model, args.out, textClassifierMetadata(model, { vocab, classes: data.classes, maxLen }));
-      process.stderr.write(`train: saved ${args.out}\n`);
-    },
+    optimizer: opt, resume, seed: args.seed,
+    metadata: () => textClassifierMetadata(model, { vocab, classes: data.classes, maxLen }),
   });
 }

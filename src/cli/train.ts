@@ -20,7 +20,7 @@ async function main() {
     : (await import("./task_mnist.ts")).trainMnist;
   const finished = await task(args);
   if (debugLevel >= 1) process.stderr.write(`kernel times (WEBGPU_DL_DEBUG=${debugLevel}):\n${kernelTimeReport()}\n`);
-  if (!finished) process.exit(130);
+  if (finished !== true) process.exit(finished === "SIGINT" ? 130 : 143);
 }
 
 main().catch((e) => {

@@ -69,13 +69,21 @@ export class DataLoader {
   }
 
   /** The batches of the next epoch, in a fresh seeded order when shuffling. */
-  *[Symbol.iterator](): Iterator<Batch> {
+  [Symbol.iterator](): Iterator<Batch> {
+    return this.epochBatches(this.epoch++);
+  }
+
+  /**
+   * The batches of epoch `epoch` (0 = the first) from batch `from` on: what iterating yields
+   * that epoch, minus its first `from` batches (a resumed run continues there).
+   */
+  *epochBatches(epoch: number, from = 0): Generator<Batch> {
     const n = this.count;
-    const order = this.order(this.epoch++);
+    const order = this.order(epoch);
     const per = this.inputs.length / n;
     const perLabel = this.labels.length / n;
     const ints = this.inputs instanceof Int32Array;
-    for (let b = 0; b < this.length; b++) {
+    for (let b = from; b < this.length; b++) {
       const idx = order.subarray(b * this.batchSize, Math.min(n, (b + 1) * this.batchSize));
       const x = ints ? new Int32Array(idx.length * per) : new Float32Array(idx.length * per);
       const y = new Int32Array(idx.length * perLabel);

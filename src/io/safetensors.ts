@@ -3,7 +3,8 @@
  * an 8-byte little-endian header length, a JSON header {name: {dtype, shape, data_offsets}},
  * then the raw little-endian data. Names are PyTorch's (`conv1.weight`), so checkpoints move
  * both ways. Loading validates the whole file against the model before changing anything;
- * saving in Node writes a temp file and renames it, so a crash never leaves half a file.
+ * saving in Node is atomic and durable (temp file, fsync, rename, fsync of the folder), so a
+ * kill or power loss never leaves half a file.
  */
 import { ARRAY_OF, type DType, type TypedArray } from "../dtype.ts";
 import { FormatError, fmtShape } from "../errors.ts";
@@ -90,17 +91,68 @@ export function loadStateDictBytes(module: Module, bytes: Uint8Array, file = "st
   return metadata;
 }
 
-/** Node: saves the module atomically (temp file in the same folder, then rename). */
+/** Node: saves the module atomically and durably (see `writeFileAtomic`). */
 export async function saveSafetensors(module: Module, path: string, metadata: Record<string, string> = {}): Promise<void> {
-  const { writeFile, rename, unlink } = await import("node:fs/promises");
-  const bytes = await stateDictBytes(module, metadata);
+  await writeFileAtomic(path, await stateDictBytes(module, metadata));
+}
+
+/**
+ * Node: writes `bytes` to `path` so that a kill or a power loss at any moment leaves either the
+ * old file or the new one, never a part: a temp file in the same folder, fsync, rename over the
+ * path, fsync of the folder (so the rename itself is on disk). Temp files left by earlier
+ * processes that died mid-save (`<path>.<pid>.tmp` of a pid no longer running) are removed.
+ */
+export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
+  const { open, rename, unlink } = await import("node:fs/promises");
+  const { dirname } = await import("node:path");
+  await removeStaleTemps(path);
   const tmp = `${path}.${process.pid}.tmp`;
   try {
-    await writeFile(tmp, bytes);
+    const fh = await open(tmp, "w");
+    try {
+      await fh.writeFile(bytes);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
     await rename(tmp, path);
   } catch (e) {
     await unlink(tmp).catch(() => {});
-    throw e;
+    throw new FormatError(`${path}: cannot save (${(e as Error).message})`);
+  }
+  const dir = await open(dirname(path), "r");
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
+}
+
+/** Deletes `<path>.<pid>.tmp` files whose process is gone (a save killed before its rename). */
+async function removeStaleTemps(path: string): Promise<void> {
+  const { readdir, unlink } = await import("node:fs/promises");
+  const { basename, dirname, join } = await import("node:path");
+  const base = basename(path);
+  let names: string[];
+  try {
+    names = await readdir(dirname(path));
+  } catch {
+    return; // the folder does not exist yet: the save will say so
+  }
+  for (const name of names) {
+    if (!name.startsWith(`${base}.`) || !name.endsWith(".tmp")) continue;
+    const pid = Number(name.slice(base.length + 1, -4));
+    if (!Number.isInteger(pid) || pid === process.pid || alive(pid)) continue;
+    await unlink(join(dirname(path), name)).catch(() => {});
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

@@ -38,6 +38,12 @@ export class Adam extends Optimizer {
     this.t = scalar(0, params[0].dtype);
   }
 
+  protected namedState(): [string, Tensor][] {
+    const out: [string, Tensor][] = [["step", this.t]];
+    this.params.forEach((_, i) => out.push([`${this.paramName(i)}.exp_avg`, this.m[i]], [`${this.paramName(i)}.exp_avg_sq`, this.v[i]]));
+    return out;
+  }
+
   protected updates(grads: readonly Tensor[], ok: Tensor): Update[] {
     const [b1, b2] = this.betas;
     // a skipped step (ok = 0) does not count

@@ -9,9 +9,10 @@
  * and the update kernels skip the whole update when the check fails. Adam's step count does
  * not advance on a skipped step. Reading the step's loss then throws the typed error.
  */
-import { scalar } from "../creation.ts";
+import { fromArray, scalar } from "../creation.ts";
+import type { TypedArray } from "../dtype.ts";
 import { allFinite } from "../ops/guard.ts";
-import { GraphError } from "../errors.ts";
+import { FormatError, GraphError } from "../errors.ts";
 import { gradients } from "../graph/autodiff.ts";
 import { assignAll, type Tensor } from "../tensor.ts";
 import { isTracing } from "../graph/ir.ts";
@@ -24,7 +25,7 @@ export abstract class Optimizer {
 
   constructor(readonly params: readonly Tensor[], lr: number) {
     if (params.length === 0) throw new GraphError(`${new.target.name}: got no parameters to optimise`);
-    if (!(lr >= 0)) throw new GraphError(`${new.target.name}: learning rate must be ≥ 0, got ${lr}`);
+    if (!(lr >= 0) || !Number.isFinite(lr)) throw new GraphError(`${new.target.name}: the learning rate must be a finite number ≥ 0, got ${lr}`);
     this.lrValue = lr;
     this.lrTensor = scalar(lr, params[0].dtype);
   }
@@ -36,6 +37,7 @@ export abstract class Optimizer {
   /** Sets the learning rate for the following steps (outside a compiled function). */
   set lr(value: number) {
     if (isTracing()) throw new GraphError("optimizer.lr: set the learning rate outside compile()d functions");
+    if (!(value >= 0) || !Number.isFinite(value)) throw new GraphError(`optimizer.lr: the learning rate must be a finite number ≥ 0, got ${value}`);
     this.lrValue = value;
     this.lrTensor.assign(scalar(value, this.lrTensor.dtype));
   }
@@ -63,6 +65,50 @@ export abstract class Optimizer {
     const ok = allFinite(checked.map((t) => (t.size === 1 ? t.reshape([1]) : t)), loss ? ["the loss", ...names] : names);
     assignAll(this.updates(grads, ok));
   }
+
+  /**
+   * Everything the optimizer carries between steps, by name, for checkpoints: `lr` and each
+   * parameter's state under PyTorch's names (`conv1.weight.exp_avg`, `….momentum_buffer`,
+   * Adam's `step`). Loading these with `loadStateDict` continues the run exactly.
+   */
+  stateDict(): Map<string, Tensor> {
+    const out = new Map<string, Tensor>([["lr", this.lrTensor]]);
+    for (const [k, t] of this.namedState()) out.set(k, t);
+    return out;
+  }
+
+  /**
+   * Restores what `stateDict` returned (as host arrays). Every name, shape and dtype is
+   * checked first; on a mismatch a FormatError names `file` and the optimizer is unchanged.
+   */
+  loadStateDict(arrays: ReadonlyMap<string, { dtype: string; shape: readonly number[]; data: TypedArray }>, file = "optimizer state"): void {
+    const own = this.stateDict();
+    const missing = [...own.keys()].filter((k) => !arrays.has(k));
+    const extra = [...arrays.keys()].filter((k) => !own.has(k));
+    if (missing.length || extra.length) {
+      throw new FormatError(`${file}: the ${this.constructor.name} state does not match (missing: ${missing.join(", ") || "none"}; unexpected: ${extra.join(", ") || "none"})`);
+    }
+    const pairs: [Tensor, Tensor][] = [];
+    for (const [name, t] of own) {
+      const a = arrays.get(name)!;
+      if (a.dtype !== t.dtype || a.shape.join() !== t.shape.join()) {
+        throw new FormatError(`${file}: ${name} is ${a.dtype}[${a.shape.join(",")}] in the file, the optimizer has ${t.describe()}`);
+      }
+      pairs.push([t, fromArray(a.data, [...a.shape], t.dtype)]);
+    }
+    const lr = arrays.get("lr")!.data[0];
+    if (!(lr >= 0)) throw new FormatError(`${file}: learning rate ${lr} is not a number ≥ 0`);
+    assignAll(pairs);
+    this.lrValue = lr;
+  }
+
+  /** The name errors and checkpoints give parameter i. */
+  protected paramName(i: number): string {
+    return this.paramNames?.[i] ?? `param${i}`;
+  }
+
+  /** State tensors other than lr, by name. */
+  protected abstract namedState(): [string, Tensor][];
 
   /**
    * The new value of every parameter and state tensor, computed from the old ones; `ok` is

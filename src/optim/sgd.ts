@@ -25,6 +25,10 @@ export class SGD extends Optimizer {
     this.buffers = opts.momentum ? params.map((p) => zeros(p.shape, p.dtype)) : [];
   }
 
+  protected namedState(): [string, Tensor][] {
+    return this.buffers.map((b, i): [string, Tensor] => [`${this.paramName(i)}.momentum_buffer`, b]);
+  }
+
   protected updates(grads: readonly Tensor[], ok: Tensor): Update[] {
     const { momentum = 0, dampening = 0, nesterov = false, weightDecay = 0 } = this.opts;
     const out: Update[] = [];

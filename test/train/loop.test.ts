@@ -34,7 +34,6 @@ it("trainLoop and accuracy dispose every batch and result after reading it", asy
     const finished = await trainLoop({
       model, step: recording, loader: loader(), epochs: 2, metric: "accuracy", unit: "ex", unitsPerExample: 1,
       evaluate: async () => `acc ${(await accuracy(model, recordingPredict, loader())).toFixed(1)}%`,
-      save: async () => {},
     });
     expect(finished).toBe(true);
     expect(stdout.mock.calls.map((c) => String(c[0])).join("")).toMatch(/epoch 2: train loss \d\.\d{4}, train acc \d+\.\d{2}%, acc \d+\.\d%/);
