@@ -2,7 +2,7 @@
  * @file Making tensors from host data: `tensor`, `zeros`, `ones`, `full`, `arange`, `rand`,
  * `randn`. Each makes a constant leaf whose data is uploaded to the current backend.
  */
-import { allocArray, dtypeOfArray, isFloat, type DType, type TypedArray } from "./dtype.ts";
+import { allocArray, checkDType, dtypeOfArray, isFloat, type DType, type TypedArray } from "./dtype.ts";
 import { DTypeError, ShapeError, fmtShape } from "./errors.ts";
 import { checkDims, sizeOf } from "./shape.ts";
 import { leaf } from "./graph/ir.ts";
@@ -15,6 +15,7 @@ export type NestedArray = number | boolean | readonly NestedArray[];
 /** Wraps a host array (taken over, not copied) as a constant leaf tensor. */
 export function fromArray(data: TypedArray, shape: readonly number[], dtype: DType = dtypeOfArray(data)): Tensor {
   checkDims("tensor", "shape", shape);
+  checkDType("tensor", dtype);
   if (data.length !== sizeOf(shape)) {
     throw new ShapeError(`tensor: ${data.length} values do not fill shape ${fmtShape(shape)} (${sizeOf(shape)} elements)`);
   }
@@ -30,7 +31,7 @@ export function fromArray(data: TypedArray, shape: readonly number[], dtype: DTy
 export function tensor(data: NestedArray | TypedArray, shape?: readonly number[], dtype?: DType): Tensor {
   if (ArrayBuffer.isView(data)) {
     const dt = dtype ?? dtypeOfArray(data);
-    const copy = allocArray(dt, data.length);
+    const copy = allocArray(dt, data.length, "tensor");
     copy.set(data as ArrayLike<number>);
     return fromArray(copy, shape ?? [data.length], dt);
   }
@@ -38,7 +39,7 @@ export function tensor(data: NestedArray | TypedArray, shape?: readonly number[]
   const inferred = inferShape(data);
   flatten(data, inferred, 0, flat);
   const dt = dtype ?? "float32";
-  const arr = allocArray(dt, flat.length);
+  const arr = allocArray(dt, flat.length, "tensor");
   arr.set(flat);
   return fromArray(arr, shape ?? inferred, dt);
 }
@@ -50,7 +51,7 @@ export function scalar(value: number, dtype: DType = "float32"): Tensor {
 
 export function full(shape: readonly number[], value: number, dtype: DType = "float32"): Tensor {
   checkDims("full", "shape", shape);
-  const a = allocArray(dtype, sizeOf(shape));
+  const a = allocArray(dtype, sizeOf(shape), `full(${fmtShape(shape)})`);
   a.fill(value);
   return fromArray(a, shape, dtype);
 }
@@ -66,8 +67,11 @@ export function ones(shape: readonly number[], dtype: DType = "float32"): Tensor
 /** [start, start+step, …) below `end`; `arange(n)` is 0…n-1. */
 export function arange(start: number, end?: number, step = 1, dtype: DType = "float32"): Tensor {
   if (end === undefined) [start, end] = [0, start];
+  if (![start, end, step].every(Number.isFinite) || step === 0) {
+    throw new ShapeError(`arange: start ${start}, end ${end} and step ${step} must be finite numbers and the step non-zero`);
+  }
   const n = Math.max(0, Math.ceil((end - start) / step));
-  const a = allocArray(dtype, n);
+  const a = allocArray(dtype, n, "arange");
   for (let i = 0; i < n; i++) a[i] = start + i * step;
   return fromArray(a, [n], dtype);
 }
@@ -83,7 +87,8 @@ export function rand(shape: readonly number[], opts: RandomOptions & { low?: num
   const { low = 0, high = 1 } = opts;
   const dtype = floatDType("rand", opts.dtype);
   const seed = opts.seed ?? nextSeed();
-  const a = allocArray(dtype, sizeOf(shape));
+  checkDims("rand", "shape", shape);
+  const a = allocArray(dtype, sizeOf(shape), "rand");
   for (let i = 0; i < a.length; i++) a[i] = low + (high - low) * uniform(seed, i);
   return fromArray(a, shape, dtype);
 }
@@ -91,7 +96,8 @@ export function rand(shape: readonly number[], opts: RandomOptions & { low?: num
 /** Normal with the given mean and standard deviation (default 0, 1). */
 export function randn(shape: readonly number[], opts: RandomOptions & { mean?: number; std?: number } = {}): Tensor {
   const dtype = floatDType("randn", opts.dtype);
-  const a = allocArray(dtype, sizeOf(shape)) as Float32Array | Float64Array;
+  checkDims("randn", "shape", shape);
+  const a = allocArray(dtype, sizeOf(shape), "randn") as Float32Array | Float64Array;
   fillNormal(a, opts.seed ?? nextSeed(), opts.mean ?? 0, opts.std ?? 1);
   return fromArray(a, shape, dtype);
 }

@@ -3,7 +3,7 @@
  * can run finite-difference gradient checks exactly enough; int32 carries labels and indices;
  * bool is what comparisons return and `where` takes.
  */
-import { DTypeError } from "./errors.ts";
+import { DeviceError, DTypeError } from "./errors.ts";
 
 export type DType = "float32" | "float64" | "int32" | "bool";
 
@@ -27,8 +27,26 @@ export function isFloat(dtype: DType): boolean {
   return dtype === "float32" || dtype === "float64";
 }
 
-export function allocArray(dtype: DType, size: number): TypedArray {
-  return new ARRAY_OF[dtype](size);
+/** Throws a DTypeError unless `dtype` is one of ours (it may come from untyped JS). */
+export function checkDType(op: string, dtype: unknown): asserts dtype is DType {
+  if (typeof dtype !== "string" || !Object.hasOwn(ARRAY_OF, dtype)) {
+    throw new DTypeError(`${op}: unknown dtype ${JSON.stringify(dtype)}; expected float32, float64, int32 or bool`);
+  }
+}
+
+/**
+ * A zeroed host array of `size` elements. A size the engine cannot allocate is a DeviceError
+ * naming `op` and the size, not a RangeError from deep inside.
+ */
+export function allocArray(dtype: DType, size: number, op = "allocate"): TypedArray {
+  checkDType(op, dtype);
+  try {
+    return new ARRAY_OF[dtype](size);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    const gb = (size * ARRAY_OF[dtype].BYTES_PER_ELEMENT) / 1e9;
+    throw new DeviceError(`${op}: ${size} ${dtype} values (${gb.toPrecision(3)} GB) cannot be allocated in this JavaScript engine; use smaller shapes`);
+  }
 }
 
 /** The dtype a typed array holds, for `tensor(new Int32Array(…))`. */

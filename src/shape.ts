@@ -73,6 +73,7 @@ export function normAxes(op: string, axes: number | readonly number[] | undefine
 }
 
 export function checkDims(op: string, what: string, shape: Shape): void {
+  if (!Array.isArray(shape)) throw new ShapeError(`${op}: ${what} ${JSON.stringify(shape) ?? "(none)"} is not a list of dimensions`);
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) throw new ShapeError(`${op}: ${what} ${fmtShape(shape)} has an invalid dimension ${d}`);
   }

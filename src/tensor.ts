@@ -28,6 +28,11 @@ export interface Storage {
    * this handle, so the next assign may free it at once instead of waiting for the GC.
    */
   exclusive?: boolean;
+  /**
+   * The handle belongs to another tensor (a compiled function returned its input or a weight
+   * it assigned, or an eager `assign` took the data): `dispose` must not free it.
+   */
+  borrowed?: boolean;
   /** The status of the run that computed it, read with the data (graph/guard.ts). */
   status?: RunStatus;
 }
@@ -76,7 +81,7 @@ export class Tensor {
   /** The single value of a one-element tensor. */
   item(): Promise<number> {
     this.checkReadable("item");
-    if (this.size !== 1) return Promise.reject(new RangeError(`item: tensor ${this.describe()} has ${this.size} elements, expected 1`));
+    if (this.size !== 1) return Promise.reject(new ShapeError(`item: tensor ${this.describe()} has ${this.size} elements, expected 1; use data() for more`));
     return this.read().then((v) => v[0]);
   }
 
@@ -117,7 +122,7 @@ export class Tensor {
     if (!s) return;
     this.storage = null;
     this.disposed = true;
-    s.backend.release?.(s.handle);
+    if (!s.borrowed) s.backend.release?.(s.handle);
   }
 
   /** Set by `dispose`. */
@@ -178,6 +183,7 @@ export class Tensor {
  */
 export function assignAll(pairs: readonly (readonly [Tensor, Tensor])[]): void {
   for (const [target, value] of pairs) {
+    if (target.disposed) throw new GraphError(`assign: target ${target.describe()} was disposed; a disposed weight cannot be updated`);
     if (target.node.op !== null || target.storage === null) {
       throw new GraphError(`assign: target ${target.describe()} is a computed tensor; only tensors holding data (weights, state) can be assigned`);
     }
@@ -190,5 +196,9 @@ export function assignAll(pairs: readonly (readonly [Tensor, Tensor])[]): void {
     return;
   }
   realize(pairs.map(([, v]) => v));
-  for (const [target, value] of pairs) target.storage = { backend: value.storage!.backend, handle: value.storage!.handle };
+  for (const [target, value] of pairs) {
+    // the target takes the data over; disposing the value must not free it
+    target.storage = { backend: value.storage!.backend, handle: value.storage!.handle };
+    value.storage = { ...value.storage!, borrowed: true };
+  }
 }

@@ -19,7 +19,8 @@ import type { TrainArgs } from "./args.ts";
 import { ProgressBar } from "./progress.ts";
 import { FormatError, IndexError, NonFiniteError } from "../errors.ts";
 import { loadTrainingState, saveTrainingCheckpoint, trainStatePath, type TrainingProgress } from "../io/checkpoint.ts";
-import { saveSafetensors } from "../io/safetensors.ts";
+import { readSafetensorsHeader, saveSafetensors } from "../io/safetensors.ts";
+import { decodeText } from "../data/text.ts";
 
 export interface TrainLoop {
   model: Module;
@@ -171,12 +172,20 @@ export async function accuracy(model: Module, predict: (x: Tensor) => Tensor, lo
   return (100 * correct) / loader.count;
 }
 
-/** A UTF-8 file's text, or a FormatError naming the file and `what` it should hold. */
+/** A UTF-8 file's text, or a FormatError naming the file (and the line, for bad UTF-8) and `what` it should hold. */
 export async function readText(file: string, what: string): Promise<string> {
   const { readFile } = await import("node:fs/promises");
+  let bytes: Uint8Array;
   try {
-    return await readFile(file, "utf8");
+    bytes = new Uint8Array(await readFile(file));
   } catch (e) {
     throw new FormatError(`${file}: cannot read ${what} (${(e as Error).message})`);
   }
+  return decodeText(bytes, file);
+}
+
+/** A checkpoint's metadata, path and tensor shapes: the arguments a model's `…FromMetadata` takes. */
+export async function checkpointHeader(path: string): Promise<[Record<string, string>, string, Map<string, number[]>]> {
+  const { metadata, shapes } = await readSafetensorsHeader(path);
+  return [metadata, path, shapes];
 }

@@ -6,7 +6,8 @@
 import { parseFlags } from "./flags.ts";
 import { setBackend } from "../index.ts";
 import { charLMFromMetadata, generate } from "../models/char_lm.ts";
-import { loadSafetensors, readSafetensorsMetadata } from "../io/safetensors.ts";
+import { loadSafetensors } from "../io/safetensors.ts";
+import { checkpointHeader } from "./loop.ts";
 
 const USAGE = `usage: npm run sample -- --ckpt FILE [options]
   --ckpt FILE                a checkpoint saved by npm run train -- --model charlm --out FILE
@@ -29,7 +30,7 @@ async function main() {
   const backend = oneOf("backend", values.backend!, ["auto", "cpu", "webgpu"] as const);
 
   await setBackend(backend);
-  const { model, vocab } = charLMFromMetadata(await readSafetensorsMetadata(ckpt), ckpt);
+  const { model, vocab } = charLMFromMetadata(...(await checkpointHeader(ckpt)));
   await loadSafetensors(model, ckpt);
   const unknown = [...new Set(Array.from(values.prime!))].filter((c) => !vocab.has(c));
   if (unknown.length) process.stderr.write(`sample: the prime has characters the model never saw (${JSON.stringify(unknown.join(""))}); they are read as <unk>\n`);

@@ -11,8 +11,9 @@ import { DataLoader } from "../data/loader.ts";
 import { nextTokenWindows } from "../data/text.ts";
 import { Vocabulary, charTokens } from "../text/vocab.ts";
 import { CharLM, charLMFromMetadata, charLMMetadata, generate } from "../models/char_lm.ts";
-import { loadSafetensors, readSafetensorsMetadata } from "../io/safetensors.ts";
+import { loadSafetensors, readSafetensorsHeader } from "../io/safetensors.ts";
 import type { TrainArgs } from "./args.ts";
+import { checkpointHeader } from "./loop.ts";
 import { makeOptimizer, trainLoop, readText } from "./loop.ts";
 
 export async function trainCharLM(args: TrainArgs): Promise<true | "SIGINT" | "SIGTERM"> {
@@ -20,7 +21,7 @@ export async function trainCharLM(args: TrainArgs): Promise<true | "SIGINT" | "S
   const text = await readText(file, "the text");
   const chars = charTokens(text);
   if (text.trim() === "") throw new FormatError(`${file}: the text is empty; give --text a file with the text to learn`);
-  const resumed = args.resume ? charLMFromMetadata(await readSafetensorsMetadata(args.resume), args.resume) : null;
+  const resumed = args.resume ? charLMFromMetadata(...(await checkpointHeader(args.resume))) : null;
   const vocab = resumed?.vocab ?? Vocabulary.build([chars]);
   const ids = vocab.encode(chars);
   const cut = Math.floor(ids.length * 0.9);

@@ -10,14 +10,15 @@ import { DataLoader } from "../data/loader.ts";
 import { padSequences, parseLabeledTexts, splitIndices } from "../data/text.ts";
 import { Vocabulary, wordTokens } from "../text/vocab.ts";
 import { TextClassifier, textClassifierFromMetadata, textClassifierMetadata } from "../models/text_classifier.ts";
-import { loadSafetensors, readSafetensorsMetadata } from "../io/safetensors.ts";
+import { loadSafetensors, readSafetensorsHeader } from "../io/safetensors.ts";
 import type { TrainArgs } from "./args.ts";
+import { checkpointHeader } from "./loop.ts";
 import { accuracy, makeOptimizer, trainLoop, readText } from "./loop.ts";
 
 export async function trainTextClassifier(args: TrainArgs): Promise<true | "SIGINT" | "SIGTERM"> {
   const file = args.data!;
   const source = await readText(file, "the examples");
-  const resumed = args.resume ? textClassifierFromMetadata(await readSafetensorsMetadata(args.resume), args.resume) : null;
+  const resumed = args.resume ? textClassifierFromMetadata(...(await checkpointHeader(args.resume))) : null;
   const data = parseLabeledTexts(source, file, resumed?.classes);
   const tokens = data.texts.map(wordTokens);
   const { train, test } = splitIndices(tokens.length, 0.1, args.seed);

@@ -14,38 +14,129 @@ export interface LabeledTexts {
   texts: string[];
 }
 
-/** Strips one level of CSV quoting ("…" with "" for a quote). */
+/** Strips one level of CSV quoting ("…" with "" for a quote): for a TSV's label. */
 function unquote(field: string): string {
   const f = field.trim();
   return f.length >= 2 && f.startsWith('"') && f.endsWith('"') ? f.slice(1, -1).replaceAll('""', '"') : f;
 }
 
 /**
- * Parses `label<TAB>text` lines (`label,text` when `file` ends in .csv: the first comma
- * separates). Blank lines and a `label<TAB>text` header are skipped. With `classes` given
+ * Text from UTF-8 bytes, strictly: invalid UTF-8 (a Latin-1 or binary file) or a NUL
+ * character is a FormatError naming the file and the line, never U+FFFD trained on.
+ */
+export function decodeText(bytes: Uint8Array, file: string): string {
+  const fatal = new TextDecoder("utf-8", { fatal: true });
+  let text: string;
+  try {
+    text = fatal.decode(bytes);
+  } catch {
+    let line = 1;
+    for (let at = 0; at <= bytes.length; line++) {
+      let end = bytes.indexOf(0x0a, at);
+      if (end < 0) end = bytes.length;
+      try {
+        fatal.decode(bytes.subarray(at, end));
+      } catch {
+        break;
+      }
+      at = end + 1;
+    }
+    throw new FormatError(`${file}: line ${line} is not valid UTF-8 (a binary file, or another encoding? convert it with iconv -t UTF-8)`);
+  }
+  const nul = text.indexOf("\0");
+  if (nul >= 0) throw new FormatError(`${file}: line ${lineAt(text, nul)} holds a NUL character: a binary file?`);
+  return text;
+}
+
+/** The 1-based line of offset `at`, counting \r\n, \n and \r as line ends. */
+function lineAt(text: string, at: number): number {
+  return (text.slice(0, at).match(/\r\n|\n|\r/g)?.length ?? 0) + 1;
+}
+
+/**
+ * RFC 4180 records: fields separated by commas; a field in double quotes may hold commas,
+ * line breaks and "" (one quote). \r\n, \n and \r all end a record. Each record comes with
+ * the line it starts on. An unclosed quote or text right after a closing quote is an error.
+ */
+function csvRecords(text: string, file: string): { fields: string[]; line: number }[] {
+  const records: { fields: string[]; line: number }[] = [];
+  let fields: string[] = [];
+  let field = "";
+  let line = 1, start = 1, i = 0;
+  let inRecord = false; // something of the current record has been read
+  const endField = () => {
+    fields.push(field);
+    field = "";
+  };
+  while (i < text.length) {
+    const ch = text[i];
+    inRecord = true;
+    if (ch === '"' && field === "") {
+      const opened = line;
+      for (i++; ; i++) {
+        if (i >= text.length) throw new FormatError(`${file}:${opened}: a quoted field is never closed`);
+        if (text[i] === '"') {
+          if (text[i + 1] !== '"') break;
+          i++;
+        } else if (text[i] === "\n" || (text[i] === "\r" && text[i + 1] !== "\n")) line++;
+        field += text[i];
+      }
+      i++;
+      if (i < text.length && !",\r\n".includes(text[i])) throw new FormatError(`${file}:${line}: text after a closing quote; a quote inside a field is written ""`);
+      continue;
+    }
+    if (ch === ",") {
+      endField();
+      i++;
+    } else if (ch === "\r" || ch === "\n") {
+      endField();
+      records.push({ fields, line: start });
+      fields = [];
+      inRecord = false;
+      i += ch === "\r" && text[i + 1] === "\n" ? 2 : 1;
+      start = ++line;
+    } else {
+      field += ch;
+      i++;
+    }
+  }
+  if (inRecord) {
+    endField();
+    records.push({ fields, line: start });
+  }
+  return records;
+}
+
+/**
+ * Parses `label<TAB>text` lines, or RFC 4180 `label,text` records when `file` ends in .csv
+ * (quoted fields may hold commas, quotes and line breaks; unquoted commas after the first
+ * belong to the text). `source` is text, or bytes that must be UTF-8. Blank lines and a
+ * `label,text` header are skipped; \r\n, \n and \r all end lines. With `classes` given
  * (e.g. from a checkpoint), a label outside them is an error instead of a new class.
  */
-export function parseLabeledTexts(source: string, file: string, classes?: readonly string[]): LabeledTexts {
-  const sep = file.toLowerCase().endsWith(".csv") ? "," : "\t";
-  const sepName = sep === "," ? "comma" : "tab";
-  const form = sep === "," ? "label,text" : "label<TAB>text";
+export function parseLabeledTexts(source: string | Uint8Array, file: string, classes?: readonly string[]): LabeledTexts {
+  const text = typeof source === "string" ? source : decodeText(source, file);
+  const csv = file.toLowerCase().endsWith(".csv");
+  const sepName = csv ? "comma" : "tab";
+  const form = csv ? "label,text" : "label<TAB>text";
+  const rows = csv
+    ? csvRecords(text, file)
+    : text.split(/\r\n|\n|\r/).map((l, i) => ({ fields: l.includes("\t") ? [unquote(l.slice(0, l.indexOf("\t"))), l.slice(l.indexOf("\t") + 1).trim()] : [l], line: i + 1 }));
   const labels: string[] = [];
   const texts: string[] = [];
-  const lines = source.split(/\r?\n/);
-  lines.forEach((line, i) => {
-    if (line.trim() === "") return;
-    const at = line.indexOf(sep);
-    if (at < 0) throw new FormatError(`${file}:${i + 1}: expected "${form}", found no ${sepName} in ${JSON.stringify(line.slice(0, 60))}`);
-    const label = unquote(line.slice(0, at));
-    const text = sep === "," ? unquote(line.slice(at + 1)) : line.slice(at + 1).trim();
-    if (i === 0 && label.toLowerCase() === "label" && text.toLowerCase() === "text") return; // header
-    if (label === "") throw new FormatError(`${file}:${i + 1}: empty label before the ${sepName}`);
-    if (text === "") throw new FormatError(`${file}:${i + 1}: empty text after the label "${label}"`);
+  rows.forEach(({ fields, line }, k) => {
+    if (fields.length === 1 && fields[0].trim() === "") return;
+    if (fields.length < 2) throw new FormatError(`${file}:${line}: expected "${form}", found no ${sepName} in ${JSON.stringify(fields[0].slice(0, 60))}`);
+    const label = fields[0].trim();
+    const body = (csv ? fields.slice(1).join(",") : fields[1]).trim();
+    if (k === 0 && label.toLowerCase() === "label" && body.toLowerCase() === "text") return; // header
+    if (label === "") throw new FormatError(`${file}:${line}: empty label before the ${sepName}`);
+    if (body === "") throw new FormatError(`${file}:${line}: empty text after the label "${label}"`);
     if (classes && !classes.includes(label)) {
-      throw new FormatError(`${file}:${i + 1}: unknown label "${label}"; the model was trained on ${classes.map((c) => `"${c}"`).join(", ")}`);
+      throw new FormatError(`${file}:${line}: unknown label "${label}"; the model was trained on ${classes.map((c) => `"${c}"`).join(", ")}`);
     }
     labels.push(label);
-    texts.push(text);
+    texts.push(body);
   });
   if (texts.length === 0) throw new FormatError(`${file}: no examples; expected lines of "${form}"`);
   const names = classes ? [...classes] : [...new Set(labels)].sort();

@@ -36,6 +36,7 @@ export interface Compiled<A extends Tensor[], R extends TensorTree> {
 export function compile<A extends Tensor[], R extends TensorTree>(fn: (...args: A) => R): Compiled<A, R> {
   const cache = new Map<string, Traced>();
   const compiled = (...args: A): R => {
+    if (args.length < fn.length) throw new GraphError(`compile: the function takes ${fn.length} tensor arguments, it was called with ${args.length}`);
     args.forEach((a, i) => {
       if (!(a instanceof Tensor)) throw new GraphError(`compile: argument ${i} is not a Tensor (got ${typeof a})`);
     });
@@ -60,9 +61,11 @@ export function compile<A extends Tensor[], R extends TensorTree>(fn: (...args: 
     });
     const outs = traced.plan.outputs.slice(0, nOut).map((id, i) => {
       const v = traced!.plan.values[id];
+      // an input, an assigned weight or an earlier output owns this handle: never freed through this one
+      const borrowed = inputs.some((x) => x.storage?.handle === handles[i]) || handles.indexOf(handles[i], nOut) >= 0 || handles.indexOf(handles[i]) < i;
       // the step's results carry its status; assigned weights do not (a faulted step leaves
       // them as they were, so they are good data)
-      return leaf(v.shape, v.dtype, { backend, handle: handles[i], ...(status ? { status } : {}) });
+      return leaf(v.shape, v.dtype, { backend, handle: handles[i], ...(status ? { status } : {}), ...(borrowed ? { borrowed } : {}) });
     });
     return traced.unflatten(outs) as R;
   };

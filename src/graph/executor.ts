@@ -54,6 +54,9 @@ function handleOn(backend: Backend, t: Tensor): unknown {
     t.storage = { backend, handle: backend.upload(host, t.dtype), host };
     return t.storage.handle;
   }
+  if (s.backend.name === backend.name) {
+    throw new DeviceError(`tensor ${t.describe()} was computed on an earlier ${backend.name} device (lost or replaced by setBackend); its data is gone with it: compute it again or load it again`);
+  }
   throw new DeviceError(
     `tensor ${t.describe()} was computed on the ${s.backend.name} backend, now running on ${backend.name}; ` +
       `read it with await t.data() and make a new tensor from the values`,

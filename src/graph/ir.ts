@@ -101,6 +101,8 @@ export function topoNodes(outputs: readonly Tensor[], isInput: (t: Tensor) => bo
   const seenInput = new Set<Tensor>();
   const stack: { node: Node; next: number }[] = [];
   const visit = (t: Tensor) => {
+    // a disposed tensor is never silently recomputed from the graph that made it
+    if (t.disposed) throw new GraphError(`tensor ${t.describe()} was disposed; it cannot be computed from`);
     if (isInput(t)) {
       if (!seenInput.has(t)) {
         seenInput.add(t);

@@ -11,7 +11,7 @@ import { FormatError, fmtShape } from "../errors.ts";
 import { fromArray } from "../creation.ts";
 import { assignAll, type Tensor } from "../tensor.ts";
 import type { Module } from "../nn/module.ts";
-import { parseHeader } from "./safetensors_header.ts";
+import { MAX_HEADER_BYTES, parseHeader } from "./safetensors_header.ts";
 
 const CODE: Record<DType, string> = { float32: "F32", float64: "F64", int32: "I32", bool: "BOOL" };
 
@@ -171,7 +171,33 @@ export async function loadSafetensors(module: Module, path: string): Promise<Rec
   return loadStateDictBytes(module, await readCheckpoint(path), path);
 }
 
-/** Node: reads only a checkpoint's `__metadata__` (e.g. the vocabulary, to build the model before loading it). */
+/**
+ * Node: a checkpoint's metadata and tensor shapes from its header alone (the data is not
+ * read), validated like a full load: what a model is rebuilt from before its weights load.
+ */
+export async function readSafetensorsHeader(path: string): Promise<{ metadata: Record<string, string>; shapes: Map<string, number[]> }> {
+  const { open } = await import("node:fs/promises");
+  let fh: Awaited<ReturnType<typeof open>>;
+  try {
+    fh = await open(path, "r");
+  } catch (e) {
+    throw new FormatError(`${path}: cannot read checkpoint (${(e as Error).message})`);
+  }
+  try {
+    const size = (await fh.stat()).size;
+    const head = new Uint8Array(Math.min(size, 8));
+    await fh.read(head, 0, head.length, 0);
+    const n = head.length === 8 ? new DataView(head.buffer).getBigUint64(0, true) : 0n;
+    const bytes = new Uint8Array(Number(n <= BigInt(Math.min(size - 8, MAX_HEADER_BYTES)) ? n : 0n) + Math.min(size, 8));
+    await fh.read(bytes, 0, bytes.length, 0);
+    const { entries, metadata } = parseHeader(bytes, path, size);
+    return { metadata, shapes: new Map(entries.map((e) => [e.name, e.shape])) };
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Node: reads only a checkpoint's `__metadata__` (from its header). */
 export async function readSafetensorsMetadata(path: string): Promise<Record<string, string>> {
-  return parseSafetensors(await readCheckpoint(path), path).metadata;
+  return (await readSafetensorsHeader(path)).metadata;
 }

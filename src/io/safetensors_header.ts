@@ -39,7 +39,7 @@ export interface Header {
 }
 
 /** Reads and checks the header of a safetensors file of `bytes`; `file` names it in errors. */
-export function parseHeader(bytes: Uint8Array, file: string): Header {
+export function parseHeader(bytes: Uint8Array, file: string, fileSize = bytes.length): Header {
   const bad = (msg: string): never => {
     throw new FormatError(`${file}: ${msg}`);
   };
@@ -47,7 +47,8 @@ export function parseHeader(bytes: Uint8Array, file: string): Header {
   const n64 = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
   if (n64 > BigInt(MAX_HEADER_BYTES)) bad(`header length ${n64} is over the 100 MB limit of the format`);
   const n = Number(n64);
-  if (n > bytes.length - 8) bad(`header length ${n} runs past the end of the file (${bytes.length} bytes)`);
+  if (n > fileSize - 8) bad(`header length ${n} runs past the end of the file (${fileSize} bytes)`);
+  if (n > bytes.length - 8) bad(`only ${bytes.length} bytes of the header were read`);
   if (n < 2) bad(`header length ${n} is too short for a JSON object`);
   let text = "";
   let header: unknown;
@@ -69,7 +70,7 @@ export function parseHeader(bytes: Uint8Array, file: string): Header {
     }
     entries.push(checkEntry(name, info, bad));
   }
-  const dataBytes = bytes.length - 8 - n;
+  const dataBytes = fileSize - 8 - n;
   let at = 0;
   for (const e of [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end)) {
     if (e.begin < at) bad(`tensor ${e.name}'s bytes [${e.begin}, ${e.end}) overlap the tensor before it (which ends at ${at})`);

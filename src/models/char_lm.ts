@@ -14,6 +14,7 @@ import { Module } from "../nn/module.ts";
 import { Linear } from "../nn/layers.ts";
 import { Embedding } from "../nn/embedding.ts";
 import { LSTM } from "../nn/recurrent.ts";
+import { expectShape, objectField, sizeField } from "./metadata.ts";
 
 export interface GenerateOptions {
   /** Text to condition on (default: start from the first character of the vocabulary after <unk>). */
@@ -64,13 +65,27 @@ export function charLMMetadata(model: CharLM, vocab: Vocabulary): Record<string,
   return { model: "charlm", vocab: JSON.stringify(vocab.toJSON()), config: JSON.stringify(model.config) };
 }
 
-/** Rebuilds an (untrained) CharLM and its vocabulary from checkpoint metadata; `file` names it in errors. */
-export function charLMFromMetadata(meta: Record<string, string>, file: string): { model: CharLM; vocab: Vocabulary } {
+/**
+ * Rebuilds an (untrained) CharLM and its vocabulary from checkpoint metadata; `file` names it
+ * in errors. Every field is checked first, and the sizes against `shapes`, the tensors the
+ * file holds (readSafetensorsHeader), before anything is allocated.
+ */
+export function charLMFromMetadata(meta: Record<string, string>, file: string, shapes: ReadonlyMap<string, readonly number[]>): { model: CharLM; vocab: Vocabulary } {
   if (meta.model !== "charlm" || !meta.vocab || !meta.config) {
     throw new FormatError(`${file}: not a charlm checkpoint (metadata model = ${JSON.stringify(meta.model ?? null)}); train one with npm run train -- --model charlm --text FILE --out ${file}`);
   }
   const vocab = Vocabulary.fromJSON(meta.vocab, file);
-  return { model: new CharLM(vocab.size, JSON.parse(meta.config) as CharLMOptions), vocab };
+  const c = objectField(meta, "config", file);
+  const config = {
+    embeddingDim: sizeField(c.embeddingDim, "config.embeddingDim", file),
+    hiddenSize: sizeField(c.hiddenSize, "config.hiddenSize", file),
+    numLayers: sizeField(c.numLayers, "config.numLayers", file, 1, 1),
+  };
+  const { embeddingDim: e, hiddenSize: h, numLayers } = config;
+  expectShape(shapes, "embedding.weight", [vocab.size, e], file);
+  expectShape(shapes, "fc.weight", [vocab.size, h], file);
+  expectShape(shapes, `lstm.weight_hh_l${numLayers - 1}`, [4 * h, h], file);
+  return { model: new CharLM(vocab.size, config), vocab };
 }
 
 /**

@@ -15,6 +15,7 @@ import { Module } from "../nn/module.ts";
 import { Linear } from "../nn/layers.ts";
 import { Embedding } from "../nn/embedding.ts";
 import { GRU, LSTM } from "../nn/recurrent.ts";
+import { choiceField, expectShape, objectField, sizeField, stringsField } from "./metadata.ts";
 
 export interface TextClassifierOptions {
   embeddingDim?: number;
@@ -67,12 +68,31 @@ export function textClassifierMetadata(model: TextClassifier, meta: TextClassifi
   };
 }
 
-/** Rebuilds an (untrained) TextClassifier from checkpoint metadata; `file` names it in errors. */
-export function textClassifierFromMetadata(meta: Record<string, string>, file: string): { model: TextClassifier } & TextClassifierMeta {
+/**
+ * Rebuilds an (untrained) TextClassifier from checkpoint metadata; `file` names it in errors.
+ * Every field is checked first, and the sizes against `shapes` (the tensors the file holds)
+ * when given, before anything is allocated.
+ */
+export function textClassifierFromMetadata(meta: Record<string, string>, file: string, shapes?: ReadonlyMap<string, readonly number[]>): { model: TextClassifier } & TextClassifierMeta {
   if (meta.model !== "textclf" || !meta.vocab || !meta.classes || !meta.config || !meta.maxLen) {
     throw new FormatError(`${file}: not a textclf checkpoint (metadata model = ${JSON.stringify(meta.model ?? null)})`);
   }
   const vocab = Vocabulary.fromJSON(meta.vocab, file);
-  const classes = JSON.parse(meta.classes) as string[];
-  return { model: new TextClassifier(vocab.size, classes.length, JSON.parse(meta.config) as TextClassifierOptions), vocab, classes, maxLen: Number(meta.maxLen) };
+  const classes = stringsField(meta, "classes", file);
+  if (classes.length < 2) throw new FormatError(`${file}: metadata "classes" lists ${classes.length} classes, a classifier needs at least 2`);
+  const maxLen = sizeField(meta.maxLen, "metadata maxLen", file);
+  const c = objectField(meta, "config", file);
+  const config: Required<TextClassifierOptions> = {
+    embeddingDim: sizeField(c.embeddingDim, "config.embeddingDim", file),
+    hiddenSize: sizeField(c.hiddenSize, "config.hiddenSize", file),
+    cell: choiceField(c.cell, "config.cell", file, ["lstm", "gru"] as const, "lstm"),
+    bidirectional: c.bidirectional === undefined ? true : c.bidirectional === true,
+  };
+  if (shapes) {
+    const h = config.hiddenSize;
+    expectShape(shapes, "embedding.weight", [vocab.size, config.embeddingDim], file);
+    expectShape(shapes, "rnn.weight_hh_l0", [(config.cell === "gru" ? 3 : 4) * h, h], file);
+    expectShape(shapes, "fc.weight", [classes.length, h * (config.bidirectional ? 2 : 1)], file);
+  }
+  return { model: new TextClassifier(vocab.size, classes.length, config), vocab, classes, maxLen };
 }

@@ -56,6 +56,9 @@ abstract class Recurrent<S> extends Module<[Tensor, S], [state?: S]> {
     this.directions = opts.bidirectional ? 2 : 1;
     const name = this.constructor.name;
     if (!(Number.isInteger(this.numLayers) && this.numLayers >= 1)) throw new ShapeError(`${name}: numLayers must be ≥ 1, got ${this.numLayers}`);
+    // as PyTorch: a hidden size of 0 is refused, an input size of 0 allowed
+    if (!(Number.isInteger(hiddenSize) && hiddenSize >= 1)) throw new ShapeError(`${name}(${inputSize}, ${hiddenSize}): hiddenSize must be an integer ≥ 1`);
+    if (!(Number.isInteger(inputSize) && inputSize >= 0)) throw new ShapeError(`${name}(${inputSize}, ${hiddenSize}): inputSize must be an integer ≥ 0`);
     const gh = GATES[mode] * hiddenSize;
     // PyTorch initialises every weight and bias U(−1/√H, 1/√H)
     this.dtype = opts.dtype ?? "float32";
@@ -80,6 +83,9 @@ abstract class Recurrent<S> extends Module<[Tensor, S], [state?: S]> {
     if (x.rank !== 3 || x.shape[2] !== this.inputSize) {
       throw new ShapeError(`${name}(${this.inputSize}, ${this.hiddenSize}): input ${x.describe()} should be ${this.batchFirst ? "[B, T" : "[T, B"}, ${this.inputSize}]`);
     }
+    if (x.shape[this.batchFirst ? 1 : 0] === 0) {
+      throw new ShapeError(`${name}(${this.inputSize}, ${this.hiddenSize}): input ${x.describe()} has 0 time steps; a sequence needs at least one (as in PyTorch)`);
+    }
     return this.batchFirst ? permute(x, [1, 0, 2]) : x;
   }
 
@@ -103,7 +109,7 @@ abstract class Recurrent<S> extends Module<[Tensor, S], [state?: S]> {
         const k = l * this.directions + d;
         let state = init ? init.map((s) => squeeze(slice(s, { 0: [k, k + 1] }), 0)) : init === null ? this.zeroState(B) : [];
         // all input projections at once: [T·B, I] · W_ihᵀ + b_ih → [T, B, G·H]
-        const gi = unbind(reshape(linear(reshape(seq, [T * B, seq.shape[2]]), w.wIh, w.bIh), [T, B, -1]), 0);
+        const gi = unbind(reshape(linear(reshape(seq, [T * B, seq.shape[2]]), w.wIh, w.bIh), [T, B, w.wIh.shape[0]]), 0);
         const hs: Tensor[] = new Array(T);
         for (let s = 0; s < T; s++) {
           const t = d === 0 ? s : T - 1 - s;

@@ -175,6 +175,8 @@ export interface Conv2dOptions {
 
 /** Expands a number-or-pair option and checks it is a positive (or non-negative) integer. */
 export function pair(op: string, name: string, v: number | [number, number], min: number): [number, number] {
+  const isPair = Array.isArray(v) && v.length === 2;
+  if (typeof v !== "number" && !isPair) throw new ShapeError(`${op}: ${name} must be an integer ≥ ${min} or a pair of them, got ${JSON.stringify(v) ?? "nothing"}`);
   const p: [number, number] = typeof v === "number" ? [v, v] : [v[0], v[1]];
   if (!p.every((x) => Number.isInteger(x) && x >= min)) {
     throw new ShapeError(`${op}: ${name} must be an integer ≥ ${min} or a pair of them, got ${JSON.stringify(v)}`);

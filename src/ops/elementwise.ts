@@ -4,7 +4,7 @@
  * summed back to each operand's shape), comparisons (→ bool), `where`, `cast`, `detach`.
  * NaN propagates through every float op as in the JS expression, which is the spec.
  */
-import { isFloat, requireFloat, type DType, type TypedArray } from "../dtype.ts";
+import { checkDType, isFloat, requireFloat, type DType, type TypedArray } from "../dtype.ts";
 import { DTypeError } from "../errors.ts";
 import { broadcastShapes, broadcastStrides, stridesOf } from "../shape.ts";
 import { apply1 } from "../graph/ir.ts";
@@ -219,7 +219,10 @@ export const whereDef: OpDef<Record<string, never>> = {
 /** float → int truncates toward zero; anything → bool is `x != 0`; bool → number is 0/1. */
 export const castDef: OpDef<{ dtype: DType }> = {
   name: "cast",
-  infer: ([x], { dtype }) => [{ shape: x.shape, dtype }],
+  infer: ([x], { dtype }) => {
+    checkDType("cast", dtype);
+    return [{ shape: x.shape, dtype }];
+  },
   cpu: ({ inputs: [x], outputs: [y], outShapes: _s, attrs }) => {
     if (attrs.dtype === "bool") for (let i = 0; i < y.length; i++) y[i] = x[i] !== 0 ? 1 : 0;
     else if (attrs.dtype === "int32") for (let i = 0; i < y.length; i++) y[i] = Math.trunc(x[i]);

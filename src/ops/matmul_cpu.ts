@@ -60,6 +60,7 @@ function pack(src: StridedMatrix, rows: number, k: number, dst: Float32Array | F
 
 /** C[cOff + i·n + j] = Σ_p A(i, p)·B(p, j) for an m×k by k×n product. */
 export function gemm(a: StridedMatrix, b: StridedMatrix, c: TypedArray, cOff: number, m: number, k: number, n: number): void {
+  if (m === 0 || n === 0) return; // an empty product: nothing to write (and no packing)
   const mBlocks = (m + 3) >> 2;
   const nBlocks = (n + 3) >> 2;
   const wasm = wasmAllowed && k > 0 ? wasmGemm() : null;

@@ -312,7 +312,8 @@ export interface Pool2dOptions {
   padding?: number | [number, number];
 }
 
-function poolAttrs(op: string, opts: Pool2dOptions): PoolAttrs {
+function poolAttrs(op: string, opts: Pool2dOptions | undefined): PoolAttrs {
+  if (!opts || typeof opts !== "object") throw new ShapeError(`${op}: pass the options, e.g. { kernelSize: 2 }`);
   const kernel = pair(op, "kernelSize", opts.kernelSize, 1);
   const padding = pair(op, "padding", opts.padding ?? 0, 0);
   if (padding[0] * 2 > kernel[0] || padding[1] * 2 > kernel[1]) {

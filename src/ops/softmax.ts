@@ -11,6 +11,7 @@ import { max, sum } from "./reduce.ts";
 /** exp(x − max) / Σ exp(x − max) along `axis` (default last). */
 export function softmax(x: Tensor, axis = -1): Tensor {
   const a = normAxis("softmax", axis, x.rank);
+  if (x.shape[a] === 0) return x; // nothing to normalise: the empty result (as PyTorch)
   const e = exp(sub(x, detach(max(x, a, true))));
   return div(e, sum(e, a, true));
 }
@@ -18,6 +19,7 @@ export function softmax(x: Tensor, axis = -1): Tensor {
 /** x − max − log Σ exp(x − max) along `axis` (default last). */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
   const a = normAxis("logSoftmax", axis, x.rank);
+  if (x.shape[a] === 0) return x;
   const shifted = sub(x, detach(max(x, a, true)));
   return sub(shifted, log(sum(exp(shifted), a, true)));
 }

@@ -83,6 +83,10 @@ export class Vocabulary {
       throw new FormatError(`${from}: the vocabulary is not valid JSON (${(e as Error).message})`);
     }
     if (!Array.isArray(tokens) || !tokens.every((t) => typeof t === "string")) throw new FormatError(`${from}: the vocabulary must be a JSON array of strings`);
-    return new Vocabulary(tokens);
+    try {
+      return new Vocabulary(tokens);
+    } catch (e) {
+      throw new FormatError(`${from}: ${(e as Error).message}`);
+    }
   }
 }

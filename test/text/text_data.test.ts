@@ -94,3 +94,24 @@ describe("batching text", () => {
     expect(() => new DataLoader(w.x, w.y.subarray(1), [4], { batchSize: 2, labelShape: [4] })).toThrow(/DataLoader: 12 input values are not 2 examples of \[4\] with labels \[4\] \(11 label values\)/);
   });
 });
+
+describe("text files to the letter", () => {
+  it("CSV follows RFC 4180: quoted commas, quotes and line breaks stay in their field", () => {
+    const d = parseLabeledTexts('label,text\n"p,os","a, b"\r\nneg,"two\nlines"\rpos,unquoted, commas stay text\n"neg","say ""hi"""', "q.csv");
+    expect(d.classes).toEqual(["neg", "p,os", "pos"]);
+    expect(d.texts).toEqual(["a, b", "two\nlines", "unquoted, commas stay text", 'say "hi"']);
+    expect(() => parseLabeledTexts('a,"never closed\nb,x\n', "open.csv")).toThrow("open.csv:1: a quoted field is never closed");
+    expect(() => parseLabeledTexts('a,"x"y\nb,z\n', "stray.csv")).toThrow(/stray.csv:1: text after a closing quote/);
+  });
+  it("\\r, \\n and \\r\\n all end lines, and line numbers count each", () => {
+    const d = parseLabeledTexts("a\tone\rb\ttwo\r\na\tthree\nb\tfour", "cr.tsv");
+    expect(d.texts).toEqual(["one", "two", "three", "four"]);
+    expect(() => parseLabeledTexts("a\tone\rb\ttwo\rno tab", "cr.tsv")).toThrow(/cr.tsv:3: expected "label<TAB>text"/);
+  });
+  it("bytes that are not UTF-8, or hold a NUL, are a FormatError with the line", () => {
+    const latin1 = Uint8Array.from([...new TextEncoder().encode("pos\tok\nneg\tfine\n"), 0x70, 0x6f, 0x73, 0x09, 0x63, 0x61, 0x66, 0xe9, 0x0a]);
+    expect(() => parseLabeledTexts(latin1, "latin1.tsv")).toThrow("latin1.tsv: line 3 is not valid UTF-8");
+    expect(() => parseLabeledTexts(new TextEncoder().encode("pos\tok\nneg\tb\0d\n"), "nul.tsv")).toThrow("nul.tsv: line 2 holds a NUL character");
+    expect(parseLabeledTexts(new TextEncoder().encode("pos\tcafé\nneg\tnaïve\n"), "utf8.tsv").texts).toEqual(["café", "naïve"]);
+  });
+});

@@ -120,11 +120,14 @@ describe("CharLM", () => {
     const vocab = Vocabulary.build([charTokens("abcab")]);
     const model = new CharLM(vocab.size, { hiddenSize: 6, numLayers: 2 });
     const meta = charLMMetadata(model, vocab);
-    const back = charLMFromMetadata(meta, "lm.safetensors");
+    const shapes = new Map([...model.stateDict()].map(([k, t]) => [k, [...t.shape]]));
+    const back = charLMFromMetadata(meta, "lm.safetensors", shapes);
     expect(back.vocab.tokens).toEqual(vocab.tokens);
     expect(back.model.config).toEqual(model.config);
     loadStateDictBytes(back.model, await stateDictBytes(model, meta));
-    expect(() => charLMFromMetadata({ model: "textclf" }, "x.safetensors")).toThrow(/x.safetensors: not a charlm checkpoint \(metadata model = "textclf"\)/);
+    // sizes the file's tensors do not back are refused before anything is allocated
+    expect(() => charLMFromMetadata({ ...meta, config: JSON.stringify({ ...model.config, hiddenSize: 8000 }) }, "big.safetensors", shapes)).toThrow("big.safetensors: the metadata implies fc.weight of [5,8000], the file holds [5,6]");
+    expect(() => charLMFromMetadata({ model: "textclf" }, "x.safetensors", shapes)).toThrow(/x.safetensors: not a charlm checkpoint \(metadata model = "textclf"\)/);
     expect(() => model.forward(fromArray(Int32Array.of(1, 2), [2]))).toThrow("CharLM: expected int32 token ids [B, T], got int32[2]");
   });
 });

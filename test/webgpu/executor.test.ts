@@ -5,6 +5,8 @@ import { LeNet5 } from "../../src/models/lenet5.ts";
 import { Adam } from "../../src/optim/adam.ts";
 import { WebGpuBackend } from "../../src/backends/webgpu/webgpu.ts";
 import { BufferPool } from "../../src/backends/webgpu/buffers.ts";
+import { apply1 } from "../../src/graph/ir.ts";
+import type { OpDef } from "../../src/ops/types.ts";
 import { expectKernelMatchesCpu, webgpuAvailable } from "../helpers/backends.ts";
 import { TOL, expectClose } from "../tolerance.ts";
 import { viewsFixture } from "../helpers/views.ts";
@@ -127,28 +129,46 @@ describe.skipIf(!gpu)("the WebGPU executor", () => {
     expect(() => pool.acquire(4096, "output float32[1024]")).toThrow("output float32[1024]: 4096 bytes exceed this device's maxStorageBufferBindingSize (1024); use a smaller batch");
   });
 
-  it("a WGSL error is never silent: the next read throws it with line:col and the source", async () => {
+  it("a WGSL error is never silent: the read of the run that used the kernel throws it with line:col and the source, and only that read", async () => {
     const b = getBackend() as WebGpuBackend;
-    b.pipelines.get("broken/kernel", "@compute @workgroup_size(1) fn main() { let x: f32 = undefined_thing; }");
-    const read = W.exp(tensor([1])).data();
-    await expect(read).rejects.toThrow(DeviceError);
-    b.pipelines.get("broken/kernel2", "@compute @workgroup_size(1) fn main() { let y: f32 = nope; }");
-    await expect(W.exp(tensor([1])).data()).rejects.toThrow(/broken\/kernel2: WGSL pipeline failed[\s\S]*1:\d+ error[\s\S]*--- WGSL ---/);
-    expect(await W.exp(tensor([0])).item()).toBe(1); // and the backend keeps working
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown) => unhandled.push(e);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      // a pipeline nobody runs: its check says what is wrong, and no read is spoiled by it
+      const err = await b.pipelines.entry("broken/kernel", "@compute @workgroup_size(1) fn main() { let x: f32 = undefined_thing; }").check;
+      expect(err).toBeInstanceOf(DeviceError);
+      expect(err!.message).toMatch(/broken\/kernel: WGSL pipeline failed[\s\S]*1:\d+ error[\s\S]*--- WGSL ---/);
+      expect(await W.exp(tensor([0])).item()).toBe(1);
+      // a run that uses a broken kernel: its results throw the kernel's own error
+      const broken: OpDef = { ...W.OPS.exp, webgpu: () => ({ calls: [{ name: "broken/kernel2", code: "@compute @workgroup_size(1) fn main() { let y: f32 = nope; }", bindings: [], threads: 1 }] }) };
+      const bad = apply1(broken, [tensor([1])]);
+      await expect(bad.data()).rejects.toThrow(/broken\/kernel2: WGSL pipeline failed[\s\S]*1:\d+ error[\s\S]*--- WGSL ---/);
+      expect(await W.exp(tensor([0])).item()).toBe(1); // and the backend keeps working
+      await new Promise((r) => setTimeout(r, 20));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
   });
 
   it("float64 stays on the CPU: a clear error, not a wrong answer", () => {
     expect(() => W.exp(tensor([1], [1], "float64")).realize()).toThrow(/float64 tensors are CPU-only/);
   });
 
-  it("a lost device is a DeviceLostError; setBackend('webgpu') recovers", async () => {
+  it("a lost device is a DeviceLostError, for a read in flight too; setBackend('webgpu') recovers", async () => {
     const b = getBackend() as WebGpuBackend;
+    const old = W.exp(tensor([2])).realize();
+    const inFlight = W.matmul(W.ones([64, 64]), W.ones([64, 64])).data();
     b.device.destroy();
+    await expect(inFlight).rejects.toThrow(DeviceLostError);
     await new Promise((r) => setTimeout(r, 50));
     expect(() => W.exp(tensor([1])).realize()).toThrow(DeviceLostError);
     expect(() => W.exp(tensor([1])).realize()).toThrow(/call setBackend\("webgpu"\) again/);
     await setBackend("webgpu");
     expect(getBackend()).not.toBe(b);
     expect(await W.exp(tensor([0])).item()).toBe(1);
+    // a result of the lost device cannot be used on the new one, and the error says why
+    expect(() => old.add(1).realize()).toThrow(/was computed on an earlier webgpu device \(lost or replaced by setBackend\); its data is gone/);
   });
 });

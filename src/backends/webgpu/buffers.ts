@@ -11,6 +11,8 @@ export interface GpuHandle {
   buffer: GPUBuffer;
   /** Bytes of data (the buffer may be larger). */
   bytes: number;
+  /** The validation of the run that wrote it (null: valid); a read throws the error. */
+  validation?: Promise<Error | null>;
 }
 
 const USAGE_STORAGE = 0x80 | 0x04 | 0x08; // STORAGE | COPY_SRC | COPY_DST

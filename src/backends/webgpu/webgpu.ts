@@ -46,6 +46,8 @@ interface PreparedStep {
 interface Prepared {
   steps: PreparedStep[];
   slots: GPUBuffer[];
+  /** null once every pipeline of the plan is known valid, else the first one's error. */
+  validation: Promise<DeviceError | null>;
 }
 
 /**
@@ -92,7 +94,7 @@ export class WebGpuBackend implements Backend {
     // anything outside our error scopes still reaches the next read, never silence
     device.addEventListener("uncapturederror", (e) => {
       const msg = (e as GPUUncapturedErrorEvent).error.message;
-      this.pipelines.defer(Promise.reject(new DeviceError(`webgpu: uncaptured device error: ${msg}`)));
+      this.pipelines.uncapturedError(new DeviceError(`webgpu: uncaptured device error: ${msg}`));
     });
   }
 
@@ -122,7 +124,10 @@ export class WebGpuBackend implements Backend {
 
   async read(handle: unknown, dtype: DType, size: number, status?: RunStatus): Promise<TypedArray> {
     this.checkAlive();
-    await this.pipelines.check();
+    this.pipelines.throwUncaptured();
+    // the run that wrote this data failed validation (a bad pipeline, say): its error, here
+    const invalid = await (handle as GpuHandle | null)?.validation;
+    if (invalid) throw invalid;
     const bytes = size * GPU_BYTES[dtype];
     const out = allocArray(dtype, size);
     // the run's status words travel in the same staging buffer, after the data
@@ -141,7 +146,15 @@ export class WebGpuBackend implements Backend {
       f.sleep ??= this.sleepUntil(f.at + 0.9 * (estimate ?? 0));
       f.woke = await f.sleep;
     }
-    await staging.mapAsync(GPUMapMode.READ);
+    try {
+      await staging.mapAsync(GPUMapMode.READ);
+    } catch (e) {
+      // a device lost while the read was in flight rejects with a bare DOMException
+      this.checkAlive();
+      await new Promise((r) => setTimeout(r, 0)); // let device.lost settle first
+      this.checkAlive();
+      throw new DeviceError(`webgpu: reading ${size} ${dtype} values failed (${(e as Error).message || (e as Error).name}); the device may be lost`);
+    }
     if (f && this.flight === f) {
       const done = performance.now();
       // done at once after waking: the run ended during the sleep, whose length says nothing
@@ -235,6 +248,7 @@ export class WebGpuBackend implements Backend {
           if (!statusBuffer) throw new GraphError(`${call.name}: the kernel reports faults but the run has no status buffer`);
           return statusBuffer;
         });
+        if (grid[0] * grid[1] * grid[2] === 0) continue; // no threads: an empty input, say
         pass.setPipeline(pipeline);
         pass.setBindGroup(0, this.bindGroup(pc, bound));
         pass.dispatchWorkgroups(grid[0], grid[1], grid[2]);
@@ -255,9 +269,13 @@ export class WebGpuBackend implements Backend {
     else if (this.flight) this.flight.runs++;
     else this.flight = { plan, at: performance.now(), runs: 1 };
     const ops = [...new Set(plan.steps.map((st) => st.op.name))].join(", ");
-    this.pipelines.defer(this.device.popErrorScope().then((err) => {
-      if (err) throw new DeviceError(`webgpu: running a plan of [${ops}] failed validation: ${err.message}`);
-    }));
+    const scope = this.device.popErrorScope().then(
+      (err) => (err ? new DeviceError(`webgpu: running a plan of [${ops}] failed validation: ${err.message}`) : null),
+      (e: unknown) => new DeviceError(`webgpu: running a plan of [${ops}]: ${(e as Error).message}`),
+    );
+    // a pipeline's own error first: it says more than the run it spoiled
+    const validation = Promise.all([prep.validation, scope]).then(([a, b]) => a ?? b);
+    for (const h of handles.values()) h.validation = validation;
     return plan.outputs.map((id) => (plan.values[id].kind === "input" ? inputs[plan.inputs.indexOf(id)] : handles.get(id)));
   }
 
@@ -294,8 +312,11 @@ export class WebGpuBackend implements Backend {
   private prepare(plan: Plan): Prepared {
     let p = this.prepared.get(plan);
     if (p) return p;
+    const checks: Promise<DeviceError | null>[] = [];
     const steps = plan.steps.map((step, s): PreparedStep => {
       const op = step.op;
+      // nothing to compute for a step whose every output is empty (no kernel, no dispatch)
+      if (step.outputs.every((id) => sizeOf(plan.values[id].shape) === 0)) return { calls: [], scratch: [] };
       if (!op.webgpu) throw new GraphError(`${op.name}: no WebGPU kernel yet; run this graph with setBackend("cpu")`);
       const kp = op.webgpu({
         inShapes: step.inputs.map((id) => plan.values[id].shape),
@@ -316,14 +337,17 @@ export class WebGpuBackend implements Backend {
           // a kernel that reports faults names its step: SITE, an override constant
           const faults = call.bindings.some((b) => "status" in b);
           const constants = faults ? { ...call.constants, SITE: s } : call.constants;
-          return { call, pipeline: this.pipelines.get(call.name, call.code, constants), grid: this.grid(call), groups: new Map() };
+          const { pipeline, check } = this.pipelines.entry(call.name, call.code, constants);
+          checks.push(check);
+          return { call, pipeline, grid: this.grid(call), groups: new Map() };
         }),
       };
     });
     // Slots hold any dtype; on the GPU every element is 4 bytes, the host byte count is a lower bound.
     const slotBytes = plan.slotBytes.map(() => 0);
     for (const v of plan.values) if (v.kind === "temp") slotBytes[v.slot] = Math.max(slotBytes[v.slot], sizeOf(v.shape) * GPU_BYTES[v.dtype]);
-    p = { steps, slots: slotBytes.map((b) => this.pool.acquire(b, "plan buffer")) };
+    const validation = Promise.all(checks).then((errs) => errs.find((e) => e !== null) ?? null);
+    p = { steps, slots: slotBytes.map((b) => this.pool.acquire(b, "plan buffer")), validation };
     this.prepared.set(plan, p);
     return p;
   }
@@ -332,10 +356,11 @@ export class WebGpuBackend implements Backend {
   private grid(call: KernelCall): [number, number, number] {
     const max = this.device.limits.maxComputeWorkgroupsPerDimension;
     if (call.workgroups) {
+      if (!call.workgroups.every((w) => Number.isInteger(w) && w >= 0)) throw new DeviceError(`${call.name}: grid ${call.workgroups.join("×")} is not a grid of whole numbers of workgroups`);
       if (call.workgroups.some((w) => w > max)) throw new DeviceError(`${call.name}: grid ${call.workgroups.join("×")} exceeds maxComputeWorkgroupsPerDimension (${max})`);
       return call.workgroups;
     }
-    const groups = Math.max(1, Math.ceil((call.threads ?? 0) / 64));
+    const groups = Math.ceil((call.threads ?? 0) / 64);
     if (groups <= max) return [groups, 1, 1];
     const y = Math.ceil(groups / max);
     if (y > max) throw new DeviceError(`${call.name}: ${call.threads} threads exceed the dispatch limit (${max}² workgroups)`);
