@@ -48,10 +48,21 @@ export function runStatus(backend: Backend, plan: Plan, run: number, inputs: rea
  * status itself already) and throws the first fault found, the oldest run's first.
  */
 export async function checkStatus(status: RunStatus): Promise<void> {
-  for (const p of status.parents) await checkStatus(p);
-  if (status.handle !== null && status.words === null) await status.backend.read(null, "int32", 0, status);
-  const err = status.words ? faultError(status) : null;
-  if (err) throw err;
+  // every status this one depends on, oldest first; the unread ones are read together
+  const all: RunStatus[] = [];
+  const seen = new Set<RunStatus>();
+  const visit = (st: RunStatus) => {
+    if (seen.has(st) || st.clean) return;
+    seen.add(st);
+    st.parents.forEach(visit);
+    all.push(st);
+  };
+  visit(status);
+  await Promise.all(all.filter((st) => st.handle !== null && st.words === null).map((st) => st.backend.read(null, "int32", 0, st)));
+  for (const st of all) {
+    const err = faultError(st);
+    if (err) throw err;
+  }
 }
 
 /** The typed error the status words describe, or null when the run did not fault. */
