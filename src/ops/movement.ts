@@ -11,6 +11,7 @@ import type { Tensor } from "../tensor.ts";
 import type { KernelPlan, OpDef } from "./types.ts";
 import { coords, piecesKernels, stridedKernel } from "./strided_kernels.ts";
 import { declare, kernel1d, wgslType } from "./wgsl.ts";
+import { f32Bits } from "./fault.ts";
 import { walk } from "./broadcast_loop.ts";
 import { sumTo } from "./reduce.ts";
 
@@ -90,7 +91,10 @@ export const padDef: OpDef<{ pads: [number, number][]; value: number }> = {
     const xst = stridesOf(xs);
     const inside = xs.map((d, k) => `c${k} >= ${pads[k][0]}u && c${k} < ${pads[k][0] + d}u`).join(" && ") || "true";
     const at = xs.map((_, k) => `(c${k} - ${pads[k][0]}u) * ${xst[k]}u`).join(" + ") || "0u";
-    const body = `${coords(ys)}\n  if (${inside}) { out0[i] = in0[${at}]; } else { out0[i] = ${t}(${value}); }`;
+    // the fill as bits in a var: ±Infinity and NaN have no WGSL literal, and a constant
+    // expression that evaluates to one does not compile
+    const bits = t === "f32" ? f32Bits(value) : t === "i32" ? value >>> 0 : value ? 1 : 0;
+    const body = `${coords(ys)}\n  var fill_bits = ${bits}u;\n  if (${inside}) { out0[i] = in0[${at}]; } else { out0[i] = bitcast<${t}>(fill_bits); }`;
     return { calls: [kernel1d("pad", sizeOf(ys), declare([{ name: "in0", type: t }, { name: "out0", type: t, write: true }]), body, [{ in: 0 }, { out: 0 }])] };
   },
 };

@@ -60,4 +60,10 @@ describe.skipIf(!gpu)("WebGPU elementwise kernels match the CPU reference", () =
     const v = [NaN, Infinity, -Infinity, 0, -0, 1e30, -1e30];
     await expectKernelMatchesCpu("specials", (x) => [W.relu(x), W.abs(x), W.neg(x), W.maximum(x, 0), W.mul(x, 2), W.max(x), W.exp(x)], [{ shape: [7], values: v }], TOL.gpuExact, { grads: false });
   });
+  it("pad fills with -Infinity (max pooling's pre-padding), NaN, +Infinity and negative integers as on the CPU", async () => {
+    for (const value of [-Infinity, NaN, Infinity, -2.5]) {
+      await expectKernelMatchesCpu(`pad ${value}`, (x) => W.pad(x, [[1, 2], [0, 3]], value), [{ shape: [2, 3] }], TOL.gpuExact, { grads: false });
+    }
+    await expectKernelMatchesCpu("pad int32", (x) => W.pad(x, [[2, 1]], -5), [{ shape: [3], dtype: "int32", values: [1, 2, 3] }], TOL.gpuExact, { grads: false });
+  });
 });
