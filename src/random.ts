@@ -55,13 +55,7 @@ export function keepThreshold(p: number): number {
   return Math.ceil(p * 16777216);
 }
 
-/** The same PCG hash in WGSL, for kernels that draw the same numbers. */
-export const PCG_WGSL = `fn pcg(v: u32) -> u32 {
-  let state = v * 747796405u + 2891336453u;
-  let word = ((state >> ((state >> 28u) + 4u)) ^ state) * 277803737u;
-  return (word >> 22u) ^ word;
-}
-fn random_bits(seed: u32, index: u32) -> u32 { return pcg(pcg(seed) + index); }`;
+// The same hash in WGSL: shaders/lib/pcg.wgsl.
 
 /** Fills `out` with standard normals (Box–Muller on two uniforms per pair). */
 export function fillNormal(out: Float32Array | Float64Array, seed: number, mean = 0, std = 1): void {

@@ -9,9 +9,9 @@ import { requireFloat } from "../dtype.ts";
 import { DTypeError, ShapeError } from "../errors.ts";
 import { apply1 } from "../graph/ir.ts";
 import type { Tensor } from "../tensor.ts";
-import { PCG_WGSL, keepThreshold, randomBits } from "../random.ts";
+import { keepThreshold, randomBits } from "../random.ts";
 import { sizeOf } from "../shape.ts";
-import { declare, kernel1d } from "./wgsl.ts";
+import { shaderCall } from "./shaders.ts";
 import type { OpDef } from "./types.ts";
 
 export const dropoutDef: OpDef<{ p: number }> = {
@@ -29,12 +29,9 @@ export const dropoutDef: OpDef<{ p: number }> = {
     for (let i = 0; i < y.length; i++) y[i] = randomBits(s, i) >>> 8 >= keep ? x[i] * scale : 0;
   },
   grad: ({ inputs: [, seed], dys: [dy], attrs: { p } }) => [dropout(dy, seed, p), null],
-  webgpu: ({ inShapes: [xs], attrs: { p } }) => {
-    const decls = declare([{ name: "x", type: "f32" }, { name: "seed", type: "i32" }, { name: "y", type: "f32", write: true }]);
-    const body = `  let keep = (random_bits(bitcast<u32>(seed[0]), i) >> 8u) >= ${keepThreshold(p)}u;
-  y[i] = select(0.0, x[i] * ${1 / (1 - p)}, keep);`;
-    return { calls: [kernel1d("dropout", sizeOf(xs), decls, body, [{ in: 0 }, { in: 1 }, { out: 0 }], PCG_WGSL)] };
-  },
+  webgpu: ({ inShapes: [xs], attrs: { p } }) => ({
+    calls: [shaderCall("dropout", "dropout", [{ in: 0 }, { in: 1 }, { out: 0 }], { N: sizeOf(xs), KEEP: keepThreshold(p), SCALE: 1 / (1 - p) }, { threads: sizeOf(xs) })],
+  }),
 };
 
 /** Zeroes each element with probability p (mask from `seed`), scales the rest by 1/(1−p). */

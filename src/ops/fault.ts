@@ -10,15 +10,13 @@
  *   [0] 1 once any kernel of the run has faulted     [1] site: the plan step that faulted first
  *   [2] value: the bad index (i32 bits) or the non-finite value (f32 bits)
  *   [3] position: the element or row where it was     [4] detail: which input (the guard)
- *   [5] how many faults the run raised in all
  */
 
 /** Words in a run's status buffer (32 bytes). */
 export const STATUS_WORDS = 8;
 
-/** CPU: records a fault of step `site` (the first one claims the status, every one counts). */
+/** CPU: records a fault of step `site`; the first one claims the status, later ones leave it. */
 export function raiseFault(status: Uint32Array, site: number, value: number, position: number, detail = 0): void {
-  status[5]++;
   if (status[0] !== 0) return;
   status[0] = 1;
   status[1] = site;
@@ -33,29 +31,4 @@ export function f32Bits(x: number): number {
   return new Uint32Array(f.buffer)[0];
 }
 
-/**
- * WGSL: the status binding at `binding` and `raise_fault(value, position, detail)`. The site is
- * a pipeline-overridable constant so one shader serves every step of that op. The weak
- * compare-and-swap may fail spuriously, so it retries until word 0 is no longer 0.
- */
-export function faultWgsl(binding: number): string {
-  return `@group(0) @binding(${binding}) var<storage, read_write> status: array<atomic<u32>, ${STATUS_WORDS}>;
-override SITE: u32 = 0u;
-fn raise_fault(value: u32, position: u32, detail: u32) {
-  atomicAdd(&status[5], 1u);
-  loop {
-    let r = atomicCompareExchangeWeak(&status[0], 0u, 1u);
-    if (r.exchanged) {
-      atomicStore(&status[1], SITE);
-      atomicStore(&status[2], value);
-      atomicStore(&status[3], position);
-      atomicStore(&status[4], detail);
-      return;
-    }
-    if (r.old_value != 0u) { return; }
-  }
-}`;
-}
-
-/** WGSL: true for ±Inf and NaN, on the bits (compilers may fold `x != x` to false). */
-export const IS_NONFINITE = `fn is_nonfinite(x: f32) -> bool { return (bitcast<u32>(x) & 0x7f800000u) == 0x7f800000u; }`;
+// The WGSL side: shaders/lib/fault.wgsl (raise_fault) and shaders/lib/nonfinite.wgsl.

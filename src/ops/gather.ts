@@ -12,8 +12,8 @@ import { apply1 } from "../graph/ir.ts";
 import type { Tensor } from "../tensor.ts";
 import type { FaultRule, OpDef } from "./types.ts";
 import { sizeOf } from "../shape.ts";
-import { declare, kernel1d } from "./wgsl.ts";
-import { faultWgsl, raiseFault } from "./fault.ts";
+import { shaderCall } from "./shaders.ts";
+import { raiseFault } from "./fault.ts";
 
 /** The fault both ops raise; `rows` is the table's row count. */
 function indexFault(op: string, rows: (shapes: readonly (readonly number[])[], attrs: { rows?: number }) => number): FaultRule<any> {
@@ -44,19 +44,10 @@ export const gatherDef: OpDef<Record<string, never>> = {
     }
   },
   grad: ({ inputs: [table, idx], dys: [dy] }) => [scatterAdd(dy, idx, table.shape[0]), null],
-  // an out-of-range index faults (the first element of its row reports it) and reads NaN
-  webgpu: ({ inShapes: [[rows, d]], outShapes: [ys] }) => {
-    const decls = declare([{ name: "table", type: "f32" }, { name: "idx", type: "i32" }, { name: "y", type: "f32", write: true }]);
-    const body = `  let row = idx[i / ${d}u];
-  if (row < 0 || row >= ${rows}) {
-    if (i % ${d}u == 0u) { raise_fault(bitcast<u32>(row), i / ${d}u, 0u); }
-    var nan_bits = 0x7fc00000u; // a var: a NaN constant does not compile
-    y[i] = bitcast<f32>(nan_bits);
-    return;
-  }
-  y[i] = table[u32(row) * ${d}u + i % ${d}u];`;
-    return { calls: [kernel1d("gather", sizeOf(ys), decls, body, [{ in: 0 }, { in: 1 }, { out: 0 }, { status: true }], faultWgsl(3))] };
-  },
+  // shaders/gather.wgsl: an out-of-range index faults (its row's first thread) and reads NaN
+  webgpu: ({ inShapes: [[rows, d]], outShapes: [ys] }) => ({
+    calls: [shaderCall("gather", "gather", [{ in: 0 }, { in: 1 }, { out: 0 }, { status: true }], { N: sizeOf(ys), ROWS: rows, D: d }, { threads: sizeOf(ys) })],
+  }),
   fault: indexFault("gather", ([[rows]]) => rows),
 };
 
@@ -84,22 +75,10 @@ export const scatterAddDef: OpDef<{ rows: number }> = {
     out.set(acc);
   },
   grad: ({ inputs: [, idx], dys: [dy] }) => [gather(dy, idx), null],
-  // gather form, no atomics: thread (row, j) sums src[i, j] over every i whose index is row;
-  // thread (0, 0) reports an index outside the table (it reads every index anyway)
-  webgpu: ({ inShapes: [, is], attrs: { rows }, outShapes: [[, d]] }) => {
-    const n = sizeOf(is);
-    const decls = declare([{ name: "src", type: "f32" }, { name: "idx", type: "i32" }, { name: "out", type: "f32", write: true }]);
-    const body = `  let row = i32(i / ${d}u);
-  let j = i % ${d}u;
-  var s = 0.0;
-  for (var k = 0u; k < ${n}u; k++) {
-    let r = idx[k];
-    if (r == row) { s += src[k * ${d}u + j]; }
-    if (i == 0u && (r < 0 || r >= ${rows})) { raise_fault(bitcast<u32>(r), k, 0u); }
-  }
-  out[i] = s;`;
-    return { calls: [kernel1d("scatterAdd", rows * d, decls, body, [{ in: 0 }, { in: 1 }, { out: 0 }, { status: true }], faultWgsl(3))] };
-  },
+  // shaders/scatter_add.wgsl: gather form, no atomics; thread 0 reports a bad index
+  webgpu: ({ inShapes: [, is], attrs: { rows }, outShapes: [[, d]] }) => ({
+    calls: [shaderCall("scatterAdd", "scatter_add", [{ in: 0 }, { in: 1 }, { out: 0 }, { status: true }], { N: rows * d, ROWS: rows, D: d, COUNT: sizeOf(is) }, { threads: rows * d })],
+  }),
   fault: indexFault("scatterAdd", (_s, a) => a.rows!),
 };
 

@@ -11,7 +11,7 @@ import { ShapeError, fmtShape } from "../errors.ts";
 import { apply, apply1 } from "../graph/ir.ts";
 import type { Tensor } from "../tensor.ts";
 import type { OpDef, ValueInfo } from "./types.ts";
-import { declare, kernel1d } from "./wgsl.ts";
+import { shaderCall } from "./shaders.ts";
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
@@ -48,21 +48,10 @@ export const gruCellDef: OpDef<Record<string, never>> = {
     }
   },
   grad: ({ inputs: [gi, gh, h], dys: [dh] }) => gruCellBackward(gi, gh, h, dh),
-  webgpu: ({ inShapes: [, , [b, h]] }) => {
-    const decls = declare([{ name: "gi", type: "f32" }, { name: "gh", type: "f32" }, { name: "h_prev", type: "f32" }, { name: "h_out", type: "f32", write: true }]);
-    const body = `${GRU_GATES_WGSL(h)}
-  h_out[i] = (1.0 - z) * n + z * h_prev[i];`;
-    return { calls: [kernel1d("gruCell", b * h, decls, body, [{ in: 0 }, { in: 1 }, { in: 2 }, { out: 0 }])] };
-  },
+  webgpu: ({ inShapes: [, , [b, h]] }) => ({
+    calls: [shaderCall("gruCell", "gru_cell", [{ in: 0 }, { in: 1 }, { in: 2 }, { out: 0 }], { N: b * h, H: h }, { threads: b * h })],
+  }),
 };
-
-/** WGSL: thread i = b·H + k computes r, z, n (and keeps h_n) as `gates` does on the CPU. */
-const GRU_GATES_WGSL = (h: number) => `  let row = (i / ${h}u) * ${3 * h}u;
-  let k = i % ${h}u;
-  let r = 1.0 / (1.0 + exp(-(gi[row + k] + gh[row + k])));
-  let z = 1.0 / (1.0 + exp(-(gi[row + ${h}u + k] + gh[row + ${h}u + k])));
-  let hn = gh[row + ${2 * h}u + k];
-  let n = tanh(gi[row + ${2 * h}u + k] + r * hn);`;
 
 export const gruCellBackwardDef: OpDef<Record<string, never>> = {
   name: "gruCellBackward",
@@ -90,24 +79,9 @@ export const gruCellBackwardDef: OpDef<Record<string, never>> = {
       }
     }
   },
-  webgpu: ({ inShapes: [, , [b, h]] }) => {
-    const decls = declare([
-      { name: "gi", type: "f32" }, { name: "gh", type: "f32" }, { name: "h_prev", type: "f32" }, { name: "dh", type: "f32" },
-      { name: "dgi", type: "f32", write: true }, { name: "dgh", type: "f32", write: true }, { name: "dh_prev", type: "f32", write: true },
-    ]);
-    const body = `${GRU_GATES_WGSL(h)}
-  let dn_pre = dh[i] * (1.0 - z) * (1.0 - n * n);
-  let dz_pre = dh[i] * (h_prev[i] - n) * z * (1.0 - z);
-  let dr_pre = dn_pre * hn * r * (1.0 - r);
-  dgi[row + k] = dr_pre;
-  dgh[row + k] = dr_pre;
-  dgi[row + ${h}u + k] = dz_pre;
-  dgh[row + ${h}u + k] = dz_pre;
-  dgi[row + ${2 * h}u + k] = dn_pre;
-  dgh[row + ${2 * h}u + k] = dn_pre * r;
-  dh_prev[i] = dh[i] * z;`;
-    return { calls: [kernel1d("gruCellBackward", b * h, decls, body, [{ in: 0 }, { in: 1 }, { in: 2 }, { in: 3 }, { out: 0 }, { out: 1 }, { out: 2 }])] };
-  },
+  webgpu: ({ inShapes: [, , [b, h]] }) => ({
+    calls: [shaderCall("gruCellBackward", "gru_cell_backward", [{ in: 0 }, { in: 1 }, { in: 2 }, { in: 3 }, { out: 0 }, { out: 1 }, { out: 2 }], { N: b * h, H: h }, { threads: b * h })],
+  }),
 };
 
 /**

@@ -16,13 +16,12 @@ import { ShapeError } from "../errors.ts";
 import { apply1 } from "../graph/ir.ts";
 import { sizeOf } from "../shape.ts";
 import type { Tensor } from "../tensor.ts";
-import type { OpDef } from "./types.ts";
-import { f32Bits, faultWgsl, IS_NONFINITE, raiseFault } from "./fault.ts";
-import { declare } from "./wgsl.ts";
+import type { BufferRef, OpDef } from "./types.ts";
+import { f32Bits, raiseFault } from "./fault.ts";
+import { shaderCall } from "./shaders.ts";
 
 /** Tensors one guard kernel checks. */
 export const GUARD_INPUTS = 6;
-const THREADS = 256;
 
 export interface AllFiniteAttrs {
   /** What each input is, for the error: "loss", "gradient of conv1.weight". */
@@ -48,28 +47,12 @@ export const allFiniteDef: OpDef<AllFiniteAttrs> = {
     });
     ok[0] = status[0] === 0 ? 1 : 0;
   },
+  // shaders/all_finite.wgsl, one variant per input count
   webgpu: ({ inShapes }) => {
     const k = inShapes.length;
-    const ins = inShapes.map((_, j) => ({ name: `x${j}`, type: "f32" }));
-    const decls = declare([...ins, { name: "ok", type: "f32", write: true }]);
-    const scans = inShapes
-      .map((s, j) => `  for (var e = t; e < ${sizeOf(s)}u; e += ${THREADS}u) {
-    let v = x${j}[e];
-    if (is_nonfinite(v)) { raise_fault(bitcast<u32>(v), e, ${j}u); atomicStore(&bad, 1u); break; }
-  }`)
-      .join("\n");
-    const code = `${decls}
-${faultWgsl(k + 1)}
-${IS_NONFINITE}
-var<workgroup> bad: atomic<u32>;
-@compute @workgroup_size(${THREADS})
-fn main(@builtin(local_invocation_index) t: u32) {
-${scans}
-  workgroupBarrier();
-  if (t == 0u) { ok[0] = select(0.0, 1.0, atomicLoad(&bad) == 0u && atomicLoad(&status[0]) == 0u); }
-}`;
-    const bindings = [...inShapes.map((_, j) => ({ in: j })), { out: 0 }, { status: true as const }];
-    return { calls: [{ name: "allFinite", code, bindings, workgroups: [1, 1, 1] }] };
+    const constants = Object.fromEntries(inShapes.map((s, j) => [`N${j}`, sizeOf(s)]));
+    const bindings: BufferRef[] = [...inShapes.map((_, j) => ({ in: j })), { out: 0 }, { status: true }];
+    return { calls: [shaderCall("allFinite", "all_finite", bindings, constants, { workgroups: [1, 1, 1] }, { tokens: { K: k, K1: k + 1 }, each: { I: k } })] };
   },
   fault: {
     kind: "nonfinite",

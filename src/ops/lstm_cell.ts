@@ -12,7 +12,7 @@ import { ShapeError, fmtShape } from "../errors.ts";
 import { apply } from "../graph/ir.ts";
 import type { Tensor } from "../tensor.ts";
 import type { OpDef, ValueInfo } from "./types.ts";
-import { declare, kernel1d } from "./wgsl.ts";
+import { shaderCall } from "./shaders.ts";
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
@@ -45,23 +45,10 @@ export const lstmCellDef: OpDef<Record<string, never>> = {
     }
   },
   grad: ({ inputs: [gates, c], dys: [dh, dc] }) => lstmCellBackward(gates, c, dh, dc),
-  webgpu: ({ inShapes: [, [b, h]] }) => {
-    const decls = declare([{ name: "gates", type: "f32" }, { name: "c", type: "f32" }, { name: "h_out", type: "f32", write: true }, { name: "c_out", type: "f32", write: true }]);
-    const body = `${GATES_WGSL(h)}
-  let c_new = f * c[i] + ig * g;
-  c_out[i] = c_new;
-  h_out[i] = o * tanh(c_new);`;
-    return { calls: [kernel1d("lstmCell", b * h, decls, body, [{ in: 0 }, { in: 1 }, { out: 0 }, { out: 1 }])] };
-  },
+  webgpu: ({ inShapes: [, [b, h]] }) => ({
+    calls: [shaderCall("lstmCell", "lstm_cell", [{ in: 0 }, { in: 1 }, { out: 0 }, { out: 1 }], { N: b * h, H: h }, { threads: b * h })],
+  }),
 };
-
-/** WGSL: thread i = n·H + k reads its four gate pre-activations and applies σ, σ, tanh, σ. */
-const GATES_WGSL = (h: number) => `  let row = (i / ${h}u) * ${4 * h}u;
-  let k = i % ${h}u;
-  let ig = 1.0 / (1.0 + exp(-gates[row + k]));
-  let f = 1.0 / (1.0 + exp(-gates[row + ${h}u + k]));
-  let g = tanh(gates[row + ${2 * h}u + k]);
-  let o = 1.0 / (1.0 + exp(-gates[row + ${3 * h}u + k]));`;
 
 export const lstmCellBackwardDef: OpDef<Record<string, never>> = {
   name: "lstmCellBackward",
@@ -92,21 +79,9 @@ export const lstmCellBackwardDef: OpDef<Record<string, never>> = {
       }
     }
   },
-  webgpu: ({ inShapes: [, [b, h]] }) => {
-    const decls = declare([
-      { name: "gates", type: "f32" }, { name: "c", type: "f32" }, { name: "dh", type: "f32" }, { name: "dc", type: "f32" },
-      { name: "d_gates", type: "f32", write: true }, { name: "dc_prev", type: "f32", write: true },
-    ]);
-    const body = `${GATES_WGSL(h)}
-  let tc = tanh(f * c[i] + ig * g);
-  let dc_total = dc[i] + dh[i] * o * (1.0 - tc * tc);
-  d_gates[row + k] = dc_total * g * ig * (1.0 - ig);
-  d_gates[row + ${h}u + k] = dc_total * c[i] * f * (1.0 - f);
-  d_gates[row + ${2 * h}u + k] = dc_total * ig * (1.0 - g * g);
-  d_gates[row + ${3 * h}u + k] = dh[i] * tc * o * (1.0 - o);
-  dc_prev[i] = dc_total * f;`;
-    return { calls: [kernel1d("lstmCellBackward", b * h, decls, body, [{ in: 0 }, { in: 1 }, { in: 2 }, { in: 3 }, { out: 0 }, { out: 1 }])] };
-  },
+  webgpu: ({ inShapes: [, [b, h]] }) => ({
+    calls: [shaderCall("lstmCellBackward", "lstm_cell_backward", [{ in: 0 }, { in: 1 }, { in: 2 }, { in: 3 }, { out: 0 }, { out: 1 }], { N: b * h, H: h }, { threads: b * h })],
+  }),
 };
 
 /**

@@ -20,9 +20,8 @@ import { ShapeError, fmtShape } from "../errors.ts";
 import { sizeOf } from "../shape.ts";
 import { apply } from "../graph/ir.ts";
 import type { Tensor } from "../tensor.ts";
-import type { OpDef, ValueInfo } from "./types.ts";
-import { declare, kernel1d } from "./wgsl.ts";
-import { IS_NONFINITE } from "./fault.ts";
+import type { BufferRef, OpDef, ValueInfo } from "./types.ts";
+import { shaderCall } from "./shaders.ts";
 import { concat, reshape } from "./movement.ts";
 
 export interface AdamAttrs {
@@ -51,8 +50,6 @@ function checkSame(op: string, ins: ValueInfo[], tensors: number, hyper: number)
   if (!h || sizeOf(h.shape) !== hyper) throw new ShapeError(`${op}: expected ${hyper} hyperparameter value(s) after the ${tensors} tensors, got ${h ? fmtShape(h.shape) : "none"}`);
 }
 
-/** f32 literal for WGSL (always with a decimal point or exponent). */
-const lit = (x: number) => (Number.isInteger(x) ? `${x}.0` : `${x}`);
 
 export const adamUpdateDef: OpDef<AdamAttrs> = {
   name: "adamUpdate",
@@ -77,17 +74,10 @@ export const adamUpdateDef: OpDef<AdamAttrs> = {
     }
   },
   webgpu: ({ inShapes: [ps], attrs: a }) => {
-    const names = ["p", "g", "m", "v", "hyper"];
-    const decls = declare([...names.map((name) => ({ name, type: "f32" })), ...["p_out", "m_out", "v_out"].map((name) => ({ name, type: "f32", write: true }))]);
-    const body = `  let gi = ${a.decoupled ? "g[i]" : `g[i] + ${lit(a.weightDecay)} * p[i]`};
-  let mi = ${lit(a.b1)} * m[i] + ${lit(1 - a.b1)} * gi;
-  let vi = ${lit(a.b2)} * v[i] + ${lit(1 - a.b2)} * gi * gi;
-  let pi = p[i] - p[i] * ${a.decoupled ? `hyper[0] * ${lit(a.weightDecay)}` : "0.0"} - mi * hyper[1] / (sqrt(vi * hyper[2]) + ${lit(a.eps)});
-  let keep = hyper[3] == 0.0 || is_nonfinite(pi) || is_nonfinite(mi) || is_nonfinite(vi);
-  m_out[i] = select(mi, m[i], keep);
-  v_out[i] = select(vi, v[i], keep);
-  p_out[i] = select(pi, p[i], keep);`;
-    return { calls: [kernel1d("adamUpdate", sizeOf(ps), decls, body, [...names.map((_, k) => ({ in: k })), { out: 0 }, { out: 1 }, { out: 2 }], IS_NONFINITE)] };
+    const n = sizeOf(ps);
+    const constants = { N: n, B1: a.b1, B2: a.b2, EPS: a.eps, WD: a.weightDecay, DECOUPLED: a.decoupled ? 1 : 0 };
+    const bindings: BufferRef[] = [...[0, 1, 2, 3, 4].map((k) => ({ in: k })), { out: 0 }, { out: 1 }, { out: 2 }];
+    return { calls: [shaderCall("adamUpdate", "adam_update", bindings, constants, { threads: n })] };
   },
 };
 
@@ -118,21 +108,15 @@ export const sgdUpdateDef: OpDef<SgdAttrs> = {
       pOut[i] = keep ? p[i] : pi;
     }
   },
+  // shaders/sgd_update.wgsl, or sgd_momentum_update.wgsl with its two more buffers
   webgpu: ({ inShapes: [ps], attrs: a }) => {
+    const n = sizeOf(ps);
     const withBuf = a.momentum !== 0;
-    const ins = withBuf ? ["p", "g", "buf", "hyper"] : ["p", "g", "hyper"];
-    const outs = withBuf ? ["p_out", "buf_out"] : ["p_out"];
-    const decls = declare([...ins.map((name) => ({ name, type: "f32" })), ...outs.map((name) => ({ name, type: "f32", write: true }))]);
-    const mom = withBuf
-      ? `  let b = ${lit(a.momentum)} * buf[i] + ${lit(1 - a.dampening)} * gi;
-  gi = ${a.nesterov ? `gi + ${lit(a.momentum)} * b` : "b"};`
-      : "";
-    const body = `  var gi = g[i] + ${lit(a.weightDecay)} * p[i];
-${mom}
-  let pi = p[i] - hyper[0] * gi;
-  let keep = hyper[1] == 0.0 || is_nonfinite(pi)${withBuf ? " || is_nonfinite(b)" : ""};
-${withBuf ? "  buf_out[i] = select(b, buf[i], keep);\n" : ""}  p_out[i] = select(pi, p[i], keep);`;
-    return { calls: [kernel1d("sgdUpdate", sizeOf(ps), decls, body, [...ins.map((_, k) => ({ in: k })), ...outs.map((_, k) => ({ out: k }))], IS_NONFINITE)] };
+    const call = withBuf
+      ? shaderCall("sgdUpdate", "sgd_momentum_update", [{ in: 0 }, { in: 1 }, { in: 2 }, { in: 3 }, { out: 0 }, { out: 1 }],
+        { N: n, WD: a.weightDecay, MU: a.momentum, DAMP: 1 - a.dampening, NESTEROV: a.nesterov ? 1 : 0 }, { threads: n })
+      : shaderCall("sgdUpdate", "sgd_update", [{ in: 0 }, { in: 1 }, { in: 2 }, { out: 0 }], { N: n, WD: a.weightDecay }, { threads: n });
+    return { calls: [call] };
   },
 };
 

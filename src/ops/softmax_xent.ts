@@ -11,8 +11,8 @@ import { DTypeError, ShapeError, fmtShape } from "../errors.ts";
 import { apply1 } from "../graph/ir.ts";
 import type { Tensor } from "../tensor.ts";
 import type { FaultRule, OpDef, ValueInfo } from "./types.ts";
-import { declare, kernel1d } from "./wgsl.ts";
-import { faultWgsl, raiseFault } from "./fault.ts";
+import { shaderCall } from "./shaders.ts";
+import { raiseFault } from "./fault.ts";
 
 function check(op: string, logits: ValueInfo, labels: ValueInfo): void {
   requireFloat(op, "logits", logits.dtype);
@@ -56,12 +56,9 @@ export const softmaxCrossEntropyDef: OpDef<Record<string, never>> = {
     }
   },
   grad: ({ inputs: [logits, labels], dys: [dy] }) => [softmaxCrossEntropyBackward(logits, labels, dy), null],
-  webgpu: ({ inShapes: [[n, c]] }) => {
-    const decls = declare([{ name: "x", type: "f32" }, { name: "labels", type: "i32" }, { name: "loss", type: "f32", write: true }]);
-    const body = `${rowStatsWgsl(c, "raise_fault(bitcast<u32>(label), i, 0u); loss[i] = bitcast<f32>(nan_bits); return;")}
-  loss[i] = m + lse - x[i * ${c}u + u32(label)];`;
-    return { calls: [kernel1d("softmaxCrossEntropy", n, decls, body, [{ in: 0 }, { in: 1 }, { out: 0 }, { status: true }], faultWgsl(3))] };
-  },
+  webgpu: ({ inShapes: [[n, c]] }) => ({
+    calls: [shaderCall("softmaxCrossEntropy", "softmax_xent", [{ in: 0 }, { in: 1 }, { out: 0 }, { status: true }], { R: n, C: c }, { threads: n })],
+  }),
   fault: labelFault("softmaxCrossEntropy"),
 };
 
@@ -87,35 +84,11 @@ export const softmaxCrossEntropyBackwardDef: OpDef<Record<string, never>> = {
     }
   },
   // one thread per logit; each recomputes its row's statistics (C is small: classes)
-  webgpu: ({ inShapes: [[n, c]] }) => {
-    const decls = declare([{ name: "x", type: "f32" }, { name: "labels", type: "i32" }, { name: "dy", type: "f32" }, { name: "dx", type: "f32", write: true }]);
-    const body = `  let e = i;
-  let j = e % ${c}u;
-  {
-    let i = e / ${c}u;
-${rowStatsWgsl(c, "if (j == 0u) { raise_fault(bitcast<u32>(label), i, 0u); } dx[e] = bitcast<f32>(nan_bits); return;").replace(/^/gm, "  ")}
-    let p = exp(x[e] - m - lse);
-    dx[e] = (p - select(0.0, 1.0, i32(j) == label)) * dy[i];
-  }`;
-    return { calls: [kernel1d("softmaxCrossEntropyBackward", n * c, decls, body, [{ in: 0 }, { in: 1 }, { in: 2 }, { out: 0 }, { status: true }], faultWgsl(4))] };
-  },
+  webgpu: ({ inShapes: [[n, c]] }) => ({
+    calls: [shaderCall("softmaxCrossEntropyBackward", "softmax_xent_backward", [{ in: 0 }, { in: 1 }, { in: 2 }, { out: 0 }, { status: true }], { N: n * c, C: c }, { threads: n * c })],
+  }),
   fault: labelFault("softmaxCrossEntropyBackward"),
 };
-
-/**
- * WGSL: row i's label, max m and lse = log Σ exp(x − m). An out-of-range label runs
- * `onBadLabel` (fault, write NaN, return) before any logit is read.
- */
-function rowStatsWgsl(c: number, onBadLabel: string): string {
-  return `  var nan_bits = 0x7fc00000u;
-  let label = labels[i];
-  if (label < 0 || label >= ${c}) { ${onBadLabel} }
-  var m = x[i * ${c}u];
-  for (var j2 = 1u; j2 < ${c}u; j2++) { m = max(m, x[i * ${c}u + j2]); }
-  var s = 0.0;
-  for (var j2 = 0u; j2 < ${c}u; j2++) { s += exp(x[i * ${c}u + j2] - m); }
-  let lse = log(s);`;
-}
 
 /** Per-sample cross-entropy of logits [N, C] against int32 labels [N] → [N]. */
 export function softmaxCrossEntropy(logits: Tensor, labels: Tensor): Tensor {
