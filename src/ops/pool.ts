@@ -11,7 +11,7 @@ import { apply, apply1 } from "../graph/ir.ts";
 import type { Tensor } from "../tensor.ts";
 import type { OpDef, ValueInfo } from "./types.ts";
 import { pair, windowOut } from "./conv2d.ts";
-import { IS_NAN, declare, kernel1d } from "./wgsl.ts";
+import { shaderCall } from "./shaders.ts";
 
 export interface PoolAttrs {
   kernel: [number, number];
@@ -81,13 +81,8 @@ export const maxPool2dDef: OpDef<PoolAttrs> = {
   grad: ({ inputs: [x], outputs: [, arg], dys: [dy], attrs }) => [maxPool2dBackward(dy, arg, x.shape, attrs)],
   webgpu: ({ inShapes: [xs], attrs: a }) => {
     const g = poolGeometry("maxPool2d", xs, a);
-    const body = `  var best = 0.0;
-  var at = -1;
-${windowVisit(g, a, "if (at < 0 || v > best || (is_nan(v) && !is_nan(best))) { best = v; at = pos; }")}
-  y[i] = best;
-  arg[i] = at;`;
-    const decls = declare([{ name: "x", type: "f32" }, { name: "y", type: "f32", write: true }, { name: "arg", type: "i32", write: true }]);
-    return { calls: [kernel1d("maxPool2d", g.n * g.c * g.oh * g.ow, decls, body, [{ in: 0 }, { out: 0 }, { out: 1 }], IS_NAN)] };
+    const t = g.n * g.c * g.oh * g.ow;
+    return { calls: [shaderCall("maxPool2d", "max_pool2d", [{ in: 0 }, { out: 0 }, { out: 1 }], { ...poolConstants(g, a, t), INSIDE: inside(a) ? 1 : 0 }, { threads: t })] };
   },
 };
 
@@ -116,12 +111,9 @@ export const maxPool2dBackwardDef: OpDef<PoolAttrs & { inputShape: number[] }> =
   // windows that tile the plane exactly (LeNet's 2×2 on 28×28 and 10×10) scatter instead
   webgpu: ({ attrs: a }) => {
     const g = poolGeometry("maxPool2dBackward", a.inputShape, a);
-    const decls = declare([{ name: "dy", type: "f32" }, { name: "arg", type: "i32" }, { name: "dx", type: "f32", write: true }]);
-    const bindings = [{ in: 0 }, { in: 1 }, { out: 0 }];
-    if (tiles(g, a)) return { calls: [kernel1d("maxPool2dBackward", g.n * g.c * g.oh * g.ow, decls, tileScatter(g, a), bindings)] };
-    const body = pixelBody(g, a, `let o = plane * ${g.oh * g.ow}u + u32(oy * ${g.ow} + ox);
-      if (arg[o] == pos) { s += dy[o]; }`);
-    return { calls: [kernel1d("maxPool2dBackward", g.n * g.c * g.h * g.w, decls, body, bindings)] };
+    const t = tiles(g, a) ? g.n * g.c * g.oh * g.ow : g.n * g.c * g.h * g.w;
+    const constants = { ...poolConstants(g, a, t), NONOVERLAP: nonOverlapping(a), TILES: tiles(g, a) ? 1 : 0 };
+    return { calls: [shaderCall("maxPool2dBackward", "max_pool2d_backward", [{ in: 0 }, { in: 1 }, { out: 0 }], constants, { threads: t })] };
   },
 };
 
@@ -148,11 +140,9 @@ export const avgPool2dDef: OpDef<AvgPoolAttrs> = {
   grad: ({ inputs: [x], dys: [dy], attrs }) => [avgPool2dBackward(dy, x.shape, attrs)],
   webgpu: ({ inShapes: [xs], attrs: a }) => {
     const g = poolGeometry("avgPool2d", xs, a);
-    const body = `  var s = 0.0;
-${windowVisit(g, a, "s += v;")}
-  y[i] = s / ${a.countIncludePad || inside(a) ? `${a.kernel[0] * a.kernel[1]}.0` : "f32((y1 - y0) * (x1 - x0))"};`;
-    const decls = declare([{ name: "x", type: "f32" }, { name: "y", type: "f32", write: true }]);
-    return { calls: [kernel1d("avgPool2d", g.n * g.c * g.oh * g.ow, decls, body, [{ in: 0 }, { out: 0 }])] };
+    const t = g.n * g.c * g.oh * g.ow;
+    const constants = { ...poolConstants(g, a, t), INSIDE: inside(a) ? 1 : 0, COUNT_PAD: a.countIncludePad ? 1 : 0 };
+    return { calls: [shaderCall("avgPool2d", "avg_pool2d", [{ in: 0 }, { out: 0 }], constants, { threads: t })] };
   },
 };
 
@@ -185,125 +175,27 @@ export const avgPool2dBackwardDef: OpDef<AvgPoolAttrs & { inputShape: number[] }
   grad: ({ dys: [g], attrs }) => [avgPool2d(g, attrs)],
   webgpu: ({ attrs: a }) => {
     const g = poolGeometry("avgPool2dBackward", a.inputShape, a);
-    const div = a.countIncludePad
-      ? `${a.kernel[0] * a.kernel[1]}.0`
-      : `f32((min(oy * ${a.stride[0]} - ${a.padding[0]} + ${a.kernel[0]}, ${g.h}) - max(oy * ${a.stride[0]} - ${a.padding[0]}, 0)) * (min(ox * ${a.stride[1]} - ${a.padding[1]} + ${a.kernel[1]}, ${g.w}) - max(ox * ${a.stride[1]} - ${a.padding[1]}, 0)))`;
-    const body = pixelBody(g, a, `s += dy[plane * ${g.oh * g.ow}u + u32(oy * ${g.ow} + ox)] / ${div};`);
-    const decls = declare([{ name: "dy", type: "f32" }, { name: "dx", type: "f32", write: true }]);
-    return { calls: [kernel1d("avgPool2dBackward", g.n * g.c * g.h * g.w, decls, body, [{ in: 0 }, { out: 0 }])] };
+    const t = g.n * g.c * g.h * g.w;
+    const constants = { ...poolConstants(g, a, t), NONOVERLAP: nonOverlapping(a), COUNT_PAD: a.countIncludePad ? 1 : 0 };
+    return { calls: [shaderCall("avgPool2dBackward", "avg_pool2d_backward", [{ in: 0 }, { out: 0 }], constants, { threads: t })] };
   },
 };
 
 /** Without padding every window lies inside the image (floor mode). */
 const inside = (a: PoolAttrs) => a.padding[0] === 0 && a.padding[1] === 0;
 
-/**
- * WGSL: output element i → its window's in-image elements, running `visit` on each (row-major
- * order) with `v` its value and `pos` its index y·W + x in the plane. Windows inside the
- * image are unrolled with constant offsets and no bounds (LeNet's 2×2 max pool: about 4×
- * faster on SwiftShader than the loop); others loop over the window clipped to the image,
- * leaving `y0`, `y1`, `x0`, `x1` defined.
- */
-function windowVisit(g: PoolGeometry, a: PoolAttrs, visit: string): string {
-  const [kh, kw] = a.kernel;
-  const head = windowHead(g, a);
-  if (inside(a) && kh * kw <= 25) {
-    const cells = Array.from({ length: kh * kw }, (_, e) => {
-      const [dy, dx] = [Math.floor(e / kw), e % kw];
-      return `  {
-    let pos = corner + ${dy * g.w + dx};
-    let v = x[plane * ${g.h * g.w}u + u32(pos)];
-    ${visit}
-  }`;
-    });
-    return `${head}
-${cells.join("\n")}`;
-  }
-  return `${head}
-  let y0 = max(oy * ${a.stride[0]} - ${a.padding[0]}, 0);
-  let y1 = min(oy * ${a.stride[0]} - ${a.padding[0]} + ${kh}, ${g.h});
-  let x0 = max(ox * ${a.stride[1]} - ${a.padding[1]}, 0);
-  let x1 = min(ox * ${a.stride[1]} - ${a.padding[1]} + ${kw}, ${g.w});
-  for (var yy = y0; yy < y1; yy++) {
-    for (var xx = x0; xx < x1; xx++) {
-      let pos = yy * ${g.w} + xx;
-      let v = x[plane * ${g.h * g.w}u + u32(pos)];
-      ${visit}
-    }
-  }`;
+/** The override constants every pooling shader takes (shaders/*pool2d*.wgsl). */
+function poolConstants(g: PoolGeometry, a: PoolAttrs, threads: number): Record<string, number> {
+  const [KH, KW] = a.kernel, [SH, SW] = a.stride, [PH, PW] = a.padding;
+  return { T: threads, H: g.h, W: g.w, OH: g.oh, OW: g.ow, KH, KW, SH, SW, PH, PW };
 }
 
-/**
- * WGSL: output element i → its `plane`, window (`oy`, `ox`) and the window's unpadded top-left
- * pixel `corner` = y·W + x (outside the image when the window starts in the padding).
- */
-function windowHead(g: PoolGeometry, a: PoolAttrs): string {
-  return `  let plane = i / ${g.oh * g.ow}u;
-  let oy = i32((i / ${g.ow}u) % ${g.oh}u);
-  let ox = i32(i % ${g.ow}u);
-  let corner = oy * ${a.stride[0] * g.w} + ox * ${a.stride[1]};`;
-}
+/** Windows that do not overlap: a pixel is in one window or none. */
+const nonOverlapping = (a: PoolAttrs) => (a.kernel[0] <= a.stride[0] && a.kernel[1] <= a.stride[1] ? 1 : 0);
 
 /** Windows that tile the plane exactly: kernel = stride, no padding, nothing left over. */
 const tiles = (g: PoolGeometry, a: PoolAttrs) =>
   inside(a) && a.kernel[0] === a.stride[0] && a.kernel[1] === a.stride[1] && g.oh * a.kernel[0] === g.h && g.ow * a.kernel[1] === g.w;
-
-/**
- * WGSL for max-pool backward over tiling windows: each output window i writes all of its own
- * pixels, dy[i] at the saved argmax and 0 elsewhere. Every dx element is written exactly once,
- * so no thread searches for its window: a quarter of the threads of the gather form, and no
- * division per pixel (LeNet's two: about 2× faster on SwiftShader).
- */
-function tileScatter(g: PoolGeometry, a: PoolAttrs): string {
-  const [kh, kw] = a.kernel;
-  const cells = Array.from({ length: kh * kw }, (_, e) => {
-    const off = Math.floor(e / kw) * g.w + (e % kw);
-    return `  dx[base + ${off}u] = select(0.0, d, at == corner + ${off});`;
-  });
-  return `${windowHead(g, a)}
-  let base = plane * ${g.h * g.w}u + u32(corner);
-  let at = arg[i];
-  let d = dy[i];
-${cells.join("\n")}`;
-}
-
-/**
- * WGSL: input pixel i → runs `add` for each output window (oy, ox) that contains it, then
- * writes dx[i] = s; `add` sees `plane`, `pos` (y·W + x) and the sum `s`. Windows that do
- * not overlap need no loop: the pixel's one candidate window is found by division.
- */
-function pixelBody(g: PoolGeometry, a: PoolAttrs, add: string): string {
-  const [kh, kw] = a.kernel;
-  const [sh, sw] = a.stride;
-  const [ph, pw] = a.padding;
-  const head = `  let plane = i / ${g.h * g.w}u;
-  let py = i32((i / ${g.w}u) % ${g.h}u);
-  let px = i32(i % ${g.w}u);
-  let pos = py * ${g.w} + px;
-  var s = 0.0;`;
-  if (kh <= sh && kw <= sw) {
-    // windows do not overlap (LeNet's 2×2): the pixel is in window ⌊(y + ph)/sh⌋ or in none
-    return `${head}
-  let oy = (py + ${ph}) / ${sh};
-  let ox = (px + ${pw}) / ${sw};
-  if (oy < ${g.oh} && ox < ${g.ow} && py + ${ph} - oy * ${sh} < ${kh} && px + ${pw} - ox * ${sw} < ${kw}) {
-      ${add}
-  }
-  dx[i] = s;`;
-  }
-  // window oy covers rows oy·sh − ph … oy·sh − ph + kh − 1, so oy ∈ [⌈(y + ph − kh + 1)/sh⌉, ⌊(y + ph)/sh⌋]
-  return `${head}
-  let oy0 = max(0, (py + ${ph} - ${kh} + ${sh}) / ${sh});
-  let oy1 = min(${g.oh - 1}, (py + ${ph}) / ${sh});
-  let ox0 = max(0, (px + ${pw} - ${kw} + ${sw}) / ${sw});
-  let ox1 = min(${g.ow - 1}, (px + ${pw}) / ${sw});
-  for (var oy = oy0; oy <= oy1; oy++) {
-    for (var ox = ox0; ox <= ox1; ox++) {
-      ${add}
-    }
-  }
-  dx[i] = s;`;
-}
 
 export interface Pool2dOptions {
   kernelSize: number | [number, number];

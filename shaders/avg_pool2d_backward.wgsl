@@ -1,0 +1,41 @@
+// avgPool2dBackward: each window spreads dy / divisor over its in-image pixels (the divisor
+// of avgPool2d: KH·KW with COUNT_PAD, else the window's in-image pixel count).
+// Mirrors avgPool2dBackwardDef.cpu (src/ops/pool.ts).
+// Bindings: 0 dy [N, C, OH, OW], 1 dx [N, C, H, W]; f32, NCHW.
+// Overrides: T = N·C·H·W (threads); H, W, OH, OW; KH, KW; SH, SW; PH, PW; NONOVERLAP;
+//   COUNT_PAD.
+// Design: gather form, one thread per input pixel sums the shares of the windows that contain
+// it (lib/pool_pixel), so no atomics. 1-D, workgroup 64.
+override T: u32;
+override H: u32;
+override W: u32;
+override OH: u32;
+override OW: u32;
+override KH: i32;
+override KW: i32;
+override SH: i32;
+override SW: i32;
+override PH: i32;
+override PW: i32;
+override NONOVERLAP: bool;
+override COUNT_PAD: bool;
+@group(0) @binding(0) var<storage, read> dy: array<f32>;
+@group(0) @binding(1) var<storage, read_write> dx: array<f32>;
+//#include lib/thread
+//#include lib/pool_pixel
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = thread_index(gid, nwg);
+  if (i >= T) { return; }
+  let p = pool_pixel(i);
+  var s = 0.0;
+  for (var oy = p.oy0; oy <= p.oy1; oy++) {
+    for (var ox = p.ox0; ox <= p.ox1; ox++) {
+      let top = oy * SH - PH;
+      let left = ox * SW - PW;
+      let count = (min(top + KH, i32(H)) - max(top, 0)) * (min(left + KW, i32(W)) - max(left, 0));
+      s += dy[p.plane * OH * OW + u32(oy * i32(OW) + ox)] / select(f32(count), f32(KH * KW), COUNT_PAD);
+    }
+  }
+  dx[i] = s;
+}
