@@ -41,8 +41,12 @@ export function getBackend(): Backend {
   return current;
 }
 
-/** Why "auto" chose what it chose (for CLIs to print). */
-export let autoReason = "";
+let autoReason = "";
+
+/** Why the last `setBackend("auto")` chose what it chose (for CLIs to print). */
+export function autoBackendReason(): string {
+  return autoReason;
+}
 
 /**
  * Chooses where computations run. "cpu" is the reference backend; "webgpu" needs an adapter

@@ -9,10 +9,13 @@ import type { Plan } from "../graph/plan.ts";
 import type { Backend } from "./backend.ts";
 import type { RunStatus } from "../graph/guard.ts";
 import { STATUS_WORDS } from "../ops/fault.ts";
+import type { CpuCaps } from "../ops/types.ts";
 import { debugLevel, recordKernelTime } from "../debug.ts";
 
 export class CpuBackend implements Backend {
   readonly name = "cpu";
+  /** What kernels may use (ops/types.ts CpuCaps); tests switch the WebAssembly matmul off to compare. */
+  readonly caps: CpuCaps = { wasmMatmul: true };
   /** Per plan: one ArrayBuffer per slot and the typed view of each temporary. */
   private readonly arena = new WeakMap<Plan, (TypedArray | null)[]>();
 
@@ -57,6 +60,7 @@ export class CpuBackend implements Backend {
         attrs: step.attrs,
         status: words,
         site,
+        cpu: this.caps,
       });
       if (timed) recordKernelTime(step.op.name, performance.now() - t0);
     });

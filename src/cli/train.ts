@@ -5,7 +5,7 @@
  * (forward, backward, clipping, optimizer update) is one compiled plan.
  */
 import { setBackend, manualSeed } from "../index.ts";
-import { autoReason } from "../backends/backend.ts";
+import { autoBackendReason } from "../backends/backend.ts";
 import { debugLevel, kernelTimeReport } from "../debug.ts";
 import { parseTrainArgs } from "./args.ts";
 
@@ -13,7 +13,7 @@ async function main() {
   const args = parseTrainArgs();
   manualSeed(args.seed);
   const backend = await setBackend(args.backend);
-  const why = args.backend === "auto" ? ` (auto: ${autoReason})` : "";
+  const why = args.backend === "auto" ? ` (auto: ${autoBackendReason()})` : "";
   process.stderr.write(`train: backend ${backend.name}${why}\n`);
   const task = args.model === "textclf" ? (await import("./task_textclf.ts")).trainTextClassifier
     : args.model === "charlm" ? (await import("./task_charlm.ts")).trainCharLM

@@ -11,7 +11,7 @@ import type { Tensor } from "../tensor.ts";
 import type { OpDef } from "./types.ts";
 import { walk } from "./broadcast_loop.ts";
 import { sumTo } from "./reduce.ts";
-import { batchStrides, matmulPlan } from "./matmul_kernel.ts";
+import { batchStrides, matmulPlan, type MatmulLayout } from "./matmul_kernel.ts";
 import { gemm } from "./matmul_cpu.ts";
 import { wgslType } from "./wgsl.ts";
 
@@ -51,13 +51,13 @@ export const matmulDef: OpDef<MatmulAttrs> = {
     const { m, n, batch } = matmulDims(a.shape, b.shape, attrs);
     return [{ shape: [...batch, m, n], dtype: a.dtype }];
   },
-  cpu: ({ inputs: [a, b], outputs: [c], inShapes: [as, bs], attrs }) => {
+  cpu: ({ inputs: [a, b], outputs: [c], inShapes: [as, bs], attrs, cpu }) => {
     const { m, k, n, batch } = matmulDims(as, bs, attrs);
     // element strides of A(i, p) and B(j, p) inside one matrix
     const [sAi, sAp] = attrs.transposeA ? [1, m] : [k, 1];
     const [sBj, sBp] = attrs.transposeB ? [k, 1] : [1, n];
     eachBatch(batch, as, bs, m * k, k * n, (bi, aOff, bOff) => {
-      gemm({ data: a, off: aOff, sRow: sAi, sP: sAp }, { data: b, off: bOff, sRow: sBj, sP: sBp }, c, bi * m * n, m, k, n);
+      gemm({ data: a, off: aOff, sRow: sAi, sP: sAp }, { data: b, off: bOff, sRow: sBj, sP: sBp }, c, bi * m * n, m, k, n, cpu.wasmMatmul);
     });
   },
   // C = AB: dA = dC·Bᵀ, dB = Aᵀ·dC; with transposed operands the same identities, reordered.
@@ -66,17 +66,22 @@ export const matmulDef: OpDef<MatmulAttrs> = {
     const db = tB ? matmul(dy, a, { transposeA: true, transposeB: tA }) : matmul(a, dy, { transposeA: !tA });
     return [sumTo(da, a.shape), sumTo(db, b.shape)];
   },
-  webgpu: ({ inShapes: [as, bs], inDtypes: [dt], attrs }) => {
+  webgpu: ({ inShapes: [as, bs], inDtypes: [dt], attrs, device }) => {
     wgslType(dt, "matmul");
-    const { m, k, n, batch } = matmulDims(as, bs, attrs);
-    return matmulPlan("matmul", {
-      m, n, k,
-      ...(attrs.transposeA ? { sAi: 1, sAp: m } : { sAi: k, sAp: 1 }),
-      ...(attrs.transposeB ? { sBp: 1, sBj: k } : { sBp: n, sBj: 1 }),
-      batch, aBatchStrides: batchStrides(as, batch, m * k), bBatchStrides: batchStrides(bs, batch, k * n),
-    }, [{ in: 0 }, { in: 1 }, { out: 0 }], 0);
+    return matmulPlan("matmul", device.matmul, matmulLayout(as, bs, attrs), [{ in: 0 }, { in: 1 }, { out: 0 }], 0);
   },
 };
+
+/** The kernels' view of A·B: sizes, the operands' strides (a transpose is a swap) and batching. */
+export function matmulLayout(as: readonly number[], bs: readonly number[], attrs: MatmulAttrs): MatmulLayout {
+  const { m, k, n, batch } = matmulDims(as, bs, attrs);
+  return {
+    m, n, k,
+    ...(attrs.transposeA ? { sAi: 1, sAp: m } : { sAi: k, sAp: 1 }),
+    ...(attrs.transposeB ? { sBp: 1, sBj: k } : { sBp: n, sBj: 1 }),
+    batch, aBatchStrides: batchStrides(as, batch, m * k), bBatchStrides: batchStrides(bs, batch, k * n),
+  };
+}
 
 /** Calls `f(batchIndex, aOffset, bOffset)` for each output matrix, broadcasting batch axes. */
 function eachBatch(batch: number[], as: Shape, bs: Shape, aMat: number, bMat: number, f: (bi: number, aOff: number, bOff: number) => void): void {

@@ -7,17 +7,12 @@
  * value as a plain triple loop with a float64 accumulator, at about 2.5× its speed.
  *
  * The block loop runs in WebAssembly SIMD where the engine has it (matmul_wasm.ts: the same
- * sums, bit for bit, about 2× faster again); `setWasmMatmul(false)` keeps the JavaScript loop.
+ * sums, bit for bit, about 2× faster again); `wasm: false` (the CPU backend's
+ * `caps.wasmMatmul`) keeps the JavaScript loop.
  */
 import type { TypedArray } from "../dtype.ts";
 import { wasmGemm } from "./matmul_wasm.ts";
 
-let wasmAllowed = true;
-
-/** Whether the CPU matmul may use its WebAssembly SIMD loop (on by default; tests compare both). */
-export function setWasmMatmul(on: boolean): void {
-  wasmAllowed = on;
-}
 
 /**
  * Packing buffers, grown on demand and reused across calls (the CPU backend is synchronous).
@@ -59,7 +54,7 @@ function pack(src: StridedMatrix, rows: number, k: number, dst: Float32Array | F
 }
 
 /** C[cOff + i·n + j] = Σ_p A(i, p)·B(p, j) for an m×k by k×n product. */
-export function gemm(a: StridedMatrix, b: StridedMatrix, c: TypedArray, cOff: number, m: number, k: number, n: number): void {
+export function gemm(a: StridedMatrix, b: StridedMatrix, c: TypedArray, cOff: number, m: number, k: number, n: number, wasmAllowed = true): void {
   if (m === 0 || n === 0) return; // an empty product: nothing to write (and no packing)
   const mBlocks = (m + 3) >> 2;
   const nBlocks = (n + 3) >> 2;

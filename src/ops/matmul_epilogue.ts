@@ -9,9 +9,9 @@
  * bias add and the unary table's activation applied as it stores each output.
  */
 import type { OpDef } from "./types.ts";
-import { matmulDef, matmulDims } from "./matmul.ts";
+import { matmulDef, matmulDims, matmulLayout } from "./matmul.ts";
 import { unaryJs, unaryWgslFn } from "./elementwise.ts";
-import { batchStrides, matmulPlan } from "./matmul_kernel.ts";
+import { matmulPlan } from "./matmul_kernel.ts";
 import { IS_NAN, wgslType } from "./wgsl.ts";
 import { ShapeError, fmtShape } from "../errors.ts";
 import { sizeOf } from "../shape.ts";
@@ -48,15 +48,9 @@ export const matmulBiasActDef: OpDef<MatmulBiasActAttrs> = {
       if (act) y[i] = act(y[i]);
     }
   },
-  webgpu: ({ inShapes: [as, bs], inDtypes: [dt], attrs }) => {
+  webgpu: ({ inShapes: [as, bs], inDtypes: [dt], attrs, device }) => {
     wgslType(dt, "matmulBiasAct");
-    const { m, k, n, batch } = matmulDims(as, bs, attrs);
     const act = attrs.act === "none" ? "fn act(x: f32) -> f32 { return x; }" : `${IS_NAN}\n${unaryWgslFn(attrs.act, "f32", "act")}`;
-    return matmulPlan("matmulBiasAct", {
-      m, n, k,
-      ...(attrs.transposeA ? { sAi: 1, sAp: m } : { sAi: k, sAp: 1 }),
-      ...(attrs.transposeB ? { sBp: 1, sBj: k } : { sBp: n, sBj: 1 }),
-      batch, aBatchStrides: batchStrides(as, batch, m * k), bBatchStrides: batchStrides(bs, batch, k * n),
-    }, [{ in: 0 }, { in: 1 }, { out: 0 }], 0, { bias: { in: 2 }, actFn: act, rows: attrs.rows });
+    return matmulPlan("matmulBiasAct", device.matmul, matmulLayout(as, bs, attrs), [{ in: 0 }, { in: 1 }, { out: 0 }], 0, { bias: { in: 2 }, actFn: act, rows: attrs.rows });
   },
 };

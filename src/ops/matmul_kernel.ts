@@ -11,14 +11,14 @@
  *
  * On a software adapter (SwiftShader runs WGSL on the CPU) workgroup memory is just more RAM
  * behind the same caches, and every barrier switches between the workgroup's invocations, so
- * the tiled kernel spends its time synchronising. There the "direct" kernel is used instead:
+ * the tiled kernel spends its time synchronising. There the "direct" kernel is used instead
+ * (`DeviceCaps.matmul`, from the adapter):
  * no workgroup memory and no barriers, each invocation reading its rows of A and columns of B
  * straight from the buffers into a TM×TN block of unrolled accumulators. On SwiftShader it is
- * 8–15× faster than the tiled kernel (matmul 512: 2.46 s → 0.16 s). The WebGPU backend picks
- * the strategy from the adapter (`setMatmulStrategy`).
+ * 8–15× faster than the tiled kernel (matmul 512: 2.46 s → 0.16 s).
  */
 import { stridesOf } from "../shape.ts";
-import type { BufferRef, KernelCall } from "./types.ts";
+import type { BufferRef, DeviceCaps, KernelCall } from "./types.ts";
 import { coords, offset } from "./strided_kernels.ts";
 import { declare, kernel1d } from "./wgsl.ts";
 
@@ -41,17 +41,7 @@ interface Tiles {
   bm: number; bn: number; bk: number; tm: number; tn: number;
 }
 
-export type MatmulStrategy = "tiled" | "direct";
-let strategy: MatmulStrategy = "tiled";
-
-/** "tiled" (workgroup-memory tiles; GPUs) or "direct" (no barriers; software adapters). */
-export function setMatmulStrategy(s: MatmulStrategy): void {
-  strategy = s;
-}
-
-export function getMatmulStrategy(): MatmulStrategy {
-  return strategy;
-}
+export type MatmulStrategy = DeviceCaps["matmul"];
 
 /** 64×64 for large products; 16×128 when there are few rows (a conv's O output channels). */
 function chooseTiles(m: number): Tiles {
@@ -94,7 +84,7 @@ ${coords(L.batch ?? [], "z", "b")}
   let cOff = wg.z * ${L.m * L.n}u;`;
 }
 
-function matmulKernel(name: string, L: MatmulLayout, t: Tiles, bindings: BufferRef[], split: number, ep?: Epilogue): KernelCall {
+function matmulKernel(name: string, strategy: MatmulStrategy, L: MatmulLayout, t: Tiles, bindings: BufferRef[], split: number, ep?: Epilogue): KernelCall {
   if (strategy === "direct") return directKernel(name, L, bindings, split, ep);
   const batch = L.batch ?? [];
   const batchCount = batch.reduce((x, y) => x * y, 1);
@@ -228,15 +218,15 @@ export interface MatmulPlan {
  * scratch buffer [batch, split, M, N], summed into C by a second kernel.
  * `firstScratch` is the index the split buffer gets among the step's scratch buffers.
  */
-export function matmulPlan(name: string, L: MatmulLayout, bindings: [a: BufferRef, b: BufferRef, c: BufferRef], firstScratch: number, ep?: Epilogue): MatmulPlan {
+export function matmulPlan(name: string, strategy: MatmulStrategy, L: MatmulLayout, bindings: [a: BufferRef, b: BufferRef, c: BufferRef], firstScratch: number, ep?: Epilogue): MatmulPlan {
   const t = chooseTiles(L.m);
   const batchCount = (L.batch ?? []).reduce((x, y) => x * y, 1);
   const tiles = Math.ceil(L.m / t.bm) * Math.ceil(L.n / t.bn) * batchCount;
   const split = Math.max(1, Math.min(Math.floor(L.k / 512), Math.ceil(64 / tiles), 64));
-  if (split === 1) return { calls: [matmulKernel(name, L, t, bindings, 1, ep)], scratch: [] };
+  if (split === 1) return { calls: [matmulKernel(name, strategy, L, t, bindings, 1, ep)], scratch: [] };
   const parts: BufferRef = { scratch: firstScratch };
   const sum = sumPartials(`${name}/split-k sum`, batchCount, split, L.m * L.n, parts, bindings[2], ep && { ...ep, m: L.m, n: L.n });
-  return { calls: [matmulKernel(name, L, t, [bindings[0], bindings[1], parts], split), sum], scratch: [batchCount * L.m * L.n * split * 4] };
+  return { calls: [matmulKernel(name, strategy, L, t, [bindings[0], bindings[1], parts], split), sum], scratch: [batchCount * L.m * L.n * split * 4] };
 }
 
 /**

@@ -44,6 +44,13 @@ export interface CpuArgs<A> {
   status: Uint32Array;
   /** This step's index in the plan, the `site` a fault names. */
   site: number;
+  /** What the CPU backend allows (its options, as data: no module state). */
+  cpu: CpuCaps;
+}
+
+export interface CpuCaps {
+  /** The matmul's WebAssembly SIMD loop (same sums as the JavaScript loop; tests compare both). */
+  wasmMatmul: boolean;
 }
 
 /** What a gradient rule gets: the forward inputs and outputs and one cotangent per output. */
@@ -84,13 +91,29 @@ export interface KernelCall {
   constants?: Record<string, number>;
 }
 
-/** What a kernel binding gets: the step's shapes, dtypes and attrs. */
+/**
+ * What the device is and can do, as the WebGPU backend found it: kernels choose their form
+ * from this (never from module state), so code made for software adapters stays off on
+ * hardware ones.
+ */
+export interface DeviceCaps {
+  /** A software adapter (SwiftShader: WGSL runs on the CPU). */
+  software: boolean;
+  /**
+   * The matmul kernel family: "tiled" (workgroup-memory tiles; GPUs) or "direct" (no
+   * barriers; what a software adapter gets).
+   */
+  matmul: "tiled" | "direct";
+}
+
+/** What a kernel binding gets: the step's shapes, dtypes and attrs, and the device's caps. */
 export interface GpuArgs<A> {
   inShapes: Shape[];
   outShapes: Shape[];
   inDtypes: DType[];
   outDtypes: DType[];
   attrs: A;
+  device: DeviceCaps;
 }
 
 /** Scratch buffers (bytes each) and the dispatches, in order, for one step. */

@@ -6,7 +6,8 @@
 import { DeviceError, fromArray, getBackend, gradients, mul, setBackend, sum, type DType, type Tensor, type TypedArray } from "../../src/index.ts";
 import { seeded } from "./gradcheck.ts";
 import { afterAll, beforeAll, describe } from "vitest";
-import { getMatmulStrategy, setMatmulStrategy, type MatmulStrategy } from "../../src/ops/matmul_kernel.ts";
+import type { MatmulStrategy } from "../../src/ops/matmul_kernel.ts";
+import type { WebGpuBackend } from "../../src/backends/webgpu/webgpu.ts";
 import { expectClose, type Tolerance } from "../tolerance.ts";
 
 /** Whether WebGPU tests run here: always under CI, elsewhere only with an adapter. */
@@ -83,14 +84,15 @@ export async function expectKernelMatchesCpu(name: string, f: (...xs: Tensor[]) 
 export function eachStrategy(gpu: boolean, title: string, body: () => void): void {
   describe.skipIf(!gpu).each(["tiled", "direct"] as const)(`${title} (%s kernel)`, (strategy) => {
     let before: MatmulStrategy;
+    let b: WebGpuBackend;
     beforeAll(async () => {
-      await setBackend("webgpu"); // creating the backend sets the adapter's strategy; override it after
-      before = getMatmulStrategy();
-      setMatmulStrategy(strategy);
+      b = (await setBackend("webgpu")) as WebGpuBackend; // the adapter's own choice is in its caps; override it
+      before = b.caps.matmul;
+      b.caps.matmul = strategy;
       await setBackend("cpu");
     });
     afterAll(async () => {
-      setMatmulStrategy(before);
+      b.caps.matmul = before;
       await setBackend("cpu");
     });
     body();

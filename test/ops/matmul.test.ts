@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { F, ShapeError, matmul, reshape, arange, tensor, transpose, zeros } from "../../src/index.ts";
 import { values } from "../helpers/values.ts";
-import { setWasmMatmul } from "../../src/ops/matmul_cpu.ts";
+import { getBackend } from "../../src/index.ts";
+import type { CpuBackend } from "../../src/backends/cpu.ts";
 import { gemmModuleBytes, wasmGemm } from "../../src/ops/matmul_wasm.ts";
 
 describe("matmul", () => {
@@ -24,7 +25,8 @@ describe("matmul", () => {
   });
   describe.each([["WebAssembly SIMD", true], ["JavaScript", false]])("the %s loop", (_, wasm) => {
     it("equals a plain float64 triple loop bit for bit: ragged shapes, every transpose, float32 and float64", async () => {
-      setWasmMatmul(wasm);
+      const caps = (getBackend() as CpuBackend).caps;
+      caps.wasmMatmul = wasm;
       try {
         const rand = (n: number, seed: number) => Array.from({ length: n }, (_, i) => Math.sin(seed * 1000 + i * 12.9898) * 3);
         for (const dtype of ["float32", "float64"] as const) {
@@ -50,7 +52,7 @@ describe("matmul", () => {
         // K = 0: every sum is empty
         expect(await values(matmul(zeros([3, 0]), zeros([0, 2])))).toEqual([0, 0, 0, 0, 0, 0]);
       } finally {
-        setWasmMatmul(true);
+        caps.wasmMatmul = true;
       }
     });
   });

@@ -14,7 +14,7 @@ import { TextClassifier } from "../../src/models/text_classifier.ts";
 import { CharLM } from "../../src/models/char_lm.ts";
 import { Adam } from "../../src/optim/adam.ts";
 import { SGD } from "../../src/optim/sgd.ts";
-import { getMatmulStrategy, setMatmulStrategy, type MatmulStrategy } from "../../src/ops/matmul_kernel.ts";
+import type { MatmulStrategy } from "../../src/ops/matmul_kernel.ts";
 import type { WebGpuBackend } from "../../src/backends/webgpu/webgpu.ts";
 import { webgpuAvailable } from "../helpers/backends.ts";
 
@@ -55,12 +55,11 @@ describe.skipIf(!gpu)("every shader of the shipped models compiles", () => {
       ...plansOf(() => new CharLM(30, { hiddenSize: 24, numLayers: 2 }), [[ints([4, 16], 5), ints([4, 16], 6)]]),
     ];
     await setBackend("webgpu");
-    const device = (getBackend() as WebGpuBackend).device;
-    const before = getMatmulStrategy();
+    const backend = getBackend() as WebGpuBackend;
+    const device = backend.device;
     const kernels = new Map<string, { name: string; code: string; constants: Record<string, number> }>(); // by code and constants
-    try {
+    {
       for (const strategy of ["direct", "tiled"] as MatmulStrategy[]) {
-        setMatmulStrategy(strategy);
         for (const plan of plans) {
           for (const step of plan.steps) {
             if (step.outputs.every((id) => plan.values[id].shape.includes(0))) continue;
@@ -70,6 +69,7 @@ describe.skipIf(!gpu)("every shader of the shipped models compiles", () => {
               inDtypes: step.inputs.map((id) => plan.values[id].dtype),
               outDtypes: step.outputs.map((id) => plan.values[id].dtype),
               attrs: step.attrs as never,
+              device: { ...backend.caps, matmul: strategy },
             });
             for (const call of kp.calls) {
               // what the backend sets: the call's constants and, for a kernel that faults, its step
@@ -79,8 +79,6 @@ describe.skipIf(!gpu)("every shader of the shipped models compiles", () => {
           }
         }
       }
-    } finally {
-      setMatmulStrategy(before);
     }
     const problems: string[] = [];
     const t0 = performance.now();

@@ -6,13 +6,12 @@
  * thread while a read is pending, the first read after a run first sleeps through 90 % of
  * that plan's last measured run time (see `Flight`).
  */
-import { setMatmulStrategy } from "../../ops/matmul_kernel.ts";
 import type { DType, TypedArray } from "../../dtype.ts";
 import { allocArray } from "../../dtype.ts";
 import { DeviceError, DeviceLostError, GraphError } from "../../errors.ts";
 import { sizeOf } from "../../shape.ts";
 import type { Plan } from "../../graph/plan.ts";
-import type { KernelCall } from "../../ops/types.ts";
+import type { DeviceCaps, KernelCall } from "../../ops/types.ts";
 import type { Backend } from "../backend.ts";
 import type { RunStatus } from "../../graph/guard.ts";
 import { STATUS_WORDS } from "../../ops/fault.ts";
@@ -85,7 +84,15 @@ export class WebGpuBackend implements Backend {
   /** Reads that slept before waiting (see `Flight`); for tests. */
   quietWaits = 0;
 
+  /**
+   * What kernels are told of this device (ops/types.ts): the one place that chooses code made
+   * for software adapters. Tests may set `matmul` before planning to run the other family.
+   */
+  readonly caps: DeviceCaps;
+
   private constructor(readonly device: GPUDevice, readonly info: AdapterDescription, private readonly pollsWhileWaiting = false) {
+    // software adapters run WGSL on the CPU, where barrier-free matmuls are far faster
+    this.caps = { software: info.software, matmul: info.software ? "direct" : "tiled" };
     this.pool = new BufferPool(device, device.limits.maxStorageBufferBindingSize);
     this.pipelines = new PipelineCache(device);
     device.lost.then((l) => {
@@ -100,9 +107,8 @@ export class WebGpuBackend implements Backend {
 
   static async create(): Promise<WebGpuBackend> {
     const { device, info, pollsWhileWaiting } = await acquireDevice();
-    // software adapters run WGSL on the CPU, where barrier-free matmuls are far faster
-    setMatmulStrategy(info.software ? "direct" : "tiled");
-    return new WebGpuBackend(device, info, pollsWhileWaiting);
+    // the read-wait pacer exists for a software adapter, which needs the CPU Dawn's polling takes
+    return new WebGpuBackend(device, info, pollsWhileWaiting && info.software);
   }
 
   get isLost(): boolean {
@@ -324,6 +330,7 @@ export class WebGpuBackend implements Backend {
         inDtypes: step.inputs.map((id) => plan.values[id].dtype),
         outDtypes: step.outputs.map((id) => plan.values[id].dtype),
         attrs: step.attrs as never,
+        device: this.caps,
       });
       const maxBuffers = this.device.limits.maxStorageBuffersPerShaderStage;
       for (const call of kp.calls) {
