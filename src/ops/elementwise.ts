@@ -59,6 +59,11 @@ export function unaryWgslFn(name: UnaryName, t: string, fnName = "op"): string {
   return `fn ${fnName}(x: ${t}) -> ${t} { ${guard}return ${UNARY[name].wgsl}; }`;
 }
 
+/** The WGSL expression of a unary op in `x` (f32), for shaders that take it as a token (lib/act). */
+export function unaryWgsl(name: UnaryName): string {
+  return UNARY[name].wgsl;
+}
+
 /** The JS expression of a unary op (the CPU reference), reused by fusions. */
 export function unaryJs(name: UnaryName): (x: number) => number {
   return UNARY[name].js;

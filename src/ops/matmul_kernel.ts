@@ -19,6 +19,8 @@
  */
 import { stridesOf } from "../shape.ts";
 import type { BufferRef, DeviceCaps, KernelCall } from "./types.ts";
+import { DeviceError } from "../errors.ts";
+import { shaderCall } from "./shaders.ts";
 import { coords, offset } from "./strided_kernels.ts";
 import { declare, kernel1d } from "./wgsl.ts";
 
@@ -54,11 +56,13 @@ function chooseTiles(m: number): Tiles {
  * C[(z)·M·N …]: the caller sums the `split` partials (see `matmulPlan`).
  */
 /**
- * Fused epilogue: C = act(A·B + bias[j]), or bias[i] with `rows` (a convolution's channels);
- * `actFn` defines `fn act(x: f32) -> f32`.
+ * Fused epilogue: C = act(A·B + bias[j]), or bias[i] with `rows` (a convolution's channels).
+ * `act` is the activation's WGSL expression in `x` (the elementwise table's), and `actFn` the
+ * same as a function `fn act(x: f32) -> f32` for the kernels still generated here.
  */
 export interface Epilogue {
   bias: BufferRef;
+  act: string;
   actFn: string;
   rows?: boolean;
 }
@@ -86,70 +90,35 @@ ${coords(L.batch ?? [], "z", "b")}
 
 function matmulKernel(name: string, strategy: MatmulStrategy, L: MatmulLayout, t: Tiles, bindings: BufferRef[], split: number, ep?: Epilogue): KernelCall {
   if (strategy === "direct") return directKernel(name, L, bindings, split, ep);
-  const batch = L.batch ?? [];
-  const batchCount = batch.reduce((x, y) => x * y, 1);
+  const batchCount = (L.batch ?? []).reduce((x, y) => x * y, 1);
   const wx = t.bn / t.tn;
   const wy = t.bm / t.tm;
   const threads = wx * wy;
-  const kChunk = Math.ceil(L.k / split / t.bk) * t.bk;
-  const aLoads = Math.ceil((t.bm * t.bk) / threads);
-  const bLoads = Math.ceil((t.bk * t.bn) / threads);
-  const decl = operandDecls(ep);
-  const store = ep ? `act(acc[x][y] + bias[${ep.rows ? "i" : "j"}])` : "acc[x][y]";
-  const code = `${declare(decl)}
-${ep ? ep.actFn : ""}
-var<workgroup> As: array<array<f32, ${t.bm}>, ${t.bk}>;
-var<workgroup> Bs: array<array<f32, ${t.bn}>, ${t.bk}>;
+  const constants = {
+    ...layoutConstants(L, split, Math.ceil(L.k / split / t.bk) * t.bk, ep),
+    BM: t.bm, BN: t.bn, BK: t.bk, WX: wx, WY: wy,
+    ALOADS: Math.ceil((t.bm * t.bk) / threads), BLOADS: Math.ceil((t.bk * t.bn) / threads),
+  };
+  const workgroups: [number, number, number] = [Math.max(1, Math.ceil(L.n / t.bn)), Math.max(1, Math.ceil(L.m / t.bm)), Math.max(1, batchCount) * split];
+  // without an epilogue A is bound as the (never read) bias: the shader has one binding layout
+  return shaderCall(name, "matmul_tiled", [...bindings, ep ? ep.bias : bindings[0]], constants, { workgroups }, { tokens: { TM: t.tm, TN: t.tn, ACT: ep?.act ?? "x" } });
+}
 
-@compute @workgroup_size(${wx}, ${wy})
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-${prologue(L, split, kChunk)}
-  let row0 = wg.y * ${t.bm}u;
-  let col0 = wg.x * ${t.bn}u;
-  let tid = lid.y * ${wx}u + lid.x;
-  var acc: array<array<f32, ${t.tn}>, ${t.tm}>;
-  for (var k0 = kBegin; k0 < kEnd; k0 += ${t.bk}u) {
-    for (var l = 0u; l < ${aLoads}u; l++) {
-      let e = tid + l * ${threads}u;
-      if (e < ${t.bm * t.bk}u) {
-        let r = e / ${t.bk}u;
-        let ka = e % ${t.bk}u;
-        var va = 0.0;
-        if (row0 + r < ${L.m}u && k0 + ka < kEnd) { va = A[aOff + (row0 + r) * ${L.sAi}u + (k0 + ka) * ${L.sAp}u]; }
-        As[ka][r] = va;
-      }
-    }
-    for (var l = 0u; l < ${bLoads}u; l++) {
-      let e = tid + l * ${threads}u;
-      if (e < ${t.bk * t.bn}u) {
-        let kb = e / ${t.bn}u;
-        let c = e % ${t.bn}u;
-        var vb = 0.0;
-        if (k0 + kb < kEnd && col0 + c < ${L.n}u) { vb = B[bOff + (k0 + kb) * ${L.sBp}u + (col0 + c) * ${L.sBj}u]; }
-        Bs[kb][c] = vb;
-      }
-    }
-    workgroupBarrier();
-    for (var kk = 0u; kk < ${t.bk}u; kk++) {
-      var a: array<f32, ${t.tm}>;
-      var b: array<f32, ${t.tn}>;
-      for (var x = 0u; x < ${t.tm}u; x++) { a[x] = As[kk][lid.y * ${t.tm}u + x]; }
-      for (var y = 0u; y < ${t.tn}u; y++) { b[y] = Bs[kk][lid.x * ${t.tn}u + y]; }
-      for (var x = 0u; x < ${t.tm}u; x++) {
-        for (var y = 0u; y < ${t.tn}u; y++) { acc[x][y] += a[x] * b[y]; }
-      }
-    }
-    workgroupBarrier();
-  }
-  for (var x = 0u; x < ${t.tm}u; x++) {
-    for (var y = 0u; y < ${t.tn}u; y++) {
-      let i = row0 + lid.y * ${t.tm}u + x;
-      let j = col0 + lid.x * ${t.tn}u + y;
-      if (i < ${L.m}u && j < ${L.n}u) { C[cOff + i * ${L.n}u + j] = ${store}; }
-    }
-  }
-}`;
-  return { name, code, bindings: ep ? [...bindings, ep.bias] : bindings, workgroups: [Math.max(1, Math.ceil(L.n / t.bn)), Math.max(1, Math.ceil(L.m / t.bm)), Math.max(1, batchCount) * split] };
+/** The override constants of lib/matmul_overrides.wgsl for a layout, split and epilogue. */
+function layoutConstants(L: MatmulLayout, split: number, kChunk: number, ep?: Epilogue): Record<string, number> {
+  const batch = L.batch ?? [];
+  if (batch.length > 4) throw new DeviceError(`matmul: ${batch.length} batch axes; the WebGPU kernels take at most 4 (reshape the leading axes together)`);
+  const lead = 4 - batch.length;
+  const c: Record<string, number> = {
+    M: L.m, N: L.n, K: L.k, SAI: L.sAi, SAP: L.sAp, SBP: L.sBp, SBJ: L.sBj,
+    A_BASE: L.aBase ?? 0, B_BASE: L.bBase ?? 0, SPLIT: split, KCHUNK: kChunk, EPI: ep ? (ep.rows ? 2 : 1) : 0,
+  };
+  batch.forEach((d, k) => {
+    c[`BD${lead + k}`] = d;
+    c[`ABS${lead + k}`] = L.aBatchStrides?.[k] ?? 0;
+    c[`BBS${lead + k}`] = L.bBatchStrides?.[k] ?? 0;
+  });
+  return c;
 }
 
 /**
@@ -225,23 +194,18 @@ export function matmulPlan(name: string, strategy: MatmulStrategy, L: MatmulLayo
   const split = Math.max(1, Math.min(Math.floor(L.k / 512), Math.ceil(64 / tiles), 64));
   if (split === 1) return { calls: [matmulKernel(name, strategy, L, t, bindings, 1, ep)], scratch: [] };
   const parts: BufferRef = { scratch: firstScratch };
-  const sum = sumPartials(`${name}/split-k sum`, batchCount, split, L.m * L.n, parts, bindings[2], ep && { ...ep, m: L.m, n: L.n });
+  const sum = sumPartials(`${name}/split-k sum`, batchCount, split, parts, bindings[2], L.m, L.n, ep);
   return { calls: [matmulKernel(name, strategy, L, t, [bindings[0], bindings[1], parts], split), sum], scratch: [batchCount * L.m * L.n * split * 4] };
 }
 
 /**
- * The split-K sum: C[b, e] = Σₖ P[b, k, e] for partials laid out [batch, parts, size] (z =
- * b·parts + k), with the epilogue act(· + bias) (bias per column, or per row with `rows`).
+ * The split-K sum (shaders/matmul_split_sum.wgsl): C[b, e] = Σₖ P[b, k, e] for partials laid out
+ * [batch, parts, size] (z = b·parts + k), with the epilogue act(· + bias) (bias per column, or
+ * per row with `rows`).
  */
-function sumPartials(name: string, batch: number, parts: number, size: number, P: BufferRef, C: BufferRef, ep?: Epilogue & { m: number; n: number }): KernelCall {
-  const decl = [{ name: "P", type: "f32" }, { name: "C", type: "f32", write: true }];
-  if (ep) decl.push({ name: "bias", type: "f32" });
-  const body = `  let bi = i / ${size}u;
-  let e = i % ${size}u;
-  var s = 0.0;
-  for (var k = 0u; k < ${parts}u; k++) { s += P[(bi * ${parts}u + k) * ${size}u + e]; }
-  C[i] = ${ep ? `act(s + bias[${ep.rows ? `(e / ${ep.n}u) % ${ep.m}u` : `e % ${ep.n}u`}])` : "s"};`;
-  return kernel1d(name, batch * size, declare(decl), body, ep ? [P, C, ep.bias] : [P, C], ep?.actFn ?? "");
+function sumPartials(name: string, batch: number, parts: number, P: BufferRef, C: BufferRef, m: number, n: number, ep?: Epilogue): KernelCall {
+  const constants = { T: batch * m * n, M: m, N: n, PARTS: parts, EPI: ep ? (ep.rows ? 2 : 1) : 0 };
+  return shaderCall(name, "matmul_split_sum", [P, C, ep ? ep.bias : P], constants, { threads: batch * m * n }, { tokens: { ACT: ep?.act ?? "x" } });
 }
 
 /** Element strides of each operand's batch axes over the broadcast batch shape. */

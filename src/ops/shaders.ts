@@ -4,7 +4,8 @@
  * Shapes, strides and attributes reach a shader as `override` constants (`KernelCall.constants`,
  * set with createComputePipeline), so one module serves every shape. What overrides cannot
  * express goes through three narrow, documented forms of substitution, nothing else:
- * - `//#include lib/NAME` — the text of shaders/lib/NAME.wgsl (shared functions);
+ * - `//#include lib/NAME` — the text of shaders/lib/NAME.wgsl (shared functions), once per
+ *   shader even when two libraries include it;
  * - `__NAME__` — a token the shader's header names (an element type, a binding number);
  * - `//#each I LINE` — LINE repeated `each.I` times with `__I__` = 0, 1, … (a binding count).
  * Comment lines are copied as they are. A token left unset, or one given and unused, throws.
@@ -39,19 +40,25 @@ export function shaderCode(name: ShaderName, variant: ShaderVariant = {}): strin
       return v;
     });
   const out: string[] = [];
-  for (const line of SHADER_SOURCES[name].split("\n")) {
-    const include = /^\/\/#include (\S+)$/.exec(line);
-    const each = /^\/\/#each ([A-Z]+) (.*)$/.exec(line);
-    if (include) {
-      const lib = SHADER_SOURCES[include[1] as keyof typeof SHADER_SOURCES];
-      if (lib === undefined) throw new GraphError(`shader ${name}: includes ${include[1]}, which shaders/ does not have`);
-      out.push(lib.trimEnd());
-    } else if (each) {
-      const n = variant.each?.[each[1]];
-      if (n === undefined) throw new GraphError(`shader ${name}: //#each ${each[1]} needs a count`);
-      for (let k = 0; k < n; k++) out.push(fill(each[2], { [each[1]]: String(k) }));
-    } else out.push(line.startsWith("//") ? line : fill(line));
-  }
+  const included = new Set<string>();
+  const expand = (text: string) => {
+    for (const line of text.split("\n")) {
+      const include = /^\/\/#include (\S+)$/.exec(line);
+      const each = /^\/\/#each ([A-Z]+) (.*)$/.exec(line);
+      if (include) {
+        if (included.has(include[1])) continue; // once: two libraries may need a third
+        included.add(include[1]);
+        const lib = SHADER_SOURCES[include[1] as keyof typeof SHADER_SOURCES];
+        if (lib === undefined) throw new GraphError(`shader ${name}: includes ${include[1]}, which shaders/ does not have`);
+        expand(lib.trimEnd());
+      } else if (each) {
+        const n = variant.each?.[each[1]];
+        if (n === undefined) throw new GraphError(`shader ${name}: //#each ${each[1]} needs a count`);
+        for (let k = 0; k < n; k++) out.push(fill(each[2], { [each[1]]: String(k) }));
+      } else out.push(line.startsWith("//") ? line : fill(line));
+    }
+  };
+  expand(SHADER_SOURCES[name]);
   const unused = Object.keys(tokens).filter((t) => !used.has(t));
   if (unused.length) throw new GraphError(`shader ${name}: tokens ${unused.join(", ")} are not in the shader`);
   const code = out.join("\n");
