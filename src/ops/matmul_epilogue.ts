@@ -10,9 +10,9 @@
  */
 import type { OpDef } from "./types.ts";
 import { matmulDef, matmulDims, matmulLayout } from "./matmul.ts";
-import { unaryJs, unaryWgsl, unaryWgslFn } from "./elementwise.ts";
+import { unaryJs, unaryWgsl } from "./elementwise.ts";
 import { matmulPlan } from "./matmul_kernel.ts";
-import { IS_NAN, wgslType } from "./wgsl.ts";
+import { wgslType } from "./wgsl.ts";
 import { ShapeError, fmtShape } from "../errors.ts";
 import { sizeOf } from "../shape.ts";
 
@@ -50,8 +50,7 @@ export const matmulBiasActDef: OpDef<MatmulBiasActAttrs> = {
   },
   webgpu: ({ inShapes: [as, bs], inDtypes: [dt], attrs, device }) => {
     wgslType(dt, "matmulBiasAct");
-    const actFn = attrs.act === "none" ? "fn act(x: f32) -> f32 { return x; }" : `${IS_NAN}\n${unaryWgslFn(attrs.act, "f32", "act")}`;
     const act = attrs.act === "none" ? "x" : unaryWgsl(attrs.act);
-    return matmulPlan("matmulBiasAct", device.matmul, matmulLayout(as, bs, attrs), [{ in: 0 }, { in: 1 }, { out: 0 }], 0, { bias: { in: 2 }, act, actFn, rows: attrs.rows });
+    return matmulPlan("matmulBiasAct", device.matmul, matmulLayout(as, bs, attrs), [{ in: 0 }, { in: 1 }, { out: 0 }], 0, { bias: { in: 2 }, act, rows: attrs.rows });
   },
 };

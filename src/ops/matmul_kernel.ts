@@ -1,5 +1,6 @@
 /**
- * @file The matmul kernels, shared by matmul and the planner's matmulBiasAct.
+ * @file The matmul kernels (shaders/matmul_tiled.wgsl, matmul_direct.wgsl, matmul_split_sum.wgsl)
+ * and how they are dispatched, shared by matmul and the planner's matmulBiasAct.
  * Layout: C[z] (M×N, row-major) = A[z] (M×K) · B[z] (K×N), where A(i, p) is read at
  * aBase + aBatch(z) + i·sAi + p·sAp and B(p, j) at bBase + bBatch(z) + p·sBp + j·sBj, so a
  * transposed operand is only a swap of strides. A workgroup of 256 threads computes a BM×BN
@@ -21,8 +22,6 @@ import { stridesOf } from "../shape.ts";
 import type { BufferRef, DeviceCaps, KernelCall } from "./types.ts";
 import { DeviceError } from "../errors.ts";
 import { shaderCall } from "./shaders.ts";
-import { coords, offset } from "./strided_kernels.ts";
-import { declare, kernel1d } from "./wgsl.ts";
 
 export interface MatmulLayout {
   m: number;
@@ -56,36 +55,13 @@ function chooseTiles(m: number): Tiles {
  * C[(z)·M·N …]: the caller sums the `split` partials (see `matmulPlan`).
  */
 /**
- * Fused epilogue: C = act(A·B + bias[j]), or bias[i] with `rows` (a convolution's channels).
- * `act` is the activation's WGSL expression in `x` (the elementwise table's), and `actFn` the
- * same as a function `fn act(x: f32) -> f32` for the kernels still generated here.
+ * Fused epilogue: C = act(A·B + bias[j]), or bias[i] with `rows` (a convolution's channels);
+ * `act` is the activation's WGSL expression in `x` (the elementwise table's; "x" for none).
  */
 export interface Epilogue {
   bias: BufferRef;
   act: string;
-  actFn: string;
   rows?: boolean;
-}
-
-/** The storage buffers of both kernels: A, B, C and the epilogue's bias. */
-function operandDecls(ep?: Epilogue) {
-  const decl = [{ name: "A", type: "f32" }, { name: "B", type: "f32" }, { name: "C", type: "f32", write: true }];
-  if (ep) decl.push({ name: "bias", type: "f32" });
-  return decl;
-}
-
-/**
- * WGSL shared by both kernels: which batch matrix and K-chunk workgroup z computes (z =
- * batch·split + s), the operands' offsets for it, and where its C (or partial) starts.
- */
-function prologue(L: MatmulLayout, split: number, kChunk: number): string {
-  return `  let z = wg.z / ${split}u;
-  let kBegin = (wg.z % ${split}u) * ${kChunk}u;
-  let kEnd = min(kBegin + ${kChunk}u, ${L.k}u);
-${coords(L.batch ?? [], "z", "b")}
-  let aOff = ${offset(L.aBatchStrides ?? [], L.aBase ?? 0, "b")};
-  let bOff = ${offset(L.bBatchStrides ?? [], L.bBase ?? 0, "b")};
-  let cOff = wg.z * ${L.m * L.n}u;`;
 }
 
 function matmulKernel(name: string, strategy: MatmulStrategy, L: MatmulLayout, t: Tiles, bindings: BufferRef[], split: number, ep?: Epilogue): KernelCall {
@@ -122,37 +98,17 @@ function layoutConstants(L: MatmulLayout, split: number, kChunk: number, ep?: Ep
 }
 
 /**
- * The barrier-free kernel: each invocation computes a TM×TN block of C in unrolled
- * accumulators (see `directTiles`). Loads past the edge are clamped to the last row or
- * column (always in bounds) and their products never stored. Split-K and the epilogue
- * behave as in the tiled kernel.
+ * The barrier-free kernel for software adapters (shaders/matmul_direct.wgsl): each invocation
+ * computes a TM×TN block of C (see `directTiles`). Split-K and the epilogue behave as in the
+ * tiled kernel.
  */
 function directKernel(name: string, L: MatmulLayout, bindings: BufferRef[], split: number, ep?: Epilogue): KernelCall {
   const [tm, tn, wx, wy] = directTiles(L.m, L.n);
-  const batch = L.batch ?? [];
-  const batchCount = batch.reduce((x, y) => x * y, 1);
-  const kChunk = Math.ceil(L.k / split);
-  const decl = operandDecls(ep);
-  const xs = [...Array(tm).keys()], ys = [...Array(tn).keys()];
-  const each = (f: (x: number, y: number) => string) => xs.flatMap((x) => ys.map((y) => f(x, y)));
-  const code = `${declare(decl)}
-${ep ? ep.actFn : ""}
-@compute @workgroup_size(${wx}, ${wy})
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-${prologue(L, split, kChunk)}
-  let i0 = (wg.y * ${wy}u + lid.y) * ${tm}u;
-  let j0 = (wg.x * ${wx}u + lid.x) * ${tn}u;
-${xs.map((x) => `  let ra${x} = aOff + min(i0 + ${x}u, ${L.m - 1}u) * ${L.sAi}u;`).join("\n")}
-${ys.map((y) => `  let cb${y} = bOff + min(j0 + ${y}u, ${L.n - 1}u) * ${L.sBj}u;`).join("\n")}
-${each((x, y) => `  var c${x}_${y} = 0.0;`).join("\n")}
-  for (var p = kBegin; p < kEnd; p++) {
-${xs.map((x) => `    let a${x} = A[ra${x} + p * ${L.sAp}u];`).join("\n")}
-${ys.map((y) => `    let b${y} = B[cb${y} + p * ${L.sBp}u];`).join("\n")}
-${each((x, y) => `    c${x}_${y} += a${x} * b${y};`).join("\n")}
-  }
-${each((x, y) => `  if (i0 + ${x}u < ${L.m}u && j0 + ${y}u < ${L.n}u) { C[cOff + (i0 + ${x}u) * ${L.n}u + j0 + ${y}u] = ${ep ? `act(c${x}_${y} + bias[${ep.rows ? `i0 + ${x}u` : `j0 + ${y}u`}])` : `c${x}_${y}`}; }`).join("\n")}
-}`;
-  return { name, code, bindings: ep ? [...bindings, ep.bias] : bindings, workgroups: [Math.max(1, Math.ceil(L.n / (wx * tn))), Math.max(1, Math.ceil(L.m / (wy * tm))), Math.max(1, batchCount) * split] };
+  const batchCount = (L.batch ?? []).reduce((x, y) => x * y, 1);
+  const constants = { ...layoutConstants(L, split, Math.ceil(L.k / split), ep), WX: wx, WY: wy };
+  const workgroups: [number, number, number] = [Math.max(1, Math.ceil(L.n / (wx * tn))), Math.max(1, Math.ceil(L.m / (wy * tm))), Math.max(1, batchCount) * split];
+  const variant = { tokens: { TM: tm, TN: tn, ACT: ep?.act ?? "x" }, each: { X: tm, Y: tn } };
+  return shaderCall(name, "matmul_direct", [...bindings, ep ? ep.bias : bindings[0]], constants, { workgroups }, variant);
 }
 
 /**

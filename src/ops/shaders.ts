@@ -7,7 +7,8 @@
  * - `//#include lib/NAME` — the text of shaders/lib/NAME.wgsl (shared functions), once per
  *   shader even when two libraries include it;
  * - `__NAME__` — a token the shader's header names (an element type, a binding number);
- * - `//#each I LINE` — LINE repeated `each.I` times with `__I__` = 0, 1, … (a binding count).
+ * - `//#each I LINE` — LINE repeated `each.I` times with `__I__` = 0, 1, … (a binding count,
+ *   or an unrolled block); `//#each I J LINE` — for every pair (`__I__`, `__J__`).
  * Comment lines are copied as they are. A token left unset, or one given and unused, throws.
  */
 import { GraphError } from "../errors.ts";
@@ -44,7 +45,7 @@ export function shaderCode(name: ShaderName, variant: ShaderVariant = {}): strin
   const expand = (text: string) => {
     for (const line of text.split("\n")) {
       const include = /^\/\/#include (\S+)$/.exec(line);
-      const each = /^\/\/#each ([A-Z]+) (.*)$/.exec(line);
+      const each = /^\/\/#each ([A-Z]+)(?: ([A-Z]+))? (.*)$/.exec(line);
       if (include) {
         if (included.has(include[1])) continue; // once: two libraries may need a third
         included.add(include[1]);
@@ -52,9 +53,16 @@ export function shaderCode(name: ShaderName, variant: ShaderVariant = {}): strin
         if (lib === undefined) throw new GraphError(`shader ${name}: includes ${include[1]}, which shaders/ does not have`);
         expand(lib.trimEnd());
       } else if (each) {
-        const n = variant.each?.[each[1]];
-        if (n === undefined) throw new GraphError(`shader ${name}: //#each ${each[1]} needs a count`);
-        for (let k = 0; k < n; k++) out.push(fill(each[2], { [each[1]]: String(k) }));
+        const [, i, j, body] = each;
+        const count = (v: string) => {
+          const n = variant.each?.[v];
+          if (n === undefined) throw new GraphError(`shader ${name}: //#each ${v} needs a count`);
+          return n;
+        };
+        for (let a = 0; a < count(i); a++) {
+          if (!j) out.push(fill(body, { [i]: String(a) }));
+          else for (let b = 0; b < count(j); b++) out.push(fill(body, { [i]: String(a), [j]: String(b) }));
+        }
       } else out.push(line.startsWith("//") ? line : fill(line));
     }
   };
