@@ -1,13 +1,14 @@
 /**
- * @file Library build of src/index.ts (ESM, for Node and browsers). The WGSL kernels are
- * generated in TypeScript (shapes baked in), so there are no shader files to load. Type
- * declarations come from `tsc -p tsconfig.build.json` (see the `build` script).
+ * @file Library build of src/index.ts and src/internals.ts (`webgpu-dl/internals`), ESM for
+ * Node and browsers. The WGSL kernels of shaders/ are embedded in src/ops/shaders.generated.ts
+ * (`npm run shaders`), so there are no shader files to load. Type declarations come from
+ * `tsc -p tsconfig.build.json` (see the `build` script).
  */
 import { defineConfig } from "vite";
 
 export default defineConfig({
   build: {
-    lib: { entry: "src/index.ts", formats: ["es"], fileName: "index" },
+    lib: { entry: { index: "src/index.ts", internals: "src/internals.ts" }, formats: ["es"], fileName: (_format, name) => `${name}.js` },
     outDir: "dist",
     emptyOutDir: true,
     sourcemap: true,

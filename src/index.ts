@@ -1,7 +1,9 @@
 /**
- * @file The public API of webgpu-dl, and nothing else.
+ * @file The public API of webgpu-dl: what a user calls (tensor ops, F, nn, optim, data, io,
+ * models, compile / grad, backends, errors), and nothing else. The op registry, gradient
+ * helpers and the planner are in `webgpu-dl/internals` (src/internals.ts).
  */
-export { Tensor, assignAll } from "./tensor.ts";
+export { Tensor } from "./tensor.ts";
 export type { DType, TypedArray } from "./dtype.ts";
 export { tensor, scalar, full, zeros, ones, arange, rand, randn, fromArray } from "./creation.ts";
 export type { NestedArray, RandomOptions } from "./creation.ts";
@@ -9,19 +11,17 @@ export { manualSeed } from "./random.ts";
 
 export {
   neg, exp, log, sqrt, abs, sign, relu, tanh, sigmoid, square,
-  add, sub, mul, div, pow, maximum, minimum, reluBackward,
+  add, sub, mul, div, pow, maximum, minimum,
   greater, greaterEqual, less, lessEqual, equal, notEqual, where, cast, detach,
 } from "./ops/elementwise.ts";
-export { sum, max, min, mean, sumTo } from "./ops/reduce.ts";
+export { sum, max, min, mean } from "./ops/reduce.ts";
 export { reshape, permute, transpose, expand, slice, pad, concat, split, unbind, flatten, squeeze, unsqueeze } from "./ops/movement.ts";
 export { matmul, type MatmulOptions } from "./ops/matmul.ts";
-export { conv2dBackwardInput, conv2dBackwardFilter, im2col, col2im, type Conv2dOptions } from "./ops/conv2d.ts";
+export { conv2d, conv2dBackwardInput, conv2dBackwardFilter, im2col, col2im, type Conv2dOptions } from "./ops/conv2d.ts";
 export { maxPool2dWithIndices, type Pool2dOptions } from "./ops/pool.ts";
 export { gather, scatterAdd } from "./ops/gather.ts";
 export { softmax, logSoftmax } from "./ops/softmax.ts";
 export { softmaxCrossEntropy } from "./ops/softmax_xent.ts";
-export { OPS } from "./ops/index.ts";
-export type { OpDef, OpName } from "./ops/types.ts";
 
 export * as F from "./functional.ts";
 export * as nn from "./nn/index.ts";
@@ -46,8 +46,7 @@ export { argmaxRows, countEqual, confusionMatrix } from "./metrics.ts";
 
 export { grad, valueAndGrad, gradients } from "./graph/autodiff.ts";
 export { compile, type Compiled, type TensorTree } from "./graph/compile.ts";
-export { buildPlan, formatPlan, type Plan } from "./graph/plan.ts";
-export { kernelTimeReport } from "./debug.ts";
+export type { Plan } from "./graph/plan.ts";
 export { setBackend, getBackend, type Backend, type BackendName } from "./backends/backend.ts";
 
 export {

@@ -37,6 +37,20 @@ describe("the built package", () => {
     expect(JSON.parse(run("node", ["main.js"], work))).toEqual([2, 4, 6, 0, 4]);
   });
 
+  it("keeps internals out of the main entry: webgpu-dl/internals has the op registry and the planner", () => {
+    writeFileSync(
+      join(work, "internals.js"),
+      `import * as W from "webgpu-dl";
+       import { OPS, buildPlan, formatPlan, sumTo } from "webgpu-dl/internals";
+       console.log(JSON.stringify({ main: ["OPS", "buildPlan", "reluBackward", "sumTo"].filter((k) => k in W), ops: Object.keys(OPS).length, fns: [typeof buildPlan, typeof formatPlan, typeof sumTo], conv2d: typeof W.conv2d }));`,
+    );
+    const got = JSON.parse(run("node", ["internals.js"], work));
+    expect(got.main).toEqual([]);
+    expect(got.ops).toBeGreaterThan(40);
+    expect(got.fns).toEqual(["function", "function", "function"]);
+    expect(got.conv2d).toBe("function");
+  });
+
   it("runs the README's training example against the installed package", () => {
     const readme = readFileSync(join(root, "README.md"), "utf8");
     writeFileSync(join(work, "readme.ts"), readme.match(/```ts\n([\s\S]*?)```/)![1]);

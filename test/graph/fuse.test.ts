@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import * as W from "../../src/index.ts";
-import { F, buildPlan, getBackend, manualSeed, tensor, type Tensor } from "../../src/index.ts";
+import { F, getBackend, manualSeed, tensor, type Tensor } from "../../src/index.ts";
+import { buildPlan } from "../../src/internals.ts";
 import { placeholder } from "../../src/graph/ir.ts";
 import { LeNet5 } from "../../src/models/lenet5.ts";
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import * as W from "../../src/index.ts";
-import { F, buildPlan, formatPlan, tensor, zeros } from "../../src/index.ts";
+import { F, tensor, zeros } from "../../src/index.ts";
+import { buildPlan, formatPlan } from "../../src/internals.ts";
 import { placeholder } from "../../src/graph/ir.ts";
 import { peakLiveBytes, unplannedBytes } from "../../src/graph/plan.ts";
 import { viewsFixture } from "../helpers/views.ts";

@@ -6,6 +6,7 @@
  */
 import { afterAll, describe, expect, it } from "vitest";
 import * as W from "../../src/index.ts";
+import * as I from "../../src/internals.ts";
 import { DeviceError, DTypeError, FormatError, GraphError, ShapeError, WebGpuDlError, nn, optim, setBackend, tensor, type Tensor } from "../../src/index.ts";
 import { LeNet5 } from "../../src/models/lenet5.ts";
 import { charLMFromMetadata } from "../../src/models/char_lm.ts";
@@ -98,7 +99,7 @@ describe.each(backends)("errors belong to their call, and dispose frees only wha
   it("a kernel that fails to compile is thrown by the read of its own result, not by a later unrelated one", async () => {
     await setBackend(backend);
     const broken: OpDef = {
-      ...W.OPS.exp,
+      ...I.OPS.exp,
       webgpu: () => ({ calls: [{ name: "broken/kernel", code: "@compute @workgroup_size(1) fn main() { let x: f32 = undefined_thing; }", bindings: [], threads: 1 }] }),
     };
     const bad = apply1(broken, [tensor([1, 2])]);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, it } from "vitest";
 import * as W from "../../src/index.ts";
+import * as I from "../../src/internals.ts";
 import { setBackend } from "../../src/index.ts";
 import { expectKernelMatchesCpu, webgpuAvailable } from "../helpers/backends.ts";
 import { TOL } from "../tolerance.ts";
@@ -22,7 +23,7 @@ describe.skipIf(!gpu)("WebGPU elementwise kernels match the CPU reference", () =
     await expectKernelMatchesCpu("sqrt", W.sqrt, [{ shape: [127], range: [0.1, 3] }], TOL.gpuPointwise);
   });
   it.each([
-    ["add", W.add], ["sub", W.sub], ["mul", W.mul], ["maximum", W.maximum], ["reluBackward", W.reluBackward],
+    ["add", W.add], ["sub", W.sub], ["mul", W.mul], ["maximum", W.maximum], ["reluBackward", I.reluBackward],
   ] as const)("%s with broadcasting [17,1,33] ∘ [5,1] and [1] ∘ [1]", async (name, f) => {
     await expectKernelMatchesCpu(name, (a, b) => f(a, b), [s(17, 1, 33), s(5, 1)], TOL.gpuExact, { gradTol: TOL.gpuAccumulate });
     await expectKernelMatchesCpu(name, (a, b) => f(a, b), [s(1), s(1)], TOL.gpuExact);

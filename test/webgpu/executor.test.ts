@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as W from "../../src/index.ts";
+import * as I from "../../src/internals.ts";
 import { DeviceError, DeviceLostError, compile, compileTrainStep, getBackend, manualSeed, setBackend, tensor, type Tensor } from "../../src/index.ts";
 import { LeNet5 } from "../../src/models/lenet5.ts";
 import { Adam } from "../../src/optim/adam.ts";
@@ -143,7 +144,7 @@ describe.skipIf(!gpu)("the WebGPU executor", () => {
       expect(err!.message).toMatch(/broken\/kernel: WGSL pipeline failed[\s\S]*1:\d+ error[\s\S]*--- WGSL ---/);
       expect(await W.exp(tensor([0])).item()).toBe(1);
       // a run that uses a broken kernel: its results throw the kernel's own error
-      const broken: OpDef = { ...W.OPS.exp, webgpu: () => ({ calls: [{ name: "broken/kernel2", code: "@compute @workgroup_size(1) fn main() { let y: f32 = nope; }", bindings: [], threads: 1 }] }) };
+      const broken: OpDef = { ...I.OPS.exp, webgpu: () => ({ calls: [{ name: "broken/kernel2", code: "@compute @workgroup_size(1) fn main() { let y: f32 = nope; }", bindings: [], threads: 1 }] }) };
       const bad = apply1(broken, [tensor([1])]);
       await expect(bad.data()).rejects.toThrow(/broken\/kernel2: WGSL pipeline failed[\s\S]*1:\d+ error[\s\S]*--- WGSL ---/);
       expect(await W.exp(tensor([0])).item()).toBe(1); // and the backend keeps working
