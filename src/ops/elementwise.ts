@@ -11,8 +11,8 @@ import { apply1 } from "../graph/ir.ts";
 import { scalar } from "../creation.ts";
 import type { Tensor } from "../tensor.ts";
 import type { GpuArgs, KernelCall, OpDef, ValueInfo } from "./types.ts";
-import { stridedKernel } from "./strided_kernels.ts";
-import { IS_NAN, wgslType } from "./wgsl.ts";
+import { stridedCall } from "./strided_kernels.ts";
+import { wgslType } from "./wgsl.ts";
 import { broadcast2, broadcast3 } from "./broadcast_loop.ts";
 import { sumTo } from "./reduce.ts";
 
@@ -53,12 +53,6 @@ const UNARY: Record<UnaryName, UnaryRule> = {
   sigmoid: { js: (x) => 1 / (1 + Math.exp(-x)), wgsl: "1.0 / (1.0 + exp(-x))", grad: (_x, y, dy) => mul(dy, mul(y, sub(1, y))) },
 };
 
-/** The WGSL function the unary kernel applies (NaN in, NaN out for f32), reused by fusions. */
-export function unaryWgslFn(name: UnaryName, t: string, fnName = "op"): string {
-  const guard = t === "f32" ? "if (is_nan(x)) { return x; } " : "";
-  return `fn ${fnName}(x: ${t}) -> ${t} { ${guard}return ${UNARY[name].wgsl}; }`;
-}
-
 /** The WGSL expression of a unary op in `x` (f32), for shaders that take it as a token (lib/act). */
 export function unaryWgsl(name: UnaryName): string {
   return UNARY[name].wgsl;
@@ -85,7 +79,8 @@ function unaryDef(name: UnaryName): OpDef<Record<string, never>> {
     webgpu: ({ inShapes: [xs], inDtypes: [dt] }) => {
       const t = wgslType(dt, name);
       // WGSL builtins may return anything for NaN (SwiftShader's exp gives ∞): NaN in, NaN out
-      return { calls: [stridedKernel(name, xs, t, [{ type: t, strides: stridesOf(xs) }], "op(v0)", `${IS_NAN}\n${unaryWgslFn(name, t)}`)] };
+      const op = t === "f32" ? `select(${rule.wgsl}, x, is_nan(x))` : rule.wgsl;
+      return { calls: [stridedCall(name, "strided_map1", xs, [{ type: t, strides: stridesOf(xs) }], { T0: t, TOUT: t, OP: op })] };
     },
   };
 }
@@ -159,12 +154,8 @@ function binaryDef(name: BinaryName): OpDef<Record<string, never>> {
       const [ga, gb] = rule.grad(a, b, y, dy);
       return [ga && sumTo(ga, a.shape), gb && sumTo(gb, b.shape)];
     },
-    webgpu: (g) => {
-      const t = wgslType(g.inDtypes[0], name);
-      // is_nan_any: a NaN test for the operand type (integers are never NaN)
-      const nanAny = t === "f32" ? `${IS_NAN}\nfn is_nan_any(x: f32) -> bool { return is_nan(x); }` : `fn is_nan_any(x: ${t}) -> bool { return false; }`;
-      return { calls: [broadcastCall(name, g, t, "op(v0, v1)", `${POW_JS}\n${nanAny}\nfn op(a: ${t}, b: ${t}) -> ${t} { return ${rule.wgsl}; }`)] };
-    },
+    // is_nan_any: a NaN test for the operand type (integers are never NaN)
+    webgpu: (g) => ({ calls: [broadcastCall(name, g, "strided_map2", { TOUT: wgslType(g.inDtypes[0], name), OP: rule.wgsl })] }),
   };
 }
 
@@ -194,10 +185,7 @@ function compareDef(name: CompareName): OpDef<Record<string, never>> {
     },
     cpu: ({ inputs: [a, b], outputs: [y], inShapes, outShapes }) =>
       broadcast2(a, inShapes[0], b, inShapes[1], y, outShapes[0], (x, z) => (f(x, z) ? 1 : 0)),
-    webgpu: (g) => {
-      const t = wgslType(g.inDtypes[0], name);
-      return { calls: [broadcastCall(name, g, "u32", "op(v0, v1)", `fn op(a: ${t}, b: ${t}) -> u32 { return select(0u, 1u, ${COMPARE[name].wgsl}); }`)] };
-    },
+    webgpu: (g) => ({ calls: [broadcastCall(name, g, "strided_map2", { TOUT: "u32", OP: `select(0u, 1u, ${COMPARE[name].wgsl})` })] }),
   };
 }
 
@@ -218,7 +206,7 @@ export const whereDef: OpDef<Record<string, never>> = {
     broadcast3(c, inShapes[0], a, inShapes[1], b, inShapes[2], y, outShapes[0], (k, x, z) => (k ? x : z)),
   // d where(c, a, b) = where(c, da, 0) + where(c, 0, db)
   grad: ({ inputs: [c, a, b], dys: [dy] }) => [null, sumTo(where(c, dy, 0), a.shape), sumTo(where(c, 0, dy), b.shape)],
-  webgpu: (g) => ({ calls: [broadcastCall("where", g, wgslType(g.outDtypes[0], "where"), "select(v2, v1, v0 != 0u)")] }),
+  webgpu: (g) => ({ calls: [broadcastCall("where", g, "strided_where", { T: wgslType(g.outDtypes[0], "where") })] }),
 };
 
 /** float → int truncates toward zero; anything → bool is `x != 0`; bool → number is 0/1. */
@@ -238,8 +226,8 @@ export const castDef: OpDef<{ dtype: DType }> = {
   webgpu: (g) => {
     const from = wgslType(g.inDtypes[0], "cast");
     const to = wgslType(g.outDtypes[0], "cast");
-    const expr = g.outDtypes[0] === "bool" ? `select(0u, 1u, v0 != ${from}(0))` : `${to}(v0)`;
-    return { calls: [broadcastCall("cast", g, to, expr)] };
+    const op = g.outDtypes[0] === "bool" ? `select(0u, 1u, x != ${from}(0))` : `${to}(x)`;
+    return { calls: [broadcastCall("cast", g, "strided_map1", { T0: from, TOUT: to, OP: op })] };
   },
 };
 
@@ -249,32 +237,23 @@ export const detachDef: OpDef<Record<string, never>> = {
   infer: ([x]) => [{ shape: x.shape, dtype: x.dtype }],
   cpu: ({ inputs: [x], outputs: [y] }) => y.set(x),
   grad: () => [null],
-  webgpu: (g) => ({ calls: [broadcastCall("detach", g, wgslType(g.outDtypes[0], "detach"), "v0")] }),
+  webgpu: (g) => {
+    const t = wgslType(g.outDtypes[0], "detach");
+    return { calls: [broadcastCall("detach", g, "strided_map1", { T0: t, TOUT: t, OP: "x" })] };
+  },
 };
 
-/** A broadcasting kernel over all of a step's inputs: out0[i] = expr(v0, v1, …). */
-function broadcastCall(name: string, g: GpuArgs<unknown>, outType: string, expr: string, helpers = ""): KernelCall {
+/**
+ * A broadcasting kernel over all of a step's inputs (shaders/strided_*.wgsl). The two-input
+ * shader also gets the operands' type and is_nan_any's body for it (integers are never NaN).
+ */
+function broadcastCall(name: string, g: GpuArgs<unknown>, shader: "strided_map1" | "strided_map2" | "strided_where", tokens: Record<string, string>): KernelCall {
   const out = g.outShapes[0];
   const inputs = g.inShapes.map((s, k) => ({ type: wgslType(g.inDtypes[k], name), strides: broadcastStrides(s, out) }));
-  return stridedKernel(name, out, outType, inputs, expr, helpers);
+  const t = inputs[0].type;
+  const extra: Record<string, string> = shader === "strided_map2" ? { T0: t, ISNAN: t === "f32" ? "is_nan(x)" : "false" } : {};
+  return stridedCall(name, shader, out, inputs, { ...tokens, ...extra });
 }
-
-/**
- * JS's Math.pow in WGSL: WGSL's pow is undefined for a negative base. NaN and ∞ come from
- * `var` bit patterns because WGSL constant evaluation rejects non-finite values.
- */
-const POW_JS = `fn pow_js(a: f32, b: f32) -> f32 {
-  var nan_bits = 0x7fc00000u;
-  var inf_bits = 0x7f800000u;
-  if (b == 0.0) { return 1.0; }
-  if (a < 0.0) {
-    if (fract(b) != 0.0) { return bitcast<f32>(nan_bits); }
-    let p = pow(-a, b);
-    return select(p, -p, fract(b * 0.5) != 0.0);
-  }
-  if (a == 0.0) { return select(0.0, bitcast<f32>(inf_bits), b < 0.0); }
-  return pow(a, b);
-}`;
 
 // ---- builders ------------------------------------------------------------------------------
 /** A JS number becomes a scalar of the other operand's dtype. */

@@ -9,7 +9,7 @@ import type { DType, TypedArray } from "../dtype.ts";
 import { apply, apply1 } from "../graph/ir.ts";
 import type { Tensor } from "../tensor.ts";
 import type { KernelPlan, OpDef } from "./types.ts";
-import { coords, piecesKernels, stridedKernel } from "./strided_kernels.ts";
+import { coords, piecesKernels, stridedCall } from "./strided_kernels.ts";
 import { declare, kernel1d, wgslType } from "./wgsl.ts";
 import { f32Bits } from "./fault.ts";
 import { walk } from "./broadcast_loop.ts";
@@ -175,7 +175,7 @@ function stridedWriteCpu(x: ArrayLike<number>, xs: readonly number[], y: TypedAr
 /** out[i] = in[base + Σ c_d·strides[d]] over the output shape: every pure movement op. */
 function copyKernel(name: string, outShape: readonly number[], dtype: DType, strides: readonly number[], base = 0): KernelPlan {
   const t = wgslType(dtype, name);
-  return { calls: [stridedKernel(name, outShape, t, [{ type: t, strides, base }], "v0")] };
+  return { calls: [stridedCall(name, "strided_map1", outShape, [{ type: t, strides, base }], { T0: t, TOUT: t, OP: "x" })] };
 }
 
 // ---- builders ------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import type { Tensor } from "../tensor.ts";
 import type { CpuArgs, OpDef, ValueInfo } from "./types.ts";
 import { walk } from "./broadcast_loop.ts";
 import { reduceKernel } from "./strided_kernels.ts";
-import { IS_NAN, wgslType } from "./wgsl.ts";
+import { wgslType } from "./wgsl.ts";
 import { cast, div, equal, mul, neg } from "./elementwise.ts";
 import { expand, reshape } from "./movement.ts";
 
@@ -50,7 +50,7 @@ export const sumDef: OpDef<ReduceAttrs> = {
   grad: ({ inputs: [x], dys: [dy], attrs }) => [expand(reshape(dy, keptShape(x.shape, attrs.axes)), x.shape)],
   webgpu: ({ inShapes: [xs], inDtypes: [dt], attrs }) => {
     const t = wgslType(dt, "sum");
-    return { calls: [reduceKernel("sum", xs, attrs.axes, t, t, `${t}(0)`, "acc + v")] };
+    return { calls: [reduceKernel("sum", xs, attrs.axes, t, `${t}(0)`, "acc + v")] };
   },
 };
 
@@ -75,11 +75,10 @@ export const maxDef: OpDef<ReduceAttrs> = {
   // NaN wins as on the CPU: once acc is NaN, `v > acc` is false and nothing replaces it
   webgpu: ({ inShapes: [xs], inDtypes: [dt], attrs }) => {
     const t = wgslType(dt, "max");
-    // −∞ from a `var` bit pattern: WGSL constant evaluation rejects non-finite values
-    const negInf = "fn neg_inf() -> f32 { var bits = 0xff800000u; return bitcast<f32>(bits); }";
+    // −∞ from neg_inf() (a `var` bit pattern: WGSL constant evaluation rejects non-finite values)
     const init = t === "f32" ? "neg_inf()" : "-2147483647 - 1";
     const nan = t === "f32" ? "(is_nan(v) && !is_nan(acc))" : "false";
-    return { calls: [reduceKernel("max", xs, attrs.axes, t, t, init, `select(acc, v, v > acc || ${nan})`, `${IS_NAN}\n${negInf}`)] };
+    return { calls: [reduceKernel("max", xs, attrs.axes, t, init, `select(acc, v, v > acc || ${nan})`)] };
   },
 };
 

@@ -1,16 +1,19 @@
 /**
- * @file WGSL for the index arithmetic most ops share, unrolled per axis with the shapes
- * and strides baked in as literals:
- *  - stridedKernel: out[i] = expr(in0[o0], in1[o1], …) where o_k = base_k + Σ_d c_d·stride_k[d]
- *    and (c_0…c_r) is i in row-major order over the output shape. Elementwise ops (broadcast
- *    strides are 0), permute (permuted strides), expand and slice (a base offset) all use it;
- *  - piecesKernels: concat and split, up to seven pieces per dispatch;
- *  - reduceKernel: one thread per output element loops over the reduced axes.
+ * @file The index arithmetic most ops share:
+ *  - stridedCall (shaders/strided_*.wgsl): out[i] = op(in0[o0], in1[o1], …) where
+ *    o_k = base_k + Σ_d c_d·stride_k[d] and (c_0…c_r) is i in row-major order over the output
+ *    shape, up to six axes, as override constants. Elementwise ops (broadcast strides are 0),
+ *    permute (permuted strides), expand and slice (a base offset) all use it;
+ *  - reduceKernel (shaders/reduce.wgsl): one thread per output element loops over the reduced axes;
+ *  - piecesKernels: concat and split, up to seven pieces per dispatch (WGSL still generated
+ *    here, with the shapes spliced in; so is pad's, in movement.ts).
  * CPU twins: broadcast_loop.ts `broadcast2/3`, movement.ts, reduce.ts `reduceCpu`.
  */
 import { stridesOf, type Shape } from "../shape.ts";
 import type { BufferRef, KernelCall } from "./types.ts";
 import { declare, kernel1d } from "./wgsl.ts";
+import { shaderCall } from "./shaders.ts";
+import { DeviceError } from "../errors.ts";
 
 export interface StridedInput {
   type: string;
@@ -34,20 +37,33 @@ export function offset(strides: readonly number[], base = 0, prefix = "c"): stri
   return terms.length ? terms.join(" + ") : "0u";
 }
 
+/** Axes the strided shaders take (lib/strided.wgsl, reduce.wgsl). */
+const MAX_RANK = 6;
+
 /**
- * out0[i] = expr, with `v0`, `v1`, … the inputs read at their strided offsets; an input whose
- * strides equal the output's contiguous strides (and base 0) is read at `i` directly.
+ * A dispatch of a strided shader (shaders/strided_map1.wgsl, strided_map2.wgsl,
+ * strided_where.wgsl): one thread per element of `outShape`, input k read at
+ * base_k + Σ_d c_d·strides_k[d] — or at i directly when its strides are the output's own.
  */
-export function stridedKernel(name: string, outShape: Shape, outType: string, inputs: StridedInput[], expr: string, helpers = ""): KernelCall {
+export function stridedCall(name: string, shader: "strided_map1" | "strided_map2" | "strided_where", outShape: Shape, inputs: StridedInput[], tokens: Record<string, string>): KernelCall {
   const n = outShape.reduce((a, b) => a * b, 1);
+  const r = outShape.length;
+  if (r > MAX_RANK) throw new DeviceError(`${name}: the output has ${r} axes; the WebGPU kernels take at most ${MAX_RANK} (reshape some together)`);
   const contiguous = stridesOf(outShape);
-  const direct = (x: StridedInput) => !x.base && x.strides.every((s, d) => s === contiguous[d] || outShape[d] === 1);
-  const needCoords = inputs.some((x) => !direct(x));
-  const reads = inputs.map((x, k) => `  let v${k} = in${k}[${direct(x) ? "i" : offset(x.strides, x.base ?? 0)}];`);
-  const decls = declare([...inputs.map((x, k) => ({ name: `in${k}`, type: x.type })), { name: "out0", type: outType, write: true }]);
-  const body = [needCoords ? coords(outShape) : "", ...reads, `  out0[i] = ${expr};`].filter(Boolean).join("\n");
+  // axes numbered from the last (lib/strided.wgsl): k = 0 is the last axis; the first is apart
+  const fromEnd = Array.from({ length: Math.max(0, r - 1) }, (_, k) => r - 1 - k);
+  const constants: Record<string, number> = { N: n };
+  fromEnd.forEach((d, k) => (constants[`SZ${k}`] = outShape[d]));
+  inputs.forEach((x, j) => {
+    const direct = !x.base && x.strides.every((st, d) => st === contiguous[d] || outShape[d] === 1);
+    constants[`ID${j}`] = direct ? 1 : 0;
+    if (direct) return;
+    constants[`IB${j}`] = x.base ?? 0;
+    constants[`ST${j}F`] = r > 0 ? x.strides[0] : 0;
+    fromEnd.forEach((d, k) => (constants[`ST${j}x${k}`] = x.strides[d]));
+  });
   const bindings: BufferRef[] = [...inputs.map((_, k) => ({ in: k })), { out: 0 }];
-  return kernel1d(name, n, decls, body, bindings, helpers);
+  return shaderCall(name, shader, bindings, constants, { threads: n }, { tokens, each: { K: fromEnd.length } });
 }
 
 /** Pieces per concat or split dispatch: with the joined tensor, 8 storage buffers, WebGPU's guaranteed minimum. */
@@ -88,25 +104,25 @@ export function piecesKernels(name: string, joined: Shape, axis: number, dims: r
 }
 
 /**
- * One thread per output element of a reduction over `axes` of `inShape`: acc starts at
- * `init` and takes `step` (in terms of `acc` and `v`) for each reduced element.
+ * One thread per output element of a reduction over `axes` of `inShape` (shaders/reduce.wgsl):
+ * acc starts at `init` and takes `step` (in terms of `acc` and `v`) for each reduced element.
  */
-export function reduceKernel(name: string, inShape: Shape, axes: readonly number[], type: string, accType: string, init: string, step: string, helpers = ""): KernelCall {
+export function reduceKernel(name: string, inShape: Shape, axes: readonly number[], type: string, init: string, step: string): KernelCall {
   const st = stridesOf(inShape);
   const kept = inShape.map((_, d) => d).filter((d) => !axes.includes(d));
-  const keptShape = kept.map((d) => inShape[d]);
-  const redShape = axes.map((d) => inShape[d]);
-  const outN = keptShape.reduce((a, b) => a * b, 1);
-  const redN = redShape.reduce((a, b) => a * b, 1);
-  const decls = declare([{ name: "in0", type }, { name: "out0", type, write: true }]);
-  const body = `${coords(keptShape, "i", "k")}
-  let base = ${offset(kept.map((d) => st[d]), 0, "k")};
-  var acc: ${accType} = ${init};
-  for (var r = 0u; r < ${redN}u; r++) {
-${coords(redShape, "r", "q").replace(/^/gm, "  ")}
-    let v = ${accType}(in0[base + ${offset(axes.map((d) => st[d]), 0, "q")}]);
-    acc = ${step};
-  }
-  out0[i] = ${type}(acc);`;
-  return kernel1d(name, outN, decls, body, [{ in: 0 }, { out: 0 }], helpers);
+  const outN = kept.reduce((a, d) => a * inShape[d], 1);
+  const constants: Record<string, number> = { N: outN, RN: axes.reduce((a, d) => a * inShape[d], 1) };
+  // each group's axes from the last (shaders/reduce.wgsl), the first one apart
+  const place = (dims: readonly number[], size: string, stride: string): number => {
+    if (dims.length > MAX_RANK) throw new DeviceError(`${name}: ${dims.length} axes; the WebGPU kernels take at most ${MAX_RANK}`);
+    if (dims.length > 0) constants[`${stride}F`] = st[dims[0]];
+    const rest = dims.slice(1).reverse();
+    rest.forEach((d, k) => {
+      constants[`${size}${k}`] = inShape[d];
+      constants[`${stride}${k}`] = st[d];
+    });
+    return rest.length;
+  };
+  const each = { A: place(kept, "KZ", "KS"), B: place(axes, "RZ", "RS") };
+  return shaderCall(name, "reduce", [{ in: 0 }, { out: 0 }], constants, { threads: outN }, { tokens: { T: type, INIT: init, STEP: step }, each });
 }

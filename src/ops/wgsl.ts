@@ -45,9 +45,3 @@ ${body}
 }`;
   return { name, code, bindings, threads: n };
 }
-
-/**
- * NaN test on the bits: WGSL compilers may assume floats are never NaN and fold `x != x` to
- * false, so the CPU's NaN rules (relu, max and maximum propagate it) are checked this way.
- */
-export const IS_NAN = `fn is_nan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }`;

@@ -1,0 +1,36 @@
+// stridedWhere: out0[i] = a where cond is true, else b, all three broadcast.
+// Mirrors whereDef.cpu (src/ops/elementwise.ts).
+// Bindings: 0 cond (u32: bool), 1 a (__T__), 2 b (__T__), 3 out0 (__T__).
+// Overrides: N (elements), the output shape and the three inputs' views (lib/strided); the count K = rank − 1.
+//   Token: __T__ (element type).
+// Design: one thread per output element; 1-D, workgroup 64.
+override N: u32;
+@group(0) @binding(0) var<storage, read> cond: array<u32>;
+@group(0) @binding(1) var<storage, read> a: array<__T__>;
+@group(0) @binding(2) var<storage, read> b: array<__T__>;
+@group(0) @binding(3) var<storage, read_write> out0: array<__T__>;
+//#include lib/thread
+//#include lib/strided
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = thread_index(gid, nwg);
+  if (i >= N) { return; }
+  var rem = i;
+//#each K   let c__K__ = rem % SZ__K__; rem = rem / SZ__K__;
+  var o0 = i;
+  if (!ID0) {
+    o0 = IB0 + rem * ST0F;
+//#each K     o0 += c__K__ * ST0x__K__;
+  }
+  var o1 = i;
+  if (!ID1) {
+    o1 = IB1 + rem * ST1F;
+//#each K     o1 += c__K__ * ST1x__K__;
+  }
+  var o2 = i;
+  if (!ID2) {
+    o2 = IB2 + rem * ST2F;
+//#each K     o2 += c__K__ * ST2x__K__;
+  }
+  out0[i] = select(b[o2], a[o1], cond[o0] != 0u);
+}
