@@ -9,9 +9,10 @@ import type { DType, TypedArray } from "../dtype.ts";
 import { apply, apply1 } from "../graph/ir.ts";
 import type { Tensor } from "../tensor.ts";
 import type { KernelPlan, OpDef } from "./types.ts";
-import { coords, piecesKernels, stridedCall } from "./strided_kernels.ts";
-import { declare, kernel1d, wgslType } from "./wgsl.ts";
+import { piecesKernels, stridedCall } from "./strided_kernels.ts";
+import { wgslType } from "./wgsl.ts";
 import { f32Bits } from "./fault.ts";
+import { shaderCall } from "./shaders.ts";
 import { walk } from "./broadcast_loop.ts";
 import { sumTo } from "./reduce.ts";
 
@@ -89,13 +90,15 @@ export const padDef: OpDef<{ pads: [number, number][]; value: number }> = {
   webgpu: ({ inShapes: [xs], outShapes: [ys], inDtypes: [dt], attrs: { pads, value } }) => {
     const t = wgslType(dt, "pad");
     const xst = stridesOf(xs);
-    const inside = xs.map((d, k) => `c${k} >= ${pads[k][0]}u && c${k} < ${pads[k][0] + d}u`).join(" && ") || "true";
-    const at = xs.map((_, k) => `(c${k} - ${pads[k][0]}u) * ${xst[k]}u`).join(" + ") || "0u";
-    // the fill as bits in a var: ±Infinity and NaN have no WGSL literal, and a constant
-    // expression that evaluates to one does not compile
+    // the fill as bits: ±Infinity and NaN have no WGSL literal
     const bits = t === "f32" ? f32Bits(value) : t === "i32" ? value >>> 0 : value ? 1 : 0;
-    const body = `${coords(ys)}\n  var fill_bits = ${bits}u;\n  if (${inside}) { out0[i] = in0[${at}]; } else { out0[i] = bitcast<${t}>(fill_bits); }`;
-    return { calls: [kernel1d("pad", sizeOf(ys), declare([{ name: "in0", type: t }, { name: "out0", type: t, write: true }]), body, [{ in: 0 }, { out: 0 }])] };
+    const r = xs.length;
+    const constants: Record<string, number> = { N: sizeOf(ys), FILL: bits, PBF: pads[0]?.[0] ?? 0, XZF: xs[0] ?? 1, XSF: xst[0] ?? 0 };
+    for (let k = 0; k < r - 1; k++) {
+      const d = r - 1 - k; // axes from the last (shaders/pad.wgsl)
+      Object.assign(constants, { [`OZ${k}`]: ys[d], [`PB${k}`]: pads[d][0], [`XZ${k}`]: xs[d], [`XS${k}`]: xst[d] });
+    }
+    return { calls: [shaderCall("pad", "pad", [{ in: 0 }, { out: 0 }], constants, { threads: sizeOf(ys) }, { tokens: { T: t }, each: { K: Math.max(0, r - 1) } })] };
   },
 };
 
