@@ -5,13 +5,11 @@
  *    shape, up to six axes, as override constants. Elementwise ops (broadcast strides are 0),
  *    permute (permuted strides), expand and slice (a base offset) all use it;
  *  - reduceKernel (shaders/reduce.wgsl): one thread per output element loops over the reduced axes;
- *  - piecesKernels: concat and split, up to seven pieces per dispatch (WGSL still generated
- *    here, with the shapes spliced in; so is pad's, in movement.ts).
+ *  - piecesKernels (shaders/concat.wgsl, split.wgsl): up to seven pieces per dispatch.
  * CPU twins: broadcast_loop.ts `broadcast2/3`, movement.ts, reduce.ts `reduceCpu`.
  */
 import { stridesOf, type Shape } from "../shape.ts";
 import type { BufferRef, KernelCall } from "./types.ts";
-import { declare, kernel1d } from "./wgsl.ts";
 import { shaderCall } from "./shaders.ts";
 import { DeviceError } from "../errors.ts";
 
@@ -19,22 +17,6 @@ export interface StridedInput {
   type: string;
   strides: readonly number[];
   base?: number;
-}
-
-/** Lines that split `i` into per-axis coordinates c0…c(r−1) of `shape` (row-major). */
-export function coords(shape: Shape, index = "i", prefix = "c"): string {
-  if (shape.length === 0) return "";
-  const lines = [`  var rem_${prefix} = ${index};`];
-  for (let d = shape.length - 1; d > 0; d--) lines.push(`  let ${prefix}${d} = rem_${prefix} % ${shape[d]}u; rem_${prefix} = rem_${prefix} / ${shape[d]}u;`);
-  lines.push(`  let ${prefix}0 = rem_${prefix};`);
-  return lines.join("\n");
-}
-
-/** `base + c0·s0 + …` with zero strides left out. */
-export function offset(strides: readonly number[], base = 0, prefix = "c"): string {
-  const terms = strides.flatMap((s, d) => (s === 0 ? [] : [s === 1 ? `${prefix}${d}` : `${prefix}${d} * ${s}u`]));
-  if (base) terms.unshift(`${base}u`);
-  return terms.length ? terms.join(" + ") : "0u";
 }
 
 /** Axes the strided shaders take (lib/strided.wgsl, reduce.wgsl). */
@@ -71,34 +53,30 @@ export const PIECES_PER_DISPATCH = 7;
 
 /**
  * Concat (`"join"`: pieces → joined) or split (`"cut"`: joined → pieces) in dispatches of up
- * to PIECES_PER_DISPATCH consecutive pieces. Each thread copies one element of every piece in
- * its dispatch: it walks the shape of the group's largest piece, and a smaller piece is a
- * bounds test along `axis`. No thread chooses between pieces: branching per element costs
- * SwiftShader every branch (measured 3× slower than a dispatch per piece), while this is
- * about 2× faster than one, so an LSTM's 28 time steps take 4 dispatches instead of 28.
- * Piece k is binding `{ in: k }` (join) or `{ out: k }` (cut).
+ * to PIECES_PER_DISPATCH consecutive pieces (shaders/concat.wgsl, split.wgsl). Each thread
+ * copies one element of every piece in its dispatch: it walks the shape of the group's largest
+ * piece, and a smaller piece is a bounds test along `axis`. No thread chooses between pieces:
+ * branching per element costs SwiftShader every branch (measured 3× slower than a dispatch per
+ * piece), while this is about 2× faster than one, so an LSTM's 28 time steps take 4 dispatches
+ * instead of 28. Piece k is binding `{ in: k }` (join) or `{ out: k }` (cut).
  */
 export function piecesKernels(name: string, joined: Shape, axis: number, dims: readonly number[], type: string, dir: "join" | "cut"): KernelCall[] {
-  const js = stridesOf(joined);
+  const outer = joined.slice(0, axis).reduce((a, b) => a * b, 1);
+  const inner = joined.slice(axis + 1).reduce((a, b) => a * b, 1);
   const calls: KernelCall[] = [];
   for (let first = 0, at = 0; first < dims.length; first += PIECES_PER_DISPATCH) {
     const group = dims.slice(first, first + PIECES_PER_DISPATCH);
     const most = Math.max(...group);
-    const shape = joined.map((e, i) => (i === axis ? most : e));
-    const lines = group.map((d, g) => {
-      const base = at * js[axis];
+    const constants: Record<string, number> = { N: outer * most * inner, MOST: most, INNER: inner, JA: joined[axis] };
+    group.forEach((d, g) => {
+      constants[`D${g}`] = d;
+      constants[`S${g}`] = at;
       at += d;
-      const whole = offset(js, base);
-      const pieceIdx = offset(stridesOf(joined.map((e, k) => (k === axis ? d : e))));
-      const copy = dir === "join" ? `out0[${whole}] = in${g}[${pieceIdx}];` : `out${g}[${pieceIdx}] = in0[${whole}];`;
-      return d === most ? `  ${copy}` : `  if (c${axis} < ${d}u) { ${copy} }`;
     });
-    const pieces = group.map((_, g) => ({ name: `${dir === "join" ? "in" : "out"}${g}`, type, write: dir === "cut" }));
-    const wholeDecl = { name: dir === "join" ? "out0" : "in0", type, write: dir === "join" };
     const refs: BufferRef[] = group.map((_, g) => (dir === "join" ? { in: first + g } : { out: first + g }));
-    const bindings: BufferRef[] = dir === "join" ? [...refs, { out: 0 }] : [{ in: 0 }, ...refs];
-    const body = `${coords(shape)}\n${lines.join("\n")}`;
-    calls.push(kernel1d(name, shape.reduce((a, b) => a * b, 1), declare(dir === "join" ? [...pieces, wholeDecl] : [wholeDecl, ...pieces]), body, bindings));
+    const bindings: BufferRef[] = [...refs, dir === "join" ? { out: 0 } : { in: 0 }];
+    const variant = { tokens: { T: type, NG: group.length }, each: { G: group.length } };
+    calls.push(shaderCall(name, dir === "join" ? "concat" : "split", bindings, constants, { threads: outer * most * inner }, variant));
   }
   return calls;
 }
