@@ -7,17 +7,7 @@
 //   padding); COUNT_PAD (divide by KH·KW).
 // Design: as max_pool2d.wgsl: one thread per output element, constant offsets inside the
 // image, the clipped window otherwise. 1-D, workgroup 64.
-override T: u32;
-override H: i32;
-override W: u32;
-override OH: u32;
-override OW: u32;
-override KH: i32;
-override KW: i32;
-override SH: i32;
-override SW: i32;
-override PH: i32;
-override PW: i32;
+//#include lib/pool_overrides
 override INSIDE: bool;
 override COUNT_PAD: bool;
 @group(0) @binding(0) var<storage, read> x: array<f32>;
@@ -29,7 +19,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let i = thread_index(gid, nwg);
   if (i >= T) { return; }
   let w = pool_window(i);
-  let base = w.plane * u32(H) * W;
+  let base = w.plane * H * W;
   var s = 0.0;
   if (INSIDE) {
     for (var dy = 0; dy < KH; dy++) {

@@ -8,17 +8,7 @@
 // offsets from its corner with no bounds test (a loop of constant trip count, unrolled by the
 // compiler: LeNet's 2×2 about 4× faster on SwiftShader than the clipped loop); otherwise the
 // window is clipped to the image. 1-D, workgroup 64.
-override T: u32;
-override H: i32;
-override W: u32;
-override OH: u32;
-override OW: u32;
-override KH: i32;
-override KW: i32;
-override SH: i32;
-override SW: i32;
-override PH: i32;
-override PW: i32;
+//#include lib/pool_overrides
 override INSIDE: bool;
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> y: array<f32>;
@@ -31,7 +21,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let i = thread_index(gid, nwg);
   if (i >= T) { return; }
   let w = pool_window(i);
-  let base = w.plane * u32(H) * W;
+  let base = w.plane * H * W;
   var best = 0.0;
   var at = -1;
   if (INSIDE) {

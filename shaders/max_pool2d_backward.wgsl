@@ -10,17 +10,7 @@
 // quarter of the threads and no division per pixel (about 2× faster on SwiftShader).
 // Otherwise gather form: one thread per input pixel (T = N·C·H·W) sums dy over the windows
 // that contain it and chose it (lib/pool_pixel), so no atomics. 1-D, workgroup 64.
-override T: u32;
-override H: u32;
-override W: u32;
-override OH: u32;
-override OW: u32;
-override KH: i32;
-override KW: i32;
-override SH: i32;
-override SW: i32;
-override PH: i32;
-override PW: i32;
+//#include lib/pool_overrides
 override NONOVERLAP: bool;
 override TILES: bool;
 @group(0) @binding(0) var<storage, read> dy: array<f32>;

@@ -1,4 +1,4 @@
-// lib/pool_window: for a pooling shader (overrides OH, OW, W, SH, SW, PH, PW, KH, KW): output
+// lib/pool_window: for a pooling shader (lib/pool_overrides): output
 // element i → its plane, window (oy, ox), the window's unpadded top-left pixel corner = y·W + x
 // (outside the image when the window starts in the padding), and its rows [y0, y1) and columns
 // [x0, x1) clipped to the image (H).
@@ -9,5 +9,5 @@ fn pool_window(i: u32) -> Window {
   let ox = i32(i % OW);
   let top = oy * SH - PH;
   let left = ox * SW - PW;
-  return Window(plane, oy, ox, oy * SH * i32(W) + ox * SW, max(top, 0), min(top + KH, H), max(left, 0), min(left + KW, i32(W)));
+  return Window(plane, oy, ox, oy * SH * i32(W) + ox * SW, max(top, 0), min(top + KH, i32(H)), max(left, 0), min(left + KW, i32(W)));
 }
