@@ -1,5 +1,6 @@
 // lib/pool_pixel: for a pooling backward shader (lib/pool_overrides, and NONOVERLAP): input
-// pixel i → its plane, (py, px), pos = py·W + px, and the range of output windows [oy0, oy1] × [ox0, ox1] that contain it (empty when oy0 > oy1). Window oy covers rows
+// pixel i → its plane, (py, px), pos = py·W + px, and the range of output windows
+// [oy0, oy1] × [ox0, ox1] that contain it (empty when oy0 > oy1). Window oy covers rows
 // oy·SH − PH … oy·SH − PH + KH − 1, so oy ∈ [⌈(py + PH − KH + 1)/SH⌉, ⌊(py + PH)/SH⌋]; windows
 // that do not overlap (NONOVERLAP: KH ≤ SH and KW ≤ SW) leave the pixel one candidate or none.
 struct Pixel { plane: u32, pos: i32, oy0: i32, oy1: i32, ox0: i32, ox1: i32 }
