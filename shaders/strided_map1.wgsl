@@ -18,12 +18,7 @@ fn op(x: __T0__) -> __TOUT__ { return __OP__; }
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = thread_index(gid, nwg);
   if (i >= N) { return; }
-  var rem = i;
-//#each K   let c__K__ = rem % SZ__K__; rem = rem / SZ__K__;
-  var o0 = i;
-  if (!ID0) {
-    o0 = IB0 + rem * ST0F;
-//#each K     o0 += c__K__ * ST0x__K__;
-  }
+//#include lib/strided_coords
+//#include lib/strided_at0
   out0[i] = op(in0[o0]);
 }

@@ -15,22 +15,9 @@ override N: u32;
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = thread_index(gid, nwg);
   if (i >= N) { return; }
-  var rem = i;
-//#each K   let c__K__ = rem % SZ__K__; rem = rem / SZ__K__;
-  var o0 = i;
-  if (!ID0) {
-    o0 = IB0 + rem * ST0F;
-//#each K     o0 += c__K__ * ST0x__K__;
-  }
-  var o1 = i;
-  if (!ID1) {
-    o1 = IB1 + rem * ST1F;
-//#each K     o1 += c__K__ * ST1x__K__;
-  }
-  var o2 = i;
-  if (!ID2) {
-    o2 = IB2 + rem * ST2F;
-//#each K     o2 += c__K__ * ST2x__K__;
-  }
+//#include lib/strided_coords
+//#include lib/strided_at0
+//#include lib/strided_at1
+//#include lib/strided_at2
   out0[i] = select(b[o2], a[o1], cond[o0] != 0u);
 }

@@ -4,8 +4,9 @@
  * Shapes, strides and attributes reach a shader as `override` constants (`KernelCall.constants`,
  * set with createComputePipeline), so one module serves every shape. What overrides cannot
  * express goes through three narrow, documented forms of substitution, nothing else:
- * - `//#include lib/NAME` — the text of shaders/lib/NAME.wgsl (shared functions), once per
- *   shader even when two libraries include it;
+ * - `//#include lib/NAME` — the text of shaders/lib/NAME.wgsl, once per shader even when two
+ *   libraries include it: shared functions, or (inside `main`) shared statements such as the
+ *   strided shaders' coordinate split;
  * - `__NAME__` — a token the shader's header names (an element type, a binding number);
  * - `//#each I LINE` — LINE repeated `each.I` times with `__I__` = 0, 1, … (a binding count,
  *   or an unrolled block); `//#each I J LINE` — for every pair (`__I__`, `__J__`).
