@@ -14,25 +14,35 @@ export class RunStatus {
   /** The words once read (see ops/fault.ts for the layout); null until then. */
   words: Uint32Array | null = null;
 
+  /** Whether the run has status storage of its own (else only its inputs can have faulted). */
+  private readonly own: boolean;
+
   constructor(
     readonly backend: Backend,
-    readonly plan: Plan | null,
+    readonly plan: Plan,
     /** 1 for the plan's first run. */
     readonly run: number,
     /** The backend's status storage (null: this run cannot fault itself, only its inputs). */
     public handle: unknown,
     readonly parents: readonly RunStatus[],
-  ) {}
+  ) {
+    this.own = handle !== null;
+  }
 
   /** True once read and clean, parents included: nothing left to check. */
   get clean(): boolean {
-    return this.words !== null && this.words[0] === 0 && this.parents.every((p) => p.clean);
+    const ownClean = !this.own || (this.words !== null && this.words[0] === 0);
+    return ownClean && this.parents.every((p) => p.clean);
   }
 }
 
-/** True for plans with a step whose kernel can fault: their runs get a status. */
+const faulting = new WeakMap<Plan, boolean>();
+
+/** True for plans with a step whose kernel can fault: their runs get a status (cached per plan). */
 export function canFault(plan: Plan): boolean {
-  return plan.steps.some((s) => s.op.fault !== undefined);
+  let f = faulting.get(plan);
+  if (f === undefined) faulting.set(plan, (f = plan.steps.some((s) => s.op.fault !== undefined)));
+  return f;
 }
 
 /** The status a run of `plan` should carry, given its inputs' statuses (null: none at all). */
@@ -68,14 +78,15 @@ export async function checkStatus(status: RunStatus): Promise<void> {
 /** The typed error the status words describe, or null when the run did not fault. */
 export function faultError(status: RunStatus): WebGpuDlError | null {
   const w = status.words;
-  if (!w || w[0] === 0 || !status.plan) return null;
+  if (!w || w[0] === 0) return null;
   const step = status.plan.steps[w[1]];
   const rule = step?.op.fault;
   if (!step || !rule) return new IndexError(`run ${status.run}: a kernel reported a fault at unknown step ${w[1]}`);
   const value = rule.kind === "index" ? w[2] | 0 : new Float32Array(new Uint32Array([w[2]]).buffer)[0];
-  const inShapes = step.inputs.map((id) => [...status.plan!.values[id].shape]);
+  const inShapes = step.inputs.map((id) => [...status.plan.values[id].shape]);
   const what = rule.describe({ inShapes, attrs: step.attrs as never, value, position: w[3], detail: w[4] });
-  const updates = status.plan.steps.some((s) => s.op.name === "adamUpdate" || s.op.name === "sgdUpdate");
+  // a plan with the step's guard is a training step whose optimizer skipped its update
+  const updates = status.plan.steps.some((s) => s.op.name === "allFinite");
   const where = updates ? `step ${status.run}: ` : "";
   const after = updates ? "; the optimizer skipped this step's update, so every weight is as it was before it" : "";
   return rule.kind === "index" ? new IndexError(`${where}${what}${after}`) : new NonFiniteError(`${where}${what}${after}`);

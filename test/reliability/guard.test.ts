@@ -124,4 +124,14 @@ describe.each(backends)("the step's guard on %s", (backend) => {
     await expect(W.F.crossEntropy(W.zeros([2, 10]), tensor([1, 10], [2], "int32")).item()).rejects.toThrow(/softmaxCrossEntropy: label 10 of sample 1 is outside \[0, 10\)/);
     await expect(W.F.embedding(tensor([10], [1], "int32"), W.zeros([10, 3])).data()).rejects.toThrow(IndexError);
   });
+
+  it("a result computed from a read, clean result carries no status: chains of eager runs do not grow", async () => {
+    await setBackend(backend);
+    const y = W.gather(tensor([[1, 2], [3, 4]]), tensor([1], [1], "int32")).realize(); // a run that can fault
+    const z = y.add(1).realize(); // cannot fault itself: it carries y's status
+    expect(z.storage!.status).toBeDefined();
+    expect(Array.from(await z.data())).toEqual([4, 5]); // reads y's status too: clean
+    const w = z.mul(2).realize();
+    expect(w.storage!.status).toBeUndefined();
+  });
 });
