@@ -3,9 +3,10 @@
  * loss, accuracy or perplexity and throughput; an evaluation line on stdout after each epoch;
  * a checkpoint after each epoch; Ctrl-C or SIGTERM finishes the current step, saves where the
  * run is (epoch and batch, so `--resume` continues exactly there) and ends (a second Ctrl-C
- * quits at once). Checkpoints are io/checkpoint.ts's pair: weights + training state. A step whose guard fails (a non-finite loss or gradient,
- * a label out of range) has already been skipped on the device; the loop then stops with
- * the reason and without saving, or with `--on-nonfinite skip` counts it and goes on.
+ * quits at once). Checkpoints are io/checkpoint.ts's pair: weights + training state.
+ * A step whose guard fails (a non-finite loss or gradient, a label out of range) has already
+ * been skipped on the device; the loop then stops with the reason and without saving, or
+ * with `--on-nonfinite skip` counts it and goes on.
  */
 import { argmaxRows, countEqual } from "../metrics.ts";
 import type { Tensor } from "../tensor.ts";
