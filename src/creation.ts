@@ -5,10 +5,11 @@
 import { allocArray, checkDType, dtypeOfArray, isFloat, type DType, type TypedArray } from "./dtype.ts";
 import { DTypeError, ShapeError, fmtShape } from "./errors.ts";
 import { checkDims, sizeOf } from "./shape.ts";
-import { leaf } from "./graph/ir.ts";
+import { constant, filled } from "./graph/ir.ts";
 import type { Tensor } from "./tensor.ts";
-import { getBackend } from "./backends/backend.ts";
 import { fillNormal, nextSeed, uniform } from "./random.ts";
+// a tensor's reads and method aliases need the executor and the ops (src/runtime.ts)
+import "./runtime.ts";
 
 export type NestedArray = number | boolean | readonly NestedArray[];
 
@@ -19,8 +20,7 @@ export function fromArray(data: TypedArray, shape: readonly number[], dtype: DTy
   if (data.length !== sizeOf(shape)) {
     throw new ShapeError(`tensor: ${data.length} values do not fill shape ${fmtShape(shape)} (${sizeOf(shape)} elements)`);
   }
-  const backend = getBackend();
-  return leaf(shape, dtype, { backend, handle: backend.upload(data, dtype), host: data });
+  return constant(data, shape, dtype);
 }
 
 /**
@@ -51,9 +51,8 @@ export function scalar(value: number, dtype: DType = "float32"): Tensor {
 
 export function full(shape: readonly number[], value: number, dtype: DType = "float32"): Tensor {
   checkDims("full", "shape", shape);
-  const a = allocArray(dtype, sizeOf(shape), `full(${fmtShape(shape)})`);
-  a.fill(value);
-  return fromArray(a, shape, dtype);
+  checkDType("full", dtype);
+  return filled(value, shape, dtype);
 }
 
 export function zeros(shape: readonly number[], dtype: DType = "float32"): Tensor {

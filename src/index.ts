@@ -15,7 +15,8 @@ export {
   greater, greaterEqual, less, lessEqual, equal, notEqual, where, cast, detach,
 } from "./ops/elementwise.ts";
 export { sum, max, min, mean } from "./ops/reduce.ts";
-export { reshape, permute, transpose, expand, slice, pad, concat, split, unbind, flatten, squeeze, unsqueeze } from "./ops/movement.ts";
+export { expand } from "./ops/sum.ts";
+export { reshape, permute, transpose, slice, pad, concat, split, unbind, flatten, squeeze, unsqueeze } from "./ops/movement.ts";
 export { matmul, type MatmulOptions } from "./ops/matmul.ts";
 export { conv2d, conv2dBackwardInput, conv2dBackwardFilter, im2col, col2im, type Conv2dOptions } from "./ops/conv2d.ts";
 export { maxPool2dWithIndices, type Pool2dOptions } from "./ops/pool.ts";

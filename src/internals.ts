@@ -9,5 +9,5 @@ export type { OpDef, OpName, KernelCall, KernelPlan, GpuArgs, CpuArgs, DeviceCap
 export { reluBackward } from "./ops/elementwise.ts";
 export { sumTo } from "./ops/reduce.ts";
 export { buildPlan, formatPlan, planMemory, peakLiveBytes, unplannedBytes, type Plan, type PlanStep, type PlanValue } from "./graph/plan.ts";
-export { assignAll } from "./tensor.ts";
+export { assignAll } from "./graph/executor.ts";
 export { kernelTimeReport } from "./debug.ts";

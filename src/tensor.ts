@@ -4,18 +4,23 @@
  * (`await t.data()`, `await t.item()`) plans the pending subgraph and runs it on the current
  * backend; the result is kept, so a second read costs nothing. The op methods below are thin
  * PyTorch-style aliases of the functions in src/ops/.
+ *
+ * The Tensor sits below the ops and the executor (they build and run tensors), so it reaches
+ * them through one seam: a `TensorRuntime` that src/runtime.ts installs when it loads (it is
+ * imported by creation.ts and index.ts, so any program that has a tensor has it).
  */
 import type { DType, TypedArray } from "./dtype.ts";
-import { isTracing, recordEffect, type Node } from "./graph/ir.ts";
+import type { Node } from "./graph/ir.ts";
 import type { Backend } from "./backends/backend.ts";
 import type { RunStatus } from "./graph/guard.ts";
+import type * as ew from "./ops/elementwise.ts";
+import type * as red from "./ops/reduce.ts";
+import type * as sm from "./ops/sum.ts";
+import type * as mv from "./ops/movement.ts";
+import type { matmul, MatmulOptions } from "./ops/matmul.ts";
+import { isTracing } from "./graph/trace.ts";
 import { GraphError, ShapeError, fmtShape } from "./errors.ts";
 import { sizeOf } from "./shape.ts";
-import { realize, readHost } from "./graph/executor.ts";
-import * as ew from "./ops/elementwise.ts";
-import * as red from "./ops/reduce.ts";
-import * as mv from "./ops/movement.ts";
-import { matmul, type MatmulOptions } from "./ops/matmul.ts";
 
 /** Where a realized tensor's data lives: a backend's handle (and the host copy, if any). */
 export interface Storage {
@@ -38,6 +43,38 @@ export interface Storage {
 }
 
 type Operand = Tensor | number;
+
+/** What the Tensor's reads, assigns and method aliases call: the executor and the ops. */
+export interface TensorRuntime {
+  realize(tensors: readonly Tensor[]): void;
+  read(t: Tensor): Promise<TypedArray>;
+  assignAll(pairs: readonly (readonly [Tensor, Tensor])[]): void;
+  ops: {
+    add: typeof ew.add; sub: typeof ew.sub; mul: typeof ew.mul; div: typeof ew.div; pow: typeof ew.pow;
+    maximum: typeof ew.maximum; neg: typeof ew.neg; exp: typeof ew.exp; log: typeof ew.log; sqrt: typeof ew.sqrt;
+    abs: typeof ew.abs; relu: typeof ew.relu; tanh: typeof ew.tanh; sigmoid: typeof ew.sigmoid; square: typeof ew.square;
+    greater: typeof ew.greater; less: typeof ew.less; equal: typeof ew.equal; cast: typeof ew.cast; detach: typeof ew.detach;
+    sum: typeof sm.sum; mean: typeof red.mean; max: typeof red.max; expand: typeof sm.expand;
+    reshape: typeof mv.reshape; flatten: typeof mv.flatten; permute: typeof mv.permute; transpose: typeof mv.transpose;
+    matmul: typeof matmul;
+  };
+}
+
+let runtime: TensorRuntime | null = null;
+
+/** Called once, by src/runtime.ts. */
+export function setTensorRuntime(r: TensorRuntime): void {
+  runtime = r;
+}
+
+function rt(): TensorRuntime {
+  if (runtime) return runtime;
+  throw new GraphError("Tensor: the executor and ops are not loaded; import from webgpu-dl (src/index.ts), or import src/runtime.ts first");
+}
+
+function op(): TensorRuntime["ops"] {
+  return rt().ops;
+}
 
 export class Tensor {
   /** Set once the value has been computed (or for constants, at creation). */
@@ -68,7 +105,7 @@ export class Tensor {
 
   /** Computes this tensor now (one plan, one backend run) and keeps the result. */
   realize(): this {
-    realize([this]);
+    rt().realize([this]);
     return this;
   }
 
@@ -105,7 +142,7 @@ export class Tensor {
    * tensors from each other's old values, use `assignAll`.
    */
   assign(value: Tensor): this {
-    assignAll([[this, value]]);
+    rt().assignAll([[this, value]]);
     return this;
   }
 
@@ -129,8 +166,9 @@ export class Tensor {
   disposed = false;
 
   private async read(): Promise<TypedArray> {
-    realize([this]);
-    return readHost(this);
+    const r = rt();
+    r.realize([this]);
+    return r.read(this);
   }
 
   /** Reading inside a traced function would bake one call's values into the plan: refuse. */
@@ -145,60 +183,34 @@ export class Tensor {
   }
 
   // ---- PyTorch-style method aliases ------------------------------------------------------
-  add(o: Operand): Tensor { return ew.add(this, o); }
-  sub(o: Operand): Tensor { return ew.sub(this, o); }
-  mul(o: Operand): Tensor { return ew.mul(this, o); }
-  div(o: Operand): Tensor { return ew.div(this, o); }
-  pow(o: Operand): Tensor { return ew.pow(this, o); }
-  maximum(o: Operand): Tensor { return ew.maximum(this, o); }
-  neg(): Tensor { return ew.neg(this); }
-  exp(): Tensor { return ew.exp(this); }
-  log(): Tensor { return ew.log(this); }
-  sqrt(): Tensor { return ew.sqrt(this); }
-  abs(): Tensor { return ew.abs(this); }
-  relu(): Tensor { return ew.relu(this); }
-  tanh(): Tensor { return ew.tanh(this); }
-  sigmoid(): Tensor { return ew.sigmoid(this); }
-  square(): Tensor { return ew.square(this); }
-  gt(o: Operand): Tensor { return ew.greater(this, o); }
-  lt(o: Operand): Tensor { return ew.less(this, o); }
-  eq(o: Operand): Tensor { return ew.equal(this, o); }
-  cast(dtype: DType): Tensor { return ew.cast(this, dtype); }
+  add(o: Operand): Tensor { return op().add(this, o); }
+  sub(o: Operand): Tensor { return op().sub(this, o); }
+  mul(o: Operand): Tensor { return op().mul(this, o); }
+  div(o: Operand): Tensor { return op().div(this, o); }
+  pow(o: Operand): Tensor { return op().pow(this, o); }
+  maximum(o: Operand): Tensor { return op().maximum(this, o); }
+  neg(): Tensor { return op().neg(this); }
+  exp(): Tensor { return op().exp(this); }
+  log(): Tensor { return op().log(this); }
+  sqrt(): Tensor { return op().sqrt(this); }
+  abs(): Tensor { return op().abs(this); }
+  relu(): Tensor { return op().relu(this); }
+  tanh(): Tensor { return op().tanh(this); }
+  sigmoid(): Tensor { return op().sigmoid(this); }
+  square(): Tensor { return op().square(this); }
+  gt(o: Operand): Tensor { return op().greater(this, o); }
+  lt(o: Operand): Tensor { return op().less(this, o); }
+  eq(o: Operand): Tensor { return op().equal(this, o); }
+  cast(dtype: DType): Tensor { return op().cast(this, dtype); }
   /** Same values, cut from the graph: no gradient flows through it. */
-  detach(): Tensor { return ew.detach(this); }
-  sum(axes?: number | number[], keepdims = false): Tensor { return red.sum(this, axes, keepdims); }
-  mean(axes?: number | number[], keepdims = false): Tensor { return red.mean(this, axes, keepdims); }
-  max(axes?: number | number[], keepdims = false): Tensor { return red.max(this, axes, keepdims); }
-  reshape(shape: readonly number[]): Tensor { return mv.reshape(this, shape); }
-  flatten(startDim = 0, endDim = -1): Tensor { return mv.flatten(this, startDim, endDim); }
-  permute(perm: readonly number[]): Tensor { return mv.permute(this, perm); }
-  transpose(a = -2, b = -1): Tensor { return mv.transpose(this, a, b); }
-  expand(shape: readonly number[]): Tensor { return mv.expand(this, shape); }
-  matmul(o: Tensor, opts?: MatmulOptions): Tensor { return matmul(this, o, opts); }
-}
-
-/**
- * Updates several tensors at once: every new value is computed from the old data before any
- * tensor changes (what an optimizer step needs). Inside `compile` each becomes an effect.
- */
-export function assignAll(pairs: readonly (readonly [Tensor, Tensor])[]): void {
-  for (const [target, value] of pairs) {
-    if (target.disposed) throw new GraphError(`assign: target ${target.describe()} was disposed; a disposed weight cannot be updated`);
-    if (target.node.op !== null || target.storage === null) {
-      throw new GraphError(`assign: target ${target.describe()} is a computed tensor; only tensors holding data (weights, state) can be assigned`);
-    }
-    if (value.dtype !== target.dtype || value.shape.join() !== target.shape.join()) {
-      throw new ShapeError(`assign: value ${value.describe()} does not match target ${target.describe()}`);
-    }
-  }
-  if (isTracing()) {
-    for (const [target, value] of pairs) recordEffect(target, value);
-    return;
-  }
-  realize(pairs.map(([, v]) => v));
-  for (const [target, value] of pairs) {
-    // the target takes the data over; disposing the value must not free it
-    target.storage = { backend: value.storage!.backend, handle: value.storage!.handle };
-    value.storage = { ...value.storage!, borrowed: true };
-  }
+  detach(): Tensor { return op().detach(this); }
+  sum(axes?: number | number[], keepdims = false): Tensor { return op().sum(this, axes, keepdims); }
+  mean(axes?: number | number[], keepdims = false): Tensor { return op().mean(this, axes, keepdims); }
+  max(axes?: number | number[], keepdims = false): Tensor { return op().max(this, axes, keepdims); }
+  reshape(shape: readonly number[]): Tensor { return op().reshape(this, shape); }
+  flatten(startDim = 0, endDim = -1): Tensor { return op().flatten(this, startDim, endDim); }
+  permute(perm: readonly number[]): Tensor { return op().permute(this, perm); }
+  transpose(a = -2, b = -1): Tensor { return op().transpose(this, a, b); }
+  expand(shape: readonly number[]): Tensor { return op().expand(this, shape); }
+  matmul(o: Tensor, opts?: MatmulOptions): Tensor { return op().matmul(this, o, opts); }
 }

@@ -9,15 +9,15 @@
 import { isFloat } from "../dtype.ts";
 import { GraphError, ShapeError, fmtShape } from "../errors.ts";
 import type { Tensor } from "../tensor.ts";
-import { topoNodes, type Node } from "./ir.ts";
+import { filled, topoNodes, type Node } from "./ir.ts";
 import { add } from "../ops/elementwise.ts";
-import { concat, expand, reshape } from "../ops/movement.ts";
+import { concat, reshape } from "../ops/movement.ts";
+import { expand } from "../ops/sum.ts";
 import { matmul } from "../ops/matmul.ts";
 import { sum } from "../ops/reduce.ts";
-import { scalar, ones } from "../creation.ts";
 
 function zerosLike(t: Tensor): Tensor {
-  return expand(scalar(0, t.dtype), t.shape);
+  return expand(filled(0, [], t.dtype), t.shape);
 }
 
 /**
@@ -28,7 +28,7 @@ export function gradients(y: Tensor, xs: readonly Tensor[], dy?: Tensor): Tensor
   if (!isFloat(y.dtype)) throw new GraphError(`grad: output ${y.describe()} is not a float tensor`);
   if (!dy) {
     if (y.size !== 1) throw new ShapeError(`grad: output has shape ${fmtShape(y.shape)}, expected a scalar (or pass dy)`);
-    dy = ones(y.shape, y.dtype);
+    dy = filled(1, y.shape, y.dtype);
   } else if (dy.shape.join() !== y.shape.join()) {
     throw new ShapeError(`grad: dy ${fmtShape(dy.shape)} does not match output ${fmtShape(y.shape)}`);
   }

@@ -1,13 +1,15 @@
 /**
- * @file Eager reads. `realize` plans whatever the requested tensors still need (stopping at
- * tensors already computed) and runs it on the current backend in one go; the requested
- * tensors keep their results, intermediates are dropped.
+ * @file Eager reads and assigns. `realize` plans whatever the requested tensors still need
+ * (stopping at tensors already computed) and runs it on the current backend in one go; the
+ * requested tensors keep their results, intermediates are dropped. `assignAll` updates
+ * weights (inside `compile`, it records effects instead).
  */
 import { getBackend, type Backend } from "../backends/backend.ts";
-import { DeviceError, GraphError } from "../errors.ts";
+import { DeviceError, GraphError, ShapeError } from "../errors.ts";
 import type { TypedArray } from "../dtype.ts";
 import type { Tensor } from "../tensor.ts";
 import { isPlaceholder } from "./ir.ts";
+import { isTracing, recordEffect } from "./trace.ts";
 import { buildPlan, type Plan } from "./plan.ts";
 import { checkStatus, runStatus, type RunStatus } from "./guard.ts";
 
@@ -70,5 +72,32 @@ function checkNotTraced(t: Tensor): void {
       `tensor ${t.describe()} is a compile() input placeholder: it has no value while tracing. ` +
         `Return it from the compiled function instead of reading it inside`,
     );
+  }
+}
+
+/**
+ * Updates several tensors at once: every new value is computed from the old data before any
+ * tensor changes (what an optimizer step needs). Inside `compile` each becomes an effect.
+ * `t.assign(v)` is `assignAll([[t, v]])`.
+ */
+export function assignAll(pairs: readonly (readonly [Tensor, Tensor])[]): void {
+  for (const [target, value] of pairs) {
+    if (target.disposed) throw new GraphError(`assign: target ${target.describe()} was disposed; a disposed weight cannot be updated`);
+    if (target.node.op !== null || target.storage === null) {
+      throw new GraphError(`assign: target ${target.describe()} is a computed tensor; only tensors holding data (weights, state) can be assigned`);
+    }
+    if (value.dtype !== target.dtype || value.shape.join() !== target.shape.join()) {
+      throw new ShapeError(`assign: value ${value.describe()} does not match target ${target.describe()}`);
+    }
+  }
+  if (isTracing()) {
+    for (const [target, value] of pairs) recordEffect(target, value);
+    return;
+  }
+  realize(pairs.map(([, v]) => v));
+  for (const [target, value] of pairs) {
+    // the target takes the data over; disposing the value must not free it
+    target.storage = { backend: value.storage!.backend, handle: value.storage!.handle };
+    value.storage = { ...value.storage!, borrowed: true };
   }
 }

@@ -4,13 +4,17 @@
  * placeholders. Building a node runs the op's shape rule at once, so a bad shape fails at
  * the line that wrote it, long before anything executes.
  *
- * Functions here are `function` declarations on purpose: tensor.ts ⇄ ops ⇄ ir form an import
- * cycle that is only ever used at call time.
+ * The tracing state (`whileTracing`, `isTracing`, `recordEffect`) lives in graph/trace.ts,
+ * below the Tensor; it is re-exported here for the graph's users.
  */
-import type { DType } from "../dtype.ts";
+import { allocArray, type DType, type TypedArray } from "../dtype.ts";
+import { sizeOf } from "../shape.ts";
+import { getBackend } from "../backends/backend.ts";
 import { Tensor, type Storage } from "../tensor.ts";
 import type { OpDef, ValueInfo } from "../ops/types.ts";
-import { GraphError } from "../errors.ts";
+import { GraphError, fmtShape } from "../errors.ts";
+
+export { isTracing, recordEffect, whileTracing, type Effect } from "./trace.ts";
 
 let nextId = 0;
 
@@ -48,42 +52,22 @@ export function leaf(shape: readonly number[], dtype: DType, storage: Storage | 
   return t;
 }
 
+/** A constant leaf: `data` (taken over, not copied; checked by the caller) on the current backend. */
+export function constant(data: TypedArray, shape: readonly number[], dtype: DType): Tensor {
+  const backend = getBackend();
+  return leaf(shape, dtype, { backend, handle: backend.upload(data, dtype), host: data });
+}
+
+/** A constant leaf of `shape` holding `value` everywhere (shape checked by the caller). */
+export function filled(value: number, shape: readonly number[], dtype: DType): Tensor {
+  const a = allocArray(dtype, sizeOf(shape), `full(${fmtShape(shape)})`);
+  a.fill(value);
+  return constant(a, shape, dtype);
+}
+
 /** A leaf with no data yet: what `compile` feeds a function while tracing it. */
 export function placeholder(shape: readonly number[], dtype: DType): Tensor {
   return leaf(shape, dtype, null);
-}
-
-/** An `assign` recorded while tracing: after each run, `target` takes `value`'s data. */
-export interface Effect {
-  target: Tensor;
-  value: Tensor;
-}
-
-/** One entry per trace in progress (compile inside compile traces the inner one apart). */
-const traces: Effect[][] = [];
-
-/** Runs `f` with tracing on (reads refused, assigns recorded); returns its result and effects. */
-export function whileTracing<T>(f: () => T): { result: T; effects: Effect[] } {
-  traces.push([]);
-  try {
-    const result = f();
-    return { result, effects: traces[traces.length - 1] };
-  } finally {
-    traces.pop();
-  }
-}
-
-/** True while `compile` is tracing a function. */
-export function isTracing(): boolean {
-  return traces.length > 0;
-}
-
-/** Records an assign in the innermost trace; a later assign to the same target wins. */
-export function recordEffect(target: Tensor, value: Tensor): void {
-  const effects = traces[traces.length - 1];
-  const at = effects.findIndex((e) => e.target === target);
-  if (at >= 0) effects.splice(at, 1);
-  effects.push({ target, value });
 }
 
 export function isPlaceholder(t: Tensor): boolean {

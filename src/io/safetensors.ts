@@ -9,7 +9,8 @@
 import { ARRAY_OF, type DType, type TypedArray } from "../dtype.ts";
 import { FormatError, fmtShape } from "../errors.ts";
 import { fromArray } from "../creation.ts";
-import { assignAll, type Tensor } from "../tensor.ts";
+import type { Tensor } from "../tensor.ts";
+import { assignAll } from "../graph/executor.ts";
 import type { Module } from "../nn/module.ts";
 import { MAX_HEADER_BYTES, parseHeader } from "./safetensors_header.ts";
 

@@ -7,14 +7,13 @@
 import { checkDType, isFloat, requireFloat, type DType, type TypedArray } from "../dtype.ts";
 import { DTypeError } from "../errors.ts";
 import { broadcastShapes, broadcastStrides, stridesOf } from "../shape.ts";
-import { apply1 } from "../graph/ir.ts";
-import { scalar } from "../creation.ts";
+import { apply1, filled } from "../graph/ir.ts";
 import type { Tensor } from "../tensor.ts";
 import type { GpuArgs, KernelCall, OpDef, ValueInfo } from "./types.ts";
 import { stridedCall } from "./strided_kernels.ts";
 import { wgslType } from "./wgsl.ts";
 import { broadcast2, broadcast3 } from "./broadcast_loop.ts";
-import { sumTo } from "./reduce.ts";
+import { sumTo } from "./sum.ts";
 
 type Operand = Tensor | number;
 
@@ -256,11 +255,11 @@ function broadcastCall(name: string, g: GpuArgs<unknown>, shader: "strided_map1"
 }
 
 // ---- builders ------------------------------------------------------------------------------
-/** A JS number becomes a scalar of the other operand's dtype. */
+/** A JS number becomes a 0-d constant of the other operand's dtype. */
 function operands(op: string, a: Operand, b: Operand): [Tensor, Tensor] {
   if (typeof a === "number" && typeof b === "number") throw new DTypeError(`${op}: at least one operand must be a Tensor`);
   const like = (typeof a === "number" ? b : a) as Tensor;
-  return [typeof a === "number" ? scalar(a, like.dtype) : a, typeof b === "number" ? scalar(b, like.dtype) : b];
+  return [typeof a === "number" ? filled(a, [], like.dtype) : a, typeof b === "number" ? filled(b, [], like.dtype) : b];
 }
 
 const un = (name: UnaryName) => (x: Tensor): Tensor => apply1(UNARY_DEFS[name], [x]);
@@ -305,7 +304,7 @@ export function square(x: Tensor): Tensor {
  * float32 when both are numbers.
  */
 export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
-  const [x, y] = typeof a === "number" && typeof b === "number" ? [scalar(a), scalar(b)] : operands("where", a, b);
+  const [x, y] = typeof a === "number" && typeof b === "number" ? [filled(a, [], "float32"), filled(b, [], "float32")] : operands("where", a, b);
   return apply1(whereDef, [cond, x, y]);
 }
 

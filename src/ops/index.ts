@@ -4,8 +4,9 @@
  */
 import type { OpDef, OpName } from "./types.ts";
 import { BINARY_DEFS, COMPARE_DEFS, UNARY_DEFS, castDef, detachDef, whereDef } from "./elementwise.ts";
-import { maxDef, sumDef } from "./reduce.ts";
-import { concatDef, expandDef, padDef, permuteDef, reshapeDef, sliceDef, splitDef } from "./movement.ts";
+import { maxDef } from "./reduce.ts";
+import { expandDef, sumDef } from "./sum.ts";
+import { concatDef, padDef, permuteDef, reshapeDef, sliceDef, splitDef } from "./movement.ts";
 import { matmulDef } from "./matmul.ts";
 import { col2imDef, im2colDef } from "./conv2d.ts";
 import { avgPool2dBackwardDef, avgPool2dDef, maxPool2dBackwardDef, maxPool2dDef } from "./pool.ts";

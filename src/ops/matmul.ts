@@ -10,7 +10,7 @@ import { apply1 } from "../graph/ir.ts";
 import type { Tensor } from "../tensor.ts";
 import type { OpDef } from "./types.ts";
 import { walk } from "./broadcast_loop.ts";
-import { sumTo } from "./reduce.ts";
+import { sumTo } from "./sum.ts";
 import { batchStrides, matmulPlan, type MatmulLayout } from "./matmul_kernel.ts";
 import { gemm } from "./matmul_cpu.ts";
 import { wgslType } from "./wgsl.ts";

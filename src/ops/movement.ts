@@ -1,7 +1,9 @@
 /**
- * @file Movement ops: reshape, permute, expand (broadcastTo), slice, pad, concat, split; flatten,
- * transpose, squeeze and unsqueeze are compositions. Each is a strided copy on the CPU; each
- * gradient is the adjoint movement (permute ↔ inverse permute, slice ↔ pad, expand ↔ sum).
+ * @file Movement ops: reshape, permute, slice, pad, concat, split; flatten, transpose, squeeze
+ * and unsqueeze are compositions. Each is a strided copy on the CPU; each gradient is the
+ * adjoint movement (permute ↔ inverse permute, slice ↔ pad, concat ↔ split). `expand`, whose
+ * adjoint is a sum, lives with `sum` in ops/sum.ts. The bottom of the op layers: no other op
+ * family is imported here.
  */
 import { ShapeError, fmtShape } from "../errors.ts";
 import { broadcastShapes, broadcastStrides, checkDims, normAxis, sameShape, sizeOf, stridesOf } from "../shape.ts";
@@ -14,7 +16,6 @@ import { wgslType } from "./wgsl.ts";
 import { f32Bits } from "./fault.ts";
 import { shaderCall } from "./shaders.ts";
 import { walk } from "./broadcast_loop.ts";
-import { sumTo } from "./reduce.ts";
 
 export const reshapeDef: OpDef<{ shape: number[] }> = {
   name: "reshape",
@@ -41,19 +42,6 @@ export const permuteDef: OpDef<{ perm: number[] }> = {
     const xst = stridesOf(xs);
     return copyKernel("permute", ys, dt, perm.map((p) => xst[p]));
   },
-};
-
-export const expandDef: OpDef<{ shape: number[] }> = {
-  name: "expand",
-  infer: ([x], { shape }) => {
-    if (x.shape.length > shape.length || !sameShape(broadcastShapes("expand", x.shape, shape), shape)) {
-      throw new ShapeError(`expand: ${fmtShape(x.shape)} cannot be broadcast to ${fmtShape(shape)}`);
-    }
-    return [{ shape, dtype: x.dtype }];
-  },
-  cpu: ({ inputs: [x], outputs: [y], inShapes: [xs], outShapes: [ys] }) => stridedCopy(x, broadcastStrides(xs, ys), 0, y, ys),
-  grad: ({ inputs: [x], dys: [dy] }) => [sumTo(dy, x.shape)],
-  webgpu: ({ inShapes: [xs], outShapes: [ys], inDtypes: [dt] }) => copyKernel("expand", ys, dt, broadcastStrides(xs, ys)),
 };
 
 /** begin/end per axis (full rank, already clamped), step 1. */
@@ -162,7 +150,7 @@ export const splitDef: OpDef<{ axis: number; sizes: number[] }> = {
  * CPU twin of `copyKernel`: y[i] = x[base + Σ c_d·strides[d]] over y's shape `ys`, c the
  * coordinates of i. Permute, expand, slice and split differ only in strides and base.
  */
-function stridedCopy(x: ArrayLike<number>, strides: number[], base: number, y: TypedArray, ys: readonly number[]): void {
+export function stridedCopy(x: ArrayLike<number>, strides: number[], base: number, y: TypedArray, ys: readonly number[]): void {
   walk(ys, [strides], (o, off, st, len) => {
     for (let j = 0, i = base + off[0]; j < len; j++, i += st[0]) y[o + j] = x[i];
   });
@@ -176,7 +164,7 @@ function stridedWriteCpu(x: ArrayLike<number>, xs: readonly number[], y: TypedAr
 }
 
 /** out[i] = in[base + Σ c_d·strides[d]] over the output shape: every pure movement op. */
-function copyKernel(name: string, outShape: readonly number[], dtype: DType, strides: readonly number[], base = 0): KernelPlan {
+export function copyKernel(name: string, outShape: readonly number[], dtype: DType, strides: readonly number[], base = 0): KernelPlan {
   const t = wgslType(dtype, name);
   return { calls: [stridedCall(name, "strided_map1", outShape, [{ type: t, strides, base }], { T0: t, TOUT: t, OP: "x" })] };
 }
@@ -216,13 +204,6 @@ export function transpose(x: Tensor, a = -2, b = -1): Tensor {
   const j = normAxis("transpose", b, x.rank);
   [perm[i], perm[j]] = [perm[j], perm[i]];
   return permute(x, perm);
-}
-
-/** Broadcasts to `shape` (NumPy rules); -1 keeps an axis as it is. */
-export function expand(x: Tensor, shape: readonly number[]): Tensor {
-  const lead = shape.length - x.rank;
-  const full = shape.map((d, i) => (d === -1 ? x.shape[i - lead] : d));
-  return sameShape(full, x.shape) ? x : apply1(expandDef, [x], { shape: full });
 }
 
 /** Window [begin, end) per axis with full-rank bounds, already valid. */

@@ -14,7 +14,8 @@ import type { TypedArray } from "../dtype.ts";
 import { allFinite } from "../ops/guard.ts";
 import { FormatError, GraphError } from "../errors.ts";
 import { gradients } from "../graph/autodiff.ts";
-import { assignAll, type Tensor } from "../tensor.ts";
+import type { Tensor } from "../tensor.ts";
+import { assignAll } from "../graph/executor.ts";
 import { isTracing } from "../graph/ir.ts";
 
 export type Update = readonly [target: Tensor, value: Tensor];
