@@ -12,6 +12,7 @@ override N: u32;
 @group(0) @binding(1) var<storage, read_write> out0: array<__TOUT__>;
 //#include lib/thread
 //#include lib/nan
+//#include lib/math_js
 //#include lib/strided
 fn op(x: __T0__) -> __TOUT__ { return __OP__; }
 @compute @workgroup_size(64)

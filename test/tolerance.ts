@@ -42,7 +42,27 @@ export const TOL = {
     rtol: 1e-4,
     why: "per-step losses of one training run on WebGPU vs CPU: each step's f32 sums differ in order (≈ 1e-6 relative) and the differences carry into the weights over a few Adam steps",
   },
+  compositionF32: {
+    atol: 1e-6,
+    rtol: 2e-5,
+    why: "a fused primitive against its composition from ops in float32: each of the composition's ~10 steps rounds to f32 (2^-24 each), and on WebGPU each transcendental adds a few ULP",
+  },
 } satisfies Record<string, Tolerance>;
+
+export type BackendName = "cpu" | "webgpu";
+
+/**
+ * The tolerance of a hand-worked float32 value on each backend, by how the op computes it:
+ * `exact` (copies, selects, comparisons, max, sums of small integers: one right answer),
+ * `rounded` (a few arithmetic or transcendental steps per element: the CPU rounds once from
+ * float64, WGSL's built-ins are a few ULP), `summed` (a dot product or window sum of
+ * non-integers: the CPU sums in float64 and rounds once, WebGPU sums in float32).
+ */
+export const HAND: Record<"exact" | "rounded" | "summed", Record<BackendName, Tolerance>> = {
+  exact: { cpu: TOL.exact, webgpu: TOL.gpuExact },
+  rounded: { cpu: TOL.handF32, webgpu: TOL.gpuPointwise },
+  summed: { cpu: TOL.handF32, webgpu: TOL.gpuAccumulate },
+};
 
 /** Indices and values of the first mismatches, for failure messages. */
 export function mismatches(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: Tolerance, max = 5): string[] {

@@ -36,9 +36,9 @@ const UNARY: Record<UnaryName, UnaryRule> = {
   // d exp x = exp x
   exp: { js: Math.exp, wgsl: "exp(x)", grad: (_x, y, dy) => mul(dy, y) },
   // d log x = 1/x
-  log: { js: Math.log, wgsl: "log(x)", grad: (x, _y, dy) => div(dy, x) },
+  log: { js: Math.log, wgsl: "log_js(x)", grad: (x, _y, dy) => div(dy, x) },
   // d √x = 1/(2√x)
-  sqrt: { js: Math.sqrt, wgsl: "sqrt(x)", grad: (_x, y, dy) => div(dy, mul(y, 2)) },
+  sqrt: { js: Math.sqrt, wgsl: "sqrt_js(x)", grad: (_x, y, dy) => div(dy, mul(y, 2)) },
   // d|x| = sign x (0 at 0, as PyTorch)
   abs: { js: Math.abs, wgsl: "abs(x)", int: true, grad: (x, _y, dy) => mul(dy, sign(x)) },
   // sign is flat almost everywhere

@@ -5,38 +5,11 @@
  * input. L is compiled once, so each of the 2·N evaluations only re-runs the plan.
  */
 import { compile, fromArray, gradients, mul, sum, type Tensor } from "../../src/index.ts";
+import { hostInputs, seeded, type InputSpec } from "./inputs.ts";
 import { topoNodes } from "../../src/graph/ir.ts";
 import { expectClose, TOL } from "../tolerance.ts";
 
-export interface InputSpec {
-  shape: number[];
-  /** Values for the input; default uniform in [-1, 1) from the seed. */
-  values?: number[];
-  /** Integer input (labels, indices, seeds): given values, never perturbed. */
-  int?: boolean;
-  /** Draw uniform values in [low, high) instead of [-1, 1) (e.g. positive for log). */
-  range?: [number, number];
-}
-
-/** A tiny seeded generator for test data (mulberry32). */
-export function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function makeInput(spec: InputSpec, rng: () => number): Tensor {
-  const n = spec.shape.reduce((a, b) => a * b, 1);
-  if (spec.int) return fromArray(Int32Array.from(spec.values!), spec.shape, "int32");
-  const [lo, hi] = spec.range ?? [-1, 1];
-  const v = spec.values ? Float64Array.from(spec.values) : Float64Array.from({ length: n }, () => lo + (hi - lo) * rng());
-  return fromArray(v, spec.shape, "float64");
-}
+export { seeded, type InputSpec } from "./inputs.ts";
 
 /** Op names in the graphs that compute L and its gradients (for the coverage check). */
 export interface GradcheckReport {
@@ -53,8 +26,9 @@ export async function gradcheck(
   specs: InputSpec[],
   seed = 1,
 ): Promise<GradcheckReport> {
-  const rng = seeded(seed);
-  const inputs = specs.map((s) => makeInput(s, rng));
+  const host = hostInputs(specs, seed, "float64");
+  const inputs = host.map((h) => fromArray(h.data, h.shape, h.dtype));
+  const rng = seeded(seed + 1000);
   const outs0 = [f(...inputs)].flat();
   const weights = outs0.map((o) => fromArray(Float64Array.from({ length: o.size }, () => 2 * rng() - 1), o.shape, "float64"));
   const loss = (...xs: Tensor[]) => [f(...xs)].flat().map((o, i) => sum(mul(o, weights[i]))).reduce((a, b) => a.add(b));
