@@ -12,13 +12,12 @@ import { lstmCell } from "../src/ops/lstm_cell.ts";
 import { gruCell } from "../src/ops/gru_cell.ts";
 import { dropout } from "../src/ops/dropout.ts";
 import { avgPool2dBackward } from "../src/ops/pool.ts";
-import { gradcheck, type GradcheckReport, type InputSpec } from "./helpers/gradcheck.ts";
+import { gradcheck, type GradcheckReport } from "./helpers/gradcheck.ts";
+import { ints, pos, rnd, type InputSpec } from "./helpers/inputs.ts";
 
 type Case = [name: string, f: (...xs: Tensor[]) => Tensor | Tensor[], specs: InputSpec[]];
 
-const s = (...shape: number[]): InputSpec => ({ shape });
-const pos = (...shape: number[]): InputSpec => ({ shape, range: [0.5, 2] });
-const ints = (shape: number[], values: number[]): InputSpec => ({ shape, values, int: true });
+const s = rnd;
 
 const CASES: Case[] = [
   // elementwise unary

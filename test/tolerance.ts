@@ -42,11 +42,6 @@ export const TOL = {
     rtol: 1e-4,
     why: "per-step losses of one training run on WebGPU vs CPU: each step's f32 sums differ in order (≈ 1e-6 relative) and the differences carry into the weights over a few Adam steps",
   },
-  compositionF32: {
-    atol: 1e-6,
-    rtol: 2e-5,
-    why: "a fused primitive against its composition from ops in float32: each of the composition's ~10 steps rounds to f32 (2^-24 each), and on WebGPU each transcendental adds a few ULP",
-  },
 } satisfies Record<string, Tolerance>;
 
 export type BackendName = "cpu" | "webgpu";

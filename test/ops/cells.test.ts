@@ -1,3 +1,9 @@
+/**
+ * The fused LSTM and GRU cells: hand-worked steps on every backend (the CPU, and WebGPU where
+ * there is an adapter: always under CI), inputs from the shared spec builder, tolerances from
+ * test/tolerance.ts; then, on the CPU in float64 where it is sharp, each cell against its
+ * composition from elementwise ops, values and gradients.
+ */
 import { describe, expect, it } from "vitest";
 import * as W from "../../src/index.ts";
 import { F, ShapeError, tensor } from "../../src/index.ts";
@@ -5,16 +11,40 @@ import { lstmCell } from "../../src/ops/lstm_cell.ts";
 import { gruCell } from "../../src/ops/gru_cell.ts";
 import { expectClose, TOL } from "../tolerance.ts";
 import { values } from "../helpers/values.ts";
+import { opCases, testBackends } from "../helpers/backends.ts";
+import { given } from "../helpers/inputs.ts";
 
+const backends = await testBackends();
 const f64 = (v: number[], shape: number[]) => tensor(v, shape, "float64");
 
-describe("lstmCell", () => {
-  it("one step by hand: i = o = ½, f = ¾, g = ½, c = 2", async () => {
+opCases(backends, "lstmCell and gruCell by hand", [
+  {
     // σ(0) = ½, σ(ln 3) = ¾, tanh(atanh ½) = ½ → c' = ¾·2 + ½·½ = 1.75, h' = ½·tanh 1.75
-    const [h, c] = lstmCell(f64([0, Math.log(3), Math.atanh(0.5), 0], [1, 4]), f64([2], [1, 1]));
-    expectClose(await values(c), [1.75], TOL.handF64);
-    expectClose(await values(h), [0.5 * Math.tanh(1.75)], TOL.handF64);
-  });
+    name: "lstmCell, one step: i = o = ½, f = ¾, g = ½, c = 2",
+    f: (g, c) => lstmCell(g, c),
+    inputs: [given([0, Math.log(3), Math.atanh(0.5), 0], [1, 4]), given([2], [1, 1])],
+    want: [[0.5 * Math.tanh(1.75)], [1.75]],
+    how: "rounded",
+  },
+  {
+    // I = H = 1; only the forget gate has weight: gates = [0, x·1, 0, 0] → c' = σ(x)·c
+    name: "F.lstmCell uses PyTorch's layout: weights [4H, I] and [4H, H], gate order i, f, g, o",
+    f: (x, h, c, wi, wh) => F.lstmCell(x, [h, c], wi, wh)[1],
+    inputs: [given([2], [1, 1]), given([0], [1, 1]), given([4], [1, 1]), given([0, 1, 0, 0], [4, 1]), given([0, 0, 0, 0], [4, 1])],
+    want: [[4 / (1 + Math.exp(-2))]],
+    how: "rounded",
+  },
+  {
+    // gh_n = 2 → n = tanh(½·2) = tanh 1; h' = ½·tanh 1 + ½·h
+    name: "gruCell, one step: zero gates give r = z = ½, n = tanh(½·h_n)",
+    f: (gi, gh, h) => gruCell(gi, gh, h),
+    inputs: [given([0, 0, 0], [1, 3]), given([0, 0, 2], [1, 3]), given([0.4], [1, 1])],
+    want: [[0.5 * Math.tanh(1) + 0.2]],
+    how: "rounded",
+  },
+]);
+
+describe("lstmCell on the CPU, float64", () => {
 
   it("the fused cell equals its composition from elementwise ops (values and gradients)", async () => {
     const B = 2, H = 3;
@@ -39,25 +69,13 @@ describe("lstmCell", () => {
     for (let k = 0; k < 2; k++) expectClose(await values(ga[k]), await values(gb[k]), TOL.composition);
   });
 
-  it("F.lstmCell uses PyTorch's layout: weights [4H, I] and [4H, H], gate order i, f, g, o", async () => {
-    // I = H = 1; only the forget gate has weight: gates = [0, x·1, 0, 0] → c' = σ(x)·c
-    const x = f64([2], [1, 1]);
-    const [, c] = F.lstmCell(x, [f64([0], [1, 1]), f64([4], [1, 1])], f64([0, 1, 0, 0], [4, 1]), f64([0, 0, 0, 0], [4, 1]));
-    expectClose(await values(c), [4 / (1 + Math.exp(-2))], TOL.handF64);
-  });
-
   it("checks gate and state shapes", () => {
     expect(() => lstmCell(W.zeros([2, 8]), W.zeros([2, 3]))).toThrow(ShapeError);
     expect(() => lstmCell(W.zeros([2, 8]), W.zeros([2, 3]))).toThrow("lstmCell: expected gates [B, 4H] and c [B, H], got gates [2,8] and c [2,3]");
   });
 });
 
-describe("gruCell", () => {
-  it("one step by hand: zero gates give r = z = ½, n = tanh(½·h_n)", async () => {
-    // gh_n = 2 → n = tanh(½·2) = tanh 1; h' = ½·tanh 1 + ½·h
-    const h = await values(gruCell(f64([0, 0, 0], [1, 3]), f64([0, 0, 2], [1, 3]), f64([0.4], [1, 1])));
-    expectClose(h, [0.5 * Math.tanh(1) + 0.2], TOL.handF64);
-  });
+describe("gruCell on the CPU, float64", () => {
 
   it("the fused cell equals its composition (values and gradients)", async () => {
     const B = 2, H = 2;

@@ -1,53 +1,74 @@
+/**
+ * Hand-worked convolutions on every backend (the CPU, and WebGPU where there is an adapter:
+ * always under CI); inputs from the shared spec builder, tolerances from test/tolerance.ts.
+ * The adjoint identity runs on the CPU in float64, where it is sharp (WebGPU has no float64;
+ * its backward kernels are checked against the CPU in test/webgpu/conv_pool.test.ts).
+ */
 import { describe, expect, it } from "vitest";
-import { F, ShapeError, arange, conv2dBackwardFilter, conv2dBackwardInput, grad, ones, reshape, sum, tensor, zeros } from "../../src/index.ts";
+import { F, ShapeError, conv2dBackwardFilter, conv2dBackwardInput, grad, ones, sum, tensor, zeros } from "../../src/index.ts";
 import * as W from "../../src/index.ts";
-import { expectClose, TOL } from "../tolerance.ts";
-import { values } from "../helpers/values.ts";
+import { HAND, expectClose, TOL } from "../tolerance.ts";
+import { expectValues, onEachBackend, opCases, testBackends } from "../helpers/backends.ts";
+import { given } from "../helpers/inputs.ts";
 
-describe("conv2d forward, hand-worked", () => {
-  it("im2col lays out each window as a column, zero in the padding; col2im adds them back", async () => {
-    const x = reshape(arange(1, 10), [1, 1, 3, 3]); // 1 2 3 / 4 5 6 / 7 8 9
-    // 2×2 windows at (0,0) (0,1) (1,0) (1,1): rows are the window's (i, j), columns the windows
-    expect(await values(W.im2col(x, 2))).toEqual([1, 2, 4, 5, 2, 3, 5, 6, 4, 5, 7, 8, 5, 6, 8, 9]);
-    // padding 1, stride 2: windows at (−1,−1) (−1,1) (1,−1) (1,1)
-    expect(await values(W.im2col(x, 2, { padding: 1, stride: 2 }))).toEqual([0, 0, 0, 5, 0, 0, 4, 6, 0, 2, 0, 8, 1, 3, 7, 9]);
-    // each pixel is summed once per window that holds it: the centre is in all four
-    expect(await values(W.col2im(W.im2col(x, 2), [1, 1, 3, 3], 2))).toEqual([1, 4, 3, 8, 20, 12, 7, 16, 9]);
-  });
-  it("the 3×3 Laplacian on a 6×6 vertical edge responds only beside the edge", async () => {
+const backends = await testBackends();
+const X33 = given([1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 1, 3, 3]); // 1 2 3 / 4 5 6 / 7 8 9
+const fill = (v: number, shape: number[]) => given(Array(shape.reduce((a, b) => a * b, 1)).fill(v), shape);
+
+opCases(backends, "im2col, col2im and conv2d by hand", [
+  // 2×2 windows at (0,0) (0,1) (1,0) (1,1): rows are the window's (i, j), columns the windows
+  { name: "im2col lays out each window as a column", f: (x) => W.im2col(x, 2), inputs: [X33], want: [[1, 2, 4, 5, 2, 3, 5, 6, 4, 5, 7, 8, 5, 6, 8, 9]], how: "exact" },
+  // padding 1, stride 2: windows at (−1,−1) (−1,1) (1,−1) (1,1)
+  { name: "im2col is zero in the padding", f: (x) => W.im2col(x, 2, { padding: 1, stride: 2 }), inputs: [X33], want: [[0, 0, 0, 5, 0, 0, 4, 6, 0, 2, 0, 8, 1, 3, 7, 9]], how: "exact" },
+  // each pixel is summed once per window that holds it: the centre is in all four
+  { name: "col2im adds the windows back", f: (x) => W.col2im(W.im2col(x, 2), [1, 1, 3, 3], 2), inputs: [X33], want: [[1, 4, 3, 8, 20, 12, 7, 16, 9]], how: "exact" },
+  {
     // columns 10,10,10,0,0,0: vertical second differences vanish, horizontal ones are
     // x[j] − 2x[j+1] + x[j+2] = 0, −10, +10, 0 for output columns 0…3
-    const img = tensor(Array.from({ length: 36 }, (_, i) => (i % 6 < 3 ? 10 : 0)), [1, 1, 6, 6]);
-    const lap = tensor([0, 1, 0, 1, -4, 1, 0, 1, 0], [1, 1, 3, 3]);
-    const y = F.conv2d(img, lap);
-    expect(y.shape).toEqual([1, 1, 4, 4]);
-    expect(await values(y)).toEqual([0, -10, 10, 0, 0, -10, 10, 0, 0, -10, 10, 0, 0, -10, 10, 0]);
-  });
-
-  it("stride 2 with padding 1 sums the clipped 3×3 neighbourhoods", async () => {
+    name: "the 3×3 Laplacian on a 6×6 vertical edge responds only beside the edge",
+    f: (img, lap) => F.conv2d(img, lap),
+    inputs: [given(Array.from({ length: 36 }, (_, i) => (i % 6 < 3 ? 10 : 0)), [1, 1, 6, 6]), given([0, 1, 0, 1, -4, 1, 0, 1, 0], [1, 1, 3, 3])],
+    want: [[0, -10, 10, 0, 0, -10, 10, 0, 0, -10, 10, 0, 0, -10, 10, 0]],
+    shapes: [[1, 1, 4, 4]],
+    how: "exact",
+  },
+  {
     // x = 1…16 in a 4×4 grid; windows centred on (0,0), (0,2), (2,0), (2,2)
-    const x = reshape(arange(1, 17), [1, 1, 4, 4]);
-    const y = F.conv2d(x, ones([1, 1, 3, 3]), null, { stride: 2, padding: 1 });
-    expect(y.shape).toEqual([1, 1, 2, 2]);
-    expect(await values(y)).toEqual([1 + 2 + 5 + 6, 2 + 3 + 4 + 6 + 7 + 8, 5 + 6 + 9 + 10 + 13 + 14, 6 + 7 + 8 + 10 + 11 + 12 + 14 + 15 + 16]);
-  });
-
-  it("mixes input channels and adds a bias per output channel", async () => {
+    name: "stride 2 with padding 1 sums the clipped 3×3 neighbourhoods",
+    f: (x, w) => F.conv2d(x, w, null, { stride: 2, padding: 1 }),
+    inputs: [given(Array.from({ length: 16 }, (_, i) => i + 1), [1, 1, 4, 4]), fill(1, [1, 1, 3, 3])],
+    want: [[1 + 2 + 5 + 6, 2 + 3 + 4 + 6 + 7 + 8, 5 + 6 + 9 + 10 + 13 + 14, 6 + 7 + 8 + 10 + 11 + 12 + 14 + 15 + 16]],
+    shapes: [[1, 1, 2, 2]],
+    how: "exact",
+  },
+  {
     // 1×1 kernels: out0 = 2·x0 + 3·x1 + 1, out1 = −x0 + 0.5
-    const x = tensor([[[[1, 2]], [[10, 20]]]]); // [1, 2, 1, 2]
-    const w = tensor([2, 3, -1, 0], [2, 2, 1, 1]);
-    const y = F.conv2d(x, w, tensor([1, 0.5]));
-    expect(y.shape).toEqual([1, 2, 1, 2]);
-    expect(await values(y)).toEqual([33, 65, -0.5, -1.5]);
-  });
+    name: "mixes input channels and adds a bias per output channel",
+    f: (x, w, b) => F.conv2d(x, w, b),
+    inputs: [given([1, 2, 10, 20], [1, 2, 1, 2]), given([2, 3, -1, 0], [2, 2, 1, 1]), given([1, 0.5])],
+    want: [[33, 65, -0.5, -1.5]],
+    shapes: [[1, 2, 1, 2]],
+    how: "exact",
+  },
+  // kernel [1, 1] horizontally with dilation 2: y[j] = x[j] + x[j+2]
+  { name: "a non-square kernel with dilation reads the spaced taps", f: (x, w) => F.conv2d(x, w, null, { dilation: [1, 2] }), inputs: [given([0, 1, 2, 3, 4], [1, 1, 1, 5]), fill(1, [1, 1, 1, 2])], want: [[2, 4, 6]], how: "exact" },
+  { name: "non-integer weights", f: (x, w) => F.conv2d(x, w), inputs: [given([0.1, 0.2, 0.3, 0.4], [1, 1, 2, 2]), given([0.5, -0.25, 0.125, 1], [1, 1, 2, 2])], want: [[0.05 - 0.05 + 0.0375 + 0.4]], how: "summed" },
+]);
 
-  it("a non-square kernel with dilation reads the spaced taps", async () => {
-    // kernel [1, 1] horizontally with dilation 2: y[j] = x[j] + x[j+2]
-    const x = reshape(arange(5), [1, 1, 1, 5]);
-    const y = F.conv2d(x, ones([1, 1, 1, 2]), null, { dilation: [1, 2] });
-    expect(await values(y)).toEqual([2, 4, 6]);
+onEachBackend(backends, "conv2d gradients by hand", (backend) => {
+  it("its gradient with respect to a bias is the sum of dy over batch and space", async () => {
+    const x = ones([2, 1, 3, 3]);
+    const g = grad((b) => sum(F.conv2d(x, zeros([4, 1, 2, 2]), b)))(zeros([4])) as ReturnType<typeof ones>;
+    await expectValues(g, [8, 8, 8, 8], HAND.exact[backend]); // 2 images × 2×2 outputs
   });
+  it("its gradient with respect to the input spreads each weight over the windows", async () => {
+    // a 2×2 kernel over a 2×3 image: windows at columns 0 and 1, overlapping in column 1
+    const g = grad((x) => sum(F.conv2d(x, tensor([1, 2, 3, 4], [1, 1, 2, 2]))))(zeros([1, 1, 2, 3])) as ReturnType<typeof ones>;
+    await expectValues(g, [1, 3, 2, 3, 7, 4], HAND.exact[backend]);
+  });
+});
 
+describe("conv2d on the CPU, float64", () => {
   it("backward ops are the adjoints of conv2d: <conv(x,w), dy> = <x, dX(dy,w)> = <w, dW(x,dy)>", async () => {
     const opts = { stride: 2, padding: [1, 2] as [number, number] };
     const x = tensor(Array.from({ length: 2 * 3 * 5 * 6 }, (_, i) => Math.sin(i)), [2, 3, 5, 6], "float64");
@@ -57,12 +78,6 @@ describe("conv2d forward, hand-worked", () => {
     const lhs = await sum(y.mul(dy)).item();
     expectClose([await sum(x.mul(conv2dBackwardInput(dy, w, x.shape, opts))).item()], [lhs], TOL.handF64);
     expectClose([await sum(w.mul(conv2dBackwardFilter(x, dy, w.shape, opts))).item()], [lhs], TOL.handF64);
-  });
-
-  it("its gradient with respect to a bias is the sum of dy over batch and space", async () => {
-    const x = ones([2, 1, 3, 3]);
-    const g = grad((b) => sum(F.conv2d(x, zeros([4, 1, 2, 2]), b)))(zeros([4])) as ReturnType<typeof ones>;
-    expect(await values(g)).toEqual([8, 8, 8, 8]); // 2 images × 2×2 outputs
   });
 });
 

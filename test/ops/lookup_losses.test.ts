@@ -1,48 +1,65 @@
+/**
+ * Hand-worked lookups, losses and dropout on every backend (the CPU, and WebGPU where there is
+ * an adapter: always under CI), faults included; inputs from the shared spec builder,
+ * tolerances from test/tolerance.ts. The fused-vs-composed checks run on the CPU in float64,
+ * where they are sharp.
+ */
 import { describe, expect, it } from "vitest";
 import * as W from "../../src/index.ts";
 import { DTypeError, F, IndexError, ShapeError, tensor } from "../../src/index.ts";
 import { dropout } from "../../src/ops/dropout.ts";
 import { expectClose, TOL } from "../tolerance.ts";
 import { values } from "../helpers/values.ts";
+import { onEachBackend, opCases, testBackends } from "../helpers/backends.ts";
+import { given, ints as intSpec } from "../helpers/inputs.ts";
 
+const backends = await testBackends();
 const ints = (v: number[], shape = [v.length]) => tensor(v, shape, "int32");
+const TABLE = given([0, 1, 10, 11, 20, 21], [3, 2]);
+const IDX = intSpec([2, 2], [2, 0, 2, 1]);
 
-describe("gather and scatterAdd (embeddings)", () => {
-  it("gather picks rows, scatterAdd adds them back, repeated indices summed", async () => {
-    const table = tensor([[0, 1], [10, 11], [20, 21]]);
-    const idx = ints([2, 0, 2, 1], [2, 2]);
-    const y = W.gather(table, idx);
-    expect(y.shape).toEqual([2, 2, 2]);
-    expect(await values(y)).toEqual([20, 21, 0, 1, 20, 21, 10, 11]);
-    expect(await values(W.scatterAdd(y, idx, 3))).toEqual([0, 1, 10, 11, 40, 42]);
-  });
-  it("F.embedding is gather with PyTorch's argument order", async () => {
-    expect(await values(F.embedding(ints([1]), tensor([[1, 2], [3, 4]])))).toEqual([3, 4]);
-  });
+opCases(backends, "gather and scatterAdd (embeddings), softmax and cross-entropy by hand", [
+  { name: "gather picks rows", f: (t, i) => W.gather(t, i), inputs: [TABLE, IDX], want: [[20, 21, 0, 1, 20, 21, 10, 11]], shapes: [[2, 2, 2]], how: "exact" },
+  { name: "scatterAdd adds them back, repeated indices summed", f: (t, i) => W.scatterAdd(W.gather(t, i), i, 3), inputs: [TABLE, IDX], want: [[0, 1, 10, 11, 40, 42]], how: "exact" },
+  { name: "F.embedding is gather with PyTorch's argument order", f: (i, t) => F.embedding(i, t), inputs: [intSpec([1], [1]), given([1, 2, 3, 4], [2, 2])], want: [[3, 4]], how: "exact" },
+  {
+    name: "softmax rows sum to 1 and ignore a constant shift, even a huge one",
+    f: (x) => W.softmax(x),
+    inputs: [given([1, 2, 3, 1001, 1002, 1003], [2, 3])],
+    want: [[1, 2, 3, 1, 2, 3].map((v) => Math.exp(v) / (Math.exp(1) + Math.exp(2) + Math.exp(3)))],
+    how: "rounded",
+  },
+  { name: "logSoftmax of equal logits is −log C", f: (x) => W.logSoftmax(x), inputs: [given([5, 5, 5, 5], [1, 4])], want: [Array(4).fill(-Math.log(4))], how: "rounded" },
+  {
+    name: "cross-entropy: log 2 for a tie, log Σeˣ − x_label in general; mean and sum",
+    f: (x, y) => [W.softmaxCrossEntropy(x, y), F.crossEntropy(x, y), F.crossEntropy(x, y, { reduction: "sum" })],
+    inputs: [given([0, 0, 1, 2], [2, 2]), intSpec([2], [0, 0])],
+    want: [[Math.LN2, Math.log(Math.E + Math.E ** 2) - 1], [(Math.LN2 + Math.log(Math.E + Math.E ** 2) - 1) / 2], [Math.LN2 + Math.log(Math.E + Math.E ** 2) - 1]],
+    how: "rounded",
+  },
+  { name: "mseLoss is the mean of squared differences", f: (a, b) => F.mseLoss(a, b), inputs: [given([1, 2, 3]), given([1, 0, 0])], want: [[13 / 3]], how: "rounded" },
+]);
+
+onEachBackend(backends, "lookup and loss faults", () => {
   it("an index outside the table is an IndexError naming the op, index and position", async () => {
     const y = W.gather(tensor([[1], [2]]), ints([0, 2]));
     await expect(y.data()).rejects.toThrow(IndexError);
     await expect(W.gather(tensor([[1], [2]]), ints([-1])).data()).rejects.toThrow("gather: index -1 at position 0 is outside [0, 2) (the table has 2 rows)");
     expect(() => W.gather(tensor([[1]]), tensor([0]))).toThrow(DTypeError);
   });
+  it("a label outside [0, C) is an IndexError; wrong shapes are a ShapeError", async () => {
+    await expect(W.softmaxCrossEntropy(tensor([[1, 2]]), ints([2])).data()).rejects.toThrow("softmaxCrossEntropy: label 2 of sample 0 is outside [0, 2)");
+    expect(() => W.softmaxCrossEntropy(tensor([[1, 2]]), ints([0, 1]))).toThrow(ShapeError);
+    expect(() => W.softmaxCrossEntropy(tensor([[1, 2]]), tensor([0]))).toThrow(/labels have dtype float32, expected int32/);
+  });
 });
 
-describe("softmax, logSoftmax and cross-entropy", () => {
-  it("softmax rows sum to 1 and ignore a constant shift, even a huge one", async () => {
-    const p = await values(W.softmax(tensor([[1, 2, 3], [1001, 1002, 1003]], undefined, "float64")));
-    const e = [Math.exp(1), Math.exp(2), Math.exp(3)];
-    const z = e[0] + e[1] + e[2];
-    expectClose(p, [...e, ...e].map((v) => v / z), TOL.handF64);
-  });
-  it("logSoftmax of equal logits is −log C", async () => {
-    expectClose(await values(W.logSoftmax(tensor([[5, 5, 5, 5]]))), Array(4).fill(-Math.log(4)), TOL.handF32);
-  });
-  it("cross-entropy by hand: log 2 for a tie, log Σeˣ − x_label in general", async () => {
+describe("softmax cross-entropy on the CPU, float64", () => {
+  it("by hand, to float64 precision", async () => {
     const logits = tensor([[0, 0], [1, 2]], undefined, "float64");
     const per = await values(W.softmaxCrossEntropy(logits, ints([0, 0])));
     expectClose(per, [Math.LN2, Math.log(Math.E + Math.E ** 2) - 1], TOL.handF64);
     expectClose([await F.crossEntropy(logits, ints([0, 0])).item()], [(per[0] + per[1]) / 2], TOL.handF64);
-    expectClose([await F.crossEntropy(logits, ints([0, 0]), { reduction: "sum" }).item()], [per[0] + per[1]], TOL.handF64);
   });
   it("the fused primitive equals logSoftmax + pick, values and gradients", async () => {
     const x = tensor(Array.from({ length: 12 }, (_, i) => Math.sin(i) * 3), [3, 4], "float64");
@@ -54,17 +71,9 @@ describe("softmax, logSoftmax and cross-entropy", () => {
     const g2 = W.grad((v) => W.sum(composed(v)))(x) as W.Tensor;
     expectClose(await values(g1), await values(g2), TOL.composition);
   });
-  it("a label outside [0, C) is an IndexError; wrong shapes are a ShapeError", async () => {
-    await expect(W.softmaxCrossEntropy(tensor([[1, 2]]), ints([2])).data()).rejects.toThrow("softmaxCrossEntropy: label 2 of sample 0 is outside [0, 2)");
-    expect(() => W.softmaxCrossEntropy(tensor([[1, 2]]), ints([0, 1]))).toThrow(ShapeError);
-    expect(() => W.softmaxCrossEntropy(tensor([[1, 2]]), tensor([0]))).toThrow(/labels have dtype float32, expected int32/);
-  });
-  it("mseLoss is the mean of squared differences", async () => {
-    expect(await F.mseLoss(tensor([1, 2, 3]), tensor([1, 0, 0])).item()).toBe(Math.fround((0 + 4 + 9) / 3));
-  });
 });
 
-describe("dropout", () => {
+onEachBackend(backends, "dropout", () => {
   const seed = (s: number) => tensor([s], [], "int32");
   it("keeps about 1 − p of the elements, scaled by 1/(1 − p), the rest exactly 0", async () => {
     const n = 20000;

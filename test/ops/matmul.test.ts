@@ -1,24 +1,51 @@
+/**
+ * Hand-worked matmuls on every backend (the CPU, and WebGPU where there is an adapter: always
+ * under CI); then the CPU's own loops (WebAssembly SIMD and JavaScript) against a float64
+ * triple loop, bit for bit, in float32 and float64 (WebGPU has no float64; its kernels are
+ * checked against this reference in test/webgpu/matmul.test.ts).
+ */
 import { describe, expect, it } from "vitest";
-import { F, ShapeError, matmul, reshape, arange, tensor, transpose, zeros } from "../../src/index.ts";
+import { F, ShapeError, matmul, tensor, transpose, zeros, type Tensor as W } from "../../src/index.ts";
 import { values } from "../helpers/values.ts";
 import { getBackend } from "../../src/index.ts";
 import type { CpuBackend } from "../../src/backends/cpu.ts";
 import { gemmModuleBytes, wasmGemm } from "../../src/ops/matmul_wasm.ts";
+import { onEachBackend, opCases, testBackends } from "../helpers/backends.ts";
+import { given, makeInputs, type InputSpec } from "../helpers/inputs.ts";
+import { HAND, expectClose } from "../tolerance.ts";
 
-describe("matmul", () => {
-  it("multiplies a 2×3 by a 3×2 by hand", async () => {
-    const a = tensor([[1, 2, 3], [4, 5, 6]]);
-    const b = tensor([[7, 8], [9, 10], [11, 12]]);
-    expect(await values(matmul(a, b))).toEqual([58, 64, 139, 154]);
+const backends = await testBackends();
+const iota = (shape: number[], from = 0): InputSpec => given(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => from + i), shape);
+/** Row-major product of an m×k and a k×n array, in float64. */
+const product = (a: number[], b: number[], m: number, k: number, n: number) =>
+  Array.from({ length: m * n }, (_, ij) => Array.from({ length: k }, (_, p) => a[Math.floor(ij / n) * k + p] * b[p * n + (ij % n)]).reduce((x, y) => x + y, 0));
+
+opCases(backends, "matmul by hand", [
+  { name: "2×3 by 3×2", f: (a, b) => matmul(a, b), inputs: [given([1, 2, 3, 4, 5, 6], [2, 3]), given([7, 8, 9, 10, 11, 12], [3, 2])], want: [[58, 64, 139, 154]], how: "exact" },
+  {
+    name: "batch axes broadcast: [2,1,2,3] @ [3,3,2] → [2,3,2,2]",
+    f: (a, b) => matmul(a, b),
+    inputs: [iota([2, 1, 2, 3]), iota([3, 3, 2])],
+    want: [[0, 1].flatMap((i) => [0, 1, 2].flatMap((j) => product(Array.from({ length: 6 }, (_, e) => 6 * i + e), Array.from({ length: 6 }, (_, e) => 6 * j + e), 2, 3, 2)))],
+    shapes: [[2, 3, 2, 2]],
+    how: "exact",
+  },
+  { name: "K = 0: every sum is empty", f: (a, b) => matmul(a, b), inputs: [given([], [3, 0]), given([], [0, 2])], want: [[0, 0, 0, 0, 0, 0]], how: "exact" },
+  { name: "F.linear is x·Wᵀ + b in PyTorch's layout", f: (x, w, b) => F.linear(x, w, b), inputs: [given([1, 2], [1, 2]), given([1, 0, 0, 1, 1, 1], [3, 2]), given([0, 10, 100])], want: [[1, 12, 103]], how: "exact" },
+  { name: "non-integer products", f: (a, b) => matmul(a, b), inputs: [given([0.1, 0.2, 0.3], [1, 3]), given([0.3, 0.2, 0.1], [3, 1])], want: [[0.1 * 0.3 + 0.2 * 0.2 + 0.3 * 0.1]], how: "summed" },
+]);
+
+onEachBackend(backends, "matmul transposes", (backend) => {
+  it("are folded into indexing and equal explicit transposes", async () => {
+    const [a, b, c] = makeInputs([iota([3, 4]), iota([5, 4]), iota([4, 3])]);
+    const same = async (x: W, y: W, what: string) => expectClose(await x.data(), await y.data(), HAND.exact[backend], what);
+    await same(matmul(a, b, { transposeB: true }), matmul(a, transpose(b)), "a·bᵀ");
+    await same(matmul(a, a, { transposeA: true }), matmul(transpose(a), a), "aᵀ·a");
+    await same(matmul(c, b, { transposeA: true, transposeB: true }), matmul(transpose(c), transpose(b)), "cᵀ·bᵀ");
   });
-  it("transposes are folded into indexing and equal explicit transposes", async () => {
-    const a = reshape(arange(12), [3, 4]);
-    const b = reshape(arange(20), [5, 4]);
-    expect(await values(matmul(a, b, { transposeB: true }))).toEqual(await values(matmul(a, transpose(b))));
-    expect(await values(matmul(a, a, { transposeA: true }))).toEqual(await values(matmul(transpose(a), a)));
-    const c = reshape(arange(12), [4, 3]);
-    expect(await values(matmul(c, b, { transposeA: true, transposeB: true }))).toEqual(await values(matmul(transpose(c), transpose(b))));
-  });
+});
+
+describe("matmul on the CPU", () => {
   it("the WebAssembly SIMD loop is there in Node (a module this build assembles)", () => {
     expect(WebAssembly.validate(gemmModuleBytes())).toBe(true);
     expect(wasmGemm()).not.toBeNull();
@@ -56,20 +83,9 @@ describe("matmul", () => {
       }
     });
   });
-  it("broadcasts batch axes: [2,1,2,3] @ [3,3,2] → [2,3,2,2]", async () => {
-    const a = reshape(arange(12), [2, 1, 2, 3]);
-    const b = reshape(arange(18), [3, 3, 2]);
-    const y = matmul(a, b);
-    expect(y.shape).toEqual([2, 3, 2, 2]);
-    // batch (1, 2): a[1,0] @ b[2]
-    const a1 = reshape(arange(6, 12), [2, 3]);
-    const b2 = reshape(arange(12, 18), [3, 2]);
-    expect((await values(y)).slice((1 * 3 + 2) * 4, (1 * 3 + 2) * 4 + 4)).toEqual(await values(matmul(a1, b2)));
-  });
-  it("F.linear is x·Wᵀ + b in PyTorch's layout", async () => {
-    const y = F.linear(tensor([[1, 2]]), tensor([[1, 0], [0, 1], [1, 1]]), tensor([0, 10, 100]));
-    expect(await values(y)).toEqual([1, 12, 103]);
-  });
+});
+
+describe("matmul shape rule", () => {
   it("names both shapes when the inner dimensions differ", () => {
     expect(() => matmul(tensor([[1, 2]]), tensor([[1, 2]]))).toThrow(ShapeError);
     expect(() => matmul(tensor([[1, 2]]), tensor([[1, 2]]))).toThrow("matmul: inner dimensions differ, a [1,2] has K=2, b [1,2] has K=1");

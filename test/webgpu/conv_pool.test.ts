@@ -3,9 +3,9 @@ import * as W from "../../src/index.ts";
 import { F, setBackend } from "../../src/index.ts";
 import { eachStrategy, expectKernelMatchesCpu, webgpuAvailable } from "../helpers/backends.ts";
 import { TOL } from "../tolerance.ts";
+import { rnd as s } from "../helpers/inputs.ts";
 
 const gpu = await webgpuAvailable();
-const s = (...shape: number[]) => ({ shape });
 
 eachStrategy(gpu, "WebGPU convolution matches the CPU reference (forward, dx, dW, bias)", () => {
   it("LeNet's first layer: [3,1,28,28] * [6,1,5,5], padding 2, with bias", async () => {

@@ -4,9 +4,9 @@ import * as I from "../../src/internals.ts";
 import { setBackend } from "../../src/index.ts";
 import { expectKernelMatchesCpu, webgpuAvailable } from "../helpers/backends.ts";
 import { TOL } from "../tolerance.ts";
+import { rnd as s } from "../helpers/inputs.ts";
 
 const gpu = await webgpuAvailable();
-const s = (...shape: number[]) => ({ shape });
 
 describe.skipIf(!gpu)("WebGPU elementwise kernels match the CPU reference", () => {
   beforeAll(() => setBackend("cpu"));

@@ -8,10 +8,9 @@ import { gruCell } from "../../src/ops/gru_cell.ts";
 import { adamUpdate, sgdUpdate } from "../../src/ops/optimizer_updates.ts";
 import { expectKernelMatchesCpu, webgpuAvailable } from "../helpers/backends.ts";
 import { TOL } from "../tolerance.ts";
+import { ints, rnd as s } from "../helpers/inputs.ts";
 
 const gpu = await webgpuAvailable();
-const s = (...shape: number[]) => ({ shape });
-const ints = (shape: number[], values: number[]) => ({ shape, values, dtype: "int32" as const });
 
 describe.skipIf(!gpu)("WebGPU lookup, losses, dropout and recurrent cells match the CPU reference", () => {
   afterAll(() => setBackend("cpu"));

@@ -3,9 +3,9 @@ import * as W from "../../src/index.ts";
 import { F } from "../../src/index.ts";
 import { eachStrategy, expectKernelMatchesCpu, webgpuAvailable } from "../helpers/backends.ts";
 import { TOL } from "../tolerance.ts";
+import { rnd as s } from "../helpers/inputs.ts";
 
 const gpu = await webgpuAvailable();
-const s = (...shape: number[]) => ({ shape });
 
 eachStrategy(gpu, "WebGPU matmul matches the CPU reference", () => {
   it.each([
