@@ -35,7 +35,7 @@ export {
 export { CharLM, generate, charLMMetadata, charLMFromMetadata, type CharLMOptions, type GenerateOptions } from "./models/char_lm.ts";
 export { Vocabulary, wordTokens, charTokens, PAD, UNK, type VocabularyOptions } from "./text/vocab.ts";
 export { parseLabeledTexts, padSequences, splitIndices, nextTokenWindows, type LabeledTexts } from "./data/text.ts";
-export { compileTrainStep, type TrainStepResult, type TrainStepOptions } from "./train_step.ts";
+export { compileTrainStep, type TrainStep, type TrainStepResult, type TrainStepOptions } from "./train_step.ts";
 export { loadMnist, MNIST_MEAN, MNIST_STD, type MnistSplit, type MnistOptions } from "./data/mnist.ts";
 export { DataLoader, type DataLoaderOptions, type Batch } from "./data/loader.ts";
 export { parseIdx, type IdxArray } from "./data/idx.ts";

@@ -5,6 +5,7 @@
  */
 import type { Tensor } from "./tensor.ts";
 import { compile } from "./graph/compile.ts";
+import type { Plan } from "./graph/plan.ts";
 import { gradients } from "./graph/autodiff.ts";
 import { crossEntropy } from "./losses.ts";
 import type { Module } from "./nn/module.ts";
@@ -16,6 +17,12 @@ export interface TrainStepResult {
   loss: Tensor;
   /** The model's outputs for the batch (before the update). */
   logits: Tensor;
+}
+
+/** A compiled training step; `plan(x, y)` is the plan a batch of these shapes runs (nothing runs). */
+export interface TrainStep {
+  (x: Tensor, y: Tensor): TrainStepResult;
+  plan(x: Tensor, y: Tensor): Plan;
 }
 
 export interface TrainStepOptions {
@@ -36,7 +43,7 @@ export function compileTrainStep(
   model: Module,
   optimizer: Optimizer,
   lossOrOptions: TrainStepOptions["loss"] | TrainStepOptions = {},
-): (x: Tensor, y: Tensor) => TrainStepResult {
+): TrainStep {
   const opts = typeof lossOrOptions === "function" ? { loss: lossOrOptions } : lossOrOptions;
   const loss = opts.loss ?? crossEntropy;
   const names = new Map(model.namedParameters().map(([n, t]) => [t, n]));
@@ -48,5 +55,5 @@ export function compileTrainStep(
     else optimizer.step(clipGradNorm(gradients(l, optimizer.params), opts.clipGradNorm), { loss: l });
     return { loss: l, logits };
   });
-  return (x, y) => step(x, y) as TrainStepResult;
+  return Object.assign((x: Tensor, y: Tensor) => step(x, y) as TrainStepResult, { plan: (x: Tensor, y: Tensor) => step.plan(x, y) });
 }

@@ -30,23 +30,32 @@ export interface Compiled<A extends Tensor[], R extends TensorTree> {
   (...args: A): R;
   /** The cached plans, one per input signature (for inspection and tests). */
   readonly plans: ReadonlyMap<string, Plan>;
+  /**
+   * The plan a call with arguments of these shapes and dtypes runs: traced (and cached) now,
+   * nothing runs, the arguments' data is not read (placeholders will do).
+   */
+  plan(...args: A): Plan;
 }
 
 /** Traces `fn` once per input signature and runs the cached plan on every call. */
 export function compile<A extends Tensor[], R extends TensorTree>(fn: (...args: A) => R): Compiled<A, R> {
   const cache = new Map<string, Traced>();
-  const compiled = (...args: A): R => {
+  const tracedFor = (args: A): Traced => {
     if (args.length < fn.length) throw new GraphError(`compile: the function takes ${fn.length} tensor arguments, it was called with ${args.length}`);
     args.forEach((a, i) => {
       if (!(a instanceof Tensor)) throw new GraphError(`compile: argument ${i} is not a Tensor (got ${typeof a})`);
     });
-    realize(args);
     const key = args.map((a) => a.describe()).join(" ");
-    let traced = cache.get(key);
-    if (!traced) {
-      traced = trace(fn, args);
-      cache.set(key, traced);
+    let t = cache.get(key);
+    if (!t) {
+      t = trace(fn, args);
+      cache.set(key, t);
     }
+    return t;
+  };
+  const compiled = (...args: A): R => {
+    const traced = tracedFor(args);
+    realize(args);
     const backend = getBackend();
     const inputs = traced.bindings.map((b) => (typeof b === "number" ? args[b] : b));
     const { handles, status } = runPlan(backend, traced.plan, inputs);
@@ -72,6 +81,7 @@ export function compile<A extends Tensor[], R extends TensorTree>(fn: (...args: 
   Object.defineProperty(compiled, "plans", {
     get: () => new Map([...cache].map(([k, t]) => [k, t.plan])),
   });
+  compiled.plan = (...args: A): Plan => tracedFor(args).plan;
   return compiled as Compiled<A, R>;
 }
 
