@@ -119,7 +119,7 @@ describe("gradient rules match float64 central differences", () => {
     const bool = (name: string) => ["greater", "greaterEqual", "less", "lessEqual", "equal", "notEqual"].includes(name);
     // optimizer updates are not differentiated: test/nn/optimizer_updates.test.ts checks them
     // against the compositions they replace
-    const update = (name: string) => ["adamUpdate", "sgdUpdate"].includes(name);
+    const update = (name: string) => ["adamHyper", "adamUpdate", "sgdUpdate"].includes(name);
     // made only by the planner after autodiff: test/graph/fuse.test.ts checks it equals the
     // unfused ops bit for bit
     const fused = (name: string) => name === "matmulBiasAct";

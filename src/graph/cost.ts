@@ -94,7 +94,7 @@ const FLOPS: Record<OpName, (s: Shapes) => number> = {
   lstmCell: (s) => 20 * sizeOf(s.ins[1]), lstmCellBackward: (s) => 30 * sizeOf(s.ins[1]),
   gruCell: (s) => 18 * sizeOf(s.ins[2]), gruCellBackward: (s) => 28 * sizeOf(s.ins[2]),
   // m, v, bias corrections, sqrt, divide, update: about 12 per weight; SGD with momentum 3
-  adamUpdate: (s) => 12 * sizeOf(s.ins[0]), sgdUpdate: (s) => 3 * sizeOf(s.ins[0]),
+  adamHyper: () => 8, adamUpdate: (s) => 12 * sizeOf(s.ins[0]), sgdUpdate: (s) => 3 * sizeOf(s.ins[0]),
   allFinite: ({ ins }) => ins.reduce((a, x) => a + sizeOf(x), 0),
 };
 

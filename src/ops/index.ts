@@ -15,7 +15,7 @@ import { softmaxCrossEntropyBackwardDef, softmaxCrossEntropyDef } from "./softma
 import { dropoutDef } from "./dropout.ts";
 import { lstmCellBackwardDef, lstmCellDef } from "./lstm_cell.ts";
 import { gruCellBackwardDef, gruCellDef } from "./gru_cell.ts";
-import { adamUpdateDef, sgdUpdateDef } from "./optimizer_updates.ts";
+import { adamHyperDef, adamUpdateDef, sgdUpdateDef } from "./optimizer_updates.ts";
 import { matmulBiasActDef } from "./matmul_epilogue.ts";
 import { allFiniteDef } from "./guard.ts";
 
@@ -51,6 +51,7 @@ export const OPS: Record<OpName, OpDef> = {
   lstmCellBackward: lstmCellBackwardDef,
   gruCell: gruCellDef,
   gruCellBackward: gruCellBackwardDef,
+  adamHyper: adamHyperDef,
   adamUpdate: adamUpdateDef,
   sgdUpdate: sgdUpdateDef,
   matmulBiasAct: matmulBiasActDef,

@@ -5,7 +5,8 @@
  *   buffer: 8 storage buffers in all, the portable per-stage limit)
  *     g ← g + λp (Adam, L2)              p ← p − lr·λ·p (AdamW, decoupled, before the step)
  *     m' = β₁m + (1 − β₁)g   v' = β₂v + (1 − β₂)g²   p' = p − m'·stepSize / (√(v'·vScale) + ε)
- *     with stepSize = lr/(1 − β₁ᵗ) and vScale = 1/(1 − β₂ᵗ) computed once per step as scalars;
+ *     with stepSize = lr/(1 − β₁ᵗ) and vScale = 1/(1 − β₂ᵗ) computed once per step, with
+ *     t ← t + ok, by adamHyper (one kernel);
  *   sgdUpdate(p, g, [buf,] hyper) → [p'(, buf')], hyper = [lr, ok]
  *     g ← g + λp; b' = μb + (1 − dampening)g; g ← b' (or g + μb', Nesterov); p' = p − lr·g.
  * Skipping: ok is the step's guard (ops/guard.ts). When it is 0 (a non-finite loss or gradient,
@@ -22,6 +23,7 @@ import { apply } from "../graph/ir.ts";
 import type { Tensor } from "../tensor.ts";
 import type { BufferRef, OpDef, ValueInfo } from "./types.ts";
 import { shaderCall } from "./shaders.ts";
+import { wgslType } from "./wgsl.ts";
 import { concat, reshape } from "./movement.ts";
 
 export interface AdamAttrs {
@@ -120,9 +122,37 @@ export const sgdUpdateDef: OpDef<SgdAttrs> = {
   },
 };
 
-/** The [lr, stepSize, vScale, ok] vector adamUpdate reads, from four scalar tensors. */
-export function adamHyper(lr: Tensor, stepSize: Tensor, vScale: Tensor, ok: Tensor): Tensor {
-  return concat([lr, stepSize, vScale, ok].map((t) => reshape(t, [1])));
+export const adamHyperDef: OpDef<{ b1: number; b2: number }> = {
+  name: "adamHyper",
+  infer: (ins) => {
+    if (ins.length !== 3 || ins.some((x) => sizeOf(x.shape) !== 1)) {
+      throw new ShapeError(`adamHyper: expected three one-element tensors (lr, t, ok), got ${ins.map((x) => fmtShape(x.shape)).join(", ")}`);
+    }
+    requireFloat("adamHyper", "lr", ins[0].dtype);
+    ins.forEach((x) => {
+      if (x.dtype !== ins[0].dtype) throw new ShapeError(`adamHyper: lr, t and ok must share a dtype, got ${ins.map((y) => y.dtype).join(", ")}`);
+    });
+    return [{ shape: [4], dtype: ins[0].dtype }, { shape: ins[1].shape, dtype: ins[1].dtype }];
+  },
+  cpu: ({ inputs: [[lr], [t], [ok]], outputs: [hyper, tOut], attrs: { b1, b2 } }) => {
+    const t1 = t + ok;
+    hyper.set([lr, lr / (1 - b1 ** t1), 1 / (1 - b2 ** t1), ok]);
+    tOut[0] = t1;
+  },
+  webgpu: ({ inDtypes: [dt], attrs: { b1, b2 } }) => {
+    wgslType(dt, "adamHyper");
+    const bindings: BufferRef[] = [{ in: 0 }, { in: 1 }, { in: 2 }, { out: 0 }, { out: 1 }];
+    return { calls: [shaderCall("adamHyper", "adam_hyper", bindings, { D1: 1 - b1, D2: 1 - b2 }, { workgroups: [1, 1, 1] })] };
+  },
+};
+
+/**
+ * One step's [lr, lr/(1 − β₁ᵗ'), 1/(1 − β₂ᵗ'), ok] (the vector adamUpdate reads) and the new
+ * step count t' = t + ok, in one kernel.
+ */
+export function adamHyper(lr: Tensor, t: Tensor, ok: Tensor, betas: { b1: number; b2: number }): [hyper: Tensor, t: Tensor] {
+  const [hyper, t1] = apply(adamHyperDef, [lr, t, ok], betas);
+  return [hyper, t1];
 }
 
 /** The [lr, ok] vector sgdUpdate reads. */
@@ -135,7 +165,7 @@ function fround(p: ArrayLike<number>): (x: number) => number {
   return p instanceof Float32Array ? Math.fround : (x) => x;
 }
 
-/** One Adam/AdamW step for one parameter: [p', m', v']; hyper = adamHyper(lr, stepSize, vScale). */
+/** One Adam/AdamW step for one parameter: [p', m', v']; hyper from adamHyper. */
 export function adamUpdate(p: Tensor, g: Tensor, m: Tensor, v: Tensor, hyper: Tensor, attrs: AdamAttrs): [Tensor, Tensor, Tensor] {
   const [a, b, c] = apply(adamUpdateDef, [p, g, m, v, hyper], attrs);
   return [a, b, c];

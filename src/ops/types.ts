@@ -23,7 +23,7 @@ export type OpName =
   | "gather" | "scatterAdd" | "softmaxCrossEntropy" | "softmaxCrossEntropyBackward" | "dropout"
   | "lstmCell" | "lstmCellBackward" | "gruCell" | "gruCellBackward"
   // fused optimizer updates, and the planner's matmul + bias + activation
-  | "adamUpdate" | "sgdUpdate" | "matmulBiasAct"
+  | "adamHyper" | "adamUpdate" | "sgdUpdate" | "matmulBiasAct"
   // the step's guard: are the loss and gradients finite, and did no kernel fault?
   | "allFinite";
 

@@ -6,10 +6,8 @@
  * scalar tensor, so the bias corrections are computed inside the compiled step.
  */
 import { scalar, zeros } from "../creation.ts";
-import { add, div, pow, sub } from "../ops/elementwise.ts";
 import { adamHyper, adamUpdate } from "../ops/optimizer_updates.ts";
 import type { Tensor } from "../tensor.ts";
-import { reshape } from "../ops/movement.ts";
 import { Optimizer, type Update } from "./optimizer.ts";
 
 export interface AdamOptions {
@@ -46,15 +44,10 @@ export class Adam extends Optimizer {
 
   protected updates(grads: readonly Tensor[], ok: Tensor): Update[] {
     const [b1, b2] = this.betas;
-    // a skipped step (ok = 0) does not count
-    const t = add(this.t, reshape(ok, []));
-    const dt = this.t.dtype;
-    // lr / (1 − β₁ᵗ) and 1 / (1 − β₂ᵗ), once for all parameters
-    const stepSize = div(this.lrTensor, sub(1, pow(scalar(b1, dt), t)));
-    const vScale = div(1, sub(1, pow(scalar(b2, dt), t)));
+    // t ← t + ok (a skipped step does not count), lr / (1 − β₁ᵗ) and 1 / (1 − β₂ᵗ): one kernel
+    const [hyper, t] = adamHyper(this.lrTensor, this.t, ok, { b1, b2 });
     const out: Update[] = [[this.t, t]];
     const attrs = { b1, b2, eps: this.eps, weightDecay: this.weightDecay, decoupled: this.decoupled };
-    const hyper = adamHyper(this.lrTensor, stepSize, vScale, ok);
     this.params.forEach((p, i) => {
       // one fused kernel per parameter (ops/optimizer_updates.ts)
       const [np, m, v] = adamUpdate(p, grads[i], this.m[i], this.v[i], hyper, attrs);

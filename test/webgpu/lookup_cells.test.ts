@@ -5,7 +5,7 @@ import { GRU, LSTM } from "../../src/nn/index.ts";
 import { dropout } from "../../src/ops/dropout.ts";
 import { lstmCell } from "../../src/ops/lstm_cell.ts";
 import { gruCell } from "../../src/ops/gru_cell.ts";
-import { adamUpdate, sgdUpdate } from "../../src/ops/optimizer_updates.ts";
+import { adamHyper, adamUpdate, sgdUpdate } from "../../src/ops/optimizer_updates.ts";
 import { expectKernelMatchesCpu, webgpuAvailable } from "../helpers/backends.ts";
 import { TOL } from "../tolerance.ts";
 import { ints, rnd as s } from "../helpers/inputs.ts";
@@ -46,6 +46,10 @@ describe.skipIf(!gpu)("WebGPU lookup, losses, dropout and recurrent cells match 
     }
   });
   it("fused Adam, AdamW and SGD-momentum updates", async () => {
+    for (const [t, ok] of [[0, 1], [41, 1], [41, 0]]) {
+      await expectKernelMatchesCpu(`adamHyper (t ${t}, ok ${ok})`, (lr, tt, o) => adamHyper(lr, tt, o, { b1: 0.9, b2: 0.999 }),
+        [{ shape: [], values: [1e-3] }, { shape: [], values: [t] }, { shape: [1], values: [ok] }], TOL.gpuPointwise, { grads: false });
+    }
     const vpos = { shape: [1031], range: [0, 1] as [number, number] };
     for (const decoupled of [false, true]) {
       await expectKernelMatchesCpu("adamUpdate", (p, g, m, v, h) => adamUpdate(p, g, m, v, h, { b1: 0.9, b2: 0.999, eps: 1e-8, weightDecay: 0.01, decoupled }),

@@ -6,7 +6,7 @@
  * the character LM, their inference steps, full batches and a ragged last batch.
  */
 import { afterAll, describe, expect, it } from "vitest";
-import { compile, compileTrainStep, crossEntropy, fromArray, getBackend, manualSeed, setBackend, type Plan, type Tensor } from "../../src/index.ts";
+import { compile, crossEntropy, fromArray, getBackend, manualSeed, setBackend, type Plan, type Tensor } from "../../src/index.ts";
 import type { Module } from "../../src/nn/module.ts";
 import { LeNet5 } from "../../src/models/lenet5.ts";
 import { LSTMClassifier } from "../../src/models/lstm_classifier.ts";
@@ -34,12 +34,7 @@ function plansOf(make: () => Module, batches: [Tensor, Tensor][], sgd = false): 
     return loss;
   });
   const infer = compile((x: Tensor) => model.forward(x));
-  for (const [x, y] of batches) {
-    train(x, y);
-    infer(x);
-  }
-  void compileTrainStep;
-  return [...train.plans.values(), ...infer.plans.values()];
+  return batches.flatMap(([x, y]) => [train.plan(x, y), infer.plan(x)]);
 }
 
 describe.skipIf(!gpu)("every shader of the shipped models compiles", () => {
@@ -98,9 +93,11 @@ describe.skipIf(!gpu)("every shader of the shipped models compiles", () => {
     expect(problems).toEqual([]);
     // the census itself: every op of those plans is here, with both matmul families
     const names = new Set([...kernels.values()].map((k) => k.name.split(" ")[0].split("/")[0]));
-    for (const op of ["matmul", "im2col", "col2im", "maxPool2d", "avgPool2d", "lstmCell", "gruCell", "softmaxCrossEntropy", "gather", "scatterAdd", "adamUpdate", "sgdUpdate", "allFinite"]) {
+    for (const op of ["matmul", "im2col", "col2im", "maxPool2d", "avgPool2d", "lstmCell", "gruCell", "softmaxCrossEntropy", "gather", "scatterAdd", "adamHyper", "adamUpdate", "sgdUpdate", "allFinite"]) {
       expect([...names].some((n) => n.startsWith(op)), `no ${op} kernel compiled`).toBe(true);
     }
     expect(kernels.size).toBeGreaterThan(100);
-  }, 120_000);
+    // SwiftShader JIT-compiles each pipeline on the CPU: ~420 pipelines took 170 s on 2 cores
+    // (the code at the start of this change took the same), so the limit leaves room for a slow day
+  }, 480_000);
 });
