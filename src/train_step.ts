@@ -11,6 +11,8 @@ import { crossEntropy } from "./losses.ts";
 import type { Module } from "./nn/module.ts";
 import type { Optimizer } from "./optim/optimizer.ts";
 import { clipGradNorm } from "./optim/clip.ts";
+import { zeros } from "./creation.ts";
+import { METER_FIELDS, trainMeter } from "./ops/meter.ts";
 
 export interface TrainStepResult {
   /** Scalar loss of the batch (before the update). */
@@ -23,6 +25,14 @@ export interface TrainStepResult {
 export interface TrainStep {
   (x: Tensor, y: Tensor): TrainStepResult;
   plan(x: Tensor, y: Tensor): Plan;
+  /**
+   * With the `meter` option: the running sums on the device, [loss sum, correct, examples,
+   * steps, skipped steps] (ops/meter.ts), updated by every step; read it every few steps
+   * instead of reading each step's loss. Null without the option.
+   */
+  readonly meter: Tensor | null;
+  /** Sets the meter back to zeros (at the start of an epoch). */
+  resetMeter(): void;
 }
 
 export interface TrainStepOptions {
@@ -30,6 +40,11 @@ export interface TrainStepOptions {
   loss?: (logits: Tensor, y: Tensor) => Tensor;
   /** Rescale the gradients to this global L2 norm when they exceed it (for recurrent nets). */
   clipGradNorm?: number;
+  /**
+   * Keep running sums on the device (`step.meter`): "accuracy" counts correct rows of the
+   * outputs too (classifiers), "loss" only the loss (language models).
+   */
+  meter?: "accuracy" | "loss";
 }
 
 /**
@@ -48,12 +63,19 @@ export function compileTrainStep(
   const loss = opts.loss ?? crossEntropy;
   const names = new Map(model.namedParameters().map(([n, t]) => [t, n]));
   optimizer.paramNames ??= optimizer.params.map((p, i) => names.get(p) ?? `parameter ${i}`);
+  const meter = opts.meter ? zeros([METER_FIELDS.length], optimizer.params[0].dtype) : null;
   const step = compile((x: Tensor, y: Tensor) => {
     const logits = model.forward(x);
     const l = loss(logits, y);
-    if (opts.clipGradNorm === undefined) optimizer.step(l);
-    else optimizer.step(clipGradNorm(gradients(l, optimizer.params), opts.clipGradNorm), { loss: l });
+    const ok = opts.clipGradNorm === undefined
+      ? optimizer.step(l)
+      : optimizer.step(clipGradNorm(gradients(l, optimizer.params), opts.clipGradNorm), { loss: l });
+    if (meter) meter.assign(trainMeter(meter, l, logits, y, ok, { accuracy: opts.meter === "accuracy" }));
     return { loss: l, logits };
   });
-  return Object.assign((x: Tensor, y: Tensor) => step(x, y) as TrainStepResult, { plan: (x: Tensor, y: Tensor) => step.plan(x, y) });
+  return Object.assign((x: Tensor, y: Tensor) => step(x, y) as TrainStepResult, {
+    plan: (x: Tensor, y: Tensor) => step.plan(x, y),
+    meter,
+    resetMeter: () => meter?.assign(zeros([METER_FIELDS.length], meter.dtype)),
+  });
 }

@@ -28,6 +28,12 @@ export interface Backend {
   newStatus?(): unknown;
   /** Frees a handle nothing else refers to (optional: backends with their own memory pools). */
   release?(handle: unknown): void;
+  /**
+   * Resolves once every run submitted so far has finished, without reading anything back: how
+   * a loop keeps a bounded number of steps in flight. A backend that runs synchronously (the
+   * CPU) need not have it.
+   */
+  settled?(): Promise<void>;
 }
 
 export type BackendName = "cpu" | "webgpu" | "auto";

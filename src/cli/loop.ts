@@ -4,15 +4,20 @@
  * a checkpoint after each epoch; Ctrl-C or SIGTERM finishes the current step, saves where the
  * run is (epoch and batch, so `--resume` continues exactly there) and ends (a second Ctrl-C
  * quits at once). Checkpoints are io/checkpoint.ts's pair: weights + training state.
+ * No host sync per step: the loss sum, the correct count and the skipped steps add up on the
+ * device (the step's meter, ops/meter.ts), read every READ_EVERY steps, and at most
+ * two steps are in flight (the loop waits for step k − 1 to finish once step k is submitted).
  * A step whose guard fails (a non-finite loss or gradient, a label out of range) has already
- * been skipped on the device; the loop then stops with the reason and without saving, or
- * with `--on-nonfinite skip` counts it and goes on.
+ * been skipped on the device; at the next read the loop sees the skip count grow, reads that
+ * window's losses for the reason, and stops without saving, or with `--on-nonfinite skip`
+ * counts it and goes on.
  */
 import { argmaxRows, countEqual } from "../metrics.ts";
 import type { Tensor } from "../tensor.ts";
 import type { DataLoader } from "../data/loader.ts";
 import type { Module } from "../nn/module.ts";
-import type { TrainStepResult } from "../train_step.ts";
+import type { TrainStep } from "../train_step.ts";
+import { getBackend } from "../backends/backend.ts";
 import { Adam } from "../optim/adam.ts";
 import { SGD } from "../optim/sgd.ts";
 import type { Optimizer } from "../optim/optimizer.ts";
@@ -25,7 +30,8 @@ import { decodeText } from "../data/text.ts";
 
 export interface TrainLoop {
   model: Module;
-  step: (x: Tensor, y: Tensor) => TrainStepResult;
+  /** With a meter (`compileTrainStep(…, { meter })`): the loop reads it, not every step's loss. */
+  step: TrainStep;
   loader: DataLoader;
   epochs: number;
   /** "accuracy": argmax of [N, C] outputs against labels [N]; "perplexity": exp(mean loss). */
@@ -48,6 +54,9 @@ export interface TrainLoop {
   /** Where to save a checkpoint after each epoch and on Ctrl-C / SIGTERM. */
   out?: string;
 }
+
+/** The meter is read every READ_EVERY steps (and at the end of an epoch, or when stopped). */
+export const READ_EVERY = 16;
 
 /** The error that ends a run at a step the guard refused: where, why and what to do. */
 function stepFailure(e: NonFiniteError | IndexError, epoch: number, batch: number, batches: number, out?: string): Error {
@@ -114,34 +123,62 @@ export async function trainLoop(t: TrainLoop): Promise<true | "SIGINT" | "SIGTER
   };
   try {
     let step = start?.step ?? 0;
+    const meter = t.step.meter;
+    if (!meter) throw new TypeError("trainLoop: the step needs its meter (compileTrainStep(…, { meter }))");
+    const backend = getBackend();
     for (let epoch = start?.epoch ?? Infinity; epoch <= t.epochs && !stop; epoch++) {
       t.model.train();
       const from = epoch === start!.epoch ? start!.position : 0;
       const bar = new ProgressBar(`epoch ${epoch}/${t.epochs}`, t.loader.length);
-      let seen = 0, correct = 0, lossSum = 0, batches = 0, skipped = 0;
-      for (const { x, y } of t.loader.epochBatches(epoch - 1, from)) {
-        const { loss, logits } = t.step(x, y);
-        const value = await loss.item().catch((e: unknown) => {
-          if (!(e instanceof NonFiniteError || e instanceof IndexError)) throw e;
-          if (e instanceof NonFiniteError && t.onNonFinite === "skip") return null;
-          throw stepFailure(e, epoch, from + batches + skipped + 1, t.loader.length, t.out);
-        });
-        step++;
-        if (value === null) skipped++;
-        else {
-          lossSum += value;
-          if (t.metric === "accuracy") correct += await countCorrect(logits, y);
-          seen += x.shape[0];
-          batches++;
+      t.step.resetMeter();
+      const window: { loss: Tensor; batch: number }[] = [];
+      let sums = { lossSum: 0, correct: 0, seen: 0, batches: 0, skipped: 0 };
+      let submitted = 0, shown = "";
+      let previous: Promise<void> | null = null;
+      /** Reads the meter; a step skipped in this window is looked at for why (and may end the run). */
+      const readMeter = async () => {
+        const [lossSum, correct, seen, batches, skipped] = await meter.data();
+        if (skipped > sums.skipped) {
+          for (const { loss, batch } of window) {
+            await loss.item().catch((e: unknown) => {
+              if (!(e instanceof NonFiniteError || e instanceof IndexError)) throw e;
+              if (e instanceof NonFiniteError && t.onNonFinite === "skip") return;
+              throw stepFailure(e, epoch, batch, t.loader.length, t.out);
+            });
+          }
         }
-        // the batch and the step's results go back to the device now, not when the GC gets to them
-        for (const used of [x, y, loss, logits]) used.dispose();
+        for (const { loss } of window) loss.dispose();
+        window.length = 0;
+        sums = { lossSum, correct, seen, batches, skipped };
         const score = t.metric === "accuracy" ? `acc ${((100 * correct) / seen).toFixed(2)}%` : `ppl ${Math.exp(lossSum / batches).toFixed(2)}`;
-        bar.update(from + batches + skipped, `${skipped ? `${skipped} skipped ` : ""}loss ${(lossSum / batches).toFixed(4)} ${score} ${Math.round((seen * t.unitsPerExample) / bar.seconds)} ${t.unit}/s`);
+        shown = `${skipped ? `${skipped} skipped ` : ""}loss ${(lossSum / batches).toFixed(4)} ${score} `;
+      };
+      for (const { x, y } of t.loader.epochBatches(epoch - 1, from)) {
+        // submitted, not awaited: the loss, the correct count and the guard's verdict add up on the device
+        const { loss, logits } = t.step(x, y);
+        submitted++;
+        step++;
+        window.push({ loss, batch: from + submitted });
+        // the batch and the outputs go back to the pool now (work queued on them runs first)
+        for (const used of [x, y, logits]) used.dispose();
+        // at most two steps in flight: wait for the one before this (not a read; this one keeps
+        // the GPU busy). A synchronous backend is done already: yield to the event loop instead,
+        // so that Ctrl-C and SIGTERM are seen between steps
+        const done = backend.settled?.() ?? new Promise<void>((r) => setImmediate(r));
+        if (previous) await previous;
+        previous = done;
+        if (window.length >= READ_EVERY || stop) await readMeter();
+        // the position and the throughput every step, the numbers as of the last read
+        bar.update(from + submitted, `${shown}${Math.round(((submitted * t.loader.batchSize) * t.unitsPerExample) / bar.seconds)} ${t.unit}/s`);
         if (stop) break;
       }
+      if (window.length > 0) {
+        await readMeter();
+        bar.update(from + submitted, `${shown}${Math.round((sums.seen * t.unitsPerExample) / bar.seconds)} ${t.unit}/s`);
+      }
+      const { lossSum, correct, seen, batches, skipped } = sums;
       bar.done();
-      const done = from + batches + skipped;
+      const done = from + submitted;
       const score = t.metric === "accuracy" ? `train acc ${((100 * correct) / seen).toFixed(2)}%` : `train perplexity ${Math.exp(lossSum / batches).toFixed(2)}`;
       const skips = skipped ? `, ${skipped} step${skipped === 1 ? "" : "s"} skipped (non-finite loss or gradient)` : "";
       const seed = start!.seed;

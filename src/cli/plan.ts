@@ -95,7 +95,8 @@ export function trainingPlan(o: PlanOptions = {}): { title: string; plan: Plan }
     throw new TypeError(`plan: unknown model ${String(model)}; expected lenet5, lstm, textclf or charlm`);
   }
   const opt = o.optimizer === "sgd" ? new SGD(net.parameters(), { lr: 0.01, momentum: 0.9 }) : new Adam(net.parameters());
-  const step = compileTrainStep(net, opt, { clipGradNorm: clip });
+  // as npm run train builds it: with the meter the loop reads instead of every step's loss
+  const step = compileTrainStep(net, opt, { clipGradNorm: clip, meter: model === "charlm" ? "loss" : "accuracy" });
   const plan = step.plan(placeholder(x, xInt ? "int32" : "float32"), placeholder(y, "int32"));
   return { title: `${what} training step, ${o.optimizer ?? "adam"}, batch ${batch}${clip ? `, clip ${clip}` : ""}`, plan };
 }

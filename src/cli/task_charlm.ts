@@ -37,7 +37,7 @@ export async function trainCharLM(args: TrainArgs): Promise<true | "SIGINT" | "S
   return trainLoop({
     onNonFinite: args.onNonFinite, out: args.out,
     model, epochs: args.epochs, metric: "perplexity", unit: "char", unitsPerExample: args.seqLen,
-    step: compileTrainStep(model, opt, { clipGradNorm: args.clip }),
+    step: compileTrainStep(model, opt, { clipGradNorm: args.clip, meter: "loss" }),
     loader: new DataLoader(train.x, train.y, [args.seqLen], { batchSize: args.batch, shuffle: true, seed: args.seed, labelShape: [args.seqLen] }),
     evaluate: async () => {
       let total = 0;

@@ -27,7 +27,7 @@ export async function trainMnist(args: TrainArgs): Promise<true | "SIGINT" | "SI
   return trainLoop({
     onNonFinite: args.onNonFinite, out: args.out,
     model, epochs: args.epochs, metric: "accuracy", unit: "img", unitsPerExample: 1,
-    step: compileTrainStep(model, opt, { clipGradNorm: args.clip }),
+    step: compileTrainStep(model, opt, { clipGradNorm: args.clip, meter: "accuracy" }),
     loader: new DataLoader(train.images, train.labels, [1, 28, 28], { batchSize: args.batch, shuffle: true, seed: args.seed }),
     evaluate: async () => `test acc ${(await accuracy(model, predict, new DataLoader(test.images, test.labels, [1, 28, 28], { batchSize: 1000 }))).toFixed(2)}% (${test.count} images)`,
     optimizer: opt, resume, seed: args.seed,

@@ -41,7 +41,7 @@ export async function trainTextClassifier(args: TrainArgs): Promise<true | "SIGI
   return trainLoop({
     onNonFinite: args.onNonFinite, out: args.out,
     model, epochs: args.epochs, metric: "accuracy", unit: "ex", unitsPerExample: 1,
-    step: compileTrainStep(model, opt, { clipGradNorm: args.clip }),
+    step: compileTrainStep(model, opt, { clipGradNorm: args.clip, meter: "accuracy" }),
     loader: new DataLoader(tr.x, tr.y, [maxLen], { batchSize: args.batch, shuffle: true, seed: args.seed }),
     evaluate: async () => `test acc ${(await accuracy(model, predict, new DataLoader(te.x, te.y, [maxLen], { batchSize: 256 }))).toFixed(2)}% (${test.length} examples)`,
     optimizer: opt, resume, seed: args.seed,

@@ -96,6 +96,7 @@ const FLOPS: Record<OpName, (s: Shapes) => number> = {
   // m, v, bias corrections, sqrt, divide, update: about 12 per weight; SGD with momentum 3
   adamHyper: () => 8, adamUpdate: (s) => 12 * sizeOf(s.ins[0]), sgdUpdate: (s) => 3 * sizeOf(s.ins[0]),
   allFinite: ({ ins }) => ins.reduce((a, x) => a + sizeOf(x), 0),
+  trainMeter: (s) => sizeOf(s.ins[2]),
 };
 
 function gpuArgs(plan: Plan, step: PlanStep, device: DeviceCaps): GpuArgs<unknown> {

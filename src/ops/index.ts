@@ -18,6 +18,7 @@ import { gruCellBackwardDef, gruCellDef } from "./gru_cell.ts";
 import { adamHyperDef, adamUpdateDef, sgdUpdateDef } from "./optimizer_updates.ts";
 import { matmulBiasActDef } from "./matmul_epilogue.ts";
 import { allFiniteDef } from "./guard.ts";
+import { trainMeterDef } from "./meter.ts";
 
 export const OPS: Record<OpName, OpDef> = {
   ...UNARY_DEFS,
@@ -56,4 +57,5 @@ export const OPS: Record<OpName, OpDef> = {
   sgdUpdate: sgdUpdateDef,
   matmulBiasAct: matmulBiasActDef,
   allFinite: allFiniteDef,
+  trainMeter: trainMeterDef,
 };

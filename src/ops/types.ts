@@ -25,7 +25,9 @@ export type OpName =
   // fused optimizer updates, and the planner's matmul + bias + activation
   | "adamHyper" | "adamUpdate" | "sgdUpdate" | "matmulBiasAct"
   // the step's guard: are the loss and gradients finite, and did no kernel fault?
-  | "allFinite";
+  | "allFinite"
+  // a training step's running sums (loss, correct, examples, steps, skipped) on the device
+  | "trainMeter";
 
 /** Shape and dtype of one value: what a shape rule reads and returns. */
 export interface ValueInfo {

@@ -52,9 +52,10 @@ export abstract class Optimizer {
   /**
    * One update. Pass the loss (gradients are taken w.r.t. `params`) or the gradients
    * themselves, one per parameter (e.g. after clipGradNorm), with the loss in `opts.loss` so
-   * that the guard checks it too.
+   * that the guard checks it too. Returns the step's guard `ok` ([1]: 1 when the update ran,
+   * 0 when a non-finite loss or gradient or a fault made it skip), computed on the device.
    */
-  step(lossOrGrads: Tensor | readonly Tensor[], opts: { loss?: Tensor } = {}): void {
+  step(lossOrGrads: Tensor | readonly Tensor[], opts: { loss?: Tensor } = {}): Tensor {
     const given = Array.isArray(lossOrGrads);
     const grads = given ? (lossOrGrads as Tensor[]) : gradients(lossOrGrads as Tensor, this.params);
     if (grads.length !== this.params.length) {
@@ -65,6 +66,7 @@ export abstract class Optimizer {
     const checked = loss ? [loss, ...grads] : grads;
     const ok = allFinite(checked.map((t) => (t.size === 1 ? t.reshape([1]) : t)), loss ? ["the loss", ...names] : names);
     assignAll(this.updates(grads, ok));
+    return ok;
   }
 
   /**

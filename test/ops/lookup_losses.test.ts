@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import * as W from "../../src/index.ts";
 import { DTypeError, F, IndexError, ShapeError, tensor } from "../../src/index.ts";
 import { dropout } from "../../src/ops/dropout.ts";
+import { trainMeter } from "../../src/ops/meter.ts";
 import { expectClose, TOL } from "../tolerance.ts";
 import { values } from "../helpers/values.ts";
 import { onEachBackend, opCases, testBackends } from "../helpers/backends.ts";
@@ -40,12 +41,28 @@ opCases(backends, "gather and scatterAdd (embeddings), softmax and cross-entropy
   { name: "mseLoss is the mean of squared differences", f: (a, b) => F.mseLoss(a, b), inputs: [given([1, 2, 3]), given([1, 0, 0])], want: [[13 / 3]], how: "rounded" },
 ]);
 
+// logits rows: argmax 1, 0, 0 (a tie keeps the first), 2
+const LOGITS = given([1, 3, 2, 5, 0, 0, 0, 0, 0, -1, -2, 4], [4, 3]);
+const meter = (accuracy: boolean) => (stats: W.Tensor, loss: W.Tensor, logits: W.Tensor, y: W.Tensor, ok: W.Tensor) => trainMeter(stats, loss, logits, y, ok, { accuracy });
+opCases(backends, "trainMeter: the running sums [loss, correct, examples, steps, skipped] of a training step", [
+  { name: "a good step adds its loss, correct rows, examples and one step", f: meter(true), inputs: [given([1, 2, 3, 4, 5]), given([0.5], []), LOGITS, intSpec([4], [1, 0, 2, 2]), given([1])], want: [[1.5, 5, 7, 5, 5]], how: "exact" },
+  { name: "a skipped step (ok 0) adds only its count, even with a NaN loss", f: meter(true), inputs: [given([1, 2, 3, 4, 5]), given([NaN], []), LOGITS, intSpec([4], [1, 0, 2, 2]), given([0])], want: [[1, 2, 3, 4, 6]], how: "exact" },
+  { name: "without accuracy nothing is counted correct", f: meter(false), inputs: [given([0, 0, 0, 0, 0]), given([2], []), LOGITS, intSpec([4], [1, 0, 0, 2]), given([1])], want: [[2, 0, 4, 1, 0]], how: "exact" },
+  { name: "a language model's [B, T, V] logits and [B, T] labels: examples are B", f: meter(true), inputs: [given([0, 0, 0, 0, 0]), given([1], []), given([1, 3, 2, 5, 0, 0, 0, 0, 0, -1, -2, 4], [2, 2, 3]), intSpec([2, 2], [1, 0, 0, 2]), given([1])], want: [[1, 4, 2, 1, 0]], how: "exact" },
+]);
+
 onEachBackend(backends, "lookup and loss faults", () => {
   it("an index outside the table is an IndexError naming the op, index and position", async () => {
     const y = W.gather(tensor([[1], [2]]), ints([0, 2]));
     await expect(y.data()).rejects.toThrow(IndexError);
     await expect(W.gather(tensor([[1], [2]]), ints([-1])).data()).rejects.toThrow("gather: index -1 at position 0 is outside [0, 2) (the table has 2 rows)");
     expect(() => W.gather(tensor([[1]]), tensor([0]))).toThrow(DTypeError);
+  });
+  it("trainMeter checks its shapes and dtypes", () => {
+    const z = W.zeros([5]);
+    expect(() => trainMeter(W.zeros([4]), W.scalar(1), W.zeros([2, 3]), ints([0, 1]), W.ones([1]), { accuracy: true })).toThrow(/trainMeter: stats must be \[5\]/);
+    expect(() => trainMeter(z, W.scalar(1), W.zeros([2, 3]), ints([0, 1, 2]), W.ones([1]), { accuracy: true })).toThrow(/trainMeter: logits must be \[\.\.\., C\] with one row per label/);
+    expect(() => trainMeter(z, W.scalar(1), W.zeros([2, 3]), tensor([0, 1]), W.ones([1]), { accuracy: true })).toThrow(/trainMeter: labels have dtype float32, expected int32/);
   });
   it("a label outside [0, C) is an IndexError; wrong shapes are a ShapeError", async () => {
     await expect(W.softmaxCrossEntropy(tensor([[1, 2]]), ints([2])).data()).rejects.toThrow("softmaxCrossEntropy: label 2 of sample 0 is outside [0, 2)");

@@ -71,6 +71,22 @@ describe.skipIf(!gpu)("the WebGPU executor", () => {
     await expect(W.add(z, 1).data()).rejects.toThrow(/float32\[3\] was disposed; it cannot be computed from/);
   });
 
+  it("a read returns the values the tensor had when it was asked for, though later steps reuse its buffer at once", async () => {
+    await setBackend("webgpu");
+    const w = W.tensor([1, 2, 3, 4]);
+    const step = W.compile((a: W.Tensor) => {
+      w.assign(W.add(w, 10));
+      return W.mul(a, 2);
+    });
+    step(W.tensor([1]));
+    // w's buffer is now the step's own: the next call frees it, the one after reuses it
+    const before = w.data();
+    step(W.tensor([1]));
+    step(W.tensor([1]));
+    expect(Array.from(await before)).toEqual([11, 12, 13, 14]);
+    expect(Array.from(await w.data())).toEqual([31, 32, 33, 34]);
+  });
+
   it("reads through planner views (reshapes without a copy) of inputs and temporaries", async () => {
     const { run, want } = viewsFixture();
     const got = await run();

@@ -6,7 +6,7 @@
  * the character LM, their inference steps, full batches and a ragged last batch.
  */
 import { afterAll, describe, expect, it } from "vitest";
-import { compile, crossEntropy, fromArray, getBackend, manualSeed, setBackend, type Plan, type Tensor } from "../../src/index.ts";
+import { compile, compileTrainStep, fromArray, getBackend, manualSeed, setBackend, type Plan, type Tensor } from "../../src/index.ts";
 import type { Module } from "../../src/nn/module.ts";
 import { LeNet5 } from "../../src/models/lenet5.ts";
 import { LSTMClassifier } from "../../src/models/lstm_classifier.ts";
@@ -23,16 +23,12 @@ const gpu = await webgpuAvailable();
 const images = (n: number) => fromArray(new Float32Array(n * 784), [n, 1, 28, 28]);
 const ints = (shape: number[], v: number) => fromArray(new Int32Array(shape.reduce((a, b) => a * b, 1)).fill(v), shape, "int32");
 
-/** The plans of a model's training and inference steps for the given batches (planned on the CPU). */
+/** The plans of a model's training step (as npm run train compiles it: meter included) and inference step. */
 function plansOf(make: () => Module, batches: [Tensor, Tensor][], sgd = false): Plan[] {
   manualSeed(0);
   const model = make();
   const opt = sgd ? new SGD(model.parameters(), { lr: 0.1, momentum: 0.9 }) : new Adam(model.parameters());
-  const train = compile((x: Tensor, y: Tensor) => {
-    const loss = crossEntropy(model.forward(x), y);
-    opt.step(loss);
-    return loss;
-  });
+  const train = compileTrainStep(model, opt, { meter: "accuracy" });
   const infer = compile((x: Tensor) => model.forward(x));
   return batches.flatMap(([x, y]) => [train.plan(x, y), infer.plan(x)]);
 }
@@ -93,7 +89,7 @@ describe.skipIf(!gpu)("every shader of the shipped models compiles", () => {
     expect(problems).toEqual([]);
     // the census itself: every op of those plans is here, with both matmul families
     const names = new Set([...kernels.values()].map((k) => k.name.split(" ")[0].split("/")[0]));
-    for (const op of ["matmul", "im2col", "col2im", "maxPool2d", "avgPool2d", "lstmCell", "gruCell", "softmaxCrossEntropy", "gather", "scatterAdd", "adamHyper", "adamUpdate", "sgdUpdate", "allFinite"]) {
+    for (const op of ["matmul", "im2col", "col2im", "maxPool2d", "avgPool2d", "lstmCell", "gruCell", "softmaxCrossEntropy", "gather", "scatterAdd", "adamHyper", "adamUpdate", "sgdUpdate", "allFinite", "trainMeter"]) {
       expect([...names].some((n) => n.startsWith(op)), `no ${op} kernel compiled`).toBe(true);
     }
     expect(kernels.size).toBeGreaterThan(100);

@@ -131,21 +131,30 @@ export class WebGpuBackend implements Backend {
   async read(handle: unknown, dtype: DType, size: number, status?: RunStatus): Promise<TypedArray> {
     this.checkAlive();
     this.pipelines.throwUncaptured();
-    // the run that wrote this data failed validation (a bad pipeline, say): its error, here
-    const invalid = await (handle as GpuHandle | null)?.validation;
-    if (invalid) throw invalid;
     const bytes = size * GPU_BYTES[dtype];
     const out = allocArray(dtype, size);
     // the run's status words travel in the same staging buffer, after the data
     const st = status && status.words === null && status.handle !== null ? (status.handle as GpuHandle) : null;
-    if (bytes === 0 && !st) return out;
+    if (bytes === 0 && !st) {
+      const invalid = await (handle as GpuHandle | null)?.validation;
+      if (invalid) throw invalid;
+      return out;
+    }
     const dataBytes = bytes === 0 ? 0 : align4(bytes);
     const statusAt = Math.ceil(dataBytes / 256) * 256;
     const staging = this.device.createBuffer({ size: st ? statusAt + STATUS_BYTES : dataBytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     const enc = this.device.createCommandEncoder();
     if (dataBytes > 0) enc.copyBufferToBuffer((handle as GpuHandle).buffer, 0, staging, 0, dataBytes);
     if (st) enc.copyBufferToBuffer(st.buffer, 0, staging, statusAt, STATUS_BYTES);
+    // the copy is queued before anything is awaited: the caller may go on to release this
+    // buffer or run a step that writes it, and the queue runs the copy first
     this.device.queue.submit([enc.finish()]);
+    // the run that wrote this data failed validation (a bad pipeline, say): its error, here
+    const invalid = await (handle as GpuHandle | null)?.validation;
+    if (invalid) {
+      staging.destroy();
+      throw invalid;
+    }
     const f = this.flight;
     const estimate = f ? this.latency.get(f.plan) : undefined;
     if (f && f.runs === 1) {
@@ -210,6 +219,11 @@ export class WebGpuBackend implements Backend {
     if (ms < 2) return Promise.resolve(undefined);
     this.quietWaits++;
     return new Promise((resolve) => setTimeout(() => resolve(performance.now()), ms));
+  }
+
+  settled(): Promise<void> {
+    this.checkAlive();
+    return this.device.queue.onSubmittedWorkDone();
   }
 
   release(handle: unknown): void {
