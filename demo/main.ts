@@ -200,7 +200,8 @@ worker.onmessage = (e: MessageEvent<Reply>) => {
       syncButtons();
       break;
     case "step":
-      losses.push(r.loss);
+      // one point per step of the window, at the window's mean loss
+      for (let k = 0; k < r.window; k++) losses.push(r.loss);
       $("epochLabel").textContent = `epoch ${r.epoch} of ${$<HTMLInputElement>("epochs").value}`;
       $("progress").textContent = `${r.step}/${r.steps}`;
       $("stepBar").style.width = `${((100 * r.step) / r.steps).toFixed(1)}%`;

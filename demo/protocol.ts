@@ -39,7 +39,8 @@ export type Reply =
   | { type: "loading"; fraction: number }
   | { type: "loaded"; train: number; test: number }
   | { type: "backend"; name: string; note: string }
-  | { type: "step"; epoch: number; step: number; steps: number; loss: number; trainAcc: number; imagesPerSec: number; msPerStep: number }
+  /** At a read of the meter: `window` steps done since the last one, their mean loss. */
+  | { type: "step"; epoch: number; step: number; steps: number; window: number; loss: number; trainAcc: number; imagesPerSec: number; msPerStep: number }
   | { type: "evaluated"; epoch: number; testAcc: number; confusion: Int32Array; samples: Sample[] }
   | { type: "state"; state: "idle" | "training" | "paused" | "done" }
   | { type: "prediction"; probs: Float32Array }

@@ -8,7 +8,7 @@
 import {
   DataLoader, F, LeNet5, MNIST_MEAN, MNIST_STD, argmaxRows, compile, compileTrainStep, confusionMatrix, countEqual,
   getBackend, loadMnist, loadStateDictBytes, manualSeed, optim, parseSafetensors, setBackend, softmax, stateDictBytes, tensor,
-  type MnistSplit, type Tensor, type TrainStepResult,
+  type MnistSplit, type Tensor, type TrainStep,
 } from "../src/index.ts";
 import type { Reply, Request, Sample, TrainConfig } from "./protocol.ts";
 
@@ -17,7 +17,10 @@ const post = (msg: Reply, transfer: Transferable[] = []) => (self as unknown as 
 let trainSet: MnistSplit | null = null;
 let testSet: MnistSplit | null = null;
 let model: LeNet5 | null = null;
-let stepFn: ((x: Tensor, y: Tensor) => TrainStepResult) | null = null;
+let stepFn: TrainStep | null = null;
+/** The training meter is read every READ_EVERY steps or READ_MS, whichever comes first. */
+const READ_EVERY = 16;
+const READ_MS = 250;
 let backendName = "";
 let state: "idle" | "training" | "paused" | "done" = "idle";
 /** Bumped by reset: a run that sees another generation stops. */
@@ -103,32 +106,50 @@ async function train(config: TrainConfig): Promise<void> {
     const optimizer = config.optimizer === "sgd"
       ? new optim.SGD(model.parameters(), { lr: config.lr, momentum: 0.9 })
       : new optim.Adam(model.parameters(), { lr: config.lr });
-    stepFn = compileTrainStep(model, optimizer);
+    stepFn = compileTrainStep(model, optimizer, { meter: "accuracy" });
   });
   const train = trainSet!;
   const count = Math.min(config.limit, train.count);
   const images = train.images.subarray(0, count * 784), labels = train.labels.subarray(0, count);
   setState("training");
+  const step = stepFn!;
   for (let epoch = 1; epoch <= config.epochs; epoch++) {
     const loader = new DataLoader(images, labels, [1, 28, 28], { batchSize: config.batch, shuffle: true, seed: epoch, dropLast: true });
     const steps = Math.floor(count / config.batch);
-    let seen = 0, correct = 0, step = 0;
+    await exclusive(async () => step.resetMeter());
+    // no read per step: the meter adds up loss, accuracy and skips on the device; it is read
+    // every READ_EVERY steps, after READ_MS, when pausing and at the end of the epoch
+    const window: Tensor[] = [];
+    let done = 0, last = { lossSum: 0, steps: 0, skipped: 0 };
+    let lastRead = performance.now();
     const t0 = performance.now();
-    for (const { x, y } of loader) {
-      if (state === "paused") await new Promise<void>((r) => (wake = r));
-      if (gen !== generation) return;
-      const t = performance.now();
-      const { loss, acc } = await exclusive(async () => {
-        const out = stepFn!(x, y);
-        const [l, logits, truth] = await Promise.all([out.loss.item(), out.logits.data(), y.data()]);
-        for (const used of [x, y, out.loss, out.logits]) used.dispose();
-        return { loss: l, acc: countEqual(argmaxRows(logits, 10), truth) };
-      });
-      step++;
-      seen += config.batch;
-      correct += acc;
+    const read = () => exclusive(async () => {
+      const [lossSum, correct, seen, good, skipped] = await step.meter!.data();
+      // a skipped step: its loss says why (NonFiniteError, IndexError), which the page shows
+      if (skipped > last.skipped) for (const l of window) await l.item();
+      for (const l of window) l.dispose();
       const now = performance.now();
-      post({ type: "step", epoch, step, steps, loss, trainAcc: (100 * correct) / seen, imagesPerSec: (seen / (now - t0)) * 1000, msPerStep: now - t });
+      const n = window.length;
+      window.length = 0;
+      const loss = good > last.steps ? (lossSum - last.lossSum) / (good - last.steps) : NaN;
+      post({ type: "step", epoch, step: done, steps, window: n, loss, trainAcc: (100 * correct) / Math.max(seen, 1), imagesPerSec: (seen / (now - t0)) * 1000, msPerStep: (now - lastRead) / Math.max(n, 1) });
+      last = { lossSum, steps: good, skipped };
+      lastRead = now;
+    });
+    for (const { x, y } of loader) {
+      if (state === "paused") {
+        if (window.length > 0) await read();
+        await new Promise<void>((r) => (wake = r));
+      }
+      if (gen !== generation) return;
+      await exclusive(async () => {
+        const out = step(x, y);
+        window.push(out.loss);
+        // queued work on them runs first: back to the pool now
+        for (const used of [x, y, out.logits]) used.dispose();
+      });
+      done++;
+      if (window.length >= READ_EVERY || performance.now() - lastRead >= READ_MS || done === steps) await read();
       await yieldToMessages();
     }
     if (gen !== generation) return;
