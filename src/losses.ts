@@ -22,12 +22,14 @@ function reduce(x: Tensor, reduction: Reduction): Tensor {
  * @returns a scalar for "mean" (default) and "sum", [N] (or [...]) for "none"
  */
 export function crossEntropy(logits: Tensor, labels: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
+  const reduction = opts.reduction ?? "mean";
+  // the mean and the sum are the fused op's own (one kernel each way)
   if (logits.rank > 2 && labels.shape.join() === logits.shape.slice(0, -1).join()) {
     const c = logits.shape[logits.rank - 1];
-    const flat = softmaxCrossEntropy(reshape(logits, [-1, c]), reshape(labels, [-1]));
-    return opts.reduction === "none" ? reshape(flat, labels.shape) : reduce(flat, opts.reduction ?? "mean");
+    const flat = softmaxCrossEntropy(reshape(logits, [-1, c]), reshape(labels, [-1]), reduction);
+    return reduction === "none" ? reshape(flat, labels.shape) : flat;
   }
-  return reduce(softmaxCrossEntropy(logits, labels), opts.reduction ?? "mean");
+  return softmaxCrossEntropy(logits, labels, reduction);
 }
 
 /** Mean squared error between same-shaped tensors. */

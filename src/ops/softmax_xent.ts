@@ -2,9 +2,13 @@
  * @file Fused softmax + cross-entropy with integer labels, per sample:
  *   loss[i] = log Σⱼ exp(x[i,j]) − x[i, label[i]]       (stable: shifted by the row max)
  *   dlogits[i, j] = (softmax(x)[i, j] − [j = label[i]]) · dy[i]
+ * With `reduction: "mean"` or `"sum"` the op returns the scalar mean or sum of those in one
+ * kernel (a workgroup tree reduction) and its backward reads the one cotangent, scaled: the
+ * mean loss of a batch costs two dispatches, not six (per-sample loss, sum, division, and
+ * backward a division, an expand and the per-logit kernel).
  * The backward is its own primitive so a backend runs it as one kernel. A label outside
- * [0, C) faults (ops/fault.ts): its row's loss and gradient are NaN and reading the step's
- * results throws IndexError, on both backends.
+ * [0, C) faults (ops/fault.ts): its row's loss and gradient are NaN (a reduced loss is NaN)
+ * and reading the step's results throws IndexError, on both backends.
  */
 import { requireFloat } from "../dtype.ts";
 import { DTypeError, ShapeError, fmtShape } from "../errors.ts";
@@ -14,6 +18,11 @@ import type { FaultRule, OpDef, ValueInfo } from "./types.ts";
 import { shaderCall } from "./shaders.ts";
 import { raiseFault } from "./fault.ts";
 
+export interface XentAttrs {
+  /** "none": a loss per sample [N]; "mean" / "sum": their mean or sum, a scalar. */
+  reduction: "none" | "mean" | "sum";
+}
+
 function check(op: string, logits: ValueInfo, labels: ValueInfo): void {
   requireFloat(op, "logits", logits.dtype);
   if (labels.dtype !== "int32") throw new DTypeError(`${op}: labels have dtype ${labels.dtype}, expected int32 class indices`);
@@ -22,7 +31,7 @@ function check(op: string, logits: ValueInfo, labels: ValueInfo): void {
   }
 }
 
-function labelFault(op: string): FaultRule<Record<string, never>> {
+function labelFault(op: string): FaultRule<XentAttrs> {
   return {
     kind: "index",
     describe: ({ inShapes: [[, c]], value, position }) => `${op}: label ${value} of sample ${position} is outside [0, ${c}) (the logits have ${c} classes)`,
@@ -38,38 +47,52 @@ function rowStats(x: ArrayLike<number>, i: number, c: number): { m: number; lse:
   return { m, lse: Math.log(s) };
 }
 
-export const softmaxCrossEntropyDef: OpDef<Record<string, never>> = {
+/** What the reduced loss and its backward scale the sum by. */
+const scaleOf = ({ reduction }: XentAttrs, n: number) => (reduction === "mean" ? 1 / n : 1);
+
+export const softmaxCrossEntropyDef: OpDef<XentAttrs> = {
   name: "softmaxCrossEntropy",
-  infer: ([logits, labels]) => {
+  infer: ([logits, labels], a) => {
     check("softmaxCrossEntropy", logits, labels);
-    return [{ shape: [logits.shape[0]], dtype: logits.dtype }];
+    return [{ shape: a.reduction === "none" ? [logits.shape[0]] : [], dtype: logits.dtype }];
   },
-  cpu: ({ inputs: [x, labels], outputs: [loss], inShapes: [[n, c]], status, site }) => {
+  cpu: ({ inputs: [x, labels], outputs: [loss], inShapes: [[n, c]], attrs, status, site }) => {
+    let sum = 0;
     for (let i = 0; i < n; i++) {
-      if (!(labels[i] >= 0 && labels[i] < c)) {
-        raiseFault(status, site, labels[i], i);
-        loss[i] = NaN;
-        continue;
+      let li = NaN;
+      if (!(labels[i] >= 0 && labels[i] < c)) raiseFault(status, site, labels[i], i);
+      else {
+        const { m, lse } = rowStats(x, i, c);
+        li = m + lse - x[i * c + labels[i]];
       }
-      const { m, lse } = rowStats(x, i, c);
-      loss[i] = m + lse - x[i * c + labels[i]];
+      if (attrs.reduction === "none") loss[i] = li;
+      else sum += li;
     }
+    if (attrs.reduction !== "none") loss[0] = sum * scaleOf(attrs, n);
   },
-  grad: ({ inputs: [logits, labels], dys: [dy] }) => [softmaxCrossEntropyBackward(logits, labels, dy), null],
-  webgpu: ({ inShapes: [[n, c]] }) => ({
-    calls: [shaderCall("softmaxCrossEntropy", "softmax_xent", [{ in: 0 }, { in: 1 }, { out: 0 }, { status: true }], { R: n, C: c }, { threads: n })],
-  }),
+  grad: ({ inputs: [logits, labels], dys: [dy], attrs }) => [softmaxCrossEntropyBackward(logits, labels, dy, attrs), null],
+  webgpu: ({ inShapes: [[n, c]], attrs }) => {
+    const bindings = [{ in: 0 }, { in: 1 }, { out: 0 }, { status: true as const }];
+    return attrs.reduction === "none"
+      ? { calls: [shaderCall("softmaxCrossEntropy", "softmax_xent", bindings, { R: n, C: c }, { threads: n })] }
+      : { calls: [shaderCall("softmaxCrossEntropy", "softmax_xent_sum", bindings, { R: n, C: c, SCALE: scaleOf(attrs, n) }, { workgroups: [1, 1, 1] })] };
+  },
   fault: labelFault("softmaxCrossEntropy"),
 };
 
-export const softmaxCrossEntropyBackwardDef: OpDef<Record<string, never>> = {
+export const softmaxCrossEntropyBackwardDef: OpDef<XentAttrs> = {
   name: "softmaxCrossEntropyBackward",
-  infer: ([logits, labels, dy]) => {
+  infer: ([logits, labels, dy], a) => {
     check("softmaxCrossEntropyBackward", logits, labels);
-    if (dy.shape.join() !== labels.shape.join()) throw new ShapeError(`softmaxCrossEntropyBackward: dy ${fmtShape(dy.shape)} should match labels ${fmtShape(labels.shape)}`);
+    const want = a.reduction === "none" ? labels.shape : [];
+    if (dy.shape.join() !== want.join() || dy.shape.length !== want.length) {
+      throw new ShapeError(`softmaxCrossEntropyBackward: dy ${fmtShape(dy.shape)} should be ${fmtShape(want)} (reduction ${a.reduction})`);
+    }
     return [{ shape: logits.shape, dtype: logits.dtype }];
   },
-  cpu: ({ inputs: [x, labels, dy], outputs: [dx], inShapes: [[n, c]], status, site }) => {
+  cpu: ({ inputs: [x, labels, dy], outputs: [dx], inShapes: [[n, c]], attrs, status, site }) => {
+    const perRow = attrs.reduction === "none";
+    const scale = scaleOf(attrs, n);
     for (let i = 0; i < n; i++) {
       if (!(labels[i] >= 0 && labels[i] < c)) {
         raiseFault(status, site, labels[i], i);
@@ -79,22 +102,27 @@ export const softmaxCrossEntropyBackwardDef: OpDef<Record<string, never>> = {
       const { m, lse } = rowStats(x, i, c);
       for (let j = 0; j < c; j++) {
         const p = Math.exp(x[i * c + j] - m - lse);
-        dx[i * c + j] = (p - (j === labels[i] ? 1 : 0)) * dy[i];
+        dx[i * c + j] = (p - (j === labels[i] ? 1 : 0)) * (perRow ? dy[i] : dy[0] * scale);
       }
     }
   },
   // one thread per logit; each recomputes its row's statistics (C is small: classes)
-  webgpu: ({ inShapes: [[n, c]] }) => ({
-    calls: [shaderCall("softmaxCrossEntropyBackward", "softmax_xent_backward", [{ in: 0 }, { in: 1 }, { in: 2 }, { out: 0 }, { status: true }], { N: n * c, C: c }, { threads: n * c })],
-  }),
+  webgpu: ({ inShapes: [[n, c]], attrs }) => {
+    const reduced: Record<string, number> = attrs.reduction === "none" ? {} : { DYS: 0, SCALE: scaleOf(attrs, n) };
+    const bindings = [{ in: 0 }, { in: 1 }, { in: 2 }, { out: 0 }, { status: true as const }];
+    return { calls: [shaderCall("softmaxCrossEntropyBackward", "softmax_xent_backward", bindings, { N: n * c, C: c, ...reduced }, { threads: n * c })] };
+  },
   fault: labelFault("softmaxCrossEntropyBackward"),
 };
 
-/** Per-sample cross-entropy of logits [N, C] against int32 labels [N] → [N]. */
-export function softmaxCrossEntropy(logits: Tensor, labels: Tensor): Tensor {
-  return apply1(softmaxCrossEntropyDef, [logits, labels]);
+/**
+ * Cross-entropy of logits [N, C] against int32 labels [N]: per sample → [N] (the default), or
+ * their mean or sum → a scalar, fused.
+ */
+export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, reduction: XentAttrs["reduction"] = "none"): Tensor {
+  return apply1(softmaxCrossEntropyDef, [logits, labels], { reduction });
 }
 
-export function softmaxCrossEntropyBackward(logits: Tensor, labels: Tensor, dy: Tensor): Tensor {
-  return apply1(softmaxCrossEntropyBackwardDef, [logits, labels, dy]);
+export function softmaxCrossEntropyBackward(logits: Tensor, labels: Tensor, dy: Tensor, attrs: XentAttrs = { reduction: "none" }): Tensor {
+  return apply1(softmaxCrossEntropyBackwardDef, [logits, labels, dy], attrs);
 }

@@ -9,10 +9,10 @@ import * as W from "../../src/index.ts";
 import { DTypeError, F, IndexError, ShapeError, tensor } from "../../src/index.ts";
 import { dropout } from "../../src/ops/dropout.ts";
 import { trainMeter } from "../../src/ops/meter.ts";
-import { expectClose, TOL } from "../tolerance.ts";
+import { HAND, expectClose, TOL } from "../tolerance.ts";
 import { values } from "../helpers/values.ts";
 import { onEachBackend, opCases, testBackends } from "../helpers/backends.ts";
-import { given, ints as intSpec } from "../helpers/inputs.ts";
+import { given, ints as intSpec, makeInputs } from "../helpers/inputs.ts";
 
 const backends = await testBackends();
 const ints = (v: number[], shape = [v.length]) => tensor(v, shape, "int32");
@@ -50,6 +50,21 @@ opCases(backends, "trainMeter: the running sums [loss, correct, examples, steps,
   { name: "without accuracy nothing is counted correct", f: meter(false), inputs: [given([0, 0, 0, 0, 0]), given([2], []), LOGITS, intSpec([4], [1, 0, 0, 2]), given([1])], want: [[2, 0, 4, 1, 0]], how: "exact" },
   { name: "a language model's [B, T, V] logits and [B, T] labels: examples are B", f: meter(true), inputs: [given([0, 0, 0, 0, 0]), given([1], []), given([1, 3, 2, 5, 0, 0, 0, 0, 0, -1, -2, 4], [2, 2, 3]), intSpec([2, 2], [1, 0, 0, 2]), given([1])], want: [[1, 4, 2, 1, 0]], how: "exact" },
 ]);
+
+onEachBackend(backends, "the fused mean and sum of cross-entropy", (backend) => {
+  it.each(["mean", "sum"] as const)("%s equals the per-sample losses reduced, values and gradients", async (reduction) => {
+    const [x, y] = makeInputs([{ shape: [37, 5], range: [-3, 3] }, intSpec([37], Array.from({ length: 37 }, (_, i) => (i * 3) % 5))], 4);
+    const fused = (v: W.Tensor) => F.crossEntropy(v, y, { reduction });
+    const unfused = (v: W.Tensor) => (reduction === "mean" ? W.mean : W.sum)(W.softmaxCrossEntropy(v, y));
+    expect(fused(x).shape).toEqual([]);
+    expectClose(await fused(x).data(), await unfused(x).data(), HAND.summed[backend], `${reduction} on ${backend}`);
+    const [g1, g2] = [W.grad(fused)(x) as W.Tensor, W.grad(unfused)(x) as W.Tensor];
+    expectClose(await g1.data(), await g2.data(), HAND.summed[backend], `gradient of the ${reduction} on ${backend}`);
+    // the fused form: one kernel each way, no sum, division or expand
+    const names = W.compile((v: W.Tensor) => W.grad(fused)(v) as W.Tensor).plan(x).steps.map((st) => st.op.name);
+    expect(names).toEqual(["softmaxCrossEntropyBackward"]);
+  });
+});
 
 onEachBackend(backends, "lookup and loss faults", () => {
   it("an index outside the table is an IndexError naming the op, index and position", async () => {

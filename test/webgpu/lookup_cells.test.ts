@@ -33,6 +33,10 @@ describe.skipIf(!gpu)("WebGPU lookup, losses, dropout and recurrent cells match 
   it("fused softmax cross-entropy forward and backward, 10 and 1000 classes", async () => {
     await expectKernelMatchesCpu("softmaxCrossEntropy", (x, y) => W.softmaxCrossEntropy(x, y), [{ shape: [65, 10], range: [-4, 4] }, ints([65], Array.from({ length: 65 }, (_, i) => (i * 7) % 10))], TOL.gpuAccumulate);
     await expectKernelMatchesCpu("crossEntropy", (x, y) => F.crossEntropy(x, y), [s(3, 1000), ints([3], [0, 999, 512])], TOL.gpuAccumulate);
+    // the fused mean and sum: more rows than the kernel's 256 threads, so each takes several
+    const labels = ints([600], Array.from({ length: 600 }, (_, i) => (i * 7) % 10));
+    await expectKernelMatchesCpu("crossEntropy mean (fused)", (x, y) => F.crossEntropy(x, y), [{ shape: [600, 10], range: [-4, 4] }, labels], TOL.gpuAccumulate);
+    await expectKernelMatchesCpu("crossEntropy sum (fused)", (x, y) => F.crossEntropy(x, y, { reduction: "sum" }), [{ shape: [600, 10], range: [-4, 4] }, labels], TOL.gpuAccumulate);
   });
   it("dropout draws the same mask as the CPU for the same seed", async () => {
     for (const p of [0.1, 0.3, 0.5, 0.9]) {

@@ -1,0 +1,40 @@
+// softmaxCrossEntropy with a reduction: loss = SCALE · Σᵢ (log Σⱼ exp(x[i, j]) − x[i, label[i]])
+// (SCALE = 1/R for the mean, 1 for the sum), in one dispatch instead of the per-sample kernel, a
+// sum and a division. A label outside [0, C) faults (lib/fault) and makes the loss NaN.
+// Mirrors softmaxCrossEntropyDef.cpu with reduction "mean" or "sum" (src/ops/softmax_xent.ts).
+// Bindings: 0 x [R, C] f32, 1 labels [R] i32, 2 loss [1] f32, 3 status (the run's).
+// Overrides: R (rows), C (classes), SCALE; SITE (set by the backend).
+// Design: one workgroup of 256 threads; thread t takes rows t, t + 256, … (its C logits twice
+// each, C being classes), then a tree reduction in workgroup memory; thread 0 writes the loss.
+override R: u32;
+override C: u32;
+override SCALE: f32;
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> labels: array<i32>;
+@group(0) @binding(2) var<storage, read_write> loss: array<f32>;
+@group(0) @binding(3) var<storage, read_write> status: array<atomic<u32>, 8>;
+//#include lib/fault
+//#include lib/xent_row
+var<workgroup> part: array<f32, 256>;
+@compute @workgroup_size(256)
+fn main(@builtin(local_invocation_index) t: u32) {
+  var s = 0.0;
+  for (var i = t; i < R; i += 256u) {
+    let label = labels[i];
+    if (label < 0 || label >= i32(C)) {
+      raise_fault(bitcast<u32>(label), i, 0u);
+      var nan_bits = 0x7fc00000u;
+      s = s + bitcast<f32>(nan_bits);
+      continue;
+    }
+    let st = row_stats(i);
+    s = s + (st.m + st.lse - x[i * C + u32(label)]);
+  }
+  part[t] = s;
+  workgroupBarrier();
+  for (var w = 128u; w > 0u; w = w >> 1u) {
+    if (t < w) { part[t] = part[t] + part[t + w]; }
+    workgroupBarrier();
+  }
+  if (t == 0u) { loss[0] = part[0] * SCALE; }
+}
