@@ -160,6 +160,7 @@ export class Tensor {
     this.storage = null;
     this.disposed = true;
     if (!s.borrowed) s.backend.release?.(s.handle);
+    s.status?.drop();
   }
 
   /** Set by `dispose`. */

@@ -22,10 +22,15 @@ export interface Backend {
   /**
    * Runs every step of `plan`; returns one handle per plan output. `status` (from
    * `newStatus`, for plans that can fault) is zeroed, then written by the kernels that fault.
+   * `reuse[k]`, where given, is a handle the caller gives up for output k to be written into
+   * (an assigned weight's buffer from the step before last, so weights ping-pong between two
+   * buffers and bind groups stay cached); a backend may ignore it.
    */
-  run(plan: Plan, inputs: unknown[], status?: unknown): unknown[];
+  run(plan: Plan, inputs: unknown[], status?: unknown, reuse?: readonly unknown[]): unknown[];
   /** Storage for one run's status words (ops/fault.ts). */
   newStatus?(): unknown;
+  /** Gives back status storage whose words nobody will read (RunStatus.drop). */
+  releaseStatus?(handle: unknown): void;
   /** Frees a handle nothing else refers to (optional: backends with their own memory pools). */
   release?(handle: unknown): void;
   /**

@@ -7,7 +7,7 @@
  * result replaces t's data after each call: weights never leave the device between steps.
  */
 import { GraphError } from "../errors.ts";
-import { getBackend } from "../backends/backend.ts";
+import { getBackend, type Backend } from "../backends/backend.ts";
 import { Tensor } from "../tensor.ts";
 import { isPlaceholder, leaf, placeholder, whileTracing } from "./ir.ts";
 import { buildPlan, type Plan } from "./plan.ts";
@@ -37,6 +37,13 @@ export interface Compiled<A extends Tensor[], R extends TensorTree> {
   plan(...args: A): Plan;
 }
 
+/**
+ * An assigned tensor's previous buffer, held for the next call to write into: its weights then
+ * alternate between two buffers (the backend's bind groups for them stay cached) instead of
+ * trading places in the pool with every other buffer of that size.
+ */
+const spares = new WeakMap<Tensor, { backend: Backend; handle: unknown }>();
+
 /** Traces `fn` once per input signature and runs the cached plan on every call. */
 export function compile<A extends Tensor[], R extends TensorTree>(fn: (...args: A) => R): Compiled<A, R> {
   const cache = new Map<string, Traced>();
@@ -58,15 +65,23 @@ export function compile<A extends Tensor[], R extends TensorTree>(fn: (...args: 
     realize(args);
     const backend = getBackend();
     const inputs = traced.bindings.map((b) => (typeof b === "number" ? args[b] : b));
-    const { handles, status } = runPlan(backend, traced.plan, inputs);
-    const nOut = handles.length - traced.assigned.length;
+    // each assigned tensor's buffer from the step before last is written again (ping-pong)
+    const nOut = traced.plan.outputs.length - traced.assigned.length;
+    const reuse: unknown[] = [];
+    traced.assigned.forEach((t, i) => {
+      const spare = spares.get(t);
+      spares.delete(t);
+      if (spare && spare.backend === backend) reuse[nOut + i] = spare.handle;
+    });
+    const { handles, status } = runPlan(backend, traced.plan, inputs, reuse);
     traced.assigned.forEach((t, i) => {
       const old = t.storage;
       const handle = handles[nOut + i];
       // shared if the same handle is also returned (or assigned) elsewhere, or is an input's
       const shared = handles.indexOf(handle) !== nOut + i || inputs.some((x) => x.storage?.handle === handle);
       t.storage = { backend, handle, exclusive: !shared };
-      if (old?.exclusive && old.backend === backend && old.handle !== handle) backend.release?.(old.handle);
+      // the old buffer is this tensor's spare for the next call, not the pool's
+      if (old?.exclusive && old.backend === backend && old.handle !== handle) spares.set(t, { backend, handle: old.handle });
     });
     const outs = traced.plan.outputs.slice(0, nOut).map((id, i) => {
       const v = traced!.plan.values[id];
@@ -74,7 +89,7 @@ export function compile<A extends Tensor[], R extends TensorTree>(fn: (...args: 
       const borrowed = inputs.some((x) => x.storage?.handle === handles[i]) || handles.indexOf(handles[i], nOut) >= 0 || handles.indexOf(handles[i]) < i;
       // the step's results carry its status; assigned weights do not (a faulted step leaves
       // them as they were, so they are good data)
-      return leaf(v.shape, v.dtype, { backend, handle: handles[i], ...(status ? { status } : {}), ...(borrowed ? { borrowed } : {}) });
+      return leaf(v.shape, v.dtype, { backend, handle: handles[i], ...(status ? { status: status.hold() } : {}), ...(borrowed ? { borrowed } : {}) });
     });
     return traced.unflatten(outs) as R;
   };

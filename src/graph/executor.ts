@@ -20,7 +20,7 @@ export function realize(tensors: readonly Tensor[]): void {
   const backend = getBackend();
   const { plan, inputTensors } = buildPlan(pending, (t) => t.storage !== null || isPlaceholder(t));
   const { handles, status } = runPlan(backend, plan, inputTensors);
-  pending.forEach((t, i) => (t.storage = { backend, handle: handles[i], ...(status ? { status } : {}) }));
+  pending.forEach((t, i) => (t.storage = { backend, handle: handles[i], ...(status ? { status: status.hold() } : {}) }));
 }
 
 /** How many times each plan has run (the "step" a fault names). */
@@ -29,13 +29,14 @@ const runs = new WeakMap<Plan, number>();
 /**
  * Binds input tensors (checking they are computed and on `backend`) and runs the plan. The
  * status (null when neither the plan nor its inputs can carry a fault) belongs on the outputs.
+ * `reuse` passes handles for outputs to be written into (Backend.run).
  */
-export function runPlan(backend: Backend, plan: Plan, inputs: readonly Tensor[]): { handles: unknown[]; status: RunStatus | null } {
+export function runPlan(backend: Backend, plan: Plan, inputs: readonly Tensor[], reuse?: readonly unknown[]): { handles: unknown[]; status: RunStatus | null } {
   const bound = inputs.map((t) => handleOn(backend, t));
   const run = (runs.get(plan) ?? 0) + 1;
   runs.set(plan, run);
   const status = runStatus(backend, plan, run, inputs.map((t) => t.storage?.status));
-  return { handles: backend.run(plan, bound, status?.handle ?? undefined), status };
+  return { handles: backend.run(plan, bound, status?.handle ?? undefined, reuse), status };
 }
 
 /** The tensor's values; throws the fault of the run that computed it, if it had one. */

@@ -27,6 +27,29 @@ export class RunStatus {
     readonly parents: readonly RunStatus[],
   ) {
     this.own = handle !== null;
+    for (const p of parents) p.hold();
+  }
+
+  /** Tensors and later statuses that may still ask for these words. */
+  private holders = 0;
+
+  hold(): this {
+    this.holders++;
+    return this;
+  }
+
+  /**
+   * One holder is gone (a tensor disposed). When none is left and the words were never read,
+   * nobody can ask for them: the status storage goes back to the backend at once (a loop that
+   * reads a meter instead of every loss reuses one status buffer, and its bind groups).
+   */
+  drop(): void {
+    if (--this.holders > 0) return;
+    if (this.words === null && this.handle !== null) {
+      this.backend.releaseStatus?.(this.handle);
+      this.handle = null;
+    }
+    for (const p of this.parents) p.drop();
   }
 
   /** True once read and clean, parents included: nothing left to check. */

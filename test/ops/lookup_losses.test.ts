@@ -73,6 +73,15 @@ onEachBackend(backends, "lookup and loss faults", () => {
     await expect(W.gather(tensor([[1], [2]]), ints([-1])).data()).rejects.toThrow("gather: index -1 at position 0 is outside [0, 2) (the table has 2 rows)");
     expect(() => W.gather(tensor([[1]]), tensor([0]))).toThrow(DTypeError);
   });
+  it("a fault survives disposing the run's other results (the status is given back only when none is left)", async () => {
+    const f = W.compile((x: W.Tensor, y: W.Tensor) => {
+      const l = W.softmaxCrossEntropy(x, y);
+      return [l, W.mul(l, 2)];
+    });
+    const [a, b] = f(tensor([[1, 2], [3, 4]]), ints([1, 2])) as W.Tensor[];
+    b.dispose();
+    await expect(a.data()).rejects.toThrow("softmaxCrossEntropy: label 2 of sample 1 is outside [0, 2)");
+  });
   it("trainMeter checks its shapes and dtypes", () => {
     const z = W.zeros([5]);
     expect(() => trainMeter(W.zeros([4]), W.scalar(1), W.zeros([2, 3]), ints([0, 1]), W.ones([1]), { accuracy: true })).toThrow(/trainMeter: stats must be \[5\]/);

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import * as W from "../../src/index.ts";
 import * as I from "../../src/internals.ts";
 import { DeviceError, DeviceLostError, compile, compileTrainStep, getBackend, manualSeed, setBackend, tensor, type Tensor } from "../../src/index.ts";
@@ -79,7 +79,7 @@ describe.skipIf(!gpu)("the WebGPU executor", () => {
       return W.mul(a, 2);
     });
     step(W.tensor([1]));
-    // w's buffer is now the step's own: the next call frees it, the one after reuses it
+    // w's buffer is now the step's own: the next call keeps it as w's spare, the one after writes it
     const before = w.data();
     step(W.tensor([1]));
     step(W.tensor([1]));
@@ -91,6 +91,27 @@ describe.skipIf(!gpu)("the WebGPU executor", () => {
     const { run, want } = viewsFixture();
     const got = await run();
     want.forEach((w, r) => expect(got[r]).toBeCloseTo(w, 5));
+  });
+
+  it("a warm LeNet-5 training step, as npm run train runs it, creates no bind group and no buffer", async () => {
+    manualSeed(3);
+    const model = new LeNet5();
+    const step = compileTrainStep(model, new Adam(model.parameters()), { meter: "accuracy" });
+    const b = getBackend() as WebGpuBackend;
+    const createBuffer = vi.spyOn(b.device, "createBuffer");
+    const perStep: [groups: number, buffers: number][] = [];
+    for (let i = 0; i < 6; i++) {
+      const [groups, buffers] = [b.bindGroupsCreated, createBuffer.mock.calls.length];
+      const x = W.randn([64, 1, 28, 28], { seed: i }), y = W.tensor(Array.from({ length: 64 }, (_, k) => (k + i) % 10), [64], "int32");
+      const out = step(x, y);
+      if (i % 2 === 1) await step.meter!.data(); // the loop reads the meter now and then
+      for (const t of [x, y, out.loss, out.logits]) t.dispose();
+      perStep.push([b.bindGroupsCreated - groups, createBuffer.mock.calls.length - buffers]);
+    }
+    createBuffer.mockRestore();
+    // the first steps fill the caches (pipelines, bind groups for both buffers of each weight)
+    expect(perStep[0][0]).toBeGreaterThan(20);
+    expect(perStep.slice(3)).toEqual([[0, 0], [0, 0], [0, 0]]);
   });
 
   it("runs a compiled LeNet-5 training step (forward, backward, Adam) as exactly one submit", async () => {

@@ -1,6 +1,8 @@
 /**
- * @file GPU buffer pool. Buffers are recycled by size class (powers of two from 256 bytes),
- * so a training loop that keeps making same-sized results reuses the same allocations. A
+ * @file GPU buffer pool. Buffers are recycled by size (rounded up to 16 bytes, never past the
+ * device's maxStorageBufferBindingSize), so a training loop that keeps making same-sized
+ * results reuses the same allocations, and buffers of different roles rarely trade places (a
+ * power-of-two class mixed every small tensor of a step, so its bind groups kept changing). A
  * result handle returns its buffer when the tensor holding it is garbage-collected; buffers
  * given back explicitly (an assigned weight's previous data) are reused first, so a compiled
  * step's weights ping-pong between the same buffers and its bind groups can be cached.
@@ -66,9 +68,7 @@ export class BufferPool {
   }
 }
 
-/** The size of the buffer the pool makes for `bytes`: the next power of two from 256. */
+/** The size of the buffer the pool makes for `bytes`: a multiple of 16, at least 16. */
 export function sizeClass(bytes: number): number {
-  let s = 256;
-  while (s < bytes) s *= 2;
-  return s;
+  return Math.max(16, Math.ceil(bytes / 16) * 16);
 }

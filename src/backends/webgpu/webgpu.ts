@@ -16,7 +16,7 @@ import type { Backend } from "../backend.ts";
 import type { RunStatus } from "../../graph/guard.ts";
 import { STATUS_WORDS } from "../../ops/fault.ts";
 import { acquireDevice, type AdapterDescription } from "./device.ts";
-import { BufferPool, type GpuHandle } from "./buffers.ts";
+import { BufferPool, sizeClass, type GpuHandle } from "./buffers.ts";
 import { PipelineCache } from "./pipelines.ts";
 import { debugLevel, recordKernelTime } from "../../debug.ts";
 
@@ -142,7 +142,7 @@ export class WebGpuBackend implements Backend {
     }
     const dataBytes = bytes === 0 ? 0 : align4(bytes);
     const statusAt = Math.ceil(dataBytes / 256) * 256;
-    const staging = this.device.createBuffer({ size: st ? statusAt + STATUS_BYTES : dataBytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const staging = this.stagingBuffer(st ? statusAt + STATUS_BYTES : dataBytes);
     const enc = this.device.createCommandEncoder();
     if (dataBytes > 0) enc.copyBufferToBuffer((handle as GpuHandle).buffer, 0, staging, 0, dataBytes);
     if (st) enc.copyBufferToBuffer(st.buffer, 0, staging, statusAt, STATUS_BYTES);
@@ -180,7 +180,8 @@ export class WebGpuBackend implements Backend {
     this.checkAlive();
     const raw = staging.getMappedRange().slice(0);
     staging.unmap();
-    staging.destroy();
+    // back to its free list: a warm loop reading the same sizes creates no buffer
+    (this.stagingFree.get(staging.size) ?? this.stagingFree.set(staging.size, []).get(staging.size)!).push(staging);
     if (st && status!.words === null) {
       status!.words = new Uint32Array(raw, statusAt, STATUS_WORDS).slice();
       status!.handle = null;
@@ -208,6 +209,12 @@ export class WebGpuBackend implements Backend {
     return h;
   }
 
+  releaseStatus(handle: unknown): void {
+    const h = handle as GpuHandle;
+    this.statusFinalizer.unregister(h);
+    this.statusFree.push(h.buffer);
+  }
+
   private readonly statusFree: GPUBuffer[] = [];
   /** A status nobody read gives its buffer back when its handle is collected. */
   private readonly statusFinalizer = new FinalizationRegistry<GPUBuffer>((b) => this.statusFree.push(b));
@@ -221,6 +228,13 @@ export class WebGpuBackend implements Backend {
     return new Promise((resolve) => setTimeout(() => resolve(performance.now()), ms));
   }
 
+  /** Mapped-for-read buffers by size, given back after each read (a few sizes in a loop). */
+  private readonly stagingFree = new Map<number, GPUBuffer[]>();
+
+  private stagingBuffer(size: number): GPUBuffer {
+    return this.stagingFree.get(size)?.pop() ?? this.device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  }
+
   settled(): Promise<void> {
     this.checkAlive();
     return this.device.queue.onSubmittedWorkDone();
@@ -230,7 +244,7 @@ export class WebGpuBackend implements Backend {
     this.pool.releaseHandle(handle as GpuHandle);
   }
 
-  run(plan: Plan, inputs: unknown[], status?: unknown): unknown[] {
+  run(plan: Plan, inputs: unknown[], status?: unknown, reuse?: readonly unknown[]): unknown[] {
     this.checkAlive();
     const statusBuffer = (status as GpuHandle | undefined)?.buffer;
     const prep = this.prepare(plan);
@@ -242,10 +256,16 @@ export class WebGpuBackend implements Backend {
     const handles = new Map<number, GpuHandle>();
     // last plan outputs first: compile puts assigned tensors last, and they should take the
     // buffers the previous step gave back (see BufferPool)
-    for (const id of [...plan.outputs].reverse()) {
-      const v = plan.values[id];
-      if (v.kind !== "output" || handles.has(id)) continue;
-      const h = this.pool.handle(sizeOf(v.shape) * GPU_BYTES[v.dtype], `output ${v.dtype}[${v.shape}]`);
+    for (let k = plan.outputs.length - 1; k >= 0; k--) {
+      const v = plan.values[plan.outputs[k]];
+      const bytes = sizeOf(v.shape) * GPU_BYTES[v.dtype];
+      const wanted = v.kind === "output" && !handles.has(v.id);
+      // the caller's spare for this output (Backend.run), if it fits; else back to the pool
+      const given = reuse?.[k] as GpuHandle | undefined;
+      const fits = given !== undefined && wanted && given.buffer.size === sizeClass(bytes);
+      if (given && !fits) this.pool.releaseHandle(given);
+      if (!wanted) continue;
+      const h = fits ? given : this.pool.handle(bytes, `output ${v.dtype}[${v.shape}]`);
       handles.set(v.id, h);
       buffers[v.id] = h.buffer;
     }
