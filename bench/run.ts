@@ -12,6 +12,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { ALL_BACKENDS, markdown, profileTable, runBench, type BenchBackend, type Result } from "./harness.ts";
 import { svgChart } from "./chart.ts";
+import { planReport, type PlanReport } from "../src/cli/plan.ts";
 
 /** bench/results/<prefix><date>T<hhmm>-<adapter>: runs of one day do not overwrite each other. */
 export function resultStem(prefix: string, started: Date, adapter: string): string {
@@ -27,7 +28,8 @@ export function writeResults(results: Result[], how: { started: Date; command: s
   const adapter = results.find((r) => r.backend.endsWith("webgpu"))?.adapter ?? "cpu";
   const stem = resultStem(how.prefix, how.started, adapter);
   mkdirSync("bench/results", { recursive: true });
-  writeFileSync(`${stem}.jsonl`, results.map((r) => JSON.stringify(r)).join("\n") + "\n");
+  const plans = trainingPlans(results);
+  writeFileSync(`${stem}.jsonl`, [...results, ...plans.map(({ steps: _, ...p }) => ({ plan: p }))].map((r) => JSON.stringify(r)).join("\n") + "\n");
   writeFileSync(`${stem}.svg`, svgChart(results, `images/s per backend on ${adapter}, log scale`));
   writeFileSync(`${stem}.md`, [
     `# Benchmark ${how.started.toISOString()}`, "",
@@ -35,8 +37,33 @@ export function writeResults(results: Result[], how: { started: Date; command: s
     "Median of the timed runs after one warm-up; \"vs\" columns are the peer's time over ours (> 1× means webgpu-dl is faster).", "",
     markdown(results), "", `![images/s](${stem.split("/").pop()}.svg)`, "",
     ...profiles(results),
+    ...planSection(plans, results),
   ].join("\n"));
   process.stderr.write(`bench: wrote ${stem}.jsonl, .md and .svg\n`);
+}
+
+/** `npm run plan`'s figures for the training-step cases that ran (at their batch). */
+function trainingPlans(results: Result[]): PlanReport[] {
+  const out: PlanReport[] = [];
+  for (const [model, re] of [["lenet5", /^LeNet-5 train step .*batch (\d+)/], ["lstm", /^LSTM classifier train step, 28 steps, hidden 128, batch (\d+)/]] as const) {
+    const m = results.map((r) => re.exec(r.case)).find((x) => x);
+    if (m) out.push(planReport({ model, batch: Number(m[1]) }));
+  }
+  return out;
+}
+
+/** The plans of the training steps measured above, and the cost model's estimate beside the times. */
+function planSection(plans: PlanReport[], results: Result[]): string[] {
+  if (plans.length === 0) return [];
+  const lines = ["## The training steps' plans (npm run plan) and the cost model", "",
+    "Counted on the plan (a hardware adapter's kernels, with the meter `npm run train` adds); the estimate is src/graph/cost.ts's roofline, without a host read.", "",
+    `| step | dispatches | MB read | MB written | MFLOP | ${plans[0].estimates.map((e) => `${e.gpu} ms`).join(" | ")} | measured here (webgpu) ms |`,
+    `|---|---|---|---|---|${plans[0].estimates.map(() => "---|").join("")}---|`];
+  for (const p of plans) {
+    const measured = results.find((r) => r.backend === "webgpu" && r.case.startsWith(p.title.startsWith("LeNet") ? "LeNet-5 train step" : "LSTM classifier train step"));
+    lines.push(`| ${p.title} | ${p.dispatches} | ${(p.bytesRead / 1e6).toFixed(2)} | ${(p.bytesWritten / 1e6).toFixed(2)} | ${(p.flops / 1e6).toFixed(1)} | ${p.estimates.map((e) => e.ms.toFixed(2)).join(" | ")} | ${measured ? measured.medianMs.toFixed(1) : "–"} |`);
+  }
+  return [...lines, ""];
 }
 
 /** The "where the time goes" section: one kernel table per profiled result. */
