@@ -1,15 +1,16 @@
 // gather: embedding lookup, y[i, :] = table[idx[i], :]. An index outside [0, ROWS) faults
-// (lib/fault; the row's first thread reports it) and its row reads NaN.
+// (lib/fault; the row's first thread reports it) and its row reads NaN (0 in an i32 table).
 // Mirrors gatherDef.cpu (src/ops/gather.ts).
-// Bindings: 0 table [ROWS, D] f32, 1 idx [n] i32, 2 y [n, D] f32, 3 status (the run's).
+// Bindings: 0 table [ROWS, D] __T__, 1 idx [n] i32, 2 y [n, D] __T__, 3 status (the run's).
 // Overrides: N = n·D (threads), ROWS, D; SITE (set by the backend).
+//   Tokens: __T__ (f32 for embeddings, i32 for a table of labels), __BAD__ (what a bad row reads).
 // Design: one thread per output element; 1-D, workgroup 64.
 override N: u32;
 override ROWS: i32;
 override D: u32;
-@group(0) @binding(0) var<storage, read> table: array<f32>;
+@group(0) @binding(0) var<storage, read> table: array<__T__>;
 @group(0) @binding(1) var<storage, read> idx: array<i32>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<__T__>;
 @group(0) @binding(3) var<storage, read_write> status: array<atomic<u32>, 8>;
 //#include lib/thread
 //#include lib/fault
@@ -21,7 +22,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   if (row < 0 || row >= ROWS) {
     if (i % D == 0u) { raise_fault(bitcast<u32>(row), i / D, 0u); }
     var nan_bits = 0x7fc00000u; // a var: a NaN constant does not compile
-    y[i] = bitcast<f32>(nan_bits);
+    y[i] = __BAD__;
     return;
   }
   y[i] = table[u32(row) * D + i % D];

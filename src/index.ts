@@ -37,7 +37,8 @@ export { Vocabulary, wordTokens, charTokens, PAD, UNK, type VocabularyOptions } 
 export { parseLabeledTexts, padSequences, splitIndices, nextTokenWindows, type LabeledTexts } from "./data/text.ts";
 export { compileTrainStep, type TrainStep, type TrainStepResult, type TrainStepOptions } from "./train_step.ts";
 export { loadMnist, MNIST_MEAN, MNIST_STD, type MnistSplit, type MnistOptions } from "./data/mnist.ts";
-export { DataLoader, type DataLoaderOptions, type Batch } from "./data/loader.ts";
+export { DataLoader, type DataLoaderOptions, type Batch, type Batches } from "./data/loader.ts";
+export { DeviceLoader, type DeviceLoaderOptions } from "./data/device_loader.ts";
 export { parseIdx, type IdxArray } from "./data/idx.ts";
 export {
   saveSafetensors, loadSafetensors, readSafetensorsMetadata, stateDictBytes, loadStateDictBytes, serializeSafetensors, parseSafetensors, type NamedArray,

@@ -14,7 +14,7 @@
  */
 import { argmaxRows, countEqual } from "../metrics.ts";
 import type { Tensor } from "../tensor.ts";
-import type { DataLoader } from "../data/loader.ts";
+import type { Batches, DataLoader } from "../data/loader.ts";
 import type { Module } from "../nn/module.ts";
 import type { TrainStep } from "../train_step.ts";
 import { getBackend } from "../backends/backend.ts";
@@ -32,7 +32,7 @@ export interface TrainLoop {
   model: Module;
   /** With a meter (`compileTrainStep(…, { meter })`): the loop reads it, not every step's loss. */
   step: TrainStep;
-  loader: DataLoader;
+  loader: Batches;
   epochs: number;
   /** "accuracy": argmax of [N, C] outputs against labels [N]; "perplexity": exp(mean loss). */
   metric: "accuracy" | "perplexity";

@@ -20,6 +20,18 @@ export interface DataLoaderOptions {
   labelShape?: readonly number[];
 }
 
+/** The order epoch `epoch` visits n examples in (what DataLoader and DeviceLoader share). */
+export function epochOrder(n: number, opts: { shuffle?: boolean; seed?: number }, epoch: number): Int32Array {
+  return opts.shuffle ? permutation(n, (opts.seed ?? 0) + epoch * 0x9e3779b9) : Int32Array.from({ length: n }, (_, i) => i);
+}
+
+/** What a training loop iterates: DataLoader (batches copied from host memory) or DeviceLoader. */
+export interface Batches {
+  readonly length: number;
+  readonly batchSize: number;
+  epochBatches(epoch: number, from?: number): Generator<Batch>;
+}
+
 export interface Batch {
   x: Tensor;
   y: Tensor;
@@ -64,8 +76,7 @@ export class DataLoader {
 
   /** The order in which epoch `epoch` (0 = the first) visits the examples: seeded when shuffling. */
   order(epoch: number): Int32Array {
-    const n = this.count;
-    return this.opts.shuffle ? permutation(n, (this.opts.seed ?? 0) + epoch * 0x9e3779b9) : Int32Array.from({ length: n }, (_, i) => i);
+    return epochOrder(this.count, this.opts, epoch);
   }
 
   /** The batches of the next epoch, in a fresh seeded order when shuffling. */

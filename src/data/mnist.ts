@@ -11,8 +11,10 @@ export const MNIST_MEAN = 0.1307;
 export const MNIST_STD = 0.3081;
 
 export interface MnistSplit {
-  /** Normalised pixels, N·784 values, row-major [N, 1, 28, 28]. */
+  /** Normalised pixels, N·784 values, row-major [N, 1, 28, 28]: (pixel / 255 − MNIST_MEAN) / MNIST_STD. */
   images: Float32Array;
+  /** The raw pixels (0…255), N·784 bytes: what a DeviceLoader keeps on the device. */
+  pixels: Uint8Array;
   labels: Int32Array;
   count: number;
 }
@@ -62,7 +64,7 @@ export async function loadMnist(opts: MnistOptions): Promise<MnistSplit> {
   for (let i = 0; i < images.length; i++) images[i] = (imgs.data[i] / 255 - MNIST_MEAN) / MNIST_STD;
   const labels = Int32Array.from(lbls.data.subarray(0, count));
   for (const l of labels) if (l > 9) throw new FormatError(`${lblBytes.path}: label ${l} is not a digit`);
-  return { images, labels, count };
+  return { images, pixels: Uint8Array.from(imgs.data.subarray(0, count * 784)), labels, count };
 }
 
 /**

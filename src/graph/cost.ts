@@ -86,7 +86,7 @@ const FLOPS: Record<OpName, (s: Shapes) => number> = {
   im2col: none, col2im: inElems(0),
   maxPool2d: windowFlops, maxPool2dBackward: inElems(0), avgPool2d: windowFlops,
   avgPool2dBackward: ({ ins, attrs }) => sizeOf(ins[0]) * attrs.kernel[0] * attrs.kernel[1],
-  gather: none, scatterAdd: inElems(0),
+  gather: none, gatherBytes: (s) => 2 * sizeOf(s.outs[0]), scatterAdd: inElems(0),
   // max, exp, sum, log per logit; the backward: softmax and the label's −1
   softmaxCrossEntropy: (s) => 4 * sizeOf(s.ins[0]), softmaxCrossEntropyBackward: (s) => 4 * sizeOf(s.outs[0]),
   dropout: perOut(3),

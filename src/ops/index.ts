@@ -10,7 +10,7 @@ import { concatDef, padDef, permuteDef, reshapeDef, sliceDef, splitDef } from ".
 import { matmulDef } from "./matmul.ts";
 import { col2imDef, im2colDef } from "./conv2d.ts";
 import { avgPool2dBackwardDef, avgPool2dDef, maxPool2dBackwardDef, maxPool2dDef } from "./pool.ts";
-import { gatherDef, scatterAddDef } from "./gather.ts";
+import { gatherBytesDef, gatherDef, scatterAddDef } from "./gather.ts";
 import { softmaxCrossEntropyBackwardDef, softmaxCrossEntropyDef } from "./softmax_xent.ts";
 import { dropoutDef } from "./dropout.ts";
 import { lstmCellBackwardDef, lstmCellDef } from "./lstm_cell.ts";
@@ -44,6 +44,7 @@ export const OPS: Record<OpName, OpDef> = {
   avgPool2d: avgPool2dDef,
   avgPool2dBackward: avgPool2dBackwardDef,
   gather: gatherDef,
+  gatherBytes: gatherBytesDef,
   scatterAdd: scatterAddDef,
   softmaxCrossEntropy: softmaxCrossEntropyDef,
   softmaxCrossEntropyBackward: softmaxCrossEntropyBackwardDef,

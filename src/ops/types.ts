@@ -20,7 +20,7 @@ export type OpName =
   | "matmul" | "im2col" | "col2im"
   | "maxPool2d" | "maxPool2dBackward" | "avgPool2d" | "avgPool2dBackward"
   // lookup, losses, regularisation, recurrent cells
-  | "gather" | "scatterAdd" | "softmaxCrossEntropy" | "softmaxCrossEntropyBackward" | "dropout"
+  | "gather" | "gatherBytes" | "scatterAdd" | "softmaxCrossEntropy" | "softmaxCrossEntropyBackward" | "dropout"
   | "lstmCell" | "lstmCellBackward" | "gruCell" | "gruCellBackward"
   // fused optimizer updates, and the planner's matmul + bias + activation
   | "adamHyper" | "adamUpdate" | "sgdUpdate" | "matmulBiasAct"

@@ -120,11 +120,15 @@ export class WebGpuBackend implements Backend {
     return this.pool.allocatedBytes + this.statusBytes;
   }
 
+  /** Bytes written to the device from the host so far (uploads). */
+  uploadedBytes = 0;
+
   upload(data: TypedArray, dtype: DType): GpuHandle {
     this.checkAlive();
     const gpu = toGpu(data, dtype);
     const h = this.pool.handle(gpu.byteLength, "upload");
     this.device.queue.writeBuffer(h.buffer, 0, gpu.buffer, gpu.byteOffset, gpu.byteLength);
+    this.uploadedBytes += gpu.byteLength;
     return h;
   }
 
