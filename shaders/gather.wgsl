@@ -16,14 +16,6 @@ override D: u32;
 //#include lib/fault
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = thread_index(gid, nwg);
-  if (i >= N) { return; }
-  let row = idx[i / D];
-  if (row < 0 || row >= ROWS) {
-    if (i % D == 0u) { raise_fault(bitcast<u32>(row), i / D, 0u); }
-    var nan_bits = 0x7fc00000u; // a var: a NaN constant does not compile
-    y[i] = __BAD__;
-    return;
-  }
+//#include lib/gather_row
   y[i] = table[u32(row) * D + i % D];
 }

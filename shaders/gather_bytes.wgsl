@@ -5,6 +5,7 @@
 // Mirrors gatherBytesDef.cpu (src/ops/gather.ts).
 // Bindings: 0 table [ROWS, W] u32 words (W = ⌈D/4⌉), 1 idx [n] i32, 2 y [n, D] f32, 3 status.
 // Overrides: N = n·D (threads), ROWS, D, W, SCALE, SHIFT; SITE (set by the backend).
+//   Token: __BAD__, what a bad row reads (NaN).
 // Design: one thread per output element (one byte out of one word); 1-D, workgroup 64.
 override N: u32;
 override ROWS: i32;
@@ -20,15 +21,7 @@ override SHIFT: f32;
 //#include lib/fault
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = thread_index(gid, nwg);
-  if (i >= N) { return; }
-  let row = idx[i / D];
-  if (row < 0 || row >= ROWS) {
-    if (i % D == 0u) { raise_fault(bitcast<u32>(row), i / D, 0u); }
-    var nan_bits = 0x7fc00000u; // a var: a NaN constant does not compile
-    y[i] = bitcast<f32>(nan_bits);
-    return;
-  }
+//#include lib/gather_row
   let d = i % D;
   let word = table[u32(row) * W + d / 4u];
   y[i] = f32((word >> (8u * (d % 4u))) & 0xffu) * SCALE + SHIFT;

@@ -86,7 +86,7 @@ export const gatherBytesDef: OpDef<GatherBytesAttrs> = {
   },
   // shaders/gather_bytes.wgsl; the table holds integers: nothing to differentiate
   webgpu: ({ inShapes: [[rows, w]], outShapes: [ys], attrs: { bytes, scale, shift } }) => ({
-    calls: [shaderCall("gatherBytes", "gather_bytes", [{ in: 0 }, { in: 1 }, { out: 0 }, { status: true }], { N: sizeOf(ys), ROWS: rows, D: bytes, W: w, SCALE: scale, SHIFT: shift }, { threads: sizeOf(ys) })],
+    calls: [shaderCall("gatherBytes", "gather_bytes", [{ in: 0 }, { in: 1 }, { out: 0 }, { status: true }], { N: sizeOf(ys), ROWS: rows, D: bytes, W: w, SCALE: scale, SHIFT: shift }, { threads: sizeOf(ys) }, { tokens: { BAD: "bitcast<f32>(nan_bits)" } })],
   }),
   fault: indexFault("gatherBytes", ([[rows]]) => rows),
 };

@@ -14,6 +14,7 @@ import { TextClassifier } from "../../src/models/text_classifier.ts";
 import { CharLM } from "../../src/models/char_lm.ts";
 import { Adam } from "../../src/optim/adam.ts";
 import { SGD } from "../../src/optim/sgd.ts";
+import { gather, gatherBytes } from "../../src/ops/gather.ts";
 import type { MatmulStrategy } from "../../src/ops/matmul_kernel.ts";
 import type { WebGpuBackend } from "../../src/backends/webgpu/webgpu.ts";
 import { webgpuAvailable } from "../helpers/backends.ts";
@@ -44,6 +45,9 @@ describe.skipIf(!gpu)("every shader of the shipped models compiles", () => {
       ...plansOf(() => new TextClassifier(50, 3, { hiddenSize: 16, cell: "lstm" }), [[ints([6, 12], 2), ints([6], 1)]]),
       ...plansOf(() => new TextClassifier(50, 3, { hiddenSize: 16, cell: "gru" }), [[ints([6, 12], 2), ints([6], 1)]]),
       ...plansOf(() => new CharLM(30, { hiddenSize: 24, numLayers: 2 }), [[ints([4, 16], 5), ints([4, 16], 6)]]),
+      // a DeviceLoader batch (what npm run train makes on WebGPU): pixels and labels gathered on the device
+      compile((table: Tensor, idx: Tensor, labels: Tensor) => [gatherBytes(table, idx, { bytes: 784, scale: 1 / 255, shift: 0 }), gather(labels, idx)])
+        .plan(ints([100, 196], 0), ints([64], 0), ints([100, 1], 0)),
     ];
     await setBackend("webgpu");
     const backend = getBackend() as WebGpuBackend;
@@ -89,7 +93,7 @@ describe.skipIf(!gpu)("every shader of the shipped models compiles", () => {
     expect(problems).toEqual([]);
     // the census itself: every op of those plans is here, with both matmul families
     const names = new Set([...kernels.values()].map((k) => k.name.split(" ")[0].split("/")[0]));
-    for (const op of ["matmul", "im2col", "col2im", "maxPool2d", "avgPool2d", "lstmCell", "gruCell", "softmaxCrossEntropy", "gather", "scatterAdd", "adamHyper", "adamUpdate", "sgdUpdate", "allFinite", "trainMeter"]) {
+    for (const op of ["matmul", "im2col", "col2im", "maxPool2d", "avgPool2d", "lstmCell", "gruCell", "softmaxCrossEntropy", "gather", "gatherBytes", "scatterAdd", "adamHyper", "adamUpdate", "sgdUpdate", "allFinite", "trainMeter"]) {
       expect([...names].some((n) => n.startsWith(op)), `no ${op} kernel compiled`).toBe(true);
     }
     expect(kernels.size).toBeGreaterThan(100);
