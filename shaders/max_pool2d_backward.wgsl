@@ -1,10 +1,13 @@
 // maxPool2dBackward: dx[argmax of each window] += dy[window] (overlapping windows may share
-// an argmax), with the argmax saved by maxPool2d (y·W + x within the plane).
+// an argmax), with the argmax saved by maxPool2d (y·W + x within the plane). With MASK (the
+// planner's fusion of a following reluBackward, graph/fuse.ts), dx is 0 where the pooled input
+// x (a ReLU's output) is not > 0: one kernel instead of two.
 // Mirrors maxPool2dBackwardDef.cpu (src/ops/pool.ts).
-// Bindings: 0 dy [N, C, OH, OW] f32, 1 arg [N, C, OH, OW] i32, 2 dx [N, C, H, W] f32; NCHW.
+// Bindings: 0 dy [N, C, OH, OW] f32, 1 arg [N, C, OH, OW] i32, 2 dx [N, C, H, W] f32, 3 x
+//   [N, C, H, W] f32 (dy again when MASK is off: it is not read); NCHW.
 // Overrides: T (threads); H, W, OH, OW; KH, KW; SH, SW; PH, PW; NONOVERLAP (KH ≤ SH and
 //   KW ≤ SW); TILES (windows tile the plane exactly: kernel = stride, no padding, nothing
-//   left over).
+//   left over); MASK.
 // Design: TILES (LeNet's 2×2 on 28×28 and 10×10): one thread per window (T = N·C·OH·OW) writes
 // all of its pixels, dy at the argmax and 0 elsewhere; every dx element is written once, a
 // quarter of the threads and no division per pixel (about 2× faster on SwiftShader).
@@ -13,9 +16,11 @@
 //#include lib/pool_overrides
 override NONOVERLAP: bool;
 override TILES: bool;
+override MASK: bool = false;
 @group(0) @binding(0) var<storage, read> dy: array<f32>;
 @group(0) @binding(1) var<storage, read> arg: array<i32>;
 @group(0) @binding(2) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(3) var<storage, read> x: array<f32>;
 //#include lib/thread
 //#include lib/pool_pixel
 @compute @workgroup_size(64)
@@ -27,7 +32,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     let corner = i32((i / OW) % OH) * SH * i32(W) + i32(i % OW) * SW;
     let base = plane * H * W + u32(corner);
     let at = arg[i];
-    let d = dy[i];
+    // the window's max is x at its argmax: masked out with it when it is not > 0
+    let d = select(dy[i], 0.0, MASK && !(x[base - u32(corner) + u32(at)] > 0.0));
     for (var ky = 0; ky < KH; ky++) {
       for (var kx = 0; kx < KW; kx++) {
         let off = ky * i32(W) + kx;
@@ -44,5 +50,5 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
       if (arg[o] == p.pos) { s += dy[o]; }
     }
   }
-  dx[i] = s;
+  dx[i] = select(s, 0.0, MASK && !(x[i] > 0.0));
 }

@@ -1,7 +1,7 @@
 // lib/matmul_overrides: what every matmul shader is told. C (M×N) = A (M×K) · B (K×N), with
 // A(i, p) at A_BASE + i·SAI + p·SAP and B(p, j) at B_BASE + p·SBP + j·SBJ (a transposed operand
 // is a swap of strides); SPLIT K-chunks of KCHUNK (split-K); batch axes BD0…BD3 with operand
-// strides ABS*, BBS*; the epilogue EPI: 0 none, 1 act(· + bias[j]), 2 act(· + bias[i]) (a
+// strides ABS*, BBS*; the epilogue EPI: 0 none, 1 act(· + bias[j]), 2 act(· + bias[i]), 3 · masked by y > 0 (a
 // convolution's bias per output channel). Binding 3 is the bias (the backend binds A there
 // when there is none: it is then never read).
 override M: u32;

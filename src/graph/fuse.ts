@@ -1,5 +1,10 @@
 /**
- * @file Fusion rules, applied by the planner after autodiff. One rule so far:
+ * @file Fusion rules, applied by the planner after autodiff. Three so far. ReLU's backward
+ * into the kernel before it, in the backward of relu → max-pool and of relu → linear:
+ *   maxPool2dBackward(dy, arg) → reluBackward(·, x)   ⇒   maxPool2dBackward(dy, arg, x)
+ *   matmul(a, b) → reluBackward(·, y)                 ⇒   matmulBiasAct(a, b, y) (mask)
+ * where x is the pooling's input (a ReLU's output: the backward of relu → max-pool, as in
+ * LeNet-5), the masked kernel writing 0 where x is not > 0; and
  *   matmul(a, b) [→ reshape] → add(·, bias) [→ relu | tanh | sigmoid]   ⇒   matmulBiasAct(a, b, bias)
  * where the bias runs along the last axis (bias[N]: a linear layer), or along the rows (a
  * convolution: its [N, O, P] product reshaped to [N, O, OH, OW] plus bias [1, O, 1, 1]), and
@@ -13,6 +18,7 @@ import type { OpDef } from "../ops/types.ts";
 import type { Tensor } from "../tensor.ts";
 import type { Node } from "./ir.ts";
 import { matmulBiasActDef, type Activation } from "../ops/matmul_epilogue.ts";
+import { maxPool2dBackwardDef } from "../ops/pool.ts";
 
 /** A step before values are numbered: an op application over tensors. */
 export interface PlanNode {
@@ -66,6 +72,23 @@ export function fuseNodes(nodes: readonly Node[], requested: readonly Tensor[]):
     absorbed.add(last);
     const attrs = { ...(mm.attrs as object), act, rows: perRow };
     replaced.set(last, { op: matmulBiasActDef, attrs, inputs: [mm.inputs[0], mm.inputs[1], bias], outputs: last.outputs });
+  }
+  for (const rb of nodes) {
+    if (rb.op?.name !== "reluBackward") continue;
+    const [g, x] = rb.inputs;
+    const pb = g.node;
+    // an unbatched matmul's product, masked by the ReLU output as the kernel stores it
+    if (pb.op?.name === "matmul" && soleReader(g) === rb && !absorbed.has(pb) && g.rank === 2 && pb.inputs.every((t) => t.rank === 2) && x.shape.join() === g.shape.join() && x.dtype === g.dtype) {
+      absorbed.add(pb);
+      replaced.set(rb, { op: matmulBiasActDef, attrs: { ...(pb.attrs as object), act: "none", rows: false, mask: true }, inputs: [pb.inputs[0], pb.inputs[1], x], outputs: rb.outputs });
+      continue;
+    }
+    if (pb.op?.name !== "maxPool2dBackward" || pb.inputs.length !== 2 || soleReader(g) !== rb || absorbed.has(pb) || replaced.has(pb)) continue;
+    // the argmax comes from a max-pool of x itself, and x has the gradient's shape
+    const pool = pb.inputs[1].node;
+    if (pool.op?.name !== "maxPool2d" || pool.inputs[0] !== x || x.shape.join() !== g.shape.join()) continue;
+    absorbed.add(pb);
+    replaced.set(rb, { op: maxPool2dBackwardDef, attrs: pb.attrs, inputs: [pb.inputs[0], pb.inputs[1], x], outputs: rb.outputs });
   }
   const steps: PlanNode[] = [];
   for (const n of nodes) {

@@ -59,10 +59,15 @@ function chooseTiles(m: number): Tiles {
  * `act` is the activation's WGSL expression in `x` (the elementwise table's; "x" for none).
  */
 export interface Epilogue {
+  /** The bias, or with `mask` the ReLU output y [M, N] whose y > 0 keeps an element. */
   bias: BufferRef;
   act: string;
   rows?: boolean;
+  mask?: boolean;
 }
+
+/** The EPI override of an epilogue (lib/act.wgsl). */
+const epiOf = (ep?: Epilogue) => (!ep ? 0 : ep.mask ? 3 : ep.rows ? 2 : 1);
 
 function matmulKernel(name: string, strategy: MatmulStrategy, L: MatmulLayout, t: Tiles, bindings: BufferRef[], split: number, ep?: Epilogue): KernelCall {
   if (strategy === "direct") return directKernel(name, L, bindings, split, ep);
@@ -87,7 +92,7 @@ function layoutConstants(L: MatmulLayout, split: number, kChunk: number, ep?: Ep
   const lead = 4 - batch.length;
   const c: Record<string, number> = {
     M: L.m, N: L.n, K: L.k, SAI: L.sAi, SAP: L.sAp, SBP: L.sBp, SBJ: L.sBj,
-    A_BASE: L.aBase ?? 0, B_BASE: L.bBase ?? 0, SPLIT: split, KCHUNK: kChunk, EPI: ep ? (ep.rows ? 2 : 1) : 0,
+    A_BASE: L.aBase ?? 0, B_BASE: L.bBase ?? 0, SPLIT: split, KCHUNK: kChunk, EPI: epiOf(ep),
   };
   batch.forEach((d, k) => {
     c[`BD${lead + k}`] = d;
@@ -160,7 +165,7 @@ export function matmulPlan(name: string, strategy: MatmulStrategy, L: MatmulLayo
  * per row with `rows`).
  */
 function sumPartials(name: string, batch: number, parts: number, P: BufferRef, C: BufferRef, m: number, n: number, ep?: Epilogue): KernelCall {
-  const constants = { T: batch * m * n, M: m, N: n, PARTS: parts, EPI: ep ? (ep.rows ? 2 : 1) : 0 };
+  const constants = { T: batch * m * n, M: m, N: n, PARTS: parts, EPI: epiOf(ep) };
   return shaderCall(name, "matmul_split_sum", [P, C, ep ? ep.bias : P], constants, { threads: batch * m * n }, { tokens: { ACT: ep?.act ?? "x" } });
 }
 

@@ -88,7 +88,8 @@ export const maxPool2dDef: OpDef<PoolAttrs> = {
 
 export const maxPool2dBackwardDef: OpDef<PoolAttrs & { inputShape: number[] }> = {
   name: "maxPool2dBackward",
-  infer: ([dy, arg], a) => {
+  infer: ([dy, arg, mask], a) => {
+    if (mask && mask.shape.join() !== a.inputShape.join()) throw new ShapeError(`maxPool2dBackward: mask ${fmtShape(mask.shape)} should be the input's shape ${fmtShape(a.inputShape)}`);
     requireFloat("maxPool2dBackward", "dy", dy.dtype);
     const want = poolGeometry("maxPool2dBackward", a.inputShape, a);
     if (dy.shape.join() !== [want.n, want.c, want.oh, want.ow].join() || arg.shape.join() !== dy.shape.join()) {
@@ -97,7 +98,7 @@ export const maxPool2dBackwardDef: OpDef<PoolAttrs & { inputShape: number[] }> =
     return [{ shape: a.inputShape, dtype: dy.dtype }];
   },
   // dx[argmax of window] += dy[window]: overlapping windows may share an argmax
-  cpu: ({ inputs: [dy, arg], outputs: [dx], attrs: a }) => {
+  cpu: ({ inputs: [dy, arg, mask], outputs: [dx], attrs: a }) => {
     const [, , h, w] = a.inputShape;
     const g = poolGeometry("maxPool2dBackward", a.inputShape, a);
     const acc = new Float64Array(dx.length);
@@ -105,15 +106,18 @@ export const maxPool2dBackwardDef: OpDef<PoolAttrs & { inputShape: number[] }> =
     for (let o = 0; o < dy.length; o++) {
       if (arg[o] >= 0) acc[Math.floor(o / per) * h * w + arg[o]] += dy[o];
     }
+    // fused with the ReLU before the pooling (graph/fuse.ts): 0 where its output is not > 0
+    if (mask) for (let i = 0; i < acc.length; i++) if (!(mask[i] > 0)) acc[i] = 0;
     dx.set(acc);
   },
   // gather form: each input pixel sums dy over the windows that contain it and chose it;
   // windows that tile the plane exactly (LeNet's 2×2 on 28×28 and 10×10) scatter instead
-  webgpu: ({ attrs: a }) => {
+  webgpu: ({ attrs: a, inShapes }) => {
     const g = poolGeometry("maxPool2dBackward", a.inputShape, a);
     const t = tiles(g, a) ? g.n * g.c * g.oh * g.ow : g.n * g.c * g.h * g.w;
-    const constants = { ...poolConstants(g, a, t), NONOVERLAP: nonOverlapping(a), TILES: tiles(g, a) ? 1 : 0 };
-    return { calls: [shaderCall("maxPool2dBackward", "max_pool2d_backward", [{ in: 0 }, { in: 1 }, { out: 0 }], constants, { threads: t })] };
+    const mask = inShapes.length === 3;
+    const constants = { ...poolConstants(g, a, t), NONOVERLAP: nonOverlapping(a), TILES: tiles(g, a) ? 1 : 0, MASK: mask ? 1 : 0 };
+    return { calls: [shaderCall("maxPool2dBackward", "max_pool2d_backward", [{ in: 0 }, { in: 1 }, { out: 0 }, { in: mask ? 2 : 0 }], constants, { threads: t })] };
   },
 };
 

@@ -4,6 +4,9 @@ import { F, getBackend, manualSeed, tensor, type Tensor } from "../../src/index.
 import { buildPlan } from "../../src/internals.ts";
 import { placeholder } from "../../src/graph/ir.ts";
 import { LeNet5 } from "../../src/models/lenet5.ts";
+import { onEachBackend, testBackends } from "../helpers/backends.ts";
+import { makeInputs } from "../helpers/inputs.ts";
+import { HAND, expectClose } from "../tolerance.ts";
 
 const isInput = (t: Tensor) => t.storage !== null || t.node.op === null;
 const opsOf = (outs: Tensor[], fuse = true) => buildPlan(outs, isInput, { fuse }).plan.steps.map((s) => s.op.name);
@@ -58,9 +61,12 @@ describe("matmul + bias + activation fusion", () => {
     const x = placeholder([4, 1, 28, 28], "float32");
     const loss = F.crossEntropy(model.forward(x), tensor([1, 2, 3, 4], [4], "int32"));
     const grads = W.gradients(loss, model.parameters());
-    const steps = opsOf([loss, ...grads]);
-    expect(steps.filter((s) => s === "matmulBiasAct").length).toBe(5);
-    expect(steps.filter((s) => s === "relu").length).toBe(0);
+    const plan = buildPlan([loss, ...grads], isInput).plan.steps;
+    const steps = plan.map((s) => s.op.name);
+    // five with a bias (forward), two masked by a ReLU's output (fc2's and fc3's input gradients)
+    expect(plan.filter((s) => s.op.name === "matmulBiasAct" && !(s.attrs as { mask?: boolean }).mask).length).toBe(5);
+    expect(plan.filter((s) => s.op.name === "matmulBiasAct" && (s.attrs as { mask?: boolean }).mask).length).toBe(2);
+    expect(steps.filter((s) => s === "relu" || s === "reluBackward").length).toBe(0);
   });
 
   it("fuses a bias along the rows: a convolution's [N, O, P] product, reshaped, plus bias [1, O, 1, 1]", async () => {
@@ -82,5 +88,43 @@ describe("matmul + bias + activation fusion", () => {
     expect(opsOf([W.add(m, W.randn([5, 6]))])).toEqual(["matmul", "add"]);
     // a reshape that mixes rows and columns is not fused through
     expect(opsOf([W.add(W.reshape(m, [3, 6, 5]), W.randn([6, 1]))])).toEqual(["matmul", "add"]); // the reshape is a view
+  });
+});
+
+const fuseBackends = await testBackends();
+
+onEachBackend(fuseBackends, "max-pool backward + ReLU backward fusion", (backend) => {
+  it("relu → maxPool2d's gradient is one masked maxPool2dBackward, equal to the unfused ops (tiled and overlapping windows)", async () => {
+    for (const pool of [{ kernelSize: 2 }, { kernelSize: 3, stride: 2, padding: 1 }]) {
+      const [x, dy] = makeInputs([{ shape: [2, 3, 6, 6], range: [-1, 1] }, { shape: [2, 3, 3, 3] }], 9);
+      const g = W.grad((v: Tensor) => W.sum(W.mul(F.maxPool2d(F.relu(v), pool), dy)))(x) as Tensor;
+      const fused = opsOf([g]);
+      expect(fused.filter((n) => n === "reluBackward")).toEqual([]);
+      expect(fused.filter((n) => n === "maxPool2dBackward")).toHaveLength(1);
+      expect(opsOf([g], false)).toContain("reluBackward");
+      const [a] = await runPlan([g], true);
+      const [b] = await runPlan([g], false);
+      expectClose(a, b, HAND.exact[backend], `${JSON.stringify(pool)} on ${backend}`);
+      // some pixels are masked, some get gradient: the case is not trivial
+      expect(a.some((v) => v !== 0)).toBe(true);
+    }
+  });
+
+  it("linear → relu → linear: the second layer's input gradient is one masked matmul, equal to the unfused ops", async () => {
+    const [x, w1, w2, dy] = makeInputs([{ shape: [5, 7] }, { shape: [6, 7] }, { shape: [4, 6] }, { shape: [5, 4] }], 3);
+    const g = W.grad((v: Tensor) => W.sum(W.mul(F.linear(F.relu(F.linear(v, w1)), w2), dy)))(x) as Tensor;
+    const fused = opsOf([g]);
+    expect(fused).not.toContain("reluBackward");
+    expect(opsOf([g], false)).toContain("reluBackward");
+    const [a] = await runPlan([g], true);
+    const [b] = await runPlan([g], false);
+    expectClose(a, b, HAND.exact[backend], `on ${backend}`);
+    expect(a.some((v) => v !== 0)).toBe(true);
+  });
+
+  it("leaves a max-pool whose input is not the ReLU output alone", () => {
+    const x = placeholder([1, 1, 4, 4], "float32");
+    const g = W.gradients(W.sum(F.relu(F.maxPool2d(x, { kernelSize: 2 }))), [x])[0];
+    expect(opsOf([g])).toContain("reluBackward");
   });
 });
