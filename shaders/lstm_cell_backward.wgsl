@@ -4,8 +4,8 @@
 //   dc_prev = dc_total·f.
 // Mirrors lstmCellBackwardDef.cpu (src/ops/lstm_cell.ts).
 // Bindings: 0 gates [B, 4H], 1 c [B, H], 2 dh [B, H], 3 dc [B, H], 4 d_gates [B, 4H],
-// 5 dc_prev [B, H]; f32, row-major.
-// Overrides: N = B·H (threads), H.
+// 5 dc_prev [B, H], 6 gh [B, 4H] (summed into gates when TWO, as lstm_cell.wgsl); f32, row-major.
+// Overrides: N = B·H (threads), H, TWO.
 // Design: one thread per state element; it writes its four gate gradients. 1-D, workgroup 64.
 override N: u32;
 override H: u32;
@@ -14,6 +14,8 @@ override H: u32;
 @group(0) @binding(2) var<storage, read> dh: array<f32>;
 @group(0) @binding(3) var<storage, read> dc: array<f32>;
 @group(0) @binding(4) var<storage, read_write> d_gates: array<f32>;
+@group(0) @binding(6) var<storage, read> gh: array<f32>;
+override TWO: bool = false;
 @group(0) @binding(5) var<storage, read_write> dc_prev: array<f32>;
 //#include lib/thread
 //#include lib/lstm_gates

@@ -88,6 +88,7 @@ const CASES: Case[] = [
   ["mseLoss", (a, b) => F.mseLoss(a, b), [s(3, 4), s(3, 4)]],
   ["dropout p=0.3 (fixed seed)", (x, seed) => dropout(x, seed, 0.3), [s(4, 8), ints([], [1234])]],
   ["lstmCell primitive (both outputs)", (g, c) => lstmCell(g, c), [s(2, 12), s(2, 3)]],
+  ["lstmCell with the hidden projection summed in", (g, c, gh) => lstmCell(g, c, gh), [s(2, 12), s(2, 3), s(2, 12)]],
   ["gruCell primitive", (gi, gh, h) => gruCell(gi, gh, h), [s(2, 9), s(2, 9), s(2, 3)]],
   ["F.lstmCell with weights and biases", (x, h, c, wi, wh, bi, bh) => F.lstmCell(x, [h, c], wi, wh, bi, bh), [s(2, 3), s(2, 4), s(2, 4), s(16, 3), s(16, 4), s(16), s(16)]],
   ["F.gruCell with weights and biases", (x, h, wi, wh, bi, bh) => F.gruCell(x, h, wi, wh, bi, bh), [s(2, 3), s(2, 4), s(12, 3), s(12, 4), s(12), s(12)]],

@@ -5,7 +5,7 @@
  */
 import type { Tensor } from "../tensor.ts";
 import { ShapeError } from "../errors.ts";
-import { permute, reshape, slice, squeeze } from "../ops/movement.ts";
+import { permute, reshape, squeeze } from "../ops/movement.ts";
 import { Module } from "../nn/module.ts";
 import { Linear } from "../nn/layers.ts";
 import { LSTM } from "../nn/recurrent.ts";
@@ -26,8 +26,9 @@ export class LSTMClassifier extends Module {
     if (seq.rank !== 3 || seq.shape[2] !== this.inputSize) {
       throw new ShapeError(`LSTMClassifier: expected [N, T, ${this.inputSize}] (or [N, 1, T, ${this.inputSize}]), got ${x.describe()}`);
     }
-    const [out] = this.lstm.forward(permute(seq, [1, 0, 2])); // time-major
-    const T = out.shape[0];
-    return this.fc.forward(squeeze(slice(out, { 0: [T - 1, T] }), 0));
+    // time-major; the last step's h is the final state (not the output sequence sliced: the
+    // sequence is then never built, nor its gradient, mostly zeros, added into every step)
+    const [, [hN]] = this.lstm.forward(permute(seq, [1, 0, 2]));
+    return this.fc.forward(squeeze(hN, 0));
   }
 }

@@ -180,7 +180,7 @@ export class LSTM extends Recurrent<[Tensor, Tensor]> {
       this.checkState("h0", state[0], b);
       this.checkState("c0", state[1], b);
     }
-    const { output, finals } = this.run(x, state ?? null, (gi, gh, [, c]) => lstmCell(add(gi, gh), c));
+    const { output, finals } = this.run(x, state ?? null, (gi, gh, [, c]) => lstmCell(gi, c, gh));
     return [output, [this.stack(finals, 0), this.stack(finals, 1)]];
   }
 }

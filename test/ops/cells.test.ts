@@ -11,8 +11,9 @@ import { lstmCell } from "../../src/ops/lstm_cell.ts";
 import { gruCell } from "../../src/ops/gru_cell.ts";
 import { expectClose, TOL } from "../tolerance.ts";
 import { values } from "../helpers/values.ts";
-import { opCases, testBackends } from "../helpers/backends.ts";
-import { given } from "../helpers/inputs.ts";
+import { onEachBackend, opCases, testBackends } from "../helpers/backends.ts";
+import { given, makeInputs } from "../helpers/inputs.ts";
+import { HAND } from "../tolerance.ts";
 
 const backends = await testBackends();
 const f64 = (v: number[], shape: number[]) => tensor(v, shape, "float64");
@@ -43,6 +44,23 @@ opCases(backends, "lstmCell and gruCell by hand", [
     how: "rounded",
   },
 ]);
+
+onEachBackend(backends, "lstmCell with the hidden projection summed in the kernel", (backend) => {
+  it("equals the add then the cell, values and gradients (the same f32 sums)", async () => {
+    const [gi, gh, c, wh, wc] = makeInputs([{ shape: [3, 8], range: [-3, 3] }, { shape: [3, 8], range: [-3, 3] }, { shape: [3, 2] }, { shape: [3, 2] }, { shape: [3, 2] }], 6);
+    const loss = (cell: (a: W.Tensor, b: W.Tensor, cc: W.Tensor) => [W.Tensor, W.Tensor]) => (a: W.Tensor, b: W.Tensor, cc: W.Tensor) => {
+      const [h, c1] = cell(a, b, cc);
+      return W.add(W.sum(W.mul(h, wh)), W.sum(W.mul(c1, wc)));
+    };
+    const fused = (a: W.Tensor, b: W.Tensor, cc: W.Tensor) => lstmCell(a, cc, b);
+    const unfused = (a: W.Tensor, b: W.Tensor, cc: W.Tensor) => lstmCell(W.add(a, b), cc);
+    for (const [k, t] of fused(gi, gh, c).entries()) expectClose(await t.data(), await unfused(gi, gh, c)[k].data(), HAND.exact[backend], `output ${k} on ${backend}`);
+    const g1 = W.grad(loss(fused), [0, 1, 2])(gi, gh, c) as W.Tensor[];
+    const g2 = W.grad(loss(unfused), [0, 1, 2])(gi, gh, c) as W.Tensor[];
+    for (let k = 0; k < 3; k++) expectClose(await g1[k].data(), await g2[k].data(), HAND.exact[backend], `gradient ${k} on ${backend}`);
+    expect(() => lstmCell(gi, c, W.zeros([3, 4]))).toThrow(/lstmCell: the hidden projection float32\[3,4\] should match the gates float32\[3,8\]/);
+  });
+});
 
 describe("lstmCell on the CPU, float64", () => {
 
