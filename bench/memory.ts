@@ -84,7 +84,7 @@ async function main() {
   const md = [
     `# Memory over ${steps} LeNet-5 training steps, ${started.toISOString()}`, "",
     `Command: \`npm run bench:memory -- ${process.argv.slice(2).join(" ")}\`; backend ${backend} (${adapter}); batch ${batch}; Adam; real MNIST batches; ${seconds.toFixed(0)} s.`,
-    `GPU bytes: what the WebGPU backend's buffer pool holds. JS heap: \`heapUsed\` after a full GC. Verdict: **${verdict}** (allowed growth from step 10: ${gpuSlack / 1024} KiB GPU, the pool's size of ${GPU_SLACK_STEPS} steps' inputs and results waiting for the GC; ${HEAP_SLACK / 2 ** 20} MiB heap).`, "",
+    `GPU bytes: what the WebGPU backend's buffer pool holds. JS heap: \`heapUsed\` after a full GC. Verdict: **${verdict}** (allowed growth from step 10: ${(gpuSlack / 1024).toFixed(1)} KiB GPU, the pool's size of ${GPU_SLACK_STEPS} steps' inputs and results waiting for the GC; ${HEAP_SLACK / 2 ** 20} MiB heap).`, "",
     "| step | GPU bytes | JS heap bytes |", "|---|---|---|", ...rows, "",
   ].join("\n");
   process.stdout.write(md);

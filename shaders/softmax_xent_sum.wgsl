@@ -3,12 +3,14 @@
 // sum and a division. A label outside [0, C) faults (lib/fault) and makes the loss NaN.
 // Mirrors softmaxCrossEntropyDef.cpu with reduction "mean" or "sum" (src/ops/softmax_xent.ts).
 // Bindings: 0 x [R, C] f32, 1 labels [R] i32, 2 loss [1] f32, 3 status (the run's).
-// Overrides: R (rows), C (classes), SCALE; SITE (set by the backend).
+// Overrides: R (rows), C (classes), SCALE; NAN_OUT (the mean of no rows: NaN, as in PyTorch;
+//   SCALE = 1/R cannot be an override then); SITE (set by the backend).
 // Design: one workgroup of 256 threads; thread t takes rows t, t + 256, … (its C logits twice
 // each, C being classes), then a tree reduction in workgroup memory; thread 0 writes the loss.
 override R: u32;
 override C: u32;
 override SCALE: f32;
+override NAN_OUT: bool = false;
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> labels: array<i32>;
 @group(0) @binding(2) var<storage, read_write> loss: array<f32>;
@@ -36,5 +38,8 @@ fn main(@builtin(local_invocation_index) t: u32) {
     if (t < w) { part[t] = part[t] + part[t + w]; }
     workgroupBarrier();
   }
-  if (t == 0u) { loss[0] = part[0] * SCALE; }
+  if (t == 0u) {
+    var nan_bits = 0x7fc00000u;
+    loss[0] = select(part[0] * SCALE, bitcast<f32>(nan_bits), NAN_OUT);
+  }
 }

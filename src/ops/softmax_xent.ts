@@ -47,8 +47,10 @@ function rowStats(x: ArrayLike<number>, i: number, c: number): { m: number; lse:
   return { m, lse: Math.log(s) };
 }
 
-/** What the reduced loss and its backward scale the sum by. */
+/** What the reduced loss and its backward scale the sum by (the mean of no rows is NaN, as in PyTorch). */
 const scaleOf = ({ reduction }: XentAttrs, n: number) => (reduction === "mean" ? 1 / n : 1);
+/** The same for a kernel: an override must be finite, so no rows gets 0 and NAN_OUT instead. */
+const kernelScale = (a: XentAttrs, n: number): Record<string, number> => (n === 0 ? { SCALE: 0, NAN_OUT: a.reduction === "mean" ? 1 : 0 } : { SCALE: scaleOf(a, n) });
 
 export const softmaxCrossEntropyDef: OpDef<XentAttrs> = {
   name: "softmaxCrossEntropy",
@@ -75,7 +77,7 @@ export const softmaxCrossEntropyDef: OpDef<XentAttrs> = {
     const bindings = [{ in: 0 }, { in: 1 }, { out: 0 }, { status: true as const }];
     return attrs.reduction === "none"
       ? { calls: [shaderCall("softmaxCrossEntropy", "softmax_xent", bindings, { R: n, C: c }, { threads: n })] }
-      : { calls: [shaderCall("softmaxCrossEntropy", "softmax_xent_sum", bindings, { R: n, C: c, SCALE: scaleOf(attrs, n) }, { workgroups: [1, 1, 1] })] };
+      : { calls: [shaderCall("softmaxCrossEntropy", "softmax_xent_sum", bindings, { R: n, C: c, ...kernelScale(attrs, n) }, { workgroups: [1, 1, 1] })] };
   },
   fault: labelFault("softmaxCrossEntropy"),
 };
@@ -108,7 +110,7 @@ export const softmaxCrossEntropyBackwardDef: OpDef<XentAttrs> = {
   },
   // one thread per logit; each recomputes its row's statistics (C is small: classes)
   webgpu: ({ inShapes: [[n, c]], attrs }) => {
-    const reduced: Record<string, number> = attrs.reduction === "none" ? {} : { DYS: 0, SCALE: scaleOf(attrs, n) };
+    const reduced: Record<string, number> = attrs.reduction === "none" ? {} : { DYS: 0, SCALE: kernelScale(attrs, n).SCALE };
     const bindings = [{ in: 0 }, { in: 1 }, { in: 2 }, { out: 0 }, { status: true as const }];
     return { calls: [shaderCall("softmaxCrossEntropyBackward", "softmax_xent_backward", bindings, { N: n * c, C: c, ...reduced }, { threads: n * c })] };
   },
