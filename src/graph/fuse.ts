@@ -1,18 +1,18 @@
 /**
- * @file Fusion rules, applied by the planner after autodiff. Three so far. ReLU's backward
- * into the kernel before it, in the backward of relu → max-pool and of relu → linear:
- *   maxPool2dBackward(dy, arg) → reluBackward(·, x)   ⇒   maxPool2dBackward(dy, arg, x)
- *   matmul(a, b) → reluBackward(·, y)                 ⇒   matmulBiasAct(a, b, y) (mask)
- * where x is the pooling's input (a ReLU's output: the backward of relu → max-pool, as in
- * LeNet-5), the masked kernel writing 0 where x is not > 0; and
+ * @file Fusion rules, applied by the planner after autodiff. Three so far:
  *   matmul(a, b) [→ reshape] → add(·, bias) [→ relu | tanh | sigmoid]   ⇒   matmulBiasAct(a, b, bias)
  * where the bias runs along the last axis (bias[N]: a linear layer), or along the rows (a
- * convolution: its [N, O, P] product reshaped to [N, O, OH, OW] plus bias [1, O, 1, 1]), and
- * each intermediate has exactly one reader and is not a requested output (in a training
- * graph the gradient rules read a, b and the activation's output, never the intermediates).
- * The fused step takes the place of the group's last node, so every input it reads (the bias
- * may be computed after the matmul) is ready; it writes the last node's output, whose
- * elements are the product's in the same order.
+ * convolution: its [N, O, P] product reshaped to [N, O, OH, OW] plus bias [1, O, 1, 1]); and
+ * ReLU's backward into the kernel before it (the backward of relu → linear and relu → max-pool):
+ *   matmul(a, b) → reluBackward(·, y)                 ⇒   matmulBiasAct(a, b, y), `mask`
+ *   maxPool2dBackward(dy, arg) → reluBackward(·, x)   ⇒   maxPool2dBackward(dy, arg, x)
+ * for an unbatched product, and where x is the pooling's own input; the fused kernels write 0
+ * where the ReLU's output is not > 0.
+ * In every rule each intermediate has exactly one reader and is not a requested output (in a
+ * training graph the gradient rules read a, b and the activation's output, never the
+ * intermediates). The fused step takes the place of the group's last node, so every input it
+ * reads (the bias may be computed after the matmul) is ready; it writes the last node's
+ * output, whose elements are the product's in the same order.
  */
 import type { OpDef } from "../ops/types.ts";
 import type { Tensor } from "../tensor.ts";
