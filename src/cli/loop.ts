@@ -14,7 +14,8 @@
  */
 import { argmaxRows, countEqual } from "../metrics.ts";
 import type { Tensor } from "../tensor.ts";
-import type { Batches, DataLoader } from "../data/loader.ts";
+import { DataLoader, type Batches } from "../data/loader.ts";
+import { DeviceLoader, type DeviceLoaderOptions } from "../data/device_loader.ts";
 import type { Module } from "../nn/module.ts";
 import type { TrainStep } from "../train_step.ts";
 import { getBackend } from "../backends/backend.ts";
@@ -53,6 +54,20 @@ export interface TrainLoop {
   onNonFinite?: "stop" | "skip";
   /** Where to save a checkpoint after each epoch and on Ctrl-C / SIGTERM. */
   out?: string;
+}
+
+/**
+ * A task's training batches: on WebGPU the set lives on the device (DeviceLoader: uploaded
+ * once; a step uploads its indices), else batches are copied from the host arrays. `device`
+ * is what the device keeps (MNIST's raw bytes, decoded with opts.scale/shift; token ids as
+ * they are), `host` what a DataLoader copies (the same values, normalised).
+ */
+export function trainingBatches(host: Float32Array | Int32Array, device: Uint8Array | Int32Array, labels: Int32Array, exampleShape: readonly number[], opts: DeviceLoaderOptions): Batches {
+  if (getBackend().name !== "webgpu") return new DataLoader(host, labels, exampleShape, opts);
+  const bytes = device.length * (device instanceof Uint8Array ? 1 : 4);
+  const size = bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${(bytes / 1e3).toFixed(1)} kB`;
+  process.stderr.write(`train: the training set is on the device (${size}); a step uploads its ${4 * opts.batchSize} bytes of indices\n`);
+  return new DeviceLoader(device, labels, exampleShape, opts);
 }
 
 /** The meter is read every READ_EVERY steps (and at the end of an epoch, or when stopped). */

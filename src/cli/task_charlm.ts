@@ -14,7 +14,7 @@ import { CharLM, charLMFromMetadata, charLMMetadata, generate } from "../models/
 import { loadSafetensors, readSafetensorsHeader } from "../io/safetensors.ts";
 import type { TrainArgs } from "./args.ts";
 import { checkpointHeader } from "./loop.ts";
-import { makeOptimizer, trainLoop, readText } from "./loop.ts";
+import { makeOptimizer, trainLoop, trainingBatches, readText } from "./loop.ts";
 
 export async function trainCharLM(args: TrainArgs): Promise<true | "SIGINT" | "SIGTERM"> {
   const file = args.text!;
@@ -38,7 +38,7 @@ export async function trainCharLM(args: TrainArgs): Promise<true | "SIGINT" | "S
     onNonFinite: args.onNonFinite, out: args.out,
     model, epochs: args.epochs, metric: "perplexity", unit: "char", unitsPerExample: args.seqLen,
     step: compileTrainStep(model, opt, { clipGradNorm: args.clip, meter: "loss" }),
-    loader: new DataLoader(train.x, train.y, [args.seqLen], { batchSize: args.batch, shuffle: true, seed: args.seed, labelShape: [args.seqLen] }),
+    loader: trainingBatches(train.x, train.x, train.y, [args.seqLen], { batchSize: args.batch, shuffle: true, seed: args.seed, labelShape: [args.seqLen] }),
     evaluate: async () => {
       let total = 0;
       for (const { x, y } of new DataLoader(held.x, held.y, [args.seqLen], { batchSize: 64, labelShape: [args.seqLen] })) total += await lossSum(x, y).item();

@@ -13,7 +13,7 @@ import { TextClassifier, textClassifierFromMetadata, textClassifierMetadata } fr
 import { loadSafetensors, readSafetensorsHeader } from "../io/safetensors.ts";
 import type { TrainArgs } from "./args.ts";
 import { checkpointHeader } from "./loop.ts";
-import { accuracy, makeOptimizer, trainLoop, readText } from "./loop.ts";
+import { accuracy, makeOptimizer, trainLoop, trainingBatches, readText } from "./loop.ts";
 
 export async function trainTextClassifier(args: TrainArgs): Promise<true | "SIGINT" | "SIGTERM"> {
   const file = args.data!;
@@ -42,7 +42,7 @@ export async function trainTextClassifier(args: TrainArgs): Promise<true | "SIGI
     onNonFinite: args.onNonFinite, out: args.out,
     model, epochs: args.epochs, metric: "accuracy", unit: "ex", unitsPerExample: 1,
     step: compileTrainStep(model, opt, { clipGradNorm: args.clip, meter: "accuracy" }),
-    loader: new DataLoader(tr.x, tr.y, [maxLen], { batchSize: args.batch, shuffle: true, seed: args.seed }),
+    loader: trainingBatches(tr.x, tr.x, tr.y, [maxLen], { batchSize: args.batch, shuffle: true, seed: args.seed }),
     evaluate: async () => `test acc ${(await accuracy(model, predict, new DataLoader(te.x, te.y, [maxLen], { batchSize: 256 }))).toFixed(2)}% (${test.length} examples)`,
     optimizer: opt, resume, seed: args.seed,
     metadata: () => textClassifierMetadata(model, { vocab, classes: data.classes, maxLen }),

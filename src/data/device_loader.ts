@@ -1,8 +1,9 @@
 /**
- * @file A DeviceLoader keeps a training set of u8 examples (MNIST's pixels) and its labels on
- * the device, uploaded once (the bytes packed four to an int32 word: a quarter of their float32
- * size); each batch then uploads only its indices (4 bytes an example) and is gathered,
- * decoded (byte·scale + shift: the normalisation) and looked up on the device. Same order and
+ * @file A DeviceLoader keeps a training set and its labels on the device, uploaded once: u8
+ * examples (MNIST's pixels, packed four to an int32 word: a quarter of their float32 size) or
+ * int32 ones (token windows, padded sentences). Each batch then uploads only its indices (4
+ * bytes an example) and is gathered (bytes decoded as byte·scale + shift: the normalisation)
+ * and its labels looked up on the device. Same order and
  * batches as a DataLoader with the same options (one shuffle per epoch from the seed), so a run
  * resumes at the same batch with either.
  */
@@ -26,24 +27,27 @@ export class DeviceLoader implements Batches {
   private readonly labelTable: Tensor;
   private readonly per: number;
   private readonly labelShape: readonly number[];
+  /** u8 examples (decoded to float32), else int32 ids gathered as they are. */
+  private readonly bytes: boolean;
 
   /**
-   * @param bytes N·exampleSize bytes (u8 examples, row-major)
+   * @param examples N·exampleSize values, row-major: bytes (decoded to float32) or int32 ids
    * @param labels N·labelSize int32 labels
    * @param exampleShape shape of one example, e.g. [1, 28, 28]
    */
-  constructor(bytes: Uint8Array, labels: Int32Array, readonly exampleShape: readonly number[], readonly opts: DeviceLoaderOptions) {
+  constructor(examples: Uint8Array | Int32Array, labels: Int32Array, readonly exampleShape: readonly number[], readonly opts: DeviceLoaderOptions) {
     this.per = exampleShape.reduce((a, b) => a * b, 1);
     this.labelShape = opts.labelShape ?? [];
     const perLabel = this.labelShape.reduce((a, b) => a * b, 1);
     const n = labels.length / perLabel;
-    if (!Number.isInteger(n) || bytes.length !== n * this.per) {
-      throw new ShapeError(`DeviceLoader: ${bytes.length} bytes are not ${Math.floor(n)} examples of [${exampleShape.join(",")}] (${labels.length} label values)`);
+    if (!Number.isInteger(n) || examples.length !== n * this.per) {
+      throw new ShapeError(`DeviceLoader: ${examples.length} values are not ${Math.floor(n)} examples of [${exampleShape.join(",")}] (${labels.length} label values)`);
     }
     if (!(opts.batchSize >= 1)) throw new ShapeError(`DeviceLoader: batchSize must be ≥ 1, got ${opts.batchSize}`);
     this.batchSize = opts.batchSize;
     this.count = n;
-    this.table = fromArray(packBytes(bytes, n), [n, Math.ceil(this.per / 4)], "int32");
+    this.bytes = examples instanceof Uint8Array;
+    this.table = this.bytes ? fromArray(packBytes(examples as Uint8Array, n), [n, Math.ceil(this.per / 4)], "int32") : fromArray(examples, [n, this.per], "int32");
     this.labelTable = fromArray(labels, [n, perLabel], "int32");
   }
 
@@ -65,7 +69,8 @@ export class DeviceLoader implements Batches {
       for (let b = from; b < this.length; b++) {
         const slice = order.slice(b * this.batchSize, Math.min(this.count, (b + 1) * this.batchSize));
         idx = fromArray(slice, [slice.length], "int32"); // the only upload: 4 bytes an example
-        const x = reshape(gatherBytes(this.table, idx, decode), [slice.length, ...this.exampleShape]);
+        const rows = this.bytes ? gatherBytes(this.table, idx, decode) : gather(this.table, idx);
+        const x = reshape(rows, [slice.length, ...this.exampleShape]);
         const y = reshape(gather(this.labelTable, idx), [slice.length, ...this.labelShape]);
         yield { x, y };
         // the step that used this batch has computed x and y from it by now (or never will)

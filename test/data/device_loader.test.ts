@@ -46,6 +46,25 @@ onEachBackend(backends, "DeviceLoader", (backend) => {
     device.dispose();
   });
 
+  it("gives DataLoader's batches of int32 examples too (token windows with [T] labels), exactly", async () => {
+    const n = 21, T = 5;
+    const x = Int32Array.from({ length: n * T }, (_, i) => (i * 7919) % 20000);
+    const y = Int32Array.from({ length: n * T }, (_, i) => (i * 31) % 20000);
+    const opts = { batchSize: 4, shuffle: true, seed: 3, labelShape: [T] };
+    const a = [...new DataLoader(x, y, [T], opts).epochBatches(1)];
+    const device = new DeviceLoader(x, y, [T], opts);
+    const b = [...device.epochBatches(1)];
+    expect(b.length).toBe(a.length);
+    for (const [k, batch] of b.entries()) {
+      expect(batch.x.dtype).toBe("int32");
+      expect(batch.x.shape).toEqual(a[k].x.shape);
+      expect(batch.y.shape).toEqual(a[k].y.shape);
+      expect(Array.from(await batch.x.data())).toEqual(Array.from(await a[k].x.data()));
+      expect(Array.from(await batch.y.data())).toEqual(Array.from(await a[k].y.data()));
+    }
+    device.dispose();
+  });
+
   it("an index past the table is an IndexError naming gatherBytes", async () => {
     const t = W.tensor(Array.from(packBytes(Uint8Array.from([1, 2, 3, 4]), 1)), [1, 1], "int32");
     await expect(gatherBytes(t, W.tensor([0, 1], [2], "int32"), { bytes: 4, scale: 1, shift: 0 }).data()).rejects.toThrow("gatherBytes: index 1 at position 1 is outside [0, 1) (the table has 1 rows)");
