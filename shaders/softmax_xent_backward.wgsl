@@ -4,9 +4,12 @@
 // row's gradient is NaN.
 // Mirrors softmaxCrossEntropyBackwardDef.cpu (src/ops/softmax_xent.ts).
 // Bindings: 0 x [R, C] f32, 1 labels [R] i32, 2 dy [R] or [1] f32, 3 dx [R, C] f32, 4 status.
-// Overrides: N = R·C (threads), C, DYS (dy's stride per row), SCALE; SITE (set by the backend).
-// Design: one thread per logit; each recomputes its row's statistics (C is small: classes).
-override N: u32;
+// Overrides: R (rows), C, DYS (dy's stride per row), SCALE; SITE (set by the backend).
+// Design: one workgroup of 64 threads per row (rows fold into a 2-D grid past 65 535): the
+// threads stride over the row's C logits, reduce its max and Σ exp(x − max) in workgroup
+// memory (a tree), then each writes its logits' gradients: O(R·C) work and coalesced, where one
+// thread per logit recomputing its row's statistics was O(R·C²).
+override R: u32;
 override C: u32;
 override DYS: u32 = 1u;
 override SCALE: f32 = 1.0;
@@ -15,23 +18,39 @@ override SCALE: f32 = 1.0;
 @group(0) @binding(2) var<storage, read> dy: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dx: array<f32>;
 @group(0) @binding(4) var<storage, read_write> status: array<atomic<u32>, 8>;
-//#include lib/thread
 //#include lib/fault
-//#include lib/xent_row
+var<workgroup> red: array<f32, 64>;
 @compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let e = thread_index(gid, nwg);
-  if (e >= N) { return; }
-  let i = e / C;
-  let j = e % C;
-  let label = labels[i];
-  if (label < 0 || label >= i32(C)) {
-    if (j == 0u) { raise_fault(bitcast<u32>(label), i, 0u); }
-    var nan_bits = 0x7fc00000u;
-    dx[e] = bitcast<f32>(nan_bits);
-    return;
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) t: u32) {
+  let i = wid.x + wid.y * nwg.x;
+  if (i >= R) { return; } // the same for the whole workgroup: barriers below stay uniform
+  var neg_inf_bits = 0xff800000u;
+  var m = bitcast<f32>(neg_inf_bits);
+  for (var j = t; j < C; j += 64u) { m = max(m, x[i * C + j]); }
+  red[t] = m;
+  workgroupBarrier();
+  for (var w = 32u; w > 0u; w = w >> 1u) {
+    if (t < w) { red[t] = max(red[t], red[t + w]); }
+    workgroupBarrier();
   }
-  let st = row_stats(i);
-  let p = exp(x[e] - st.m - st.lse);
-  dx[e] = (p - select(0.0, 1.0, i32(j) == label)) * (dy[i * DYS] * SCALE);
+  let mx = red[0];
+  workgroupBarrier();
+  var s = 0.0;
+  for (var j = t; j < C; j += 64u) { s += exp(x[i * C + j] - mx); }
+  red[t] = s;
+  workgroupBarrier();
+  for (var w = 32u; w > 0u; w = w >> 1u) {
+    if (t < w) { red[t] = red[t] + red[t + w]; }
+    workgroupBarrier();
+  }
+  let lse = log(red[0]);
+  let label = labels[i];
+  let bad = label < 0 || label >= i32(C);
+  if (bad && t == 0u) { raise_fault(bitcast<u32>(label), i, 0u); }
+  var nan_bits = 0x7fc00000u;
+  let g = dy[i * DYS] * SCALE;
+  for (var j = t; j < C; j += 64u) {
+    let p = exp(x[i * C + j] - mx - lse);
+    dx[i * C + j] = select((p - select(0.0, 1.0, i32(j) == label)) * g, bitcast<f32>(nan_bits), bad);
+  }
 }

@@ -108,11 +108,12 @@ export const softmaxCrossEntropyBackwardDef: OpDef<XentAttrs> = {
       }
     }
   },
-  // one thread per logit; each recomputes its row's statistics (C is small: classes)
   webgpu: ({ inShapes: [[n, c]], attrs }) => {
     const reduced: Record<string, number> = attrs.reduction === "none" ? {} : { DYS: 0, SCALE: kernelScale(attrs, n).SCALE };
     const bindings = [{ in: 0 }, { in: 1 }, { in: 2 }, { out: 0 }, { status: true as const }];
-    return { calls: [shaderCall("softmaxCrossEntropyBackward", "softmax_xent_backward", bindings, { N: n * c, C: c, ...reduced }, { threads: n * c })] };
+    // one workgroup per row, folded into a second grid dimension past the per-dimension limit
+    const workgroups: [number, number, number] = [Math.min(n, 65535), Math.ceil(n / 65535), 1];
+    return { calls: [shaderCall("softmaxCrossEntropyBackward", "softmax_xent_backward", bindings, { R: n, C: c, ...reduced }, { workgroups })] };
   },
   fault: labelFault("softmaxCrossEntropyBackward"),
 };

@@ -37,6 +37,9 @@ describe.skipIf(!gpu)("WebGPU lookup, losses, dropout and recurrent cells match 
     const labels = ints([600], Array.from({ length: 600 }, (_, i) => (i * 7) % 10));
     await expectKernelMatchesCpu("crossEntropy mean (fused)", (x, y) => F.crossEntropy(x, y), [{ shape: [600, 10], range: [-4, 4] }, labels], TOL.gpuAccumulate);
     await expectKernelMatchesCpu("crossEntropy sum (fused)", (x, y) => F.crossEntropy(x, y, { reduction: "sum" }), [{ shape: [600, 10], range: [-4, 4] }, labels], TOL.gpuAccumulate);
+    // the backward's one workgroup per row folds into a second grid dimension past 65 535 rows
+    const many = 70_000;
+    await expectKernelMatchesCpu("crossEntropy over 70 000 rows", (x, y) => F.crossEntropy(x, y, { reduction: "sum" }), [{ shape: [many, 2], range: [-2, 2] }, ints([many], Array.from({ length: many }, (_, i) => i % 2))], TOL.gpuAccumulate, { gradTol: TOL.gpuPointwise });
   });
   it("dropout draws the same mask as the CPU for the same seed", async () => {
     for (const p of [0.1, 0.3, 0.5, 0.9]) {
