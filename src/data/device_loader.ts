@@ -12,7 +12,7 @@ import { ShapeError } from "../errors.ts";
 import { gather, gatherBytes, packBytes } from "../ops/gather.ts";
 import { reshape } from "../ops/movement.ts";
 import type { Tensor } from "../tensor.ts";
-import { epochOrder, type Batch, type Batches, type DataLoaderOptions } from "./loader.ts";
+import { batchCount, epochOrder, type Batch, type Batches, type DataLoaderOptions } from "./loader.ts";
 
 export interface DeviceLoaderOptions extends DataLoaderOptions {
   /** Each byte b becomes b·scale + shift (default 1, 0). */
@@ -52,8 +52,7 @@ export class DeviceLoader implements Batches {
   }
 
   get length(): number {
-    const n = this.count / this.batchSize;
-    return this.opts.dropLast ? Math.floor(n) : Math.ceil(n);
+    return batchCount(this.count, this.opts);
   }
 
   order(epoch: number): Int32Array {

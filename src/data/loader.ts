@@ -25,6 +25,11 @@ export function epochOrder(n: number, opts: { shuffle?: boolean; seed?: number }
   return opts.shuffle ? permutation(n, (opts.seed ?? 0) + epoch * 0x9e3779b9) : Int32Array.from({ length: n }, (_, i) => i);
 }
 
+/** Batches of an epoch over n examples: the last one partial, or dropped with `dropLast`. */
+export function batchCount(n: number, opts: { batchSize: number; dropLast?: boolean }): number {
+  return opts.dropLast ? Math.floor(n / opts.batchSize) : Math.ceil(n / opts.batchSize);
+}
+
 /** What a training loop iterates: DataLoader (batches copied from host memory) or DeviceLoader. */
 export interface Batches {
   readonly length: number;
@@ -70,8 +75,7 @@ export class DataLoader {
   readonly labelShape: readonly number[];
 
   get length(): number {
-    const n = this.count / this.batchSize;
-    return this.opts.dropLast ? Math.floor(n) : Math.ceil(n);
+    return batchCount(this.count, this.opts);
   }
 
   /** The order in which epoch `epoch` (0 = the first) visits the examples: seeded when shuffling. */

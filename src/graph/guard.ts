@@ -44,7 +44,7 @@ export class RunStatus {
    * reads a meter instead of every loss reuses one status buffer, and its bind groups).
    */
   drop(): void {
-    if (--this.holders > 0) return;
+    if (this.holders === 0 || --this.holders > 0) return;
     if (this.words === null && this.handle !== null) {
       this.backend.releaseStatus?.(this.handle);
       this.handle = null;

@@ -9,7 +9,7 @@
  * row, or 0 in an int32 table; scatterAdd skips it); reading the step's results then throws
  * IndexError naming the op, the index and its position, on both backends.
  */
-import { requireFloat } from "../dtype.ts";
+import { requireFloat, type TypedArray } from "../dtype.ts";
 import { DTypeError, ShapeError, fmtShape } from "../errors.ts";
 import { apply1 } from "../graph/ir.ts";
 import type { Tensor } from "../tensor.ts";
@@ -30,6 +30,20 @@ function indexFault(op: string, rows: (shapes: readonly (readonly number[])[], a
   };
 }
 
+/**
+ * The CPU loop of both gathers: output row i from table row idx[i] (`copy`), or, for an index
+ * outside [0, rows), a fault and a NaN row (0 in an int32 output).
+ */
+function gatherRows(idx: ArrayLike<number>, rows: number, d: number, out: TypedArray, status: Uint32Array, site: number, copy: (i: number, row: number) => void): void {
+  for (let i = 0; i < idx.length; i++) {
+    if (idx[i] >= 0 && idx[i] < rows) copy(i, idx[i]);
+    else {
+      raiseFault(status, site, idx[i], i);
+      out.fill(NaN, i * d, i * d + d);
+    }
+  }
+}
+
 export const gatherDef: OpDef<Record<string, never>> = {
   name: "gather",
   infer: ([table, idx]) => {
@@ -38,15 +52,8 @@ export const gatherDef: OpDef<Record<string, never>> = {
     if (table.shape.length !== 2) throw new ShapeError(`gather: table must be 2-D [rows, dim], got ${fmtShape(table.shape)}`);
     return [{ shape: [...idx.shape, table.shape[1]], dtype: table.dtype }];
   },
-  cpu: ({ inputs: [table, idx], outputs: [out], inShapes: [[rows, d]], status, site }) => {
-    for (let i = 0; i < idx.length; i++) {
-      if (idx[i] >= 0 && idx[i] < rows) out.set(table.subarray(idx[i] * d, idx[i] * d + d), i * d);
-      else {
-        raiseFault(status, site, idx[i], i);
-        out.fill(NaN, i * d, i * d + d);
-      }
-    }
-  },
+  cpu: ({ inputs: [table, idx], outputs: [out], inShapes: [[rows, d]], status, site }) =>
+    gatherRows(idx, rows, d, out, status, site, (i, row) => out.set(table.subarray(row * d, row * d + d), i * d)),
   grad: ({ inputs: [table, idx], dys: [dy] }) => [scatterAdd(dy, idx, table.shape[0]), null],
   // shaders/gather.wgsl: an out-of-range index faults (its row's first thread) and reads NaN
   webgpu: ({ inShapes: [[rows, d]], outShapes: [ys], inDtypes: [dt] }) => {
@@ -74,16 +81,10 @@ export const gatherBytesDef: OpDef<GatherBytesAttrs> = {
     }
     return [{ shape: [...idx.shape, bytes], dtype: "float32" }];
   },
-  cpu: ({ inputs: [table, idx], outputs: [out], inShapes: [[rows, w]], attrs: { bytes: d, scale, shift }, status, site }) => {
-    for (let i = 0; i < idx.length; i++) {
-      if (!(idx[i] >= 0 && idx[i] < rows)) {
-        raiseFault(status, site, idx[i], i);
-        out.fill(NaN, i * d, i * d + d);
-        continue;
-      }
-      for (let k = 0; k < d; k++) out[i * d + k] = ((table[idx[i] * w + (k >> 2)] >>> (8 * (k & 3))) & 255) * scale + shift;
-    }
-  },
+  cpu: ({ inputs: [table, idx], outputs: [out], inShapes: [[rows, w]], attrs: { bytes: d, scale, shift }, status, site }) =>
+    gatherRows(idx, rows, d, out, status, site, (i, row) => {
+      for (let k = 0; k < d; k++) out[i * d + k] = ((table[row * w + (k >> 2)] >>> (8 * (k & 3))) & 255) * scale + shift;
+    }),
   // shaders/gather_bytes.wgsl; the table holds integers: nothing to differentiate
   webgpu: ({ inShapes: [[rows, w]], outShapes: [ys], attrs: { bytes, scale, shift } }) => ({
     calls: [shaderCall("gatherBytes", "gather_bytes", [{ in: 0 }, { in: 1 }, { out: 0 }, { status: true }], { N: sizeOf(ys), ROWS: rows, D: bytes, W: w, SCALE: scale, SHIFT: shift }, { threads: sizeOf(ys) }, { tokens: { BAD: "bitcast<f32>(nan_bits)" } })],

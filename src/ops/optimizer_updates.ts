@@ -17,7 +17,7 @@
  * replace (test/nn/optimizer_updates.test.ts).
  */
 import { requireFloat } from "../dtype.ts";
-import { ShapeError, fmtShape } from "../errors.ts";
+import { DTypeError, ShapeError, fmtShape } from "../errors.ts";
 import { sizeOf } from "../shape.ts";
 import { apply } from "../graph/ir.ts";
 import type { Tensor } from "../tensor.ts";
@@ -130,7 +130,7 @@ export const adamHyperDef: OpDef<{ b1: number; b2: number }> = {
     }
     requireFloat("adamHyper", "lr", ins[0].dtype);
     ins.forEach((x) => {
-      if (x.dtype !== ins[0].dtype) throw new ShapeError(`adamHyper: lr, t and ok must share a dtype, got ${ins.map((y) => y.dtype).join(", ")}`);
+      if (x.dtype !== ins[0].dtype) throw new DTypeError(`adamHyper: lr, t and ok must share a dtype, got ${ins.map((y) => y.dtype).join(", ")}`);
     });
     return [{ shape: [4], dtype: ins[0].dtype }, { shape: ins[1].shape, dtype: ins[1].dtype }];
   },
