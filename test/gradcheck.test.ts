@@ -10,6 +10,7 @@ import { F, type Tensor } from "../src/index.ts";
 import { OPS } from "../src/internals.ts";
 import { lstmCell } from "../src/ops/lstm_cell.ts";
 import { gruCell } from "../src/ops/gru_cell.ts";
+import { gruSequence, lstmSequence } from "../src/ops/recurrent_seq.ts";
 import { dropout } from "../src/ops/dropout.ts";
 import { avgPool2dBackward } from "../src/ops/pool.ts";
 import { gradcheck, type GradcheckReport } from "./helpers/gradcheck.ts";
@@ -102,6 +103,8 @@ const CASES: Case[] = [
     for (let t = 0; t < 3; t++) st = F.gruCell(W.squeeze(W.slice(x, { 0: [t, t + 1] }), 0), st, wi, wh);
     return st;
   }, [s(3, 2, 2), s(2, 3), s(9, 2), s(9, 3)]],
+  ["lstmSequence, 3 steps in reverse (hs and c_T)", (x, wh, h, c) => lstmSequence(x, wh, h, c, true), [s(3, 2, 12), s(12, 3), s(2, 3), s(2, 3)]],
+  ["gruSequence, 3 steps with b_hh", (x, wh, h, b) => gruSequence(x, wh, h, b), [s(3, 2, 9), s(9, 3), s(2, 3), s(9)]],
   ["a small conv → pool → linear → cross-entropy net", (x, w, b, fw, y) => {
     const h = F.maxPool2d(F.relu(F.conv2d(x, w, b, { padding: 1 })), { kernelSize: 2 });
     return F.crossEntropy(F.linear(W.flatten(h, 1), fw), y);

@@ -26,7 +26,7 @@ const USAGE = `usage: npm run plan -- [options]
   --variant modern|classic   LeNet-5 variant (default modern)
   --optimizer adam|sgd       (default adam)
   --hidden H                 textclf/charlm hidden size (default 64 / 128)
-  --cell lstm|gru            textclf recurrent cell (default lstm)
+  --cell lstm|gru            lstm and textclf: the recurrent cell (default lstm)
   --max-len L                textclf tokens per example (default 64)
   --seq-len T                charlm characters per window (default 64)
   --vocab V                  textclf/charlm vocabulary size (default 20000 / 100)
@@ -73,9 +73,9 @@ export function trainingPlan(o: PlanOptions = {}): { title: string; plan: Plan }
     x = [batch, 1, 28, 28];
     what = `LeNet-5 (${o.variant ?? "modern"})`;
   } else if (model === "lstm") {
-    net = new LSTMClassifier();
+    net = new LSTMClassifier(28, 128, 10, { cell: o.cell ?? "lstm" });
     x = [batch, 28, 28];
-    what = "LSTM row classifier (28 steps, hidden 128)";
+    what = `${(o.cell ?? "lstm").toUpperCase()} row classifier (28 steps, hidden 128)`;
   } else if (model === "textclf") {
     const tc = new TextClassifier(o.vocab ?? 20000, o.classes ?? 2, { hiddenSize: o.hidden ?? 64, cell: o.cell ?? "lstm" });
     net = tc;

@@ -75,6 +75,11 @@ const windowFlops = ({ outs, attrs }: Shapes) => sizeOf(outs[0]) * attrs.kernel[
  * Arithmetic per op, roughly (FLOPs; a multiply-add is 2, an exp/tanh 1). Typed by OpName, so
  * a new op fails `tsc` until it has a row.
  */
+/** [T, B, H] states → the hidden matmuls of G gates and `cell` FLOPs per state element. */
+function seqFlops([t, b, h]: readonly number[], g: number, cell: number): number {
+  return 2 * t * b * g * h * h + cell * t * b * h;
+}
+
 const FLOPS: Record<OpName, (s: Shapes) => number> = {
   neg: outElems, exp: outElems, log: outElems, sqrt: outElems, abs: outElems, sign: outElems, relu: outElems,
   tanh: outElems, sigmoid: perOut(3), add: outElems, sub: outElems, mul: outElems, div: outElems, pow: outElems,
@@ -93,6 +98,9 @@ const FLOPS: Record<OpName, (s: Shapes) => number> = {
   // per hidden unit (B·H, the state's size): 3 sigmoids (3 each), 2 tanh, 3 multiply-adds
   lstmCell: (s) => 20 * sizeOf(s.ins[1]), lstmCellBackward: (s) => 30 * sizeOf(s.ins[1]),
   gruCell: (s) => 18 * sizeOf(s.ins[2]), gruCellBackward: (s) => 28 * sizeOf(s.ins[2]),
+  // a layer direction: the hidden matmul of every step (2·T·B·G·H·H) and the cells (T·B·H of them)
+  lstmSequence: (s) => seqFlops(s.outs[0], 4, 20), lstmSequenceBackward: (s) => seqFlops(s.ins[2], 4, 30),
+  gruSequence: (s) => seqFlops(s.outs[0], 3, 18), gruSequenceBackward: (s) => seqFlops(s.ins[3], 3, 28),
   // m, v, bias corrections, sqrt, divide, update: about 12 per weight; SGD with momentum 3
   adamHyper: () => 8, adamUpdate: (s) => 12 * sizeOf(s.ins[0]), sgdUpdate: (s) => 3 * sizeOf(s.ins[0]),
   allFinite: ({ ins }) => ins.reduce((a, x) => a + sizeOf(x), 0),
@@ -121,6 +129,11 @@ export function planCosts(plan: Plan, device: DeviceCaps): StepCost[] {
     let bytesRead = 0, bytesWritten = 0;
     const scratchSeen = new Set<number>();
     for (const call of kp.calls) {
+      if (call.traffic) {
+        bytesRead += call.traffic.read;
+        bytesWritten += call.traffic.written;
+        continue;
+      }
       // a buffer bound twice (a placeholder for an unused binding) is moved once
       const distinct = [...new Map(call.bindings.map((b) => [JSON.stringify(b), b])).values()];
       for (const b of distinct) {

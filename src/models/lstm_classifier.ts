@@ -1,22 +1,26 @@
 /**
- * @file A sequence classifier: an LSTM reads an input row by row and a linear layer
- * classifies its last hidden state. For MNIST the 28 rows of an image are the 28 time steps
- * (input 28, hidden 128 by default), the classic test of learning long-range structure.
+ * @file A sequence classifier: an LSTM (or a GRU, `cell: "gru"`) reads an input row by row
+ * and a linear layer classifies its last hidden state. For MNIST the 28 rows of an image are
+ * the 28 time steps (input 28, hidden 128 by default), the classic test of learning
+ * long-range structure.
  */
 import type { Tensor } from "../tensor.ts";
 import { ShapeError } from "../errors.ts";
 import { permute, reshape, squeeze } from "../ops/movement.ts";
 import { Module } from "../nn/module.ts";
 import { Linear } from "../nn/layers.ts";
-import { LSTM } from "../nn/recurrent.ts";
+import { GRU, LSTM } from "../nn/recurrent.ts";
 
 export class LSTMClassifier extends Module {
-  readonly lstm: LSTM;
+  /** The recurrent layer (its parameters are named `lstm.*` for either cell). */
+  readonly lstm: LSTM | GRU;
   readonly fc: Linear;
+  readonly cell: "lstm" | "gru";
 
-  constructor(readonly inputSize = 28, readonly hiddenSize = 128, readonly classes = 10) {
+  constructor(readonly inputSize = 28, readonly hiddenSize = 128, readonly classes = 10, opts: { cell?: "lstm" | "gru" } = {}) {
     super();
-    this.lstm = this.module("lstm", new LSTM(inputSize, hiddenSize));
+    this.cell = opts.cell ?? "lstm";
+    this.lstm = this.module("lstm", this.cell === "gru" ? new GRU(inputSize, hiddenSize) : new LSTM(inputSize, hiddenSize));
     this.fc = this.module("fc", new Linear(hiddenSize, classes));
   }
 
@@ -28,7 +32,8 @@ export class LSTMClassifier extends Module {
     }
     // time-major; the last step's h is the final state (not the output sequence sliced: the
     // sequence is then never built, nor its gradient, mostly zeros, added into every step)
-    const [, [hN]] = this.lstm.forward(permute(seq, [1, 0, 2]));
+    const time = permute(seq, [1, 0, 2]);
+    const hN = this.lstm instanceof GRU ? this.lstm.forward(time)[1] : this.lstm.forward(time)[1][0];
     return this.fc.forward(squeeze(hN, 0));
   }
 }

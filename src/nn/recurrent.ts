@@ -4,10 +4,12 @@
  * output and the final states [layers·directions, B, H]. Parameters carry PyTorch's names
  * and layouts (weight_ih_l0 [G·H, I], weight_hh_l0 [G·H, H], bias_ih_l0, bias_hh_l0, and
  * `_reverse` for the backward direction; G = 1, 4, 3), so safetensors weights move both ways.
- * Each direction computes the input projections of all time steps in one matmul, then steps
- * the fused cell (lstmCell / gruCell; RNN: tanh or relu of the sum). From a zero initial state
- * the first step skips its hidden matmul (h·W_hhᵀ = 0), so W_hh's gradient has T − 1 terms.
- * Backprop through time is ordinary autodiff over the unrolled graph, all in one compiled plan.
+ * Each direction computes the input projections of all time steps in one matmul, then runs
+ * the recurrence: LSTM and GRU as one op over all steps (ops/recurrent_seq.ts: one fused
+ * kernel per step, the hidden matmul and the cell together, and the same backward; b_ih + b_hh
+ * of an LSTM go into the projection), RNN as tanh or relu of the summed projections per step
+ * (from a zero initial state its first step skips the hidden matmul, h·W_hhᵀ = 0). Backprop
+ * through time is autodiff over that graph, all in one compiled plan.
  */
 import type { Tensor } from "../tensor.ts";
 import type { DType } from "../dtype.ts";
@@ -16,8 +18,7 @@ import { fromArray, zeros } from "../creation.ts";
 import { add, relu, tanh, where } from "../ops/elementwise.ts";
 import { expand } from "../ops/sum.ts";
 import { concat, permute, reshape, slice, squeeze, unbind, unsqueeze } from "../ops/movement.ts";
-import { lstmCell } from "../ops/lstm_cell.ts";
-import { gruCell } from "../ops/gru_cell.ts";
+import { gruSequence, lstmSequence } from "../ops/recurrent_seq.ts";
 import { linear } from "../functional.ts";
 import { Module } from "./module.ts";
 import { defaultUniform } from "./init.ts";
@@ -96,46 +97,48 @@ abstract class Recurrent<S> extends Module<[Tensor, S], [state?: S]> {
   }
 
   /**
-   * Runs every layer and direction. `step(gi, gh, state)` advances one time step from the
-   * input and hidden projections; states are arrays (h, or h and c), index 0 is h.
+   * Runs every layer and direction. `direction(seq, w, state, reverse)` runs one direction over
+   * all T steps of `seq` [T, B, I] from its initial state (null: zeros) and returns the outputs
+   * hs [T, B, H] and the final state (h first).
    */
-  protected run(x: Tensor, init: Tensor[] | null, step: (gi: Tensor, gh: Tensor, state: Tensor[]) => Tensor[]): { output: Tensor; finals: Tensor[][] } {
+  protected run(x: Tensor, init: Tensor[] | null, direction: (seq: Tensor, w: Direction, state: Tensor[] | null, reverse: boolean) => { hs: Tensor; final: Tensor[] }): { output: Tensor; finals: Tensor[][] } {
     let seq = this.timeMajor(x);
-    const [T, B] = seq.shape;
     const finals: Tensor[][] = [];
     for (let l = 0; l < this.numLayers; l++) {
       const outs: Tensor[] = [];
       for (let d = 0; d < this.directions; d++) {
-        const w = this.weights[l][d];
         const k = l * this.directions + d;
-        let state = init ? init.map((s) => squeeze(slice(s, { 0: [k, k + 1] }), 0)) : init === null ? this.zeroState(B) : [];
-        // all input projections at once: [T·B, I] · W_ihᵀ + b_ih → [T, B, G·H]
-        const gi = unbind(reshape(linear(reshape(seq, [T * B, seq.shape[2]]), w.wIh, w.bIh), [T, B, w.wIh.shape[0]]), 0);
-        const hs: Tensor[] = new Array(T);
-        for (let s = 0; s < T; s++) {
-          const t = d === 0 ? s : T - 1 - s;
-          // from a zero state h·W_hhᵀ is zero: the first step's hidden projection is b_hh alone
-          const gh = s === 0 && init === null ? this.biasOnly(w.bHh, B) : linear(state[0], w.wHh, w.bHh);
-          state = step(gi[t], gh, state);
-          hs[t] = state[0];
-        }
-        outs.push(concat(hs.map((h) => unsqueeze(h, 0)), 0));
-        finals.push(state);
+        const state = init ? init.map((s) => squeeze(slice(s, { 0: [k, k + 1] }), 0)) : null;
+        const { hs, final } = direction(seq, this.weights[l][d], state, d === 1);
+        outs.push(hs);
+        finals.push(final);
       }
       seq = this.directions === 1 ? outs[0] : concat(outs, 2);
     }
     return { output: this.batchFirst ? permute(seq, [1, 0, 2]) : seq, finals };
   }
 
-  private biasOnly(b: Tensor | null, batch: number): Tensor {
+  /** All input projections at once: [T·B, I]·W_ihᵀ + bias → [T, B, G·H]. */
+  protected project(seq: Tensor, w: Tensor, bias: Tensor | null): Tensor {
+    const [T, B, I] = seq.shape;
+    return reshape(linear(reshape(seq, [T * B, I]), w, bias), [T, B, w.shape[0]]);
+  }
+
+  /** The state at the last step a direction runs: hs[T − 1], or hs[0] in reverse. */
+  protected lastOf(hs: Tensor, reverse: boolean): Tensor {
+    const t = reverse ? 0 : hs.shape[0] - 1;
+    return squeeze(slice(hs, { 0: [t, t + 1] }), 0);
+  }
+
+  protected zeroState(batch: number): Tensor {
+    return zeros([batch, this.hiddenSize], this.dtype);
+  }
+
+  protected biasOnly(b: Tensor | null, batch: number): Tensor {
     const gh = GATES[this.mode] * this.hiddenSize;
     return b ? expand(b, [batch, gh]) : zeros([batch, gh], this.dtype);
   }
 
-  private zeroState(batch: number): Tensor[] {
-    const n = this.mode === "LSTM" ? 2 : 1;
-    return Array.from({ length: n }, () => zeros([batch, this.hiddenSize], this.dtype));
-  }
 
   /** Stacks each direction's final state i into [layers·directions, B, H]. */
   protected stack(finals: Tensor[][], i: number): Tensor {
@@ -151,7 +154,19 @@ export class RNN extends Recurrent<Tensor> {
   forward(x: Tensor, h0?: Tensor): [Tensor, Tensor] {
     if (h0) this.checkState("h0", h0, this.timeMajor(x).shape[1]);
     const act = this.mode === "RNN_RELU" ? relu : tanh;
-    const { output, finals } = this.run(x, h0 ? [h0] : null, (gi, gh) => [act(add(gi, gh))]);
+    const { output, finals } = this.run(x, h0 ? [h0] : null, (seq, w, state, reverse) => {
+      const [T, B] = seq.shape;
+      const gi = unbind(this.project(seq, w.wIh, w.bIh), 0);
+      const hs: Tensor[] = new Array(T);
+      let h = state?.[0] ?? null;
+      for (let s = 0; s < T; s++) {
+        const t = reverse ? T - 1 - s : s;
+        // from a zero state h·W_hhᵀ is zero: the first step's hidden projection is b_hh alone
+        const gh = h === null ? this.biasOnly(w.bHh, B) : linear(h, w.wHh, w.bHh);
+        hs[t] = h = act(add(gi[t], gh));
+      }
+      return { hs: concat(hs.map((v) => unsqueeze(v, 0)), 0), final: [h!] };
+    });
     return [output, this.stack(finals, 0)];
   }
 }
@@ -180,7 +195,13 @@ export class LSTM extends Recurrent<[Tensor, Tensor]> {
       this.checkState("h0", state[0], b);
       this.checkState("c0", state[1], b);
     }
-    const { output, finals } = this.run(x, state ?? null, (gi, gh, [, c]) => lstmCell(gi, c, gh));
+    const { output, finals } = this.run(x, state ?? null, (seq, w, init, reverse) => {
+      // both biases go into the input projection (they are summed before every step anyway)
+      const bias = w.bIh && w.bHh ? add(w.bIh, w.bHh) : null;
+      const [h0, c0] = init ?? [this.zeroState(seq.shape[1]), this.zeroState(seq.shape[1])];
+      const [hs, cN] = lstmSequence(this.project(seq, w.wIh, bias), w.wHh, h0, c0, reverse);
+      return { hs, final: [this.lastOf(hs, reverse), cN] };
+    });
     return [output, [this.stack(finals, 0), this.stack(finals, 1)]];
   }
 }
@@ -192,7 +213,11 @@ export class GRU extends Recurrent<Tensor> {
   }
   forward(x: Tensor, h0?: Tensor): [Tensor, Tensor] {
     if (h0) this.checkState("h0", h0, this.timeMajor(x).shape[1]);
-    const { output, finals } = this.run(x, h0 ? [h0] : null, (gi, gh, [h]) => [gruCell(gi, gh, h)]);
+    const { output, finals } = this.run(x, h0 ? [h0] : null, (seq, w, init, reverse) => {
+      const h = init?.[0] ?? this.zeroState(seq.shape[1]);
+      const hs = gruSequence(this.project(seq, w.wIh, w.bIh), w.wHh, h, w.bHh, reverse);
+      return { hs, final: [this.lastOf(hs, reverse)] };
+    });
     return [output, this.stack(finals, 0)];
   }
 }

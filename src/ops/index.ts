@@ -15,6 +15,7 @@ import { softmaxCrossEntropyBackwardDef, softmaxCrossEntropyDef } from "./softma
 import { dropoutDef } from "./dropout.ts";
 import { lstmCellBackwardDef, lstmCellDef } from "./lstm_cell.ts";
 import { gruCellBackwardDef, gruCellDef } from "./gru_cell.ts";
+import { gruSequenceBackwardDef, gruSequenceDef, lstmSequenceBackwardDef, lstmSequenceDef } from "./recurrent_seq.ts";
 import { adamHyperDef, adamUpdateDef, sgdUpdateDef } from "./optimizer_updates.ts";
 import { matmulBiasActDef } from "./matmul_epilogue.ts";
 import { allFiniteDef } from "./guard.ts";
@@ -53,6 +54,10 @@ export const OPS: Record<OpName, OpDef> = {
   lstmCellBackward: lstmCellBackwardDef,
   gruCell: gruCellDef,
   gruCellBackward: gruCellBackwardDef,
+  lstmSequence: lstmSequenceDef,
+  lstmSequenceBackward: lstmSequenceBackwardDef,
+  gruSequence: gruSequenceDef,
+  gruSequenceBackward: gruSequenceBackwardDef,
   adamHyper: adamHyperDef,
   adamUpdate: adamUpdateDef,
   sgdUpdate: sgdUpdateDef,

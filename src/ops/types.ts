@@ -22,6 +22,8 @@ export type OpName =
   // lookup, losses, regularisation, recurrent cells
   | "gather" | "gatherBytes" | "scatterAdd" | "softmaxCrossEntropy" | "softmaxCrossEntropyBackward" | "dropout"
   | "lstmCell" | "lstmCellBackward" | "gruCell" | "gruCellBackward"
+  // a recurrent layer direction over every time step (one fused kernel per step)
+  | "lstmSequence" | "lstmSequenceBackward" | "gruSequence" | "gruSequenceBackward"
   // fused optimizer updates, and the planner's matmul + bias + activation
   | "adamHyper" | "adamUpdate" | "sgdUpdate" | "matmulBiasAct"
   // the step's guard: are the loss and gradients finite, and did no kernel fault?
@@ -65,7 +67,7 @@ export interface GradArgs<A> {
 }
 
 /** A buffer a kernel binds: one of the step's inputs or outputs, or one of its scratch buffers. */
-export type BufferRef = { in: number } | { out: number } | { scratch: number } | { status: true };
+export type BufferRef = { in: number } | { out: number } | { scratch: number } | { status: true } | { params: true };
 
 /**
  * One compute dispatch, described as data: the op says what to run, the backend owns
@@ -91,6 +93,18 @@ export interface KernelCall {
    * `SITE` (its step's index) set by the backend.
    */
   constants?: Record<string, number>;
+  /**
+   * u32 values the backend writes once, when it prepares the plan, into a small uniform buffer
+   * of this call's own, bound where the bindings say `{ params: true }`. What differs between
+   * the dispatches of one op that share a pipeline (a recurrent op's time step, say): override
+   * constants would compile a pipeline per value.
+   */
+  params?: number[];
+  /**
+   * Bytes this dispatch moves, where the bindings overstate it (a time step binds a whole
+   * sequence and touches one step of it): what the cost model counts instead of the bindings.
+   */
+  traffic?: { read: number; written: number };
 }
 
 /**

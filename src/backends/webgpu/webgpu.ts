@@ -32,6 +32,8 @@ interface PreparedCall {
   grid: [number, number, number];
   /** Bind groups by the ids of the buffers they bind (pooled buffers recur, so these hit). */
   groups: Map<string, GPUBindGroup>;
+  /** The uniform buffer of `call.params`, written once. */
+  params?: GPUBuffer;
 }
 
 /** How many bind groups a call keeps: enough for a few rotating input/output buffers. */
@@ -289,6 +291,7 @@ export class WebGpuBackend implements Backend {
           if ("in" in b) return buffers[step.inputs[b.in]];
           if ("out" in b) return buffers[step.outputs[b.out]];
           if ("scratch" in b) return prep.steps[s].scratch[b.scratch];
+          if ("params" in b) return pc.params!;
           if (!statusBuffer) throw new GraphError(`${call.name}: the kernel reports faults but the run has no status buffer`);
           return statusBuffer;
         });
@@ -372,8 +375,12 @@ export class WebGpuBackend implements Backend {
       });
       const maxBuffers = this.device.limits.maxStorageBuffersPerShaderStage;
       for (const call of kp.calls) {
-        if (call.bindings.length > maxBuffers) {
-          throw new DeviceError(`${call.name}: binds ${call.bindings.length} storage buffers, this device allows ${maxBuffers} per shader stage (maxStorageBuffersPerShaderStage)`);
+        const storage = call.bindings.filter((b) => !("params" in b)).length;
+        if (storage > maxBuffers) {
+          throw new DeviceError(`${call.name}: binds ${storage} storage buffers, this device allows ${maxBuffers} per shader stage (maxStorageBuffersPerShaderStage)`);
+        }
+        if (call.bindings.some((b) => "params" in b) !== (call.params !== undefined)) {
+          throw new GraphError(`${call.name}: a kernel call binds { params: true } exactly when it has params`);
         }
       }
       return {
@@ -384,7 +391,7 @@ export class WebGpuBackend implements Backend {
           const constants = faults ? { ...call.constants, SITE: s } : call.constants;
           const { pipeline, check } = this.pipelines.entry(call.name, call.code, constants);
           checks.push(check);
-          return { call, pipeline, grid: this.grid(call), groups: new Map() };
+          return { call, pipeline, grid: this.grid(call), groups: new Map(), params: call.params && this.paramsBuffer(call.params) };
         }),
       };
     });
@@ -395,6 +402,15 @@ export class WebGpuBackend implements Backend {
     p = { steps, slots: slotBytes.map((b) => this.pool.acquire(b, "plan buffer")), validation };
     this.prepared.set(plan, p);
     return p;
+  }
+
+  /** A uniform buffer holding `values` as u32 (16-byte rows, as uniforms are laid out). */
+  private paramsBuffer(values: number[]): GPUBuffer {
+    const data = new Uint32Array(Math.max(4, Math.ceil(values.length / 4) * 4));
+    data.set(values);
+    const buffer = this.device.createBuffer({ size: data.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.device.queue.writeBuffer(buffer, 0, data);
+    return buffer;
   }
 
   /** Workgroups for a call: 1-D thread counts fold into x·y past the per-dimension limit. */

@@ -1,0 +1,67 @@
+// gruSequenceBackward: one time step of a GRU direction's backward pass, in reverse order
+// (backward step s is forward step T − 1 − s), the gate gradients and dh_prev in one kernel
+// (src/ops/recurrent_seq.ts). With dh = dhs[t] + the recurrent dh:
+//   dn = dh(1−z)(1−n²), dz = dh(h_prev − n)z(1−z), dr = dn·gh_n·r(1−r);
+//   dx = [dr, dz, dn], dgh = [dr, dz, dn·r]; dh_prev = dgh·W_hh + dh·z.
+// Mirrors gruSequenceBackwardDef.cpu.
+// Bindings: 0 whh [3H, H], 1 saved [T, B, 4H] (gru_seq.wgsl's), 2 hprev [T, B, H],
+//   3 dhs [T, B, H], 4 dx [T, B, 3H], 5 dgh [T, B, 3H], 6 dh0 [B, H], 7 scratch [B, H] (the
+//   ping-pong partner of dh0; lib/seq_step), 8 P (uniform); f32.
+// Overrides: T, B, H, REVERSE.
+// Design: as lstm_seq_backward.wgsl (row b × 64 units a workgroup, lib/seq_backward).
+override T: u32;
+override B: u32;
+override H: u32;
+override REVERSE: bool = false;
+const G = 3u;
+@group(0) @binding(0) var<storage, read> whh: array<f32>;
+@group(0) @binding(1) var<storage, read> saved: array<f32>;
+@group(0) @binding(2) var<storage, read> hprev: array<f32>;
+@group(0) @binding(3) var<storage, read> dhs: array<f32>;
+@group(0) @binding(4) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(5) var<storage, read_write> dgh: array<f32>;
+@group(0) @binding(6) var<storage, read_write> dh0: array<f32>;
+@group(0) @binding(7) var<storage, read_write> scratch: array<f32>;
+@group(0) @binding(8) var<uniform> P: vec4u;
+//#include lib/seq_step
+//#include lib/seq_backward
+fn dh_total(b: u32, j: u32, t: u32, s: u32) -> f32 {
+  let i = b * H + j;
+  var rec = 0.0;
+  if (s > 0u) {
+    if (writes_out(s)) { rec = scratch[i]; } else { rec = dh0[i]; }
+  }
+  return dhs[(t * B + b) * H + j] + rec;
+}
+fn gate_grads(b: u32, j: u32, t: u32, s: u32, owner: bool) -> vec4f {
+  let dh = dh_total(b, j, t, s);
+  let at = (t * B + b) * 4u * H + j;
+  let r = saved[at];
+  let z = saved[at + H];
+  let n = saved[at + 2u * H];
+  let ghn = saved[at + 3u * H];
+  let dn = dh * (1.0 - z) * (1.0 - n * n);
+  let dz = dh * (hprev[(t * B + b) * H + j] - n) * z * (1.0 - z);
+  let dr = dn * ghn * r * (1.0 - r);
+  if (owner) {
+    let x = (t * B + b) * 3u * H + j;
+    dx[x] = dr;
+    dx[x + H] = dz;
+    dx[x + 2u * H] = dn;
+    dgh[x] = dr;
+    dgh[x + H] = dz;
+    dgh[x + 2u * H] = dn * r;
+  }
+  return vec4f(dr, dz, dn * r, 0.0);
+}
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) tid: u32) {
+  let s = P.x;
+  let b = wg.y;
+  let t = time_of(T - 1u - s);
+  let acc = back_hidden(b, wg.x, tid, t, s);
+  let k = wg.x * 64u + tid;
+  if (k >= H) { return; }
+  let v = acc + dh_total(b, k, t, s) * saved[(t * B + b) * 4u * H + H + k];
+  if (writes_out(s)) { dh0[b * H + k] = v; } else { scratch[b * H + k] = v; }
+}

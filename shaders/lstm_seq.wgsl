@@ -1,0 +1,73 @@
+// lstmSequence: one time step of an LSTM layer direction, the hidden matmul and the cell
+// update in one kernel, dispatched once per step (the step in P.x; src/ops/recurrent_seq.ts):
+//   gates = xproj[t] + h_prev·W_hhᵀ, [i, f, g, o] = [σ, σ, tanh, σ](gates),
+//   c = f·c_prev + i·g, h = o·tanh(c); h_prev, c_prev = h0, c0 at the first step.
+// Mirrors lstmSequenceDef.cpu.
+// Bindings: 0 xproj [T, B, 4H], 1 whht [H, 4H] (W_hh transposed by the op's first dispatch),
+//   2 h0 [B, H], 3 c0 [B, H], 4 hs [T, B, H], 5 c_n [B, H] (written by the last step),
+//   6 saved [T, B, 6H] (i, f, g, o, c_prev, c), 7 hprev [T, B, H], 8 P (uniform); f32.
+// Overrides: T, B, H, REVERSE.
+// Design: workgroup 64 = 64 hidden units j × RB = 4 batch rows (grid ⌈H/64⌉ × ⌈B/4⌉); the
+//   hidden matmul through a workgroup tile of h_prev (lib/seq_forward, coalesced W_hhᵀ reads,
+//   each weight used for 4 rows), then each thread updates its (row, unit) cells: the gates
+//   never leave registers. The cuDNN recurrent-layer design (Appleyard et al., "Optimizing
+//   Performance of Recurrent Neural Networks on GPUs", 2016): input projections of all steps
+//   as one GEMM before the loop, one fused kernel per step.
+override T: u32;
+override B: u32;
+override H: u32;
+override REVERSE: bool = false;
+const G = 4u;
+@group(0) @binding(0) var<storage, read> xproj: array<f32>;
+@group(0) @binding(1) var<storage, read> whht: array<f32>;
+@group(0) @binding(2) var<storage, read> h0: array<f32>;
+@group(0) @binding(3) var<storage, read> c0: array<f32>;
+@group(0) @binding(4) var<storage, read_write> hs: array<f32>;
+@group(0) @binding(5) var<storage, read_write> c_n: array<f32>;
+@group(0) @binding(6) var<storage, read_write> saved: array<f32>;
+@group(0) @binding(7) var<storage, read_write> hprev: array<f32>;
+@group(0) @binding(8) var<uniform> P: vec4u;
+//#include lib/seq_step
+//#include lib/seq_forward
+fn sigmoid(x: f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) tid: u32) {
+  let s = P.x;
+  let first = s == 0u;
+  let t = time_of(s);
+  let tp = time_of(max(s, 1u) - 1u);
+  let j = wg.x * 64u + tid;
+  let b0 = wg.y * RB;
+  let acc = hidden_tile(first, tp, b0, j, tid);
+  if (j >= H) { return; }
+  for (var r = 0u; r < RB; r++) {
+    let b = b0 + r;
+    if (b >= B) { break; }
+    let x = (t * B + b) * 4u * H + j;
+    let pre = acc[r] + vec4f(xproj[x], xproj[x + H], xproj[x + 2u * H], xproj[x + 3u * H]);
+    let ig = sigmoid(pre.x);
+    let f = sigmoid(pre.y);
+    let g = tanh(pre.z);
+    let o = sigmoid(pre.w);
+    var cp: f32;
+    var hp: f32;
+    if (first) {
+      cp = c0[b * H + j];
+      hp = h0[b * H + j];
+    } else {
+      cp = saved[(tp * B + b) * 6u * H + 5u * H + j];
+      hp = hs[(tp * B + b) * H + j];
+    }
+    let c = f * cp + ig * g;
+    let at = (t * B + b) * 6u * H + j;
+    saved[at] = ig;
+    saved[at + H] = f;
+    saved[at + 2u * H] = g;
+    saved[at + 3u * H] = o;
+    saved[at + 4u * H] = cp;
+    saved[at + 5u * H] = c;
+    hprev[(t * B + b) * H + j] = hp;
+    hs[(t * B + b) * H + j] = o * tanh(c);
+    if (s == T - 1u) { c_n[b * H + j] = c; }
+  }
+}
