@@ -2,8 +2,9 @@
  * Every shader the planner can produce for the shipped models compiles, with no error and no
  * warning from getCompilationInfo(), under both matmul strategies (the barrier-free "direct"
  * kernels SwiftShader gets and the tiled ones a hardware adapter gets): the training steps of
- * LeNet-5 (both variants), the LSTM row classifier, the text classifier (LSTM and GRU) and
- * the character LM, their inference steps, full batches and a ragged last batch.
+ * LeNet-5 (both variants), the LSTM row classifier, the text classifier (LSTM and GRU: their
+ * sequence kernels, forward and backward) and the character LM, their inference steps, full
+ * batches and a ragged last batch.
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { compile, compileTrainStep, fromArray, getBackend, manualSeed, setBackend, type Plan, type Tensor } from "../../src/index.ts";
@@ -93,7 +94,7 @@ describe.skipIf(!gpu)("every shader of the shipped models compiles", () => {
     expect(problems).toEqual([]);
     // the census itself: every op of those plans is here, with both matmul families
     const names = new Set([...kernels.values()].map((k) => k.name.split(" ")[0].split("/")[0]));
-    for (const op of ["matmul", "im2col", "col2im", "maxPool2d", "avgPool2d", "lstmCell", "gruCell", "softmaxCrossEntropy", "gather", "gatherBytes", "scatterAdd", "adamHyper", "adamUpdate", "sgdUpdate", "allFinite", "trainMeter"]) {
+    for (const op of ["matmul", "im2col", "col2im", "maxPool2d", "avgPool2d", "lstmSequence", "gruSequence", "softmaxCrossEntropy", "gather", "gatherBytes", "scatterAdd", "adamHyper", "adamUpdate", "sgdUpdate", "allFinite", "trainMeter"]) {
       expect([...names].some((n) => n.startsWith(op)), `no ${op} kernel compiled`).toBe(true);
     }
     expect(kernels.size).toBeGreaterThan(100);
