@@ -9,9 +9,12 @@ import { debugLevel, kernelTimes, resetKernelTimes, setDebugLevel } from "../src
 import type { WebGpuBackend } from "../src/backends/webgpu/webgpu.ts";
 import { cases, type Case } from "./cases.ts";
 import { loadTf, peerCase, type PeerBackend } from "./peers.ts";
+import { jaxCase, loadJax, type JaxBackend } from "./peers_jax.ts";
 
-export type BenchBackend = "cpu" | "webgpu" | PeerBackend;
-export const ALL_BACKENDS: BenchBackend[] = ["cpu", "webgpu", "tfjs-cpu", "tfjs-webgpu"];
+export type BenchBackend = "cpu" | "webgpu" | PeerBackend | JaxBackend;
+export const ALL_BACKENDS: BenchBackend[] = ["cpu", "webgpu", "tfjs-cpu", "tfjs-webgpu", "jax-wasm", "jax-webgpu"];
+/** The peers, each beside our backend on the same device kind. */
+export const PEERS: Record<"cpu" | "webgpu", BenchBackend[]> = { cpu: ["tfjs-cpu", "jax-wasm"], webgpu: ["tfjs-webgpu", "jax-webgpu"] };
 
 export interface Result {
   case: string;
@@ -52,6 +55,7 @@ async function time(run: () => Promise<void>, runs: number): Promise<{ median: n
 /** The runner of one case on one backend (ours or the peer's), or undefined if it has none. */
 async function runner(backend: BenchBackend, c: Case): Promise<(() => Promise<void>) | undefined> {
   if (backend === "cpu" || backend === "webgpu") return c.setup();
+  if (backend === "jax-wasm" || backend === "jax-webgpu") return jaxCase(await loadJax(backend), c.key);
   return peerCase(await loadTf(backend), c.key);
 }
 
@@ -105,19 +109,27 @@ export async function runBench(opts: { quick: boolean; runs: number; backends: B
   return results;
 }
 
-/** Median ms per backend and our speed over the peer's on the same device (> 1: we are faster). */
+/**
+ * Median ms per backend and our speed over each peer's on the same device (> 1: we are
+ * faster): per device kind, our column, then each peer's ms and ratio. A peer that did not run
+ * at all drops its columns; one without a case shows "–".
+ */
 export function markdown(results: Result[]): string {
   const names = [...new Set(results.map((r) => r.case))];
   const get = (n: string, b: BenchBackend) => results.find((r) => r.case === n && r.backend === b);
   const ms = (r?: Result) => (r ? r.medianMs.toFixed(1) : "–");
   const ratio = (a?: Result, b?: Result) => (a && b ? `${(b.medianMs / a.medianMs).toFixed(2)}×` : "–");
-  const lines = [
-    "| case | CPU ms | tfjs-cpu ms | CPU vs tfjs-cpu | WebGPU ms | tfjs-webgpu ms | WebGPU vs tfjs-webgpu |",
-    "|---|---|---|---|---|---|---|",
-  ];
+  const ran = new Set(results.map((r) => r.backend));
+  const label = { cpu: "CPU", webgpu: "WebGPU" } as const;
+  const groups = (["cpu", "webgpu"] as const).map((ours) => ({ ours, peers: PEERS[ours].filter((p) => ran.has(p)) }));
+  const head = groups.flatMap((g) => [`${label[g.ours]} ms`, ...g.peers.flatMap((p) => [`${p} ms`, `${label[g.ours]} vs ${p}`])]);
+  const lines = [`| case | ${head.join(" | ")} |`, `|---|${head.map(() => "---|").join("")}`];
   for (const n of names) {
-    const [c, tc, g, tg] = (["cpu", "tfjs-cpu", "webgpu", "tfjs-webgpu"] as const).map((b) => get(n, b));
-    lines.push(`| ${n} | ${ms(c)} | ${ms(tc)} | ${ratio(c, tc)} | ${ms(g)} | ${ms(tg)} | ${ratio(g, tg)} |`);
+    const cells = groups.flatMap((g) => {
+      const o = get(n, g.ours);
+      return [ms(o), ...g.peers.flatMap((p) => [ms(get(n, p)), ratio(o, get(n, p))])];
+    });
+    lines.push(`| ${n} | ${cells.join(" | ")} |`);
   }
   return lines.join("\n");
 }

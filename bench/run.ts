@@ -1,10 +1,12 @@
 /**
- * @file `npm run bench`: every case on our CPU and WebGPU backends and on the TensorFlow.js
- * peers (tfjs-cpu, tfjs-webgpu on the same adapter) in one run; warm-up, then timed
+ * @file `npm run bench`: every case on our CPU and WebGPU backends and on the peers
+ * (TensorFlow.js: tfjs-cpu, tfjs-webgpu; jax-js: jax-wasm, jax-webgpu; WebGPU on the same
+ * adapter) in one run; warm-up, then timed
  * iterations; median, min and max; ratios against the peers computed within the run. Writes
  * JSON lines, a markdown table and an SVG chart to bench/results/<date>T<hhmm>-<adapter>.*.
  * `--quick`: tiny sizes, one iteration each, nothing written (what `npm test` runs).
- * `--runs N` sets iterations; `--backend a,b` picks from cpu, webgpu, tfjs-cpu, tfjs-webgpu;
+ * `--runs N` sets iterations; `--backend a,b` picks from cpu, webgpu, tfjs-cpu, tfjs-webgpu,
+ * jax-wasm, jax-webgpu;
  * `--case TEXT` keeps the cases whose name contains TEXT. `--profile` adds, for our backends,
  * the time per kernel (from WEBGPU_DL_DEBUG timing) to the log and the markdown.
  */
