@@ -80,9 +80,15 @@ function make(name: string, key: CaseKey, unit: string, perIteration: number): C
   return { name, key, unit, perIteration, setup: () => ours(key) };
 }
 
+const mm = (m: number, k: number, n: number) =>
+  make(m === k && k === n ? `matmul ${n}` : `matmul ${m}×${k}·${k}×${n}`, { kind: "matmul", m, k, n }, "GFLOP", (2 * m * k * n) / 1e9);
+
+/** The large matmuls only a hardware GPU runs in reasonable time (npm run bench:gpu). */
+export function gpuMatmuls(quick: boolean): Case[] {
+  return quick ? [mm(32, 32, 32)] : [mm(2048, 2048, 2048), mm(4096, 4096, 4096)];
+}
+
 export function cases(quick: boolean): Case[] {
-  const mm = (m: number, k: number, n: number) =>
-    make(m === k && k === n ? `matmul ${n}` : `matmul ${m}×${k}·${k}×${n}`, { kind: "matmul", m, k, n }, "GFLOP", (2 * m * k * n) / 1e9);
   const batch = quick ? 2 : 64;
   const hidden = quick ? 8 : 128;
   const steps = quick ? 3 : 28;

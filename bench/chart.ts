@@ -5,7 +5,7 @@
  */
 import type { Result } from "./harness.ts";
 
-const COLORS: Record<string, string> = { cpu: "#1f77b4", webgpu: "#ff7f0e", "tfjs-cpu": "#9ecae1", "tfjs-webgpu": "#fdbe85" };
+const COLORS: Record<string, string> = { cpu: "#1f77b4", webgpu: "#ff7f0e", "tfjs-cpu": "#9ecae1", "tfjs-webgpu": "#fdbe85", "jax-wasm": "#74c476", "jax-webgpu": "#9e9ac8" };
 
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;");
 

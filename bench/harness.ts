@@ -77,9 +77,10 @@ async function profileRuns(run: () => Promise<void>, runs: number): Promise<Resu
   return rows;
 }
 
-export async function runBench(opts: { quick: boolean; runs: number; backends: BenchBackend[]; filter?: string; profile?: boolean; log?: (line: string) => void }): Promise<Result[]> {
+/** Runs the cases (`list`, default `cases(quick)`, kept by `filter`) on each backend in turn. */
+export async function runBench(opts: { quick: boolean; runs: number; backends: BenchBackend[]; filter?: string; profile?: boolean; log?: (line: string) => void; list?: Case[] }): Promise<Result[]> {
   const results: Result[] = [];
-  const list = cases(opts.quick).filter((c) => !opts.filter || c.name.includes(opts.filter));
+  const list = (opts.list ?? cases(opts.quick)).filter((c) => !opts.filter || c.name.includes(opts.filter));
   let adapter = "cpu";
   for (const backend of opts.backends) {
     // our backend on the same device kind; for tfjs-webgpu it names the adapter they share

@@ -33,6 +33,7 @@ import { shaderCall } from "./shaders.ts";
 import { copyKernel, reshape } from "./movement.ts";
 import { sum } from "./sum.ts";
 import { matmul } from "./matmul.ts";
+import { gemm } from "./matmul_cpu.ts";
 
 export interface SequenceAttrs {
   /** Steps run from the last time index to the first (a bidirectional layer's second direction). */
@@ -67,19 +68,21 @@ function dims(op: string, gates: number, xproj: ValueInfo, whh: ValueInfo): [num
 
 const like = (dtype: DType, ...shape: number[]): ValueInfo => ({ shape, dtype });
 
-/** h_prev·W_hhᵀ at one gate row of W_hh, for one batch row. */
-function hidden(hp: TypedArray, hpAt: number, whh: TypedArray, row: number, h: number): number {
-  let acc = 0;
-  for (let k = 0; k < h; k++) acc += hp[hpAt + k] * whh[row * h + k];
-  return acc;
+/**
+ * hid [B, G] = h_prev·W_hhᵀ for the whole batch (h_prev rows at `hpAt` + b·H of `hp`), through
+ * the CPU matmul (matmul_cpu.ts: float64 sums, rounded once to the tensors' precision, as the
+ * unfused h·W_hhᵀ matmul rounds them).
+ */
+function hiddenAll(hp: TypedArray, hpAt: number, whh: TypedArray, hid: TypedArray, b: number, g: number, h: number, wasm: boolean): void {
+  gemm({ data: hp, off: hpAt, sRow: h, sP: 1 }, { data: whh, off: 0, sRow: h, sP: 1 }, hid, 0, b, h, g, wasm);
 }
 
-/** dh_prev[b, k] = Σₙ dg[n]·W_hh[n, k] over the step's G·H gate gradients of row b. */
-function backHidden(dg: ArrayLike<number>, dgAt: number, whh: TypedArray, n: number, h: number, k: number): number {
-  let acc = 0;
-  for (let m = 0; m < n; m++) acc += dg[dgAt + m] * whh[m * h + k];
-  return acc;
+/** out [B, H] = dgates_t [B, G] (rows at `at` of `dg`)·W_hh [G, H]. */
+function backAll(dg: TypedArray, at: number, whh: TypedArray, out: TypedArray, b: number, g: number, h: number, wasm: boolean): void {
+  gemm({ data: dg, off: at, sRow: g, sP: 1 }, { data: whh, off: 0, sRow: 1, sP: h }, out, 0, b, g, h, wasm);
 }
+
+const alloc = (like: TypedArray, n: number) => new (like.constructor as new (n: number) => TypedArray)(n);
 
 /**
  * The dispatches of a sequence op: W_hh transposed into scratch 0 when `transpose` (so the
@@ -108,21 +111,27 @@ export const lstmSequenceDef: OpDef<SequenceAttrs> = {
     const d = xproj.dtype;
     return [like(d, T, B, H), like(d, B, H), like(d, T, B, 6 * H), like(d, T, B, H)];
   },
-  cpu: ({ inputs: [x, whh, h0, c0], outputs: [hs, cN, saved, hprev], outShapes: [[T, B, H]], attrs: { reverse } }) => {
+  cpu: ({ inputs: [x, whh, h0, c0], outputs: [hs, cN, saved, hprev], outShapes: [[T, B, H]], attrs: { reverse }, cpu }) => {
+    const hid = alloc(x, B * 4 * H);
     for (let s = 0; s < T; s++) {
       const t = timeOf(s, T, reverse), tp = timeOf(s - 1, T, reverse);
+      const [hp, hpAt] = s === 0 ? [h0, 0] : [hs, tp * B * H];
+      hiddenAll(hp, hpAt, whh, hid, B, 4 * H, H, cpu.wasmMatmul);
       for (let b = 0; b < B; b++) {
-        const [hp, hpAt] = s === 0 ? [h0, b * H] : [hs, (tp * B + b) * H];
         const xAt = (t * B + b) * 4 * H, sAt = (t * B + b) * 6 * H;
+        const hAt = b * 4 * H;
         for (let j = 0; j < H; j++) {
-          const pre = (q: number) => x[xAt + q * H + j] + hidden(hp, hpAt, whh, q * H + j, H);
-          const i = sigmoid(pre(0)), f = sigmoid(pre(1)), g = Math.tanh(pre(2)), o = sigmoid(pre(3));
-          const cp = s === 0 ? c0[b * H + j] : saved[(tp * B + b) * 6 * H + 5 * H + j];
-          const c = f * cp + i * g;
-          [i, f, g, o, cp, c].forEach((v, q) => (saved[sAt + q * H + j] = v));
-          hprev[(t * B + b) * H + j] = hp[hpAt + j];
-          hs[(t * B + b) * H + j] = o * Math.tanh(saved[sAt + 5 * H + j]);
-          if (s === T - 1) cN[b * H + j] = saved[sAt + 5 * H + j];
+          const at = sAt + j;
+          saved[at] = sigmoid(x[xAt + j] + hid[hAt + j]);
+          saved[at + H] = sigmoid(x[xAt + H + j] + hid[hAt + H + j]);
+          saved[at + 2 * H] = Math.tanh(x[xAt + 2 * H + j] + hid[hAt + 2 * H + j]);
+          saved[at + 3 * H] = sigmoid(x[xAt + 3 * H + j] + hid[hAt + 3 * H + j]);
+          saved[at + 4 * H] = s === 0 ? c0[b * H + j] : saved[(tp * B + b) * 6 * H + 5 * H + j];
+          // c = f·c_prev + i·g, from the stored (rounded) gates, as the kernel computes it
+          saved[at + 5 * H] = saved[at + H] * saved[at + 4 * H] + saved[at] * saved[at + 2 * H];
+          hprev[(t * B + b) * H + j] = hp[hpAt + b * H + j];
+          hs[(t * B + b) * H + j] = saved[at + 3 * H] * Math.tanh(saved[at + 5 * H]);
+          if (s === T - 1) cN[b * H + j] = saved[at + 5 * H];
         }
       }
     }
@@ -158,16 +167,17 @@ export const lstmSequenceBackwardDef: OpDef<SequenceAttrs> = {
     const d = whh.dtype;
     return [like(d, T, B, 4 * H), like(d, B, H), like(d, B, H)];
   },
-  cpu: ({ inputs: [whh, saved, dhs, dcN], outputs: [dx, dh0, dc0], outShapes: [[T, B, G]], attrs: { reverse } }) => {
+  cpu: ({ inputs: [whh, saved, dhs, dcN], outputs: [dx, dh0, dc0], outShapes: [[T, B, G]], attrs: { reverse }, cpu }) => {
     const H = G / 4;
-    const make = () => new (dh0.constructor as new (n: number) => TypedArray)(B * H);
+    const make = () => alloc(dh0, B * H);
     let dhRec = make(), dcRec = make(), dhNext = make(), dcNext = make();
     for (let s = 0; s < T; s++) {
       const t = timeOf(T - 1 - s, T, reverse);
       for (let b = 0; b < B; b++) {
         const sAt = (t * B + b) * 6 * H, xAt = (t * B + b) * G;
         for (let j = 0; j < H; j++) {
-          const [i, f, g, o, cp, c] = [0, 1, 2, 3, 4, 5].map((q) => saved[sAt + q * H + j]);
+          const at = sAt + j;
+          const i = saved[at], f = saved[at + H], g = saved[at + 2 * H], o = saved[at + 3 * H], cp = saved[at + 4 * H], c = saved[at + 5 * H];
           const dh = dhs[(t * B + b) * H + j] + (s === 0 ? 0 : dhRec[b * H + j]);
           const tc = Math.tanh(c);
           const dct = (s === 0 ? dcN[b * H + j] : dcRec[b * H + j]) + dh * o * (1 - tc * tc);
@@ -177,8 +187,8 @@ export const lstmSequenceBackwardDef: OpDef<SequenceAttrs> = {
           dx[xAt + 3 * H + j] = dh * tc * o * (1 - o);
           dcNext[b * H + j] = dct * f;
         }
-        for (let k = 0; k < H; k++) dhNext[b * H + k] = backHidden(dx, xAt, whh, G, H, k);
       }
+      backAll(dx, t * B * G, whh, dhNext, B, G, H, cpu.wasmMatmul);
       [dhRec, dhNext] = [dhNext, dhRec];
       [dcRec, dcNext] = [dcNext, dcRec];
     }
@@ -208,20 +218,23 @@ export const gruSequenceDef: OpDef<SequenceAttrs> = {
     const d = xproj.dtype;
     return [like(d, T, B, H), like(d, T, B, 4 * H), like(d, T, B, H)];
   },
-  cpu: ({ inputs: [x, whh, h0, bhh], outputs: [hs, saved, hprev], outShapes: [[T, B, H]], attrs: { reverse } }) => {
+  cpu: ({ inputs: [x, whh, h0, bhh], outputs: [hs, saved, hprev], outShapes: [[T, B, H]], attrs: { reverse }, cpu }) => {
+    const hid = alloc(x, B * 3 * H);
     for (let s = 0; s < T; s++) {
       const t = timeOf(s, T, reverse), tp = timeOf(s - 1, T, reverse);
+      const [hp, hpAt] = s === 0 ? [h0, 0] : [hs, tp * B * H];
+      hiddenAll(hp, hpAt, whh, hid, B, 3 * H, H, cpu.wasmMatmul);
       for (let b = 0; b < B; b++) {
-        const [hp, hpAt] = s === 0 ? [h0, b * H] : [hs, (tp * B + b) * H];
         const xAt = (t * B + b) * 3 * H, sAt = (t * B + b) * 4 * H;
         for (let j = 0; j < H; j++) {
-          const gh = (q: number) => hidden(hp, hpAt, whh, q * H + j, H) + (bhh ? bhh[q * H + j] : 0);
+          const gh = (q: number) => hid[b * 3 * H + q * H + j] + (bhh ? bhh[q * H + j] : 0);
           const r = sigmoid(x[xAt + j] + gh(0)), z = sigmoid(x[xAt + H + j] + gh(1));
           const ghn = gh(2);
           const n = Math.tanh(x[xAt + 2 * H + j] + r * ghn);
           [r, z, n, ghn].forEach((v, q) => (saved[sAt + q * H + j] = v));
-          hprev[(t * B + b) * H + j] = hp[hpAt + j];
-          hs[(t * B + b) * H + j] = (1 - z) * n + z * hp[hpAt + j];
+          const h = hp[hpAt + b * H + j];
+          hprev[(t * B + b) * H + j] = h;
+          hs[(t * B + b) * H + j] = (1 - z) * n + z * h;
         }
       }
     }
@@ -259,9 +272,9 @@ export const gruSequenceBackwardDef: OpDef<SequenceAttrs> = {
     const d = whh.dtype;
     return [like(d, T, B, 3 * H), like(d, T, B, 3 * H), like(d, B, H)];
   },
-  cpu: ({ inputs: [whh, saved, hprev, dhs], outputs: [dx, dgh, dh0], outShapes: [[T, B, G]], attrs: { reverse } }) => {
+  cpu: ({ inputs: [whh, saved, hprev, dhs], outputs: [dx, dgh, dh0], outShapes: [[T, B, G]], attrs: { reverse }, cpu }) => {
     const H = G / 3;
-    const make = () => new (dh0.constructor as new (n: number) => TypedArray)(B * H);
+    const make = () => alloc(dh0, B * H);
     let dhRec = make(), dhNext = make();
     for (let s = 0; s < T; s++) {
       const t = timeOf(T - 1 - s, T, reverse);
@@ -279,7 +292,11 @@ export const gruSequenceBackwardDef: OpDef<SequenceAttrs> = {
           dx[xAt + 2 * H + j] = dn;
           dgh[xAt + 2 * H + j] = dn * r;
         }
-        for (let k = 0; k < H; k++) dhNext[b * H + k] = backHidden(dgh, xAt, whh, G, H, k) + dhOf(k) * saved[sAt + H + k];
+      }
+      backAll(dgh, t * B * G, whh, dhNext, B, G, H, cpu.wasmMatmul);
+      for (let b = 0; b < B; b++) {
+        const sAt = (t * B + b) * 4 * H, hAt = (t * B + b) * H;
+        for (let k = 0; k < H; k++) dhNext[b * H + k] += (dhs[hAt + k] + (s === 0 ? 0 : dhRec[b * H + k])) * saved[sAt + H + k];
       }
       [dhRec, dhNext] = [dhNext, dhRec];
     }
