@@ -24,7 +24,7 @@ const G = 3u;
 @group(0) @binding(7) var<uniform> P: vec4u;
 //#include lib/seq_step
 //#include lib/seq_forward
-fn sigmoid(x: f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }
+//#include lib/gru_seq_cell
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) tid: u32) {
   let s = P.x;
@@ -35,24 +35,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) tid: 
   let b0 = wg.y * RB;
   let acc = hidden_tile(first, tp, b0, j, tid);
   if (j >= H) { return; }
-  var bias = vec3f(0.0);
-  if (BIAS) { bias = vec3f(bhh[j], bhh[H + j], bhh[2u * H + j]); }
   for (var r = 0u; r < RB; r++) {
-    let b = b0 + r;
-    if (b >= B) { break; }
-    let x = (t * B + b) * 3u * H + j;
-    let gh = acc[r].xyz + bias;
-    let rg = sigmoid(xproj[x] + gh.x);
-    let z = sigmoid(xproj[x + H] + gh.y);
-    let n = tanh(xproj[x + 2u * H] + rg * gh.z);
-    var hp: f32;
-    if (first) { hp = h0[b * H + j]; } else { hp = hs[(tp * B + b) * H + j]; }
-    let at = (t * B + b) * 4u * H + j;
-    saved[at] = rg;
-    saved[at + H] = z;
-    saved[at + 2u * H] = n;
-    saved[at + 3u * H] = gh.z;
-    hprev[(t * B + b) * H + j] = hp;
-    hs[(t * B + b) * H + j] = (1.0 - z) * n + z * hp;
+    if (b0 + r >= B) { break; }
+    gru_cell_update(b0 + r, j, t, tp, s, acc[r].xyz);
   }
 }

@@ -25,35 +25,7 @@ const G = 3u;
 @group(0) @binding(8) var<uniform> P: vec4u;
 //#include lib/seq_step
 //#include lib/seq_backward
-fn dh_total(b: u32, j: u32, t: u32, s: u32) -> f32 {
-  let i = b * H + j;
-  var rec = 0.0;
-  if (s > 0u) {
-    if (writes_out(s)) { rec = scratch[i]; } else { rec = dh0[i]; }
-  }
-  return dhs[(t * B + b) * H + j] + rec;
-}
-fn gate_grads(b: u32, j: u32, t: u32, s: u32, owner: bool) -> vec4f {
-  let dh = dh_total(b, j, t, s);
-  let at = (t * B + b) * 4u * H + j;
-  let r = saved[at];
-  let z = saved[at + H];
-  let n = saved[at + 2u * H];
-  let ghn = saved[at + 3u * H];
-  let dn = dh * (1.0 - z) * (1.0 - n * n);
-  let dz = dh * (hprev[(t * B + b) * H + j] - n) * z * (1.0 - z);
-  let dr = dn * ghn * r * (1.0 - r);
-  if (owner) {
-    let x = (t * B + b) * 3u * H + j;
-    dx[x] = dr;
-    dx[x + H] = dz;
-    dx[x + 2u * H] = dn;
-    dgh[x] = dr;
-    dgh[x + H] = dz;
-    dgh[x + 2u * H] = dn * r;
-  }
-  return vec4f(dr, dz, dn * r, 0.0);
-}
+//#include lib/gru_seq_grads
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) tid: u32) {
   let s = P.x;

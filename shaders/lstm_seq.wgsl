@@ -29,7 +29,7 @@ const G = 4u;
 @group(0) @binding(8) var<uniform> P: vec4u;
 //#include lib/seq_step
 //#include lib/seq_forward
-fn sigmoid(x: f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }
+//#include lib/lstm_seq_cell
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) tid: u32) {
   let s = P.x;
@@ -41,33 +41,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) tid: 
   let acc = hidden_tile(first, tp, b0, j, tid);
   if (j >= H) { return; }
   for (var r = 0u; r < RB; r++) {
-    let b = b0 + r;
-    if (b >= B) { break; }
-    let x = (t * B + b) * 4u * H + j;
-    let pre = acc[r] + vec4f(xproj[x], xproj[x + H], xproj[x + 2u * H], xproj[x + 3u * H]);
-    let ig = sigmoid(pre.x);
-    let f = sigmoid(pre.y);
-    let g = tanh(pre.z);
-    let o = sigmoid(pre.w);
-    var cp: f32;
-    var hp: f32;
-    if (first) {
-      cp = c0[b * H + j];
-      hp = h0[b * H + j];
-    } else {
-      cp = saved[(tp * B + b) * 6u * H + 5u * H + j];
-      hp = hs[(tp * B + b) * H + j];
-    }
-    let c = f * cp + ig * g;
-    let at = (t * B + b) * 6u * H + j;
-    saved[at] = ig;
-    saved[at + H] = f;
-    saved[at + 2u * H] = g;
-    saved[at + 3u * H] = o;
-    saved[at + 4u * H] = cp;
-    saved[at + 5u * H] = c;
-    hprev[(t * B + b) * H + j] = hp;
-    hs[(t * B + b) * H + j] = o * tanh(c);
-    if (s == T - 1u) { c_n[b * H + j] = c; }
+    if (b0 + r >= B) { break; }
+    lstm_cell_update(b0 + r, j, t, tp, s, acc[r]);
   }
 }

@@ -7,6 +7,8 @@
  * gate gradients and dh_prev = dgates·W_hh in one kernel. W_hh's gradient is then one matmul
  * over all steps (dgatesᵀ·h_prev, both [T·B, ·]), outside the loop. The design is cuDNN's
  * (the persistent projections, the per-step recurrent GEMM fused with the pointwise update).
+ * A software adapter gets the barrier-free `_direct` shaders instead (as its matmuls do:
+ * SwiftShader runs workgroup barriers slowly), whose backward step is two dispatches.
  *
  * Forward, per step t (t runs T−1 … 0 with `reverse`), from h₀, c₀ at the first step (h₀ is
  * multiplied too: a layer's zero state costs one step's matmul of zeros, not a second kernel):
@@ -29,7 +31,7 @@ import { ShapeError, fmtShape } from "../errors.ts";
 import { apply } from "../graph/ir.ts";
 import type { Tensor } from "../tensor.ts";
 import type { BufferRef, KernelCall, OpDef, ValueInfo } from "./types.ts";
-import { shaderCall } from "./shaders.ts";
+import { shaderCall, type ShaderVariant } from "./shaders.ts";
 import { copyKernel, reshape } from "./movement.ts";
 import { sum } from "./sum.ts";
 import { matmul } from "./matmul.ts";
@@ -45,6 +47,10 @@ const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 const WG = 64;
 /** Batch rows a forward workgroup computes (register blocking: each W_hh value is used RB times). */
 const RB = 4;
+
+/** Batch rows per thread of the direct forward kernel; rows × units per thread of the direct dh_prev. */
+const DIRECT_ROWS = 8;
+const DIRECT_BLOCK = 4;
 
 /** Time index of step s. */
 const timeOf = (s: number, T: number, reverse: boolean) => (reverse ? T - 1 - s : s);
@@ -84,14 +90,26 @@ function backAll(dg: TypedArray, at: number, whh: TypedArray, out: TypedArray, b
 
 const alloc = (like: TypedArray, n: number) => new (like.constructor as new (n: number) => TypedArray)(n);
 
+type SeqShader = "lstm_seq" | "lstm_seq_backward" | "gru_seq" | "gru_seq_backward";
+
 /**
- * The dispatches of a sequence op: W_hh transposed into scratch 0 when `transpose` (so the
- * forward step reads it coalesced), then one step kernel per time step, told its step by params.
+ * The per-step dispatches of a sequence op, T of them (2T for a direct backward), each told
+ * its step by params. `direct` (what a software adapter gets, DeviceCaps.matmul): the
+ * barrier-free `_direct` shader, one thread per (row, unit); else the tiled one on `grid`.
  */
-function stepCalls(name: string, shader: "lstm_seq" | "lstm_seq_backward" | "gru_seq" | "gru_seq_backward", T: number, grid: [number, number, number],
+function stepCalls(name: string, shader: SeqShader, T: number, B: number, H: number, direct: boolean, grid: [number, number, number],
   bindings: BufferRef[], constants: Record<string, number>, traffic: { read: number; written: number }): KernelCall[] {
-  const base = shaderCall(name, shader, [...bindings, { params: true }], constants, { workgroups: grid });
-  return Array.from({ length: T }, (_, s) => ({ ...base, params: [s], traffic }));
+  const all: BufferRef[] = [...bindings, { params: true }];
+  const backward = shader.endsWith("backward");
+  const phases = direct && backward ? [0, 1] : [null];
+  const bases = phases.map((phase) => {
+    if (!direct) return shaderCall(name, shader, all, constants, { workgroups: grid });
+    // forward: X rows a thread; backward PHASE 1: X rows × Y units a thread; PHASE 0: one cell a thread
+    const threads = phase === null ? Math.ceil(B / DIRECT_ROWS) * H : phase === 0 ? B * H : Math.ceil(B / DIRECT_BLOCK) * Math.ceil(H / DIRECT_BLOCK);
+    const variant: ShaderVariant = phase === null ? { each: { X: DIRECT_ROWS }, tokens: { X: DIRECT_ROWS } } : { each: { X: DIRECT_BLOCK, Y: DIRECT_BLOCK }, tokens: { X: DIRECT_BLOCK, Y: DIRECT_BLOCK } };
+    return shaderCall(phase === null ? name : `${name}/${phase === 0 ? "gates" : "dh"}`, `${shader}_direct`, all, phase === null ? constants : { ...constants, PHASE: phase }, { threads }, variant);
+  });
+  return Array.from({ length: T }, (_, s) => bases.map((base) => ({ ...base, params: [s], traffic }))).flat();
 }
 
 function transposeCall(name: string, gh: number, h: number, dtype: DType): KernelCall {
@@ -141,14 +159,14 @@ export const lstmSequenceDef: OpDef<SequenceAttrs> = {
     const [dx, dh0, dc0] = lstmSequenceBackward(whh, saved, dhs, dcN, attrs.reverse);
     return [dx, recurrentWeightGrad(dx, hprev, T * B, G), dh0, dc0];
   },
-  webgpu: ({ outShapes: [[T, B, H]], inDtypes: [dt], attrs: { reverse } }) => {
+  webgpu: ({ outShapes: [[T, B, H]], inDtypes: [dt], attrs: { reverse }, device }) => {
     const g = 4 * H;
     const traffic = { read: 4 * (B * g + g * H + 2 * B * H), written: 4 * 8 * B * H };
     return {
       scratch: [g * H * 4],
       calls: [
         transposeCall("lstmSequence", g, H, dt),
-        ...stepCalls("lstmSequence", "lstm_seq", T, [Math.ceil(H / WG), Math.ceil(B / RB), 1],
+        ...stepCalls("lstmSequence", "lstm_seq", T, B, H, device.matmul === "direct", [Math.ceil(H / WG), Math.ceil(B / RB), 1],
           [{ in: 0 }, { scratch: 0 }, { in: 2 }, { in: 3 }, { out: 0 }, { out: 1 }, { out: 2 }, { out: 3 }], { T, B, H, REVERSE: reverse ? 1 : 0 }, traffic),
       ],
     };
@@ -195,12 +213,12 @@ export const lstmSequenceBackwardDef: OpDef<SequenceAttrs> = {
     dh0.set(dhRec);
     dc0.set(dcRec);
   },
-  webgpu: ({ outShapes: [[T, B, G]], attrs: { reverse } }) => {
+  webgpu: ({ outShapes: [[T, B, G]], attrs: { reverse }, device }) => {
     const H = G / 4;
     const traffic = { read: 4 * (G * H + 8 * B * H), written: 4 * (G * B + 2 * B * H) };
     return {
       scratch: [2 * B * H * 4],
-      calls: stepCalls("lstmSequenceBackward", "lstm_seq_backward", T, [Math.ceil(H / WG), B, 1],
+      calls: stepCalls("lstmSequenceBackward", "lstm_seq_backward", T, B, H, device.matmul === "direct", [Math.ceil(H / WG), B, 1],
         [{ in: 0 }, { in: 1 }, { in: 2 }, { in: 3 }, { out: 0 }, { out: 1 }, { out: 2 }, { scratch: 0 }], { T, B, H, REVERSE: reverse ? 1 : 0 }, traffic),
     };
   },
@@ -245,7 +263,7 @@ export const gruSequenceDef: OpDef<SequenceAttrs> = {
     const grads = [dx, recurrentWeightGrad(dgh, hprev, T * B, G), dh0];
     return bhh ? [...grads, sum(reshape(dgh, [T * B, G]), 0)] : grads;
   },
-  webgpu: ({ inShapes, outShapes: [[T, B, H]], inDtypes: [dt], attrs: { reverse } }) => {
+  webgpu: ({ inShapes, outShapes: [[T, B, H]], inDtypes: [dt], attrs: { reverse }, device }) => {
     const g = 3 * H;
     const bias = inShapes.length === 4;
     const traffic = { read: 4 * (B * g + g * H + (bias ? g : 0) + B * H), written: 4 * 6 * B * H };
@@ -253,7 +271,7 @@ export const gruSequenceDef: OpDef<SequenceAttrs> = {
       scratch: [g * H * 4],
       calls: [
         transposeCall("gruSequence", g, H, dt),
-        ...stepCalls("gruSequence", "gru_seq", T, [Math.ceil(H / WG), Math.ceil(B / RB), 1],
+        ...stepCalls("gruSequence", "gru_seq", T, B, H, device.matmul === "direct", [Math.ceil(H / WG), Math.ceil(B / RB), 1],
           [{ in: 0 }, { scratch: 0 }, { in: 2 }, bias ? { in: 3 } : { in: 2 }, { out: 0 }, { out: 1 }, { out: 2 }], { T, B, H, REVERSE: reverse ? 1 : 0, BIAS: bias ? 1 : 0 }, traffic),
       ],
     };
@@ -302,12 +320,12 @@ export const gruSequenceBackwardDef: OpDef<SequenceAttrs> = {
     }
     dh0.set(dhRec);
   },
-  webgpu: ({ outShapes: [[T, B, G]], attrs: { reverse } }) => {
+  webgpu: ({ outShapes: [[T, B, G]], attrs: { reverse }, device }) => {
     const H = G / 3;
     const traffic = { read: 4 * (G * H + 7 * B * H), written: 4 * (2 * G * B + B * H) };
     return {
       scratch: [B * H * 4],
-      calls: stepCalls("gruSequenceBackward", "gru_seq_backward", T, [Math.ceil(H / WG), B, 1],
+      calls: stepCalls("gruSequenceBackward", "gru_seq_backward", T, B, H, device.matmul === "direct", [Math.ceil(H / WG), B, 1],
         [{ in: 0 }, { in: 1 }, { in: 2 }, { in: 3 }, { out: 0 }, { out: 1 }, { out: 2 }, { scratch: 0 }], { T, B, H, REVERSE: reverse ? 1 : 0 }, traffic),
     };
   },
