@@ -112,8 +112,8 @@ export async function runBench(opts: { quick: boolean; runs: number; backends: B
 
 /**
  * Median ms per backend and our speed over each peer's on the same device (> 1: we are
- * faster): per device kind, our column, then each peer's ms and ratio. A peer that did not run
- * at all drops its columns; one without a case shows "–".
+ * faster): per device kind, our column, then each peer's ms and ratio. A peer (or a device
+ * kind) that did not run at all drops its columns; one without a case shows "–".
  */
 export function markdown(results: Result[]): string {
   const names = [...new Set(results.map((r) => r.case))];
@@ -122,7 +122,8 @@ export function markdown(results: Result[]): string {
   const ratio = (a?: Result, b?: Result) => (a && b ? `${(b.medianMs / a.medianMs).toFixed(2)}×` : "–");
   const ran = new Set(results.map((r) => r.backend));
   const label = { cpu: "CPU", webgpu: "WebGPU" } as const;
-  const groups = (["cpu", "webgpu"] as const).map((ours) => ({ ours, peers: PEERS[ours].filter((p) => ran.has(p)) }));
+  // a device kind none of whose backends ran drops out; ours keeps its column when a peer ran
+  const groups = (["cpu", "webgpu"] as const).map((ours) => ({ ours, peers: PEERS[ours].filter((p) => ran.has(p)) })).filter((g) => ran.has(g.ours) || g.peers.length > 0);
   const head = groups.flatMap((g) => [`${label[g.ours]} ms`, ...g.peers.flatMap((p) => [`${p} ms`, `${label[g.ours]} vs ${p}`])]);
   const lines = [`| case | ${head.join(" | ")} |`, `|---|${head.map(() => "---|").join("")}`];
   for (const n of names) {

@@ -2,9 +2,12 @@
 // of a GRU direction as two dispatches (PHASE 0: the gate gradients, one thread per (b, j),
 // lib/gru_seq_grads; PHASE 1: dh_prev[b, k] = Σₙ dgh[t, b, n]·W_hh[n, k] + dh·z, one thread per
 // (b, k)), where gru_seq_backward.wgsl shares them through workgroup memory in one.
-// Same math, bindings and overrides as gru_seq_backward.wgsl, plus PHASE.
-// Mirrors gruSequenceBackwardDef.cpu. 1-D, workgroup 64; no workgroup memory. PHASE 1: one
-// thread per __X__ = X rows × __Y__ = Y units of dh_prev, X·Y scalar accumulators (//#each).
+// Same math as gru_seq_backward.wgsl.
+// Bindings: as gru_seq_backward.wgsl (0 whh, 1 saved, 2 hprev, 3 dhs, 4 dx, 5 dgh, 6 dh0, 7 scratch, 8 P).
+// Overrides: T, B, H, REVERSE, PHASE; counts X, Y (//#each, tokens __X__, __Y__).
+// Mirrors gruSequenceBackwardDef.cpu.
+// Design: 1-D, workgroup 64, no workgroup memory (lib/seq_backward_direct): PHASE 0 one thread
+//   per (b, j); PHASE 1 one thread per X rows × Y units of dh_prev, X·Y scalar accumulators.
 override T: u32;
 override B: u32;
 override H: u32;
@@ -23,32 +26,7 @@ override PHASE: u32;
 //#include lib/seq_step
 //#include lib/thread
 //#include lib/gru_seq_grads
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = thread_index(gid, nwg);
-  let s = P.x;
-  let t = time_of(T - 1u - s);
-  if (PHASE == 0u) {
-    if (i >= B * H) { return; }
-    _ = gate_grads(i / H, i % H, t, s, true);
-    return;
-  }
-  let groups = (H + __Y__u - 1u) / __Y__u;
-  let b0 = (i / groups) * __X__u;
-  let k0 = (i % groups) * __Y__u;
-  if (b0 >= B) { return; }
-//#each X   let rb__X__ = (t * B + min(b0 + __X__u, B - 1u)) * 3u * H;
-//#each Y   let kk__Y__ = min(k0 + __Y__u, H - 1u);
-//#each X Y   var a__X__s__Y__ = 0.0;
-  for (var n = 0u; n < 3u * H; n++) {
-//#each X     let d__X__ = dgh[rb__X__ + n];
-//#each Y     let w__Y__ = whh[n * H + kk__Y__];
-//#each X Y     a__X__s__Y__ += d__X__ * w__Y__;
-  }
-//#each X Y   if (b0 + __X__u < B && k0 + __Y__u < H) { put_dh(b0 + __X__u, k0 + __Y__u, t, s, a__X__s__Y__); }
-}
-fn put_dh(b: u32, k: u32, t: u32, s: u32, acc: f32) {
-  let i = b * H + k;
-  let v = acc + dh_total(b, k, t, s) * saved[(t * B + b) * 4u * H + H + k];
-  if (writes_out(s)) { dh0[i] = v; } else { scratch[i] = v; }
-}
+//#include lib/seq_backward_direct
+fn dgates_at(i: u32) -> f32 { return dgh[i]; }
+// the direct path of h_prev into h: dh·z
+fn dh_direct(b: u32, k: u32, t: u32, s: u32) -> f32 { return dh_total(b, k, t, s) * saved[(t * B + b) * 4u * H + H + k]; }

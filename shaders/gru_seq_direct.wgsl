@@ -1,6 +1,8 @@
 // gruSequence, the barrier-free form a software adapter gets (as matmul_direct.wgsl): one
 // time step of a GRU direction, the hidden product and the gate update in one kernel
-// (src/ops/recurrent_seq.ts). Same math, bindings and overrides as gru_seq.wgsl.
+// (src/ops/recurrent_seq.ts). Same math as gru_seq.wgsl.
+// Bindings: as gru_seq.wgsl (0 xproj, 1 whht, 2 h0, 3 bhh, 4 hs, 5 saved, 6 hprev, 7 P).
+// Overrides: T, B, H, REVERSE, BIAS; the count X (//#each, token __X__): batch rows a thread.
 // Mirrors gruSequenceDef.cpu.
 // Design: one thread per unit j and __X__ = X batch rows (1-D, workgroup 64, ⌈B/X⌉·H
 //   threads): 3 dot products over k per row of h_prev[b, k] and W_hhᵀ[k, q·H + j] (consecutive
@@ -24,30 +26,6 @@ const G = 3u;
 //#include lib/seq_step
 //#include lib/thread
 //#include lib/gru_seq_cell
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = thread_index(gid, nwg);
-  let b0 = (i / H) * __X__u;
-  if (b0 >= B) { return; }
-  let j = i % H;
-  let s = P.x;
-  let t = time_of(s);
-  let tp = time_of(max(s, 1u) - 1u);
-//#each X   let hb__X__ = min(b0 + __X__u, B - 1u) * H;
-//#each X   var acc__X__ = vec3f(0.0);
-  if (s == 0u) {
-    for (var k = 0u; k < H; k++) {
-      let at = k * 3u * H + j;
-      let w = vec3f(whht[at], whht[at + H], whht[at + 2u * H]);
-//#each X       acc__X__ += h0[hb__X__ + k] * w;
-    }
-  } else {
-    let base = tp * B * H;
-    for (var k = 0u; k < H; k++) {
-      let at = k * 3u * H + j;
-      let w = vec3f(whht[at], whht[at + H], whht[at + 2u * H]);
-//#each X       acc__X__ += hs[base + hb__X__ + k] * w;
-    }
-  }
-//#each X   if (b0 + __X__u < B) { gru_cell_update(b0 + __X__u, j, t, tp, s, acc__X__); }
-}
+//#include lib/seq_forward_direct
+fn w_at(at: u32) -> vec4f { return vec4f(whht[at], whht[at + H], whht[at + 2u * H], 0.0); }
+fn cell_update(b: u32, j: u32, t: u32, tp: u32, s: u32, acc: vec4f) { gru_cell_update(b, j, t, tp, s, acc.xyz); }

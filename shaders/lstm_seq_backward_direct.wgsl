@@ -2,9 +2,12 @@
 // of an LSTM direction as two dispatches (PHASE 0: the gate gradients and dc_prev, one thread
 // per (b, j), lib/lstm_seq_grads; PHASE 1: dh_prev[b, k] = Σₙ dx[t, b, n]·W_hh[n, k], one thread
 // per (b, k)), where lstm_seq_backward.wgsl shares them through workgroup memory in one.
-// Same math, bindings and overrides as lstm_seq_backward.wgsl, plus PHASE.
-// Mirrors lstmSequenceBackwardDef.cpu. 1-D, workgroup 64; no workgroup memory. PHASE 1: one
-// thread per __X__ = X rows × __Y__ = Y units of dh_prev, X·Y scalar accumulators (//#each).
+// Same math as lstm_seq_backward.wgsl.
+// Bindings: as lstm_seq_backward.wgsl (0 whh, 1 saved, 2 dhs, 3 dc_n, 4 dx, 5 dh0, 6 dc0, 7 scratch, 8 P).
+// Overrides: T, B, H, REVERSE, PHASE; counts X, Y (//#each, tokens __X__, __Y__).
+// Mirrors lstmSequenceBackwardDef.cpu.
+// Design: 1-D, workgroup 64, no workgroup memory (lib/seq_backward_direct): PHASE 0 one thread
+//   per (b, j); PHASE 1 one thread per X rows × Y units of dh_prev, X·Y scalar accumulators.
 override T: u32;
 override B: u32;
 override H: u32;
@@ -23,32 +26,6 @@ override PHASE: u32;
 //#include lib/seq_step
 //#include lib/thread
 //#include lib/lstm_seq_grads
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = thread_index(gid, nwg);
-  let s = P.x;
-  let t = time_of(T - 1u - s);
-  if (PHASE == 0u) {
-    if (i >= B * H) { return; }
-    _ = gate_grads(i / H, i % H, t, s, true);
-    return;
-  }
-  let groups = (H + __Y__u - 1u) / __Y__u;
-  let b0 = (i / groups) * __X__u;
-  let k0 = (i % groups) * __Y__u;
-  if (b0 >= B) { return; }
-//#each X   let rb__X__ = (t * B + min(b0 + __X__u, B - 1u)) * 4u * H;
-//#each Y   let kk__Y__ = min(k0 + __Y__u, H - 1u);
-//#each X Y   var a__X__s__Y__ = 0.0;
-  for (var n = 0u; n < 4u * H; n++) {
-//#each X     let d__X__ = dx[rb__X__ + n];
-//#each Y     let w__Y__ = whh[n * H + kk__Y__];
-//#each X Y     a__X__s__Y__ += d__X__ * w__Y__;
-  }
-//#each X Y   if (b0 + __X__u < B && k0 + __Y__u < H) { put_dh(b0 + __X__u, k0 + __Y__u, t, s, a__X__s__Y__); }
-}
-fn put_dh(b: u32, k: u32, t: u32, s: u32, acc: f32) {
-  let i = b * H + k;
-  let v = acc;
-  if (writes_out(s)) { dh0[i] = v; } else { scratch[i] = v; }
-}
+//#include lib/seq_backward_direct
+fn dgates_at(i: u32) -> f32 { return dx[i]; }
+fn dh_direct(b: u32, k: u32, t: u32, s: u32) -> f32 { return 0.0; }

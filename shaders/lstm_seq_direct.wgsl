@@ -1,6 +1,8 @@
 // lstmSequence, the barrier-free form a software adapter gets (as matmul_direct.wgsl): one
 // time step of an LSTM direction, the hidden product and the cell update in one kernel
-// (src/ops/recurrent_seq.ts). Same math, bindings and overrides as lstm_seq.wgsl.
+// (src/ops/recurrent_seq.ts). Same math as lstm_seq.wgsl.
+// Bindings: as lstm_seq.wgsl (0 xproj, 1 whht, 2 h0, 3 c0, 4 hs, 5 c_n, 6 saved, 7 hprev, 8 P).
+// Overrides: T, B, H, REVERSE; the count X (//#each, token __X__): batch rows a thread.
 // Mirrors lstmSequenceDef.cpu.
 // Design: one thread per unit j and __X__ = X batch rows (1-D, workgroup 64, ⌈B/X⌉·H
 //   threads): 4 dot products over k per row of h_prev[b, k] and W_hhᵀ[k, q·H + j] (consecutive
@@ -24,30 +26,6 @@ const G = 4u;
 //#include lib/seq_step
 //#include lib/thread
 //#include lib/lstm_seq_cell
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = thread_index(gid, nwg);
-  let b0 = (i / H) * __X__u;
-  if (b0 >= B) { return; }
-  let j = i % H;
-  let s = P.x;
-  let t = time_of(s);
-  let tp = time_of(max(s, 1u) - 1u);
-//#each X   let hb__X__ = min(b0 + __X__u, B - 1u) * H;
-//#each X   var acc__X__ = vec4f(0.0);
-  if (s == 0u) {
-    for (var k = 0u; k < H; k++) {
-      let at = k * 4u * H + j;
-      let w = vec4f(whht[at], whht[at + H], whht[at + 2u * H], whht[at + 3u * H]);
-//#each X       acc__X__ += h0[hb__X__ + k] * w;
-    }
-  } else {
-    let base = tp * B * H;
-    for (var k = 0u; k < H; k++) {
-      let at = k * 4u * H + j;
-      let w = vec4f(whht[at], whht[at + H], whht[at + 2u * H], whht[at + 3u * H]);
-//#each X       acc__X__ += hs[base + hb__X__ + k] * w;
-    }
-  }
-//#each X   if (b0 + __X__u < B) { lstm_cell_update(b0 + __X__u, j, t, tp, s, acc__X__); }
-}
+//#include lib/seq_forward_direct
+fn w_at(at: u32) -> vec4f { return vec4f(whht[at], whht[at + H], whht[at + 2u * H], whht[at + 3u * H]); }
+fn cell_update(b: u32, j: u32, t: u32, tp: u32, s: u32, acc: vec4f) { lstm_cell_update(b, j, t, tp, s, acc); }

@@ -5,7 +5,9 @@
  * same in headless Chromium (`npm run bench:browser`).
  */
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { expect, it } from "vitest";
 import { runBrowserBench } from "../bench/browser.ts";
 import { markdown, profileTable, runBench, type BenchBackend } from "../bench/harness.ts";
@@ -79,3 +81,28 @@ it("npm run bench:memory reports GPU bytes and JS heap at step 10 and at the end
   expect(rows.map((r) => Number(r.split("|")[1]))).toEqual([10, 20]);
   for (const r of rows) expect(Number(r.split("|")[3].replace(/,/g, ""))).toBeGreaterThan(1e6);
 }, 120_000);
+
+const gpuAdapter = await webgpuAvailable();
+it.skipIf(!gpuAdapter && !process.env.CI)("npm run bench:gpu refuses a software adapter; with --quick --allow-software (its smoke test) it writes the report, the epochs and the estimates", () => {
+  const tsx = resolve(__dirname, "../node_modules/.bin/tsx");
+  const script = resolve(__dirname, "../bench/gpu.ts");
+  let code = 0, err = "";
+  try {
+    execFileSync(tsx, [script], { encoding: "utf8", stdio: "pipe" });
+  } catch (e) {
+    code = (e as { status: number }).status;
+    err = String((e as { stderr: string }).stderr);
+  }
+  // this machine's adapter is SwiftShader (CI's too): refused, nothing measured
+  expect(code).toBe(2);
+  expect(err).toMatch(/bench:gpu: the WebGPU adapter is .*SwiftShader.*, a software adapter: its figures say nothing about a GPU/);
+  const out = mkdtempSync(join(tmpdir(), "bench-gpu-"));
+  execFileSync(tsx, [script, "--quick", "--allow-software", "--no-browser", "--runs", "1", "--out", out], { encoding: "utf8", stdio: "pipe" });
+  const md = readFileSync(join(out, "gpu.md"), "utf8");
+  expect(md).toMatch(/--quick: tiny sizes, a smoke test/);
+  for (const peer of ["tfjs-webgpu", "jax-webgpu"]) expect(md).toContain(`WebGPU vs ${peer}`);
+  expect(md).toMatch(/\| LeNet-5 \(modern\), Adam 1e-3, batch 64 \| 256 \| 4 \| [\d.]+ \|/);
+  expect(md).toMatch(/\| LSTM row classifier .* \| 256 \| 4 \| [\d.]+ \|/);
+  expect(md).toMatch(/\| LeNet-5 train step \(Adam\), batch 2 \| [\d.]+ \| [\d.]+ \| [\d.]+ \|/); // measured, estimate, ratio
+  expect(readFileSync(join(out, "gpu.svg"), "utf8").startsWith("<svg")).toBe(true);
+}, 300_000);
