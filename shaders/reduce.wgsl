@@ -9,6 +9,7 @@
 //   counts A = kept axes − 1 and B = reduced axes − 1 give one `//#each` line per axis.
 //   Tokens: __T__ (element type); __INIT__ and __STEP__ (in acc and v): the reduction's.
 // Design: one thread per output element looping over its reduced elements; 1-D, workgroup 64.
+//   (A few outputs over long reductions get reduce_tree.wgsl on a GPU instead.)
 override N: u32;
 override RN: u32;
 override KSF: u32 = 0u;
@@ -20,25 +21,14 @@ override RSF: u32 = 0u;
 @group(0) @binding(0) var<storage, read> in0: array<__T__>;
 @group(0) @binding(1) var<storage, read_write> out0: array<__T__>;
 //#include lib/thread
-//#include lib/nan
-fn neg_inf() -> f32 { var bits = 0xff800000u; return bitcast<f32>(bits); }
-fn init() -> __T__ { return __INIT__; }
-fn step(acc: __T__, v: __T__) -> __T__ { return __STEP__; }
+//#include lib/reduce_step
+//#include lib/reduce_coords
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = thread_index(gid, nwg);
   if (i >= N) { return; }
-  var remk = i;
-//#each A   let k__A__ = remk % KZ__A__; remk = remk / KZ__A__;
-  var base = remk * KSF;
-//#each A   base += k__A__ * KS__A__;
+  let base = kept_base(i);
   var acc = init();
-  for (var r = 0u; r < RN; r++) {
-    var remr = r;
-//#each B     let q__B__ = remr % RZ__B__; remr = remr / RZ__B__;
-    var at = base + remr * RSF;
-//#each B     at += q__B__ * RS__B__;
-    acc = step(acc, in0[at]);
-  }
+  for (var r = 0u; r < RN; r++) { acc = step(acc, in0[reduced_at(base, r)]); }
   out0[i] = acc;
 }

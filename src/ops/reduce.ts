@@ -36,12 +36,12 @@ export const maxDef: OpDef<ReduceAttrs> = {
     return [mul(mask, div(reshape(dy, kept), count))];
   },
   // NaN wins as on the CPU: once acc is NaN, `v > acc` is false and nothing replaces it
-  webgpu: ({ inShapes: [xs], inDtypes: [dt], attrs }) => {
+  webgpu: ({ inShapes: [xs], inDtypes: [dt], attrs, device }) => {
     const t = wgslType(dt, "max");
     // −∞ from neg_inf() (a `var` bit pattern: WGSL constant evaluation rejects non-finite values)
     const init = t === "f32" ? "neg_inf()" : "-2147483647 - 1";
     const nan = t === "f32" ? "(is_nan(v) && !is_nan(acc))" : "false";
-    return { calls: [reduceKernel("max", xs, attrs.axes, t, init, `select(acc, v, v > acc || ${nan})`)] };
+    return { calls: [reduceKernel("max", xs, attrs.axes, t, init, `select(acc, v, v > acc || ${nan})`, device)] };
   },
 };
 

@@ -9,7 +9,7 @@
  * CPU twins: broadcast_loop.ts `broadcast2/3`, movement.ts, reduce.ts `reduceCpu`.
  */
 import { stridesOf, type Shape } from "../shape.ts";
-import type { BufferRef, KernelCall } from "./types.ts";
+import type { BufferRef, DeviceCaps, KernelCall } from "./types.ts";
 import { shaderCall } from "./shaders.ts";
 import { DeviceError } from "../errors.ts";
 
@@ -82,10 +82,12 @@ export function piecesKernels(name: string, joined: Shape, axis: number, dims: r
 }
 
 /**
- * One thread per output element of a reduction over `axes` of `inShape` (shaders/reduce.wgsl):
- * acc starts at `init` and takes `step` (in terms of `acc` and `v`) for each reduced element.
+ * A reduction over `axes` of `inShape`: acc starts at `init` and takes `step` (in terms of `acc`
+ * and `v`) for each reduced element. One thread per output (shaders/reduce.wgsl), or, on a
+ * GPU (the tiled kernel family) for few outputs over long reductions (`treeReduction`), one
+ * workgroup per output with a tree in workgroup memory (shaders/reduce_tree.wgsl).
  */
-export function reduceKernel(name: string, inShape: Shape, axes: readonly number[], type: string, init: string, step: string): KernelCall {
+export function reduceKernel(name: string, inShape: Shape, axes: readonly number[], type: string, init: string, step: string, device: DeviceCaps): KernelCall {
   const st = stridesOf(inShape);
   const kept = inShape.map((_, d) => d).filter((d) => !axes.includes(d));
   const outN = kept.reduce((a, d) => a * inShape[d], 1);
@@ -102,5 +104,19 @@ export function reduceKernel(name: string, inShape: Shape, axes: readonly number
     return rest.length;
   };
   const each = { A: place(kept, "KZ", "KS"), B: place(axes, "RZ", "RS") };
-  return shaderCall(name, "reduce", [{ in: 0 }, { out: 0 }], constants, { threads: outN }, { tokens: { T: type, INIT: init, STEP: step }, each });
+  const variant = { tokens: { T: type, INIT: init, STEP: step }, each };
+  if (device.matmul === "tiled" && treeReduction(outN, constants.RN)) {
+    return shaderCall(`${name}/tree`, "reduce_tree", [{ in: 0 }, { out: 0 }], constants, { workgroups: [outN, 1, 1] }, variant);
+  }
+  return shaderCall(name, "reduce", [{ in: 0 }, { out: 0 }], constants, { threads: outN }, variant);
+}
+
+/**
+ * A workgroup per output pays when each output sums many elements and there are few outputs
+ * to spread over threads (LeNet-5's conv bias gradients: 6 outputs of 50 176; a loss's mean),
+ * not for many short ones (a linear layer's bias gradient: 120 outputs of 64). At most 4096
+ * outputs: one workgroup each fits the grid's first dimension on every adapter.
+ */
+export function treeReduction(outputs: number, reduced: number): boolean {
+  return reduced >= 512 && outputs <= 4096;
 }

@@ -48,9 +48,9 @@ export const sumDef: OpDef<ReduceAttrs> = {
   cpu: (args) => reduceCpu(args, 0, (a, v) => a + v),
   // d sum = dy broadcast back over the reduced axes
   grad: ({ inputs: [x], dys: [dy], attrs }) => [expand(reshape(dy, keptShape(x.shape, attrs.axes)), x.shape)],
-  webgpu: ({ inShapes: [xs], inDtypes: [dt], attrs }) => {
+  webgpu: ({ inShapes: [xs], inDtypes: [dt], attrs, device }) => {
     const t = wgslType(dt, "sum");
-    return { calls: [reduceKernel("sum", xs, attrs.axes, t, `${t}(0)`, "acc + v")] };
+    return { calls: [reduceKernel("sum", xs, attrs.axes, t, `${t}(0)`, "acc + v", device)] };
   },
 };
 
