@@ -130,10 +130,19 @@ export const scatterAddDef: OpDef<{ rows: number }> = {
     out.set(acc);
   },
   grad: ({ inputs: [, idx], dys: [dy] }) => [gather(dy, idx), null],
-  // shaders/scatter_add.wgsl: gather form, no atomics; thread 0 reports a bad index
-  webgpu: ({ inShapes: [, is], attrs: { rows }, outShapes: [[, d]] }) => ({
-    calls: [shaderCall("scatterAdd", "scatter_add", [{ in: 0 }, { in: 1 }, { out: 0 }, { status: true }], { N: rows * d, ROWS: rows, D: d, COUNT: sizeOf(is) }, { threads: rows * d })],
-  }),
+  // shaders/scatter_add.wgsl zeroes the table and links equal indices (thread 0 reports a bad
+  // one); scatter_add_sum.wgsl sums each row's links in index order: O(n² + ROWS·D + n·D)
+  webgpu: ({ inShapes: [, is], attrs: { rows }, outShapes: [[, d]] }) => {
+    const n = sizeOf(is);
+    const constants = { ROWS: rows, D: d, COUNT: n };
+    return {
+      scratch: [Math.max(1, n) * 4],
+      calls: [
+        shaderCall("scatterAdd/links", "scatter_add", [{ in: 1 }, { out: 0 }, { scratch: 0 }, { status: true }], { ...constants, N: Math.max(n, rows * d) }, { threads: Math.max(n, rows * d) }),
+        shaderCall("scatterAdd/sum", "scatter_add_sum", [{ in: 0 }, { in: 1 }, { out: 0 }, { scratch: 0 }], { ...constants, N: n * d }, { threads: n * d }),
+      ],
+    };
+  },
   fault: indexFault("scatterAdd", (_s, a) => a.rows!),
 };
 

@@ -17,6 +17,11 @@ describe.skipIf(!gpu)("WebGPU lookup, losses, dropout and recurrent cells match 
   it("gather and scatterAdd (repeated indices)", async () => {
     await expectKernelMatchesCpu("gather", (t, i) => W.gather(t, i), [s(7, 33), ints([2, 5], [0, 6, 3, 3, 1, 6, 6, 2, 0, 5])], TOL.gpuExact, { gradTol: TOL.gpuAccumulate });
     await expectKernelMatchesCpu("scatterAdd", (x, i) => W.scatterAdd(x, i, 4), [s(6, 3), ints([6], [3, 0, 3, 1, 0, 3])], TOL.gpuAccumulate);
+    // an embedding's gradient: 300 indices into 50 rows (rows 0 and 49 never hit, row 7 hit 40 times), 70 columns
+    const many = Array.from({ length: 300 }, (_, k) => (k % 7 === 0 ? 7 : 1 + ((k * 37) % 47)));
+    await expectKernelMatchesCpu("scatterAdd, many repeats", (x, i) => W.scatterAdd(x, i, 50), [s(300, 70), ints([300], many)], TOL.gpuAccumulate);
+    // more indices than table elements (the first dispatch's threads are the indices)
+    await expectKernelMatchesCpu("scatterAdd, n > rows·D", (x, i) => W.scatterAdd(x, i, 3), [s(40, 1), ints([40], Array.from({ length: 40 }, (_, k) => k % 3))], TOL.gpuAccumulate);
   });
   it("an out-of-range index or label is an IndexError on the GPU too, raised on the device and thrown at the read", async () => {
     await setBackend("webgpu");
