@@ -2,12 +2,16 @@
 // Mirrors matmulDef.cpu (src/ops/matmul.ts) and matmulBiasActDef.cpu (matmul_epilogue.ts).
 // Bindings: 0 A, 1 B, 2 C (or the split-K partials [batch, SPLIT, M, N]), 3 bias; f32.
 // Overrides: those of lib/matmul_overrides; the tile BM×BN of C per workgroup, BK (K per
-//   step), WX×WY threads (the workgroup size), ALOADS / BLOADS (tile loads per thread).
+//   step), WX×WY threads (the workgroup size), ALOADS / BLOADS (tile loads per thread),
+//   A_ALONG_M / B_ALONG_K (the load order, from the strides).
 //   Tokens: __TM__×__TN__, each thread's block (private arrays need constant sizes); __ACT__.
-// Design: a workgroup of WX·WY threads computes a BM×BN tile of C, each thread a TM×TN block;
-// K advances BK at a time through two workgroup-memory tiles (As[k][row], Bs[k][col], flat)
-// loaded by all threads, with a barrier before and after each use. Dispatch:
-// (⌈N/BN⌉, ⌈M/BM⌉, batch·SPLIT). Accumulates in f32.
+// Design: a workgroup of WX·WY threads computes a BM×BN tile of C, each thread a TM×TN block
+// (register blocking); K advances BK at a time through two workgroup-memory tiles
+// (As[k][row], Bs[k][col], rows padded by one word: no bank conflicts) loaded by all threads,
+// with a barrier before and after each use. Tile loads follow the operand's unit stride
+// (A_ALONG_M, B_ALONG_K for transposed operands), so all four transpose cases and batched
+// operands read coalesced. Dispatch: (⌈N/BN⌉, ⌈M/BM⌉, batch·SPLIT). Accumulates in f32.
+// (No vec4 loads: an operand's unit-stride length is not always a multiple of 4.)
 //#include lib/matmul_overrides
 override BM: u32;
 override BN: u32;
@@ -18,8 +22,14 @@ override ALOADS: u32;
 override BLOADS: u32;
 const TM = __TM__u;
 const TN = __TN__u;
-var<workgroup> As: array<f32, BK * BM>;
-var<workgroup> Bs: array<f32, BK * BN>;
+override A_ALONG_M: bool = false;
+override B_ALONG_K: bool = false;
+// one padding word a row: a load along K stores a column of the tile (stride BM + 1, BN + 1:
+// consecutive banks), where an unpadded tile would put every thread of a warp in one bank
+override AS_ROW: u32 = BM + 1u;
+override BS_ROW: u32 = BN + 1u;
+var<workgroup> As: array<f32, BK * AS_ROW>;
+var<workgroup> Bs: array<f32, BK * BS_ROW>;
 //#include lib/matmul_batch
 //#include lib/act
 @compute @workgroup_size(WX, WY)
@@ -34,29 +44,31 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
     for (var l = 0u; l < ALOADS; l++) {
       let e = tid + l * threads;
       if (e < BM * BK) {
-        let r = e / BK;
-        let ka = e % BK;
+        // consecutive threads take consecutive addresses of A: along K when K is its unit
+        // stride, along M when M is (a transposed operand)
+        let r = select(e / BK, e % BM, A_ALONG_M);
+        let ka = select(e % BK, e / BM, A_ALONG_M);
         var va = 0.0;
         if (row0 + r < M && k0 + ka < mb.k_end) { va = A[mb.a_off + (row0 + r) * SAI + (k0 + ka) * SAP]; }
-        As[ka * BM + r] = va;
+        As[ka * AS_ROW + r] = va;
       }
     }
     for (var l = 0u; l < BLOADS; l++) {
       let e = tid + l * threads;
       if (e < BK * BN) {
-        let kb = e / BN;
-        let c = e % BN;
+        let kb = select(e / BN, e % BK, B_ALONG_K);
+        let c = select(e % BN, e / BK, B_ALONG_K);
         var vb = 0.0;
         if (k0 + kb < mb.k_end && col0 + c < N) { vb = B[mb.b_off + (k0 + kb) * SBP + (col0 + c) * SBJ]; }
-        Bs[kb * BN + c] = vb;
+        Bs[kb * BS_ROW + c] = vb;
       }
     }
     workgroupBarrier();
     for (var kk = 0u; kk < BK; kk++) {
       var a: array<f32, TM>;
       var b: array<f32, TN>;
-      for (var x = 0u; x < TM; x++) { a[x] = As[kk * BM + lid.y * TM + x]; }
-      for (var y = 0u; y < TN; y++) { b[y] = Bs[kk * BN + lid.x * TN + y]; }
+      for (var x = 0u; x < TM; x++) { a[x] = As[kk * AS_ROW + lid.y * TM + x]; }
+      for (var y = 0u; y < TN; y++) { b[y] = Bs[kk * BS_ROW + lid.x * TN + y]; }
       for (var x = 0u; x < TM; x++) {
         for (var y = 0u; y < TN; y++) { acc[x][y] += a[x] * b[y]; }
       }

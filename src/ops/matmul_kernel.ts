@@ -79,6 +79,8 @@ function matmulKernel(name: string, strategy: MatmulStrategy, L: MatmulLayout, t
     ...layoutConstants(L, split, Math.ceil(L.k / split / t.bk) * t.bk, ep),
     BM: t.bm, BN: t.bn, BK: t.bk, WX: wx, WY: wy,
     ALOADS: Math.ceil((t.bm * t.bk) / threads), BLOADS: Math.ceil((t.bk * t.bn) / threads),
+    // load along the operand's unit stride: M for a transposed A, K for a transposed B
+    A_ALONG_M: L.sAi === 1 && L.sAp !== 1 ? 1 : 0, B_ALONG_K: L.sBp === 1 && L.sBj !== 1 ? 1 : 0,
   };
   const workgroups: [number, number, number] = [Math.max(1, Math.ceil(L.n / t.bn)), Math.max(1, Math.ceil(L.m / t.bm)), Math.max(1, batchCount) * split];
   // without an epilogue A is bound as the (never read) bias: the shader has one binding layout
