@@ -1,9 +1,10 @@
 // matmulTiled: C = A·B (batched, split-K, with the bias + activation epilogue) for GPUs.
 // Mirrors matmulDef.cpu (src/ops/matmul.ts) and matmulBiasActDef.cpu (matmul_epilogue.ts).
-// Bindings: 0 A, 1 B, 2 C (or the split-K partials [batch, SPLIT, M, N]), 3 bias; f32.
+// Bindings: 0 A, 1 B, 2 C (or the split-K partials [batch, SPLIT, M, N]), 3 bias, with R = 1
+//   4 D [M] (matmulRowSum: A's row sums, unbatched and unsplit); f32.
 // Overrides: those of lib/matmul_overrides; the tile BM×BN of C per workgroup, BK (K per
 //   step), WX×WY threads (the workgroup size), ALOADS / BLOADS (tile loads per thread),
-//   A_ALONG_M / B_ALONG_K (the load order, from the strides).
+//   A_ALONG_M / B_ALONG_K (the load order, from the strides). The count R (0 or 1) adds D.
 //   Tokens: __TM__×__TN__, each thread's block (private arrays need constant sizes); __ACT__.
 // Design: a workgroup of WX·WY threads computes a BM×BN tile of C, each thread a TM×TN block
 // (register blocking); K advances BK at a time through two workgroup-memory tiles
@@ -30,6 +31,7 @@ override AS_ROW: u32 = BM + 1u;
 override BS_ROW: u32 = BN + 1u;
 var<workgroup> As: array<f32, BK * AS_ROW>;
 var<workgroup> Bs: array<f32, BK * BS_ROW>;
+//#each R @group(0) @binding(4) var<storage, read_write> D: array<f32>;
 //#include lib/matmul_batch
 //#include lib/act
 @compute @workgroup_size(WX, WY)
@@ -40,6 +42,9 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
   let threads = WX * WY;
   let tid = lid.y * WX + lid.x;
   var acc: array<array<f32, TN>, TM>;
+  // with R (matmulRowSum): D[i] = Σ_p A(i, p), summed from the tiles by the column-0 threads
+//#each R   var rs: array<f32, TM>;
+//#each R   let sums = wg.x == 0u && lid.x == 0u;
   for (var k0 = mb.k_begin; k0 < mb.k_end; k0 += BK) {
     for (var l = 0u; l < ALOADS; l++) {
       let e = tid + l * threads;
@@ -69,6 +74,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
       var b: array<f32, TN>;
       for (var x = 0u; x < TM; x++) { a[x] = As[kk * AS_ROW + lid.y * TM + x]; }
       for (var y = 0u; y < TN; y++) { b[y] = Bs[kk * BS_ROW + lid.x * TN + y]; }
+//#each R       if (sums) { for (var x = 0u; x < TM; x++) { rs[x] += a[x]; } }
       for (var x = 0u; x < TM; x++) {
         for (var y = 0u; y < TN; y++) { acc[x][y] += a[x] * b[y]; }
       }
@@ -82,4 +88,5 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
       if (i < M && j < N) { C[mb.c_off + i * N + j] = epilogue(acc[x][y], i, j); }
     }
   }
+//#each R   if (sums) { for (var x = 0u; x < TM; x++) { if (row0 + lid.y * TM + x < M) { D[row0 + lid.y * TM + x] = rs[x]; } } }
 }

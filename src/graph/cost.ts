@@ -88,6 +88,7 @@ const FLOPS: Record<OpName, (s: Shapes) => number> = {
   sum: inElems(0), max: inElems(0), reshape: none, permute: none, expand: none, slice: none, pad: none, concat: none, split: none,
   matmul: matmulFlops,
   matmulBiasAct: (s) => matmulFlops(s) + 2 * sizeOf(s.outs[0]),
+  matmulRowSum: (s) => matmulFlops(s) + sizeOf(s.ins[0]),
   im2col: none, col2im: inElems(0),
   maxPool2d: windowFlops, maxPool2dBackward: inElems(0), avgPool2d: windowFlops,
   avgPool2dBackward: ({ ins, attrs }) => sizeOf(ins[0]) * attrs.kernel[0] * attrs.kernel[1],

@@ -1,5 +1,5 @@
 /**
- * @file Fusion rules, applied by the planner after autodiff. Three so far:
+ * @file Fusion rules, applied by the planner after autodiff. Four so far:
  *   matmul(a, b) [→ reshape] → add(·, bias) [→ relu | tanh | sigmoid]   ⇒   matmulBiasAct(a, b, bias)
  * where the bias runs along the last axis (bias[N]: a linear layer), or along the rows (a
  * convolution: its [N, O, P] product reshaped to [N, O, OH, OW] plus bias [1, O, 1, 1]); and
@@ -7,7 +7,9 @@
  *   matmul(a, b) → reluBackward(·, y)                 ⇒   matmulBiasAct(a, b, y), `mask`
  *   maxPool2dBackward(dy, arg) → reluBackward(·, x)   ⇒   maxPool2dBackward(dy, arg, x)
  * for an unbatched product, and where x is the pooling's own input; the fused kernels write 0
- * where the ReLU's output is not > 0.
+ * where the ReLU's output is not > 0. And a linear layer's bias gradient into its weight
+ * gradient, the two readers of one cotangent g [R, N] (an unsplit product):
+ *   matmul(g, x, transposeA) beside sum(g, 0)          ⇒   matmulRowSum(g, x) → [dW, db]
  * In every rule each intermediate has exactly one reader and is not a requested output (in a
  * training graph the gradient rules read a, b and the activation's output, never the
  * intermediates). The fused step takes the place of the group's last node, so every input it
@@ -17,7 +19,7 @@
 import type { OpDef } from "../ops/types.ts";
 import type { Tensor } from "../tensor.ts";
 import type { Node } from "./ir.ts";
-import { matmulBiasActDef, type Activation } from "../ops/matmul_epilogue.ts";
+import { matmulBiasActDef, matmulRowSumDef, rowSumFits, type Activation } from "../ops/matmul_epilogue.ts";
 import { maxPool2dBackwardDef } from "../ops/pool.ts";
 
 /** A step before values are numbered: an op application over tensors. */
@@ -89,6 +91,23 @@ export function fuseNodes(nodes: readonly Node[], requested: readonly Tensor[]):
     if (pool.op?.name !== "maxPool2d" || pool.inputs[0] !== x || x.shape.join() !== g.shape.join()) continue;
     absorbed.add(pb);
     replaced.set(rb, { op: maxPool2dBackwardDef, attrs: pb.attrs, inputs: [pb.inputs[0], pb.inputs[1], x], outputs: rb.outputs });
+  }
+  // a linear layer's bias gradient into its weight gradient: sum(g, 0) beside matmul(g, x)
+  // with transposeA (dW = gᵀ·x, whose A = gᵀ has the bias gradient as its row sums)
+  const position = new Map(nodes.map((n, i) => [n, i]));
+  for (const sn of nodes) {
+    if (sn.op?.name !== "sum" || absorbed.has(sn) || replaced.has(sn)) continue;
+    const [g] = sn.inputs;
+    const { axes, keepdims } = sn.attrs as { axes: number[]; keepdims?: boolean };
+    if (g.rank !== 2 || axes.join() !== "0") continue;
+    const mm = (readers.get(g) ?? []).find((n) => n.op?.name === "matmul" && n.inputs[0] === g && n.inputs[1] !== g && !absorbed.has(n) && !replaced.has(n)
+      && (n.attrs as { transposeA: boolean }).transposeA && rowSumFits(g.shape, n.inputs[1].shape, n.attrs as never));
+    if (!mm) continue;
+    // the fused step runs where the matmul did (its inputs, g among them, are ready there); a
+    // sum that came earlier must have no reader before that
+    if (position.get(sn)! < position.get(mm)! && (readers.get(sn.outputs[0]) ?? []).some((r) => position.get(r)! < position.get(mm)!)) continue;
+    absorbed.add(sn);
+    replaced.set(mm, { op: matmulRowSumDef, attrs: { ...(mm.attrs as object), keepdims: !!keepdims }, inputs: mm.inputs, outputs: [mm.outputs[0], sn.outputs[0]] });
   }
   const steps: PlanNode[] = [];
   for (const n of nodes) {

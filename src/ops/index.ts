@@ -17,7 +17,7 @@ import { lstmCellBackwardDef, lstmCellDef } from "./lstm_cell.ts";
 import { gruCellBackwardDef, gruCellDef } from "./gru_cell.ts";
 import { gruSequenceBackwardDef, gruSequenceDef, lstmSequenceBackwardDef, lstmSequenceDef } from "./recurrent_seq.ts";
 import { adamHyperDef, adamUpdateDef, sgdUpdateDef } from "./optimizer_updates.ts";
-import { matmulBiasActDef } from "./matmul_epilogue.ts";
+import { matmulBiasActDef, matmulRowSumDef } from "./matmul_epilogue.ts";
 import { allFiniteDef } from "./guard.ts";
 import { trainMeterDef } from "./meter.ts";
 
@@ -62,6 +62,7 @@ export const OPS: Record<OpName, OpDef> = {
   adamUpdate: adamUpdateDef,
   sgdUpdate: sgdUpdateDef,
   matmulBiasAct: matmulBiasActDef,
+  matmulRowSum: matmulRowSumDef,
   allFinite: allFiniteDef,
   trainMeter: trainMeterDef,
 };

@@ -11,7 +11,7 @@
 import type { OpDef } from "./types.ts";
 import { matmulDef, matmulDims, matmulLayout } from "./matmul.ts";
 import { unaryJs, unaryWgsl } from "./elementwise.ts";
-import { matmulPlan } from "./matmul_kernel.ts";
+import { matmulPlan, splitOf } from "./matmul_kernel.ts";
 import { wgslType } from "./wgsl.ts";
 import { ShapeError, fmtShape } from "../errors.ts";
 import { sizeOf } from "../shape.ts";
@@ -70,3 +70,38 @@ export const matmulBiasActDef: OpDef<MatmulBiasActAttrs> = {
     return matmulPlan("matmulBiasAct", device.matmul, matmulLayout(as, bs, attrs), [{ in: 0 }, { in: 1 }, { out: 0 }], 0, { bias: { in: 2 }, act, rows: attrs.rows, mask: attrs.mask });
   },
 };
+
+/**
+ * matmulRowSum: [a·b, rowsum(A)] for an unbatched product, where A(i, p) is a (or aᵀ with
+ * transposeA) and rowsum(A)[i] = Σ_p A(i, p): the planner's fusion of a linear layer's weight
+ * gradient dW = dyᵀ·x with its bias gradient db = Σ_rows dy (graph/fuse.ts), one kernel where
+ * there were two; `keepdims` shapes the sums [1, M] as the sum it replaces had them. Never
+ * built by autodiff, so no gradient rule.
+ * CPU: the matmul reference, and the row sums in float64 in p order, rounded once: the bits of
+ * sum(dy, 0). WebGPU: the matmul kernels summing A's tiles as they load them (R = 1).
+ */
+export const matmulRowSumDef: OpDef<{ transposeA: boolean; transposeB: boolean; keepdims: boolean }> = {
+  name: "matmulRowSum",
+  infer: ([a, b], attrs) => {
+    const [y] = matmulDef.infer([a, b], attrs);
+    if (a.shape.length !== 2 || b.shape.length !== 2) throw new ShapeError(`matmulRowSum: operands ${fmtShape(a.shape)} and ${fmtShape(b.shape)} should be matrices`);
+    return [y, { shape: attrs.keepdims ? [1, y.shape[0]] : [y.shape[0]], dtype: y.dtype }];
+  },
+  cpu: (args) => {
+    const { inputs: [a], outputs: [, d], inShapes: [as], attrs } = args;
+    matmulDef.cpu({ ...args, outputs: args.outputs.slice(0, 1), outShapes: args.outShapes.slice(0, 1) });
+    const [m, k] = attrs.transposeA ? [as[1], as[0]] : [as[0], as[1]];
+    const acc = new Float64Array(m);
+    for (let p = 0; p < k; p++) for (let i = 0; i < m; i++) acc[i] += attrs.transposeA ? a[p * m + i] : a[i * k + p];
+    d.set(acc);
+  },
+  webgpu: ({ inShapes: [as, bs], inDtypes: [dt], attrs, device }) => {
+    wgslType(dt, "matmulRowSum");
+    return matmulPlan("matmulRowSum", device.matmul, matmulLayout(as, bs, attrs), [{ in: 0 }, { in: 1 }, { out: 0 }], 0, { act: "x", rowSum: { out: 1 } });
+  },
+};
+
+/** Whether a·b runs as one unsplit kernel, so it can carry the row sums. */
+export function rowSumFits(as: readonly number[], bs: readonly number[], attrs: { transposeA: boolean; transposeB: boolean }): boolean {
+  return as.length === 2 && bs.length === 2 && splitOf(matmulLayout(as, bs, attrs)) === 1;
+}

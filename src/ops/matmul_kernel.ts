@@ -59,15 +59,20 @@ function chooseTiles(m: number): Tiles {
  * `act` is the activation's WGSL expression in `x` (the elementwise table's; "x" for none).
  */
 export interface Epilogue {
-  /** The bias, or with `mask` the ReLU output y [M, N] whose y > 0 keeps an element. */
-  bias: BufferRef;
+  /** The bias, or with `mask` the ReLU output y [M, N] whose y > 0 keeps an element; none: C = A·B. */
+  bias?: BufferRef;
+  /** matmulRowSum: where D = A's row sums go (unbatched, unsplit products only). */
+  rowSum?: BufferRef;
   act: string;
   rows?: boolean;
   mask?: boolean;
 }
 
 /** The EPI override of an epilogue (lib/act.wgsl). */
-const epiOf = (ep?: Epilogue) => (!ep ? 0 : ep.mask ? 3 : ep.rows ? 2 : 1);
+const epiOf = (ep?: Epilogue) => (!ep?.bias ? 0 : ep.mask ? 3 : ep.rows ? 2 : 1);
+
+/** The bindings after A, B, C: the bias (A again where there is none: never read), then D. */
+const extraBindings = (bindings: BufferRef[], ep?: Epilogue): BufferRef[] => [ep?.bias ?? bindings[0], ...(ep?.rowSum ? [ep.rowSum] : [])];
 
 function matmulKernel(name: string, strategy: MatmulStrategy, L: MatmulLayout, t: Tiles, bindings: BufferRef[], split: number, ep?: Epilogue): KernelCall {
   if (strategy === "direct") return directKernel(name, L, bindings, split, ep);
@@ -84,7 +89,7 @@ function matmulKernel(name: string, strategy: MatmulStrategy, L: MatmulLayout, t
   };
   const workgroups: [number, number, number] = [Math.max(1, Math.ceil(L.n / t.bn)), Math.max(1, Math.ceil(L.m / t.bm)), Math.max(1, batchCount) * split];
   // without an epilogue A is bound as the (never read) bias: the shader has one binding layout
-  return shaderCall(name, "matmul_tiled", [...bindings, ep ? ep.bias : bindings[0]], constants, { workgroups }, { tokens: { TM: t.tm, TN: t.tn, ACT: ep?.act ?? "x" } });
+  return shaderCall(name, "matmul_tiled", [...bindings, ...extraBindings(bindings, ep)], constants, { workgroups }, { tokens: { TM: t.tm, TN: t.tn, ACT: ep?.act ?? "x" }, each: { R: ep?.rowSum ? 1 : 0 } });
 }
 
 /** The override constants of lib/matmul_overrides.wgsl for a layout, split and epilogue. */
@@ -114,8 +119,8 @@ function directKernel(name: string, L: MatmulLayout, bindings: BufferRef[], spli
   const batchCount = (L.batch ?? []).reduce((x, y) => x * y, 1);
   const constants = { ...layoutConstants(L, split, Math.ceil(L.k / split), ep), WX: wx, WY: wy };
   const workgroups: [number, number, number] = [Math.max(1, Math.ceil(L.n / (wx * tn))), Math.max(1, Math.ceil(L.m / (wy * tm))), Math.max(1, batchCount) * split];
-  const variant = { tokens: { TM: tm, TN: tn, ACT: ep?.act ?? "x" }, each: { X: tm, Y: tn } };
-  return shaderCall(name, "matmul_direct", [...bindings, ep ? ep.bias : bindings[0]], constants, { workgroups }, variant);
+  const variant = { tokens: { TM: tm, TN: tn, ACT: ep?.act ?? "x" }, each: { X: tm, Y: tn, R: ep?.rowSum ? 1 : 0 } };
+  return shaderCall(name, "matmul_direct", [...bindings, ...extraBindings(bindings, ep)], constants, { workgroups }, variant);
 }
 
 /**
@@ -153,12 +158,20 @@ export interface MatmulPlan {
 export function matmulPlan(name: string, strategy: MatmulStrategy, L: MatmulLayout, bindings: [a: BufferRef, b: BufferRef, c: BufferRef], firstScratch: number, ep?: Epilogue): MatmulPlan {
   const t = chooseTiles(L.m);
   const batchCount = (L.batch ?? []).reduce((x, y) => x * y, 1);
-  const tiles = Math.ceil(L.m / t.bm) * Math.ceil(L.n / t.bn) * batchCount;
-  const split = Math.max(1, Math.min(Math.floor(L.k / 512), Math.ceil(64 / tiles), 64));
+  const split = splitOf(L);
   if (split === 1) return { calls: [matmulKernel(name, strategy, L, t, bindings, 1, ep)], scratch: [] };
+  if (ep?.rowSum) throw new DeviceError(`${name}: the row sums need an unsplit product (K = ${L.k} is split ${split} ways); the planner fuses only unsplit ones`);
   const parts: BufferRef = { scratch: firstScratch };
   const sum = sumPartials(`${name}/split-k sum`, batchCount, split, parts, bindings[2], L.m, L.n, ep);
   return { calls: [matmulKernel(name, strategy, L, t, [bindings[0], bindings[1], parts], split), sum], scratch: [batchCount * L.m * L.n * split * 4] };
+}
+
+/** How many K-chunks a product is split into (1: none); the planner asks before fusing row sums. */
+export function splitOf(L: MatmulLayout): number {
+  const t = chooseTiles(L.m);
+  const batchCount = (L.batch ?? []).reduce((x, y) => x * y, 1);
+  const tiles = Math.ceil(L.m / t.bm) * Math.ceil(L.n / t.bn) * batchCount;
+  return Math.max(1, Math.min(Math.floor(L.k / 512), Math.ceil(64 / tiles), 64));
 }
 
 /**
@@ -168,7 +181,7 @@ export function matmulPlan(name: string, strategy: MatmulStrategy, L: MatmulLayo
  */
 function sumPartials(name: string, batch: number, parts: number, P: BufferRef, C: BufferRef, m: number, n: number, ep?: Epilogue): KernelCall {
   const constants = { T: batch * m * n, M: m, N: n, PARTS: parts, EPI: epiOf(ep) };
-  return shaderCall(name, "matmul_split_sum", [P, C, ep ? ep.bias : P], constants, { threads: batch * m * n }, { tokens: { ACT: ep?.act ?? "x" } });
+  return shaderCall(name, "matmul_split_sum", [P, C, ep?.bias ?? P], constants, { threads: batch * m * n }, { tokens: { ACT: ep?.act ?? "x" } });
 }
 
 /** Element strides of each operand's batch axes over the broadcast batch shape. */

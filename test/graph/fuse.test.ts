@@ -122,6 +122,18 @@ onEachBackend(fuseBackends, "max-pool backward + ReLU backward fusion", (backend
     expect(a.some((v) => v !== 0)).toBe(true);
   });
 
+  it("a linear layer's bias gradient rides on its weight gradient (one matmulRowSum), equal to the unfused ops", async () => {
+    const [x, w, b, dy] = makeInputs([{ shape: [37, 7] }, { shape: [70, 7] }, { shape: [70] }, { shape: [37, 70] }], 4);
+    const [gw, gb] = W.gradients(W.sum(W.mul(F.linear(x, w, b), dy)), [w, b]);
+    const fusedOps = opsOf([gw, gb]);
+    expect(fusedOps.filter((o) => o.startsWith("matmul") || o === "sum")).toEqual(["matmulRowSum"]);
+    expect(opsOf([gw, gb], false).filter((o) => o.startsWith("matmul") || o === "sum")).toEqual(["matmul", "sum"]);
+    const fused = await runPlan([gw, gb], true);
+    const plain = await runPlan([gw, gb], false);
+    // the CPU sums the rows in float64 in row order, as sum does: the same bits
+    for (let k = 0; k < 2; k++) expectClose(fused[k], plain[k], backend === "cpu" ? HAND.exact.cpu : HAND.summed.webgpu, `output ${k} on ${backend}`);
+  });
+
   it("leaves a max-pool whose input is not the ReLU output alone", () => {
     const x = placeholder([1, 1, 4, 4], "float32");
     const g = W.gradients(W.sum(F.relu(F.maxPool2d(x, { kernelSize: 2 }))), [x])[0];

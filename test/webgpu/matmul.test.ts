@@ -1,4 +1,5 @@
-import { it } from "vitest";
+import { expect, it } from "vitest";
+import { placeholder } from "../../src/graph/ir.ts";
 import * as W from "../../src/index.ts";
 import { F } from "../../src/index.ts";
 import { eachStrategy, expectKernelMatchesCpu, webgpuAvailable } from "../helpers/backends.ts";
@@ -19,6 +20,12 @@ eachStrategy(gpu, "WebGPU matmul matches the CPU reference", () => {
     const a = tA ? s(33, 17) : s(17, 33);
     const b = tB ? s(70, 33) : s(33, 70);
     await expectKernelMatchesCpu("matmul", (x, y) => W.matmul(x, y, { transposeA: tA, transposeB: tB }), [a, b], TOL.gpuAccumulate);
+  });
+  it("matmulRowSum (a linear layer's weight and bias gradients in one kernel), rows over two tiles", async () => {
+    const grads = W.compile((x: W.Tensor, w: W.Tensor, b: W.Tensor, dy: W.Tensor) => W.gradients(W.sum(W.mul(F.linear(x, w, b), dy)), [w, b]));
+    await expectKernelMatchesCpu("matmulRowSum", (x, w, b, dy) => grads(x, w, b, dy), [s(37, 7), s(70, 7), s(70), s(37, 70)], TOL.gpuAccumulate, { grads: false });
+    const plan = grads.plan(placeholder([37, 7], "float32"), placeholder([70, 7], "float32"), placeholder([70], "float32"), placeholder([37, 70], "float32"));
+    expect(plan.steps.map((st) => st.op.name).filter((o) => o.startsWith("matmul") || o === "sum")).toEqual(["matmulRowSum"]);
   });
   it("split-K for few outputs over a long K, batched: [2,8,3000] @ [2,3000,5]", async () => {
     await expectKernelMatchesCpu("matmul split-K", (x, y) => W.matmul(x, y), [s(2, 8, 3000), s(2, 3000, 5)], TOL.gpuAccumulate);
