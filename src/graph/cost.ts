@@ -85,7 +85,7 @@ const FLOPS: Record<OpName, (s: Shapes) => number> = {
   tanh: outElems, sigmoid: perOut(3), add: outElems, sub: outElems, mul: outElems, div: outElems, pow: outElems,
   maximum: outElems, reluBackward: outElems, greater: outElems, greaterEqual: outElems, less: outElems,
   lessEqual: outElems, equal: outElems, notEqual: outElems, where: none, cast: none, detach: none,
-  sum: inElems(0), max: inElems(0), reshape: none, permute: none, expand: none, slice: none, pad: none, concat: none, split: none,
+  sum: inElems(0), sumMany: ({ ins }) => ins.reduce((a, x) => a + sizeOf(x), 0), max: inElems(0), reshape: none, permute: none, expand: none, slice: none, pad: none, concat: none, split: none,
   matmul: matmulFlops,
   matmulBiasAct: (s) => matmulFlops(s) + 2 * sizeOf(s.outs[0]),
   matmulRowSum: (s) => matmulFlops(s) + sizeOf(s.ins[0]),

@@ -1,5 +1,5 @@
 /**
- * @file Fusion rules, applied by the planner after autodiff. Four so far:
+ * @file Fusion rules, applied by the planner after autodiff. Five so far:
  *   matmul(a, b) [→ reshape] → add(·, bias) [→ relu | tanh | sigmoid]   ⇒   matmulBiasAct(a, b, bias)
  * where the bias runs along the last axis (bias[N]: a linear layer), or along the rows (a
  * convolution: its [N, O, P] product reshaped to [N, O, OH, OW] plus bias [1, O, 1, 1]); and
@@ -10,6 +10,9 @@
  * where the ReLU's output is not > 0. And a linear layer's bias gradient into its weight
  * gradient, the two readers of one cotangent g [R, N] (an unsplit product):
  *   matmul(g, x, transposeA) beside sum(g, 0)          ⇒   matmulRowSum(g, x) → [dW, db]
+ * and up to four float32 sums that are ready at the same point (a run of them whose outputs
+ * are read only after the last) into one dispatch, sumMany (LeNet-5's conv weight gradients'
+ * batch sums and conv bias gradients: four dispatches to one).
  * In every rule each intermediate has exactly one reader and is not a requested output (in a
  * training graph the gradient rules read a, b and the activation's output, never the
  * intermediates). The fused step takes the place of the group's last node, so every input it
@@ -21,6 +24,7 @@ import type { Tensor } from "../tensor.ts";
 import type { Node } from "./ir.ts";
 import { matmulBiasActDef, matmulRowSumDef, rowSumFits, type Activation } from "../ops/matmul_epilogue.ts";
 import { maxPool2dBackwardDef } from "../ops/pool.ts";
+import { SUM_MANY, sumManyDef, sumSegment } from "../ops/sum.ts";
 
 /** A step before values are numbered: an op application over tensors. */
 export interface PlanNode {
@@ -109,11 +113,56 @@ export function fuseNodes(nodes: readonly Node[], requested: readonly Tensor[]):
     absorbed.add(sn);
     replaced.set(mm, { op: matmulRowSumDef, attrs: { ...(mm.attrs as object), keepdims: !!keepdims }, inputs: mm.inputs, outputs: [mm.outputs[0], sn.outputs[0]] });
   }
-  const steps: PlanNode[] = [];
+  // float32 sums ready at the same point into one dispatch (sumMany): a run of them, in
+  // order, none of whose outputs is read before (or by) the last of the run, where it runs;
+  // a reshape of an output in between (a view, no kernel) moves to just after it
+  const deferred = new Map<Node, Node[]>(); // fused step's node → reshapes emitted after it
+  const moved = new Set<Node>();
+  /** The reshapes reading t (through reshapes) at or before `pos`, or null if anything else does. */
+  const viewsBefore = (t: Tensor, pos: number): Node[] | null => {
+    const found: Node[] = [];
+    for (const r of readers.get(t) ?? []) {
+      if (position.get(r)! > pos) continue;
+      if (r.op?.name !== "reshape") return null;
+      const deeper = viewsBefore(r.outputs[0], pos);
+      if (!deeper) return null;
+      found.push(r, ...deeper);
+    }
+    return found;
+  };
+  const run: Node[] = [];
+  let views: Node[] = [];
+  const flush = () => {
+    if (run.length >= 2) {
+      const last = run[run.length - 1];
+      for (const n of run.slice(0, -1)) absorbed.add(n);
+      const attrs = run.map((n) => n.attrs as { axes: number[]; keepdims: boolean });
+      replaced.set(last, { op: sumManyDef, attrs: { axes: attrs.map((a) => a.axes), keepdims: attrs.map((a) => a.keepdims) }, inputs: run.map((n) => n.inputs[0]), outputs: run.map((n) => n.outputs[0]) });
+      const later = [...new Set(views)].sort((a, b) => position.get(a)! - position.get(b)!);
+      for (const v of later) moved.add(v);
+      deferred.set(last, later);
+    }
+    run.length = 0;
+    views = [];
+  };
   for (const n of nodes) {
+    if (n.op?.name !== "sum" || absorbed.has(n) || replaced.has(n)) continue;
+    const x = n.inputs[0];
+    if (x.dtype !== "float32" || x.size === 0 || !sumSegment(x.shape, (n.attrs as { axes: number[] }).axes)) continue;
+    const before = run.map((p) => viewsBefore(p.outputs[0], position.get(n)!));
+    if (before.some((v) => v === null) || run.length === SUM_MANY) flush();
+    else views = [...views, ...before.flat() as Node[]];
+    run.push(n);
+  }
+  flush();
+  const steps: PlanNode[] = [];
+  const asStep = (n: Node): PlanNode => ({ op: n.op!, attrs: n.attrs, inputs: n.inputs, outputs: n.outputs });
+  for (const n of nodes) {
+    if (moved.has(n)) continue;
     const fused = replaced.get(n);
     if (fused) steps.push(fused);
-    else if (!absorbed.has(n)) steps.push({ op: n.op!, attrs: n.attrs, inputs: n.inputs, outputs: n.outputs });
+    else if (!absorbed.has(n)) steps.push(asStep(n));
+    for (const v of deferred.get(n) ?? []) steps.push(asStep(v));
   }
   return steps;
 }

@@ -5,7 +5,7 @@
 import type { OpDef, OpName } from "./types.ts";
 import { BINARY_DEFS, COMPARE_DEFS, UNARY_DEFS, castDef, detachDef, whereDef } from "./elementwise.ts";
 import { maxDef } from "./reduce.ts";
-import { expandDef, sumDef } from "./sum.ts";
+import { expandDef, sumDef, sumManyDef } from "./sum.ts";
 import { concatDef, padDef, permuteDef, reshapeDef, sliceDef, splitDef } from "./movement.ts";
 import { matmulDef } from "./matmul.ts";
 import { col2imDef, im2colDef } from "./conv2d.ts";
@@ -29,6 +29,7 @@ export const OPS: Record<OpName, OpDef> = {
   cast: castDef,
   detach: detachDef,
   sum: sumDef,
+  sumMany: sumManyDef,
   max: maxDef,
   reshape: reshapeDef,
   permute: permuteDef,

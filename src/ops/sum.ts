@@ -13,6 +13,7 @@ import type { Tensor } from "../tensor.ts";
 import type { CpuArgs, OpDef, ValueInfo } from "./types.ts";
 import { walk } from "./broadcast_loop.ts";
 import { reduceKernel } from "./strided_kernels.ts";
+import { shaderCall } from "./shaders.ts";
 import { wgslType } from "./wgsl.ts";
 import { copyKernel, reshape, stridedCopy } from "./movement.ts";
 
@@ -88,3 +89,68 @@ export function sumTo(x: Tensor, shape: Shape): Tensor {
   const s = axes.length > 0 ? sum(x, axes, true) : x;
   return reshape(s, shape);
 }
+
+/**
+ * Where output o of a sum over `axes` of `shape` starts and where its r-th element lies, as
+ * shaders/sum_many.wgsl reads them: the kept and the reduced axes each merged (dropping size-1
+ * axes, joining neighbours that are contiguous) into at most two strided levels, or null when
+ * either group needs more.
+ */
+export function sumSegment(shape: Shape, axes: readonly number[]): { n: number; rn: number; kin: number; kso: number; ksi: number; rin: number; rso: number; rsi: number } | null {
+  const st = stridesOf(shape);
+  const levels = (dims: number[]): [number, number][] | null => {
+    const out: [number, number][] = [];
+    for (const d of dims) {
+      if (shape[d] === 1) continue;
+      const last = out[out.length - 1];
+      if (last && last[1] === shape[d] * st[d]) out[out.length - 1] = [last[0] * shape[d], st[d]];
+      else out.push([shape[d], st[d]]);
+    }
+    return out.length <= 2 ? out : null;
+  };
+  const kept = levels(shape.map((_, d) => d).filter((d) => !axes.includes(d)));
+  const red = levels([...axes]);
+  if (!kept || !red) return null;
+  // [outer, inner]: index q → (q / inner size)·outer stride + (q % inner size)·inner stride
+  const two = (l: [number, number][]): [number, number, number] =>
+    l.length === 2 ? [l[1][0], l[0][1], l[1][1]] : l.length === 1 ? [l[0][0], 0, l[0][1]] : [1, 0, 0];
+  const [kin, kso, ksi] = two(kept);
+  const [rin, rso, rsi] = two(red);
+  return { n: kept.reduce((a, [s]) => a * s, 1), rn: red.reduce((a, [s]) => a * s, 1), kin, kso, ksi, rin, rso, rsi };
+}
+
+/** At most this many sums go into one sumMany: S inputs and S outputs, 8 storage buffers. */
+export const SUM_MANY = 4;
+
+/**
+ * sumMany: several independent float32 sums in one dispatch, the planner's grouping of sums
+ * ready at the same point (graph/fuse.ts). `axes[s]`, `keepdims[s]` are sum s's attributes.
+ * CPU: each sum as sumDef computes it (the same bits). Never built by autodiff: no gradient.
+ */
+export const sumManyDef: OpDef<{ axes: number[][]; keepdims: boolean[] }> = {
+  name: "sumMany",
+  infer: (ins, { axes, keepdims }) => {
+    if (ins.length < 1 || ins.length > SUM_MANY || axes.length !== ins.length) throw new ShapeError(`sumMany: 1 to ${SUM_MANY} inputs with their axes, got ${ins.length} inputs and ${axes.length} axis lists`);
+    return ins.map((x, s) => reduceInfer("sumMany", [x], { axes: axes[s], keepdims: keepdims[s] })[0]);
+  },
+  cpu: (args) => {
+    args.inputs.forEach((x, s) => reduceCpu({ ...args, inputs: [x], outputs: [args.outputs[s]], inShapes: [args.inShapes[s]], outShapes: [args.outShapes[s]], attrs: { axes: args.attrs.axes[s], keepdims: args.attrs.keepdims[s] } }, 0, (a, v) => a + v));
+  },
+  webgpu: ({ inShapes, inDtypes, attrs, device }) => {
+    inDtypes.forEach((d) => wgslType(d, "sumMany"));
+    const S = inShapes.length;
+    const constants: Record<string, number> = {};
+    let total = 0;
+    inShapes.forEach((xs, s) => {
+      const g = sumSegment(xs, attrs.axes[s]);
+      if (!g) throw new ShapeError(`sumMany: the sum over [${attrs.axes[s]}] of ${fmtShape(xs)} needs more than two strided levels; the planner groups only those that do not`);
+      if (s > 0) constants[`FIRST${s}`] = total;
+      total += g.n;
+      Object.assign(constants, { [`N${s}`]: g.n, [`RN${s}`]: g.rn, [`KIN${s}`]: g.kin, [`KSO${s}`]: g.kso, [`KSI${s}`]: g.ksi, [`RIN${s}`]: g.rin, [`RSO${s}`]: g.rso, [`RSI${s}`]: g.rsi });
+    });
+    const tree = device.matmul === "tiled" && total <= 65535;
+    const bindings = [...inShapes.map((_, s) => ({ in: s })), ...inShapes.map((_, s) => ({ out: s }))];
+    const grid = tree ? { workgroups: [total, 1, 1] as [number, number, number] } : { threads: total };
+    return { calls: [shaderCall(tree ? "sumMany/tree" : "sumMany", "sum_many", bindings, { ...constants, TOTAL: total, TREE: tree ? 1 : 0 }, grid, { each: { S }, tokens: { NS: S } })] };
+  },
+};

@@ -15,7 +15,7 @@ export type OpName =
   | "greater" | "greaterEqual" | "less" | "lessEqual" | "equal" | "notEqual"
   | "where" | "cast" | "detach"
   // reductions and movement
-  | "sum" | "max" | "reshape" | "permute" | "expand" | "slice" | "pad" | "concat" | "split"
+  | "sum" | "sumMany" | "max" | "reshape" | "permute" | "expand" | "slice" | "pad" | "concat" | "split"
   // linear algebra, convolution, pooling
   | "matmul" | "im2col" | "col2im"
   | "maxPool2d" | "maxPool2dBackward" | "avgPool2d" | "avgPool2dBackward"

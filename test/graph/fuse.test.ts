@@ -134,6 +134,27 @@ onEachBackend(fuseBackends, "max-pool backward + ReLU backward fusion", (backend
     for (let k = 0; k < 2; k++) expectClose(fused[k], plain[k], backend === "cpu" ? HAND.exact.cpu : HAND.summed.webgpu, `output ${k} on ${backend}`);
   });
 
+  it("sums ready at the same point run as one sumMany, bit-identical on the CPU; a sum that reads another's result is not grouped with it", async () => {
+    const [a, b, c] = makeInputs([{ shape: [5, 3, 4] }, { shape: [6, 7] }, { shape: [2, 3] }], 5);
+    const outs = [W.sum(a, [0, 2], true), W.sum(b, 0), W.sum(c)];
+    expect(opsOf(outs)).toEqual(["sumMany"]);
+    expect(opsOf(outs, false)).toEqual(["sum", "sum", "sum"]);
+    const fused = await runPlan(outs, true);
+    const plain = await runPlan(outs, false);
+    for (let k = 0; k < 3; k++) expectClose(fused[k], plain[k], backend === "cpu" ? HAND.exact.cpu : HAND.summed.webgpu, `output ${k} on ${backend}`);
+    // the second sum reads the first's result: they cannot share a dispatch
+    const first = W.sum(a, 2);
+    expect(opsOf([W.sum(first, 0), W.sum(b, 0)]).filter((o) => o.startsWith("sum"))).toEqual(["sum", "sumMany"]);
+    // a reshape of a grouped sum in between (a view, no kernel) runs after the group …
+    const [d] = makeInputs([{ shape: [7, 3] }], 6);
+    const joined = W.add(W.reshape(W.sum(b, 0), [7, 1]), W.reshape(W.sum(d, 1), [7, 1]));
+    expect(opsOf([joined]).filter((o) => o !== "reshape")).toEqual(["sumMany", "add"]);
+    expectClose((await runPlan([joined], true))[0], (await runPlan([joined], false))[0], backend === "cpu" ? HAND.exact.cpu : HAND.summed.webgpu, `reshaped sums on ${backend}`);
+    // … but a kernel reading it in between keeps them apart
+    const apart = W.add(W.mul(W.reshape(W.sum(b, 0), [7, 1]), 2), W.reshape(W.sum(d, 1), [7, 1]));
+    expect(opsOf([apart]).filter((o) => o !== "reshape")).toEqual(["sum", "mul", "sum", "add"]);
+  });
+
   it("leaves a max-pool whose input is not the ReLU output alone", () => {
     const x = placeholder([1, 1, 4, 4], "float32");
     const g = W.gradients(W.sum(F.relu(F.maxPool2d(x, { kernelSize: 2 }))), [x])[0];

@@ -28,6 +28,14 @@ eachStrategy(gpu, "WebGPU reductions match the CPU reference", () => {
     await expectKernelMatchesCpu("sum", (x) => W.sum(x, [...axes]), [s(...shape)], TOL.gpuAccumulate);
   });
 
+  it("sumMany: four sums ready together in one dispatch (LeNet-5's conv weight and bias gradients' shapes), forward", async () => {
+    const sums = compile((a: W.Tensor, b: W.Tensor, c: W.Tensor, d: W.Tensor) => [W.sum(a, 0, true), W.sum(b, [0, 2, 3], true), W.sum(c, 0), W.sum(d)]);
+    const specs = [s(64, 6, 25), s(64, 6, 28, 28), s(64, 16, 150), s(40, 30)];
+    await expectKernelMatchesCpu("sumMany", (a, b, c, d) => sums(a, b, c, d), specs, TOL.gpuAccumulate, { grads: false });
+    const plan = sums.plan(...(specs.map((sp) => placeholder(sp.shape, "float32")) as [W.Tensor, W.Tensor, W.Tensor, W.Tensor]));
+    expect(plan.steps.map((st) => st.op.name)).toEqual(["sumMany"]);
+  });
+
   it("max over a long axis exactly, NaN and −∞ included; an int32 sum", async () => {
     const v = Array.from({ length: 2 * 1500 }, (_, i) => Math.sin(i) * 100);
     v[700] = NaN; // row 0 holds a NaN: its max is NaN, as on the CPU
