@@ -48,6 +48,35 @@ describe.skipIf(!gpu)("the WebGPU executor", () => {
     if (!b.info.software || last > 5) expect(b.quietWaits).toBe(slept + sleeps);
   });
 
+  it("where asked (Firefox's slow completion polling), a read or a completion wait is nudged along with empty submits, which stop when it ends; off in Node", async () => {
+    const b = getBackend() as WebGpuBackend;
+    expect(b.nudgeWhileWaiting).toBe(false);
+    b.nudgeWhileWaiting = true;
+    try {
+      const x = W.randn([512, 512], { seed: 1 });
+      const want = await W.matmul(x, x).data(); // warm: pipelines compiled, the shape planned
+      const before = b.nudges;
+      const t0 = performance.now();
+      const y = W.matmul(x, x);
+      const got = await y.data();
+      const waited = performance.now() - t0;
+      // the first nudge is 1 ms after the wait starts: a wait that long has had some
+      if (waited > 5) expect(b.nudges).toBeGreaterThan(before);
+      expect(Array.from(got)).toEqual(Array.from(want));
+      const after = b.nudges;
+      await new Promise((r) => setTimeout(r, 30));
+      expect(b.nudges).toBe(after); // stopped with the wait
+      W.matmul(x, x);
+      await b.settled();
+      await new Promise((r) => setTimeout(r, 30));
+      const settledAfter = b.nudges;
+      await new Promise((r) => setTimeout(r, 30));
+      expect(b.nudges).toBe(settledAfter);
+    } finally {
+      b.nudgeWhileWaiting = false;
+    }
+  });
+
   it("dispose() gives a step's inputs and results back to the pool at once: no growth without the GC; a disposed tensor cannot be read", async () => {
     manualSeed(5);
     const model = new LeNet5();

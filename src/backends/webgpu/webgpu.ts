@@ -36,6 +36,9 @@ interface PreparedCall {
   params?: GPUBuffer;
 }
 
+/** The longest a wait is nudged along with empty submits (see `nudged`). */
+const NUDGE_FOR_MS = 1000;
+
 /** How many bind groups a call keeps: enough for a few rotating input/output buffers. */
 const BIND_GROUP_CACHE = 8;
 
@@ -168,7 +171,7 @@ export class WebGpuBackend implements Backend {
       f.woke = await f.sleep;
     }
     try {
-      await staging.mapAsync(GPUMapMode.READ);
+      await this.nudged(staging.mapAsync(GPUMapMode.READ));
     } catch (e) {
       // a device lost while the read was in flight rejects with a bare DOMException
       this.checkAlive();
@@ -243,7 +246,36 @@ export class WebGpuBackend implements Backend {
 
   settled(): Promise<void> {
     this.checkAlive();
-    return this.device.queue.onSubmittedWorkDone();
+    return this.nudged(this.device.queue.onSubmittedWorkDone());
+  }
+
+  /**
+   * Firefox checks for finished GPU work about every 100 ms while its queue is idle, so a read
+   * or a completion wait could stall that long after the work is done. Where that is the case
+   * (`nudgeWhileWaiting`: Firefox's user agent), an empty submit every millisecond for as long
+   * as the wait lasts (at most a second) keeps it looking, as jax-js does. Off elsewhere: Dawn
+   * in Node and Chrome are not helped by it.
+   */
+  nudgeWhileWaiting = typeof navigator !== "undefined" && /Firefox\//.test((navigator as { userAgent?: string }).userAgent ?? "");
+  /** Empty submits made while waiting (for tests). */
+  nudges = 0;
+
+  private async nudged<T>(wait: Promise<T>): Promise<T> {
+    if (!this.nudgeWhileWaiting) return wait;
+    let done = false;
+    const until = performance.now() + NUDGE_FOR_MS;
+    const tick = () => {
+      if (done || performance.now() > until || this.lost) return;
+      this.device.queue.submit([]);
+      this.nudges++;
+      setTimeout(tick, 1);
+    };
+    setTimeout(tick, 1);
+    try {
+      return await wait;
+    } finally {
+      done = true;
+    }
   }
 
   release(handle: unknown): void {
