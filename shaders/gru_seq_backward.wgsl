@@ -26,14 +26,5 @@ const G = 3u;
 //#include lib/seq_step
 //#include lib/seq_backward
 //#include lib/gru_seq_grads
-@compute @workgroup_size(64)
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) tid: u32) {
-  let s = P.x;
-  let b = wg.y;
-  let t = time_of(T - 1u - s);
-  let acc = back_hidden(b, wg.x, tid, t, s);
-  let k = wg.x * 64u + tid;
-  if (k >= H) { return; }
-  let v = acc + dh_total(b, k, t, s) * saved[(t * B + b) * 4u * H + H + k];
-  if (writes_out(s)) { dh0[b * H + k] = v; } else { scratch[b * H + k] = v; }
-}
+// the direct path of h_prev into h: dh·z
+fn dh_direct(b: u32, k: u32, t: u32, s: u32) -> f32 { return dh_total(b, k, t, s) * saved[(t * B + b) * 4u * H + H + k]; }

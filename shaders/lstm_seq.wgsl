@@ -30,18 +30,4 @@ const G = 4u;
 //#include lib/seq_step
 //#include lib/seq_forward
 //#include lib/lstm_seq_cell
-@compute @workgroup_size(64)
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) tid: u32) {
-  let s = P.x;
-  let first = s == 0u;
-  let t = time_of(s);
-  let tp = time_of(max(s, 1u) - 1u);
-  let j = wg.x * 64u + tid;
-  let b0 = wg.y * RB;
-  let acc = hidden_tile(first, tp, b0, j, tid);
-  if (j >= H) { return; }
-  for (var r = 0u; r < RB; r++) {
-    if (b0 + r >= B) { break; }
-    lstm_cell_update(b0 + r, j, t, tp, s, acc[r]);
-  }
-}
+fn cell_update(b: u32, j: u32, t: u32, tp: u32, s: u32, acc: vec4f) { lstm_cell_update(b, j, t, tp, s, acc); }

@@ -10,19 +10,9 @@
 //   Tokens: __T__ (element type); __INIT__ and __STEP__ (in acc and v): the reduction's.
 // Design: one thread per output element looping over its reduced elements; 1-D, workgroup 64.
 //   (A few outputs over long reductions get reduce_tree.wgsl on a GPU instead.)
-override N: u32;
-override RN: u32;
-override KSF: u32 = 0u;
-override RSF: u32 = 0u;
-//#each A override KZ__A__: u32;
-//#each A override KS__A__: u32;
-//#each B override RZ__B__: u32;
-//#each B override RS__B__: u32;
-@group(0) @binding(0) var<storage, read> in0: array<__T__>;
-@group(0) @binding(1) var<storage, read_write> out0: array<__T__>;
+//#include lib/reduce_coords
 //#include lib/thread
 //#include lib/reduce_step
-//#include lib/reduce_coords
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = thread_index(gid, nwg);

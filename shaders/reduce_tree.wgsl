@@ -8,16 +8,6 @@
 //   takes elements t, t + 256, … (consecutive threads, consecutive elements where the reduced
 //   axis is the last: coalesced), then a tree in workgroup memory, 8 halvings with a barrier
 //   each (the classic reduction of Harris, "Optimizing Parallel Reduction in CUDA", 2007).
-override N: u32;
-override RN: u32;
-override KSF: u32 = 0u;
-override RSF: u32 = 0u;
-//#each A override KZ__A__: u32;
-//#each A override KS__A__: u32;
-//#each B override RZ__B__: u32;
-//#each B override RS__B__: u32;
-@group(0) @binding(0) var<storage, read> in0: array<__T__>;
-@group(0) @binding(1) var<storage, read_write> out0: array<__T__>;
 //#include lib/reduce_step
 //#include lib/reduce_coords
 var<workgroup> part: array<__T__, 256>;

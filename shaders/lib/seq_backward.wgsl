@@ -4,7 +4,9 @@
 // j; `owner` is the workgroup of k-tile 0, the one that writes them out) into a workgroup
 // tile. W_hh [G·H, H] is read along k: consecutive threads, consecutive addresses. Every
 // workgroup of row b recomputes that row's gate gradients (G·H pointwise values, cheap next to
-// the G·H² products) instead of a second dispatch. Needs lib/seq_step; binds `whh`.
+// the G·H² products) instead of a second dispatch. Needs lib/seq_step; binds `whh`. The `main`
+// of lstm_seq_backward.wgsl and gru_seq_backward.wgsl is here too: dh_prev[b, k] = that sum +
+// the includer's `dh_direct(b, k, t, s)`, written by the ping-pong.
 var<workgroup> dg_tile: array<array<f32, 64>, 4>;
 fn back_hidden(b: u32, kt: u32, tid: u32, t: u32, s: u32) -> f32 {
   let k = kt * 64u + tid;
@@ -29,4 +31,15 @@ fn back_hidden(b: u32, kt: u32, tid: u32, t: u32, s: u32) -> f32 {
     workgroupBarrier();
   }
   return acc;
+}
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) tid: u32) {
+  let s = P.x;
+  let b = wg.y;
+  let t = time_of(T - 1u - s);
+  let acc = back_hidden(b, wg.x, tid, t, s);
+  let k = wg.x * 64u + tid;
+  if (k >= H) { return; }
+  let v = acc + dh_direct(b, k, t, s);
+  if (writes_out(s)) { dh0[b * H + k] = v; } else { scratch[b * H + k] = v; }
 }

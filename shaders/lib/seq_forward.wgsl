@@ -4,7 +4,9 @@
 // consecutive units, coalesced) and h_prev = hs[tp] through a workgroup tile of 64 k at a
 // time (each value loaded once per workgroup, used by 64 threads); each W_hh value fetched is
 // used for RB rows (register blocking). Needs lib/seq_step; the includer binds `hs`, `h0` and
-// `whht`. At the first step (`first`, uniform) h_prev is h0.
+// `whht`. At the first step (`first`, uniform) h_prev is h0. The `main` of lstm_seq.wgsl and
+// gru_seq.wgsl is here too: the tile, then the includer's `cell_update(b, j, t, tp, s, acc)`
+// per row.
 const RB = 4u;
 var<workgroup> h_tile: array<array<f32, 64>, 4>;
 fn hidden_tile(first: bool, tp: u32, b0: u32, j: u32, tid: u32) -> array<vec4f, 4> {
@@ -32,4 +34,19 @@ fn hidden_tile(first: bool, tp: u32, b0: u32, j: u32, tid: u32) -> array<vec4f, 
     workgroupBarrier();
   }
   return acc;
+}
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) tid: u32) {
+  let s = P.x;
+  let first = s == 0u;
+  let t = time_of(s);
+  let tp = time_of(max(s, 1u) - 1u);
+  let j = wg.x * 64u + tid;
+  let b0 = wg.y * RB;
+  let acc = hidden_tile(first, tp, b0, j, tid);
+  if (j >= H) { return; }
+  for (var r = 0u; r < RB; r++) {
+    if (b0 + r >= B) { break; }
+    cell_update(b0 + r, j, t, tp, s, acc[r]);
+  }
 }

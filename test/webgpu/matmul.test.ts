@@ -1,5 +1,6 @@
 import { expect, it } from "vitest";
 import { placeholder } from "../../src/graph/ir.ts";
+import { gruSequence, lstmSequence } from "../../src/ops/recurrent_seq.ts";
 import * as W from "../../src/index.ts";
 import { F } from "../../src/index.ts";
 import { eachStrategy, expectKernelMatchesCpu, webgpuAvailable } from "../helpers/backends.ts";
@@ -43,5 +44,16 @@ eachStrategy(gpu, "WebGPU matmul matches the CPU reference", () => {
   it("batched with broadcast batch axes: [2,1,5,7] @ [3,7,9] and [4,5,6] @ [6,2]", async () => {
     await expectKernelMatchesCpu("matmul", (x, y) => W.matmul(x, y), [s(2, 1, 5, 7), s(3, 7, 9)], TOL.gpuAccumulate);
     await expectKernelMatchesCpu("matmul", (x, y) => W.matmul(x, y), [s(4, 5, 6), s(6, 2)], TOL.gpuAccumulate);
+  });
+});
+
+eachStrategy(gpu, "WebGPU recurrent sequence kernels match the CPU reference", () => {
+  // the tiled kernels (one per step, workgroup tiles) and the direct ones (two backward
+  // dispatches a step), both directions, H over two 64-unit tiles, B not a multiple of 4 or 8
+  it.each([false, true])("lstmSequence and gruSequence, reverse %s: outputs and every gradient", async (reverse) => {
+    const lstm = (x: W.Tensor, wh: W.Tensor, h0: W.Tensor, c0: W.Tensor) => lstmSequence(x, wh, h0, c0, reverse);
+    await expectKernelMatchesCpu("lstmSequence", lstm, [s(5, 3, 280), s(280, 70), s(3, 70), s(3, 70)], TOL.gpuAccumulate);
+    const gru = (x: W.Tensor, wh: W.Tensor, h0: W.Tensor, b: W.Tensor) => [gruSequence(x, wh, h0, b, reverse)];
+    await expectKernelMatchesCpu("gruSequence", gru, [s(4, 9, 210), s(210, 70), s(9, 70), s(210)], TOL.gpuAccumulate);
   });
 });
