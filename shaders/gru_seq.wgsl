@@ -6,8 +6,12 @@
 // Bindings: 0 xproj [T, B, 3H], 1 whht [H, 3H] (W_hh transposed by the op's first dispatch),
 //   2 h0 [B, H], 3 bhh [3H] (h0 again without BIAS), 4 hs [T, B, H], 5 saved [T, B, 4H]
 //   (r, z, n, gh_n), 6 hprev [T, B, H], 7 P (uniform); f32.
-// Overrides: T, B, H, REVERSE, BIAS.
+// Overrides: T, B, H, REVERSE, BIAS; DIRECT (lib/seq_main) and the count X (//#each, token
+//   __X__: batch rows a thread) of the direct form.
 // Design: as lstm_seq.wgsl (64 units × 4 rows a workgroup, lib/seq_forward), three gate blocks.
+//   With DIRECT (a software adapter: SwiftShader runs barriers slowly) the barrier-free form
+//   instead, lib/seq_forward_direct: one thread per unit and X batch rows, the weights loaded
+//   once for the X rows into unrolled accumulators.
 override T: u32;
 override B: u32;
 override H: u32;
@@ -26,3 +30,7 @@ const G = 3u;
 //#include lib/seq_forward
 //#include lib/gru_seq_cell
 fn cell_update(b: u32, j: u32, t: u32, tp: u32, s: u32, acc: vec4f) { gru_cell_update(b, j, t, tp, s, acc.xyz); }
+//#include lib/thread
+//#include lib/seq_forward_direct
+fn w_at(at: u32) -> vec4f { return vec4f(whht[at], whht[at + H], whht[at + 2u * H], 0.0); }
+//#include lib/seq_main

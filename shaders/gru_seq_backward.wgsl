@@ -7,8 +7,12 @@
 // Bindings: 0 whh [3H, H], 1 saved [T, B, 4H] (gru_seq.wgsl's), 2 hprev [T, B, H],
 //   3 dhs [T, B, H], 4 dx [T, B, 3H], 5 dgh [T, B, 3H], 6 dh0 [B, H], 7 scratch [B, H] (the
 //   ping-pong partner of dh0; lib/seq_step), 8 P (uniform); f32.
-// Overrides: T, B, H, REVERSE.
+// Overrides: T, B, H, REVERSE; DIRECT (lib/seq_main), PHASE and the counts X, Y (//#each,
+//   tokens __X__, __Y__) of the direct form.
 // Design: as lstm_seq_backward.wgsl (row b × 64 units a workgroup, lib/seq_backward).
+//   With DIRECT (a software adapter) the barrier-free form instead, lib/seq_backward_direct:
+//   two dispatches a step, PHASE 0 the gate gradients (one thread per cell), PHASE 1 dh_prev
+//   (one thread per X rows × Y units, unrolled accumulators).
 override T: u32;
 override B: u32;
 override H: u32;
@@ -28,3 +32,8 @@ const G = 3u;
 //#include lib/gru_seq_grads
 // the direct path of h_prev into h: dh·z
 fn dh_direct(b: u32, k: u32, t: u32, s: u32) -> f32 { return dh_total(b, k, t, s) * saved[(t * B + b) * 4u * H + H + k]; }
+override PHASE: u32 = 0u;
+//#include lib/thread
+//#include lib/seq_backward_direct
+fn dgates_at(i: u32) -> f32 { return dgh[i]; }
+//#include lib/seq_main

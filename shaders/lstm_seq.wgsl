@@ -6,13 +6,17 @@
 // Bindings: 0 xproj [T, B, 4H], 1 whht [H, 4H] (W_hh transposed by the op's first dispatch),
 //   2 h0 [B, H], 3 c0 [B, H], 4 hs [T, B, H], 5 c_n [B, H] (written by the last step),
 //   6 saved [T, B, 6H] (i, f, g, o, c_prev, c), 7 hprev [T, B, H], 8 P (uniform); f32.
-// Overrides: T, B, H, REVERSE.
+// Overrides: T, B, H, REVERSE; DIRECT (lib/seq_main) and the count X (//#each, token __X__:
+//   batch rows a thread) of the direct form.
 // Design: workgroup 64 = 64 hidden units j × RB = 4 batch rows (grid ⌈H/64⌉ × ⌈B/4⌉); the
 //   hidden matmul through a workgroup tile of h_prev (lib/seq_forward, coalesced W_hhᵀ reads,
 //   each weight used for 4 rows), then each thread updates its (row, unit) cells: the gates
 //   never leave registers. The cuDNN recurrent-layer design (Appleyard et al., "Optimizing
 //   Performance of Recurrent Neural Networks on GPUs", 2016): input projections of all steps
 //   as one GEMM before the loop, one fused kernel per step.
+//   With DIRECT (a software adapter: SwiftShader runs barriers slowly) the barrier-free form
+//   instead, lib/seq_forward_direct: one thread per unit and X batch rows, the weights loaded
+//   once for the X rows into unrolled accumulators.
 override T: u32;
 override B: u32;
 override H: u32;
@@ -31,3 +35,7 @@ const G = 4u;
 //#include lib/seq_forward
 //#include lib/lstm_seq_cell
 fn cell_update(b: u32, j: u32, t: u32, tp: u32, s: u32, acc: vec4f) { lstm_cell_update(b, j, t, tp, s, acc); }
+//#include lib/thread
+//#include lib/seq_forward_direct
+fn w_at(at: u32) -> vec4f { return vec4f(whht[at], whht[at + H], whht[at + 2u * H], whht[at + 3u * H]); }
+//#include lib/seq_main

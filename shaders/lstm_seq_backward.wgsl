@@ -8,9 +8,13 @@
 // Bindings: 0 whh [4H, H], 1 saved [T, B, 6H] (lstm_seq.wgsl's), 2 dhs [T, B, H], 3 dc_n [B, H],
 //   4 dx [T, B, 4H], 5 dh0 [B, H], 6 dc0 [B, H], 7 scratch [2, B, H] (dh, dc: the ping-pong
 //   partner of dh0, dc0; lib/seq_step), 8 P (uniform); f32.
-// Overrides: T, B, H, REVERSE.
+// Overrides: T, B, H, REVERSE; DIRECT (lib/seq_main), PHASE and the counts X, Y (//#each,
+//   tokens __X__, __Y__) of the direct form.
 // Design: workgroup 64 = batch row b × 64 units k of dh_prev (grid ⌈H/64⌉ × B); lib/seq_backward
 //   (the row's gate gradients through a workgroup tile, W_hh read coalesced along k).
+//   With DIRECT (a software adapter) the barrier-free form instead, lib/seq_backward_direct:
+//   two dispatches a step, PHASE 0 the gate gradients (one thread per cell), PHASE 1 dh_prev
+//   (one thread per X rows × Y units, unrolled accumulators).
 override T: u32;
 override B: u32;
 override H: u32;
@@ -29,3 +33,8 @@ const G = 4u;
 //#include lib/seq_backward
 //#include lib/lstm_seq_grads
 fn dh_direct(b: u32, k: u32, t: u32, s: u32) -> f32 { return 0.0; }
+override PHASE: u32 = 0u;
+//#include lib/thread
+//#include lib/seq_backward_direct
+fn dgates_at(i: u32) -> f32 { return dx[i]; }
+//#include lib/seq_main

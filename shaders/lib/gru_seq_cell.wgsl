@@ -1,4 +1,4 @@
-// lib/gru_seq_cell: the gate update of gru_seq.wgsl and gru_seq_direct.wgsl for batch row b,
+// lib/gru_seq_cell: the gate update of gru_seq.wgsl (both forms) for batch row b,
 // unit j at time t (tp: the time before; step s), from the hidden products `acc` (r, z, n):
 // gh = acc + b_hh, r = σ(x_r + gh_r), z = σ(x_z + gh_z), n = tanh(x_n + r·gh_n),
 // h = (1 − z)·n + z·h_prev; writes hs, saved, hprev. The includer binds xproj, bhh (with

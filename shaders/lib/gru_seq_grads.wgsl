@@ -1,5 +1,5 @@
-// lib/gru_seq_grads: the GRU backward step's pointwise half, shared by gru_seq_backward.wgsl and
-// gru_seq_backward_direct.wgsl: `dh_total(b, j, t, s)` (dhs[t] + the recurrent dh of step s,
+// lib/gru_seq_grads: the GRU backward step's pointwise half, shared by gru_seq_backward.wgsl
+// (both forms): `dh_total(b, j, t, s)` (dhs[t] + the recurrent dh of step s,
 // lib/seq_step's ping-pong between dh0 and scratch) and `gate_grads(b, j, t, s, owner)`, the
 // hidden-side gate gradients (dr, dz, dn·r) of unit j; the owner writes dx and dgh. The
 // includer binds saved, hprev, dhs, dx, dgh, dh0, scratch.

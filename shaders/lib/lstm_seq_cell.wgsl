@@ -1,4 +1,4 @@
-// lib/lstm_seq_cell: the cell update of lstm_seq.wgsl and lstm_seq_direct.wgsl for batch row b,
+// lib/lstm_seq_cell: the cell update of lstm_seq.wgsl (both forms) for batch row b,
 // unit j at time t (tp: the time before; step s), from the hidden products `acc` (i, f, g, o):
 // gates = acc + xproj[t], c = f·c_prev + i·g, h = o·tanh(c); writes hs, saved, hprev and, at
 // the last step, c_n. The includer binds xproj, h0, c0, hs, c_n, saved, hprev.

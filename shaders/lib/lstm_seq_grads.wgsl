@@ -1,5 +1,5 @@
 // lib/lstm_seq_grads: the LSTM backward step's pointwise half, shared by lstm_seq_backward.wgsl
-// and lstm_seq_backward_direct.wgsl: the recurrent dh and dc of step s (lib/seq_step's
+// (both forms): the recurrent dh and dc of step s (lib/seq_step's
 // ping-pong between dh0/dc0 and scratch), and `gate_grads(b, j, t, s, owner)`, the four gate
 // gradients of unit j, which the owner writes to dx along with dc_prev. The includer binds
 // saved, dhs, dc_n, dx, dh0, dc0, scratch.

@@ -4,8 +4,8 @@
 // j; `owner` is the workgroup of k-tile 0, the one that writes them out) into a workgroup
 // tile. W_hh [G·H, H] is read along k: consecutive threads, consecutive addresses. Every
 // workgroup of row b recomputes that row's gate gradients (G·H pointwise values, cheap next to
-// the G·H² products) instead of a second dispatch. Needs lib/seq_step; binds `whh`. The `main`
-// of lstm_seq_backward.wgsl and gru_seq_backward.wgsl is here too: dh_prev[b, k] = that sum +
+// the G·H² products) instead of a second dispatch. Needs lib/seq_step; binds `whh`. The tiled
+// step of lstm_seq_backward.wgsl and gru_seq_backward.wgsl is here too (`tiled_step`): dh_prev[b, k] = that sum +
 // the includer's `dh_direct(b, k, t, s)`, written by the ping-pong.
 var<workgroup> dg_tile: array<array<f32, 64>, 4>;
 fn back_hidden(b: u32, kt: u32, tid: u32, t: u32, s: u32) -> f32 {
@@ -32,8 +32,7 @@ fn back_hidden(b: u32, kt: u32, tid: u32, t: u32, s: u32) -> f32 {
   }
   return acc;
 }
-@compute @workgroup_size(64)
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) tid: u32) {
+fn tiled_step(wg: vec3u, tid: u32) {
   let s = P.x;
   let b = wg.y;
   let t = time_of(T - 1u - s);

@@ -1,11 +1,10 @@
-// lib/seq_backward_direct: the `main` of lstm_seq_backward_direct.wgsl and
-// gru_seq_backward_direct.wgsl. PHASE 0: one thread per (b, j) runs the includer's
+// lib/seq_backward_direct: `direct_step`, the DIRECT form of lstm_seq_backward.wgsl and
+// gru_seq_backward.wgsl. PHASE 0: one thread per (b, j) runs the includer's
 // gate_grads (which writes the step's gate gradients); PHASE 1: one thread per __X__ = X rows ×
 // __Y__ = Y units of dh_prev = Σₙ dgates[t, b, n]·W_hh[n, k] + dh_direct(b, k, t, s), in X·Y
 // scalar accumulators (//#each: SwiftShader keeps arrays in memory), written by lib/seq_step's
 // ping-pong. The includer defines `dgates_at(i)` (the gradients PHASE 0 wrote) and `dh_direct`.
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+fn direct_step(gid: vec3u, nwg: vec3u) {
   let i = thread_index(gid, nwg);
   let s = P.x;
   let t = time_of(T - 1u - s);

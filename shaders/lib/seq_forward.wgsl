@@ -4,8 +4,8 @@
 // consecutive units, coalesced) and h_prev = hs[tp] through a workgroup tile of 64 k at a
 // time (each value loaded once per workgroup, used by 64 threads); each W_hh value fetched is
 // used for RB rows (register blocking). Needs lib/seq_step; the includer binds `hs`, `h0` and
-// `whht`. At the first step (`first`, uniform) h_prev is h0. The `main` of lstm_seq.wgsl and
-// gru_seq.wgsl is here too: the tile, then the includer's `cell_update(b, j, t, tp, s, acc)`
+// `whht`. At the first step (`first`, uniform) h_prev is h0. The tiled step of lstm_seq.wgsl
+// and gru_seq.wgsl is here too (`tiled_step`): the tile, then the includer's `cell_update(b, j, t, tp, s, acc)`
 // per row.
 const RB = 4u;
 var<workgroup> h_tile: array<array<f32, 64>, 4>;
@@ -35,8 +35,7 @@ fn hidden_tile(first: bool, tp: u32, b0: u32, j: u32, tid: u32) -> array<vec4f, 
   }
   return acc;
 }
-@compute @workgroup_size(64)
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) tid: u32) {
+fn tiled_step(wg: vec3u, tid: u32) {
   let s = P.x;
   let first = s == 0u;
   let t = time_of(s);

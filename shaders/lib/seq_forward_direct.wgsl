@@ -1,11 +1,10 @@
-// lib/seq_forward_direct: the `main` of lstm_seq_direct.wgsl and gru_seq_direct.wgsl: one
-// thread per unit j and __X__ = X batch rows (⌈B/X⌉·H threads), G dot products over k per row
+// lib/seq_forward_direct: `direct_step`, the DIRECT form of lstm_seq.wgsl and gru_seq.wgsl:
+// one thread per unit j and __X__ = X batch rows (⌈B/X⌉·H threads), G dot products over k per row
 // of h_prev[b, k] and W_hhᵀ[k, q·H + j] (consecutive threads, consecutive units), each weight
 // loaded once for the X rows, into X vec4 accumulators (unrolled by //#each), then the
 // includer's `cell_update`. The includer defines `w_at(at)` (the G weights of W_hhᵀ from `at`,
 // 0 past G) and `cell_update(b, j, t, tp, s, acc)`.
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+fn direct_step(gid: vec3u, nwg: vec3u) {
   let i = thread_index(gid, nwg);
   let b0 = (i / H) * __X__u;
   if (b0 >= B) { return; }

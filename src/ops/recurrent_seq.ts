@@ -7,8 +7,8 @@
  * gate gradients and dh_prev = dgates·W_hh in one kernel. W_hh's gradient is then one matmul
  * over all steps (dgatesᵀ·h_prev, both [T·B, ·]), outside the loop. The design is cuDNN's
  * (the persistent projections, the per-step recurrent GEMM fused with the pointwise update).
- * A software adapter gets the barrier-free `_direct` shaders instead (as its matmuls do:
- * SwiftShader runs workgroup barriers slowly), whose backward step is two dispatches.
+ * A software adapter gets the barrier-free form of the same shaders instead (DIRECT, as its
+ * matmuls do: SwiftShader runs workgroup barriers slowly), whose backward step is two dispatches.
  *
  * Forward, per step t (t runs T−1 … 0 with `reverse`), from h₀, c₀ at the first step (h₀ is
  * multiplied too: a layer's zero state costs one step's matmul of zeros, not a second kernel):
@@ -95,19 +95,20 @@ type SeqShader = "lstm_seq" | "lstm_seq_backward" | "gru_seq" | "gru_seq_backwar
 /**
  * The per-step dispatches of a sequence op, T of them (2T for a direct backward), each told
  * its step by params. `direct` (what a software adapter gets, DeviceCaps.matmul): the
- * barrier-free `_direct` shader, one thread per (row, unit); else the tiled one on `grid`.
+ * barrier-free form (DIRECT), a thread per (rows, unit); else the tiled one on `grid`.
  */
 function stepCalls(name: string, shader: SeqShader, T: number, B: number, H: number, direct: boolean, grid: [number, number, number],
   bindings: BufferRef[], constants: Record<string, number>, traffic: { read: number; written: number }): KernelCall[] {
   const all: BufferRef[] = [...bindings, { params: true }];
   const backward = shader.endsWith("backward");
   const phases = direct && backward ? [0, 1] : [null];
+  // the direct form's counts are given to both forms: one source file serves both
+  const variant: ShaderVariant = backward ? { each: { X: DIRECT_BLOCK, Y: DIRECT_BLOCK }, tokens: { X: DIRECT_BLOCK, Y: DIRECT_BLOCK } } : { each: { X: DIRECT_ROWS }, tokens: { X: DIRECT_ROWS } };
   const bases = phases.map((phase) => {
-    if (!direct) return shaderCall(name, shader, all, constants, { workgroups: grid });
+    if (!direct) return shaderCall(name, shader, all, { ...constants, DIRECT: 0 }, { workgroups: grid }, variant);
     // forward: X rows a thread; backward PHASE 1: X rows × Y units a thread; PHASE 0: one cell a thread
     const threads = phase === null ? Math.ceil(B / DIRECT_ROWS) * H : phase === 0 ? B * H : Math.ceil(B / DIRECT_BLOCK) * Math.ceil(H / DIRECT_BLOCK);
-    const variant: ShaderVariant = phase === null ? { each: { X: DIRECT_ROWS }, tokens: { X: DIRECT_ROWS } } : { each: { X: DIRECT_BLOCK, Y: DIRECT_BLOCK }, tokens: { X: DIRECT_BLOCK, Y: DIRECT_BLOCK } };
-    return shaderCall(phase === null ? name : `${name}/${phase === 0 ? "gates" : "dh"}`, `${shader}_direct`, all, phase === null ? constants : { ...constants, PHASE: phase }, { threads }, variant);
+    return shaderCall(phase === null ? name : `${name}/${phase === 0 ? "gates" : "dh"}`, shader, all, { ...constants, DIRECT: 1, ...(phase === null ? {} : { PHASE: phase }) }, { threads }, variant);
   });
   return Array.from({ length: T }, (_, s) => bases.map((base) => ({ ...base, params: [s], traffic }))).flat();
 }
