@@ -2,7 +2,8 @@
  * @file Getting a GPUDevice: `navigator.gpu` in a browser, the `webgpu` npm package (Dawn) in
  * Node. On Linux with no hardware Vulkan driver, Chromium's SwiftShader driver (a CPU
  * implementation of Vulkan) is selected through VK_ICD_FILENAMES before Dawn starts, with a
- * one-line warning. No adapter at all is a DeviceError that says what to install.
+ * one-line warning, and an unset XDG_RUNTIME_DIR is pointed at a private directory (Dawn
+ * complains twice otherwise). No adapter at all is a DeviceError that says what to install.
  */
 import { DeviceError } from "../../errors.ts";
 
@@ -41,6 +42,7 @@ export async function gpuEntry(): Promise<GPU> {
   }
   if (nodeGpu) return nodeGpu;
   await chooseVulkanDriver(proc);
+  await quietRuntimeDir(proc);
   let mod: { create: (flags: string[]) => GPU; globals: Record<string, unknown> };
   try {
     mod = (await import(/* @vite-ignore */ "webgpu")) as never;
@@ -71,6 +73,28 @@ async function chooseVulkanDriver(proc: NodeJS.Process): Promise<void> {
   if (!swiftshader) return;
   proc.env.VK_ICD_FILENAMES = swiftshader;
   proc.stderr.write(`webgpu-dl: no hardware Vulkan driver found; using SwiftShader (${swiftshader}), a software adapter: correct, not fast\n`);
+}
+
+/**
+ * Dawn's Linux startup prints `error: XDG_RUNTIME_DIR is invalid or not set in the environment.`
+ * twice when that variable is unset (as under root, in CI, over ssh), though nothing it does
+ * needs the directory. Before Dawn loads, an unset XDG_RUNTIME_DIR points at a private
+ * per-user directory under the temp dir (mode 0700, created once), so the line never appears;
+ * a value the user set is left alone.
+ */
+async function quietRuntimeDir(proc: NodeJS.Process): Promise<void> {
+  if (proc.platform !== "linux" || proc.env.XDG_RUNTIME_DIR) return;
+  const [fs, os, path] = await Promise.all([import("node:fs"), import("node:os"), import("node:path")]);
+  const dir = path.join(os.tmpdir(), `webgpu-dl-runtime-${proc.getuid?.() ?? "user"}`);
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const st = fs.statSync(dir);
+    // someone else's directory, or one others can read: not ours to use
+    if (st.uid !== proc.getuid?.() || (st.mode & 0o077) !== 0) return;
+    proc.env.XDG_RUNTIME_DIR = dir;
+  } catch {
+    // an unwritable temp dir: the line stays, nothing else changes
+  }
 }
 
 function describe(adapter: GPUAdapter): AdapterDescription {
