@@ -244,13 +244,18 @@ export const gruSequenceDef: OpDef<SequenceAttrs> = {
       const [hp, hpAt] = s === 0 ? [h0, 0] : [hs, tp * B * H];
       hiddenAll(hp, hpAt, whh, hid, B, 3 * H, H, cpu.wasmMatmul);
       for (let b = 0; b < B; b++) {
-        const xAt = (t * B + b) * 3 * H, sAt = (t * B + b) * 4 * H;
+        const xAt = (t * B + b) * 3 * H, sAt = (t * B + b) * 4 * H, hAt = b * 3 * H;
         for (let j = 0; j < H; j++) {
-          const gh = (q: number) => hid[b * 3 * H + q * H + j] + (bhh ? bhh[q * H + j] : 0);
-          const r = sigmoid(x[xAt + j] + gh(0)), z = sigmoid(x[xAt + H + j] + gh(1));
-          const ghn = gh(2);
+          // gh = h_prev·W_hhᵀ + b_hh; saved holds r, z, n, gh_n
+          const r = sigmoid(x[xAt + j] + (hid[hAt + j] + (bhh ? bhh[j] : 0)));
+          const z = sigmoid(x[xAt + H + j] + (hid[hAt + H + j] + (bhh ? bhh[H + j] : 0)));
+          const ghn = hid[hAt + 2 * H + j] + (bhh ? bhh[2 * H + j] : 0);
           const n = Math.tanh(x[xAt + 2 * H + j] + r * ghn);
-          [r, z, n, ghn].forEach((v, q) => (saved[sAt + q * H + j] = v));
+          const at = sAt + j;
+          saved[at] = r;
+          saved[at + H] = z;
+          saved[at + 2 * H] = n;
+          saved[at + 3 * H] = ghn;
           const h = hp[hpAt + b * H + j];
           hprev[(t * B + b) * H + j] = h;
           hs[(t * B + b) * H + j] = (1 - z) * n + z * h;
@@ -294,17 +299,20 @@ export const gruSequenceBackwardDef: OpDef<SequenceAttrs> = {
   cpu: ({ inputs: [whh, saved, hprev, dhs], outputs: [dx, dgh, dh0], outShapes: [[T, B, G]], attrs: { reverse }, cpu }) => {
     const H = G / 3;
     const make = () => alloc(dh0, B * H);
+    // dh: this step's total gradient of h (dhs[t] + the recurrent one, in float64), used twice
     let dhRec = make(), dhNext = make();
+    const dh = new Float64Array(B * H);
     for (let s = 0; s < T; s++) {
       const t = timeOf(T - 1 - s, T, reverse);
       for (let b = 0; b < B; b++) {
         const sAt = (t * B + b) * 4 * H, xAt = (t * B + b) * G, hAt = (t * B + b) * H;
-        const dhOf = (j: number) => dhs[hAt + j] + (s === 0 ? 0 : dhRec[b * H + j]);
         for (let j = 0; j < H; j++) {
-          const [r, z, n, ghn] = [0, 1, 2, 3].map((q) => saved[sAt + q * H + j]);
-          const dh = dhOf(j);
-          const dn = dh * (1 - z) * (1 - n * n);
-          const dz = dh * (hprev[hAt + j] - n) * z * (1 - z);
+          const at = sAt + j;
+          const r = saved[at], z = saved[at + H], n = saved[at + 2 * H], ghn = saved[at + 3 * H];
+          const i = b * H + j;
+          dh[i] = dhs[hAt + j] + (s === 0 ? 0 : dhRec[i]);
+          const dn = dh[i] * (1 - z) * (1 - n * n);
+          const dz = dh[i] * (hprev[hAt + j] - n) * z * (1 - z);
           const dr = dn * ghn * r * (1 - r);
           dx[xAt + j] = dgh[xAt + j] = dr;
           dx[xAt + H + j] = dgh[xAt + H + j] = dz;
@@ -313,9 +321,10 @@ export const gruSequenceBackwardDef: OpDef<SequenceAttrs> = {
         }
       }
       backAll(dgh, t * B * G, whh, dhNext, B, G, H, cpu.wasmMatmul);
+      // + the direct path of h_prev into h: dh·z
       for (let b = 0; b < B; b++) {
-        const sAt = (t * B + b) * 4 * H, hAt = (t * B + b) * H;
-        for (let k = 0; k < H; k++) dhNext[b * H + k] += (dhs[hAt + k] + (s === 0 ? 0 : dhRec[b * H + k])) * saved[sAt + H + k];
+        const sAt = (t * B + b) * 4 * H;
+        for (let k = 0; k < H; k++) dhNext[b * H + k] += dh[b * H + k] * saved[sAt + H + k];
       }
       [dhRec, dhNext] = [dhNext, dhRec];
     }
