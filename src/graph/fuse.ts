@@ -13,11 +13,14 @@
  * and up to four float32 sums that are ready at the same point (a run of them whose outputs
  * are read only after the last) into one dispatch, sumMany (LeNet-5's conv weight gradients'
  * batch sums and conv bias gradients: four dispatches to one).
- * In every rule each intermediate has exactly one reader and is not a requested output (in a
- * training graph the gradient rules read a, b and the activation's output, never the
- * intermediates). The fused step takes the place of the group's last node, so every input it
- * reads (the bias may be computed after the matmul) is ready; it writes the last node's
- * output, whose elements are the product's in the same order.
+ * In the chain rules (matmulBiasAct, the masked backwards) each intermediate has exactly one
+ * reader and is not a requested output (in a training graph the gradient rules read a, b and
+ * the activation's output, never the intermediates); the fused step takes the place of the
+ * chain's last node, so every input it reads (the bias may be computed after the matmul) is
+ * ready, and writes the last node's output, whose elements are the product's in the same
+ * order. The sibling rules (matmulRowSum, sumMany) keep every output: the fused step writes
+ * the outputs of all the nodes it replaces, at a place where its inputs are ready and before
+ * any of those outputs is read.
  */
 import type { OpDef } from "../ops/types.ts";
 import type { Tensor } from "../tensor.ts";
