@@ -10,4 +10,5 @@ export { reluBackward } from "./ops/elementwise.ts";
 export { sumTo } from "./ops/reduce.ts";
 export { buildPlan, formatPlan, planMemory, peakLiveBytes, unplannedBytes, type Plan, type PlanStep, type PlanValue } from "./graph/plan.ts";
 export { assignAll } from "./graph/executor.ts";
+export { pack, packLayout, PACK_ALIGN } from "./ops/pack.ts";
 export { kernelTimeReport } from "./debug.ts";

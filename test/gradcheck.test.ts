@@ -105,6 +105,7 @@ const CASES: Case[] = [
   }, [s(3, 2, 2), s(2, 3), s(9, 2), s(9, 3)]],
   ["lstmSequence, 3 steps in reverse (hs and c_T)", (x, wh, h, c) => lstmSequence(x, wh, h, c, true), [s(3, 2, 12), s(12, 3), s(2, 3), s(2, 3)]],
   ["gruSequence, 3 steps with b_hh", (x, wh, h, b) => gruSequence(x, wh, h, b), [s(3, 2, 9), s(9, 3), s(2, 3), s(9)]],
+  ["pack of a [3,5] and a [70] (members at aligned offsets, zero gaps)", (a, b) => I.pack([a, b]), [s(3, 5), s(70)]],
   ["a small conv → pool → linear → cross-entropy net", (x, w, b, fw, y) => {
     const h = F.maxPool2d(F.relu(F.conv2d(x, w, b, { padding: 1 })), { kernelSize: 2 });
     return F.crossEntropy(F.linear(W.flatten(h, 1), fw), y);

@@ -27,6 +27,12 @@ export interface Backend {
    * buffers and bind groups stay cached); a backend may ignore it.
    */
   run(plan: Plan, inputs: unknown[], status?: unknown, reuse?: readonly unknown[]): unknown[];
+  /**
+   * A handle to elements offset … offset + size of `handle`'s data, sharing its memory (a
+   * parameter inside the optimizer's packed buffer: optim/flat_params.ts). `offset` is a
+   * multiple of PACK_ALIGN (ops/pack.ts). The window never frees the memory it looks at.
+   */
+  window(handle: unknown, offset: number, size: number, dtype: DType): unknown;
   /** Storage for one run's status words (ops/fault.ts). */
   newStatus?(): unknown;
   /** Gives back status storage whose words nobody will read (RunStatus.drop). */

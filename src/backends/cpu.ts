@@ -37,6 +37,11 @@ export class CpuBackend implements Backend {
     return size === 0 ? allocArray(dtype, 0) : (handle as TypedArray).slice();
   }
 
+  /** Elements offset … offset + size of a handle, sharing its memory (Backend.window). */
+  window(handle: unknown, offset: number, size: number): TypedArray {
+    return (handle as TypedArray).subarray(offset, offset + size);
+  }
+
   newStatus(): Uint32Array {
     return new Uint32Array(STATUS_WORDS);
   }
@@ -71,15 +76,20 @@ export class CpuBackend implements Backend {
     let views = this.arena.get(plan);
     if (!views) {
       const buffers = plan.slotBytes.map((b) => new ArrayBuffer(b));
-      views = plan.values.map((v) => (v.kind === "temp" ? view(buffers[v.slot], v.dtype, sizeOf(v.shape)) : null));
+      views = plan.values.map((v) => {
+        if (v.kind !== "temp") return null;
+        // a pack member placed in its pack's buffer: a window of that slot
+        const at = v.place ? v.place.offset * ARRAY_OF[v.dtype].BYTES_PER_ELEMENT : 0;
+        return view(buffers[v.place ? plan.values[v.place.of].slot : v.slot], v.dtype, sizeOf(v.shape), at);
+      });
       this.arena.set(plan, views);
     }
     return views;
   }
 }
 
-function view(buffer: ArrayBuffer, dtype: DType, size: number): TypedArray {
-  return new ARRAY_OF[dtype](buffer, 0, size);
+function view(buffer: ArrayBuffer, dtype: DType, size: number, byteOffset = 0): TypedArray {
+  return new ARRAY_OF[dtype](buffer, byteOffset, size);
 }
 
 /** Resolves after the event loop has had a turn (setImmediate in Node, a MessageChannel elsewhere). */

@@ -106,6 +106,7 @@ const FLOPS: Record<OpName, (s: Shapes) => number> = {
   adamHyper: () => 8, adamUpdate: (s) => 12 * sizeOf(s.ins[0]), sgdUpdate: (s) => 3 * sizeOf(s.ins[0]),
   allFinite: ({ ins }) => ins.reduce((a, x) => a + sizeOf(x), 0),
   trainMeter: (s) => sizeOf(s.ins[2]),
+  pack: none,
 };
 
 function gpuArgs(plan: Plan, step: PlanStep, device: DeviceCaps): GpuArgs<unknown> {

@@ -8,6 +8,14 @@
  * to its last reader, and shares a slot with temporaries whose lifetimes do not overlap.
  * A reshape that is not a requested output is a view: no step, the storage of the value it
  * reshapes (whose lifetime then stretches to the view's last reader).
+ *
+ * A pack's members are placed inside the pack's output where they can be (`place`): the step
+ * that computes a member writes its window of the packed buffer, and the pack step copies
+ * only the members that could not be placed (it is dropped when that is none). The packed
+ * value gets a slot of its own (`exclusive`), zeroed once when the backend makes it, so the
+ * gaps between members stay zero. A member is placed when it is a temporary (or a reshape of
+ * one) not placed elsewhere, and the step computing it reads nothing that lives in the same
+ * packed buffer (WebGPU forbids a dispatch to read and write one buffer).
  */
 import { ARRAY_OF, type DType } from "../dtype.ts";
 import { fmtShape } from "../errors.ts";
@@ -16,6 +24,7 @@ import type { OpDef } from "../ops/types.ts";
 import type { Tensor } from "../tensor.ts";
 import { topoNodes } from "./ir.ts";
 import { fuseNodes, type PlanNode } from "./fuse.ts";
+import { packDef, packLayout, type PackAttrs } from "../ops/pack.ts";
 
 export interface PlanValue {
   id: number;
@@ -27,6 +36,10 @@ export interface PlanValue {
   slot: number;
   /** For a view: the input, temporary or output whose storage it reads (never another view). */
   viewOf?: number;
+  /** A temporary stored inside a pack's output (`of`), from element `offset` on: no slot. */
+  place?: { of: number; offset: number };
+  /** A pack's output with members placed in it: a slot of its own, zero when made. */
+  exclusive?: boolean;
   /** Step that writes it (-1 for inputs) and the last step that reads it. */
   def: number;
   lastUse: number;
@@ -62,8 +75,10 @@ export function buildPlan(outputs: readonly Tensor[], isInput: (t: Tensor) => bo
     : fuseNodes(graphNodes, outputs);
   const values: PlanValue[] = [];
   const idOf = new Map<Tensor, number>();
+  const tensorOf: Tensor[] = [];
   const addValue = (t: Tensor, kind: PlanValue["kind"], def: number): number => {
     const id = values.length;
+    tensorOf.push(t);
     const bytes = sizeOf(t.shape) * ARRAY_OF[t.dtype].BYTES_PER_ELEMENT;
     values.push({ id, shape: t.shape, dtype: t.dtype, bytes, kind, slot: -1, def, lastUse: def });
     idOf.set(t, id);
@@ -87,13 +102,42 @@ export function buildPlan(outputs: readonly Tensor[], isInput: (t: Tensor) => bo
       if (root !== undefined) values[root].lastUse = s;
     }
     const outs = node.outputs.map((t) => addValue(t, "temp", s));
-    steps.push({ op: node.op, attrs: node.attrs, inputs: ins, outputs: outs });
+    const step: PlanStep = { op: node.op, attrs: node.attrs, inputs: ins, outputs: outs };
+    if (node.op === packDef && !requested.has(node.outputs[0]) && placeMembers(values, steps, step, (id) => requested.has(tensorOf[id]))) continue;
+    steps.push(step);
   }
   const planOutputs = outputs.map((t) => idOf.get(t)!);
   for (const v of planOutputs) if (values[v].kind === "temp") values[v].kind = "output";
   const plan: Plan = { values, steps, inputs: planInputs, outputs: planOutputs, slotBytes: [] };
   plan.slotBytes = planMemory(plan);
   return { plan, inputTensors: inputs };
+}
+
+/**
+ * Places what it can of a pack step's members inside its output (see the file comment) and
+ * sets its `copy` flags; true when no member is left to copy (the step is not needed).
+ */
+function placeMembers(values: PlanValue[], steps: readonly PlanStep[], step: PlanStep, requested: (id: number) => boolean): boolean {
+  const out = values[step.outputs[0]];
+  const { offsets } = packLayout(step.inputs.map((id) => values[id].shape));
+  const rootOf = (id: number) => values[id].viewOf ?? id;
+  const inPack = (id: number) => values[rootOf(id)].place?.of === out.id;
+  const copy = step.inputs.map(() => true);
+  // in the order they are computed, so a later member's step cannot read an earlier one
+  const order = step.inputs.map((id, i) => ({ id, i, def: values[rootOf(id)].def })).sort((a, b) => a.def - b.def);
+  for (const { id, i } of order) {
+    const root = values[rootOf(id)];
+    if (root.kind !== "temp" || requested(root.id) || root.place || root.exclusive || root.def < 0 || root.dtype !== out.dtype) continue;
+    if (steps[root.def].inputs.some(inPack)) continue;
+    root.place = { of: out.id, offset: offsets[i] };
+    copy[i] = false;
+  }
+  const placed = copy.filter((c) => !c).length;
+  if (placed === 0) return false;
+  out.exclusive = true;
+  out.def = Math.min(...step.inputs.filter((_, i) => !copy[i]).map((id) => values[rootOf(id)].def));
+  step.attrs = { ...(step.attrs as PackAttrs), copy };
+  return placed === copy.length;
 }
 
 /**
@@ -104,11 +148,19 @@ export function buildPlan(outputs: readonly Tensor[], isInput: (t: Tensor) => bo
  * Placing big values first keeps small ones from fragmenting the big slots.
  */
 export function planMemory(plan: Plan): number[] {
-  const temps = plan.values.filter((v) => v.kind === "temp").sort((a, b) => b.bytes - a.bytes || a.def - b.def);
+  const temps = plan.values.filter((v) => v.kind === "temp" && !v.place).sort((a, b) => b.bytes - a.bytes || a.def - b.def);
   const slotBytes: number[] = [];
   const occupants: PlanValue[][] = [];
+  // a pack with placed members: alone in its slot, for the whole run
+  for (const v of temps) {
+    if (!v.exclusive) continue;
+    v.slot = slotBytes.length;
+    slotBytes.push(v.bytes);
+    occupants.push([{ ...v, def: -Infinity, lastUse: Infinity }]);
+  }
   const overlaps = (a: PlanValue, b: PlanValue) => a.def <= b.lastUse && b.def <= a.lastUse;
   for (const v of temps) {
+    if (v.exclusive) continue;
     let best = -1;
     for (let s = 0; s < slotBytes.length; s++) {
       if (occupants[s].some((o) => overlaps(o, v))) continue;
@@ -131,7 +183,7 @@ export function planMemory(plan: Plan): number[] {
 
 /** Bytes the temporaries would take with no reuse, for comparison with `slotBytes`. */
 export function unplannedBytes(plan: Plan): number {
-  return plan.values.filter((v) => v.kind === "temp").reduce((a, v) => a + v.bytes, 0);
+  return plan.values.filter((v) => v.kind === "temp" && !v.place).reduce((a, v) => a + v.bytes, 0);
 }
 
 /**
@@ -141,7 +193,7 @@ export function unplannedBytes(plan: Plan): number {
 export function peakLiveBytes(plan: Plan): number {
   let peak = 0;
   plan.steps.forEach((_, s) => {
-    const live = plan.values.filter((v) => v.kind === "temp" && v.def <= s && v.lastUse >= s);
+    const live = plan.values.filter((v) => v.kind === "temp" && !v.place && v.def <= s && v.lastUse >= s);
     peak = Math.max(peak, live.reduce((a, v) => a + v.bytes, 0));
   });
   return peak;
@@ -154,7 +206,7 @@ export function peakLiveBytes(plan: Plan): number {
 export function formatPlan(plan: Plan): string {
   const name = (id: number) => {
     const v = plan.values[id];
-    const where = v.kind === "temp" ? ` @slot${v.slot}` : v.kind === "view" ? ` (view of v${v.viewOf})` : ` (${v.kind})`;
+    const where = v.place ? ` (in v${v.place.of} at ${v.place.offset})` : v.kind === "temp" ? ` @slot${v.slot}` : v.kind === "view" ? ` (view of v${v.viewOf})` : ` (${v.kind})`;
     return `v${id} ${v.dtype}${fmtShape(v.shape)}${where}`;
   };
   const lines = plan.inputs.map((id) => `in: ${name(id)}`);

@@ -20,6 +20,7 @@ import { adamHyperDef, adamUpdateDef, sgdUpdateDef } from "./optimizer_updates.t
 import { matmulBiasActDef, matmulRowSumDef } from "./matmul_epilogue.ts";
 import { allFiniteDef } from "./guard.ts";
 import { trainMeterDef } from "./meter.ts";
+import { packDef } from "./pack.ts";
 
 export const OPS: Record<OpName, OpDef> = {
   ...UNARY_DEFS,
@@ -66,4 +67,5 @@ export const OPS: Record<OpName, OpDef> = {
   matmulRowSum: matmulRowSumDef,
   allFinite: allFiniteDef,
   trainMeter: trainMeterDef,
+  pack: packDef,
 };

@@ -29,7 +29,9 @@ export type OpName =
   // the step's guard: are the loss and gradients finite, and did no kernel fault?
   | "allFinite"
   // a training step's running sums (loss, correct, examples, steps, skipped) on the device
-  | "trainMeter";
+  | "trainMeter"
+  // several tensors as one flat buffer (the optimizer's parameters and gradients)
+  | "pack";
 
 /** Shape and dtype of one value: what a shape rule reads and returns. */
 export interface ValueInfo {

@@ -13,6 +13,11 @@ export interface GpuHandle {
   buffer: GPUBuffer;
   /** Bytes of data (the buffer may be larger). */
   bytes: number;
+  /**
+   * Where the data starts in the buffer, for a window of another handle's buffer (a parameter
+   * inside the optimizer's packed buffer): it does not own the buffer. Absent: 0, owned.
+   */
+  offset?: number;
   /** The validation of the run that wrote it (null: valid); a read throws the error. */
   validation?: Promise<Error | null>;
 }
@@ -59,6 +64,16 @@ export class BufferPool {
     const h = { buffer: this.acquire(bytes, what), bytes };
     this.finalizer.register(h, h.buffer, h);
     return h;
+  }
+
+  /** A new, zeroed buffer that is never recycled (a packed value's slot: its gaps stay zero). */
+  fresh(bytes: number, what: string): GPUBuffer {
+    if (bytes > this.maxBinding) {
+      throw new DeviceError(`${what}: ${bytes} bytes exceed this device's maxStorageBufferBindingSize (${this.maxBinding}); use a smaller batch`);
+    }
+    const size = sizeClass(bytes);
+    this.allocatedBytes += size;
+    return this.device.createBuffer({ size, usage: USAGE_STORAGE });
   }
 
   /** Returns a handle's buffer now (its owner is done with it); the finalizer is cancelled. */

@@ -153,7 +153,7 @@ export class WebGpuBackend implements Backend {
     const statusAt = Math.ceil(dataBytes / 256) * 256;
     const staging = this.stagingBuffer(st ? statusAt + STATUS_BYTES : dataBytes);
     const enc = this.device.createCommandEncoder();
-    if (dataBytes > 0) enc.copyBufferToBuffer((handle as GpuHandle).buffer, 0, staging, 0, dataBytes);
+    if (dataBytes > 0) enc.copyBufferToBuffer((handle as GpuHandle).buffer, (handle as GpuHandle).offset ?? 0, staging, 0, dataBytes);
     if (st) enc.copyBufferToBuffer(st.buffer, 0, staging, statusAt, STATUS_BYTES);
     // the copy is queued before anything is awaited: the caller may go on to release this
     // buffer or run a step that writes it, and the queue runs the copy first
@@ -279,18 +279,30 @@ export class WebGpuBackend implements Backend {
   }
 
   release(handle: unknown): void {
-    this.pool.releaseHandle(handle as GpuHandle);
+    const h = handle as GpuHandle;
+    if (h.offset !== undefined) return; // a window owns nothing
+    this.pool.releaseHandle(h);
+  }
+
+  window(handle: unknown, offset: number, size: number, dtype: DType): GpuHandle {
+    const h = handle as GpuHandle;
+    const at = (h.offset ?? 0) + offset * GPU_BYTES[dtype];
+    return { buffer: h.buffer, offset: at, bytes: size * GPU_BYTES[dtype], ...(h.validation ? { validation: h.validation } : {}) };
   }
 
   run(plan: Plan, inputs: unknown[], status?: unknown, reuse?: readonly unknown[]): unknown[] {
     this.checkAlive();
     const statusBuffer = (status as GpuHandle | undefined)?.buffer;
     const prep = this.prepare(plan);
-    const buffers: GPUBuffer[] = new Array(plan.values.length);
-    plan.inputs.forEach((id, i) => (buffers[id] = (inputs[i] as GpuHandle).buffer));
+    const buffers: Bind[] = new Array(plan.values.length);
+    plan.inputs.forEach((id, i) => (buffers[id] = bindOf(inputs[i] as GpuHandle)));
     plan.values.forEach((v) => {
-      if (v.kind === "temp") buffers[v.id] = prep.slots[v.slot];
+      if (v.kind === "temp" && !v.place) buffers[v.id] = { buffer: prep.slots[v.slot] };
     });
+    // pack members placed in their pack's slot: windows of it
+    for (const v of plan.values) {
+      if (v.place) buffers[v.id] = { buffer: prep.slots[plan.values[v.place.of].slot], offset: v.place.offset * GPU_BYTES[v.dtype], size: align4(sizeOf(v.shape) * GPU_BYTES[v.dtype]) };
+    }
     const handles = new Map<number, GpuHandle>();
     // last plan outputs first: compile puts assigned tensors last, and they should take the
     // buffers the previous step gave back (see BufferPool)
@@ -305,7 +317,7 @@ export class WebGpuBackend implements Backend {
       if (!wanted) continue;
       const h = fits ? given : this.pool.handle(bytes, `output ${v.dtype}[${v.shape}]`);
       handles.set(v.id, h);
-      buffers[v.id] = h.buffer;
+      buffers[v.id] = { buffer: h.buffer };
     }
     for (const v of plan.values) if (v.kind === "view") buffers[v.id] = buffers[v.viewOf!];
     // WEBGPU_DL_DEBUG ≥ 1: one submit per dispatch, timed in queue order (slower; for profiling)
@@ -322,10 +334,10 @@ export class WebGpuBackend implements Backend {
         const bound = call.bindings.map((b) => {
           if ("in" in b) return buffers[step.inputs[b.in]];
           if ("out" in b) return buffers[step.outputs[b.out]];
-          if ("scratch" in b) return prep.steps[s].scratch[b.scratch];
-          if ("params" in b) return pc.params!;
+          if ("scratch" in b) return { buffer: prep.steps[s].scratch[b.scratch] };
+          if ("params" in b) return { buffer: pc.params! };
           if (!statusBuffer) throw new GraphError(`${call.name}: the kernel reports faults but the run has no status buffer`);
-          return statusBuffer;
+          return { buffer: statusBuffer };
         });
         if (grid[0] * grid[1] * grid[2] === 0) continue; // no threads: an empty input, say
         pass.setPipeline(pipeline);
@@ -359,11 +371,11 @@ export class WebGpuBackend implements Backend {
   }
 
   /** The call's bind group for these buffers, from its cache when they were bound before. */
-  private bindGroup(pc: PreparedCall, bound: GPUBuffer[]): GPUBindGroup {
-    const key = bound.map((b) => this.bufferId(b)).join(",");
+  private bindGroup(pc: PreparedCall, bound: Bind[]): GPUBindGroup {
+    const key = bound.map((b) => (b.offset === undefined ? `${this.bufferId(b.buffer)}` : `${this.bufferId(b.buffer)}@${b.offset}+${b.size}`)).join(",");
     let g = pc.groups.get(key);
     if (!g) {
-      g = this.device.createBindGroup({ layout: pc.pipeline.getBindGroupLayout(0), entries: bound.map((buffer, binding) => ({ binding, resource: { buffer } })) });
+      g = this.device.createBindGroup({ layout: pc.pipeline.getBindGroupLayout(0), entries: bound.map((resource, binding) => ({ binding, resource })) });
       this.bindGroupsCreated++;
       if (pc.groups.size >= BIND_GROUP_CACHE) pc.groups.delete(pc.groups.keys().next().value!);
       pc.groups.set(key, g);
@@ -429,9 +441,12 @@ export class WebGpuBackend implements Backend {
     });
     // Slots hold any dtype; on the GPU every element is 4 bytes, the host byte count is a lower bound.
     const slotBytes = plan.slotBytes.map(() => 0);
-    for (const v of plan.values) if (v.kind === "temp") slotBytes[v.slot] = Math.max(slotBytes[v.slot], sizeOf(v.shape) * GPU_BYTES[v.dtype]);
+    for (const v of plan.values) if (v.kind === "temp" && !v.place) slotBytes[v.slot] = Math.max(slotBytes[v.slot], sizeOf(v.shape) * GPU_BYTES[v.dtype]);
     const validation = Promise.all(checks).then((errs) => errs.find((e) => e !== null) ?? null);
-    p = { steps, slots: slotBytes.map((b) => this.pool.acquire(b, "plan buffer")), validation };
+    // a pack's own slot is made zeroed and kept so: its gaps are never written (graph/plan.ts)
+    const exclusive = new Set(plan.values.filter((v) => v.exclusive).map((v) => v.slot));
+    const slots = slotBytes.map((b, k) => (exclusive.has(k) ? this.pool.fresh(b, "packed buffer") : this.pool.acquire(b, "plan buffer")));
+    p = { steps, slots, validation };
     this.prepared.set(plan, p);
     return p;
   }
@@ -463,6 +478,17 @@ export class WebGpuBackend implements Backend {
   private checkAlive(): void {
     if (this.lost) throw new DeviceLostError(`the WebGPU device was lost (${this.lost}); call setBackend("webgpu") again to continue`);
   }
+}
+
+/** A bind-group entry: a whole buffer, or a window of one (a pack member, a parameter). */
+interface Bind {
+  buffer: GPUBuffer;
+  offset?: number;
+  size?: number;
+}
+
+function bindOf(h: GpuHandle): Bind {
+  return h.offset === undefined ? { buffer: h.buffer } : { buffer: h.buffer, offset: h.offset, size: align4(h.bytes) };
 }
 
 function align4(n: number): number {
