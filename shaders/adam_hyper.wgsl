@@ -19,18 +19,7 @@ override D2: f32;
 @group(0) @binding(2) var<storage, read> ok: array<f32>;
 @group(0) @binding(3) var<storage, read_write> hyper: array<f32>;
 @group(0) @binding(4) var<storage, read_write> t_out: array<f32>;
-fn one_minus_pow(d: f32, n: u32) -> f32 {
-  var r = 0.0;
-  var q = d;
-  var k = n;
-  loop {
-    if (k == 0u) { break; }
-    if ((k & 1u) == 1u) { r = r + q - r * q; }
-    q = q * (2.0 - q);
-    k = k >> 1u;
-  }
-  return r;
-}
+//#include lib/one_minus_pow
 @compute @workgroup_size(1)
 fn main() {
   let t1 = t[0] + ok[0];

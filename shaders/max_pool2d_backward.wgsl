@@ -23,23 +23,13 @@ override MASK: bool = false;
 @group(0) @binding(3) var<storage, read> x: array<f32>;
 //#include lib/thread
 //#include lib/pool_pixel
+//#include lib/pool_tile
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = thread_index(gid, nwg);
   if (i >= T) { return; }
   if (TILES) {
-    let plane = i / (OH * OW);
-    let corner = i32((i / OW) % OH) * SH * i32(W) + i32(i % OW) * SW;
-    let base = plane * H * W + u32(corner);
-    let at = arg[i];
-    // the window's max is x at its argmax: masked out with it when it is not > 0
-    let d = select(dy[i], 0.0, MASK && !(x[base - u32(corner) + u32(at)] > 0.0));
-    for (var ky = 0; ky < KH; ky++) {
-      for (var kx = 0; kx < KW; kx++) {
-        let off = ky * i32(W) + kx;
-        dx[base + u32(off)] = select(0.0, d, at == corner + off);
-      }
-    }
+    write_window(i, dy[i]);
     return;
   }
   let p = pool_pixel(i);

@@ -11,7 +11,7 @@ import { getBackend, type Backend } from "../backends/backend.ts";
 import { Tensor } from "../tensor.ts";
 import { isPlaceholder, leaf, placeholder, whileTracing } from "./ir.ts";
 import { buildPlan, type Plan } from "./plan.ts";
-import { realize, runPlan } from "./executor.ts";
+import { realize, runPlan, storageReplaced } from "./executor.ts";
 
 /** What a compiled function may return: tensors in arrays and plain objects, nested. */
 export type TensorTree = Tensor | readonly TensorTree[] | { readonly [k: string]: TensorTree };
@@ -24,6 +24,8 @@ interface Traced {
   bindings: (number | Tensor)[];
   /** Rebuilds fn's return structure from the flat list of outputs. */
   unflatten: (flat: Tensor[]) => TensorTree;
+  /** Called before each run (graph/trace.ts recordBeforeRun). */
+  beforeRun: (() => void)[];
 }
 
 export interface Compiled<A extends Tensor[], R extends TensorTree> {
@@ -62,6 +64,7 @@ export function compile<A extends Tensor[], R extends TensorTree>(fn: (...args: 
   };
   const compiled = (...args: A): R => {
     const traced = tracedFor(args);
+    for (const hook of traced.beforeRun) hook();
     realize(args);
     const backend = getBackend();
     const inputs = traced.bindings.map((b) => (typeof b === "number" ? args[b] : b));
@@ -83,6 +86,7 @@ export function compile<A extends Tensor[], R extends TensorTree>(fn: (...args: 
       // the old buffer is this tensor's spare for the next call, not the pool's
       if (old?.exclusive && old.backend === backend && old.handle !== handle) spares.set(t, { backend, handle: old.handle });
     });
+    for (const t of traced.assigned) storageReplaced(t);
     const outs = traced.plan.outputs.slice(0, nOut).map((id, i) => {
       const v = traced!.plan.values[id];
       // an input, an assigned weight or an earlier output owns this handle: never freed through this one
@@ -102,7 +106,7 @@ export function compile<A extends Tensor[], R extends TensorTree>(fn: (...args: 
 
 function trace<A extends Tensor[]>(fn: (...args: A) => TensorTree, args: A): Traced {
   const holders = args.map((a) => placeholder(a.shape, a.dtype)) as A;
-  const { result, effects } = whileTracing(() => fn(...holders));
+  const { result, effects, beforeRun } = whileTracing(() => fn(...holders));
   const flat: Tensor[] = [];
   const shape = flatten(result, flat);
   const assigned = effects.map((e) => e.target);
@@ -118,7 +122,7 @@ function trace<A extends Tensor[]>(fn: (...args: A) => TensorTree, args: A): Tra
     at = 0;
     return shape(() => outs[at++]);
   };
-  return { plan, assigned, bindings, unflatten };
+  return { plan, assigned, bindings, unflatten, beforeRun };
 }
 
 /** Collects the tensors of a tree in order; returns a builder that refills the same shape. */

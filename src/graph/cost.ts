@@ -90,11 +90,11 @@ const FLOPS: Record<OpName, (s: Shapes) => number> = {
   matmulBiasAct: (s) => matmulFlops(s) + 2 * sizeOf(s.outs[0]),
   matmulRowSum: (s) => matmulFlops(s) + sizeOf(s.ins[0]),
   im2col: none, col2im: inElems(0),
-  maxPool2d: windowFlops, maxPool2dBackward: inElems(0), avgPool2d: windowFlops,
+  maxPool2d: windowFlops, maxPool2dBackward: inElems(0), col2imMaxPool2dBackward: (s) => 2 * sizeOf(s.ins[0]), avgPool2d: windowFlops,
   avgPool2dBackward: ({ ins, attrs }) => sizeOf(ins[0]) * attrs.kernel[0] * attrs.kernel[1],
   gather: none, gatherBytes: (s) => 2 * sizeOf(s.outs[0]), scatterAdd: inElems(0),
   // max, exp, sum, log per logit; the backward: softmax and the label's −1
-  softmaxCrossEntropy: (s) => 4 * sizeOf(s.ins[0]), softmaxCrossEntropyBackward: (s) => 4 * sizeOf(s.outs[0]),
+  softmaxCrossEntropy: (s) => 4 * sizeOf(s.ins[0]), softmaxCrossEntropyBackward: (s) => 4 * sizeOf(s.outs[0]), softmaxCrossEntropyWithGrad: (s) => 8 * sizeOf(s.ins[0]),
   dropout: perOut(3),
   // per hidden unit (B·H, the state's size): 3 sigmoids (3 each), 2 tanh, 3 multiply-adds
   lstmCell: (s) => 20 * sizeOf(s.ins[1]), lstmCellBackward: (s) => 30 * sizeOf(s.ins[1]),
@@ -105,6 +105,7 @@ const FLOPS: Record<OpName, (s: Shapes) => number> = {
   // m, v, bias corrections, sqrt, divide, update: about 12 per weight; SGD with momentum 3
   adamHyper: () => 8, adamUpdate: (s) => 12 * sizeOf(s.ins[0]), sgdUpdate: (s) => 3 * sizeOf(s.ins[0]),
   allFinite: ({ ins }) => ins.reduce((a, x) => a + sizeOf(x), 0),
+  allFiniteHyper: ({ ins }) => ins.slice(0, -2).reduce((a, x) => a + sizeOf(x), 0),
   trainMeter: (s) => sizeOf(s.ins[2]),
   pack: none,
 };

@@ -101,4 +101,20 @@ export function assignAll(pairs: readonly (readonly [Tensor, Tensor])[]): void {
     target.storage = { backend: value.storage!.backend, handle: value.storage!.handle };
     value.storage = { ...value.storage!, borrowed: true };
   }
+  for (const [target] of pairs) storageReplaced(target);
+}
+
+const watchers = new WeakMap<Tensor, () => void>();
+
+/**
+ * Calls `fn` whenever `t` is given new data by an assign (eager, or after a compiled run): how
+ * the optimizer's packed parameters keep the parameters pointing into their current buffer.
+ */
+export function onStorageReplaced(t: Tensor, fn: () => void): void {
+  watchers.set(t, fn);
+}
+
+/** Tells `t`'s watcher (if any) that `t.storage` was replaced. */
+export function storageReplaced(t: Tensor): void {
+  watchers.get(t)?.();
 }

@@ -1,5 +1,5 @@
 /**
- * @file Fusion rules, applied by the planner after autodiff. Five so far:
+ * @file Fusion rules, applied by the planner after autodiff. Eight so far:
  *   matmul(a, b) [→ reshape] → add(·, bias) [→ relu | tanh | sigmoid]   ⇒   matmulBiasAct(a, b, bias)
  * where the bias runs along the last axis (bias[N]: a linear layer), or along the rows (a
  * convolution: its [N, O, P] product reshaped to [N, O, OH, OW] plus bias [1, O, 1, 1]); and
@@ -12,7 +12,15 @@
  *   matmul(g, x, transposeA) beside sum(g, 0)          ⇒   matmulRowSum(g, x) → [dW, db]
  * and up to four float32 sums that are ready at the same point (a run of them whose outputs
  * are read only after the last) into one dispatch, sumMany (LeNet-5's conv weight gradients'
- * batch sums and conv bias gradients: four dispatches to one).
+ * batch sums and conv bias gradients: four dispatches to one). And a reduced softmax
+ * cross-entropy with its backward over the same logits, where the backward's cotangent is
+ * ready before the loss (autodiff's seed), for at most XENT_FUSED_MAX logits:
+ *   softmaxCrossEntropy(x, y) beside softmaxCrossEntropyBackward(x, y, dy)   ⇒   softmaxCrossEntropyWithGrad
+ * running where the loss did. And the step's guard with the Adam scalars that read its ok:
+ *   allFinite(loss, grads) → adamHyper(lr, t, ok)   ⇒   allFiniteHyper(loss, grads, lr, t)
+ * And col2im into the max-pool backward that reads it, for windows that tile the plane
+ * (LeNet-5's conv2 input gradient through pool1, ReLU mask included):
+ *   col2im(dcols) → maxPool2dBackward(·, arg[, x])   ⇒   col2imMaxPool2dBackward(dcols, arg[, x])
  * In the chain rules (matmulBiasAct, the masked backwards) each intermediate has exactly one
  * reader and is not a requested output (in a training graph the gradient rules read a, b and
  * the activation's output, never the intermediates); the fused step takes the place of the
@@ -26,8 +34,10 @@ import type { OpDef } from "../ops/types.ts";
 import type { Tensor } from "../tensor.ts";
 import type { Node } from "./ir.ts";
 import { matmulBiasActDef, matmulRowSumDef, rowSumFits, type Activation } from "../ops/matmul_epilogue.ts";
-import { maxPool2dBackwardDef } from "../ops/pool.ts";
+import { col2imMaxPool2dBackwardDef, maxPool2dBackwardDef, poolTiles, type PoolAttrs } from "../ops/pool.ts";
 import { SUM_MANY, sumManyDef, sumSegment } from "../ops/sum.ts";
+import { GUARD_HYPER_INPUTS, allFiniteHyperDef } from "../ops/guard.ts";
+import { XENT_FUSED_MAX, softmaxCrossEntropyWithGradDef, type XentAttrs } from "../ops/softmax_xent.ts";
 
 /** A step before values are numbered: an op application over tensors. */
 export interface PlanNode {
@@ -99,6 +109,19 @@ export function fuseNodes(nodes: readonly Node[], requested: readonly Tensor[]):
     absorbed.add(pb);
     replaced.set(rb, { op: maxPool2dBackwardDef, attrs: pb.attrs, inputs: [pb.inputs[0], pb.inputs[1], x], outputs: rb.outputs });
   }
+  // col2im → the max-pool backward reading it (a convolution's input gradient flowing back
+  // through the pooling before it), for windows that tile the plane: one kernel
+  for (const n of nodes) {
+    const step = replaced.get(n) ?? (n.op?.name === "maxPool2dBackward" && !absorbed.has(n) ? n : null);
+    if (!step || step.op !== maxPool2dBackwardDef) continue;
+    const dy = step.inputs[0];
+    const c2i = dy.node;
+    if (c2i.op?.name !== "col2im" || absorbed.has(c2i) || replaced.has(c2i) || (readers.get(dy) ?? []).length !== 1 || wanted.has(dy)) continue;
+    const pool = step.attrs as PoolAttrs & { inputShape: number[] };
+    if (!poolTiles(pool)) continue;
+    absorbed.add(c2i);
+    replaced.set(n, { op: col2imMaxPool2dBackwardDef, attrs: { col2im: c2i.attrs, pool }, inputs: [c2i.inputs[0], ...step.inputs.slice(1)], outputs: step.outputs });
+  }
   // a linear layer's bias gradient into its weight gradient: sum(g, 0) beside matmul(g, x)
   // with transposeA (dW = gᵀ·x, whose A = gᵀ has the bias gradient as its row sums)
   const position = new Map(nodes.map((n, i) => [n, i]));
@@ -115,6 +138,29 @@ export function fuseNodes(nodes: readonly Node[], requested: readonly Tensor[]):
     if (position.get(sn)! < position.get(mm)! && (readers.get(sn.outputs[0]) ?? []).some((r) => position.get(r)! < position.get(mm)!)) continue;
     absorbed.add(sn);
     replaced.set(mm, { op: matmulRowSumDef, attrs: { ...(mm.attrs as object), keepdims: !!keepdims }, inputs: mm.inputs, outputs: [mm.outputs[0], sn.outputs[0]] });
+  }
+  // a reduced softmax cross-entropy and its backward over the same logits, where the
+  // backward's cotangent is ready before the loss is computed (the seed of autodiff, say)
+  for (const bw of nodes) {
+    if (bw.op?.name !== "softmaxCrossEntropyBackward") continue;
+    const [logits, labels, dy] = bw.inputs;
+    const a = bw.attrs as XentAttrs;
+    if (a.reduction === "none" || logits.size > XENT_FUSED_MAX) continue;
+    const fw = (readers.get(logits) ?? []).find((n) => n.op?.name === "softmaxCrossEntropy" && n.inputs[1] === labels && (n.attrs as XentAttrs).reduction === a.reduction && !absorbed.has(n) && !replaced.has(n));
+    if (!fw || (dy.node.op !== null && !(position.get(dy.node)! < position.get(fw)!))) continue;
+    absorbed.add(bw);
+    replaced.set(fw, { op: softmaxCrossEntropyWithGradDef, attrs: a, inputs: [logits, labels, dy], outputs: [fw.outputs[0], bw.outputs[0]] });
+  }
+  // the step's guard and the Adam scalars that read its ok (lr and t are ready from the start)
+  for (const ah of nodes) {
+    if (ah.op?.name !== "adamHyper") continue;
+    const [lr, t, ok] = ah.inputs;
+    const g = ok.node;
+    if (g.op?.name !== "allFinite" || g.inputs.length > GUARD_HYPER_INPUTS || absorbed.has(g) || replaced.has(g)) continue;
+    if (![lr, t].every((x) => x.node.op === null || position.get(x.node)! < position.get(g)!)) continue;
+    absorbed.add(ah);
+    const { b1, b2 } = ah.attrs as { b1: number; b2: number };
+    replaced.set(g, { op: allFiniteHyperDef, attrs: { ...(g.attrs as object), b1, b2 }, inputs: [...g.inputs, lr, t], outputs: [ok, ...ah.outputs] });
   }
   // float32 sums ready at the same point into one dispatch (sumMany): a run of them, in
   // order, none of whose outputs is read before (or by) the last of the run, where it runs;

@@ -109,7 +109,7 @@ export function faultError(status: RunStatus): WebGpuDlError | null {
   const inShapes = step.inputs.map((id) => [...status.plan.values[id].shape]);
   const what = rule.describe({ inShapes, attrs: step.attrs as never, value, position: w[3], detail: w[4] });
   // a plan with the step's guard is a training step whose optimizer skipped its update
-  const updates = status.plan.steps.some((s) => s.op.name === "allFinite");
+  const updates = status.plan.steps.some((s) => s.op.name === "allFinite" || s.op.name === "allFiniteHyper");
   const where = updates ? `step ${status.run}: ` : "";
   const after = updates ? "; the optimizer skipped this step's update, so every weight is as it was before it" : "";
   return rule.kind === "index" ? new IndexError(`${where}${what}${after}`) : new NonFiniteError(`${where}${what}${after}`);

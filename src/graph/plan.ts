@@ -14,8 +14,9 @@
  * only the members that could not be placed (it is dropped when that is none). The packed
  * value gets a slot of its own (`exclusive`), zeroed once when the backend makes it, so the
  * gaps between members stay zero. A member is placed when it is a temporary (or a reshape of
- * one) not placed elsewhere, and the step computing it reads nothing that lives in the same
- * packed buffer (WebGPU forbids a dispatch to read and write one buffer).
+ * one) not placed elsewhere and not another member too, and the step computing it reads
+ * nothing that lives in the same packed buffer (WebGPU forbids a dispatch to read and write
+ * one buffer).
  */
 import { ARRAY_OF, type DType } from "../dtype.ts";
 import { fmtShape } from "../errors.ts";
@@ -123,11 +124,15 @@ function placeMembers(values: PlanValue[], steps: readonly PlanStep[], step: Pla
   const rootOf = (id: number) => values[id].viewOf ?? id;
   const inPack = (id: number) => values[rootOf(id)].place?.of === out.id;
   const copy = step.inputs.map(() => true);
+  // a value that is two members (an LSTM's two bias gradients) stays where it is: copying
+  // the second from inside the packed buffer would read and write it in one dispatch
+  const roots = step.inputs.map(rootOf);
+  const shared = new Set(roots.filter((r, i) => roots.indexOf(r) !== i));
   // in the order they are computed, so a later member's step cannot read an earlier one
   const order = step.inputs.map((id, i) => ({ id, i, def: values[rootOf(id)].def })).sort((a, b) => a.def - b.def);
   for (const { id, i } of order) {
     const root = values[rootOf(id)];
-    if (root.kind !== "temp" || requested(root.id) || root.place || root.exclusive || root.def < 0 || root.dtype !== out.dtype) continue;
+    if (root.kind !== "temp" || shared.has(root.id) || requested(root.id) || root.place || root.exclusive || root.def < 0 || root.dtype !== out.dtype) continue;
     if (steps[root.def].inputs.some(inPack)) continue;
     root.place = { of: out.id, offset: offsets[i] };
     copy[i] = false;

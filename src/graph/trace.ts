@@ -13,16 +13,33 @@ export interface Effect {
 
 /** One entry per trace in progress (compile inside compile traces the inner one apart). */
 const traces: Effect[][] = [];
+/** Per trace: what must run before each run of its plan (see `recordBeforeRun`). */
+const hooks: (() => void)[][] = [];
 
-/** Runs `f` with tracing on (reads refused, assigns recorded); returns its result and effects. */
-export function whileTracing<T>(f: () => T): { result: T; effects: Effect[] } {
+/**
+ * Runs `f` with tracing on (reads refused, assigns recorded); returns its result, its effects
+ * and the hooks it asked to run before each run.
+ */
+export function whileTracing<T>(f: () => T): { result: T; effects: Effect[]; beforeRun: (() => void)[] } {
   traces.push([]);
+  hooks.push([]);
   try {
     const result = f();
-    return { result, effects: traces[traces.length - 1] };
+    return { result, effects: traces[traces.length - 1], beforeRun: hooks[hooks.length - 1] };
   } finally {
     traces.pop();
+    hooks.pop();
   }
+}
+
+/**
+ * Asks the innermost trace's compiled function to call `fn` before each run of its plan,
+ * outside tracing (an optimizer making sure its packed parameters hold the parameters'
+ * current values: optim/flat_params.ts).
+ */
+export function recordBeforeRun(fn: () => void): void {
+  const list = hooks[hooks.length - 1];
+  if (!list.includes(fn)) list.push(fn);
 }
 
 /** True while `compile` is tracing a function. */

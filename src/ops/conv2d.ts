@@ -42,7 +42,7 @@ interface Geometry extends WindowGeometry {
 }
 
 /** `shapes` names the operands in the error (a convolution adds its weight). */
-function windowGeometry(op: string, xShape: readonly number[], [kh, kw]: readonly number[], { stride, padding, dilation }: Conv2dAttrs, shapes = `(input ${fmtShape(xShape)})`): WindowGeometry {
+export function windowGeometry(op: string, xShape: readonly number[], [kh, kw]: readonly number[], { stride, padding, dilation }: Conv2dAttrs, shapes = `(input ${fmtShape(xShape)})`): WindowGeometry {
   if (xShape.length !== 4) throw new ShapeError(`${op}: input must be 4-D NCHW, got ${fmtShape(xShape)}`);
   const [n, c, h, w] = xShape;
   const oh = windowOut(h, kh, stride[0], padding[0], dilation[0]);

@@ -16,6 +16,12 @@ function windowConstants(g: WindowGeometry, a: Conv2dAttrs, threads: number): Re
   return { T: threads, C: g.c, H: g.h, W: g.w, KH: g.kh, KW: g.kw, OH: g.oh, OW: g.ow, SH, SW, DH, DW, PH, PW };
 }
 
+/** col2im's override constants with a prefix (lib/col2im_sum in a shader with other overrides). */
+export function col2imConstants(g: WindowGeometry, a: Conv2dAttrs, prefix: string): Record<string, number> {
+  const { T: _, ...rest } = windowConstants(g, a, 0);
+  return Object.fromEntries(Object.entries(rest).map(([k, v]) => [prefix + k, v]));
+}
+
 /** shaders/im2col.wgsl: one thread per cols row segment (n, r, oy). */
 export function im2colCall(g: WindowGeometry, a: Conv2dAttrs, x: BufferRef, cols: BufferRef): KernelCall {
   const threads = g.n * g.c * g.kh * g.kw * g.oh;
@@ -25,5 +31,5 @@ export function im2colCall(g: WindowGeometry, a: Conv2dAttrs, x: BufferRef, cols
 /** shaders/col2im.wgsl: one thread per dx element, gathering the columns that read it. */
 export function col2imCall(g: WindowGeometry, a: Conv2dAttrs, dcols: BufferRef, dx: BufferRef): KernelCall {
   const threads = g.n * g.c * g.h * g.w;
-  return shaderCall("col2im", "col2im", [dcols, dx], windowConstants(g, a, threads), { threads });
+  return shaderCall("col2im", "col2im", [dcols, dx], windowConstants(g, a, threads), { threads }, { tokens: { Q: "" } });
 }

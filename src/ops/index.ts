@@ -9,16 +9,16 @@ import { expandDef, sumDef, sumManyDef } from "./sum.ts";
 import { concatDef, padDef, permuteDef, reshapeDef, sliceDef, splitDef } from "./movement.ts";
 import { matmulDef } from "./matmul.ts";
 import { col2imDef, im2colDef } from "./conv2d.ts";
-import { avgPool2dBackwardDef, avgPool2dDef, maxPool2dBackwardDef, maxPool2dDef } from "./pool.ts";
+import { avgPool2dBackwardDef, avgPool2dDef, col2imMaxPool2dBackwardDef, maxPool2dBackwardDef, maxPool2dDef } from "./pool.ts";
 import { gatherBytesDef, gatherDef, scatterAddDef } from "./gather.ts";
-import { softmaxCrossEntropyBackwardDef, softmaxCrossEntropyDef } from "./softmax_xent.ts";
+import { softmaxCrossEntropyBackwardDef, softmaxCrossEntropyDef, softmaxCrossEntropyWithGradDef } from "./softmax_xent.ts";
 import { dropoutDef } from "./dropout.ts";
 import { lstmCellBackwardDef, lstmCellDef } from "./lstm_cell.ts";
 import { gruCellBackwardDef, gruCellDef } from "./gru_cell.ts";
 import { gruSequenceBackwardDef, gruSequenceDef, lstmSequenceBackwardDef, lstmSequenceDef } from "./recurrent_seq.ts";
 import { adamHyperDef, adamUpdateDef, sgdUpdateDef } from "./optimizer_updates.ts";
 import { matmulBiasActDef, matmulRowSumDef } from "./matmul_epilogue.ts";
-import { allFiniteDef } from "./guard.ts";
+import { allFiniteDef, allFiniteHyperDef } from "./guard.ts";
 import { trainMeterDef } from "./meter.ts";
 import { packDef } from "./pack.ts";
 
@@ -46,11 +46,13 @@ export const OPS: Record<OpName, OpDef> = {
   maxPool2dBackward: maxPool2dBackwardDef,
   avgPool2d: avgPool2dDef,
   avgPool2dBackward: avgPool2dBackwardDef,
+  col2imMaxPool2dBackward: col2imMaxPool2dBackwardDef,
   gather: gatherDef,
   gatherBytes: gatherBytesDef,
   scatterAdd: scatterAddDef,
   softmaxCrossEntropy: softmaxCrossEntropyDef,
   softmaxCrossEntropyBackward: softmaxCrossEntropyBackwardDef,
+  softmaxCrossEntropyWithGrad: softmaxCrossEntropyWithGradDef,
   dropout: dropoutDef,
   lstmCell: lstmCellDef,
   lstmCellBackward: lstmCellBackwardDef,
@@ -66,6 +68,7 @@ export const OPS: Record<OpName, OpDef> = {
   matmulBiasAct: matmulBiasActDef,
   matmulRowSum: matmulRowSumDef,
   allFinite: allFiniteDef,
+  allFiniteHyper: allFiniteHyperDef,
   trainMeter: trainMeterDef,
   pack: packDef,
 };

@@ -10,7 +10,9 @@ import { ShapeError, fmtShape } from "../errors.ts";
 import { apply, apply1 } from "../graph/ir.ts";
 import type { Tensor } from "../tensor.ts";
 import type { OpDef, ValueInfo } from "./types.ts";
-import { pair, windowOut } from "./conv2d.ts";
+import { col2imDef, pair, windowGeometry, windowOut, type WindowAttrs } from "./conv2d.ts";
+import { col2imConstants } from "./conv_kernels.ts";
+import { allocArray } from "../dtype.ts";
 import { shaderCall } from "./shaders.ts";
 
 export interface PoolAttrs {
@@ -120,6 +122,49 @@ export const maxPool2dBackwardDef: OpDef<PoolAttrs & { inputShape: number[] }> =
     return { calls: [shaderCall("maxPool2dBackward", "max_pool2d_backward", [{ in: 0 }, { in: 1 }, { out: 0 }, { in: mask ? 2 : 0 }], constants, { threads: t })] };
   },
 };
+
+export interface Col2imPoolAttrs {
+  col2im: WindowAttrs & { inputShape: number[] };
+  pool: PoolAttrs & { inputShape: number[] };
+}
+
+/**
+ * col2im and the maxPool2dBackward that reads its result (dy) as one step: (dcols, arg[, x])
+ * → dx, what maxPool2dBackward(col2im(dcols), arg[, x]) computes (with x: masked by the ReLU
+ * before the pooling). Made only by the planner (graph/fuse.ts), for windows that tile the
+ * plane; not differentiated.
+ */
+export const col2imMaxPool2dBackwardDef: OpDef<Col2imPoolAttrs> = {
+  name: "col2imMaxPool2dBackward",
+  infer: ([dcols, arg, mask], a) => {
+    const [dy] = col2imDef.infer([dcols], a.col2im);
+    if (!tiles(poolGeometry("col2imMaxPool2dBackward", a.pool.inputShape, a.pool), a.pool)) {
+      throw new ShapeError(`col2imMaxPool2dBackward: fuses windows that tile the plane only (kernel = stride, no padding), got window ${a.pool.kernel.join("×")} stride ${a.pool.stride.join("×")} on ${fmtShape(a.pool.inputShape)}`);
+    }
+    return maxPool2dBackwardDef.infer(mask ? [dy, arg, mask] : [dy, arg], a.pool);
+  },
+  // the two reference loops, as they run unfused (col2im's result rounded to the dtype)
+  cpu: (args) => {
+    const [dcols, ...rest] = args.inputs;
+    const dy = allocArray(args.outputs[0] instanceof Float64Array ? "float64" : "float32", args.attrs.col2im.inputShape.reduce((x, y) => x * y, 1));
+    col2imDef.cpu({ ...args, inputs: [dcols], outputs: [dy], attrs: args.attrs.col2im });
+    maxPool2dBackwardDef.cpu({ ...args, inputs: [dy, ...rest], attrs: args.attrs.pool });
+  },
+  webgpu: ({ attrs: a, inShapes }) => {
+    const g = poolGeometry("col2imMaxPool2dBackward", a.pool.inputShape, a.pool);
+    const t = g.n * g.c * g.oh * g.ow;
+    const mask = inShapes.length === 3;
+    const cg = windowGeometry("col2imMaxPool2dBackward", a.col2im.inputShape, a.col2im.kernel, a.col2im);
+    const constants = { ...poolConstants(g, a.pool, t), ...col2imConstants(cg, a.col2im, "G"), MASK: mask ? 1 : 0 };
+    const bindings = [{ in: 0 }, { in: 1 }, { out: 0 }, { in: mask ? 2 : 0 }];
+    return { calls: [shaderCall("col2imMaxPool2dBackward", "col2im_max_pool2d_backward", bindings, constants, { threads: t }, { tokens: { Q: "G" } })] };
+  },
+};
+
+/** Windows that tile the plane exactly (what col2imMaxPool2dBackward fuses). */
+export function poolTiles(a: PoolAttrs & { inputShape: number[] }): boolean {
+  return tiles(poolGeometry("maxPool2dBackward", a.inputShape, a), a);
+}
 
 export const avgPool2dDef: OpDef<AvgPoolAttrs> = {
   name: "avgPool2d",

@@ -118,6 +118,35 @@ export const softmaxCrossEntropyBackwardDef: OpDef<XentAttrs> = {
   fault: labelFault("softmaxCrossEntropyBackward"),
 };
 
+/** The most logits the planner fuses a reduced loss and its backward for (one workgroup does it all). */
+export const XENT_FUSED_MAX = 1 << 14;
+
+/**
+ * A reduced softmax cross-entropy and its backward over the same logits as one step:
+ * (logits, labels, dy) → [loss, dlogits], what softmaxCrossEntropy and
+ * softmaxCrossEntropyBackward compute. Made only by the planner (graph/fuse.ts), for problems of
+ * at most XENT_FUSED_MAX logits, after autodiff: not differentiated.
+ */
+export const softmaxCrossEntropyWithGradDef: OpDef<XentAttrs> = {
+  name: "softmaxCrossEntropyWithGrad",
+  infer: ([logits, labels, dy], a) => {
+    if (a.reduction === "none") throw new ShapeError("softmaxCrossEntropyWithGrad: fuses a reduced loss (mean or sum) only, got reduction none");
+    const [lossInfo] = softmaxCrossEntropyDef.infer([logits, labels], a);
+    const [dxInfo] = softmaxCrossEntropyBackwardDef.infer([logits, labels, dy], a);
+    return [lossInfo, dxInfo];
+  },
+  // the two reference loops, as they run unfused
+  cpu: (args) => {
+    softmaxCrossEntropyDef.cpu({ ...args, inputs: args.inputs.slice(0, 2), outputs: [args.outputs[0]] });
+    softmaxCrossEntropyBackwardDef.cpu({ ...args, outputs: [args.outputs[1]] });
+  },
+  webgpu: ({ inShapes: [[n, c]], attrs }) => {
+    const bindings = [{ in: 0 }, { in: 1 }, { in: 2 }, { out: 0 }, { out: 1 }, { status: true as const }];
+    return { calls: [shaderCall("softmaxCrossEntropyWithGrad", "softmax_xent_fused", bindings, { R: n, C: c, ...kernelScale(attrs, n) }, { workgroups: [1, 1, 1] })] };
+  },
+  fault: labelFault("softmaxCrossEntropy"),
+};
+
 /**
  * Cross-entropy of logits [N, C] against int32 labels [N]: per sample → [N] (the default), or
  * their mean or sum → a scalar, fused.

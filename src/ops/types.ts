@@ -18,16 +18,16 @@ export type OpName =
   | "sum" | "sumMany" | "max" | "reshape" | "permute" | "expand" | "slice" | "pad" | "concat" | "split"
   // linear algebra, convolution, pooling
   | "matmul" | "im2col" | "col2im"
-  | "maxPool2d" | "maxPool2dBackward" | "avgPool2d" | "avgPool2dBackward"
+  | "maxPool2d" | "maxPool2dBackward" | "avgPool2d" | "avgPool2dBackward" | "col2imMaxPool2dBackward"
   // lookup, losses, regularisation, recurrent cells
-  | "gather" | "gatherBytes" | "scatterAdd" | "softmaxCrossEntropy" | "softmaxCrossEntropyBackward" | "dropout"
+  | "gather" | "gatherBytes" | "scatterAdd" | "softmaxCrossEntropy" | "softmaxCrossEntropyBackward" | "softmaxCrossEntropyWithGrad" | "dropout"
   | "lstmCell" | "lstmCellBackward" | "gruCell" | "gruCellBackward"
   // a recurrent layer direction over every time step (one fused kernel per step)
   | "lstmSequence" | "lstmSequenceBackward" | "gruSequence" | "gruSequenceBackward"
   // fused optimizer updates, and the planner's matmul + bias + activation
   | "adamHyper" | "adamUpdate" | "sgdUpdate" | "matmulBiasAct" | "matmulRowSum"
   // the step's guard: are the loss and gradients finite, and did no kernel fault?
-  | "allFinite"
+  | "allFinite" | "allFiniteHyper"
   // a training step's running sums (loss, correct, examples, steps, skipped) on the device
   | "trainMeter"
   // several tensors as one flat buffer (the optimizer's parameters and gradients)

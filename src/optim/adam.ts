@@ -18,8 +18,9 @@ export interface AdamOptions {
 }
 
 export class Adam extends Optimizer {
-  protected readonly m: Tensor[];
-  protected readonly v: Tensor[];
+  /** The moments, packed like the parameters. */
+  protected readonly m: Tensor;
+  protected readonly v: Tensor;
   protected readonly t: Tensor;
   readonly betas: [number, number];
   readonly eps: number;
@@ -31,29 +32,27 @@ export class Adam extends Optimizer {
     this.betas = opts.betas ?? [0.9, 0.999];
     this.eps = opts.eps ?? 1e-8;
     this.weightDecay = opts.weightDecay ?? defaultDecay;
-    this.m = params.map((p) => zeros(p.shape, p.dtype));
-    this.v = params.map((p) => zeros(p.shape, p.dtype));
+    this.m = zeros([this.packed.total], params[0].dtype);
+    this.v = zeros([this.packed.total], params[0].dtype);
     this.t = scalar(0, params[0].dtype);
   }
 
-  protected namedState(): [string, Tensor][] {
-    const out: [string, Tensor][] = [["step", this.t]];
-    this.params.forEach((_, i) => out.push([`${this.paramName(i)}.exp_avg`, this.m[i]], [`${this.paramName(i)}.exp_avg_sq`, this.v[i]]));
-    return out;
+  protected scalarState(): [string, Tensor][] {
+    return [["step", this.t]];
   }
 
-  protected updates(grads: readonly Tensor[], ok: Tensor): Update[] {
+  protected packedState(): [string, Tensor][] {
+    return [["exp_avg", this.m], ["exp_avg_sq", this.v]];
+  }
+
+  protected updates(params: Tensor, grad: Tensor, ok: Tensor): Update[] {
     const [b1, b2] = this.betas;
     // t ← t + ok (a skipped step does not count), lr / (1 − β₁ᵗ) and 1 / (1 − β₂ᵗ): one kernel
     const [hyper, t] = adamHyper(this.lrTensor, this.t, ok, { b1, b2 });
-    const out: Update[] = [[this.t, t]];
     const attrs = { b1, b2, eps: this.eps, weightDecay: this.weightDecay, decoupled: this.decoupled };
-    this.params.forEach((p, i) => {
-      // one fused kernel per parameter (ops/optimizer_updates.ts)
-      const [np, m, v] = adamUpdate(p, grads[i], this.m[i], this.v[i], hyper, attrs);
-      out.push([this.m[i], m], [this.v[i], v], [p, np]);
-    });
-    return out;
+    // one fused kernel for every parameter (ops/optimizer_updates.ts); zero gaps stay zero
+    const [np, m, v] = adamUpdate(params, grad, this.m, this.v, hyper, attrs);
+    return [[this.t, t], [this.m, m], [this.v, v], [params, np]];
   }
 }
 

@@ -18,27 +18,27 @@ export interface SGDOptions {
 }
 
 export class SGD extends Optimizer {
-  private readonly buffers: Tensor[];
+  /** The momentum buffer, packed like the parameters (null without momentum). */
+  private readonly buffer: Tensor | null;
   constructor(params: readonly Tensor[], readonly opts: SGDOptions) {
     super(params, opts.lr);
     if (opts.nesterov && !(opts.momentum && !opts.dampening)) throw new GraphError("SGD: Nesterov momentum needs momentum > 0 and dampening 0");
-    this.buffers = opts.momentum ? params.map((p) => zeros(p.shape, p.dtype)) : [];
+    this.buffer = opts.momentum ? zeros([this.packed.total], params[0].dtype) : null;
   }
 
-  protected namedState(): [string, Tensor][] {
-    return this.buffers.map((b, i): [string, Tensor] => [`${this.paramName(i)}.momentum_buffer`, b]);
+  protected scalarState(): [string, Tensor][] {
+    return [];
   }
 
-  protected updates(grads: readonly Tensor[], ok: Tensor): Update[] {
+  protected packedState(): [string, Tensor][] {
+    return this.buffer ? [["momentum_buffer", this.buffer]] : [];
+  }
+
+  protected updates(params: Tensor, grad: Tensor, ok: Tensor): Update[] {
     const { momentum = 0, dampening = 0, nesterov = false, weightDecay = 0 } = this.opts;
-    const out: Update[] = [];
     const hyper = sgdHyper(this.lrTensor, ok);
-    this.params.forEach((p, i) => {
-      // one fused kernel per parameter (ops/optimizer_updates.ts)
-      const [np, b] = sgdUpdate(p, grads[i], momentum ? this.buffers[i] : null, hyper, { momentum, dampening, nesterov, weightDecay });
-      out.push([p, np]);
-      if (b) out.push([this.buffers[i], b]);
-    });
-    return out;
+    // one fused kernel for every parameter (ops/optimizer_updates.ts)
+    const [np, b] = sgdUpdate(params, grad, this.buffer, hyper, { momentum, dampening, nesterov, weightDecay });
+    return b ? [[params, np], [this.buffer!, b]] : [[params, np]];
   }
 }

@@ -4,6 +4,8 @@ import { F, getBackend, manualSeed, tensor, type Tensor } from "../../src/index.
 import { buildPlan } from "../../src/internals.ts";
 import { placeholder } from "../../src/graph/ir.ts";
 import { LeNet5 } from "../../src/models/lenet5.ts";
+import { allFinite } from "../../src/ops/guard.ts";
+import { adamHyper } from "../../src/ops/optimizer_updates.ts";
 import { onEachBackend, testBackends } from "../helpers/backends.ts";
 import { makeInputs } from "../helpers/inputs.ts";
 import { HAND, expectClose } from "../tolerance.ts";
@@ -15,7 +17,7 @@ const opsOf = (outs: Tensor[], fuse = true) => buildPlan(outs, isInput, { fuse }
 async function runPlan(outs: Tensor[], fuse: boolean): Promise<number[][]> {
   const { plan, inputTensors } = buildPlan(outs, isInput, { fuse });
   const b = getBackend();
-  const handles = b.run(plan, inputTensors.map((t) => t.storage!.handle));
+  const handles = b.run(plan, inputTensors.map((t) => t.storage!.handle), b.newStatus?.());
   return Promise.all(handles.map(async (h, i) => Array.from(await b.read(h, outs[i].dtype, outs[i].size))));
 }
 
@@ -153,6 +155,73 @@ onEachBackend(fuseBackends, "max-pool backward + ReLU backward fusion", (backend
     // … but a kernel reading it in between keeps them apart
     const apart = W.add(W.mul(W.reshape(W.sum(b, 0), [7, 1]), 2), W.reshape(W.sum(d, 1), [7, 1]));
     expect(opsOf([apart]).filter((o) => o !== "reshape")).toEqual(["sum", "mul", "sum", "add"]);
+  });
+
+  it("a mean cross-entropy and its backward over the same logits run as one step, equal to the unfused ops; a label out of range still faults", async () => {
+    const [x] = makeInputs([{ shape: [37, 11] }], 7);
+    const y = tensor(Array.from({ length: 37 }, (_, i) => (i * 5) % 11), [37], "int32");
+    for (const reduction of ["mean", "sum"] as const) {
+      const loss = F.crossEntropy(x, y, { reduction });
+      const [gx] = W.gradients(loss, [x]);
+      expect(opsOf([loss, gx]).filter((o) => o.startsWith("softmax"))).toEqual(["softmaxCrossEntropyWithGrad"]);
+      expect(opsOf([loss, gx], false).filter((o) => o.startsWith("softmax"))).toEqual(["softmaxCrossEntropy", "softmaxCrossEntropyBackward"]);
+      const fused = await runPlan([loss, gx], true);
+      const plain = await runPlan([loss, gx], false);
+      // the CPU runs the two reference loops: the same bits
+      expectClose(fused[0], plain[0], backend === "cpu" ? HAND.exact.cpu : HAND.summed.webgpu, `loss (${reduction}) on ${backend}`);
+      expectClose(fused[1], plain[1], backend === "cpu" ? HAND.exact.cpu : HAND.rounded.webgpu, `gradient (${reduction}) on ${backend}`);
+    }
+    // a cotangent computed from the loss itself is not ready before it: no fusion
+    const [gs] = W.gradients(W.sqrt(F.crossEntropy(x, y)), [x]);
+    expect(opsOf([gs])).toContain("softmaxCrossEntropyBackward");
+    // too many logits for one workgroup: left as two kernels
+    const big = W.zeros([2048, 9]);
+    expect(opsOf(W.gradients(F.crossEntropy(big, tensor(new Array(2048).fill(1), [2048], "int32")), [big]))).toContain("softmaxCrossEntropyBackward");
+    const bad = tensor(Array.from({ length: 37 }, (_, i) => (i === 20 ? 11 : 0)), [37], "int32");
+    const lossBad = F.crossEntropy(x, bad);
+    const [gBad] = W.gradients(lossBad, [x]);
+    expect(opsOf([lossBad, gBad])).toContain("softmaxCrossEntropyWithGrad");
+    await expect(W.compile((v: Tensor) => { const l = F.crossEntropy(v, bad); return [l, W.gradients(l, [v])[0]]; })(x)[0].item()).rejects.toThrow(/label 11 of sample 20 is outside \[0, 11\)/);
+  });
+
+  it("the step's guard and Adam's scalars that read its ok run as one step, equal to the unfused ops, finite or not", async () => {
+    const [x, g] = makeInputs([{ shape: [3, 5] }, { shape: [300] }], 8);
+    const lr = W.scalar(0.01);
+    const t = W.scalar(6);
+    for (const bad of [false, true]) {
+      const gi = bad ? W.where(W.equal(W.arange(0, 300), W.scalar(211)), W.scalar(Infinity), g) : g;
+      const ok = allFinite([W.sum(x).reshape([1]), gi], ["the loss", "the gradients"]);
+      const [hyper, t1] = adamHyper(lr, t, ok, { b1: 0.9, b2: 0.999 });
+      const outs = [ok, hyper, t1];
+      expect(opsOf(outs).filter((o) => /Finite|Hyper/.test(o))).toEqual(["allFiniteHyper"]);
+      expect(opsOf(outs, false).filter((o) => /Finite|Hyper/.test(o))).toEqual(["allFinite", "adamHyper"]);
+      const fused = await runPlan(outs, true);
+      const plain = await runPlan(outs, false);
+      for (let k = 0; k < 3; k++) expect(fused[k], `output ${k}${bad ? " with an Infinity" : ""} on ${backend}`).toEqual(plain[k]);
+      expect(fused[0]).toEqual([bad ? 0 : 1]);
+      expect(fused[2]).toEqual([bad ? 6 : 7]);
+    }
+  });
+
+  it("col2im into the max-pool backward that reads it (conv → relu → pool → conv): one kernel, equal to the unfused ops", async () => {
+    const [x, w1, w2, dy] = makeInputs([{ shape: [2, 3, 8, 8] }, { shape: [4, 3, 3, 3] }, { shape: [5, 4, 3, 3] }, { shape: [2, 5, 4, 4] }], 9);
+    for (const relu of [true, false]) {
+      const f = (v: Tensor) => {
+        const h = F.conv2d(v, w1, null, { padding: 1 });
+        return W.sum(W.mul(F.conv2d(F.maxPool2d(relu ? F.relu(h) : h, { kernelSize: 2 }), w2, null, { padding: 1 }), dy));
+      };
+      const [g] = W.gradients(f(x), [x]);
+      const fusedOps = opsOf([g]);
+      expect(fusedOps).toContain("col2imMaxPool2dBackward");
+      expect(fusedOps.filter((o) => o === "col2im" || o === "maxPool2dBackward")).toEqual(["col2im"]); // conv1's own input gradient
+      const [a] = await runPlan([g], true);
+      const [b] = await runPlan([g], false);
+      expectClose(a, b, backend === "cpu" ? HAND.exact.cpu : HAND.summed.webgpu, `relu ${relu} on ${backend}`);
+      expect(a.some((v) => v !== 0)).toBe(true);
+    }
+    // windows that overlap do not tile the plane: left as two kernels
+    const [go] = W.gradients(W.sum(F.conv2d(F.maxPool2d(F.conv2d(x, w1), { kernelSize: 3, stride: 2 }), w2, null, { padding: 1 })), [x]);
+    expect(opsOf([go])).not.toContain("col2imMaxPool2dBackward");
   });
 
   it("leaves a max-pool whose input is not the ReLU output alone", () => {

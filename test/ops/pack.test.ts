@@ -94,6 +94,16 @@ onEachBackend(backends, "pack members computed in place", (backend) => {
     expect(Array.from(await a.data())).toEqual([2, 3, 4, 5, 6, 7]);
   });
 
+  it("a value that is two members (an LSTM's two bias gradients) is copied twice, never from inside the pack", async () => {
+    const build = () => {
+      const a = W.add(x(), W.scalar(1));
+      const b = W.sum(x(), 0);
+      return W.add(I.pack([a, b, W.reshape(a, [3, 2])]), W.scalar(0));
+    };
+    expect(packPlan([build()])).toEqual({ copy: [true, false, true], placed: 1 });
+    expect(Array.from(await build().data()), backend).toEqual(packed([2, 3, 4, 5, 6, 7], [5, 7, 9], [2, 3, 4, 5, 6, 7]));
+  });
+
   it("a plan run twice keeps the gaps zero (the packed slot is its own)", async () => {
     const f = W.compile((u: Tensor) => W.add(I.pack([W.mul(u, W.scalar(2)), W.sum(u, 1)]), W.scalar(1)));
     const want = (k: number) => packed([2, 4, 6, 8, 10, 12].map((v) => k * v), [6, 15].map((v) => k * v)).map((v) => v + 1);

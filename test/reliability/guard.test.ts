@@ -50,7 +50,8 @@ describe.each(backends)("the step's guard on %s", (backend) => {
     const rng = seeded(3);
     const good = batch(rng, 4, [1, 2, 3, 4]);
     await step(good.x, good.y).loss.item();
-    const state = () => [...model.parameters(), ...(opt as unknown as { m: Tensor[]; v: Tensor[]; t: Tensor }).m, ...(opt as unknown as { v: Tensor[] }).v, (opt as unknown as { t: Tensor }).t];
+    // every weight, both moments of every weight, and the step count
+    const state = () => [...model.parameters(), ...opt.stateDict().values()];
     const before = await snapshot(state());
     const bad = batch(rng, 4, [1, 10, 3, 4]);
     const r = step(bad.x, bad.y);
@@ -106,6 +107,21 @@ describe.each(backends)("the step's guard on %s", (backend) => {
     }
     expect(error).toBeInstanceOf(NonFiniteError);
     for (const w of await Promise.all(model.parameters().map((p) => p.data()))) expect(w.every(Number.isFinite)).toBe(true);
+  });
+
+  it("a non-finite gradient is named by its parameter and its own element, though the gradients are checked packed", async () => {
+    await setBackend(backend);
+    manualSeed(6);
+    const model = new BagOfWords();
+    const opt = new Adam(model.parameters());
+    opt.paramNames = model.namedParameters().map(([n]) => n);
+    const before = await snapshot([...model.parameters(), ...opt.stateDict().values()]);
+    // fc.weight is [3, 4] (the third parameter): NaN at its element 7, the rest finite
+    const grads = model.parameters().map((p, i) => (i === 1 ? W.where(W.equal(W.arange(0, p.size).reshape(p.shape), W.scalar(7)), W.scalar(NaN), W.ones(p.shape)) : W.ones(p.shape)));
+    const ok = opt.step(grads, { loss: W.scalar(1) });
+    await expect(ok.item()).rejects.toThrow("the gradient of fc.weight has NaN at element 7 of [3,4]");
+    expect(await snapshot([...model.parameters(), ...opt.stateDict().values()])).toEqual(before);
+    expect(model.namedParameters()[1][0]).toBe("fc.weight");
   });
 
   it("allFinite: 1 for finite tensors, 0 with the first non-finite named, over chains of more than 6 tensors", async () => {
