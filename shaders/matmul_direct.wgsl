@@ -20,6 +20,7 @@ const TN = __TN__u;
 //#each R @group(0) @binding(4) var<storage, read_write> D: array<f32>;
 //#include lib/matmul_batch
 //#include lib/act
+//#include lib/matmul_store
 @compute @workgroup_size(WX, WY)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let mb = matmul_batch(wg.z);
@@ -36,5 +37,5 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
 //#each R X     rs__X__ += a__X__;
   }
 //#each R X   if (j0 == 0u && i0 + __X__u < M) { D[i0 + __X__u] = rs__X__; }
-//#each X Y   if (i0 + __X__u < M && j0 + __Y__u < N) { C[mb.c_off + (i0 + __X__u) * N + j0 + __Y__u] = epilogue(c__X__s__Y__, i0 + __X__u, j0 + __Y__u); }
+//#each X Y   if (i0 + __X__u < M && j0 + __Y__u < N) { store_c(mb.c_off + (i0 + __X__u) * N + j0 + __Y__u, epilogue(c__X__s__Y__, i0 + __X__u, j0 + __Y__u)); }
 }

@@ -34,6 +34,7 @@ var<workgroup> Bs: array<f32, BK * BS_ROW>;
 //#each R @group(0) @binding(4) var<storage, read_write> D: array<f32>;
 //#include lib/matmul_batch
 //#include lib/act
+//#include lib/matmul_store
 @compute @workgroup_size(WX, WY)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let mb = matmul_batch(wg.z);
@@ -85,7 +86,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
     for (var y = 0u; y < TN; y++) {
       let i = row0 + lid.y * TM + x;
       let j = col0 + lid.x * TN + y;
-      if (i < M && j < N) { C[mb.c_off + i * N + j] = epilogue(acc[x][y], i, j); }
+      if (i < M && j < N) { store_c(mb.c_off + i * N + j, epilogue(acc[x][y], i, j)); }
     }
   }
 //#each R   if (sums) { for (var x = 0u; x < TM; x++) { if (row0 + lid.y * TM + x < M) { D[row0 + lid.y * TM + x] = rs[x]; } } }

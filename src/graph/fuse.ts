@@ -1,5 +1,5 @@
 /**
- * @file Fusion rules, applied by the planner after autodiff. Eight so far:
+ * @file Fusion rules, applied by the planner after autodiff. Nine so far:
  *   matmul(a, b) [→ reshape] → add(·, bias) [→ relu | tanh | sigmoid]   ⇒   matmulBiasAct(a, b, bias)
  * where the bias runs along the last axis (bias[N]: a linear layer), or along the rows (a
  * convolution: its [N, O, P] product reshaped to [N, O, OH, OW] plus bias [1, O, 1, 1]); and
@@ -21,6 +21,10 @@
  * And col2im into the max-pool backward that reads it, for windows that tile the plane
  * (LeNet-5's conv2 input gradient through pool1, ReLU mask included):
  *   col2im(dcols) → maxPool2dBackward(·, arg[, x])   ⇒   col2imMaxPool2dBackward(dcols, arg[, x])
+ * and an unbatched, unsplit matmul into the tiling max-pool backward that reads it (LeNet-5's
+ * fc1 input gradient into pool2's backward; the kernel stores each product element as its
+ * window's pixels):
+ *   matmul(a, b) [→ reshape] → maxPool2dBackward(·, arg[, x])   ⇒   matmulMaxPool2dBackward(a, b, arg[, x])
  * In the chain rules (matmulBiasAct, the masked backwards) each intermediate has exactly one
  * reader and is not a requested output (in a training graph the gradient rules read a, b and
  * the activation's output, never the intermediates); the fused step takes the place of the
@@ -33,7 +37,7 @@
 import type { OpDef } from "../ops/types.ts";
 import type { Tensor } from "../tensor.ts";
 import type { Node } from "./ir.ts";
-import { matmulBiasActDef, matmulRowSumDef, rowSumFits, type Activation } from "../ops/matmul_epilogue.ts";
+import { matmulBiasActDef, matmulMaxPool2dBackwardDef, matmulRowSumDef, rowSumFits, type Activation } from "../ops/matmul_epilogue.ts";
 import { col2imMaxPool2dBackwardDef, maxPool2dBackwardDef, poolTiles, type PoolAttrs } from "../ops/pool.ts";
 import { SUM_MANY, sumManyDef, sumSegment } from "../ops/sum.ts";
 import { GUARD_HYPER_INPUTS, allFiniteHyperDef } from "../ops/guard.ts";
@@ -121,6 +125,24 @@ export function fuseNodes(nodes: readonly Node[], requested: readonly Tensor[]):
     if (!poolTiles(pool)) continue;
     absorbed.add(c2i);
     replaced.set(n, { op: col2imMaxPool2dBackwardDef, attrs: { col2im: c2i.attrs, pool }, inputs: [c2i.inputs[0], ...step.inputs.slice(1)], outputs: step.outputs });
+  }
+  // an unbatched, unsplit product [→ reshape] → the max-pool backward reading it (a linear
+  // layer's input gradient flowing back into the pooling before a flatten), tiling windows
+  for (const n of nodes) {
+    const step = replaced.get(n) ?? (n.op?.name === "maxPool2dBackward" && !absorbed.has(n) ? n : null);
+    if (!step || step.op !== maxPool2dBackwardDef) continue;
+    const dy = step.inputs[0];
+    const view = dy.node.op?.name === "reshape" ? dy.node : null;
+    const y = view ? view.inputs[0] : dy;
+    const mm = y.node;
+    if (mm.op?.name !== "matmul" || absorbed.has(mm) || replaced.has(mm) || (readers.get(dy) ?? []).length !== 1 || wanted.has(dy)) continue;
+    if (view && soleReader(y) !== view) continue;
+    const attrs = mm.attrs as { transposeA: boolean; transposeB: boolean };
+    const pool = step.attrs as PoolAttrs & { inputShape: number[] };
+    if (!rowSumFits(mm.inputs[0].shape, mm.inputs[1].shape, attrs) || !poolTiles(pool)) continue;
+    absorbed.add(mm);
+    if (view) absorbed.add(view);
+    replaced.set(n, { op: matmulMaxPool2dBackwardDef, attrs: { ...attrs, pool }, inputs: [mm.inputs[0], mm.inputs[1], ...step.inputs.slice(1)], outputs: step.outputs });
   }
   // a linear layer's bias gradient into its weight gradient: sum(g, 0) beside matmul(g, x)
   // with transposeA (dW = gᵀ·x, whose A = gᵀ has the bias gradient as its row sums)

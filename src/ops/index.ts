@@ -17,7 +17,7 @@ import { lstmCellBackwardDef, lstmCellDef } from "./lstm_cell.ts";
 import { gruCellBackwardDef, gruCellDef } from "./gru_cell.ts";
 import { gruSequenceBackwardDef, gruSequenceDef, lstmSequenceBackwardDef, lstmSequenceDef } from "./recurrent_seq.ts";
 import { adamHyperDef, adamUpdateDef, sgdUpdateDef } from "./optimizer_updates.ts";
-import { matmulBiasActDef, matmulRowSumDef } from "./matmul_epilogue.ts";
+import { matmulBiasActDef, matmulMaxPool2dBackwardDef, matmulRowSumDef } from "./matmul_epilogue.ts";
 import { allFiniteDef, allFiniteHyperDef } from "./guard.ts";
 import { trainMeterDef } from "./meter.ts";
 import { packDef } from "./pack.ts";
@@ -67,6 +67,7 @@ export const OPS: Record<OpName, OpDef> = {
   sgdUpdate: sgdUpdateDef,
   matmulBiasAct: matmulBiasActDef,
   matmulRowSum: matmulRowSumDef,
+  matmulMaxPool2dBackward: matmulMaxPool2dBackwardDef,
   allFinite: allFiniteDef,
   allFiniteHyper: allFiniteHyperDef,
   trainMeter: trainMeterDef,

@@ -15,6 +15,8 @@ import { matmulPlan, splitOf } from "./matmul_kernel.ts";
 import { wgslType } from "./wgsl.ts";
 import { ShapeError, fmtShape } from "../errors.ts";
 import { sizeOf } from "../shape.ts";
+import { allocArray } from "../dtype.ts";
+import { maxPool2dBackwardDef, poolConstants, poolGeometry, poolTiles, type PoolAttrs } from "./pool.ts";
 
 export type Activation = "none" | "relu" | "tanh" | "sigmoid";
 
@@ -105,3 +107,42 @@ export const matmulRowSumDef: OpDef<{ transposeA: boolean; transposeB: boolean; 
 export function rowSumFits(as: readonly number[], bs: readonly number[], attrs: { transposeA: boolean; transposeB: boolean }): boolean {
   return as.length === 2 && bs.length === 2 && splitOf(matmulLayout(as, bs, attrs)) === 1;
 }
+
+export interface MatmulPoolAttrs {
+  transposeA: boolean;
+  transposeB: boolean;
+  pool: PoolAttrs & { inputShape: number[] };
+}
+
+/**
+ * matmulMaxPool2dBackward: (a, b, arg[, x]) → dx, what maxPool2dBackward(reshape(a·b), arg[, x])
+ * computes: the planner's fusion of a product whose elements are a max-pool's output gradient
+ * (LeNet-5's fc1 input gradient, flowing back into pool2) with that pooling's backward, for
+ * windows that tile the plane and an unbatched, unsplit product (graph/fuse.ts). Never built
+ * by autodiff, so no gradient rule.
+ * CPU: the two reference loops as they run unfused. WebGPU: the matmul kernels storing each
+ * product element as its window's pixels (lib/matmul_store).
+ */
+export const matmulMaxPool2dBackwardDef: OpDef<MatmulPoolAttrs> = {
+  name: "matmulMaxPool2dBackward",
+  infer: ([a, b, arg, mask], attrs) => {
+    const [y] = matmulDef.infer([a, b], attrs);
+    if (y.shape.length !== 2 || sizeOf(y.shape) !== sizeOf(arg.shape) || !poolTiles(attrs.pool)) {
+      throw new ShapeError(`matmulMaxPool2dBackward: the product ${fmtShape(y.shape)} should be a matrix of the pooled gradient's ${sizeOf(arg.shape)} elements, for windows that tile the plane`);
+    }
+    return maxPool2dBackwardDef.infer(mask ? [{ shape: arg.shape, dtype: y.dtype }, arg, mask] : [{ shape: arg.shape, dtype: y.dtype }, arg], attrs.pool);
+  },
+  cpu: (args) => {
+    const { inputs: [, , ...rest], attrs } = args;
+    const dy = allocArray(args.outputs[0] instanceof Float64Array ? "float64" : "float32", rest[0].length);
+    matmulDef.cpu({ ...args, inputs: args.inputs.slice(0, 2), inShapes: args.inShapes.slice(0, 2), outputs: [dy] });
+    maxPool2dBackwardDef.cpu({ ...args, inputs: [dy, ...rest], attrs: attrs.pool });
+  },
+  webgpu: ({ inShapes, inDtypes: [dt], attrs, device }) => {
+    wgslType(dt, "matmulMaxPool2dBackward");
+    const [as, bs] = inShapes;
+    const g = poolGeometry("matmulMaxPool2dBackward", attrs.pool.inputShape, attrs.pool);
+    const pool = { arg: { in: 2 }, x: inShapes.length === 4 ? { in: 3 } : null, constants: poolConstants(g, attrs.pool, g.n * g.c * g.oh * g.ow) };
+    return matmulPlan("matmulMaxPool2dBackward", device.matmul, matmulLayout(as, bs, attrs), [{ in: 0 }, { in: 1 }, { out: 0 }], 0, { act: "x", pool });
+  },
+};

@@ -66,13 +66,29 @@ export interface Epilogue {
   act: string;
   rows?: boolean;
   mask?: boolean;
+  /**
+   * matmulMaxPool2dBackward: C is stored as the pooled gradient of a max-pool whose windows
+   * tile the plane (lib/matmul_store): the argmax, the ReLU output (`x`, when masked), and
+   * the pooling's override constants. Unbatched, unsplit products only.
+   */
+  pool?: { arg: BufferRef; x: BufferRef | null; constants: Record<string, number> };
 }
 
 /** The EPI override of an epilogue (lib/act.wgsl). */
 const epiOf = (ep?: Epilogue) => (!ep?.bias ? 0 : ep.mask ? 3 : ep.rows ? 2 : 1);
 
-/** The bindings after A, B, C: the bias (A again where there is none: never read), then D. */
-const extraBindings = (bindings: BufferRef[], ep?: Epilogue): BufferRef[] => [ep?.bias ?? bindings[0], ...(ep?.rowSum ? [ep.rowSum] : [])];
+/** The bindings after A, B, C: the bias (A again where there is none: never read), then D or the pooling's. */
+const extraBindings = (bindings: BufferRef[], ep?: Epilogue): BufferRef[] => [
+  ep?.bias ?? bindings[0],
+  ...(ep?.rowSum ? [ep.rowSum] : []),
+  ...(ep?.pool ? [ep.pool.arg, ep.pool.x ?? bindings[0]] : []),
+];
+
+/** The `//#each` counts and tokens of lib/matmul_store for an epilogue. */
+const storeVariant = (ep?: Epilogue): { each: Record<string, number>; tokens: Record<string, string> } => ({
+  each: { POOL: ep?.pool ? 1 : 0, PLAIN: ep?.pool ? 0 : 1 },
+  tokens: ep?.pool ? { PX: "pool_x", DX: "C" } : {},
+});
 
 function matmulKernel(name: string, strategy: MatmulStrategy, L: MatmulLayout, t: Tiles, bindings: BufferRef[], split: number, ep?: Epilogue): KernelCall {
   if (strategy === "direct") return directKernel(name, L, bindings, split, ep);
@@ -89,7 +105,8 @@ function matmulKernel(name: string, strategy: MatmulStrategy, L: MatmulLayout, t
   };
   const workgroups: [number, number, number] = [Math.max(1, Math.ceil(L.n / t.bn)), Math.max(1, Math.ceil(L.m / t.bm)), Math.max(1, batchCount) * split];
   // without an epilogue A is bound as the (never read) bias: the shader has one binding layout
-  return shaderCall(name, "matmul_tiled", [...bindings, ...extraBindings(bindings, ep)], constants, { workgroups }, { tokens: { TM: t.tm, TN: t.tn, ACT: ep?.act ?? "x" }, each: { R: ep?.rowSum ? 1 : 0 } });
+  const store = storeVariant(ep);
+  return shaderCall(name, "matmul_tiled", [...bindings, ...extraBindings(bindings, ep)], constants, { workgroups }, { tokens: { TM: t.tm, TN: t.tn, ACT: ep?.act ?? "x", ...store.tokens }, each: { R: ep?.rowSum ? 1 : 0, ...store.each } });
 }
 
 /** The override constants of lib/matmul_overrides.wgsl for a layout, split and epilogue. */
@@ -100,6 +117,7 @@ function layoutConstants(L: MatmulLayout, split: number, kChunk: number, ep?: Ep
   const c: Record<string, number> = {
     M: L.m, N: L.n, K: L.k, SAI: L.sAi, SAP: L.sAp, SBP: L.sBp, SBJ: L.sBj,
     A_BASE: L.aBase ?? 0, B_BASE: L.bBase ?? 0, SPLIT: split, KCHUNK: kChunk, EPI: epiOf(ep),
+    ...(ep?.pool ? { ...ep.pool.constants, MASK: ep.pool.x ? 1 : 0 } : {}),
   };
   batch.forEach((d, k) => {
     c[`BD${lead + k}`] = d;
@@ -119,7 +137,8 @@ function directKernel(name: string, L: MatmulLayout, bindings: BufferRef[], spli
   const batchCount = (L.batch ?? []).reduce((x, y) => x * y, 1);
   const constants = { ...layoutConstants(L, split, Math.ceil(L.k / split), ep), WX: wx, WY: wy };
   const workgroups: [number, number, number] = [Math.max(1, Math.ceil(L.n / (wx * tn))), Math.max(1, Math.ceil(L.m / (wy * tm))), Math.max(1, batchCount) * split];
-  const variant = { tokens: { TM: tm, TN: tn, ACT: ep?.act ?? "x" }, each: { X: tm, Y: tn, R: ep?.rowSum ? 1 : 0 } };
+  const store = storeVariant(ep);
+  const variant = { tokens: { TM: tm, TN: tn, ACT: ep?.act ?? "x", ...store.tokens }, each: { X: tm, Y: tn, R: ep?.rowSum ? 1 : 0, ...store.each } };
   return shaderCall(name, "matmul_direct", [...bindings, ...extraBindings(bindings, ep)], constants, { workgroups }, variant);
 }
 
@@ -160,7 +179,7 @@ export function matmulPlan(name: string, strategy: MatmulStrategy, L: MatmulLayo
   const batchCount = (L.batch ?? []).reduce((x, y) => x * y, 1);
   const split = splitOf(L);
   if (split === 1) return { calls: [matmulKernel(name, strategy, L, t, bindings, 1, ep)], scratch: [] };
-  if (ep?.rowSum) throw new DeviceError(`${name}: the row sums need an unsplit product (K = ${L.k} is split ${split} ways); the planner fuses only unsplit ones`);
+  if (ep?.rowSum || ep?.pool) throw new DeviceError(`${name}: ${ep.pool ? "the pooled store needs" : "the row sums need"} an unsplit product (K = ${L.k} is split ${split} ways); the planner fuses only unsplit ones`);
   const parts: BufferRef = { scratch: firstScratch };
   const sum = sumPartials(`${name}/split-k sum`, batchCount, split, parts, bindings[2], L.m, L.n, ep);
   return { calls: [matmulKernel(name, strategy, L, t, [bindings[0], bindings[1], parts], split), sum], scratch: [batchCount * L.m * L.n * split * 4] };

@@ -29,7 +29,7 @@ interface PoolGeometry {
   n: number; c: number; h: number; w: number; oh: number; ow: number;
 }
 
-function poolGeometry(op: string, shape: readonly number[], a: PoolAttrs): PoolGeometry {
+export function poolGeometry(op: string, shape: readonly number[], a: PoolAttrs): PoolGeometry {
   if (shape.length !== 4) throw new ShapeError(`${op}: input must be 4-D NCHW, got ${fmtShape(shape)}`);
   const [n, c, h, w] = shape;
   const oh = windowOut(h, a.kernel[0], a.stride[0], a.padding[0]);
@@ -119,9 +119,12 @@ export const maxPool2dBackwardDef: OpDef<PoolAttrs & { inputShape: number[] }> =
     const t = tiles(g, a) ? g.n * g.c * g.oh * g.ow : g.n * g.c * g.h * g.w;
     const mask = inShapes.length === 3;
     const constants = { ...poolConstants(g, a, t), NONOVERLAP: nonOverlapping(a), TILES: tiles(g, a) ? 1 : 0, MASK: mask ? 1 : 0 };
-    return { calls: [shaderCall("maxPool2dBackward", "max_pool2d_backward", [{ in: 0 }, { in: 1 }, { out: 0 }, { in: mask ? 2 : 0 }], constants, { threads: t })] };
+    return { calls: [shaderCall("maxPool2dBackward", "max_pool2d_backward", [{ in: 0 }, { in: 1 }, { out: 0 }, { in: mask ? 2 : 0 }], constants, { threads: t }, { tokens: POOL_TILE_NAMES })] };
   },
 };
+
+/** What lib/pool_tile calls the pooled input and the gradient in the pooling shaders. */
+const POOL_TILE_NAMES = { PX: "x", DX: "dx" };
 
 export interface Col2imPoolAttrs {
   col2im: WindowAttrs & { inputShape: number[] };
@@ -157,7 +160,7 @@ export const col2imMaxPool2dBackwardDef: OpDef<Col2imPoolAttrs> = {
     const cg = windowGeometry("col2imMaxPool2dBackward", a.col2im.inputShape, a.col2im.kernel, a.col2im);
     const constants = { ...poolConstants(g, a.pool, t), ...col2imConstants(cg, a.col2im, "G"), MASK: mask ? 1 : 0 };
     const bindings = [{ in: 0 }, { in: 1 }, { out: 0 }, { in: mask ? 2 : 0 }];
-    return { calls: [shaderCall("col2imMaxPool2dBackward", "col2im_max_pool2d_backward", bindings, constants, { threads: t }, { tokens: { Q: "G" } })] };
+    return { calls: [shaderCall("col2imMaxPool2dBackward", "col2im_max_pool2d_backward", bindings, constants, { threads: t }, { tokens: { Q: "G", ...POOL_TILE_NAMES } })] };
   },
 };
 
@@ -234,7 +237,7 @@ export const avgPool2dBackwardDef: OpDef<AvgPoolAttrs & { inputShape: number[] }
 const inside = (a: PoolAttrs) => a.padding[0] === 0 && a.padding[1] === 0;
 
 /** The override constants every pooling shader takes (shaders/*pool2d*.wgsl). */
-function poolConstants(g: PoolGeometry, a: PoolAttrs, threads: number): Record<string, number> {
+export function poolConstants(g: PoolGeometry, a: PoolAttrs, threads: number): Record<string, number> {
   const [KH, KW] = a.kernel, [SH, SW] = a.stride, [PH, PW] = a.padding;
   return { T: threads, H: g.h, W: g.w, OH: g.oh, OW: g.ow, KH, KW, SH, SW, PH, PW };
 }

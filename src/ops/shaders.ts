@@ -9,7 +9,8 @@
  *   strided shaders' coordinate split;
  * - `__NAME__` — a token the shader's header names (an element type, a binding number);
  * - `//#each I LINE` — LINE repeated `each.I` times with `__I__` = 0, 1, … (a binding count,
- *   or an unrolled block); `//#each I J LINE` — for every pair (`__I__`, `__J__`).
+ *   or an unrolled block); `//#each I J LINE` — for every pair (`__I__`, `__J__`). A count of
+ *   0 or 1 makes a line optional, and `//#each I //#include lib/NAME` includes NAME only then.
  * Comment lines are copied as they are. A token left unset, or one given and unused, throws.
  */
 import { GraphError } from "../errors.ts";
@@ -61,7 +62,8 @@ export function shaderCode(name: ShaderName, variant: ShaderVariant = {}): strin
           return n;
         };
         for (let a = 0; a < count(i); a++) {
-          if (!j) out.push(fill(body, { [i]: String(a) }));
+          if (!j && body.startsWith("//#include ")) expand(body);
+          else if (!j) out.push(fill(body, { [i]: String(a) }));
           else for (let b = 0; b < count(j); b++) out.push(fill(body, { [i]: String(a), [j]: String(b) }));
         }
       } else out.push(line.startsWith("//") ? line : fill(line));

@@ -224,6 +224,31 @@ onEachBackend(fuseBackends, "max-pool backward + ReLU backward fusion", (backend
     expect(opsOf([go])).not.toContain("col2imMaxPool2dBackward");
   });
 
+  it("a linear layer's input gradient into the max-pool backward before its flatten (conv → relu → pool → linear): one kernel, equal to the unfused ops", async () => {
+    const [x, w1, wf, dy] = makeInputs([{ shape: [3, 2, 8, 8] }, { shape: [4, 2, 3, 3] }, { shape: [5, 64] }, { shape: [3, 5] }], 10);
+    for (const relu of [true, false]) {
+      const f = (v: Tensor) => {
+        const h = F.conv2d(v, w1, null, { padding: 1 });
+        return W.sum(W.mul(F.linear(W.flatten(F.maxPool2d(relu ? F.relu(h) : h, { kernelSize: 2 }), 1), wf), dy));
+      };
+      const [g, gw] = W.gradients(f(x), [x, w1]);
+      const fusedOps = opsOf([g, gw]);
+      expect(fusedOps).toContain("matmulMaxPool2dBackward");
+      expect(fusedOps).not.toContain("maxPool2dBackward");
+      expect(opsOf([g, gw], false)).toContain("maxPool2dBackward");
+      // both matmul kernel families on WebGPU (SwiftShader gets the direct one)
+      const caps = backend === "webgpu" ? (getBackend() as unknown as { caps: { matmul: string } }).caps : null;
+      for (const family of caps ? ["direct", "tiled"] : ["cpu"]) {
+        if (caps) caps.matmul = family;
+        const fused = await runPlan([g, gw], true);
+        const plain = await runPlan([g, gw], false);
+        for (let k = 0; k < 2; k++) expectClose(fused[k], plain[k], backend === "cpu" ? HAND.exact.cpu : HAND.summed.webgpu, `output ${k}, relu ${relu}, ${family}`);
+        expect(fused[0].some((v) => v !== 0)).toBe(true);
+      }
+      if (caps) caps.matmul = "direct";
+    }
+  });
+
   it("leaves a max-pool whose input is not the ReLU output alone", () => {
     const x = placeholder([1, 1, 4, 4], "float32");
     const g = W.gradients(W.sum(F.relu(F.maxPool2d(x, { kernelSize: 2 }))), [x])[0];
