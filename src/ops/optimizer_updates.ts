@@ -1,5 +1,6 @@
 /**
- * @file Fused optimizer updates: one elementwise kernel per parameter instead of a dozen
+ * @file Fused optimizer updates: one elementwise kernel for all parameters (the optimizer packs
+ * them: optim/flat_params.ts) instead of a dozen
  * small ops. Both rules live in one table (JS and WGSL side by side), as the elementwise ops do:
  *   adamUpdate(p, g, m, v, hyper) → [p', m', v'], hyper = [lr, stepSize, vScale, ok] (one
  *   buffer: 8 storage buffers in all, the portable per-stage limit)
