@@ -5,14 +5,18 @@
 // Overrides: those of lib/matmul_overrides; the tile BM×BN of C per workgroup, BK (K per
 //   step), WX×WY threads (the workgroup size), ALOADS / BLOADS (tile loads per thread),
 //   A_ALONG_M / B_ALONG_K (the load order, from the strides). The count R (0 or 1) adds D.
-//   Tokens: __TM__×__TN__, each thread's block (private arrays need constant sizes); __ACT__.
+//   Counts AS + AV = 1 and BS + BV = 1: each operand's tile loader, one element (lib/
+//   matmul_tile_a, _b) or four (lib/matmul_tile_a4, _b4, with __AT__ / __BT__ = vec4<f32>)
+//   a load. Tokens: __TM__×__TN__, each thread's block (private arrays need constant sizes);
+//   __ACT__; __AT__, __BT__.
 // Design: a workgroup of WX·WY threads computes a BM×BN tile of C, each thread a TM×TN block
 // (register blocking); K advances BK at a time through two workgroup-memory tiles
 // (As[k][row], Bs[k][col], rows padded by one word: no bank conflicts) loaded by all threads,
 // with a barrier before and after each use. Tile loads follow the operand's unit stride
 // (A_ALONG_M, B_ALONG_K for transposed operands), so all four transpose cases and batched
-// operands read coalesced. Dispatch: (⌈N/BN⌉, ⌈M/BM⌉, batch·SPLIT). Accumulates in f32.
-// (No vec4 loads: an operand's unit-stride length is not always a multiple of 4.)
+// operands read coalesced; an operand whose unit-stride length, other stride and offsets are
+// multiples of 4 is read as vec4 (16-byte loads, a quarter of the load instructions), the
+// others one element at a time. Dispatch: (⌈N/BN⌉, ⌈M/BM⌉, batch·SPLIT). Accumulates in f32.
 //#include lib/matmul_overrides
 override BM: u32;
 override BN: u32;
@@ -35,6 +39,10 @@ var<workgroup> Bs: array<f32, BK * BS_ROW>;
 //#include lib/matmul_batch
 //#include lib/act
 //#include lib/matmul_store
+//#each AS //#include lib/matmul_tile_a
+//#each AV //#include lib/matmul_tile_a4
+//#each BS //#include lib/matmul_tile_b
+//#each BV //#include lib/matmul_tile_b4
 @compute @workgroup_size(WX, WY)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let mb = matmul_batch(wg.z);
@@ -47,28 +55,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
 //#each R   var rs: array<f32, TM>;
 //#each R   let sums = wg.x == 0u && lid.x == 0u;
   for (var k0 = mb.k_begin; k0 < mb.k_end; k0 += BK) {
-    for (var l = 0u; l < ALOADS; l++) {
-      let e = tid + l * threads;
-      if (e < BM * BK) {
-        // consecutive threads take consecutive addresses of A: along K when K is its unit
-        // stride, along M when M is (a transposed operand)
-        let r = select(e / BK, e % BM, A_ALONG_M);
-        let ka = select(e % BK, e / BM, A_ALONG_M);
-        var va = 0.0;
-        if (row0 + r < M && k0 + ka < mb.k_end) { va = A[mb.a_off + (row0 + r) * SAI + (k0 + ka) * SAP]; }
-        As[ka * AS_ROW + r] = va;
-      }
-    }
-    for (var l = 0u; l < BLOADS; l++) {
-      let e = tid + l * threads;
-      if (e < BK * BN) {
-        let kb = select(e / BN, e % BK, B_ALONG_K);
-        let c = select(e % BN, e / BK, B_ALONG_K);
-        var vb = 0.0;
-        if (k0 + kb < mb.k_end && col0 + c < N) { vb = B[mb.b_off + (k0 + kb) * SBP + (col0 + c) * SBJ]; }
-        Bs[kb * BS_ROW + c] = vb;
-      }
-    }
+    load_a(mb, row0, k0, tid, threads);
+    load_b(mb, col0, k0, tid, threads);
     workgroupBarrier();
     for (var kk = 0u; kk < BK; kk++) {
       var a: array<f32, TM>;

@@ -133,7 +133,8 @@ export const im2colDef: OpDef<WindowAttrs> = {
   },
   // a gather of x: its adjoint scatters back
   grad: ({ inputs: [x], dys: [dcols], attrs }) => [col2imOf(dcols, x.shape, attrs)],
-  webgpu: ({ inShapes: [xs], attrs }) => ({ calls: [im2colCall(windowGeometry("im2col", xs, attrs.kernel, attrs), attrs, { in: 0 }, { out: 0 })] }),
+  // a GPU's kernels (the tiled family) take one thread per column element: coalesced writes
+  webgpu: ({ inShapes: [xs], attrs, device }) => ({ calls: [im2colCall(windowGeometry("im2col", xs, attrs.kernel, attrs), attrs, { in: 0 }, { out: 0 }, device.matmul === "tiled")] }),
 };
 
 export const col2imDef: OpDef<WindowAttrs & { inputShape: number[] }> = {

@@ -22,10 +22,13 @@ export function col2imConstants(g: WindowGeometry, a: Conv2dAttrs, prefix: strin
   return Object.fromEntries(Object.entries(rest).map(([k, v]) => [prefix + k, v]));
 }
 
-/** shaders/im2col.wgsl: one thread per cols row segment (n, r, oy). */
-export function im2colCall(g: WindowGeometry, a: Conv2dAttrs, x: BufferRef, cols: BufferRef): KernelCall {
-  const threads = g.n * g.c * g.kh * g.kw * g.oh;
-  return shaderCall("im2col", "im2col", [x, cols], windowConstants(g, a, threads), { threads });
+/**
+ * shaders/im2col.wgsl: one thread per cols row segment (n, r, oy), or with `perElement` (a
+ * GPU) one per element of cols, so consecutive threads write consecutive addresses.
+ */
+export function im2colCall(g: WindowGeometry, a: Conv2dAttrs, x: BufferRef, cols: BufferRef, perElement = false): KernelCall {
+  const threads = g.n * g.c * g.kh * g.kw * g.oh * (perElement ? g.ow : 1);
+  return shaderCall("im2col", "im2col", [x, cols], { ...windowConstants(g, a, threads), SEGMENTS: perElement ? 0 : 1 }, { threads });
 }
 
 /** shaders/col2im.wgsl: one thread per dx element, gathering the columns that read it. */

@@ -68,7 +68,7 @@ export const matmulDef: OpDef<MatmulAttrs> = {
   },
   webgpu: ({ inShapes: [as, bs], inDtypes: [dt], attrs, device }) => {
     wgslType(dt, "matmul");
-    return matmulPlan("matmul", device.matmul, matmulLayout(as, bs, attrs), [{ in: 0 }, { in: 1 }, { out: 0 }], 0);
+    return matmulPlan("matmul", device, matmulLayout(as, bs, attrs), [{ in: 0 }, { in: 1 }, { out: 0 }], 0);
   },
 };
 

@@ -69,7 +69,7 @@ export const matmulBiasActDef: OpDef<MatmulBiasActAttrs> = {
   webgpu: ({ inShapes: [as, bs], inDtypes: [dt], attrs, device }) => {
     wgslType(dt, "matmulBiasAct");
     const act = attrs.act === "none" ? "x" : unaryWgsl(attrs.act);
-    return matmulPlan("matmulBiasAct", device.matmul, matmulLayout(as, bs, attrs), [{ in: 0 }, { in: 1 }, { out: 0 }], 0, { bias: { in: 2 }, act, rows: attrs.rows, mask: attrs.mask });
+    return matmulPlan("matmulBiasAct", device, matmulLayout(as, bs, attrs), [{ in: 0 }, { in: 1 }, { out: 0 }], 0, { bias: { in: 2 }, act, rows: attrs.rows, mask: attrs.mask });
   },
 };
 
@@ -99,7 +99,7 @@ export const matmulRowSumDef: OpDef<{ transposeA: boolean; transposeB: boolean; 
   },
   webgpu: ({ inShapes: [as, bs], inDtypes: [dt], attrs, device }) => {
     wgslType(dt, "matmulRowSum");
-    return matmulPlan("matmulRowSum", device.matmul, matmulLayout(as, bs, attrs), [{ in: 0 }, { in: 1 }, { out: 0 }], 0, { act: "x", rowSum: { out: 1 } });
+    return matmulPlan("matmulRowSum", device, matmulLayout(as, bs, attrs), [{ in: 0 }, { in: 1 }, { out: 0 }], 0, { act: "x", rowSum: { out: 1 } });
   },
 };
 
@@ -143,6 +143,6 @@ export const matmulMaxPool2dBackwardDef: OpDef<MatmulPoolAttrs> = {
     const [as, bs] = inShapes;
     const g = poolGeometry("matmulMaxPool2dBackward", attrs.pool.inputShape, attrs.pool);
     const pool = { arg: { in: 2 }, x: inShapes.length === 4 ? { in: 3 } : null, constants: poolConstants(g, attrs.pool, g.n * g.c * g.oh * g.ow) };
-    return matmulPlan("matmulMaxPool2dBackward", device.matmul, matmulLayout(as, bs, attrs), [{ in: 0 }, { in: 1 }, { out: 0 }], 0, { act: "x", pool });
+    return matmulPlan("matmulMaxPool2dBackward", device, matmulLayout(as, bs, attrs), [{ in: 0 }, { in: 1 }, { out: 0 }], 0, { act: "x", pool });
   },
 };

@@ -44,9 +44,29 @@ interface Tiles {
 
 export type MatmulStrategy = DeviceCaps["matmul"];
 
-/** 64×64 for large products; 16×128 when there are few rows (a conv's O output channels). */
-function chooseTiles(m: number): Tiles {
+/** 64×64 for most products; 16×128 when there are few rows (a conv's O output channels). */
+function defaultTiles(m: number): Tiles {
   return m <= 16 ? { bm: 16, bn: 128, bk: 16, tm: 2, tn: 4 } : { bm: 64, bn: 64, bk: 16, tm: 4, tn: 4 };
+}
+
+/** Bytes of workgroup memory a tile shape needs (As and Bs, each row padded by one word). */
+const tileStorage = (t: Tiles) => 4 * t.bk * (t.bm + 1 + t.bn + 1);
+
+/**
+ * The tiles for a product on a device with these limits: 128×128 tiles of 8×8 blocks (256
+ * invocations, 8 KiB) for products of at least 1024×1024, where each loaded element then
+ * serves twice the multiply-adds (the usual shape for large GEMMs on GPUs: CUTLASS's and
+ * tfjs-webgpu's large tiles); the default tiles otherwise; 32×32 tiles of 64 invocations
+ * where a device allows fewer than 256 invocations or too little workgroup memory (WebGPU
+ * compatibility mode). The split-K decision stays on the default tiles (`splitOf`), so the
+ * planner's view of which products split does not depend on the device.
+ */
+function chooseTiles(L: MatmulLayout, limits = { invocations: 256, workgroupStorage: 16384 }): Tiles {
+  const fits = (t: Tiles) => (t.bm / t.tm) * (t.bn / t.tn) <= limits.invocations && tileStorage(t) <= limits.workgroupStorage;
+  const big: Tiles = { bm: 128, bn: 128, bk: 8, tm: 8, tn: 8 };
+  if (L.m >= 1024 && L.n >= 1024 && fits(big)) return big;
+  const t = defaultTiles(L.m);
+  return fits(t) ? t : { bm: 32, bn: 32, bk: 16, tm: 4, tn: 4 };
 }
 
 /**
@@ -96,17 +116,37 @@ function matmulKernel(name: string, strategy: MatmulStrategy, L: MatmulLayout, t
   const wx = t.bn / t.tn;
   const wy = t.bm / t.tm;
   const threads = wx * wy;
+  const [va, vb] = vec4Loads(L);
   const constants = {
     ...layoutConstants(L, split, Math.ceil(L.k / split / t.bk) * t.bk, ep),
     BM: t.bm, BN: t.bn, BK: t.bk, WX: wx, WY: wy,
-    ALOADS: Math.ceil((t.bm * t.bk) / threads), BLOADS: Math.ceil((t.bk * t.bn) / threads),
+    ALOADS: Math.ceil((t.bm * t.bk) / (va ? 4 : 1) / threads), BLOADS: Math.ceil((t.bk * t.bn) / (vb ? 4 : 1) / threads),
     // load along the operand's unit stride: M for a transposed A, K for a transposed B
     A_ALONG_M: L.sAi === 1 && L.sAp !== 1 ? 1 : 0, B_ALONG_K: L.sBp === 1 && L.sBj !== 1 ? 1 : 0,
   };
   const workgroups: [number, number, number] = [Math.max(1, Math.ceil(L.n / t.bn)), Math.max(1, Math.ceil(L.m / t.bm)), Math.max(1, batchCount) * split];
   // without an epilogue A is bound as the (never read) bias: the shader has one binding layout
   const store = storeVariant(ep);
-  return shaderCall(name, "matmul_tiled", [...bindings, ...extraBindings(bindings, ep)], constants, { workgroups }, { tokens: { TM: t.tm, TN: t.tn, ACT: ep?.act ?? "x", ...store.tokens }, each: { R: ep?.rowSum ? 1 : 0, ...store.each } });
+  const tokens = { TM: t.tm, TN: t.tn, ACT: ep?.act ?? "x", AT: va ? "vec4<f32>" : "f32", BT: vb ? "vec4<f32>" : "f32", ...store.tokens };
+  const each = { R: ep?.rowSum ? 1 : 0, AS: va ? 0 : 1, AV: va ? 1 : 0, BS: vb ? 0 : 1, BV: vb ? 1 : 0, ...store.each };
+  return shaderCall(name, "matmul_tiled", [...bindings, ...extraBindings(bindings, ep)], constants, { workgroups }, { tokens, each });
+}
+
+/**
+ * Whether the tiled kernel can read A and B four elements a load: along the operand's unit
+ * stride (as the scalar loads go), when that axis' length, the other stride, the base and
+ * every batch stride are multiples of 4, so a vec4 is 16-byte aligned and never straddles an
+ * edge, a row or a K-chunk (chunks are multiples of BK).
+ */
+export function vec4Loads(L: MatmulLayout): [a: boolean, b: boolean] {
+  const fits = (unit: number, other: number, len: number, base: number, batch: readonly number[]) =>
+    unit === 1 && other !== 1 && [other, len, base, ...batch].every((v) => v % 4 === 0);
+  const aAlongM = L.sAi === 1 && L.sAp !== 1;
+  const bAlongK = L.sBp === 1 && L.sBj !== 1;
+  return [
+    aAlongM ? fits(L.sAi, L.sAp, L.m, L.aBase ?? 0, L.aBatchStrides ?? []) : fits(L.sAp, L.sAi, L.k, L.aBase ?? 0, L.aBatchStrides ?? []),
+    bAlongK ? fits(L.sBp, L.sBj, L.k, L.bBase ?? 0, L.bBatchStrides ?? []) : fits(L.sBj, L.sBp, L.n, L.bBase ?? 0, L.bBatchStrides ?? []),
+  ];
 }
 
 /** The override constants of lib/matmul_overrides.wgsl for a layout, split and epilogue. */
@@ -138,7 +178,7 @@ function directKernel(name: string, L: MatmulLayout, bindings: BufferRef[], spli
   const constants = { ...layoutConstants(L, split, Math.ceil(L.k / split), ep), WX: wx, WY: wy };
   const workgroups: [number, number, number] = [Math.max(1, Math.ceil(L.n / (wx * tn))), Math.max(1, Math.ceil(L.m / (wy * tm))), Math.max(1, batchCount) * split];
   const store = storeVariant(ep);
-  const variant = { tokens: { TM: tm, TN: tn, ACT: ep?.act ?? "x", ...store.tokens }, each: { X: tm, Y: tn, R: ep?.rowSum ? 1 : 0, ...store.each } };
+  const variant = { tokens: { TM: tm, TN: tn, ACT: ep?.act ?? "x", AT: "f32", BT: "f32", ...store.tokens }, each: { X: tm, Y: tn, R: ep?.rowSum ? 1 : 0, ...store.each } };
   return shaderCall(name, "matmul_direct", [...bindings, ...extraBindings(bindings, ep)], constants, { workgroups }, variant);
 }
 
@@ -174,8 +214,9 @@ export interface MatmulPlan {
  * scratch buffer [batch, split, M, N], summed into C by a second kernel.
  * `firstScratch` is the index the split buffer gets among the step's scratch buffers.
  */
-export function matmulPlan(name: string, strategy: MatmulStrategy, L: MatmulLayout, bindings: [a: BufferRef, b: BufferRef, c: BufferRef], firstScratch: number, ep?: Epilogue): MatmulPlan {
-  const t = chooseTiles(L.m);
+export function matmulPlan(name: string, device: Pick<DeviceCaps, "matmul" | "limits">, L: MatmulLayout, bindings: [a: BufferRef, b: BufferRef, c: BufferRef], firstScratch: number, ep?: Epilogue): MatmulPlan {
+  const strategy = device.matmul;
+  const t = chooseTiles(L, device.limits);
   const batchCount = (L.batch ?? []).reduce((x, y) => x * y, 1);
   const split = splitOf(L);
   if (split === 1) return { calls: [matmulKernel(name, strategy, L, t, bindings, 1, ep)], scratch: [] };
@@ -187,7 +228,7 @@ export function matmulPlan(name: string, strategy: MatmulStrategy, L: MatmulLayo
 
 /** How many K-chunks a product is split into (1: none); the planner asks before fusing row sums. */
 export function splitOf(L: MatmulLayout): number {
-  const t = chooseTiles(L.m);
+  const t = defaultTiles(L.m);
   const batchCount = (L.batch ?? []).reduce((x, y) => x * y, 1);
   const tiles = Math.ceil(L.m / t.bm) * Math.ceil(L.n / t.bn) * batchCount;
   return Math.max(1, Math.min(Math.floor(L.k / 512), Math.ceil(64 / tiles), 64));

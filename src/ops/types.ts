@@ -122,6 +122,11 @@ export interface DeviceCaps {
    * barriers; what a software adapter gets).
    */
   matmul: "tiled" | "direct";
+  /**
+   * The device's compute limits that size the tiled matmul's tiles (absent: WebGPU's core
+   * minimums, 256 invocations a workgroup and 16 KiB of workgroup memory).
+   */
+  limits?: { invocations: number; workgroupStorage: number };
 }
 
 /** What a kernel binding gets: the step's shapes, dtypes and attrs, and the device's caps. */

@@ -6,6 +6,8 @@ import { F } from "../../src/index.ts";
 import { eachStrategy, expectKernelMatchesCpu, webgpuAvailable } from "../helpers/backends.ts";
 import { TOL } from "../tolerance.ts";
 import { rnd as s } from "../helpers/inputs.ts";
+import { matmulPlan, vec4Loads } from "../../src/ops/matmul_kernel.ts";
+import { matmulLayout } from "../../src/ops/matmul.ts";
 
 const gpu = await webgpuAvailable();
 
@@ -41,10 +43,39 @@ eachStrategy(gpu, "WebGPU matmul matches the CPU reference", () => {
     await expectKernelMatchesCpu("conv+bias+relu", (x, w, b) => F.relu(F.conv2d(x, w, b, { padding: 1 })), [s(3, 4, 9, 7), s(10, 4, 3, 3), s(10)], TOL.gpuAccumulate);
     await expectKernelMatchesCpu("matmul + row bias split-K", (a, b, c) => F.tanh(W.add(W.matmul(a, b), c)), [s(5, 3000), s(3000, 4), s(5, 1)], TOL.gpuAccumulate);
   });
+  it("vec4 tile loads (lengths and strides multiples of 4), all four transpose cases, batched, forward and both gradients", async () => {
+    expect(vec4Loads(matmulLayout([36, 20], [20, 44], { transposeA: false, transposeB: false }))).toEqual([true, true]);
+    expect(vec4Loads(matmulLayout([36, 21], [21, 44], { transposeA: false, transposeB: false }))).toEqual([false, true]);
+    expect(vec4Loads(matmulLayout([20, 36], [44, 20], { transposeA: true, transposeB: true }))).toEqual([true, true]); // along M, along K
+    expect(vec4Loads(matmulLayout([21, 36], [44, 21], { transposeA: true, transposeB: true }))).toEqual([true, false]); // K = 21
+    expect(vec4Loads(matmulLayout([20, 35], [20, 44], { transposeA: true, transposeB: false }))).toEqual([false, true]); // M = 35
+    for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]]) {
+      const a = tA ? s(2, 20, 36) : s(2, 36, 20);
+      const b = tB ? s(2, 44, 20) : s(2, 20, 44);
+      await expectKernelMatchesCpu(`matmul vec4 ${tA} ${tB}`, (x, y) => W.matmul(x, y, { transposeA: tA, transposeB: tB }), [a, b], TOL.gpuAccumulate);
+    }
+    // one operand four at a time, the other not; and a K-chunked (split) product
+    await expectKernelMatchesCpu("matmul vec4 B only", (x, y) => W.matmul(x, y), [s(9, 7), s(7, 132)], TOL.gpuAccumulate);
+    await expectKernelMatchesCpu("matmul vec4 split-K", (x, y) => W.matmul(x, y), [s(8, 3000), s(3000, 4)], TOL.gpuAccumulate);
+  });
+  it("128×128 tiles for a product of at least 1024×1024: [1030, 36] @ [36, 1028], forward and both gradients", async () => {
+    await expectKernelMatchesCpu("matmul big tiles", (x, y) => W.matmul(x, y), [s(1030, 36), s(36, 1028)], TOL.gpuAccumulate);
+  });
   it("batched with broadcast batch axes: [2,1,5,7] @ [3,7,9] and [4,5,6] @ [6,2]", async () => {
     await expectKernelMatchesCpu("matmul", (x, y) => W.matmul(x, y), [s(2, 1, 5, 7), s(3, 7, 9)], TOL.gpuAccumulate);
     await expectKernelMatchesCpu("matmul", (x, y) => W.matmul(x, y), [s(4, 5, 6), s(6, 2)], TOL.gpuAccumulate);
   });
+});
+
+it("the tiled matmul's tiles follow the device's limits: 128×128 for large products, 32×32 where fewer than 256 invocations are allowed", () => {
+  const bm = (m: number, n: number, limits?: { invocations: number; workgroupStorage: number }) =>
+    matmulPlan("matmul", { matmul: "tiled", limits }, matmulLayout([m, 64], [64, n], { transposeA: false, transposeB: false }), [{ in: 0 }, { in: 1 }, { out: 0 }], 0).calls[0].constants!;
+  expect([bm(1024, 1024).BM, bm(1024, 1024).WX, bm(1024, 1024).BK]).toEqual([128, 16, 8]);
+  expect(bm(1023, 1024).BM).toBe(64);
+  expect(bm(8, 500).BM).toBe(16);
+  const compat = bm(1024, 1024, { invocations: 128, workgroupStorage: 16384 });
+  expect([compat.BM, compat.WX * compat.WY]).toEqual([32, 64]);
+  expect(bm(2048, 2048, { invocations: 256, workgroupStorage: 4096 }).BM).toBe(32);
 });
 
 eachStrategy(gpu, "WebGPU recurrent sequence kernels match the CPU reference", () => {

@@ -97,7 +97,11 @@ export class WebGpuBackend implements Backend {
 
   private constructor(readonly device: GPUDevice, readonly info: AdapterDescription, private readonly pollsWhileWaiting = false) {
     // software adapters run WGSL on the CPU, where barrier-free matmuls are far faster
-    this.caps = { software: info.software, matmul: info.software ? "direct" : "tiled" };
+    this.caps = {
+      software: info.software,
+      matmul: info.software ? "direct" : "tiled",
+      limits: { invocations: device.limits.maxComputeInvocationsPerWorkgroup, workgroupStorage: device.limits.maxComputeWorkgroupStorageSize },
+    };
     this.pool = new BufferPool(device, device.limits.maxStorageBufferBindingSize);
     this.pipelines = new PipelineCache(device);
     device.lost.then((l) => {
