@@ -77,7 +77,7 @@ export const softmaxCrossEntropyDef: OpDef<XentAttrs> = {
     const bindings = [{ in: 0 }, { in: 1 }, { out: 0 }, { status: true as const }];
     return attrs.reduction === "none"
       ? { calls: [shaderCall("softmaxCrossEntropy", "softmax_xent", bindings, { R: n, C: c }, { threads: n })] }
-      : { calls: [shaderCall("softmaxCrossEntropy", "softmax_xent_sum", bindings, { R: n, C: c, ...kernelScale(attrs, n) }, { workgroups: [1, 1, 1] })] };
+      : { calls: [shaderCall("softmaxCrossEntropy", "softmax_xent_sum", bindings, { R: n, C: c, ...kernelScale(attrs, n) }, { workgroups: [1, 1, 1] }, { each: { G: 0 } })] };
   },
   fault: labelFault("softmaxCrossEntropy"),
 };
@@ -141,8 +141,9 @@ export const softmaxCrossEntropyWithGradDef: OpDef<XentAttrs> = {
     softmaxCrossEntropyBackwardDef.cpu({ ...args, outputs: [args.outputs[1]] });
   },
   webgpu: ({ inShapes: [[n, c]], attrs }) => {
-    const bindings = [{ in: 0 }, { in: 1 }, { in: 2 }, { out: 0 }, { out: 1 }, { status: true as const }];
-    return { calls: [shaderCall("softmaxCrossEntropyWithGrad", "softmax_xent_fused", bindings, { R: n, C: c, ...kernelScale(attrs, n) }, { workgroups: [1, 1, 1] })] };
+    // shaders/softmax_xent_sum.wgsl with the gradient lines (G = 1)
+    const bindings = [{ in: 0 }, { in: 1 }, { out: 0 }, { status: true as const }, { in: 2 }, { out: 1 }];
+    return { calls: [shaderCall("softmaxCrossEntropyWithGrad", "softmax_xent_sum", bindings, { R: n, C: c, ...kernelScale(attrs, n) }, { workgroups: [1, 1, 1] }, { each: { G: 1 } })] };
   },
   fault: labelFault("softmaxCrossEntropy"),
 };
