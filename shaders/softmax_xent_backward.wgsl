@@ -19,31 +19,14 @@ override SCALE: f32 = 1.0;
 @group(0) @binding(3) var<storage, read_write> dx: array<f32>;
 @group(0) @binding(4) var<storage, read_write> status: array<atomic<u32>, 8>;
 //#include lib/fault
-var<workgroup> red: array<f32, 64>;
+//#include lib/xent_row_tree
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) t: u32) {
   let i = wid.x + wid.y * nwg.x;
   if (i >= R) { return; } // the same for the whole workgroup: barriers below stay uniform
-  var neg_inf_bits = 0xff800000u;
-  var m = bitcast<f32>(neg_inf_bits);
-  for (var j = t; j < C; j += 64u) { m = max(m, x[i * C + j]); }
-  red[t] = m;
-  workgroupBarrier();
-  for (var w = 32u; w > 0u; w = w >> 1u) {
-    if (t < w) { red[t] = max(red[t], red[t + w]); }
-    workgroupBarrier();
-  }
-  let mx = red[0];
-  workgroupBarrier();
-  var s = 0.0;
-  for (var j = t; j < C; j += 64u) { s += exp(x[i * C + j] - mx); }
-  red[t] = s;
-  workgroupBarrier();
-  for (var w = 32u; w > 0u; w = w >> 1u) {
-    if (t < w) { red[t] = red[t] + red[t + w]; }
-    workgroupBarrier();
-  }
-  let lse = log(red[0]);
+  let st = row_stats_tree(i, t);
+  let mx = st.m;
+  let lse = st.lse;
   let label = labels[i];
   let bad = label < 0 || label >= i32(C);
   if (bad && t == 0u) { raise_fault(bitcast<u32>(label), i, 0u); }

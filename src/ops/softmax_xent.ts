@@ -14,7 +14,8 @@ import { requireFloat } from "../dtype.ts";
 import { DTypeError, ShapeError, fmtShape } from "../errors.ts";
 import { apply1 } from "../graph/ir.ts";
 import type { Tensor } from "../tensor.ts";
-import type { FaultRule, OpDef, ValueInfo } from "./types.ts";
+import type { BufferRef, FaultRule, OpDef, ValueInfo } from "./types.ts";
+import { reduceKernel } from "./strided_kernels.ts";
 import { shaderCall } from "./shaders.ts";
 import { raiseFault } from "./fault.ts";
 
@@ -73,8 +74,16 @@ export const softmaxCrossEntropyDef: OpDef<XentAttrs> = {
     if (attrs.reduction !== "none") loss[0] = sum * scaleOf(attrs, n);
   },
   grad: ({ inputs: [logits, labels], dys: [dy], attrs }) => [softmaxCrossEntropyBackward(logits, labels, dy, attrs), null],
-  webgpu: ({ inShapes: [[n, c]], attrs }) => {
+  // a GPU with many classes: a workgroup per row (softmax_xent_rows.wgsl), reduced by a tree
+  // sum of the scaled row losses; otherwise a thread per row, reduced in one workgroup
+  webgpu: ({ inShapes: [[n, c]], attrs, device }) => {
     const bindings = [{ in: 0 }, { in: 1 }, { out: 0 }, { status: true as const }];
+    const rows = (loss: BufferRef, scale: number) => shaderCall("softmaxCrossEntropy/rows", "softmax_xent_rows", [{ in: 0 }, { in: 1 }, loss, { status: true }], { R: n, C: c, SCALE: scale }, { workgroups: rowGrid(n) });
+    if (device.matmul === "tiled" && c >= XENT_ROWS_MIN && n > 0) {
+      if (attrs.reduction === "none") return { calls: [rows({ out: 0 }, 1)] };
+      const sum = reduceKernel("softmaxCrossEntropy/sum", [n], [0], "f32", "0.0", "acc + v", device);
+      return { scratch: [n * 4], calls: [rows({ scratch: 0 }, scaleOf(attrs, n)), { ...sum, bindings: [{ scratch: 0 }, { out: 0 }] }] };
+    }
     return attrs.reduction === "none"
       ? { calls: [shaderCall("softmaxCrossEntropy", "softmax_xent", bindings, { R: n, C: c }, { threads: n })] }
       : { calls: [shaderCall("softmaxCrossEntropy", "softmax_xent_sum", bindings, { R: n, C: c, ...kernelScale(attrs, n) }, { workgroups: [1, 1, 1] }, { each: { G: 0 } })] };
@@ -111,12 +120,18 @@ export const softmaxCrossEntropyBackwardDef: OpDef<XentAttrs> = {
   webgpu: ({ inShapes: [[n, c]], attrs }) => {
     const reduced: Record<string, number> = attrs.reduction === "none" ? {} : { DYS: 0, SCALE: kernelScale(attrs, n).SCALE };
     const bindings = [{ in: 0 }, { in: 1 }, { in: 2 }, { out: 0 }, { status: true as const }];
-    // one workgroup per row, folded into a second grid dimension past the per-dimension limit
-    const workgroups: [number, number, number] = [Math.min(n, 65535), Math.ceil(n / 65535), 1];
-    return { calls: [shaderCall("softmaxCrossEntropyBackward", "softmax_xent_backward", bindings, { R: n, C: c, ...reduced }, { workgroups })] };
+    return { calls: [shaderCall("softmaxCrossEntropyBackward", "softmax_xent_backward", bindings, { R: n, C: c, ...reduced }, { workgroups: rowGrid(n) })] };
   },
   fault: labelFault("softmaxCrossEntropyBackward"),
 };
+
+/** Classes from which a GPU computes the forward with a workgroup per row (softmax_xent_rows.wgsl). */
+export const XENT_ROWS_MIN = 256;
+
+/** One workgroup per row, folded into a second grid dimension past the per-dimension limit. */
+function rowGrid(n: number): [number, number, number] {
+  return [Math.min(n, 65535), Math.ceil(n / 65535), 1];
+}
 
 /** The most logits the planner fuses a reduced loss and its backward for (one workgroup does it all). */
 export const XENT_FUSED_MAX = 1 << 14;

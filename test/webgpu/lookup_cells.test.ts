@@ -6,11 +6,26 @@ import { dropout } from "../../src/ops/dropout.ts";
 import { lstmCell } from "../../src/ops/lstm_cell.ts";
 import { gruCell } from "../../src/ops/gru_cell.ts";
 import { adamHyper, adamUpdate, sgdUpdate } from "../../src/ops/optimizer_updates.ts";
-import { expectKernelMatchesCpu, webgpuAvailable } from "../helpers/backends.ts";
+import { eachStrategy, expectKernelMatchesCpu, webgpuAvailable } from "../helpers/backends.ts";
 import { TOL } from "../tolerance.ts";
 import { ints, rnd as s } from "../helpers/inputs.ts";
 
 const gpu = await webgpuAvailable();
+
+eachStrategy(gpu, "WebGPU softmax cross-entropy for many classes (a workgroup per row on a GPU)", () => {
+  it("per sample, mean and sum over 300 classes, forward and backward; a label out of range faults", async () => {
+    const labels = (n: number) => ints([n], Array.from({ length: n }, (_, i) => (i * 37) % 300));
+    await expectKernelMatchesCpu("softmaxCrossEntropy rows", (x, y) => W.softmaxCrossEntropy(x, y), [{ shape: [37, 300], range: [-4, 4] }, labels(37)], TOL.gpuAccumulate);
+    // 70 × 300 logits: more than the planner fuses with the backward, so the forward runs alone
+    await expectKernelMatchesCpu("crossEntropy mean rows", (x, y) => F.crossEntropy(x, y), [{ shape: [70, 300], range: [-4, 4] }, labels(70)], TOL.gpuAccumulate);
+    await expectKernelMatchesCpu("crossEntropy sum rows", (x, y) => F.crossEntropy(x, y, { reduction: "sum" }), [{ shape: [70, 300], range: [-4, 4] }, labels(70)], TOL.gpuAccumulate);
+    await setBackend("webgpu");
+    const bad = tensor(Array.from({ length: 70 }, (_, i) => (i === 33 ? 300 : 1)), [70], "int32");
+    await expect(F.crossEntropy(W.zeros([70, 300]), bad).item()).rejects.toThrow(/softmaxCrossEntropy: label 300 of sample 33 is outside \[0, 300\)/);
+    await expect(W.softmaxCrossEntropy(W.zeros([70, 300]), bad).data()).rejects.toThrow(/label 300 of sample 33/);
+    await setBackend("cpu");
+  });
+});
 
 describe.skipIf(!gpu)("WebGPU lookup, losses, dropout and recurrent cells match the CPU reference", () => {
   afterAll(() => setBackend("cpu"));
