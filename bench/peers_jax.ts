@@ -57,15 +57,92 @@ function lenet(jax: Jax, batch: number) {
   return { params, forward };
 }
 
+/**
+ * One LSTM step as torch.nn.LSTM computes it (gates i, f, g, o): [h', c'] from x [B, I], h and
+ * c [B, H], weights [4H, I] and [4H, H], bias [4H]. Every argument is consumed (jax-js's
+ * ownership): pass refs of what is used again.
+ */
+function lstmStep(jax: Jax, x: Arr, h: Arr, c: Arr, wi: Arr, wh: Arr, b: Arr): [Arr, Arr] {
+  const { numpy: np, nn } = jax;
+  const gates = np.matmul(x, np.transpose(wi)).add(np.matmul(h, np.transpose(wh))).add(b);
+  const [i, f, g, o] = np.split(gates, 4, 1);
+  const c2 = nn.sigmoid(f).mul(c).add(nn.sigmoid(i).mul(np.tanh(g)));
+  return [nn.sigmoid(o).mul(np.tanh(c2.ref)), c2];
+}
+
+/**
+ * A training iteration of `loss` with Adam as torch.optim.Adam computes it (lr 1e-3), one jit
+ * with the gradient: jax-js has no optax, so the update is written with `tree.map`. Each call
+ * runs one step on the same batch and awaits the loss.
+ */
+function adamLoop(jax: Jax, params: Record<string, Arr>, loss: (p: Record<string, Arr>, x: Arr, y: Arr) => Arr, x: Arr, y: Arr): () => Promise<void> {
+  const { numpy: np, tree, jit, valueAndGrad } = jax;
+  const [lr, b1, b2, eps] = [1e-3, 0.9, 0.999, 1e-8];
+  const step = jit((p: Record<string, Arr>, m: Record<string, Arr>, v: Record<string, Arr>, t: Arr, xx: Arr, yy: Arr) => {
+    const [l, g] = valueAndGrad(loss)(tree.ref(p), xx, yy);
+    const c1 = np.power(b1, t.ref).mul(-1).add(1), c2 = np.power(b2, t).mul(-1).add(1);
+    const m2 = tree.map((mm: Arr, gg: Arr) => mm.mul(b1).add(gg.mul(1 - b1)), m, tree.ref(g));
+    const v2 = tree.map((vv: Arr, gg: Arr) => vv.mul(b2).add(gg.ref.mul(gg).mul(1 - b2)), v, g);
+    const p2 = tree.map((pp: Arr, mm: Arr, vv: Arr) => pp.sub(mm.div(c1.ref).mul(lr).div(np.sqrt(vv.div(c2.ref)).add(eps))), p, tree.ref(m2), tree.ref(v2));
+    c1.dispose();
+    c2.dispose();
+    return [p2, m2, v2, l] as const;
+  });
+  let state = { p: params, m: tree.map((a: Arr) => np.zerosLike(a.ref), params), v: tree.map((a: Arr) => np.zerosLike(a.ref), params) };
+  let t = 0;
+  return async () => {
+    const [p, m, v, l] = step(state.p, state.m, state.v, np.array(++t), x.ref, y.ref);
+    state = { p, m, v };
+    await l.data();
+  };
+}
+
 /** The jax-js version of a case, or undefined where there is none. */
 export function jaxCase(jax: Jax, key: CaseKey): (() => Promise<void>) | undefined {
-  const { numpy: np, nn, random, tree, jit, valueAndGrad } = jax;
+  const { numpy: np, lax, nn, random, tree, jit, grad } = jax;
   const labels = (batch: number) => nn.oneHot(np.array(Array.from({ length: batch }, (_, i) => i % 10), { dtype: np.int32 }), 10);
   switch (key.kind) {
     case "matmul": {
       const a = random.normal(random.key(1), [key.m, key.k]), b = random.normal(random.key(2), [key.k, key.n]);
       const mm = jit((x: Arr, y: Arr) => np.matmul(x, y));
       return async () => void (await mm(a.ref, b.ref).data());
+    }
+    case "conv2d": {
+      const x = random.normal(random.key(3), [key.batch, 6, 14, 14]), w = random.normal(random.key(4), [16, 6, 5, 5]);
+      const g = jit(grad((xx: Arr, ww: Arr) => np.sum(lax.conv(xx, ww, [1, 1], "VALID")), { argnums: [0, 1] }));
+      return async () => {
+        const [gx, gw] = g(x.ref, w.ref);
+        await Promise.all([gx.data(), gw.data()]);
+      };
+    }
+    case "lstmCell": {
+      const h = key.hidden;
+      const [x, h0, c0] = [random.normal(random.key(6), [key.batch, 28]), random.normal(random.key(7), [key.batch, h]), random.normal(random.key(8), [key.batch, h])];
+      const [wi, wh] = [random.normal(random.key(9), [4 * h, 28]).mul(0.1), random.normal(random.key(10), [4 * h, h]).mul(0.1)];
+      const b = np.zeros([4 * h]);
+      const g = jit(grad((a: Arr, bb: Arr, xx: Arr, hh: Arr, cc: Arr, bias: Arr) => {
+        const [h1, c1] = lstmStep(jax, xx, hh, cc, a, bb, bias);
+        return np.sum(h1).add(np.sum(c1));
+      }, { argnums: [0, 1] }));
+      return async () => {
+        const [gi, gh] = g(wi.ref, wh.ref, x.ref, h0.ref, c0.ref, b.ref);
+        await Promise.all([gi.data(), gh.data()]);
+      };
+    }
+    case "lstmTrain": {
+      const { batch, hidden: h, steps } = key;
+      const u = (shape: number[], seed: number) => random.uniform(random.key(seed), shape, { minval: -0.08, maxval: 0.08 });
+      const params: Record<string, Arr> = { wi: u([4 * h, 28], 1), wh: u([4 * h, h], 2), b: u([4 * h], 3), fc: u([h, 10], 4), fb: u([10], 5) };
+      // the sequence unrolled inside one jit, as tfjs's peer and our LSTMClassifier run it
+      const loss = (p: Record<string, Arr>, x: Arr, y: Arr) => {
+        let hs = np.zeros([batch, h]), cs = np.zeros([batch, h]);
+        const rows = np.split(x, steps, 0);
+        for (const r of rows) [hs, cs] = lstmStep(jax, r.reshape([batch, 28]), hs, cs, p.wi.ref, p.wh.ref, p.b.ref);
+        cs.dispose();
+        for (const k of ["wi", "wh", "b"]) p[k].dispose();
+        return np.mean(np.sum(nn.logSoftmax(np.matmul(hs, p.fc).add(p.fb), -1).mul(y), -1)).mul(-1);
+      };
+      return adamLoop(jax, params, loss, random.normal(random.key(11), [steps, batch, 28]), labels(batch));
     }
     case "lenetInfer": {
       const net = lenet(jax, key.batch);
@@ -75,27 +152,8 @@ export function jaxCase(jax: Jax, key: CaseKey): (() => Promise<void>) | undefin
     }
     case "lenetTrain": {
       const net = lenet(jax, key.batch);
-      const [lr, b1, b2, eps] = [1e-3, 0.9, 0.999, 1e-8];
       const loss = (p: Record<string, Arr>, x: Arr, y: Arr) => np.mean(np.sum(nn.logSoftmax(net.forward(p, x), -1).mul(y), -1)).mul(-1);
-      // Adam as torch.optim.Adam computes it, one jit with the gradient
-      const step = jit((p: Record<string, Arr>, m: Record<string, Arr>, v: Record<string, Arr>, t: Arr, x: Arr, y: Arr) => {
-        const [l, g] = valueAndGrad(loss)(tree.ref(p), x, y);
-        const c1 = np.power(b1, t.ref).mul(-1).add(1), c2 = np.power(b2, t).mul(-1).add(1);
-        const m2 = tree.map((mm: Arr, gg: Arr) => mm.mul(b1).add(gg.mul(1 - b1)), m, tree.ref(g));
-        const v2 = tree.map((vv: Arr, gg: Arr) => vv.mul(b2).add(gg.ref.mul(gg).mul(1 - b2)), v, g);
-        const p2 = tree.map((pp: Arr, mm: Arr, vv: Arr) => pp.sub(mm.div(c1.ref).mul(lr).div(np.sqrt(vv.div(c2.ref)).add(eps))), p, tree.ref(m2), tree.ref(v2));
-        c1.dispose();
-        c2.dispose();
-        return [p2, m2, v2, l] as const;
-      });
-      let state = { p: net.params, m: tree.map((a: Arr) => np.zerosLike(a.ref), net.params), v: tree.map((a: Arr) => np.zerosLike(a.ref), net.params) };
-      const x = random.normal(random.key(9), [key.batch, 1, 28, 28]), y = labels(key.batch);
-      let t = 0;
-      return async () => {
-        const [p, m, v, l] = step(state.p, state.m, state.v, np.array(++t), x.ref, y.ref);
-        state = { p, m, v };
-        await l.data();
-      };
+      return adamLoop(jax, net.params, loss, random.normal(random.key(9), [key.batch, 1, 28, 28]), labels(key.batch));
     }
     default:
       return undefined;

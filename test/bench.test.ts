@@ -1,7 +1,7 @@
 /**
  * The benchmark harness runs every case on every backend at tiny sizes — ours (CPU, WebGPU),
- * the TensorFlow.js peers (tfjs-cpu, tfjs-webgpu on the same adapter) and jax-js (wasm, webgpu:
- * the matmul and LeNet-5 cases) — and tabulates and charts them, so it cannot rot; and the
+ * the TensorFlow.js peers (tfjs-cpu, tfjs-webgpu on the same adapter) and jax-js (wasm,
+ * webgpu) — and tabulates and charts them, so it cannot rot; and the
  * same in headless Chromium (`npm run bench:browser`).
  */
 import { execFileSync } from "node:child_process";
@@ -21,26 +21,23 @@ it("npm run bench -- --quick runs every case on every backend and peer, tabulate
   const backends: BenchBackend[] = gpu ? ["cpu", "webgpu", "tfjs-cpu", "tfjs-webgpu", "jax-wasm", "jax-webgpu"] : ["cpu", "tfjs-cpu", "jax-wasm"];
   const results = await runBench({ quick: true, runs: 1, backends });
   const n = cases(true).length;
-  const jaxCases = cases(true).filter((c) => /^(matmul|LeNet-5)/.test(c.name)).map((c) => c.name);
-  for (const b of backends) {
-    const want = b.startsWith("jax") ? jaxCases : cases(true).map((c) => c.name);
-    expect(results.filter((r) => r.backend === b).map((r) => r.case), b).toEqual(want);
-  }
+  // every peer runs every case (jax-js too: its convolution, LSTM cell and LSTM classifier)
+  for (const b of backends) expect(results.filter((r) => r.backend === b).map((r) => r.case), b).toEqual(cases(true).map((c) => c.name));
   for (const r of results) {
     expect(r.medianMs).toBeGreaterThan(0);
     expect(Number.isFinite(r.rate)).toBe(true);
   }
   const table = markdown(results).split("\n");
   expect(table.length).toBe(2 + n);
-  // every row has a ratio against the tfjs peer on the CPU; the LeNet-5 rows against jax-js too
+  // every row has a ratio against the tfjs peer on the CPU and against jax-js's wasm
   expect(table[0]).toMatch(/^\| case \| CPU ms \| tfjs-cpu ms \| CPU vs tfjs-cpu \| jax-wasm ms \| CPU vs jax-wasm \|/);
   for (const row of table.slice(2)) expect(row.split("|")[4]).toMatch(/\d\.\d\d×/);
-  for (const row of table.filter((r) => r.startsWith("| LeNet-5"))) expect(row.split("|")[6]).toMatch(/\d\.\d\d×/);
+  for (const row of table.slice(2)) expect(row.split("|")[6]).toMatch(/\d\.\d\d×/);
   const svg = svgChart(results, "test");
   expect(svg.startsWith("<svg")).toBe(true);
   const imageCases = cases(true).filter((c) => c.unit === "images").length;
   const bars = results.filter((r) => r.unit === "images/s").length;
-  expect(bars).toBe(imageCases * backends.filter((b) => !b.startsWith("jax")).length + 3 * backends.filter((b) => b.startsWith("jax")).length);
+  expect(bars).toBe(imageCases * backends.length);
   expect(svg.match(/<rect /g)!.length).toBe(bars + backends.length); // bars + legend
 }, 600_000);
 
@@ -66,7 +63,7 @@ const chromium = existsSync("/usr/bin/chromium");
 it.skipIf(!chromium && !process.env.CI)("npm run bench:browser -- --quick runs the same cases in headless Chromium, WebGPU and tfjs included", async () => {
   const { results, browser } = await runBrowserBench({ quick: true, runs: 1, backends: ["cpu", "webgpu", "tfjs-cpu", "tfjs-webgpu", "jax-wasm", "jax-webgpu"] });
   expect(browser).toMatch(/^Chromium \d+/);
-  expect(results.length).toBe(cases(true).length * 4 + 2 * 5); // jax-js: the 2 matmuls and 3 LeNet-5 cases
+  expect(results.length).toBe(cases(true).length * 6); // every case on our two backends and the four peers
   for (const r of results) expect(r.medianMs, `${r.backend} ${r.case}`).toBeGreaterThan(0);
   // the page's WebGPU adapter is named, as in Node
   expect(results.find((r) => r.backend === "webgpu")!.adapter).not.toBe("cpu");
