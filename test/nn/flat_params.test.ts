@@ -66,6 +66,28 @@ onEachBackend(backends, "packed parameters", (backend) => {
   });
 });
 
+it.skipIf(!backends.includes("webgpu"))("an optimizer stepped on the CPU goes on on WebGPU from the same weights and moments", async () => {
+  await W.setBackend("cpu");
+  const w = tensor([1, 2, 3]);
+  const opt = new Adam([w], { lr: 0.1 });
+  const g = tensor([1, -1, 2]);
+  opt.step([g]);
+  const onCpu = Array.from(await w.data());
+  // the same two steps, the second on WebGPU
+  const w2 = tensor([1, 2, 3]);
+  const opt2 = new Adam([w2], { lr: 0.1 });
+  opt2.step([g]);
+  opt2.step([g]);
+  const want = Array.from(await w2.data());
+  await W.setBackend("webgpu");
+  opt.step([tensor([1, -1, 2])]);
+  expect(w.storage!.backend.name).toBe("webgpu");
+  const got = Array.from(await w.data());
+  got.forEach((v, i) => expect(v).toBeCloseTo(want[i], 5));
+  expect(got).not.toEqual(onCpu);
+  await W.setBackend("cpu");
+});
+
 it("refuses a parameter passed twice, parameters of two dtypes and a computed tensor, naming the optimizer", () => {
   const p = tensor([1, 2]);
   expect(() => new SGD([p, p], { lr: 1 })).toThrow(GraphError);
