@@ -5,28 +5,16 @@
 // Mirrors adamHyperDef.cpu (src/ops/optimizer_updates.ts).
 // Bindings: 0 lr [1], 1 t [1], 2 ok [1], 3 hyper [4], 4 t_out [1]; f32.
 // Overrides: D1 = 1 − β₁, D2 = 1 − β₂ (computed in float64 on the host: 1 − 0.999 is exact
-//   there, not in f32).
+//   there, not in f32). Tokens: the bindings of lib/adam_scalars (its math).
 // Design: one thread; it replaces eight one-element dispatches (add, two pow, two sub, two
 // div, concat) with one. 1 − βᵗ is computed without cancellation: f32 pow(β, t) is
 // exp2(t·log2 β), and WGSL's log2 near 1 has an absolute error of 2⁻²¹, which 1 − βᵗ ≈ 10⁻³
 // turns into a relative error of 10⁻³. Instead q(n) = 1 − βⁿ by binary powering on q itself:
 // q(a + b) = q(a) + q(b) − q(a)·q(b), q(2a) = q(a)·(2 − q(a)), from q(1) = D; every step is
 // well conditioned, ≤ 24 of them for any step count an f32 holds exactly.
-override D1: f32;
-override D2: f32;
-@group(0) @binding(0) var<storage, read> lr: array<f32>;
-@group(0) @binding(1) var<storage, read> t: array<f32>;
 @group(0) @binding(2) var<storage, read> ok: array<f32>;
-@group(0) @binding(3) var<storage, read_write> hyper: array<f32>;
-@group(0) @binding(4) var<storage, read_write> t_out: array<f32>;
-//#include lib/one_minus_pow
+//#include lib/adam_scalars
 @compute @workgroup_size(1)
 fn main() {
-  let t1 = t[0] + ok[0];
-  let n = u32(max(t1, 0.0));
-  hyper[0] = lr[0];
-  hyper[1] = lr[0] / one_minus_pow(D1, n);
-  hyper[2] = 1.0 / one_minus_pow(D2, n);
-  hyper[3] = ok[0];
-  t_out[0] = t1;
+  adam_scalars(ok[0]);
 }

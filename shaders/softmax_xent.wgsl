@@ -17,13 +17,5 @@ override C: u32;
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = thread_index(gid, nwg);
   if (i >= R) { return; }
-  let label = labels[i];
-  if (label < 0 || label >= i32(C)) {
-    raise_fault(bitcast<u32>(label), i, 0u);
-    var nan_bits = 0x7fc00000u;
-    loss[i] = bitcast<f32>(nan_bits);
-    return;
-  }
-  let st = row_stats(i);
-  loss[i] = st.m + st.lse - x[i * C + u32(label)];
+  loss[i] = row_loss(i, row_stats(i));
 }

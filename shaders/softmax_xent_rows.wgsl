@@ -23,13 +23,5 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let i = wid.x + wid.y * nwg.x;
   if (i >= R) { return; } // the same for the whole workgroup: barriers stay uniform
   let st = row_stats_tree(i, t);
-  if (t != 0u) { return; }
-  let label = labels[i];
-  if (label < 0 || label >= i32(C)) {
-    raise_fault(bitcast<u32>(label), i, 0u);
-    var nan_bits = 0x7fc00000u;
-    loss[i] = bitcast<f32>(nan_bits);
-    return;
-  }
-  loss[i] = SCALE * (st.m + st.lse - x[i * C + u32(label)]);
+  if (t == 0u) { loss[i] = SCALE * row_loss(i, st); }
 }

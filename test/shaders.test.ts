@@ -26,7 +26,7 @@ describe("shaders/", () => {
     }
   });
   it("fills includes, tokens and repeated lines, and refuses a token left unset or unused", () => {
-    const code = shaderCode("all_finite", { tokens: { K: 2, K1: 3 }, each: { I: 2 } });
+    const code = shaderCode("all_finite", { tokens: { K: 2, K1: 3 }, each: { I: 2, H: 0 } });
     expect(code).toContain("@group(0) @binding(1) var<storage, read> x1: array<f32>;");
     expect(code).toContain("@group(0) @binding(3) var<storage, read_write> status");
     expect(code).toContain("fn raise_fault(");

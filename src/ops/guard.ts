@@ -64,7 +64,7 @@ export const allFiniteDef: OpDef<AllFiniteAttrs> = {
     const k = inShapes.length;
     const constants = Object.fromEntries(inShapes.map((s, j) => [`N${j}`, sizeOf(s)]));
     const bindings: BufferRef[] = [...inShapes.map((_, j) => ({ in: j })), { out: 0 }, { status: true }];
-    return { calls: [shaderCall("allFinite", "all_finite", bindings, constants, { workgroups: [1, 1, 1] }, { tokens: { K: k, K1: k + 1 }, each: { I: k } })] };
+    return { calls: [shaderCall("allFinite", "all_finite", bindings, constants, { workgroups: [1, 1, 1] }, { tokens: { K: k, K1: k + 1 }, each: { I: k, H: 0 } })] };
   },
   fault: {
     kind: "nonfinite",
@@ -114,12 +114,13 @@ export const allFiniteHyperDef: OpDef<AllFiniteHyperAttrs> = {
     allFiniteDef.cpu({ ...args, inputs: args.inputs.slice(0, k), outputs: [ok] });
     adamHyperDef.cpu({ ...args, inputs: [...args.inputs.slice(k), ok], outputs: args.outputs.slice(1) });
   },
+  // shaders/all_finite.wgsl with Adam's scalars (H = 1), their bindings after the status
   webgpu: ({ inShapes, attrs: { b1, b2 } }) => {
     const k = inShapes.length - 2;
     const constants = { ...Object.fromEntries(inShapes.slice(0, k).map((sh, j) => [`N${j}`, sizeOf(sh)])), D1: 1 - b1, D2: 1 - b2 };
-    const bindings: BufferRef[] = [...inShapes.map((_, j) => ({ in: j })), { out: 0 }, { out: 1 }, { out: 2 }, { status: true }];
-    const tokens = Object.fromEntries([0, 1, 2, 3, 4, 5].map((d) => [d === 0 ? "K" : `K${d}`, k + d]));
-    return { calls: [shaderCall("allFiniteHyper", "all_finite_hyper", bindings, constants, { workgroups: [1, 1, 1] }, { tokens, each: { I: k } })] };
+    const bindings: BufferRef[] = [...inShapes.slice(0, k).map((_, j) => ({ in: j })), { out: 0 }, { status: true }, { in: k }, { in: k + 1 }, { out: 1 }, { out: 2 }];
+    const tokens = { K: k, K1: k + 1, LR: k + 2, TIN: k + 3, HYPER: k + 4, TOUT: k + 5 };
+    return { calls: [shaderCall("allFiniteHyper", "all_finite", bindings, constants, { workgroups: [1, 1, 1] }, { tokens, each: { I: k, H: 1 } })] };
   },
   fault: { kind: "nonfinite", describe: (args) => allFiniteDef.fault!.describe(args) },
 };

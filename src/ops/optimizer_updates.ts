@@ -143,7 +143,8 @@ export const adamHyperDef: OpDef<{ b1: number; b2: number }> = {
   webgpu: ({ inDtypes: [dt], attrs: { b1, b2 } }) => {
     wgslType(dt, "adamHyper");
     const bindings: BufferRef[] = [{ in: 0 }, { in: 1 }, { in: 2 }, { out: 0 }, { out: 1 }];
-    return { calls: [shaderCall("adamHyper", "adam_hyper", bindings, { D1: 1 - b1, D2: 1 - b2 }, { workgroups: [1, 1, 1] })] };
+    const tokens = { LR: 0, TIN: 1, HYPER: 3, TOUT: 4 };
+    return { calls: [shaderCall("adamHyper", "adam_hyper", bindings, { D1: 1 - b1, D2: 1 - b2 }, { workgroups: [1, 1, 1] }, { tokens })] };
   },
 };
 
