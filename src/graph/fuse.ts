@@ -113,36 +113,31 @@ export function fuseNodes(nodes: readonly Node[], requested: readonly Tensor[]):
     absorbed.add(pb);
     replaced.set(rb, { op: maxPool2dBackwardDef, attrs: pb.attrs, inputs: [pb.inputs[0], pb.inputs[1], x], outputs: rb.outputs });
   }
-  // col2im → the max-pool backward reading it (a convolution's input gradient flowing back
-  // through the pooling before it), for windows that tile the plane: one kernel
+  // the kernel computing a tiling max-pool backward's dy, when that is its only reader, with
+  // the pooling: col2im (a convolution's input gradient flowing back through the pooling
+  // before it), or an unbatched, unsplit product [→ reshape] (a linear layer's input
+  // gradient flowing back into the pooling before a flatten)
   for (const n of nodes) {
     const step = replaced.get(n) ?? (n.op?.name === "maxPool2dBackward" && !absorbed.has(n) ? n : null);
     if (!step || step.op !== maxPool2dBackwardDef) continue;
     const dy = step.inputs[0];
-    const c2i = dy.node;
-    if (c2i.op?.name !== "col2im" || absorbed.has(c2i) || replaced.has(c2i) || (readers.get(dy) ?? []).length !== 1 || wanted.has(dy)) continue;
     const pool = step.attrs as PoolAttrs & { inputShape: number[] };
-    if (!poolTiles(pool)) continue;
-    absorbed.add(c2i);
-    replaced.set(n, { op: col2imMaxPool2dBackwardDef, attrs: { col2im: c2i.attrs, pool }, inputs: [c2i.inputs[0], ...step.inputs.slice(1)], outputs: step.outputs });
-  }
-  // an unbatched, unsplit product [→ reshape] → the max-pool backward reading it (a linear
-  // layer's input gradient flowing back into the pooling before a flatten), tiling windows
-  for (const n of nodes) {
-    const step = replaced.get(n) ?? (n.op?.name === "maxPool2dBackward" && !absorbed.has(n) ? n : null);
-    if (!step || step.op !== maxPool2dBackwardDef) continue;
-    const dy = step.inputs[0];
+    if ((readers.get(dy) ?? []).length !== 1 || wanted.has(dy) || !poolTiles(pool)) continue;
     const view = dy.node.op?.name === "reshape" ? dy.node : null;
     const y = view ? view.inputs[0] : dy;
-    const mm = y.node;
-    if (mm.op?.name !== "matmul" || absorbed.has(mm) || replaced.has(mm) || (readers.get(dy) ?? []).length !== 1 || wanted.has(dy)) continue;
-    if (view && soleReader(y) !== view) continue;
-    const attrs = mm.attrs as { transposeA: boolean; transposeB: boolean };
-    const pool = step.attrs as PoolAttrs & { inputShape: number[] };
-    if (!rowSumFits(mm.inputs[0].shape, mm.inputs[1].shape, attrs) || !poolTiles(pool)) continue;
-    absorbed.add(mm);
+    const src = y.node;
+    if (absorbed.has(src) || replaced.has(src) || (view && soleReader(y) !== view)) continue;
+    const rest = step.inputs.slice(1);
+    if (src.op?.name === "col2im" && !view) {
+      absorbed.add(src);
+      replaced.set(n, { op: col2imMaxPool2dBackwardDef, attrs: { col2im: src.attrs, pool }, inputs: [src.inputs[0], ...rest], outputs: step.outputs });
+      continue;
+    }
+    const attrs = src.attrs as { transposeA: boolean; transposeB: boolean };
+    if (src.op?.name !== "matmul" || !rowSumFits(src.inputs[0].shape, src.inputs[1].shape, attrs)) continue;
+    absorbed.add(src);
     if (view) absorbed.add(view);
-    replaced.set(n, { op: matmulMaxPool2dBackwardDef, attrs: { ...attrs, pool }, inputs: [mm.inputs[0], mm.inputs[1], ...step.inputs.slice(1)], outputs: step.outputs });
+    replaced.set(n, { op: matmulMaxPool2dBackwardDef, attrs: { ...attrs, pool }, inputs: [src.inputs[0], src.inputs[1], ...rest], outputs: step.outputs });
   }
   // a linear layer's bias gradient into its weight gradient: sum(g, 0) beside matmul(g, x)
   // with transposeA (dW = gᵀ·x, whose A = gᵀ has the bias gradient as its row sums)
