@@ -17,10 +17,10 @@ import { gather } from "./ops/gather.ts";
 import { lstmCell as lstmPointwise } from "./ops/lstm_cell.ts";
 import { gruCell as gruPointwise } from "./ops/gru_cell.ts";
 
-export { relu, tanh, sigmoid } from "./ops/elementwise.ts";
+export { relu, tanh, sigmoid, softplus } from "./ops/elementwise.ts";
 export { softmax, logSoftmax } from "./ops/softmax.ts";
 export { maxPool2d, avgPool2d } from "./ops/pool.ts";
-export { crossEntropy, mseLoss } from "./losses.ts";
+export { crossEntropy, binaryCrossEntropyWithLogits, mseLoss } from "./losses.ts";
 
 function checkBias(op: string, b: Tensor, n: number): void {
   if (b.rank !== 1 || b.shape[0] !== n) throw new ShapeError(`${op}: bias ${fmtShape(b.shape)} should be [${n}]`);

@@ -10,7 +10,7 @@ export type { NestedArray, RandomOptions } from "./creation.ts";
 export { manualSeed } from "./random.ts";
 
 export {
-  neg, exp, log, sqrt, abs, sign, relu, tanh, sigmoid, square,
+  neg, exp, log, sqrt, abs, sign, relu, tanh, sigmoid, softplus, square,
   add, sub, mul, div, pow, maximum, minimum,
   greater, greaterEqual, less, lessEqual, equal, notEqual, where, cast, detach,
 } from "./ops/elementwise.ts";
@@ -43,7 +43,7 @@ export { parseIdx, type IdxArray } from "./data/idx.ts";
 export {
   saveSafetensors, loadSafetensors, readSafetensorsMetadata, stateDictBytes, loadStateDictBytes, serializeSafetensors, parseSafetensors, type NamedArray,
 } from "./io/safetensors.ts";
-export { crossEntropy, mseLoss, type Reduction } from "./losses.ts";
+export { crossEntropy, binaryCrossEntropyWithLogits, mseLoss, type Reduction } from "./losses.ts";
 export { argmaxRows, countEqual, confusionMatrix } from "./metrics.ts";
 
 export { grad, valueAndGrad, gradients } from "./graph/autodiff.ts";

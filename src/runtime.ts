@@ -20,7 +20,7 @@ setTensorRuntime({
   ops: {
     add: ew.add, sub: ew.sub, mul: ew.mul, div: ew.div, pow: ew.pow, maximum: ew.maximum,
     neg: ew.neg, exp: ew.exp, log: ew.log, sqrt: ew.sqrt, abs: ew.abs, relu: ew.relu, tanh: ew.tanh,
-    sigmoid: ew.sigmoid, square: ew.square, greater: ew.greater, less: ew.less, equal: ew.equal,
+    sigmoid: ew.sigmoid, softplus: ew.softplus, square: ew.square, greater: ew.greater, less: ew.less, equal: ew.equal,
     cast: ew.cast, detach: ew.detach, sum, mean, max, expand, reshape, flatten, permute, transpose, matmul,
   },
 });

@@ -52,7 +52,7 @@ export interface TensorRuntime {
   ops: {
     add: typeof ew.add; sub: typeof ew.sub; mul: typeof ew.mul; div: typeof ew.div; pow: typeof ew.pow;
     maximum: typeof ew.maximum; neg: typeof ew.neg; exp: typeof ew.exp; log: typeof ew.log; sqrt: typeof ew.sqrt;
-    abs: typeof ew.abs; relu: typeof ew.relu; tanh: typeof ew.tanh; sigmoid: typeof ew.sigmoid; square: typeof ew.square;
+    abs: typeof ew.abs; relu: typeof ew.relu; tanh: typeof ew.tanh; sigmoid: typeof ew.sigmoid; softplus: typeof ew.softplus; square: typeof ew.square;
     greater: typeof ew.greater; less: typeof ew.less; equal: typeof ew.equal; cast: typeof ew.cast; detach: typeof ew.detach;
     sum: typeof sm.sum; mean: typeof red.mean; max: typeof red.max; expand: typeof sm.expand;
     reshape: typeof mv.reshape; flatten: typeof mv.flatten; permute: typeof mv.permute; transpose: typeof mv.transpose;
@@ -198,6 +198,7 @@ export class Tensor {
   relu(): Tensor { return op().relu(this); }
   tanh(): Tensor { return op().tanh(this); }
   sigmoid(): Tensor { return op().sigmoid(this); }
+  softplus(): Tensor { return op().softplus(this); }
   square(): Tensor { return op().square(this); }
   gt(o: Operand): Tensor { return op().greater(this, o); }
   lt(o: Operand): Tensor { return op().less(this, o); }

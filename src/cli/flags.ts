@@ -5,15 +5,21 @@
  */
 import { parseArgs } from "node:util";
 
-/** String flags only (plus the built-in `--help`); a flag with a default is never undefined. */
-export function parseFlags<K extends string>(prog: string, usage: string, options: Record<K, { type: "string"; default?: string }>, args = process.argv.slice(2)) {
+/**
+ * String flags only (plus the built-in `--help`); a flag with a default is never undefined.
+ * With `positionals`, arguments that are not flags are returned (else they are an error).
+ */
+export function parseFlags<K extends string>(prog: string, usage: string, options: Record<K, { type: "string"; default?: string; multiple?: boolean }>, args = process.argv.slice(2), opts: { positionals?: boolean } = {}) {
   const fail = (msg: string): never => {
     process.stderr.write(`${prog}: ${msg}\n\n${usage}\n`);
     process.exit(2);
   };
   let values!: Partial<Record<K, string>> & { help?: boolean };
+  let positionals: string[] = [];
   try {
-    values = parseArgs({ args, options: { ...options, help: { type: "boolean" as const, short: "h" } } }).values as typeof values;
+    const parsed = parseArgs({ args, options: { ...options, help: { type: "boolean" as const, short: "h" } }, allowPositionals: opts.positionals ?? false });
+    values = parsed.values as typeof values;
+    positionals = parsed.positionals;
   } catch (e) {
     fail((e as Error).message);
   }
@@ -33,5 +39,10 @@ export function parseFlags<K extends string>(prog: string, usage: string, option
     if (!allowed.includes(v as T)) fail(`--${name} must be ${allowed.join(", ").replace(/, ([^,]*)$/, " or $1")}, got "${v}"`);
     return v as T;
   };
-  return { values, fail, int, oneOf };
+  /** Every value of a flag given `multiple: true` (repeatable). */
+  const all = (name: K): string[] => {
+    const v = values[name] as unknown;
+    return v === undefined ? [] : Array.isArray(v) ? v : [String(v)];
+  };
+  return { values, positionals, fail, int, oneOf, all };
 }

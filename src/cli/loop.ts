@@ -35,8 +35,8 @@ export interface TrainLoop {
   step: TrainStep;
   loader: Batches;
   epochs: number;
-  /** "accuracy": argmax of [N, C] outputs against labels [N]; "perplexity": exp(mean loss). */
-  metric: "accuracy" | "perplexity";
+  /** "accuracy": argmax of [N, C] outputs against labels [N]; "perplexity": exp(mean loss); "loss": the loss alone. */
+  metric: "accuracy" | "perplexity" | "loss";
   /** What the throughput counts ("img", "seq", "char") and how many per example. */
   unit: string;
   unitsPerExample: number;
@@ -165,8 +165,8 @@ export async function trainLoop(t: TrainLoop): Promise<true | "SIGINT" | "SIGTER
         for (const { loss } of window) loss.dispose();
         window.length = 0;
         sums = { lossSum, correct, seen, batches, skipped };
-        const score = t.metric === "accuracy" ? `acc ${((100 * correct) / seen).toFixed(2)}%` : `ppl ${Math.exp(lossSum / batches).toFixed(2)}`;
-        shown = `${skipped ? `${skipped} skipped ` : ""}loss ${(lossSum / batches).toFixed(4)} ${score} `;
+        const score = t.metric === "accuracy" ? `acc ${((100 * correct) / seen).toFixed(2)}% ` : t.metric === "perplexity" ? `ppl ${Math.exp(lossSum / batches).toFixed(2)} ` : "";
+        shown = `${skipped ? `${skipped} skipped ` : ""}loss ${(lossSum / batches).toFixed(4)} ${score}`;
       };
       for (const { x, y } of t.loader.epochBatches(epoch - 1, from)) {
         // submitted, not awaited: the loss, the correct count and the guard's verdict add up on the device
@@ -194,17 +194,17 @@ export async function trainLoop(t: TrainLoop): Promise<true | "SIGINT" | "SIGTER
       const { lossSum, correct, seen, batches, skipped } = sums;
       bar.done();
       const done = from + submitted;
-      const score = t.metric === "accuracy" ? `train acc ${((100 * correct) / seen).toFixed(2)}%` : `train perplexity ${Math.exp(lossSum / batches).toFixed(2)}`;
+      const score = t.metric === "accuracy" ? `, train acc ${((100 * correct) / seen).toFixed(2)}%` : t.metric === "perplexity" ? `, train perplexity ${Math.exp(lossSum / batches).toFixed(2)}` : "";
       const skips = skipped ? `, ${skipped} step${skipped === 1 ? "" : "s"} skipped (non-finite loss or gradient)` : "";
       const seed = start!.seed;
       if (stop && done < t.loader.length) {
-        process.stdout.write(`epoch ${epoch} interrupted after batch ${done}/${t.loader.length}: train loss ${(lossSum / batches).toFixed(4)}, ${score}${skips}\n`);
+        process.stdout.write(`epoch ${epoch} interrupted after batch ${done}/${t.loader.length}: train loss ${(lossSum / batches).toFixed(4)}${score}${skips}\n`);
         await save({ epoch, position: done, step, seed });
         break;
       }
       t.model.eval();
       const summary = await t.evaluate();
-      process.stdout.write(`epoch ${epoch}: train loss ${(lossSum / batches).toFixed(4)}, ${score}, ${summary}, ${bar.seconds.toFixed(1)} s${skips}\n`);
+      process.stdout.write(`epoch ${epoch}: train loss ${(lossSum / batches).toFixed(4)}${score}, ${summary}, ${bar.seconds.toFixed(1)} s${skips}\n`);
       await save({ epoch: epoch + 1, position: 0, step, seed });
     }
   } finally {

@@ -15,8 +15,10 @@ async function main() {
   const backend = await setBackend(args.backend);
   const why = args.backend === "auto" ? ` (auto: ${autoBackendReason()})` : "";
   process.stderr.write(`train: backend ${backend.name}${why}\n`);
-  const task = args.model === "textclf" ? (await import("./task_textclf.ts")).trainTextClassifier
+  const task = args.model === "textclf" || args.model === "bow" ? (await import("./task_textclf.ts")).trainTextClassifier
     : args.model === "charlm" ? (await import("./task_charlm.ts")).trainCharLM
+    : args.model === "tagger" ? (await import("./task_tagger.ts")).trainTagger
+    : args.model === "skipgram" ? (await import("./task_skipgram.ts")).trainSkipGram
     : (await import("./task_mnist.ts")).trainMnist;
   const finished = await task(args);
   if (debugLevel >= 1) process.stderr.write(`kernel times (WEBGPU_DL_DEBUG=${debugLevel}):\n${kernelTimeReport()}\n`);

@@ -82,7 +82,7 @@ function seqFlops([t, b, h]: readonly number[], g: number, cell: number): number
 
 const FLOPS: Record<OpName, (s: Shapes) => number> = {
   neg: outElems, exp: outElems, log: outElems, sqrt: outElems, abs: outElems, sign: outElems, relu: outElems,
-  tanh: outElems, sigmoid: perOut(3), add: outElems, sub: outElems, mul: outElems, div: outElems, pow: outElems,
+  tanh: outElems, sigmoid: perOut(3), softplus: perOut(5), add: outElems, sub: outElems, mul: outElems, div: outElems, pow: outElems,
   maximum: outElems, reluBackward: outElems, greater: outElems, greaterEqual: outElems, less: outElems,
   lessEqual: outElems, equal: outElems, notEqual: outElems, where: none, cast: none, detach: none,
   sum: inElems(0), sumMany: ({ ins }) => ins.reduce((a, x) => a + sizeOf(x), 0), max: inElems(0), reshape: none, permute: none, expand: none, slice: none, pad: none, concat: none, split: none,

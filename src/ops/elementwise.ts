@@ -18,7 +18,7 @@ import { sumTo } from "./sum.ts";
 type Operand = Tensor | number;
 
 // ---- unary ---------------------------------------------------------------------------------
-export type UnaryName = "neg" | "exp" | "log" | "sqrt" | "abs" | "sign" | "relu" | "tanh" | "sigmoid";
+export type UnaryName = "neg" | "exp" | "log" | "sqrt" | "abs" | "sign" | "relu" | "tanh" | "sigmoid" | "softplus";
 
 interface UnaryRule {
   js: (x: number) => number;
@@ -50,6 +50,9 @@ const UNARY: Record<UnaryName, UnaryRule> = {
   tanh: { js: Math.tanh, wgsl: "tanh(x)", grad: (_x, y, dy) => mul(dy, sub(1, mul(y, y))) },
   // d σ = σ(1 − σ)
   sigmoid: { js: (x) => 1 / (1 + Math.exp(-x)), wgsl: "1.0 / (1.0 + exp(-x))", grad: (_x, y, dy) => mul(dy, mul(y, sub(1, y))) },
+  // softplus x = log(1 + eˣ), written max(x, 0) + log(1 + e^−|x|) so that it never overflows;
+  // d softplus = σ(x)
+  softplus: { js: (x) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))), wgsl: "max(x, 0.0) + log(1.0 + exp(-abs(x)))", grad: (x, _y, dy) => mul(dy, sigmoid(x)) },
 };
 
 /** The WGSL expression of a unary op in `x` (f32), for shaders that take it as a token (lib/act). */
@@ -274,6 +277,7 @@ export const sign = un("sign");
 export const relu = un("relu");
 export const tanh = un("tanh");
 export const sigmoid = un("sigmoid");
+export const softplus = un("softplus");
 export const add = bin(() => BINARY_DEFS.add);
 export const sub = bin(() => BINARY_DEFS.sub);
 export const mul = bin(() => BINARY_DEFS.mul);

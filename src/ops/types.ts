@@ -10,7 +10,7 @@ import type { Tensor } from "../tensor.ts";
 
 export type OpName =
   // elementwise (one table): unary, binary, comparisons, select, cast
-  | "neg" | "exp" | "log" | "sqrt" | "abs" | "sign" | "relu" | "tanh" | "sigmoid"
+  | "neg" | "exp" | "log" | "sqrt" | "abs" | "sign" | "relu" | "tanh" | "sigmoid" | "softplus"
   | "add" | "sub" | "mul" | "div" | "pow" | "maximum" | "reluBackward"
   | "greater" | "greaterEqual" | "less" | "lessEqual" | "equal" | "notEqual"
   | "where" | "cast" | "detach"

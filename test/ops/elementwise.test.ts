@@ -20,6 +20,8 @@ opCases(backends, "unary ops: textbook values, NaN in → NaN out", [
   { name: "sign", f: W.sign, inputs: [X], want: [[-1, 0, 1, NaN]], how: "exact" },
   { name: "neg", f: W.neg, inputs: [X], want: [[2, -0, -3, NaN]], how: "exact" },
   { name: "sigmoid saturates", f: W.sigmoid, inputs: [given([0, -1000, 1000, NaN])], want: [[0.5, 0, 1, NaN]], how: "rounded" },
+  // log(1 + e^x) without overflow: 1000 stays 1000, −1000 gives e^−1000 = 0, and softplus(−30) is e^−30 to f32's precision
+  { name: "softplus stable at both ends", f: W.softplus, inputs: [given([0, -1000, 1000, -30, NaN])], want: [[Math.LN2, 0, 1000, Math.exp(-30), NaN]], how: "rounded" },
   { name: "tanh saturates", f: W.tanh, inputs: [given([0, 50, -50, 0.5])], want: [[0, 1, -1, Math.tanh(0.5)]], how: "rounded" },
   { name: "exp", f: W.exp, inputs: [given([0, 1, -1, NaN])], want: [[1, Math.E, 1 / Math.E, NaN]], how: "rounded" },
   { name: "log of 1, 0, −1, e", f: W.log, inputs: [given([1, 0, -1, Math.E])], want: [[0, -Infinity, NaN, 1]], how: "rounded" },

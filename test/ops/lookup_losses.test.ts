@@ -38,6 +38,22 @@ opCases(backends, "gather and scatterAdd (embeddings), softmax and cross-entropy
     want: [[Math.LN2, Math.log(Math.E + Math.E ** 2) - 1], [(Math.LN2 + Math.log(Math.E + Math.E ** 2) - 1) / 2], [Math.LN2 + Math.log(Math.E + Math.E ** 2) - 1]],
     how: "rounded",
   },
+  {
+    // rows 0 and 2 count (log 2 and log(e + e²) − 1), row 1's label is the ignored −100
+    name: "cross-entropy with ignoreIndex: ignored labels add nothing and the mean divides by those that count",
+    f: (x, y) => [F.crossEntropy(x, y, { ignoreIndex: -100, reduction: "none" }), F.crossEntropy(x, y, { ignoreIndex: -100 }), F.crossEntropy(x, y, { ignoreIndex: -100, reduction: "sum" })],
+    inputs: [given([0, 0, 7, -7, 1, 2], [3, 2]), intSpec([3], [0, -100, 0])],
+    want: [[Math.LN2, 0, Math.log(Math.E + Math.E ** 2) - 1], [(Math.LN2 + Math.log(Math.E + Math.E ** 2) - 1) / 2], [Math.LN2 + Math.log(Math.E + Math.E ** 2) - 1]],
+    how: "rounded",
+  },
+  {
+    // −log σ(s) for t = 1 and −log σ(−s) for t = 0: log 2 at 0, ≈ 0 and 40 at ±40 (no overflow)
+    name: "binaryCrossEntropyWithLogits is −[t log σ(s) + (1 − t) log σ(−s)], stable at large |s|",
+    f: (s, t) => F.binaryCrossEntropyWithLogits(s, t, { reduction: "none" }),
+    inputs: [given([0, 40, 40, -40, 2]), intSpec([5], [1, 1, 0, 0, 0])],
+    want: [[Math.LN2, Math.log1p(Math.exp(-40)), 40, Math.log1p(Math.exp(-40)), 2 + Math.log1p(Math.exp(-2))]],
+    how: "rounded",
+  },
   { name: "mseLoss is the mean of squared differences", f: (a, b) => F.mseLoss(a, b), inputs: [given([1, 2, 3]), given([1, 0, 0])], want: [[13 / 3]], how: "rounded" },
 ]);
 
