@@ -30,7 +30,7 @@ export * as optim from "./optim/index.ts";
 export { LeNet5, type LeNetVariant } from "./models/lenet5.ts";
 export { LSTMClassifier } from "./models/lstm_classifier.ts";
 export {
-  TextClassifier, textClassifierMetadata, textClassifierFromMetadata, type TextClassifierOptions, type TextClassifierMeta,
+  TextClassifier, BagOfWordsClassifier, textClassifierMetadata, textClassifierFromMetadata, type TextClassifierOptions, type TextClassifierMeta,
 } from "./models/text_classifier.ts";
 export { CharLM, generate, charLMMetadata, charLMFromMetadata, type CharLMOptions, type GenerateOptions } from "./models/char_lm.ts";
 export { Vocabulary, wordTokens, charTokens, PAD, UNK, type VocabularyOptions } from "./text/vocab.ts";

@@ -20,7 +20,7 @@ export const USAGE = `usage: npm run train -- [options]
                              kaiming: He-normal, xavier: Glorot-uniform, zero biases)
   --backend auto|cpu|webgpu  where to run (default auto)
   --epochs N                 passes over the training set (default 1)
-  --batch B                  batch size (default 64; 32 for the text models; 1024 pairs for skipgram)
+  --batch B                  batch size (default 64; 32 for the text models; 4096 pairs for skipgram)
   --lr X                     learning rate (default 1e-3 for adam, 0.01 for sgd; 2e-3 adam for
                              charlm and tagger, 5e-3 for bow and skipgram)
   --optimizer adam|sgd       (default adam; sgd uses momentum 0.9)
@@ -127,7 +127,7 @@ export function parseTrainArgs(argv = process.argv.slice(2)): TrainArgs {
     backend: oneOf("backend", values.backend!, ["auto", "cpu", "webgpu"] as const),
     cell: oneOf("cell", values.cell!, ["lstm", "gru"] as const),
     onNonFinite: oneOf("on-nonfinite", values["on-nonfinite"]!, ["stop", "skip"] as const),
-    epochs: int("epochs", values.epochs, 1)!, batch: int("batch", values.batch, 1) ?? (model === "skipgram" ? 1024 : text ? 32 : 64),
+    epochs: int("epochs", values.epochs, 1)!, batch: int("batch", values.batch, 1) ?? (model === "skipgram" ? 4096 : text ? 32 : 64),
     limit: int("limit", values.limit, 1), testLimit: int("test-limit", values["test-limit"], 1),
     seed: int("seed", values.seed, 0)!, out: values.out, resume: values.resume, data: values.data, dev: values.dev, text: texts[0], texts,
     bptt: int("bptt", values.bptt, 1), dim: int("dim", values.dim, 1)!, window: int("window", values.window, 1)!, negatives: int("negatives", values.negatives, 1)!,

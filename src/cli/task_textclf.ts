@@ -9,8 +9,9 @@ import { compile, compileTrainStep, type Tensor } from "../index.ts";
 import { DataLoader } from "../data/loader.ts";
 import { padSequences, parseLabeledTexts, splitIndices } from "../data/text.ts";
 import { Vocabulary, wordTokens } from "../text/vocab.ts";
-import { TextClassifier, textClassifierFromMetadata, textClassifierMetadata } from "../models/text_classifier.ts";
-import { loadSafetensors, readSafetensorsHeader } from "../io/safetensors.ts";
+import { BagOfWordsClassifier, TextClassifier, textClassifierFromMetadata, textClassifierMetadata } from "../models/text_classifier.ts";
+import { loadSafetensors } from "../io/safetensors.ts";
+import { FormatError } from "../errors.ts";
 import type { TrainArgs } from "./args.ts";
 import { checkpointHeader } from "./loop.ts";
 import { accuracy, makeOptimizer, trainLoop, trainingBatches, readText } from "./loop.ts";
@@ -28,7 +29,12 @@ export async function trainTextClassifier(args: TrainArgs): Promise<true | "SIGI
   const counts = data.classes.map((c, k) => `${c} ${data.y.filter((v) => v === k).length}`).join(", ");
   process.stderr.write(`train: ${file}: ${tokens.length} examples (${counts}); vocabulary ${vocab.size} words; ${maxLen} tokens per example\n`);
 
-  const model = resumed?.model ?? new TextClassifier(vocab.size, data.classes.length, { hiddenSize: args.hidden ?? 64, cell: args.cell });
+  if (resumed && (resumed.model instanceof BagOfWordsClassifier) !== (args.model === "bow")) {
+    throw new FormatError(`${args.resume}: a ${resumed.model instanceof BagOfWordsClassifier ? "bow" : "textclf"} checkpoint; pass --model ${resumed.model instanceof BagOfWordsClassifier ? "bow" : "textclf"} to resume it`);
+  }
+  const model = resumed?.model ?? (args.model === "bow" ? new BagOfWordsClassifier(vocab.size, data.classes.length) : new TextClassifier(vocab.size, data.classes.length, { hiddenSize: args.hidden ?? 64, cell: args.cell }));
+  const title = model instanceof BagOfWordsClassifier ? "bag-of-words logistic regression"
+    : `text classifier (embedding ${model.config.embeddingDim}, ${model.config.bidirectional ? "bidirectional " : ""}${model.config.cell.toUpperCase()} ${model.config.hiddenSize})`;
   // the weights now; the optimizer's state and the epoch come with the training state (trainLoop)
   const resume = args.resume ? { path: args.resume, metadata: await loadSafetensors(model, args.resume) } : undefined;
   const block = (idx: Int32Array) => ({
@@ -36,7 +42,7 @@ export async function trainTextClassifier(args: TrainArgs): Promise<true | "SIGI
     y: Int32Array.from(idx, (i) => data.y[i]),
   });
   const tr = block(train), te = block(test);
-  const opt = makeOptimizer(model, args, `text classifier (embedding ${model.config.embeddingDim}, ${model.config.bidirectional ? "bidirectional " : ""}${model.config.cell.toUpperCase()} ${model.config.hiddenSize})`);
+  const opt = makeOptimizer(model, args, title);
   const predict = compile((x: Tensor) => model.forward(x));
   return trainLoop({
     onNonFinite: args.onNonFinite, out: args.out,

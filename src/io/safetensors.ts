@@ -104,8 +104,10 @@ export async function saveSafetensors(module: Module, path: string, metadata: Re
  * processes that died mid-save (`<path>.<pid>.tmp` of a pid no longer running) are removed.
  */
 export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const { open, rename, unlink } = await import("node:fs/promises");
+  const { mkdir, open, rename, unlink } = await import("node:fs/promises");
   const { dirname } = await import("node:path");
+  // `--out runs/today/model.safetensors` makes its folder, as a user expects
+  await mkdir(dirname(path), { recursive: true }).catch(() => {});
   await removeStaleTemps(path);
   const tmp = `${path}.${process.pid}.tmp`;
   try {

@@ -3,12 +3,14 @@
  * the real (non-padding) tokens → Linear. Token ids come right-padded with 0 (`<pad>`) to a
  * fixed length, so one compiled plan serves every batch. The cells still step over padding
  * (there are no packed sequences), but the pooling ignores those positions, and the padding
- * row of the embedding stays zero.
+ * row of the embedding stays zero. `BagOfWordsClassifier` is the baseline beside it:
+ * multinomial logistic regression on the words' frequencies in the text.
  */
 import type { Tensor } from "../tensor.ts";
 import { FormatError, ShapeError } from "../errors.ts";
 import { Vocabulary } from "../text/vocab.ts";
-import { cast, div, maximum, mul, notEqual } from "../ops/elementwise.ts";
+import { add, cast, div, maximum, mul, notEqual } from "../ops/elementwise.ts";
+import { zeros } from "../creation.ts";
 import { sum } from "../ops/reduce.ts";
 import { unsqueeze } from "../ops/movement.ts";
 import { Module } from "../nn/module.ts";
@@ -53,6 +55,32 @@ export class TextClassifier extends Module {
   }
 }
 
+/**
+ * Logistic regression on a bag of words: logits = Σ_w tf(w)·W[w] + b, where tf(w) is the
+ * word's share of the text's (non-padding) tokens, i.e. the mean of the rows W[token] (an
+ * EmbeddingBag with mode "mean") plus a bias. Starts at zero, as logistic regression does.
+ */
+export class BagOfWordsClassifier extends Module {
+  readonly embedding: Embedding;
+  readonly bias: Tensor;
+  readonly config = {};
+
+  constructor(readonly vocabSize: number, readonly classes: number) {
+    super();
+    if (!(classes >= 2)) throw new ShapeError(`BagOfWordsClassifier: needs at least 2 classes, got ${classes}`);
+    this.embedding = this.module("embedding", new Embedding(vocabSize, classes, { paddingIdx: 0 }));
+    this.embedding.weight.assign(zeros([vocabSize, classes]));
+    this.bias = this.parameter("bias", zeros([classes]));
+  }
+
+  /** tokens int32 [N, L] (0 = padding) → logits [N, classes]. */
+  forward(tokens: Tensor): Tensor {
+    if (tokens.rank !== 2 || tokens.dtype !== "int32") throw new ShapeError(`BagOfWordsClassifier: expected int32 token ids [N, L], got ${tokens.describe()}`);
+    const mask = unsqueeze(cast(notEqual(tokens, 0), "float32"), 2); // [N, L, 1]
+    return add(div(sum(mul(this.embedding.forward(tokens), mask), 1), maximum(sum(mask, 1), 1)), this.bias);
+  }
+}
+
 /** What rebuilds a trained TextClassifier: the vocabulary, the class names, the padded length. */
 export interface TextClassifierMeta {
   vocab: Vocabulary;
@@ -61,9 +89,9 @@ export interface TextClassifierMeta {
 }
 
 /** The checkpoint metadata for a TextClassifier. */
-export function textClassifierMetadata(model: TextClassifier, meta: TextClassifierMeta): Record<string, string> {
+export function textClassifierMetadata(model: TextClassifier | BagOfWordsClassifier, meta: TextClassifierMeta): Record<string, string> {
   return {
-    model: "textclf", vocab: JSON.stringify(meta.vocab.toJSON()), classes: JSON.stringify(meta.classes),
+    model: model instanceof BagOfWordsClassifier ? "bow" : "textclf", vocab: JSON.stringify(meta.vocab.toJSON()), classes: JSON.stringify(meta.classes),
     maxLen: String(meta.maxLen), config: JSON.stringify(model.config),
   };
 }
@@ -73,14 +101,18 @@ export function textClassifierMetadata(model: TextClassifier, meta: TextClassifi
  * Every field is checked first, and the sizes against `shapes` (the tensors the file holds)
  * when given, before anything is allocated.
  */
-export function textClassifierFromMetadata(meta: Record<string, string>, file: string, shapes?: ReadonlyMap<string, readonly number[]>): { model: TextClassifier } & TextClassifierMeta {
-  if (meta.model !== "textclf" || !meta.vocab || !meta.classes || !meta.config || !meta.maxLen) {
+export function textClassifierFromMetadata(meta: Record<string, string>, file: string, shapes?: ReadonlyMap<string, readonly number[]>): { model: TextClassifier | BagOfWordsClassifier } & TextClassifierMeta {
+  if ((meta.model !== "textclf" && meta.model !== "bow") || !meta.vocab || !meta.classes || !meta.config || !meta.maxLen) {
     throw new FormatError(`${file}: not a textclf checkpoint (metadata model = ${JSON.stringify(meta.model ?? null)})`);
   }
   const vocab = Vocabulary.fromJSON(meta.vocab, file);
   const classes = stringsField(meta, "classes", file);
   if (classes.length < 2) throw new FormatError(`${file}: metadata "classes" lists ${classes.length} classes, a classifier needs at least 2`);
   const maxLen = sizeField(meta.maxLen, "metadata maxLen", file);
+  if (meta.model === "bow") {
+    if (shapes) expectShape(shapes, "embedding.weight", [vocab.size, classes.length], file);
+    return { model: new BagOfWordsClassifier(vocab.size, classes.length), vocab, classes, maxLen };
+  }
   const c = objectField(meta, "config", file);
   const config: Required<TextClassifierOptions> = {
     embeddingDim: sizeField(c.embeddingDim, "config.embeddingDim", file),

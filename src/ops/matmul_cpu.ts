@@ -53,9 +53,27 @@ function pack(src: StridedMatrix, rows: number, k: number, dst: Float32Array | F
   }
 }
 
+/**
+ * A thin product (a matrix-vector product, an outer product, a batch of tiny ones): the plain
+ * loop, without packing panels of four that would be mostly padding. The same sums: float64,
+ * p in order, rounded once.
+ */
+function gemmSmall(a: StridedMatrix, b: StridedMatrix, c: TypedArray, cOff: number, m: number, k: number, n: number): void {
+  const { data: ad, off: ao, sRow: ar, sP: ap } = a;
+  const { data: bd, off: bo, sRow: br, sP: bp } = b;
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let acc = 0;
+      for (let p = 0, x = ao + i * ar, y = bo + j * br; p < k; p++, x += ap, y += bp) acc += ad[x] * bd[y];
+      c[cOff + i * n + j] = acc;
+    }
+  }
+}
+
 /** C[cOff + i·n + j] = Σ_p A(i, p)·B(p, j) for an m×k by k×n product. */
 export function gemm(a: StridedMatrix, b: StridedMatrix, c: TypedArray, cOff: number, m: number, k: number, n: number, wasmAllowed = true): void {
   if (m === 0 || n === 0) return; // an empty product: nothing to write (and no packing)
+  if (m < 4 || n < 4 || k < 4) return gemmSmall(a, b, c, cOff, m, k, n);
   const mBlocks = (m + 3) >> 2;
   const nBlocks = (n + 3) >> 2;
   const wasm = wasmAllowed && k > 0 ? wasmGemm() : null;

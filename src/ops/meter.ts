@@ -25,14 +25,16 @@ export interface MeterAttrs {
 
 export const trainMeterDef: OpDef<MeterAttrs> = {
   name: "trainMeter",
-  infer: ([stats, loss, logits, y, ok]) => {
+  infer: ([stats, loss, logits, y, ok], attrs) => {
     const need = (cond: boolean, what: string) => {
       if (!cond) throw new ShapeError(`trainMeter: ${what} (got stats ${fmtShape(stats.shape)}, loss ${fmtShape(loss.shape)}, logits ${fmtShape(logits.shape)}, y ${fmtShape(y.shape)}, ok ${fmtShape(ok.shape)})`);
     };
     need(sizeOf(stats.shape) === METER_FIELDS.length && stats.shape.length === 1, `stats must be [${METER_FIELDS.length}]`);
     need(sizeOf(loss.shape) === 1 && sizeOf(ok.shape) === 1, "loss and ok must have one element each");
     const c = logits.shape[logits.shape.length - 1];
-    need(logits.shape.length >= 1 && c > 0 && sizeOf(logits.shape) === sizeOf(y.shape) * c && y.shape.length >= 1, "logits must be [..., C] with one row per label");
+    need(y.shape.length >= 1, "y must have a batch axis");
+    // only counting correct rows reads the logits (a loss meter takes any outputs: BCE's match y)
+    if (attrs.accuracy) need(logits.shape.length >= 1 && c > 0 && sizeOf(logits.shape) === sizeOf(y.shape) * c, "logits must be [..., C] with one row per label");
     requireFloat("trainMeter", "stats", stats.dtype);
     if (y.dtype !== "int32") throw new DTypeError(`trainMeter: labels have dtype ${y.dtype}, expected int32`);
     for (const [what, t] of [["loss", loss], ["logits", logits], ["ok", ok]] as const) {

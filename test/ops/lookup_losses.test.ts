@@ -64,6 +64,7 @@ opCases(backends, "trainMeter: the running sums [loss, correct, examples, steps,
   { name: "a good step adds its loss, correct rows, examples and one step", f: meter(true), inputs: [given([1, 2, 3, 4, 5]), given([0.5], []), LOGITS, intSpec([4], [1, 0, 2, 2]), given([1])], want: [[1.5, 5, 7, 5, 5]], how: "exact" },
   { name: "a skipped step (ok 0) adds only its count, even with a NaN loss", f: meter(true), inputs: [given([1, 2, 3, 4, 5]), given([NaN], []), LOGITS, intSpec([4], [1, 0, 2, 2]), given([0])], want: [[1, 2, 3, 4, 6]], how: "exact" },
   { name: "without accuracy nothing is counted correct", f: meter(false), inputs: [given([0, 0, 0, 0, 0]), given([2], []), LOGITS, intSpec([4], [1, 0, 0, 2]), given([1])], want: [[2, 0, 4, 1, 0]], how: "exact" },
+  { name: "a loss meter takes outputs shaped like the labels (binary targets): examples are B", f: meter(false), inputs: [given([0, 0, 0, 0, 0]), given([3], []), given([1, 2, 3, 4, 5, 6], [2, 3]), intSpec([2, 3], [1, 0, 0, 1, 0, 0]), given([1])], want: [[3, 0, 2, 1, 0]], how: "exact" },
   { name: "a language model's [B, T, V] logits and [B, T] labels: examples are B", f: meter(true), inputs: [given([0, 0, 0, 0, 0]), given([1], []), given([1, 3, 2, 5, 0, 0, 0, 0, 0, -1, -2, 4], [2, 2, 3]), intSpec([2, 2], [1, 0, 0, 2]), given([1])], want: [[1, 4, 2, 1, 0]], how: "exact" },
 ]);
 

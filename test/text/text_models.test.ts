@@ -67,7 +67,8 @@ describe("TextClassifier", () => {
     expect(back.classes).toEqual(["ham", "spam"]);
     expect(back.maxLen).toBe(7);
     loadStateDictBytes(back.model, bytes);
-    expect(await values(back.model.fc.weight)).toEqual(await values(model.fc.weight));
+    expect(back.model).toBeInstanceOf(TextClassifier);
+    expect(await values((back.model as TextClassifier).fc.weight)).toEqual(await values(model.fc.weight));
     expect(() => textClassifierFromMetadata({ model: "lenet5" }, "lenet.safetensors")).toThrow(/lenet.safetensors: not a textclf checkpoint/);
   });
 });
