@@ -12,6 +12,7 @@ import type { Module } from "./nn/module.ts";
 import type { Optimizer } from "./optim/optimizer.ts";
 import { clipGradNorm } from "./optim/clip.ts";
 import { zeros } from "./creation.ts";
+import { detach } from "./ops/elementwise.ts";
 import { METER_FIELDS, trainMeter } from "./ops/meter.ts";
 
 export interface TrainStepResult {
@@ -33,6 +34,20 @@ export interface TrainStep {
   readonly meter: Tensor | null;
   /** Sets the meter back to zeros (at the start of an epoch). */
   resetMeter(): void;
+  /** With the `carry` option: sets the carried state back to zeros (at the start of an epoch). */
+  resetState(): void;
+}
+
+/**
+ * A recurrent state carried from step to step (truncated backprop through time): each step
+ * runs `forward(x, state)` and keeps the new state, detached, on the device for the next
+ * step, so the gradient flows back through one batch's steps only.
+ */
+export interface CarriedState {
+  /** The state tensors (e.g. an LSTM's [h, c]), zeros at the start; updated by every step. */
+  state: Tensor[];
+  /** The outputs and the next state, given a batch and the current state. */
+  forward: (x: Tensor, state: Tensor[]) => [Tensor, Tensor[]];
 }
 
 export interface TrainStepOptions {
@@ -45,6 +60,8 @@ export interface TrainStepOptions {
    * outputs too (classifiers), "loss" only the loss (language models).
    */
   meter?: "accuracy" | "loss";
+  /** Carry a recurrent state across steps (truncated BPTT; the batches must be contiguous streams). */
+  carry?: CarriedState;
 }
 
 /**
@@ -64,8 +81,15 @@ export function compileTrainStep(
   const names = new Map(model.namedParameters().map(([n, t]) => [t, n]));
   optimizer.paramNames ??= optimizer.params.map((p, i) => names.get(p) ?? `parameter ${i}`);
   const meter = opts.meter ? zeros([METER_FIELDS.length], optimizer.params[0].dtype) : null;
+  const carry = opts.carry;
   const step = compile((x: Tensor, y: Tensor) => {
-    const logits = model.forward(x);
+    let logits: Tensor;
+    if (carry) {
+      const [out, next] = carry.forward(x, carry.state);
+      logits = out;
+      // the next batch starts where this one ended, but its gradient stops here
+      next.forEach((s, i) => carry.state[i].assign(detach(s)));
+    } else logits = model.forward(x);
     const l = loss(logits, y);
     const ok = opts.clipGradNorm === undefined
       ? optimizer.step(l)
@@ -77,5 +101,6 @@ export function compileTrainStep(
     plan: (x: Tensor, y: Tensor) => step.plan(x, y),
     meter,
     resetMeter: () => meter?.assign(zeros([METER_FIELDS.length], meter.dtype)),
+    resetState: () => carry?.state.forEach((s) => s.assign(zeros(s.shape, s.dtype))),
   });
 }

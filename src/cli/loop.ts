@@ -146,6 +146,7 @@ export async function trainLoop(t: TrainLoop): Promise<true | "SIGINT" | "SIGTER
       const from = epoch === start!.epoch ? start!.position : 0;
       const bar = new ProgressBar(`epoch ${epoch}/${t.epochs}`, t.loader.length);
       t.step.resetMeter();
+      t.step.resetState();
       const window: { loss: Tensor; batch: number }[] = [];
       let sums = { lossSum: 0, correct: 0, seen: 0, batches: 0, skipped: 0 };
       let submitted = 0, shown = "";

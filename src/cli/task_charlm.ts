@@ -4,11 +4,16 @@
  * training, the last 10 % is held out; after each epoch the held-out perplexity is reported
  * (exp of the mean cross-entropy per character) and a short sample is printed. The checkpoint
  * carries the vocabulary, so `npm run sample -- --ckpt FILE` needs nothing else.
+ * With `--bptt K` (truncated backprop through time) the training text is instead read as
+ * --batch contiguous streams, K characters a step, in order, and the LSTM's state is carried
+ * from step to step on the device, detached: the model sees context beyond K characters, and
+ * the gradient goes back K steps. Each epoch starts the streams from a zero state (a resumed
+ * run does too); the held-out perplexity is still measured on independent --seq-len windows.
  */
-import { compile, compileTrainStep, crossEntropy, type Tensor } from "../index.ts";
+import { compile, compileTrainStep, crossEntropy, zeros, type Tensor } from "../index.ts";
 import { FormatError } from "../errors.ts";
 import { DataLoader } from "../data/loader.ts";
-import { nextTokenWindows } from "../data/text.ts";
+import { nextTokenWindows, streamWindows } from "../data/text.ts";
 import { Vocabulary, charTokens } from "../text/vocab.ts";
 import { CharLM, charLMFromMetadata, charLMMetadata, generate } from "../models/char_lm.ts";
 import { loadSafetensors, readSafetensorsHeader } from "../io/safetensors.ts";
@@ -25,20 +30,31 @@ export async function trainCharLM(args: TrainArgs): Promise<true | "SIGINT" | "S
   const vocab = resumed?.vocab ?? Vocabulary.build([chars]);
   const ids = vocab.encode(chars);
   const cut = Math.floor(ids.length * 0.9);
-  const train = nextTokenWindows(ids.subarray(0, cut), args.seqLen, `${file} (first 90 %, for training)`);
+  const trainWhat = `${file} (first 90 %, for training)`;
+  const window = args.bptt ?? args.seqLen;
+  const train = args.bptt ? streamWindows(ids.subarray(0, cut), args.batch, args.bptt, trainWhat) : nextTokenWindows(ids.subarray(0, cut), args.seqLen, trainWhat);
   const held = nextTokenWindows(ids.subarray(cut), args.seqLen, `${file} (last 10 %, held out)`);
-  process.stderr.write(`train: ${file}: ${chars.length} characters, ${vocab.size - 2} distinct; ${train.count} training and ${held.count} held-out windows of ${args.seqLen}\n`);
+  const how = args.bptt
+    ? `${args.batch} contiguous training streams read ${args.bptt} characters a step (${train.count} steps an epoch; truncated BPTT, the state carried over)`
+    : `${train.count} training windows of ${args.seqLen}`;
+  process.stderr.write(`train: ${file}: ${chars.length} characters, ${vocab.size - 2} distinct; ${how}; ${held.count} held-out windows of ${args.seqLen}\n`);
 
   const model = resumed?.model ?? new CharLM(vocab.size, { hiddenSize: args.hidden ?? 128 });
   // the weights now; the optimizer's state and the epoch come with the training state (trainLoop)
   const resume = args.resume ? { path: args.resume, metadata: await loadSafetensors(model, args.resume) } : undefined;
   const opt = makeOptimizer(model, args, `character LSTM (embedding ${model.config.embeddingDim}, hidden ${model.config.hiddenSize}, vocabulary ${vocab.size})`);
+  const { numLayers, hiddenSize } = model.config;
+  const carry = args.bptt ? {
+    state: [zeros([numLayers, args.batch, hiddenSize]), zeros([numLayers, args.batch, hiddenSize])],
+    forward: (x: Tensor, s: Tensor[]): [Tensor, Tensor[]] => model.forwardWithState(x, [s[0], s[1]]),
+  } : undefined;
   const lossSum = compile((x: Tensor, y: Tensor) => crossEntropy(model.forward(x), y, { reduction: "sum" }));
   return trainLoop({
     onNonFinite: args.onNonFinite, out: args.out,
-    model, epochs: args.epochs, metric: "perplexity", unit: "char", unitsPerExample: args.seqLen,
-    step: compileTrainStep(model, opt, { clipGradNorm: args.clip, meter: "loss" }),
-    loader: trainingBatches(train.x, train.x, train.y, [args.seqLen], { batchSize: args.batch, shuffle: true, seed: args.seed, labelShape: [args.seqLen] }),
+    model, epochs: args.epochs, metric: "perplexity", unit: "char", unitsPerExample: window,
+    step: compileTrainStep(model, opt, { clipGradNorm: args.clip, meter: "loss", carry }),
+    // streams are read in order (row b of a batch continues row b of the one before)
+    loader: trainingBatches(train.x, train.x, train.y, [window], { batchSize: args.batch, shuffle: !args.bptt, seed: args.seed, labelShape: [window] }),
     evaluate: async () => {
       let total = 0;
       for (const { x, y } of new DataLoader(held.x, held.y, [args.seqLen], { batchSize: 64, labelShape: [args.seqLen] })) total += await lossSum(x, y).item();

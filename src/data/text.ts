@@ -159,6 +159,29 @@ export function splitIndices(n: number, testFraction: number, seed: number): { t
 }
 
 /**
+ * Contiguous next-token streams for truncated backprop through time: the tokens are cut into
+ * `batch` rows of equal length S, and batch t holds columns [t·K, t·K + K) of every row, so
+ * row b of batch t + 1 continues row b of batch t (a carried state stays meaningful). x is
+ * [count·batch, K], batch t being examples t·batch … t·batch + batch − 1 (read them in order,
+ * unshuffled); y is x shifted by one token.
+ */
+export function streamWindows(ids: Int32Array, batch: number, bptt: number, what: string): { x: Int32Array; y: Int32Array; count: number } {
+  const S = Math.floor((ids.length - 1) / batch);
+  const count = Math.floor(S / bptt);
+  if (count < 1) throw new FormatError(`${what}: ${ids.length} tokens are too few for ${batch} streams of ${bptt} + 1; use a longer text, a smaller --batch or a smaller --bptt`);
+  const x = new Int32Array(count * batch * bptt);
+  const y = new Int32Array(count * batch * bptt);
+  for (let t = 0; t < count; t++) {
+    for (let b = 0; b < batch; b++) {
+      const from = b * S + t * bptt, at = (t * batch + b) * bptt;
+      x.set(ids.subarray(from, from + bptt), at);
+      y.set(ids.subarray(from + 1, from + bptt + 1), at);
+    }
+  }
+  return { x, y, count };
+}
+
+/**
  * Non-overlapping next-token windows over a token stream: x [W, T] = ids[k·T … k·T+T−1],
  * y [W, T] = the following ids (the inputs shifted by one).
  */

@@ -116,6 +116,21 @@ it("--model charlm reports falling held-out perplexity; npm run sample generates
   expect(notLm.stderr).toMatch(/missing.safetensors: cannot read checkpoint/);
 }, 240_000);
 
+it("--model charlm --bptt K reads contiguous streams with the state carried, and its perplexity falls", () => {
+  const dir = tmp();
+  const text = join(dir, "corpus.txt");
+  writeFileSync(text, corpus(300, 3));
+  const r = run([...train, "--model", "charlm", "--text", text, "--epochs", "2", "--hidden", "32", "--seq-len", "16", "--bptt", "8", "--batch", "8", "--backend", "cpu"]);
+  expect(r.status, r.stderr).toBe(0);
+  expect(r.stderr).toMatch(/8 contiguous training streams read 8 characters a step \(\d+ steps an epoch; truncated BPTT, the state carried over\)/);
+  const ppl = [...r.stdout.matchAll(/held-out perplexity ([\d.]+)/g)].map((m) => Number(m[1]));
+  expect(ppl).toHaveLength(2);
+  expect(ppl[1]).toBeLessThan(ppl[0]);
+  const bad = run([...train, "--model", "textclf", "--data", text, "--bptt", "8"]);
+  expect(bad.status).toBe(2);
+  expect(bad.stderr).toMatch(/--bptt is for --model charlm/);
+}, 240_000);
+
 it("a divergent learning rate stops the run at the step that went non-finite, saves nothing over --out, and --on-nonfinite skip goes on", () => {
   const dir = tmp();
   const out = join(dir, "never.safetensors");

@@ -39,7 +39,7 @@ it("trainLoop and accuracy dispose every batch and result after reading it", asy
     const out = step(x, y);
     seen.push(x, y, out.loss, out.logits);
     return out;
-  }, { plan: step.plan, meter: step.meter, resetMeter: step.resetMeter });
+  }, { plan: step.plan, meter: step.meter, resetMeter: step.resetMeter, resetState: step.resetState });
   const predict = compile((x: Tensor) => model.forward(x));
   const predictions: Tensor[] = [];
   const recordingPredict = (x: Tensor) => {
