@@ -33,9 +33,17 @@ export {
   TextClassifier, BagOfWordsClassifier, textClassifierMetadata, textClassifierFromMetadata, type TextClassifierOptions, type TextClassifierMeta,
 } from "./models/text_classifier.ts";
 export { CharLM, generate, charLMMetadata, charLMFromMetadata, type CharLMOptions, type GenerateOptions } from "./models/char_lm.ts";
+export {
+  SequenceTagger, taggerLoss, tagSentences, encodeSentences, decodeTags, taggerVocabulary, tagSet, taggerMetadata, taggerFromMetadata, wordShape, IGNORE,
+  type SequenceTaggerOptions, type TaggerMeta,
+} from "./models/tagger.ts";
+export { SkipGram, skipGramLoss, WordVectors, parseQuery, skipGramMetadata, skipGramFromMetadata } from "./models/skipgram.ts";
+export { SkipGramBatches, skipGramCorpus, skipGramPairs, noiseDistribution, type SkipGramCorpus, type SkipGramOptions } from "./text/skipgram.ts";
+export { parseConll, formatConll, spans, spanF1, formatSpanScores, tagTokens, type TaggedSentence, type Span, type SpanScore } from "./text/conll.ts";
+export { syntheticNer } from "./text/synthetic_ner.ts";
 export { Vocabulary, wordTokens, charTokens, PAD, UNK, type VocabularyOptions } from "./text/vocab.ts";
-export { parseLabeledTexts, padSequences, splitIndices, nextTokenWindows, type LabeledTexts } from "./data/text.ts";
-export { compileTrainStep, type TrainStep, type TrainStepResult, type TrainStepOptions } from "./train_step.ts";
+export { parseLabeledTexts, padSequences, splitIndices, nextTokenWindows, streamWindows, type LabeledTexts } from "./data/text.ts";
+export { compileTrainStep, type TrainStep, type TrainStepResult, type TrainStepOptions, type CarriedState } from "./train_step.ts";
 export { loadMnist, MNIST_MEAN, MNIST_STD, type MnistSplit, type MnistOptions } from "./data/mnist.ts";
 export { DataLoader, type DataLoaderOptions, type Batch, type Batches } from "./data/loader.ts";
 export { DeviceLoader, type DeviceLoaderOptions } from "./data/device_loader.ts";

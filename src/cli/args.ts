@@ -22,7 +22,7 @@ export const USAGE = `usage: npm run train -- [options]
   --epochs N                 passes over the training set (default 1)
   --batch B                  batch size (default 64; 32 for the text models; 4096 pairs for skipgram)
   --lr X                     learning rate (default 1e-3 for adam, 0.01 for sgd; 2e-3 adam for
-                             charlm and tagger, 5e-3 for bow and skipgram)
+                             charlm and tagger, 0.05 for bow, 5e-3 for skipgram)
   --optimizer adam|sgd       (default adam; sgd uses momentum 0.9)
   --on-nonfinite stop|skip   a step with a NaN/Inf loss or gradient is never applied; stop the
                              run there (default) or skip it and count the skipped steps
@@ -43,6 +43,9 @@ export const USAGE = `usage: npm run train -- [options]
                              several files)
   --hidden H                 textclf/charlm/tagger: hidden size (default 64 / 128 / 64)
   --cell lstm|gru            textclf, tagger: recurrent cell (default lstm, bidirectional)
+  --embeddings FILE          textclf, tagger: start the word embedding from pretrained vectors
+                             (a skipgram checkpoint or a word2vec text file; its size sets the
+                             embedding size)
   --max-len L                textclf, tagger: tokens per example, longer ones cut (default 64)
   --seq-len T                charlm: characters per training window (default 64)
   --bptt K                   charlm: truncated backprop through time: carry the (detached) state
@@ -75,6 +78,7 @@ export interface TrainArgs {
   resume?: string;
   data?: string;
   dev?: string;
+  embeddings?: string;
   /** The text file (charlm: the first; skipgram: all of them). */
   text?: string;
   texts: string[];
@@ -98,7 +102,7 @@ export function parseTrainArgs(argv = process.argv.slice(2)): TrainArgs {
     batch: { type: "string" }, lr: { type: "string" }, optimizer: { type: "string", default: "adam" }, clip: { type: "string" },
     "on-nonfinite": { type: "string", default: "stop" },
     limit: { type: "string" }, "test-limit": { type: "string" }, seed: { type: "string", default: "0" },
-    out: { type: "string" }, resume: { type: "string" }, data: { type: "string" }, dev: { type: "string" }, text: { type: "string", multiple: true },
+    out: { type: "string" }, resume: { type: "string" }, data: { type: "string" }, dev: { type: "string" }, embeddings: { type: "string" }, text: { type: "string", multiple: true },
     bptt: { type: "string" }, dim: { type: "string", default: "100" }, window: { type: "string", default: "5" }, negatives: { type: "string", default: "5" },
     "min-count": { type: "string", default: "5" }, subsample: { type: "string", default: "1e-3" },
     hidden: { type: "string" }, cell: { type: "string", default: "lstm" }, "max-len": { type: "string", default: "64" },
@@ -114,7 +118,8 @@ export function parseTrainArgs(argv = process.argv.slice(2)): TrainArgs {
   if (model === "charlm" && texts.length > 1) fail("--model charlm learns one --text FILE; join the files first (cat a b > c)");
   if (model === "skipgram" && texts.length === 0) fail("--model skipgram needs --text FILE (one or more, the text to learn from)");
   if (values.bptt !== undefined && model !== "charlm") fail("--bptt is for --model charlm");
-  const lr = values.lr === undefined ? (optimizer === "sgd" ? 0.01 : model === "charlm" || model === "tagger" ? 2e-3 : model === "bow" || model === "skipgram" ? 5e-3 : 1e-3) : Number(values.lr);
+  if (values.embeddings !== undefined && model !== "textclf" && model !== "tagger") fail("--embeddings is for --model textclf and tagger");
+  const lr = values.lr === undefined ? (optimizer === "sgd" ? 0.01 : model === "charlm" || model === "tagger" ? 2e-3 : model === "bow" ? 0.05 : model === "skipgram" ? 5e-3 : 1e-3) : Number(values.lr);
   if (!(lr > 0)) fail(`--lr must be a positive number, got "${values.lr}"`);
   const clip = values.clip === undefined ? (model === "textclf" || model === "charlm" || model === "tagger" ? 5 : undefined) : Number(values.clip);
   const subsample = Number(values.subsample);
@@ -129,7 +134,7 @@ export function parseTrainArgs(argv = process.argv.slice(2)): TrainArgs {
     onNonFinite: oneOf("on-nonfinite", values["on-nonfinite"]!, ["stop", "skip"] as const),
     epochs: int("epochs", values.epochs, 1)!, batch: int("batch", values.batch, 1) ?? (model === "skipgram" ? 4096 : text ? 32 : 64),
     limit: int("limit", values.limit, 1), testLimit: int("test-limit", values["test-limit"], 1),
-    seed: int("seed", values.seed, 0)!, out: values.out, resume: values.resume, data: values.data, dev: values.dev, text: texts[0], texts,
+    seed: int("seed", values.seed, 0)!, out: values.out, resume: values.resume, data: values.data, dev: values.dev, embeddings: values.embeddings, text: texts[0], texts,
     bptt: int("bptt", values.bptt, 1), dim: int("dim", values.dim, 1)!, window: int("window", values.window, 1)!, negatives: int("negatives", values.negatives, 1)!,
     minCount: int("min-count", values["min-count"], 1)!, subsample,
     hidden: int("hidden", values.hidden, 1), maxLen: int("max-len", values["max-len"], 1)!, seqLen: int("seq-len", values["seq-len"], 1)!,

@@ -7,9 +7,8 @@
  */
 import { parseFlags } from "./flags.ts";
 import { setBackend } from "../index.ts";
-import { WordVectors, parseQuery, skipGramFromMetadata } from "../models/skipgram.ts";
-import { loadSafetensors } from "../io/safetensors.ts";
-import { checkpointHeader, readText } from "./loop.ts";
+import { parseQuery } from "../models/skipgram.ts";
+import { loadWordVectors } from "./word_vectors.ts";
 
 const USAGE = `usage: npm run similar -- --ckpt FILE --word W [--word "a - b + c" …] [--k 10]
   --ckpt FILE    a checkpoint saved by npm run train -- --model skipgram --out FILE, or a
@@ -17,21 +16,13 @@ const USAGE = `usage: npm run similar -- --ckpt FILE --word W [--word "a - b + c
   --word W       a word (its nearest neighbours) or "a - b + c" (an analogy); repeatable
   --k N          how many neighbours (default 10)`;
 
-/** Loads word vectors from a skip-gram checkpoint or a word2vec text file. */
-async function loadWordVectors(path: string): Promise<WordVectors> {
-  if (!path.endsWith(".safetensors")) return WordVectors.fromWord2vecText(await readText(path, "word vectors in the word2vec text format"), path);
-  await setBackend("cpu");
-  const { model, vocab } = skipGramFromMetadata(...(await checkpointHeader(path)));
-  await loadSafetensors(model, path);
-  return WordVectors.of(model, vocab);
-}
-
 async function main() {
   const { values, fail, int, all } = parseFlags("similar", USAGE, { ckpt: { type: "string" }, word: { type: "string", multiple: true }, k: { type: "string", default: "10" } });
   const ckpt = values.ckpt || fail("--ckpt FILE is required");
   const queries = all("word");
   if (queries.length === 0) fail("--word W is required");
   const k = int("k", values.k, 1)!;
+  await setBackend("cpu");
   const vectors = await loadWordVectors(ckpt);
   for (const q of queries) {
     const terms = parseQuery(q);

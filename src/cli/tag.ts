@@ -7,11 +7,10 @@
  */
 import { parseFlags } from "./flags.ts";
 import { setBackend } from "../index.ts";
-import { taggerFromMetadata } from "../models/tagger.ts";
+import { tagSentences, taggerFromMetadata } from "../models/tagger.ts";
 import { loadSafetensors } from "../io/safetensors.ts";
 import { spans, tagTokens, formatConll } from "../text/conll.ts";
 import { checkpointHeader } from "./loop.ts";
-import { tagSentences } from "./task_tagger.ts";
 
 const USAGE = `usage: npm run tag -- --ckpt FILE [options] "a sentence" …
   --ckpt FILE                a checkpoint saved by npm run train -- --model tagger --out FILE

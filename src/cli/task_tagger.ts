@@ -6,31 +6,15 @@
  * on stderr). The checkpoint carries the vocabulary, the tags and the padded length, so
  * `npm run tag -- --ckpt FILE "Obama visits Paris"` needs nothing else.
  */
-import { compile, compileTrainStep, type Tensor } from "../index.ts";
-import { fromArray } from "../creation.ts";
+import { compileTrainStep } from "../index.ts";
 import { splitIndices } from "../data/text.ts";
 import { parseConll, spanF1, formatSpanScores, type TaggedSentence } from "../text/conll.ts";
-import { SequenceTagger, decodeTags, encodeSentences, tagSet, taggerFromMetadata, taggerLoss, taggerMetadata, taggerVocabulary, type TaggerMeta } from "../models/tagger.ts";
+import { SequenceTagger, encodeSentences, tagSentences, tagSet, taggerFromMetadata, taggerLoss, taggerMetadata, taggerVocabulary, type TaggerMeta } from "../models/tagger.ts";
 import { loadSafetensors } from "../io/safetensors.ts";
 import { FormatError } from "../errors.ts";
+import { initEmbedding, pretrained } from "./word_vectors.ts";
 import type { TrainArgs } from "./args.ts";
 import { checkpointHeader, makeOptimizer, readText, trainLoop, trainingBatches } from "./loop.ts";
-
-/** Tags `sentences` with the model (eval mode), batch by batch. */
-export async function tagSentences(model: SequenceTagger, sentences: readonly { tokens: readonly string[] }[], meta: TaggerMeta, batch = 128): Promise<string[][]> {
-  model.eval();
-  const predict = compile((x: Tensor) => model.forward(x));
-  const out: string[][] = [];
-  for (let i = 0; i < sentences.length; i += batch) {
-    const part = sentences.slice(i, i + batch);
-    const x = fromArray(encodeSentences(part, meta).x, [part.length, 2, meta.maxLen], "int32");
-    const scores = predict(x);
-    out.push(...decodeTags(await scores.data(), part.map((s) => s.tokens.length), meta));
-    x.dispose();
-    scores.dispose();
-  }
-  return out;
-}
 
 export async function trainTagger(args: TrainArgs): Promise<true | "SIGINT" | "SIGTERM"> {
   const file = args.data!;
@@ -56,7 +40,9 @@ export async function trainTagger(args: TrainArgs): Promise<true | "SIGINT" | "S
   const types = [...new Set(meta.tags.filter((t) => t !== "O").map((t) => t.slice(2)))];
   process.stderr.write(`train: ${file}: ${train.length} training sentences, ${held.length} held out (${heldName}); ${meta.vocab.size} words, entity types ${types.join(", ")}; ${meta.maxLen} tokens per sentence${tr.truncated ? ` (${tr.truncated} longer ones cut; --max-len)` : ""}\n`);
 
-  const model = resumed?.model ?? new SequenceTagger(meta.vocab.size, meta.tags.length, { hiddenSize: args.hidden ?? 64, cell: args.cell });
+  const vectors = resumed ? null : await pretrained(args.embeddings, meta.vocab);
+  const model = resumed?.model ?? new SequenceTagger(meta.vocab.size, meta.tags.length, { hiddenSize: args.hidden ?? 64, cell: args.cell, embeddingDim: vectors?.dim });
+  if (vectors) await initEmbedding(model.embedding, meta.vocab, vectors);
   const resume = args.resume ? { path: args.resume, metadata: await loadSafetensors(model, args.resume) } : undefined;
   const opt = makeOptimizer(model, args, `sequence tagger (embedding ${model.config.embeddingDim} + word shape ${model.config.shapeDim}, bidirectional ${model.config.cell.toUpperCase()} ${model.config.hiddenSize}, ${meta.tags.length} tags)`);
   return trainLoop({

@@ -12,6 +12,7 @@ import { Vocabulary, wordTokens } from "../text/vocab.ts";
 import { BagOfWordsClassifier, TextClassifier, textClassifierFromMetadata, textClassifierMetadata } from "../models/text_classifier.ts";
 import { loadSafetensors } from "../io/safetensors.ts";
 import { FormatError } from "../errors.ts";
+import { initEmbedding, pretrained } from "./word_vectors.ts";
 import type { TrainArgs } from "./args.ts";
 import { checkpointHeader } from "./loop.ts";
 import { accuracy, makeOptimizer, trainLoop, trainingBatches, readText } from "./loop.ts";
@@ -32,7 +33,10 @@ export async function trainTextClassifier(args: TrainArgs): Promise<true | "SIGI
   if (resumed && (resumed.model instanceof BagOfWordsClassifier) !== (args.model === "bow")) {
     throw new FormatError(`${args.resume}: a ${resumed.model instanceof BagOfWordsClassifier ? "bow" : "textclf"} checkpoint; pass --model ${resumed.model instanceof BagOfWordsClassifier ? "bow" : "textclf"} to resume it`);
   }
-  const model = resumed?.model ?? (args.model === "bow" ? new BagOfWordsClassifier(vocab.size, data.classes.length) : new TextClassifier(vocab.size, data.classes.length, { hiddenSize: args.hidden ?? 64, cell: args.cell }));
+  const vectors = resumed || args.model === "bow" ? null : await pretrained(args.embeddings, vocab);
+  const model = resumed?.model ?? (args.model === "bow" ? new BagOfWordsClassifier(vocab.size, data.classes.length)
+    : new TextClassifier(vocab.size, data.classes.length, { hiddenSize: args.hidden ?? 64, cell: args.cell, embeddingDim: vectors?.dim }));
+  if (vectors && model instanceof TextClassifier) await initEmbedding(model.embedding, vocab, vectors);
   const title = model instanceof BagOfWordsClassifier ? "bag-of-words logistic regression"
     : `text classifier (embedding ${model.config.embeddingDim}, ${model.config.bidirectional ? "bidirectional " : ""}${model.config.cell.toUpperCase()} ${model.config.hiddenSize})`;
   // the weights now; the optimizer's state and the epoch come with the training state (trainLoop)

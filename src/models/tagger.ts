@@ -8,6 +8,8 @@
  * PyTorch's `ignore_index`).
  */
 import type { Tensor } from "../tensor.ts";
+import { fromArray } from "../creation.ts";
+import { compile } from "../graph/compile.ts";
 import { FormatError, ShapeError } from "../errors.ts";
 import { Vocabulary } from "../text/vocab.ts";
 import { concat, reshape, slice } from "../ops/movement.ts";
@@ -111,6 +113,22 @@ export function encodeSentences(sentences: readonly { tokens: readonly string[];
 export function decodeTags(scores: Float32Array | Float64Array | ArrayLike<number>, lengths: readonly number[], meta: TaggerMeta): string[][] {
   const best = argmaxRows(scores, meta.tags.length);
   return lengths.map((n, i) => Array.from({ length: Math.min(n, meta.maxLen) }, (_, j) => meta.tags[best[i * meta.maxLen + j]]));
+}
+
+/** The tags of raw token lists: the model in eval mode, `batch` sentences at a time (a sentence past maxLen gets maxLen tags). */
+export async function tagSentences(model: SequenceTagger, sentences: readonly { tokens: readonly string[] }[], meta: TaggerMeta, batch = 128): Promise<string[][]> {
+  model.eval();
+  const predict = compile((x: Tensor) => model.forward(x));
+  const out: string[][] = [];
+  for (let i = 0; i < sentences.length; i += batch) {
+    const part = sentences.slice(i, i + batch);
+    const x = fromArray(encodeSentences(part, meta).x, [part.length, 2, meta.maxLen], "int32");
+    const scores = predict(x);
+    out.push(...decodeTags(await scores.data(), part.map((s) => s.tokens.length), meta));
+    x.dispose();
+    scores.dispose();
+  }
+  return out;
 }
 
 /** The word vocabulary of a tagged corpus: lower-cased tokens seen at least `minCount` times. */

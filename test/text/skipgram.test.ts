@@ -5,7 +5,8 @@
  * model that puts planted co-occurring pairs nearest to each other on every backend.
  */
 import { describe, expect, it } from "vitest";
-import { FormatError, compileTrainStep, fromArray, manualSeed } from "../../src/index.ts";
+import { FormatError, PAD, UNK, Vocabulary, compileTrainStep, fromArray, manualSeed, nn } from "../../src/index.ts";
+import { initEmbedding } from "../../src/cli/word_vectors.ts";
 import { Adam } from "../../src/optim/adam.ts";
 import { SkipGramBatches, noiseDistribution, skipGramCorpus, skipGramPairs } from "../../src/text/skipgram.ts";
 import { SkipGram, WordVectors, parseQuery, skipGramLoss } from "../../src/models/skipgram.ts";
@@ -104,6 +105,14 @@ describe("the skip-gram loss and word vectors", () => {
     expect(v.analogy(parseQuery("king - man + woman"), 1)[0].word).toBe("queen");
     expect(parseQuery("Paris - France+italy")).toEqual([{ word: "paris", sign: 1 }, { word: "france", sign: -1 }, { word: "italy", sign: 1 }]);
     expect(() => v.vector("pear")).toThrow(/"pear" is not in the vocabulary/);
+  });
+  it("initEmbedding copies the known words' vectors into an embedding table; the rest and the padding row stay", async () => {
+    const vocab = new Vocabulary([PAD, UNK, "cat", "dog", "emu"]);
+    const emb = new nn.Embedding(5, 2, { paddingIdx: 0 });
+    const before = Array.from(await emb.weight.data());
+    const found = await initEmbedding(emb, vocab, new WordVectors(["dog", "cat", "owl"], new Float32Array([1, 2, 3, 4, 5, 6]), 2));
+    expect(found).toBe(2);
+    expect(Array.from(await emb.weight.data())).toEqual([0, 0, ...before.slice(2, 4), 3, 4, 1, 2, ...before.slice(8)]);
   });
   it("round-trips the word2vec text format and refuses a bad line with the file and line", () => {
     const v = new WordVectors(["a", "b"], new Float32Array([0.1, -2.5e-3, 3, 1 / 3]), 2);

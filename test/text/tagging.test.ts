@@ -12,8 +12,7 @@ import { Adam } from "../../src/optim/adam.ts";
 import { DataLoader } from "../../src/data/loader.ts";
 import { formatConll, parseConll, spanF1, spans, tagTokens } from "../../src/text/conll.ts";
 import { syntheticNer } from "../../src/text/synthetic_ner.ts";
-import { IGNORE, SequenceTagger, encodeSentences, tagSet, taggerLoss, taggerVocabulary, wordShape } from "../../src/models/tagger.ts";
-import { tagSentences } from "../../src/cli/task_tagger.ts";
+import { IGNORE, SequenceTagger, encodeSentences, tagSentences, tagSet, taggerLoss, taggerVocabulary, wordShape } from "../../src/models/tagger.ts";
 import { onEachBackend, testBackends } from "../helpers/backends.ts";
 
 const backends = await testBackends();

@@ -77,6 +77,14 @@ it("--model skipgram writes a checkpoint and word2vec text; npm run similar read
     expect(s.status, s.stderr).toBe(0);
     expect(s.stdout).toMatch(/^x1:\n {2}y1 +0\.\d{4}\n/);
   }
+  // the vectors as a tagger's starting point: their size sets the embedding size
+  const conll = join(dir, "t.conll");
+  writeFileSync(conll, "x1 B-X\nf2 O\nzzz O\n\na1 O\nx2 B-X\n");
+  const t = train(["--model", "tagger", "--data", conll, "--dev", conll, "--embeddings", vec, "--epochs", "1", "--hidden", "4", "--backend", "cpu"]);
+  expect(t.status, t.stderr).toBe(0);
+  expect(t.stderr).toMatch(/emb\.w2v\.txt: 46 vectors of 16; they cover 4 of the 5 words of the vocabulary/);
+  expect(t.stderr).toMatch(/sequence tagger \(embedding 16 \+ word shape/);
+
   const a = similar(["--ckpt", vec, "--word", "x2 - y2 + y3", "--word", "nosuchword"]);
   expect(a.stdout).toMatch(/^x2 - y2 \+ y3:\n( {2}\S+ +-?\d\.\d{4}\n){10}$/);
   expect(a.stderr).toMatch(/"nosuchword" not in the vocabulary/);
