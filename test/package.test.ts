@@ -37,6 +37,17 @@ describe("the built package", () => {
     expect(JSON.parse(run("node", ["main.js"], work))).toEqual([2, 4, 6, 0, 4]);
   });
 
+  it("keeps every error class's name through the build (users branch on error.name)", () => {
+    const names = ["WebGpuDlError", "ShapeError", "DTypeError", "IndexError", "NonFiniteError", "DeviceError", "DeviceLostError", "FormatError", "GraphError"];
+    writeFileSync(
+      join(work, "errors.js"),
+      `import * as W from "webgpu-dl";
+       const names = ${JSON.stringify(names)};
+       console.log(JSON.stringify(names.map((n) => { const e = new W[n]("m"); return [e.name, String(e), e instanceof W.WebGpuDlError]; })));`,
+    );
+    expect(JSON.parse(run("node", ["errors.js"], work))).toEqual(names.map((n) => [n, `${n}: m`, true]));
+  });
+
   it("keeps internals out of the main entry: webgpu-dl/internals has the op registry and the planner", () => {
     writeFileSync(
       join(work, "internals.js"),
