@@ -3,4 +3,5 @@ export { Optimizer, type Update } from "./optimizer.ts";
 export { SGD, type SGDOptions } from "./sgd.ts";
 export { Adam, AdamW, type AdamOptions } from "./adam.ts";
 export { clipGradNorm, clipGradValue, globalNorm } from "./clip.ts";
-export { StepLR, CosineAnnealingLR } from "./schedule.ts";
+export { StepLR, CosineAnnealingLR, OneCycleLR, LinearLR, type OneCycleOptions } from "./schedule.ts";
+export { findLr, lrFinderSvg, type FindLrOptions, type LrFinderResult } from "./lr_finder.ts";
