@@ -24,6 +24,20 @@ export const USAGE = `usage: npm run train -- [options]
   --lr X                     learning rate (default 1e-3 for adam, 0.01 for sgd; 2e-3 adam for
                              charlm and tagger, 0.05 for bow, 5e-3 for skipgram)
   --optimizer adam|sgd       (default adam; sgd uses momentum 0.9)
+  --weight-decay W           decoupled weight decay with adam (AdamW), L2 with sgd (default 0)
+  --schedule constant|step|cosine|onecycle
+                             the rate over the run (default constant): step multiplies it by
+                             --gamma (0.1) every --step-size epochs (1); cosine anneals it to 0
+                             over all the run's batches; onecycle rises from --lr/25 to --lr in
+                             the first 30 % of the batches, then anneals (PyTorch's OneCycleLR)
+  --warmup N                 raise the rate linearly over the first N batches (with constant,
+                             step or cosine)
+  --step-size E              --schedule step: epochs between drops (default 1)
+  --gamma G                  --schedule step: the factor of each drop (default 0.1)
+  --find-lr                  run the learning-rate range test instead of training (--lr from
+                             1e-7 to 10 over up to 100 batches, from a copy of the model); writes
+                             the loss-vs-rate curve as an SVG (beside --out, or lr-find-MODEL.svg)
+                             and prints the suggested --lr
   --on-nonfinite stop|skip   a step with a NaN/Inf loss or gradient is never applied; stop the
                              run there (default) or skip it and count the skipped steps
   --clip N                   clip gradients to global norm N (default 5 for textclf, charlm and
@@ -60,6 +74,8 @@ export const USAGE = `usage: npm run train -- [options]
 
 export type ModelName = "lenet5" | "lstm" | "textclf" | "bow" | "charlm" | "tagger" | "skipgram";
 
+export type ScheduleName = "constant" | "step" | "cosine" | "onecycle";
+
 export interface TrainArgs {
   model: ModelName;
   variant: LeNetVariant;
@@ -69,6 +85,12 @@ export interface TrainArgs {
   epochs: number;
   batch: number;
   lr: number;
+  weightDecay: number;
+  schedule: ScheduleName;
+  warmup: number;
+  stepSize: number;
+  gamma: number;
+  findLr: boolean;
   clip?: number;
   onNonFinite: "stop" | "skip";
   limit?: number;
@@ -96,7 +118,7 @@ export interface TrainArgs {
 
 /** Parses and validates the flags (exits 2 with a message on any bad one). */
 export function parseTrainArgs(argv = process.argv.slice(2)): TrainArgs {
-  const { values, fail, int, oneOf, all } = parseFlags("train", USAGE, {
+  const { values, fail, int, oneOf, all, on } = parseFlags("train", USAGE, {
     model: { type: "string", default: "lenet5" }, variant: { type: "string", default: "modern" }, init: { type: "string", default: "default" },
     backend: { type: "string", default: "auto" }, epochs: { type: "string", default: "1" },
     batch: { type: "string" }, lr: { type: "string" }, optimizer: { type: "string", default: "adam" }, clip: { type: "string" },
@@ -107,7 +129,9 @@ export function parseTrainArgs(argv = process.argv.slice(2)): TrainArgs {
     "min-count": { type: "string", default: "5" }, subsample: { type: "string", default: "1e-3" },
     hidden: { type: "string" }, cell: { type: "string", default: "lstm" }, "max-len": { type: "string", default: "64" },
     "seq-len": { type: "string", default: "64" },
-  }, argv);
+    "weight-decay": { type: "string", default: "0" }, schedule: { type: "string", default: "constant" }, warmup: { type: "string", default: "0" },
+    "step-size": { type: "string", default: "1" }, gamma: { type: "string", default: "0.1" },
+  }, argv, { switches: ["find-lr"] });
   const model = oneOf("model", values.model!, ["lenet5", "lstm", "textclf", "bow", "charlm", "tagger", "skipgram"] as const);
   const optimizer = oneOf("optimizer", values.optimizer!, ["adam", "sgd"] as const);
   const texts = all("text");
@@ -122,11 +146,18 @@ export function parseTrainArgs(argv = process.argv.slice(2)): TrainArgs {
   const lr = values.lr === undefined ? (optimizer === "sgd" ? 0.01 : model === "charlm" || model === "tagger" ? 2e-3 : model === "bow" ? 0.05 : model === "skipgram" ? 5e-3 : 1e-3) : Number(values.lr);
   if (!(lr > 0)) fail(`--lr must be a positive number, got "${values.lr}"`);
   const clip = values.clip === undefined ? (model === "textclf" || model === "charlm" || model === "tagger" ? 5 : undefined) : Number(values.clip);
+  const weightDecay = Number(values["weight-decay"]);
+  if (!(weightDecay >= 0)) fail(`--weight-decay must be a number ≥ 0, got "${values["weight-decay"]}"`);
+  const gamma = Number(values.gamma);
+  if (!(gamma > 0)) fail(`--gamma must be a positive number, got "${values.gamma}"`);
+  const schedule = oneOf("schedule", values.schedule!, ["constant", "step", "cosine", "onecycle"] as const);
+  const warmup = int("warmup", values.warmup, 0)!;
+  if (warmup > 0 && schedule === "onecycle") fail("--warmup does not combine with --schedule onecycle, which warms up by itself (its first 30 % of the batches)");
   const subsample = Number(values.subsample);
   if (!(subsample >= 0 && subsample < 1)) fail(`--subsample must be a number from 0 (off) to below 1, got "${values.subsample}"`);
   if (clip !== undefined && !(clip > 0)) fail(`--clip must be a positive number, got "${values.clip}"`);
   return {
-    model, optimizer, lr, clip,
+    model, optimizer, lr, clip, weightDecay, schedule, warmup, gamma, stepSize: int("step-size", values["step-size"], 1)!, findLr: on.has("find-lr"),
     variant: oneOf("variant", values.variant!, ["modern", "classic"] as const),
     init: oneOf("init", values.init!, ["default", "kaiming", "xavier"] as const),
     backend: oneOf("backend", values.backend!, ["auto", "cpu", "webgpu"] as const),

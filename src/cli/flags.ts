@@ -7,17 +7,19 @@ import { parseArgs } from "node:util";
 
 /**
  * String flags only (plus the built-in `--help`); a flag with a default is never undefined.
- * With `positionals`, arguments that are not flags are returned (else they are an error).
+ * With `positionals`, arguments that are not flags are returned (else they are an error);
+ * `switches` names boolean flags (`--find-lr`), returned in `on`.
  */
-export function parseFlags<K extends string>(prog: string, usage: string, options: Record<K, { type: "string"; default?: string; multiple?: boolean }>, args = process.argv.slice(2), opts: { positionals?: boolean } = {}) {
+export function parseFlags<K extends string>(prog: string, usage: string, options: Record<K, { type: "string"; default?: string; multiple?: boolean }>, args = process.argv.slice(2), opts: { positionals?: boolean; switches?: readonly string[] } = {}) {
   const fail = (msg: string): never => {
     process.stderr.write(`${prog}: ${msg}\n\n${usage}\n`);
     process.exit(2);
   };
   let values!: Partial<Record<K, string>> & { help?: boolean };
   let positionals: string[] = [];
+  const switches = Object.fromEntries((opts.switches ?? []).map((n) => [n, { type: "boolean" as const }]));
   try {
-    const parsed = parseArgs({ args, options: { ...options, help: { type: "boolean" as const, short: "h" } }, allowPositionals: opts.positionals ?? false });
+    const parsed = parseArgs({ args, options: { ...options, ...switches, help: { type: "boolean" as const, short: "h" } }, allowPositionals: opts.positionals ?? false });
     values = parsed.values as typeof values;
     positionals = parsed.positionals;
   } catch (e) {
@@ -44,5 +46,6 @@ export function parseFlags<K extends string>(prog: string, usage: string, option
     const v = values[name] as unknown;
     return v === undefined ? [] : Array.isArray(v) ? v : [String(v)];
   };
-  return { values, positionals, fail, int, oneOf, all };
+  const on = new Set((opts.switches ?? []).filter((n) => (values as Record<string, unknown>)[n] === true));
+  return { values, positionals, fail, int, oneOf, all, on };
 }

@@ -28,6 +28,8 @@ import { FormatError, IndexError, NonFiniteError } from "../errors.ts";
 import { loadTrainingState, saveTrainingCheckpoint, trainStatePath, type TrainingProgress } from "../io/checkpoint.ts";
 import { readSafetensorsHeader, saveSafetensors } from "../io/safetensors.ts";
 import { decodeText } from "../data/text.ts";
+import { oneCycleRate } from "../optim/schedule.ts";
+import { AdamW } from "../optim/adam.ts";
 
 export interface TrainLoop {
   model: Module;
@@ -54,6 +56,54 @@ export interface TrainLoop {
   onNonFinite?: "stop" | "skip";
   /** Where to save a checkpoint after each epoch and on Ctrl-C / SIGTERM. */
   out?: string;
+  /** The rate over the run (the flags --lr, --schedule, --warmup, …), and --find-lr. */
+  recipe?: Pick<TrainArgs, "lr" | "schedule" | "warmup" | "stepSize" | "gamma" | "findLr" | "model">;
+}
+
+/**
+ * The rate of global step s (from 0) under a recipe: constant, step (×γ every stepSize
+ * epochs), cosine (to 0 over all batches) or onecycle (OneCycleLR with maxLr = lr); times a
+ * linear warmup min(1, (s + 1)/warmup) over the first batches. Null for a constant rate.
+ */
+export function scheduleOf(r: NonNullable<TrainLoop["recipe"]>, stepsPerEpoch: number, epochs: number): ((s: number) => number) | null {
+  const total = stepsPerEpoch * epochs;
+  const warm = (s: number) => (r.warmup > 0 ? Math.min(1, (s + 1) / r.warmup) : 1);
+  switch (r.schedule) {
+    case "constant": return r.warmup > 0 ? (s) => r.lr * warm(s) : null;
+    case "step": return (s) => r.lr * r.gamma ** Math.floor(Math.floor(s / stepsPerEpoch) / r.stepSize) * warm(s);
+    case "cosine": return (s) => ((r.lr * (1 + Math.cos((Math.PI * Math.min(s, total)) / total))) / 2) * warm(s);
+    case "onecycle": return (s) => oneCycleRate({ maxLr: r.lr, totalSteps: total }, s);
+  }
+}
+
+/** A rate for a progress line: 0.0010, 4.0e-5. */
+function fmtLr(v: number): string {
+  return v >= 1e-3 || v === 0 ? v.toPrecision(2) : v.toExponential(1);
+}
+
+/** --find-lr: the range test on the task's step and batches, its curve as an SVG, and the suggestion. */
+async function runFindLr(t: TrainLoop): Promise<true> {
+  const { findLr, lrFinderSvg } = await import("../optim/lr_finder.ts");
+  const { writeFileAtomic } = await import("../io/safetensors.ts");
+  if (!t.optimizer) throw new TypeError("--find-lr: the task has no optimizer");
+  const steps = 100;
+  const bar = new ProgressBar("lr range test", steps);
+  const loader = t.loader;
+  function* batches() {
+    for (let e = 0; ; e++) yield* loader.epochBatches(e);
+  }
+  t.model.train();
+  const result = await findLr(t.model, t.optimizer, (x, y) => {
+    const out = t.step(x, y);
+    for (const used of [x, y, out.logits]) used.dispose();
+    return out;
+  }, batches(), { startLr: 1e-7, endLr: 10, steps, onStep: (i, lr, s) => bar.update(i + 1, `lr ${fmtLr(lr)} loss ${s.toFixed(4)}`) });
+  bar.done();
+  const svg = t.out ? `${t.out.replace(/\.safetensors$/, "")}.lr-find.svg` : `lr-find-${t.recipe?.model ?? "model"}.svg`;
+  await writeFileAtomic(svg, new TextEncoder().encode(lrFinderSvg(result, `learning-rate range test: ${t.recipe?.model ?? "model"}`)));
+  process.stdout.write(`lr range test: ${result.lrs.length} steps from ${fmtLr(result.lrs[0])} to ${fmtLr(result.lrs[result.lrs.length - 1])} (${result.stopped}); smoothed loss lowest at lr ${fmtLr(result.minimumAt)}\n`);
+  process.stdout.write(`suggested --lr ${result.suggestion.toPrecision(2)} (${result.rule}); the curve: ${svg}; the model was left as it was\n`);
+  return true;
 }
 
 /**
@@ -82,11 +132,15 @@ function stepFailure(e: NonFiniteError | IndexError, epoch: number, batch: numbe
 
 /** The optimizer the flags ask for, announced on stderr with the model's size. */
 export function makeOptimizer(model: Module, args: TrainArgs, title: string): Optimizer {
+  const wd = args.weightDecay ?? 0;
   const opt: Optimizer = args.optimizer === "sgd"
-    ? new SGD(model.parameters(), { lr: args.lr, momentum: 0.9 })
-    : new Adam(model.parameters(), { lr: args.lr });
+    ? new SGD(model.parameters(), { lr: args.lr, momentum: 0.9, weightDecay: wd })
+    : wd > 0 ? new AdamW(model.parameters(), { lr: args.lr, weightDecay: wd }) : new Adam(model.parameters(), { lr: args.lr });
   const clip = args.clip === undefined ? "" : `, gradients clipped to norm ${args.clip}`;
-  process.stderr.write(`train: ${title}, ${model.parameterCount()} parameters, ${args.optimizer} lr ${args.lr}, batch ${args.batch}${clip}\n`);
+  const name = args.optimizer === "adam" && wd > 0 ? `adamw (weight decay ${wd})` : `${args.optimizer}${wd > 0 ? ` (weight decay ${wd})` : ""}`;
+  const sched = !args.schedule || args.schedule === "constant" ? "" : args.schedule === "onecycle" ? ", one-cycle schedule" : args.schedule === "step" ? `, ×${args.gamma} every ${args.stepSize} epoch(s)` : ", cosine schedule";
+  const warm = args.warmup ? `, ${args.warmup} warmup steps` : "";
+  process.stderr.write(`train: ${title}, ${model.parameterCount()} parameters, ${name} lr ${args.lr}${sched}${warm}, batch ${args.batch}${clip}\n`);
   return opt;
 }
 
@@ -128,8 +182,10 @@ export async function trainLoop(t: TrainLoop): Promise<true | "SIGINT" | "SIGTER
     process.stderr.write(`\ntrain: ${signal === "SIGINT" ? "interrupted" : "terminated"}; finishing this step and saving (Ctrl-C again to quit at once)\n`);
   };
   const handlers = { SIGINT: onSignal("SIGINT"), SIGTERM: onSignal("SIGTERM") };
+  if (t.recipe?.findLr) return runFindLr(t);
   for (const [sig, h] of Object.entries(handlers)) process.on(sig, h);
   const start = await startOf(t);
+  const lrAt = t.recipe && t.optimizer ? scheduleOf(t.recipe, t.loader.length, t.epochs) : null;
   const save = async (progress: TrainingProgress) => {
     if (!t.out) return;
     if (t.optimizer) await saveTrainingCheckpoint(t.model, t.optimizer, t.out, t.metadata?.() ?? {}, progress);
@@ -170,6 +226,8 @@ export async function trainLoop(t: TrainLoop): Promise<true | "SIGINT" | "SIGTER
         shown = `${skipped ? `${skipped} skipped ` : ""}loss ${(lossSum / batches).toFixed(4)} ${score}`;
       };
       for (const { x, y } of t.loader.epochBatches(epoch - 1, from)) {
+        // the scheduled rate (a scalar written to the device, not a read)
+        if (lrAt) t.optimizer!.lr = lrAt(step);
         // submitted, not awaited: the loss, the correct count and the guard's verdict add up on the device
         const { loss, logits } = t.step(x, y);
         submitted++;
@@ -185,7 +243,8 @@ export async function trainLoop(t: TrainLoop): Promise<true | "SIGINT" | "SIGTER
         previous = done;
         if (window.length >= READ_EVERY || stop) await readMeter();
         // the position and the throughput every step, the numbers as of the last read
-        bar.update(from + submitted, `${shown}${Math.round(((submitted * t.loader.batchSize) * t.unitsPerExample) / bar.seconds)} ${t.unit}/s`);
+        const lr = lrAt ? `lr ${fmtLr(t.optimizer!.lr)} ` : "";
+        bar.update(from + submitted, `${shown}${lr}${Math.round(((submitted * t.loader.batchSize) * t.unitsPerExample) / bar.seconds)} ${t.unit}/s`);
         if (stop) break;
       }
       if (window.length > 0) {

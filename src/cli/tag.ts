@@ -19,9 +19,9 @@ const USAGE = `usage: npm run tag -- --ckpt FILE [options] "a sentence" …
 Each argument is a sentence; with none, each line of stdin is one.`;
 
 async function main() {
-  const conll = process.argv.includes("--conll");
-  const { values, positionals, fail, oneOf } = parseFlags("tag", USAGE, { ckpt: { type: "string" }, backend: { type: "string", default: "cpu" } },
-    process.argv.slice(2).filter((a) => a !== "--conll"), { positionals: true });
+  const { values, positionals, fail, oneOf, on } = parseFlags("tag", USAGE, { ckpt: { type: "string" }, backend: { type: "string", default: "cpu" } },
+    process.argv.slice(2), { positionals: true, switches: ["conll"] });
+  const conll = on.has("conll");
   const ckpt = values.ckpt || fail("--ckpt FILE is required");
   await setBackend(oneOf("backend", values.backend!, ["auto", "cpu", "webgpu"] as const));
   const { model, ...meta } = taggerFromMetadata(...(await checkpointHeader(ckpt)));

@@ -50,7 +50,7 @@ export async function trainCharLM(args: TrainArgs): Promise<true | "SIGINT" | "S
   } : undefined;
   const lossSum = compile((x: Tensor, y: Tensor) => crossEntropy(model.forward(x), y, { reduction: "sum" }));
   return trainLoop({
-    onNonFinite: args.onNonFinite, out: args.out,
+    onNonFinite: args.onNonFinite, out: args.out, recipe: args,
     model, epochs: args.epochs, metric: "perplexity", unit: "char", unitsPerExample: window,
     step: compileTrainStep(model, opt, { clipGradNorm: args.clip, meter: "loss", carry }),
     // streams are read in order (row b of a batch continues row b of the one before)

@@ -27,7 +27,7 @@ export async function trainMnist(args: TrainArgs): Promise<true | "SIGINT" | "SI
   const opt = makeOptimizer(model, args, title);
   const predict = compile((x: Tensor) => model.forward(x));
   return trainLoop({
-    onNonFinite: args.onNonFinite, out: args.out,
+    onNonFinite: args.onNonFinite, out: args.out, recipe: args,
     model, epochs: args.epochs, metric: "accuracy", unit: "img", unitsPerExample: 1,
     step: compileTrainStep(model, opt, { clipGradNorm: args.clip, meter: "accuracy" }),
     loader: trainingBatches(train.images, train.pixels, train.labels, [1, 28, 28], { batchSize: args.batch, shuffle: true, seed: args.seed, scale: 1 / (255 * MNIST_STD), shift: -MNIST_MEAN / MNIST_STD }),

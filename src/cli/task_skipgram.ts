@@ -37,7 +37,7 @@ export async function trainSkipGram(args: TrainArgs): Promise<true | "SIGINT" | 
   const resume = args.resume ? { path: args.resume, metadata: await loadSafetensors(model, args.resume) } : undefined;
   const opt = makeOptimizer(model, args, `skip-gram (2 tables of ${corpus.vocab.size} × ${model.dim})`);
   const done = await trainLoop({
-    onNonFinite: args.onNonFinite, out: args.out,
+    onNonFinite: args.onNonFinite, out: args.out, recipe: args,
     model, epochs: args.epochs, metric: "loss", unit: "pair", unitsPerExample: 1,
     step: compileTrainStep(model, opt, { loss: skipGramLoss, meter: "loss" }),
     loader,

@@ -46,7 +46,7 @@ export async function trainTagger(args: TrainArgs): Promise<true | "SIGINT" | "S
   const resume = args.resume ? { path: args.resume, metadata: await loadSafetensors(model, args.resume) } : undefined;
   const opt = makeOptimizer(model, args, `sequence tagger (embedding ${model.config.embeddingDim} + word shape ${model.config.shapeDim}, bidirectional ${model.config.cell.toUpperCase()} ${model.config.hiddenSize}, ${meta.tags.length} tags)`);
   return trainLoop({
-    onNonFinite: args.onNonFinite, out: args.out,
+    onNonFinite: args.onNonFinite, out: args.out, recipe: args,
     model, epochs: args.epochs, metric: "loss", unit: "sent", unitsPerExample: 1,
     step: compileTrainStep(model, opt, { loss: taggerLoss, clipGradNorm: args.clip, meter: "loss" }),
     loader: trainingBatches(tr.x, tr.x, tr.y, [2, meta.maxLen], { batchSize: args.batch, shuffle: true, seed: args.seed, labelShape: [meta.maxLen] }),

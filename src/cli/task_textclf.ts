@@ -49,7 +49,7 @@ export async function trainTextClassifier(args: TrainArgs): Promise<true | "SIGI
   const opt = makeOptimizer(model, args, title);
   const predict = compile((x: Tensor) => model.forward(x));
   return trainLoop({
-    onNonFinite: args.onNonFinite, out: args.out,
+    onNonFinite: args.onNonFinite, out: args.out, recipe: args,
     model, epochs: args.epochs, metric: "accuracy", unit: "ex", unitsPerExample: 1,
     step: compileTrainStep(model, opt, { clipGradNorm: args.clip, meter: "accuracy" }),
     loader: trainingBatches(tr.x, tr.x, tr.y, [maxLen], { batchSize: args.batch, shuffle: true, seed: args.seed }),

@@ -65,36 +65,52 @@ export interface OneCycleOptions {
  * momentum cycling (`cycle_momentum`) is not done: β₁ stays fixed, as with
  * `cycle_momentum=False`.
  */
+type Phase = { end: number; from: number; to: number };
+
+/** OneCycleLR's phases (PyTorch's `_schedule_phases`), after checking the options. */
+function oneCyclePhases(opts: OneCycleOptions): Phase[] {
+  const { maxLr, totalSteps, pctStart = 0.3, divFactor = 25, finalDivFactor = 1e4 } = opts;
+  if (!(Number.isInteger(totalSteps) && totalSteps >= 1)) throw new GraphError(`OneCycleLR: totalSteps must be an integer ≥ 1, got ${totalSteps}`);
+  if (!(pctStart > 0 && pctStart < 1)) throw new GraphError(`OneCycleLR: pctStart must be in (0, 1), got ${pctStart}`);
+  if (!(maxLr > 0)) throw new GraphError(`OneCycleLR: maxLr must be > 0, got ${maxLr}`);
+  const initial = maxLr / divFactor, min = initial / finalDivFactor;
+  return opts.threePhase
+    ? [{ end: pctStart * totalSteps - 1, from: initial, to: maxLr }, { end: 2 * pctStart * totalSteps - 2, from: maxLr, to: initial }, { end: totalSteps - 1, from: initial, to: min }]
+    : [{ end: pctStart * totalSteps - 1, from: initial, to: maxLr }, { end: totalSteps - 1, from: maxLr, to: min }];
+}
+
+function phaseRate(phases: readonly Phase[], step: number, anneal: "cos" | "linear"): number {
+  let start = 0;
+  for (const [i, p] of phases.entries()) {
+    if (step <= p.end || i === phases.length - 1) {
+      // at step totalSteps (after the last batch, a rate never used) PyTorch extrapolates past
+      // the phase's end (a negative rate for "linear"); it stops at the final rate here
+      const pct = Math.min(1, (step - start) / (p.end - start));
+      return anneal === "linear" ? (p.to - p.from) * pct + p.from : p.to + ((p.from - p.to) / 2) * (Math.cos(Math.PI * pct) + 1);
+    }
+    start = p.end;
+  }
+  throw new GraphError("OneCycleLR: no phase"); // unreachable: the last phase takes every step
+}
+
+/** OneCycleLR's rate at `step` without an optimizer (for a loop that sets the rate itself). */
+export function oneCycleRate(opts: OneCycleOptions, step: number): number {
+  return phaseRate(oneCyclePhases(opts), Math.min(step, opts.totalSteps), opts.annealStrategy ?? "cos");
+}
+
 export class OneCycleLR {
   private stepCount = 0;
-  private readonly phases: { end: number; from: number; to: number }[];
+  private readonly phases: Phase[];
 
   constructor(readonly optimizer: Optimizer, readonly opts: OneCycleOptions) {
-    const { maxLr, totalSteps, pctStart = 0.3, divFactor = 25, finalDivFactor = 1e4 } = opts;
-    if (!(Number.isInteger(totalSteps) && totalSteps >= 1)) throw new GraphError(`OneCycleLR: totalSteps must be an integer ≥ 1, got ${totalSteps}`);
-    if (!(pctStart > 0 && pctStart < 1)) throw new GraphError(`OneCycleLR: pctStart must be in (0, 1), got ${pctStart}`);
-    if (!(maxLr > 0)) throw new GraphError(`OneCycleLR: maxLr must be > 0, got ${maxLr}`);
-    const initial = maxLr / divFactor, min = initial / finalDivFactor;
-    this.phases = opts.threePhase
-      ? [{ end: pctStart * totalSteps - 1, from: initial, to: maxLr }, { end: 2 * pctStart * totalSteps - 2, from: maxLr, to: initial }, { end: totalSteps - 1, from: initial, to: min }]
-      : [{ end: pctStart * totalSteps - 1, from: initial, to: maxLr }, { end: totalSteps - 1, from: maxLr, to: min }];
+    this.phases = oneCyclePhases(opts);
     optimizer.lr = this.rateAt(0);
   }
 
   /** The rate at step `step` (0 = before the first batch), as PyTorch's get_lr. */
   rateAt(step: number): number {
     if (step > this.opts.totalSteps) throw new GraphError(`OneCycleLR: stepped ${step} times, more than totalSteps = ${this.opts.totalSteps}`);
-    let start = 0;
-    for (const [i, p] of this.phases.entries()) {
-      if (step <= p.end || i === this.phases.length - 1) {
-        // at step totalSteps (after the last batch, a rate never used) PyTorch extrapolates past
-        // the phase's end (a negative rate for "linear"); it stops at the final rate here
-        const pct = Math.min(1, (step - start) / (p.end - start));
-        return this.opts.annealStrategy === "linear" ? (p.to - p.from) * pct + p.from : p.to + ((p.from - p.to) / 2) * (Math.cos(Math.PI * pct) + 1);
-      }
-      start = p.end;
-    }
-    throw new GraphError("OneCycleLR: no phase"); // unreachable: the last phase takes every step
+    return phaseRate(this.phases, step, this.opts.annealStrategy ?? "cos");
   }
 
   /** After a batch: the next step's rate. */

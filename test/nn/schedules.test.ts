@@ -12,6 +12,7 @@ import { Linear } from "../../src/nn/index.ts";
 import { Adam, LinearLR, OneCycleLR, SGD, findLr, lrFinderSvg, type OneCycleOptions } from "../../src/optim/index.ts";
 import { DataLoader } from "../../src/data/loader.ts";
 import { GraphError } from "../../src/errors.ts";
+import { scheduleOf } from "../../src/cli/loop.ts";
 
 const torch = JSON.parse(readFileSync(resolve(__dirname, "../fixtures/onecycle_torch.json"), "utf8")) as {
   onecycle: { settings: OneCycleOptions; lrs: number[] }[];
@@ -96,5 +97,26 @@ describe("findLr", () => {
     expect((await findLr(model, opt, step as never, batches().slice(0, 7) as never, { startLr: 1e-6, endLr: 1e-4, steps: 20 })).stopped).toBe("out of batches");
     expect(r.lrs[19]).toBeCloseTo(1e-4, 15);
     await expect(findLr(model, opt, step as never, batches() as never, { startLr: 1, endLr: 0.1 })).rejects.toThrow(/needs 0 < startLr < endLr/);
+  });
+});
+
+describe("the CLI's schedules (scheduleOf)", () => {
+  const recipe = { lr: 0.1, schedule: "constant" as const, warmup: 0, stepSize: 1, gamma: 0.1, findLr: false, model: "lenet5" as const };
+  it("constant is no schedule; warmup rises linearly over its batches", () => {
+    expect(scheduleOf(recipe, 10, 2)).toBeNull();
+    const w = scheduleOf({ ...recipe, warmup: 4 }, 10, 2)!;
+    [0.025, 0.05, 0.075, 0.1, 0.1, 0.1].forEach((want, i) => expect(w([0, 1, 2, 3, 4, 19][i])).toBeCloseTo(want, 15));
+  });
+  it("step drops by γ every stepSize epochs; cosine reaches 0 at the end of the run; onecycle is OneCycleLR over all batches", () => {
+    const st = scheduleOf({ ...recipe, schedule: "step", stepSize: 2 }, 10, 6)!;
+    expect([0, 19, 20, 39, 40].map((s) => Number(st(s).toPrecision(12)))).toEqual([0.1, 0.1, 0.01, 0.01, 0.001]);
+    const cos = scheduleOf({ ...recipe, schedule: "cosine" }, 10, 2)!;
+    expect(cos(0)).toBeCloseTo(0.1, 15);
+    expect(cos(10)).toBeCloseTo(0.05, 15);
+    expect(cos(20)).toBeCloseTo(0, 15);
+    const one = scheduleOf({ ...recipe, schedule: "onecycle" }, 10, 2)!;
+    const ref = torch.onecycle[0]; // maxLr 0.01 over 20 steps
+    expect(ref.settings).toEqual({ maxLr: 0.01, totalSteps: 20 });
+    ref.lrs.forEach((want, s) => expect(one(s) / 10, `step ${s}`).toBeCloseTo(want, 14));
   });
 });

@@ -5,7 +5,7 @@
  * vocabularies, and refuse bad files with the file and line.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { expect, it } from "vitest";
@@ -114,6 +114,29 @@ it("--model charlm reports falling held-out perplexity; npm run sample generates
   const notLm = run([...sample, "--ckpt", join(dir, "missing.safetensors")]);
   expect(notLm.status).toBe(1);
   expect(notLm.stderr).toMatch(/missing.safetensors: cannot read checkpoint/);
+}, 240_000);
+
+it("--find-lr runs the range test, writes its curve and leaves no checkpoint; a schedule shows its rate", () => {
+  const dir = tmp();
+  const out = join(dir, "lenet.safetensors");
+  const r = run([...train, "--find-lr", "--limit", "3200", "--test-limit", "10", "--batch", "32", "--backend", "cpu", "--out", out]);
+  expect(r.status, r.stderr).toBe(0);
+  expect(r.stdout).toMatch(/^lr range test: \d+ steps from 1\.0e-7 to [\d.e+-]+ \((diverged|non-finite|end of range)\); smoothed loss lowest at lr [\d.e+-]+$/m);
+  const lr = Number(/suggested --lr ([\d.e+-]+) \(minimum \/ 10/.exec(r.stdout)![1]);
+  expect(lr).toBeGreaterThan(1e-6);
+  expect(lr).toBeLessThan(1);
+  expect(readFileSync(join(dir, "lenet.lr-find.svg"), "utf8")).toMatch(/^<svg [\s\S]*suggested /);
+  expect(existsSync(out)).toBe(false);
+
+  const s = run([...train, "--schedule", "onecycle", "--weight-decay", "0.01", "--limit", "640", "--test-limit", "10", "--batch", "32", "--backend", "cpu"]);
+  expect(s.status, s.stderr).toBe(0);
+  expect(s.stderr).toMatch(/adamw \(weight decay 0\.01\) lr 0\.001, one-cycle schedule, batch 32/);
+  // the progress line shows the rate: 0.001 / 25 at the first batch, the peak 0.001 at batch 6 of 20
+  expect(s.stderr).toMatch(/ 1\/20 .*lr 4\.0e-5 /);
+  expect(s.stderr).toMatch(/ 6\/20 .*lr 0\.0010 /);
+  const bad = run([...train, "--schedule", "onecycle", "--warmup", "10"]);
+  expect(bad.status).toBe(2);
+  expect(bad.stderr).toMatch(/--warmup does not combine with --schedule onecycle/);
 }, 240_000);
 
 it("--model charlm --bptt K reads contiguous streams with the state carried, and its perplexity falls", () => {
