@@ -79,6 +79,11 @@ function op(): TensorRuntime["ops"] {
 export class Tensor {
   /** Set once the value has been computed (or for constants, at creation). */
   storage: Storage | null = null;
+  /**
+   * For a parameter: false once frozen (`Module.freeze`). An optimizer leaves frozen parameters
+   * out, so a compiled step computes no gradient for them (nor for anything only they need).
+   */
+  requiresGrad = true;
 
   constructor(
     readonly node: Node,

@@ -7,10 +7,7 @@
  * kill or power loss never leaves half a file.
  */
 import { ARRAY_OF, type DType, type TypedArray } from "../dtype.ts";
-import { FormatError, fmtShape } from "../errors.ts";
-import { fromArray } from "../creation.ts";
-import type { Tensor } from "../tensor.ts";
-import { assignAll } from "../graph/executor.ts";
+import { FormatError } from "../errors.ts";
 import type { Module } from "../nn/module.ts";
 import { MAX_HEADER_BYTES, parseHeader } from "./safetensors_header.ts";
 
@@ -72,23 +69,9 @@ export async function stateDictBytes(module: Module, metadata: Record<string, st
  * Loads safetensors bytes into the module. Every key, shape and dtype is checked first; on
  * any mismatch a FormatError is thrown and the module is left exactly as it was.
  */
-export function loadStateDictBytes(module: Module, bytes: Uint8Array, file = "state dict"): Record<string, string> {
+export function loadStateDictBytes(module: Module, bytes: Uint8Array, file = "state dict", opts: { strict?: boolean } = {}): Record<string, string> {
   const { tensors, metadata } = parseSafetensors(bytes, file);
-  const own = module.stateDict();
-  const missing = [...own.keys()].filter((k) => !tensors.has(k));
-  const extra = [...tensors.keys()].filter((k) => !own.has(k));
-  if (missing.length || extra.length) {
-    throw new FormatError(`${file}: keys do not match the model (missing: ${missing.join(", ") || "none"}; unexpected: ${extra.join(", ") || "none"})`);
-  }
-  const pairs: [Tensor, Tensor][] = [];
-  for (const [name, target] of own) {
-    const a = tensors.get(name)!;
-    if (a.dtype !== target.dtype || a.shape.join() !== target.shape.join()) {
-      throw new FormatError(`${file}: ${name} is ${a.dtype}${fmtShape(a.shape)} in the file, the model has ${target.describe()}`);
-    }
-    pairs.push([target, fromArray(a.data, a.shape, a.dtype)]);
-  }
-  assignAll(pairs);
+  module.loadStateDict(tensors, { strict: opts.strict, file });
   return metadata;
 }
 
@@ -170,8 +153,8 @@ async function readCheckpoint(path: string): Promise<Uint8Array> {
 }
 
 /** Node: loads a safetensors file into the module (unchanged on any error). */
-export async function loadSafetensors(module: Module, path: string): Promise<Record<string, string>> {
-  return loadStateDictBytes(module, await readCheckpoint(path), path);
+export async function loadSafetensors(module: Module, path: string, opts: { strict?: boolean } = {}): Promise<Record<string, string>> {
+  return loadStateDictBytes(module, await readCheckpoint(path), path, opts);
 }
 
 /**

@@ -32,9 +32,9 @@ export class Adam extends Optimizer {
     this.betas = opts.betas ?? [0.9, 0.999];
     this.eps = opts.eps ?? 1e-8;
     this.weightDecay = opts.weightDecay ?? defaultDecay;
-    this.m = zeros([this.packed.total], params[0].dtype);
-    this.v = zeros([this.packed.total], params[0].dtype);
-    this.t = scalar(0, params[0].dtype);
+    this.m = zeros([this.packed.total], this.params[0].dtype);
+    this.v = zeros([this.packed.total], this.params[0].dtype);
+    this.t = scalar(0, this.params[0].dtype);
   }
 
   protected scalarState(): [string, Tensor][] {

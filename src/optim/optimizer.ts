@@ -35,12 +35,17 @@ export abstract class Optimizer {
   protected readonly packed: FlatParams;
   private readonly sync = () => this.packed.sync();
 
-  constructor(readonly params: readonly Tensor[], lr: number) {
+  /** The parameters it updates: those it was given, less any frozen (`requiresGrad` false). */
+  readonly params: readonly Tensor[];
+
+  constructor(params: readonly Tensor[], lr: number) {
     if (params.length === 0) throw new GraphError(`${new.target.name}: got no parameters to optimise`);
-    this.packed = new FlatParams(params, new.target.name);
+    this.params = params.filter((p) => p.requiresGrad);
+    if (this.params.length === 0) throw new GraphError(`${new.target.name}: all ${params.length} parameters are frozen; unfreeze some (Module.unfreeze) before making the optimizer`);
+    this.packed = new FlatParams(this.params, new.target.name);
     if (!(lr >= 0) || !Number.isFinite(lr)) throw new GraphError(`${new.target.name}: the learning rate must be a finite number ≥ 0, got ${lr}`);
     this.lrValue = lr;
-    this.lrTensor = scalar(lr, params[0].dtype);
+    this.lrTensor = scalar(lr, this.params[0].dtype);
   }
 
   get lr(): number {
@@ -68,6 +73,10 @@ export abstract class Optimizer {
    * 0 when a non-finite loss or gradient or a fault made it skip), computed on the device.
    */
   step(lossOrGrads: Tensor | readonly Tensor[], opts: { loss?: Tensor } = {}): Tensor {
+    const frozen = this.params.findIndex((p) => !p.requiresGrad);
+    if (frozen >= 0) {
+      throw new GraphError(`${this.constructor.name}.step: ${this.paramNames?.[frozen] ?? `parameter ${frozen}`} was frozen after the optimizer was made; make the optimizer after freezing (its state is per parameter)`);
+    }
     const given = Array.isArray(lossOrGrads);
     const grads = given ? (lossOrGrads as Tensor[]) : gradients(lossOrGrads as Tensor, this.params);
     if (grads.length !== this.params.length) {

@@ -23,7 +23,7 @@ export class SGD extends Optimizer {
   constructor(params: readonly Tensor[], readonly opts: SGDOptions) {
     super(params, opts.lr);
     if (opts.nesterov && !(opts.momentum && !opts.dampening)) throw new GraphError("SGD: Nesterov momentum needs momentum > 0 and dampening 0");
-    this.buffer = opts.momentum ? zeros([this.packed.total], params[0].dtype) : null;
+    this.buffer = opts.momentum ? zeros([this.packed.total], this.params[0].dtype) : null;
   }
 
   protected scalarState(): [string, Tensor][] {
