@@ -140,7 +140,9 @@ export function makeOptimizer(model: Module, args: TrainArgs, title: string): Op
   const name = args.optimizer === "adam" && wd > 0 ? `adamw (weight decay ${wd})` : `${args.optimizer}${wd > 0 ? ` (weight decay ${wd})` : ""}`;
   const sched = !args.schedule || args.schedule === "constant" ? "" : args.schedule === "onecycle" ? ", one-cycle schedule" : args.schedule === "step" ? `, ×${args.gamma} every ${args.stepSize} epoch(s)` : ", cosine schedule";
   const warm = args.warmup ? `, ${args.warmup} warmup steps` : "";
-  process.stderr.write(`train: ${title}, ${model.parameterCount()} parameters, ${name} lr ${args.lr}${sched}${warm}, batch ${args.batch}${clip}\n`);
+  const trainable = model.trainableParameters().reduce((n, p) => n + p.size, 0);
+  const count = trainable === model.parameterCount() ? `${trainable} parameters` : `${model.parameterCount()} parameters (${trainable} trainable)`;
+  process.stderr.write(`train: ${title}, ${count}, ${name} lr ${args.lr}${sched}${warm}, batch ${args.batch}${clip}\n`);
   return opt;
 }
 

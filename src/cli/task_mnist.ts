@@ -5,23 +5,48 @@
  * normalises and looks up the labels on the device.
  */
 import { compile, compileTrainStep, type Tensor } from "../index.ts";
-import { MNIST_MEAN, MNIST_STD, loadMnist } from "../data/mnist.ts";
+import { MNIST_MEAN, MNIST_STD, loadMnist, type MnistSplit } from "../data/mnist.ts";
+import { FormatError } from "../errors.ts";
+import { readFile } from "node:fs/promises";
 import { DataLoader } from "../data/loader.ts";
 import { LeNet5 } from "../models/lenet5.ts";
 import { LSTMClassifier } from "../models/lstm_classifier.ts";
-import { loadSafetensors } from "../io/safetensors.ts";
+import { loadSafetensors, parseSafetensors, readSafetensorsHeader } from "../io/safetensors.ts";
 import type { TrainArgs } from "./args.ts";
 import { accuracy, makeOptimizer, trainLoop, trainingBatches } from "./loop.ts";
 
-export async function trainMnist(args: TrainArgs): Promise<true | "SIGINT" | "SIGTERM"> {
-  const [train, test] = await Promise.all([
-    loadMnist({ split: "train", limit: args.limit, source: args.data }),
-    loadMnist({ split: "test", limit: args.testLimit, source: args.data }),
-  ]);
-  process.stderr.write(`train: MNIST ${train.count} training and ${test.count} test images\n`);
+/** The images of the given digits, relabelled 0…k−1 in the list's order, the first `limit` of them. */
+export function selectDigits(split: MnistSplit, digits: readonly number[], limit?: number): MnistSplit {
+  const keep: number[] = [];
+  for (let i = 0; i < split.count && keep.length < (limit ?? Infinity); i++) if (digits.includes(split.labels[i])) keep.push(i);
+  const images = new Float32Array(keep.length * 784), pixels = new Uint8Array(keep.length * 784);
+  keep.forEach((src, k) => {
+    images.set(split.images.subarray(src * 784, (src + 1) * 784), k * 784);
+    pixels.set(split.pixels.subarray(src * 784, (src + 1) * 784), k * 784);
+  });
+  return { images, pixels, labels: Int32Array.from(keep, (i) => digits.indexOf(split.labels[i])), count: keep.length };
+}
 
-  const model = args.model === "lstm" ? new LSTMClassifier() : new LeNet5(args.variant, { init: args.init });
+export async function trainMnist(args: TrainArgs): Promise<true | "SIGINT" | "SIGTERM"> {
+  const digits = args.digits;
+  // with --digits, --limit counts the kept images: load everything, then select
+  let [train, test] = await Promise.all([
+    loadMnist({ split: "train", limit: digits ? undefined : args.limit, source: args.data }),
+    loadMnist({ split: "test", limit: digits ? undefined : args.testLimit, source: args.data }),
+  ]);
+  if (digits) [train, test] = [selectDigits(train, digits, args.limit), selectDigits(test, digits, args.testLimit)];
+  const which = digits ? ` of the digits ${digits.join(", ")} (labelled 0…${digits.length - 1} in that order)` : "";
+  process.stderr.write(`train: MNIST ${train.count} training and ${test.count} test images${which}\n`);
+
+  const resumeMeta = args.resume ? (await readSafetensorsHeader(args.resume)).metadata : null;
+  const classes = resumeMeta?.classes ? Number(resumeMeta.classes) : args.head ?? 10;
+  if (digits && classes < digits.length) throw new FormatError(`--digits ${digits.join(",")} needs a head of at least ${digits.length} classes; pass --head ${digits.length}`);
+  const model = args.model === "lstm" ? new LSTMClassifier(28, 128, classes) : new LeNet5(args.variant, { init: args.init, classes });
   const title = args.model === "lstm" ? "LSTM row classifier (28 steps, hidden 128)" : `LeNet-5 (${args.variant}${args.init === "default" ? "" : `, ${args.init} init`})`;
+  if (args.initFrom) await initFrom(model, args.initFrom, classes);
+  // a resumed run keeps the layers its checkpoint was trained with frozen
+  const freeze = args.freeze.length ? args.freeze : resumeMeta?.frozen ? resumeMeta.frozen.split(",") : [];
+  if (freeze.length) process.stderr.write(`train: frozen (no gradient, no update): ${model.freeze(...freeze).join(", ")}\n`);
   // the weights now; the optimizer's state and the epoch come with the training state (trainLoop)
   const resume = args.resume ? { path: args.resume, metadata: await loadSafetensors(model, args.resume) } : undefined;
   const opt = makeOptimizer(model, args, title);
@@ -33,6 +58,27 @@ export async function trainMnist(args: TrainArgs): Promise<true | "SIGINT" | "SI
     loader: trainingBatches(train.images, train.pixels, train.labels, [1, 28, 28], { batchSize: args.batch, shuffle: true, seed: args.seed, scale: 1 / (255 * MNIST_STD), shift: -MNIST_MEAN / MNIST_STD }),
     evaluate: async () => `test acc ${(await accuracy(model, predict, new DataLoader(test.images, test.labels, [1, 28, 28], { batchSize: 1000 }))).toFixed(2)}% (${test.count} images)`,
     optimizer: opt, resume, seed: args.seed,
-    metadata: () => ({ model: args.model, ...(args.model === "lenet5" ? { variant: args.variant } : {}) }),
+    metadata: () => ({ model: args.model, ...(args.model === "lenet5" ? { variant: args.variant } : {}), classes: String(classes), ...(digits ? { digits: digits.join(",") } : {}), ...(freeze.length ? { frozen: freeze.join(",") } : {}) }),
   });
+}
+
+/**
+ * --init-from: the weights of another run, every layer but the head when the head's size
+ * differs (--head N: the new head starts fresh, as replacing `model.fc3` in PyTorch).
+ */
+async function initFrom(model: LeNet5 | LSTMClassifier, path: string, classes: number): Promise<void> {
+  const { tensors } = parseSafetensors(new Uint8Array(await readFile(path).catch((e: Error) => {
+    throw new FormatError(`${path}: cannot read checkpoint (${e.message})`);
+  })), path);
+  const head = model instanceof LeNet5 ? "fc3" : "fc";
+  const theirs = tensors.get(`${head}.weight`)?.shape[0];
+  if (theirs !== undefined && theirs !== classes) {
+    for (const k of [...tensors.keys()]) if (k.startsWith(`${head}.`)) tensors.delete(k);
+  }
+  const { missing, unexpected } = model.loadStateDict(tensors, { strict: false, file: path });
+  if (unexpected.length || missing.some((k) => !k.startsWith(`${head}.`))) {
+    throw new FormatError(`${path}: not the same network (missing: ${missing.join(", ") || "none"}; unexpected: ${unexpected.join(", ") || "none"}); --init-from takes a checkpoint of the same --model and --variant`);
+  }
+  const fresh = missing.length ? `; the head ${head} [${classes}, ${model instanceof LeNet5 ? 84 : 128}] starts fresh (the checkpoint's has ${theirs} classes)` : "";
+  process.stderr.write(`train: initialised from ${path} (${tensors.size} tensors)${fresh}\n`);
 }

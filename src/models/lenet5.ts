@@ -21,19 +21,21 @@ export class LeNet5 extends Module {
   readonly conv2: Conv2d;
   readonly fc1: Linear;
   readonly fc2: Linear;
-  readonly fc3: Linear;
+  // replaceable (`model.replace("fc3", …)`: a new head)
+  fc3: Linear;
 
-  constructor(readonly variant: LeNetVariant = "modern", opts: { init?: LayerInit } = {}) {
+  /** `classes`: the outputs of fc3 (default 10, the digits). */
+  constructor(readonly variant: LeNetVariant = "modern", opts: { init?: LayerInit; classes?: number } = {}) {
     super();
     const init = opts.init ?? "default";
     this.conv1 = this.module("conv1", new Conv2d(1, 6, 5, { padding: 2, init }));
     this.conv2 = this.module("conv2", new Conv2d(6, 16, 5, { init }));
     this.fc1 = this.module("fc1", new Linear(16 * 5 * 5, 120, { init }));
     this.fc2 = this.module("fc2", new Linear(120, 84, { init }));
-    this.fc3 = this.module("fc3", new Linear(84, 10, { init }));
+    this.fc3 = this.module("fc3", new Linear(84, opts.classes ?? 10, { init }));
   }
 
-  /** x [N, 1, 28, 28] → logits [N, 10]. */
+  /** x [N, 1, 28, 28] → logits [N, classes]. */
   forward(x: Tensor): Tensor {
     if (x.rank !== 4 || x.shape[1] !== 1 || x.shape[2] !== 28 || x.shape[3] !== 28) {
       throw new ShapeError(`LeNet5: expected images [N, 1, 28, 28], got ${x.describe()}`);

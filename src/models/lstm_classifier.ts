@@ -14,7 +14,7 @@ import { GRU, LSTM } from "../nn/recurrent.ts";
 export class LSTMClassifier extends Module {
   /** The recurrent layer (its parameters are named `lstm.*` for either cell). */
   readonly lstm: LSTM | GRU;
-  readonly fc: Linear;
+  fc: Linear;
   readonly cell: "lstm" | "gru";
 
   constructor(readonly inputSize = 28, readonly hiddenSize = 128, readonly classes = 10, opts: { cell?: "lstm" | "gru" } = {}) {

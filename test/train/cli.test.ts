@@ -139,6 +139,32 @@ it("--find-lr runs the range test, writes its curve and leaves no checkpoint; a 
   expect(bad.stderr).toMatch(/--warmup does not combine with --schedule onecycle/);
 }, 240_000);
 
+it("transfer: --digits trains on some digits; --init-from with a new --head and --freeze keeps the frozen layers as pretrained", async () => {
+  const dir = tmp();
+  const pre = join(dir, "pre.safetensors"), probe = join(dir, "probe.safetensors");
+  const r1 = run([...train, "--digits", "0-4", "--limit", "640", "--test-limit", "200", "--backend", "cpu", "--out", pre]);
+  expect(r1.status, r1.stderr).toBe(0);
+  expect(r1.stderr).toMatch(/MNIST 640 training and 200 test images of the digits 0, 1, 2, 3, 4 \(labelled 0…4 in that order\)/);
+  const r2 = run([...train, "--digits", "5,6,7,8,9", "--limit", "320", "--test-limit", "200", "--backend", "cpu", "--init-from", pre, "--head", "5", "--freeze", "conv1,conv2,fc1,fc2", "--out", probe]);
+  expect(r2.status, r2.stderr).toBe(0);
+  expect(r2.stderr).toMatch(/initialised from .*pre\.safetensors \(8 tensors\); the head fc3 \[5, 84\] starts fresh \(the checkpoint's has 10 classes\)/);
+  expect(r2.stderr).toMatch(/frozen \(no gradient, no update\): conv1\.weight, conv1\.bias, conv2\.weight, .*fc2\.bias/);
+  expect(r2.stderr).toMatch(/61281 parameters \(425 trainable\)/);
+  const [a, b] = [new LeNet5(), new LeNet5("modern", { classes: 5 })];
+  await loadSafetensors(a, pre);
+  await loadSafetensors(b, probe);
+  for (const k of ["conv1.weight", "conv2.bias", "fc1.weight", "fc2.weight"]) expect(Array.from(await b.stateDict().get(k)!.data()), k).toEqual(Array.from(await a.stateDict().get(k)!.data()));
+  // resuming rebuilds the 5-class head from the checkpoint's metadata
+  const r3 = run([...train, "--digits", "5-9", "--limit", "320", "--test-limit", "200", "--backend", "cpu", "--resume", probe, "--epochs", "2"]);
+  expect(r3.status, r3.stderr).toBe(0);
+  const bad = run([...train, "--digits", "5", "--backend", "cpu"]);
+  expect(bad.status).toBe(2);
+  expect(bad.stderr).toMatch(/--digits must list at least 2 different digits/);
+  const other = run([...train, "--init-from", join(dir, "nope.safetensors"), "--limit", "64", "--backend", "cpu"]);
+  expect(other.status).toBe(1);
+  expect(other.stderr).toMatch(/nope\.safetensors: cannot read checkpoint/);
+}, 240_000);
+
 it("--model charlm --bptt K reads contiguous streams with the state carried, and its perplexity falls", () => {
   const dir = tmp();
   const text = join(dir, "corpus.txt");
