@@ -50,6 +50,7 @@ export const USAGE = `usage: npm run train -- [options]
   --freeze LIST              lenet5/lstm: layers to keep fixed ("conv1,conv2,fc1,fc2": a linear
                              classifier on the frozen features); they get no gradient work
   --test-limit N             evaluate on the first N test images (MNIST)
+  --eval-every E             evaluate every E epochs (and after the last; default 1)
   --seed S                   seed for initialisation, shuffling and splits (default 0)
   --out FILE                 save a safetensors checkpoint after each epoch (and on Ctrl-C)
   --resume FILE              start from a safetensors checkpoint
@@ -111,6 +112,7 @@ export interface TrainArgs {
   head?: number;
   initFrom?: string;
   freeze: string[];
+  evalEvery: number;
   /** The text file (charlm: the first; skipgram: all of them). */
   text?: string;
   texts: string[];
@@ -134,7 +136,7 @@ export function parseTrainArgs(argv = process.argv.slice(2)): TrainArgs {
     batch: { type: "string" }, lr: { type: "string" }, optimizer: { type: "string", default: "adam" }, clip: { type: "string" },
     "on-nonfinite": { type: "string", default: "stop" },
     limit: { type: "string" }, "test-limit": { type: "string" }, seed: { type: "string", default: "0" },
-    out: { type: "string" }, resume: { type: "string" }, data: { type: "string" }, dev: { type: "string" }, embeddings: { type: "string" }, digits: { type: "string" }, head: { type: "string" }, "init-from": { type: "string" }, freeze: { type: "string" }, text: { type: "string", multiple: true },
+    out: { type: "string" }, resume: { type: "string" }, data: { type: "string" }, dev: { type: "string" }, embeddings: { type: "string" }, digits: { type: "string" }, head: { type: "string" }, "init-from": { type: "string" }, freeze: { type: "string" }, "eval-every": { type: "string", default: "1" }, text: { type: "string", multiple: true },
     bptt: { type: "string" }, dim: { type: "string", default: "100" }, window: { type: "string", default: "5" }, negatives: { type: "string", default: "5" },
     "min-count": { type: "string", default: "5" }, subsample: { type: "string", default: "1e-3" },
     hidden: { type: "string" }, cell: { type: "string", default: "lstm" }, "max-len": { type: "string", default: "64" },
@@ -186,7 +188,7 @@ export function parseTrainArgs(argv = process.argv.slice(2)): TrainArgs {
     epochs: int("epochs", values.epochs, 1)!, batch: int("batch", values.batch, 1) ?? (model === "skipgram" ? 4096 : text ? 32 : 64),
     limit: int("limit", values.limit, 1), testLimit: int("test-limit", values["test-limit"], 1),
     seed: int("seed", values.seed, 0)!, out: values.out, resume: values.resume, data: values.data, dev: values.dev, embeddings: values.embeddings,
-    digits, head: int("head", values.head, 2), initFrom: values["init-from"], freeze: values.freeze ? values.freeze.split(",").map((s) => s.trim()).filter(Boolean) : [], text: texts[0], texts,
+    digits, evalEvery: int("eval-every", values["eval-every"], 1)!, head: int("head", values.head, 2), initFrom: values["init-from"], freeze: values.freeze ? values.freeze.split(",").map((s) => s.trim()).filter(Boolean) : [], text: texts[0], texts,
     bptt: int("bptt", values.bptt, 1), dim: int("dim", values.dim, 1)!, window: int("window", values.window, 1)!, negatives: int("negatives", values.negatives, 1)!,
     minCount: int("min-count", values["min-count"], 1)!, subsample,
     hidden: int("hidden", values.hidden, 1), maxLen: int("max-len", values["max-len"], 1)!, seqLen: int("seq-len", values["seq-len"], 1)!,

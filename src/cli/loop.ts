@@ -57,7 +57,7 @@ export interface TrainLoop {
   /** Where to save a checkpoint after each epoch and on Ctrl-C / SIGTERM. */
   out?: string;
   /** The rate over the run (the flags --lr, --schedule, --warmup, …), and --find-lr. */
-  recipe?: Pick<TrainArgs, "lr" | "schedule" | "warmup" | "stepSize" | "gamma" | "findLr" | "model">;
+  recipe?: Pick<TrainArgs, "lr" | "schedule" | "warmup" | "stepSize" | "gamma" | "findLr" | "model"> & { evalEvery?: number };
 }
 
 /**
@@ -264,9 +264,13 @@ export async function trainLoop(t: TrainLoop): Promise<true | "SIGINT" | "SIGTER
         await save({ epoch, position: done, step, seed });
         break;
       }
-      t.model.eval();
-      const summary = await t.evaluate();
-      process.stdout.write(`epoch ${epoch}: train loss ${(lossSum / batches).toFixed(4)}${score}, ${summary}, ${bar.seconds.toFixed(1)} s${skips}\n`);
+      const every = t.recipe?.evalEvery ?? 1;
+      let summary = "";
+      if (epoch % every === 0 || epoch === t.epochs) {
+        t.model.eval();
+        summary = `, ${await t.evaluate()}`;
+      }
+      process.stdout.write(`epoch ${epoch}: train loss ${(lossSum / batches).toFixed(4)}${score}${summary}, ${bar.seconds.toFixed(1)} s${skips}\n`);
       await save({ epoch: epoch + 1, position: 0, step, seed });
     }
   } finally {
