@@ -21,6 +21,7 @@ let state: "loading" | "idle" | "training" | "paused" | "done" = "loading";
 let hasModel = false;
 let selected = 0;
 let chartQueued = false;
+let findingLr = false;
 
 function log(msg: string): void {
   const el = $("log");
@@ -46,7 +47,8 @@ function redrawChart(): void {
 /** Enables exactly the buttons that make sense in the current state. */
 function syncButtons(): void {
   const busy = state === "training" || state === "paused";
-  $<HTMLButtonElement>("start").disabled = state === "loading" || busy;
+  $<HTMLButtonElement>("start").disabled = state === "loading" || busy || findingLr;
+  $<HTMLButtonElement>("findLr").disabled = state === "loading" || busy || findingLr;
   $<HTMLButtonElement>("start").textContent = hasModel && !busy ? "Train more" : "Start";
   $<HTMLButtonElement>("pause").disabled = !busy;
   $<HTMLButtonElement>("pause").textContent = state === "paused" ? "Resume" : "Pause";
@@ -69,6 +71,17 @@ function config(): TrainConfig {
     epochs: Math.max(1, Math.round(num("epochs"))),
     limit: Math.max(1, Math.round(num("limit"))),
   };
+}
+
+function startFindLr(): void {
+  const c = config();
+  if (!(c.lr > 0)) return showError("The learning rate must be a positive number.");
+  if (c.batch > c.limit) return showError(`The batch (${c.batch}) is larger than the number of training images (${c.limit}).`);
+  showError(null);
+  findingLr = true;
+  syncButtons();
+  log(`find LR: ${c.optimizer}, batch ${c.batch}, rates from 1e-7 to 10 over up to 100 batches (the model is put back afterwards)`);
+  send({ type: "findLr", config: c });
 }
 
 function start(): void {
@@ -222,6 +235,25 @@ worker.onmessage = (e: MessageEvent<Reply>) => {
       send({ type: "inspect", index: selected });
       redrawChart();
       break;
+    case "lrProgress":
+      $("progress").textContent = `lr test ${r.step}/${r.steps}`;
+      $("stepBar").style.width = `${((100 * r.step) / r.steps).toFixed(1)}%`;
+      break;
+    case "lrFound": {
+      findingLr = false;
+      $("lrCard").style.display = "";
+      $("lrCurve").innerHTML = r.svg;
+      $("lrCurve").querySelector("svg")?.setAttribute("style", "width:100%;height:auto");
+      const lr = Number(r.suggestion.toPrecision(2));
+      $<HTMLInputElement>("lr").value = String(lr);
+      $("lrNote").textContent = `Suggested learning rate ${lr} (${r.rule}; the sweep ended: ${r.stopped}). It is now in the Learning rate field.`;
+      $("progress").textContent = "–";
+      $("stepBar").style.width = "0";
+      document.body.dataset.suggestedLr = String(lr);
+      log(`find LR: suggested ${lr} (${r.rule.split(":")[0]}), set as the learning rate`);
+      syncButtons();
+      break;
+    }
     case "prediction":
       renderProbs(r.probs);
       break;
@@ -244,6 +276,8 @@ worker.onmessage = (e: MessageEvent<Reply>) => {
       syncButtons();
       break;
     case "error":
+      if (r.context === "find LR") findingLr = false;
+      syncButtons();
       showError(`${r.context}: ${r.message}`);
       log(`error (${r.context}): ${r.message}`);
       document.body.dataset.error = r.message;
@@ -266,6 +300,7 @@ if (!("gpu" in navigator)) {
   $("notice").textContent = "This browser has no WebGPU (navigator.gpu is missing), so the CPU backend is selected.";
 }
 $("start").addEventListener("click", start);
+$("findLr").addEventListener("click", startFindLr);
 $("pause").addEventListener("click", () => send({ type: state === "paused" ? "resume" : "pause" }));
 $("reset").addEventListener("click", () => send({ type: "reset" }));
 $("save").addEventListener("click", () => send({ type: "save" }));

@@ -19,6 +19,8 @@ export interface TrainConfig {
 export type Request =
   | { type: "load"; base: string; testLimit: number }
   | { type: "start"; config: TrainConfig }
+  /** The learning-rate range test with these settings, from a copy of the model (or a fresh one). */
+  | { type: "findLr"; config: TrainConfig }
   | { type: "pause" }
   | { type: "resume" }
   | { type: "reset" }
@@ -46,5 +48,8 @@ export type Reply =
   | { type: "prediction"; probs: Float32Array }
   | { type: "inspection"; index: number; filters: Float32Array; maps: Float32Array; pixels: Uint8Array; label: number }
   | { type: "saved"; bytes: Uint8Array }
+  | { type: "lrProgress"; step: number; steps: number; lr: number }
+  /** The range test's curve (the SVG `npm run train -- --find-lr` writes) and its suggestion. */
+  | { type: "lrFound"; svg: string; suggestion: number; rule: string; stopped: string }
   | { type: "weightsLoaded"; name: string; testAcc: number }
   | { type: "error"; context: string; message: string };

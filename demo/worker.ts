@@ -10,6 +10,7 @@ import {
   getBackend, loadMnist, loadStateDictBytes, manualSeed, optim, parseSafetensors, setBackend, softmax, stateDictBytes, tensor,
   type MnistSplit, type Tensor, type TrainStep,
 } from "../src/index.ts";
+import { findLr as rangeTest, lrFinderSvg } from "../src/optim/lr_finder.ts";
 import type { Reply, Request, Sample, TrainConfig } from "./protocol.ts";
 
 const post = (msg: Reply, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(msg, transfer);
@@ -93,6 +94,36 @@ async function evaluate(epoch: number): Promise<number> {
   const samples: Sample[] = Array.from({ length: Math.min(40, test.count) }, (_, i) => ({ pixels: rawPixels(test, i), label: test.labels[i], pred: preds[i] }));
   post({ type: "evaluated", epoch, testAcc, confusion: confusionMatrix(preds, test.labels, 10), samples });
   return testAcc;
+}
+
+/**
+ * The learning-rate range test on the chosen settings: the current model (or a fresh one),
+ * its weights put back afterwards; a new optimizer of the chosen kind, 100 batches at most.
+ */
+async function findLr(config: TrainConfig): Promise<void> {
+  await exclusive(async () => {
+    await useBackend(config.backend);
+    if (!model || model.variant !== config.variant) {
+      manualSeed(0);
+      model = new LeNet5(config.variant);
+    }
+    const m = model;
+    const opt = config.optimizer === "sgd" ? new optim.SGD(m.parameters(), { lr: config.lr, momentum: 0.9 }) : new optim.Adam(m.parameters(), { lr: config.lr });
+    const step = compileTrainStep(m, opt);
+    const count = Math.min(config.limit, trainSet!.count);
+    const loader = new DataLoader(trainSet!.images.subarray(0, count * 784), trainSet!.labels.subarray(0, count), [1, 28, 28], { batchSize: config.batch, shuffle: true, seed: 0, dropLast: true });
+    function* batches() {
+      for (let e = 0; ; e++) yield* loader.epochBatches(e);
+    }
+    const steps = 100;
+    m.train();
+    const r = await rangeTest(m, opt, (x, y) => {
+      const out = step(x, y);
+      for (const used of [x, y, out.logits]) used.dispose();
+      return out;
+    }, batches(), { steps, onStep: (i, lr) => post({ type: "lrProgress", step: i + 1, steps, lr }) });
+    post({ type: "lrFound", svg: lrFinderSvg(r, `learning-rate range test: LeNet-5 ${config.variant}, ${config.optimizer}, batch ${config.batch}`), suggestion: r.suggestion, rule: r.rule, stopped: r.stopped });
+  });
 }
 
 async function train(config: TrainConfig): Promise<void> {
@@ -220,6 +251,9 @@ async function handle(req: Request): Promise<void> {
     case "start":
       if (state === "training" || state === "paused") return;
       return train(req.config);
+    case "findLr":
+      if (state === "training" || state === "paused") return post({ type: "error", context: "find LR", message: "pause is not enough: reset or let the run finish first" });
+      return findLr(req.config);
     case "pause":
       if (state === "training") setState("paused");
       return;
@@ -255,7 +289,7 @@ async function handle(req: Request): Promise<void> {
 
 /** How an error in answering each request is introduced to the user. */
 const CONTEXT: Record<Request["type"], string> = {
-  load: "loading MNIST", start: "training", pause: "pause", resume: "resume", reset: "reset", predict: "prediction",
+  load: "loading MNIST", start: "training", findLr: "find LR", pause: "pause", resume: "resume", reset: "reset", predict: "prediction",
   inspect: "feature maps", save: "save weights", loadWeights: "load weights",
 };
 

@@ -155,6 +155,25 @@ describe.skipIf(!have)("the demo in headless Chromium", () => {
     await page.close();
   }, 420_000);
 
+  it("Find LR plots the range test's curve and puts its suggestion in the learning-rate field", async () => {
+    const page = await browser.newPage();
+    await page.goto(`${url}?backend=cpu&limit=2560&batch=32&testLimit=200`);
+    await page.waitForFunction(() => document.body.dataset.state === "idle");
+    await page.click("#findLr");
+    expect(await page.isDisabled("#start")).toBe(true); // no run while the sweep runs
+    await page.waitForFunction(() => document.body.dataset.suggestedLr !== undefined || document.body.dataset.error !== undefined, null, { timeout: 120_000 });
+    expect(await dataset(page, "error")).toBeUndefined();
+    const lr = Number(await dataset(page, "suggestedLr"));
+    expect(lr).toBeGreaterThan(1e-7);
+    expect(lr).toBeLessThan(10);
+    expect(Number(await page.inputValue("#lr"))).toBe(lr);
+    expect(await page.locator("#lrCurve svg path").count()).toBe(2); // the per-step and the smoothed loss
+    expect(await page.textContent("#lrNote")).toMatch(/^Suggested learning rate [\d.e-]+ \(minimum \/ 10/);
+    expect(await page.isDisabled("#start")).toBe(false);
+    await page.locator("#lrCard").screenshot({ path: join(artifacts, "demo-find-lr.png") });
+    await page.close();
+  }, 180_000);
+
   it("loading weights before any run uses the backend the selector names", async () => {
     const ckpt = join(mkdtempSync(join(tmpdir(), "webgpu-dl-demo-ckpt-")), "lenet.safetensors");
     await saveSafetensors(new LeNet5(), ckpt, { variant: "modern" });
