@@ -114,7 +114,7 @@ const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;");
 
 /** The loss-vs-rate curve (log rate axis) with the suggestion marked, as a standalone SVG. */
 export function lrFinderSvg(r: LrFinderResult, title = "learning-rate range test"): string {
-  const W = 640, H = 360, L = 64, R = 20, T = 36, B = 48;
+  const W = 640, H = 370, L = 64, R = 20, T = 52, B = 48;
   const lx = r.lrs.map(Math.log10);
   const [x0, x1] = [Math.floor(Math.min(...lx)), Math.ceil(Math.max(...lx))];
   // the y range from the smoothed curve (the raw losses after divergence would flatten it)
@@ -137,7 +137,7 @@ ${yt.map((t) => `<line x1="${L}" x2="${W - R}" y1="${py(t)}" y2="${py(t)}" strok
 <path d="${path(r.smoothed)}" fill="none" stroke="#1f6fb4" stroke-width="2"/>
 <line x1="${sx}" x2="${sx}" y1="${T}" y2="${H - B}" stroke="#d62728" stroke-dasharray="4 3"/>
 <text x="${sx + 4}" y="${T + 14}" fill="#d62728">suggested ${r.suggestion.toPrecision(2)} (${esc(r.rule.split(":")[0])})</text>
-<text x="${W - R}" y="20" text-anchor="end" fill="#555">light: loss per step; dark: smoothed; ${r.lrs.length} steps, ${r.stopped}</text>
+<text x="${L}" y="38" font-size="11" fill="#555">light: the loss of each step; dark: smoothed; ${r.lrs.length} steps, ${r.stopped}</text>
 </svg>
 `;
 }

@@ -28,36 +28,96 @@ import { FlatParams } from "./flat_params.ts";
 
 export type Update = readonly [target: Tensor, value: Tensor];
 
-export abstract class Optimizer {
-  protected readonly lrTensor: Tensor;
-  private lrValue: number;
-  /** The parameters as one packed buffer, which the update kernel writes. */
-  protected readonly packed: FlatParams;
-  private readonly sync = () => this.packed.sync();
+/** A parameter group (torch.optim's param_groups): its own rate and weight decay. */
+export interface ParamGroup {
+  params: readonly Tensor[];
+  /** Default: the optimizer's rate. */
+  lr?: number;
+  /** Default: the optimizer's weight decay. */
+  weightDecay?: number;
+}
 
-  /** The parameters it updates: those it was given, less any frozen (`requiresGrad` false). */
+/** One group as the optimizer keeps it: its parameters packed, its rate a scalar tensor. */
+export interface Group {
+  readonly params: readonly Tensor[];
+  /** The index of its first parameter in `optimizer.params`. */
+  readonly first: number;
+  readonly packed: FlatParams;
+  readonly lrTensor: Tensor;
+  lrValue: number;
+  /** Its rate at construction: `optimizer.lr = x` sets each group to x × base / group 0's base. */
+  readonly base: number;
+  readonly weightDecay?: number;
+}
+
+const checkLr = (what: string, lr: number) => {
+  if (!(lr >= 0) || !Number.isFinite(lr)) throw new GraphError(`${what}: the learning rate must be a finite number ≥ 0, got ${lr}`);
+};
+
+export abstract class Optimizer {
+  /** The groups (one unless parameter groups were given), each packed into one buffer that one update kernel writes. */
+  protected readonly groups: Group[];
+  private readonly sync = () => this.groups.forEach((g) => g.packed.sync());
+
+  /** The parameters it updates, group after group: those it was given, less any frozen (`requiresGrad` false). */
   readonly params: readonly Tensor[];
 
-  constructor(params: readonly Tensor[], lr: number) {
-    if (params.length === 0) throw new GraphError(`${new.target.name}: got no parameters to optimise`);
-    this.params = params.filter((p) => p.requiresGrad);
-    if (this.params.length === 0) throw new GraphError(`${new.target.name}: all ${params.length} parameters are frozen; unfreeze some (Module.unfreeze) before making the optimizer`);
-    this.packed = new FlatParams(this.params, new.target.name);
-    if (!(lr >= 0) || !Number.isFinite(lr)) throw new GraphError(`${new.target.name}: the learning rate must be a finite number ≥ 0, got ${lr}`);
-    this.lrValue = lr;
-    this.lrTensor = scalar(lr, this.params[0].dtype);
+  /**
+   * `params`: the parameters, or parameter groups (`[{ params: body, lr: 1e-4 }, { params:
+   * head }]`) whose rate and weight decay default to the optimizer's.
+   */
+  constructor(params: readonly Tensor[] | readonly ParamGroup[], lr: number) {
+    const name = new.target.name;
+    checkLr(name, lr);
+    const given: ParamGroup[] = params.length > 0 && !("params" in (params[0] as object)) ? [{ params: params as readonly Tensor[] }] : [...(params as readonly ParamGroup[])];
+    const total = given.reduce((n, g) => n + g.params.length, 0);
+    if (total === 0) throw new GraphError(`${name}: got no parameters to optimise`);
+    const trainable = given.map((g) => ({ ...g, params: g.params.filter((p) => p.requiresGrad) })).filter((g) => g.params.length > 0);
+    if (trainable.length === 0) throw new GraphError(`${name}: all ${total} parameters are frozen; unfreeze some (Module.unfreeze) before making the optimizer`);
+    const seen = new Set<Tensor>();
+    let first = 0;
+    this.groups = trainable.map((g, i) => {
+      // twice within a group: FlatParams says which two positions
+      for (const p of g.params) if (seen.has(p)) throw new GraphError(`${name}: a parameter (${p.describe()}) is in two parameter groups`);
+      for (const p of g.params) seen.add(p);
+      const rate = g.lr ?? lr;
+      checkLr(`${name} group ${i}`, rate);
+      const group: Group = { params: g.params, first, packed: new FlatParams(g.params, name), lrTensor: scalar(rate, g.params[0].dtype), lrValue: rate, base: rate, weightDecay: g.weightDecay };
+      first += g.params.length;
+      return group;
+    });
+    this.params = this.groups.flatMap((g) => g.params);
   }
 
+  /** The rate of the first group (of every parameter, without groups). */
   get lr(): number {
-    return this.lrValue;
+    return this.groups[0].lrValue;
   }
 
-  /** Sets the learning rate for the following steps (outside a compiled function). */
+  /**
+   * Sets the learning rate for the following steps (outside a compiled function); with groups,
+   * each group's rate keeps its ratio to the first group's (as a scheduler scales each group).
+   */
   set lr(value: number) {
     if (isTracing()) throw new GraphError("optimizer.lr: set the learning rate outside compile()d functions");
-    if (!(value >= 0) || !Number.isFinite(value)) throw new GraphError(`optimizer.lr: the learning rate must be a finite number ≥ 0, got ${value}`);
-    this.lrValue = value;
-    this.lrTensor.assign(scalar(value, this.lrTensor.dtype));
+    checkLr("optimizer.lr", value);
+    const base0 = this.groups[0].base;
+    this.groups.forEach((g, i) => this.setGroupLr(i, i === 0 || base0 === 0 ? value : (value * g.base) / base0));
+  }
+
+  /** Each group's current rate. */
+  get groupLrs(): number[] {
+    return this.groups.map((g) => g.lrValue);
+  }
+
+  /** Sets one group's rate. */
+  setGroupLr(i: number, value: number): void {
+    if (isTracing()) throw new GraphError("optimizer.setGroupLr: set the learning rate outside compile()d functions");
+    checkLr(`optimizer group ${i}`, value);
+    const g = this.groups[i];
+    if (!g) throw new GraphError(`optimizer.setGroupLr: there is no group ${i} (${this.groups.length} groups)`);
+    g.lrValue = value;
+    g.lrTensor.assign(scalar(value, g.lrTensor.dtype));
   }
 
   /**
@@ -91,25 +151,30 @@ export abstract class Optimizer {
     if (isTracing()) recordBeforeRun(this.sync);
     else this.sync();
     const loss = given ? opts.loss : (lossOrGrads as Tensor);
-    const grad = pack(grads);
-    const names = this.params.map((p, i) => `the gradient of ${this.paramNames?.[i] ?? `parameter ${i} (${p.describe()})`}`);
-    const parts = { name: "the gradients", offsets: this.packed.offsets, names, shapes: this.params.map((p) => [...p.shape]) };
-    const ok = loss ? allFinite([loss.reshape([1]), grad], ["the loss", parts]) : allFinite([grad], [parts]);
-    assignAll(this.updates(this.packed.flat, grad, ok));
+    const packedGrads = this.groups.map((g) => pack(grads.slice(g.first, g.first + g.params.length)));
+    const parts = this.groups.map((g) => ({
+      name: "the gradients", offsets: g.packed.offsets, shapes: g.params.map((p) => [...p.shape]),
+      names: g.params.map((p, k) => `the gradient of ${this.paramNames?.[g.first + k] ?? `parameter ${g.first + k} (${p.describe()})`}`),
+    }));
+    const ok = loss ? allFinite([loss.reshape([1]), ...packedGrads], ["the loss", ...parts]) : allFinite(packedGrads, parts);
+    assignAll(this.groups.flatMap((g, i) => this.updates(g, i, packedGrads[i], ok)));
     return ok;
   }
 
   /**
-   * Everything the optimizer carries between steps, by name, for checkpoints: `lr` and each
-   * parameter's state under PyTorch's names (`conv1.weight.exp_avg`, `….momentum_buffer`,
-   * Adam's `step`). Loading these with `loadStateDict` continues the run exactly.
+   * Everything the optimizer carries between steps, by name, for checkpoints: `lr` (and
+   * `lr.1`, `lr.2` … for further groups) and each parameter's state under PyTorch's names
+   * (`conv1.weight.exp_avg`, `….momentum_buffer`, Adam's `step`). Loading these with
+   * `loadStateDict` continues the run exactly.
    */
   stateDict(): Map<string, Tensor> {
-    const out = new Map<string, Tensor>([["lr", this.lrTensor]]);
+    const out = new Map<string, Tensor>(this.groups.map((g, i) => [i === 0 ? "lr" : `lr.${i}`, g.lrTensor]));
     for (const [k, t] of this.scalarState()) out.set(k, t);
-    const packed = this.packedState();
-    this.params.forEach((_, i) => {
-      for (const [suffix, t] of packed) out.set(`${this.paramName(i)}.${suffix}`, this.packed.part(t, i));
+    this.groups.forEach((g, gi) => {
+      const packed = this.packedState(gi);
+      g.params.forEach((_, k) => {
+        for (const [suffix, t] of packed) out.set(`${this.paramName(g.first + k)}.${suffix}`, g.packed.part(t, k));
+      });
     });
     return out;
   }
@@ -131,17 +196,21 @@ export abstract class Optimizer {
         throw new FormatError(`${file}: ${name} is ${a.dtype}[${a.shape.join(",")}] in the file, the optimizer has ${t.describe()}`);
       }
     }
-    const lr = arrays.get("lr")!.data[0];
-    if (!(lr >= 0)) throw new FormatError(`${file}: learning rate ${lr} is not a number ≥ 0`);
+    const lrs = this.groups.map((_, i) => arrays.get(i === 0 ? "lr" : `lr.${i}`)!.data[0]);
+    lrs.forEach((lr) => {
+      if (!(lr >= 0)) throw new FormatError(`${file}: learning rate ${lr} is not a number ≥ 0`);
+    });
     const host = (name: string, t: Tensor): [Tensor, Tensor] => [t, fromArray(arrays.get(name)!.data, [...t.shape], t.dtype)];
-    const pairs: [Tensor, Tensor][] = [host("lr", this.lrTensor), ...this.scalarState().map(([k, t]) => host(k, t))];
+    const pairs: [Tensor, Tensor][] = [...this.groups.map((g, i) => host(i === 0 ? "lr" : `lr.${i}`, g.lrTensor)), ...this.scalarState().map(([k, t]) => host(k, t))];
     // each packed state from its per-parameter arrays
-    for (const [suffix, t] of this.packedState()) {
-      const parts = this.params.map((_, i) => arrays.get(`${this.paramName(i)}.${suffix}`)!.data);
-      pairs.push([t, fromArray(this.packed.packHost(parts), [this.packed.total], t.dtype)]);
-    }
+    this.groups.forEach((g, gi) => {
+      for (const [suffix, t] of this.packedState(gi)) {
+        const parts = g.params.map((_, k) => arrays.get(`${this.paramName(g.first + k)}.${suffix}`)!.data);
+        pairs.push([t, fromArray(g.packed.packHost(parts), [g.packed.total], t.dtype)]);
+      }
+    });
     assignAll(pairs);
-    this.lrValue = lr;
+    this.groups.forEach((g, i) => (g.lrValue = lrs[i]));
   }
 
   /** The name errors and checkpoints give parameter i. */
@@ -153,15 +222,15 @@ export abstract class Optimizer {
   protected abstract scalarState(): [string, Tensor][];
 
   /**
-   * Per-parameter state, each as one tensor packed like the parameters, by the suffix of its
-   * per-parameter names (`exp_avg` → `conv1.weight.exp_avg`).
+   * Group g's per-parameter state, each as one tensor packed like its parameters, by the
+   * suffix of its per-parameter names (`exp_avg` → `conv1.weight.exp_avg`).
    */
-  protected abstract packedState(): [string, Tensor][];
+  protected abstract packedState(g: number): [string, Tensor][];
 
   /**
-   * The new value of the packed parameters and of every state tensor, computed from the old
-   * ones: `params` and `grad` are packed alike; `ok` is the step's guard ([1]: 1 to update,
-   * 0 to leave everything as it is).
+   * The new value of group g's packed parameters (`group.packed.flat`) and of its state
+   * tensors, computed from the old ones: `grad` is packed like them; `ok` is the step's guard
+   * ([1]: 1 to update, 0 to leave everything as it is). Group 0 also updates shared state.
    */
-  protected abstract updates(params: Tensor, grad: Tensor, ok: Tensor): Update[];
+  protected abstract updates(group: Group, g: number, grad: Tensor, ok: Tensor): Update[];
 }

@@ -7,7 +7,7 @@ import { zeros } from "../creation.ts";
 import { GraphError } from "../errors.ts";
 import { sgdHyper, sgdUpdate } from "../ops/optimizer_updates.ts";
 import type { Tensor } from "../tensor.ts";
-import { Optimizer, type Update } from "./optimizer.ts";
+import { Optimizer, type Group, type ParamGroup, type Update } from "./optimizer.ts";
 
 export interface SGDOptions {
   lr: number;
@@ -18,27 +18,30 @@ export interface SGDOptions {
 }
 
 export class SGD extends Optimizer {
-  /** The momentum buffer, packed like the parameters (null without momentum). */
-  private readonly buffer: Tensor | null;
-  constructor(params: readonly Tensor[], readonly opts: SGDOptions) {
+  /** Each group's momentum buffer, packed like its parameters (empty without momentum). */
+  private readonly buffers: Tensor[];
+  constructor(params: readonly Tensor[] | readonly ParamGroup[], readonly opts: SGDOptions) {
     super(params, opts.lr);
     if (opts.nesterov && !(opts.momentum && !opts.dampening)) throw new GraphError("SGD: Nesterov momentum needs momentum > 0 and dampening 0");
-    this.buffer = opts.momentum ? zeros([this.packed.total], this.params[0].dtype) : null;
+    this.buffers = opts.momentum ? this.groups.map((g) => zeros([g.packed.total], g.params[0].dtype)) : [];
   }
 
   protected scalarState(): [string, Tensor][] {
     return [];
   }
 
-  protected packedState(): [string, Tensor][] {
-    return this.buffer ? [["momentum_buffer", this.buffer]] : [];
+  protected packedState(g: number): [string, Tensor][] {
+    return this.buffers[g] ? [["momentum_buffer", this.buffers[g]]] : [];
   }
 
-  protected updates(params: Tensor, grad: Tensor, ok: Tensor): Update[] {
-    const { momentum = 0, dampening = 0, nesterov = false, weightDecay = 0 } = this.opts;
-    const hyper = sgdHyper(this.lrTensor, ok);
-    // one fused kernel for every parameter (ops/optimizer_updates.ts)
-    const [np, b] = sgdUpdate(params, grad, this.buffer, hyper, { momentum, dampening, nesterov, weightDecay });
-    return b ? [[params, np], [this.buffer!, b]] : [[params, np]];
+  protected updates(group: Group, g: number, grad: Tensor, ok: Tensor): Update[] {
+    const { momentum = 0, dampening = 0, nesterov = false } = this.opts;
+    const weightDecay = group.weightDecay ?? this.opts.weightDecay ?? 0;
+    const hyper = sgdHyper(group.lrTensor, ok);
+    // one fused kernel for every parameter of the group (ops/optimizer_updates.ts)
+    const params = group.packed.flat;
+    const buffer = this.buffers[g] ?? null;
+    const [np, b] = sgdUpdate(params, grad, buffer, hyper, { momentum, dampening, nesterov, weightDecay });
+    return b ? [[params, np], [buffer!, b]] : [[params, np]];
   }
 }

@@ -21,7 +21,7 @@ onEachBackend(backends, "packed parameters", (backend) => {
     opt.step([W.ones([3]), W.full([2, 2], 2)]);
     await close(a, [0.5, 1.5, 2.5]);
     await close(b, [3, 4, 5, 6]);
-    const flat = (opt as unknown as { packed: { flat: Tensor; offsets: number[] } }).packed;
+    const flat = (opt as unknown as { groups: { packed: { flat: Tensor; offsets: number[] } }[] }).groups[0].packed;
     const all = await flat.flat.data();
     expect(Array.from(all.slice(flat.offsets[1], flat.offsets[1] + 4))).toEqual([3, 4, 5, 6]);
     // one buffer behind both: a's and b's handles are windows of it
