@@ -47,6 +47,8 @@ export const USAGE = `usage: npm run train -- [options]
   --head N                   lenet5/lstm: the classifier's outputs (default 10)
   --init-from FILE           lenet5/lstm: start from another run's weights (all but the head when
                              --head differs from its size: the new head starts fresh)
+  --body-lr X                lenet5/lstm: the rate of every layer but the head (a parameter
+                             group; the head keeps --lr): fine-tune pretrained layers gently
   --freeze LIST              lenet5/lstm: layers to keep fixed ("conv1,conv2,fc1,fc2": a linear
                              classifier on the frozen features); they get no gradient work
   --test-limit N             evaluate on the first N test images (MNIST)
@@ -112,6 +114,7 @@ export interface TrainArgs {
   head?: number;
   initFrom?: string;
   freeze: string[];
+  bodyLr?: number;
   evalEvery: number;
   /** The text file (charlm: the first; skipgram: all of them). */
   text?: string;
@@ -136,7 +139,7 @@ export function parseTrainArgs(argv = process.argv.slice(2)): TrainArgs {
     batch: { type: "string" }, lr: { type: "string" }, optimizer: { type: "string", default: "adam" }, clip: { type: "string" },
     "on-nonfinite": { type: "string", default: "stop" },
     limit: { type: "string" }, "test-limit": { type: "string" }, seed: { type: "string", default: "0" },
-    out: { type: "string" }, resume: { type: "string" }, data: { type: "string" }, dev: { type: "string" }, embeddings: { type: "string" }, digits: { type: "string" }, head: { type: "string" }, "init-from": { type: "string" }, freeze: { type: "string" }, "eval-every": { type: "string", default: "1" }, text: { type: "string", multiple: true },
+    out: { type: "string" }, resume: { type: "string" }, data: { type: "string" }, dev: { type: "string" }, embeddings: { type: "string" }, digits: { type: "string" }, head: { type: "string" }, "init-from": { type: "string" }, freeze: { type: "string" }, "body-lr": { type: "string" }, "eval-every": { type: "string", default: "1" }, text: { type: "string", multiple: true },
     bptt: { type: "string" }, dim: { type: "string", default: "100" }, window: { type: "string", default: "5" }, negatives: { type: "string", default: "5" },
     "min-count": { type: "string", default: "5" }, subsample: { type: "string", default: "1e-3" },
     hidden: { type: "string" }, cell: { type: "string", default: "lstm" }, "max-len": { type: "string", default: "64" },
@@ -159,7 +162,7 @@ export function parseTrainArgs(argv = process.argv.slice(2)): TrainArgs {
   if (!(lr > 0)) fail(`--lr must be a positive number, got "${values.lr}"`);
   const clip = values.clip === undefined ? (model === "textclf" || model === "charlm" || model === "tagger" ? 5 : undefined) : Number(values.clip);
   const mnist = model === "lenet5" || model === "lstm";
-  for (const f of ["digits", "head", "init-from", "freeze"] as const) if (values[f] !== undefined && !mnist) fail(`--${f} is for --model lenet5 and lstm`);
+  for (const f of ["digits", "head", "init-from", "freeze", "body-lr"] as const) if (values[f] !== undefined && !mnist) fail(`--${f} is for --model lenet5 and lstm`);
   let digits: number[] | undefined;
   if (values.digits !== undefined) {
     const range = /^(\d)-(\d)$/.exec(values.digits);
@@ -168,6 +171,8 @@ export function parseTrainArgs(argv = process.argv.slice(2)): TrainArgs {
       fail(`--digits must list at least 2 different digits ("0-4" or "3,5,8"), got "${values.digits}"`);
     }
   }
+  const bodyLr = values["body-lr"] === undefined ? undefined : Number(values["body-lr"]);
+  if (bodyLr !== undefined && !(bodyLr >= 0)) fail(`--body-lr must be a number ≥ 0, got "${values["body-lr"]}"`);
   const weightDecay = Number(values["weight-decay"]);
   if (!(weightDecay >= 0)) fail(`--weight-decay must be a number ≥ 0, got "${values["weight-decay"]}"`);
   const gamma = Number(values.gamma);
@@ -188,7 +193,7 @@ export function parseTrainArgs(argv = process.argv.slice(2)): TrainArgs {
     epochs: int("epochs", values.epochs, 1)!, batch: int("batch", values.batch, 1) ?? (model === "skipgram" ? 4096 : text ? 32 : 64),
     limit: int("limit", values.limit, 1), testLimit: int("test-limit", values["test-limit"], 1),
     seed: int("seed", values.seed, 0)!, out: values.out, resume: values.resume, data: values.data, dev: values.dev, embeddings: values.embeddings,
-    digits, evalEvery: int("eval-every", values["eval-every"], 1)!, head: int("head", values.head, 2), initFrom: values["init-from"], freeze: values.freeze ? values.freeze.split(",").map((s) => s.trim()).filter(Boolean) : [], text: texts[0], texts,
+    digits, bodyLr, evalEvery: int("eval-every", values["eval-every"], 1)!, head: int("head", values.head, 2), initFrom: values["init-from"], freeze: values.freeze ? values.freeze.split(",").map((s) => s.trim()).filter(Boolean) : [], text: texts[0], texts,
     bptt: int("bptt", values.bptt, 1), dim: int("dim", values.dim, 1)!, window: int("window", values.window, 1)!, negatives: int("negatives", values.negatives, 1)!,
     minCount: int("min-count", values["min-count"], 1)!, subsample,
     hidden: int("hidden", values.hidden, 1), maxLen: int("max-len", values["max-len"], 1)!, seqLen: int("seq-len", values["seq-len"], 1)!,

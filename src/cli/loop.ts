@@ -21,7 +21,7 @@ import type { TrainStep } from "../train_step.ts";
 import { getBackend } from "../backends/backend.ts";
 import { Adam } from "../optim/adam.ts";
 import { SGD } from "../optim/sgd.ts";
-import type { Optimizer } from "../optim/optimizer.ts";
+import type { Optimizer, ParamGroup } from "../optim/optimizer.ts";
 import type { TrainArgs } from "./args.ts";
 import { ProgressBar } from "./progress.ts";
 import { FormatError, IndexError, NonFiniteError } from "../errors.ts";
@@ -131,18 +131,20 @@ function stepFailure(e: NonFiniteError | IndexError, epoch: number, batch: numbe
 }
 
 /** The optimizer the flags ask for, announced on stderr with the model's size. */
-export function makeOptimizer(model: Module, args: TrainArgs, title: string): Optimizer {
+export function makeOptimizer(model: Module, args: TrainArgs, title: string, groups?: ParamGroup[]): Optimizer {
   const wd = args.weightDecay ?? 0;
+  const params = groups ?? model.parameters();
   const opt: Optimizer = args.optimizer === "sgd"
-    ? new SGD(model.parameters(), { lr: args.lr, momentum: 0.9, weightDecay: wd })
-    : wd > 0 ? new AdamW(model.parameters(), { lr: args.lr, weightDecay: wd }) : new Adam(model.parameters(), { lr: args.lr });
+    ? new SGD(params, { lr: args.lr, momentum: 0.9, weightDecay: wd })
+    : wd > 0 ? new AdamW(params, { lr: args.lr, weightDecay: wd }) : new Adam(params, { lr: args.lr });
   const clip = args.clip === undefined ? "" : `, gradients clipped to norm ${args.clip}`;
   const name = args.optimizer === "adam" && wd > 0 ? `adamw (weight decay ${wd})` : `${args.optimizer}${wd > 0 ? ` (weight decay ${wd})` : ""}`;
   const sched = !args.schedule || args.schedule === "constant" ? "" : args.schedule === "onecycle" ? ", one-cycle schedule" : args.schedule === "step" ? `, ×${args.gamma} every ${args.stepSize} epoch(s)` : ", cosine schedule";
   const warm = args.warmup ? `, ${args.warmup} warmup steps` : "";
+  const rates = opt.groupLrs.length > 1 ? ` (per group: ${opt.groupLrs.join(", ")})` : "";
   const trainable = model.trainableParameters().reduce((n, p) => n + p.size, 0);
   const count = trainable === model.parameterCount() ? `${trainable} parameters` : `${model.parameterCount()} parameters (${trainable} trainable)`;
-  process.stderr.write(`train: ${title}, ${count}, ${name} lr ${args.lr}${sched}${warm}, batch ${args.batch}${clip}\n`);
+  process.stderr.write(`train: ${title}, ${count}, ${name} lr ${args.lr}${rates}${sched}${warm}, batch ${args.batch}${clip}\n`);
   return opt;
 }
 

@@ -49,7 +49,12 @@ export async function trainMnist(args: TrainArgs): Promise<true | "SIGINT" | "SI
   if (freeze.length) process.stderr.write(`train: frozen (no gradient, no update): ${model.freeze(...freeze).join(", ")}\n`);
   // the weights now; the optimizer's state and the epoch come with the training state (trainLoop)
   const resume = args.resume ? { path: args.resume, metadata: await loadSafetensors(model, args.resume) } : undefined;
-  const opt = makeOptimizer(model, args, title);
+  // --body-lr: the layers below the head at their own rate (discriminative fine-tuning)
+  const head = model instanceof LeNet5 ? model.fc3 : model.fc;
+  const headParams = new Set(head.parameters());
+  const groups = args.bodyLr === undefined ? undefined
+    : [{ params: model.parameters().filter((p) => !headParams.has(p)), lr: args.bodyLr }, { params: head.parameters() }].filter((g) => g.params.some((p) => p.requiresGrad));
+  const opt = makeOptimizer(model, args, title, groups);
   const predict = compile((x: Tensor) => model.forward(x));
   return trainLoop({
     onNonFinite: args.onNonFinite, out: args.out, recipe: args,

@@ -28,6 +28,16 @@ it("refuses a bad flag with a message and the usage", () => {
   expect(r.stderr).toMatch(/usage: npm run train/);
 }, 60_000);
 
+it("parses the recipe flags: --schedule, --warmup, --weight-decay, --find-lr, --body-lr, --digits", () => {
+  const a = parseTrainArgs(["--schedule", "cosine", "--warmup", "100", "--weight-decay", "0.05", "--find-lr", "--body-lr", "1e-4", "--digits", "2-4"]);
+  expect([a.schedule, a.warmup, a.weightDecay, a.findLr, a.bodyLr, a.digits]).toEqual(["cosine", 100, 0.05, true, 1e-4, [2, 3, 4]]);
+  const d = parseTrainArgs([]);
+  expect([d.schedule, d.warmup, d.weightDecay, d.findLr, d.bodyLr, d.digits, d.evalEvery]).toEqual(["constant", 0, 0, false, undefined, undefined, 1]);
+  const r = spawnSync("node", [...train, "--model", "charlm", "--text", "x.txt", "--body-lr", "0.1"], { cwd: root, encoding: "utf8" });
+  expect(r.status).toBe(2);
+  expect(r.stderr).toMatch(/--body-lr is for --model lenet5 and lstm/);
+}, 60_000);
+
 it("parses --init for LeNet-5 (default: PyTorch's)", () => {
   expect(parseTrainArgs([]).init).toBe("default");
   expect(parseTrainArgs(["--init", "kaiming"]).init).toBe("kaiming");
