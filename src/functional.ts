@@ -8,10 +8,13 @@ import type { Tensor } from "./tensor.ts";
 import { scalar } from "./creation.ts";
 import { nextSeed } from "./random.ts";
 import { isTracing } from "./graph/ir.ts";
-import { add } from "./ops/elementwise.ts";
-import { reshape } from "./ops/movement.ts";
+import { add, div } from "./ops/elementwise.ts";
+import { avgPool2d as avgPool2dOp, maxPool2d as maxPool2dOp, type Pool2dOptions } from "./ops/pool.ts";
+import { pad as padOp, reshape } from "./ops/movement.ts";
+import { resolvePadding, symmetric, type Padding2d } from "./ops/padding.ts";
+import { ones } from "./creation.ts";
 import { matmul } from "./ops/matmul.ts";
-import { conv2d as conv2dOp, type Conv2dOptions } from "./ops/conv2d.ts";
+import { conv2d as conv2dOp, pair, type Conv2dOptions } from "./ops/conv2d.ts";
 import { dropout as dropoutOp } from "./ops/dropout.ts";
 import { gather } from "./ops/gather.ts";
 import { lstmCell as lstmPointwise } from "./ops/lstm_cell.ts";
@@ -19,7 +22,62 @@ import { gruCell as gruPointwise } from "./ops/gru_cell.ts";
 
 export { relu, tanh, sigmoid, softplus } from "./ops/elementwise.ts";
 export { softmax, logSoftmax } from "./ops/softmax.ts";
-export { maxPool2d, avgPool2d } from "./ops/pool.ts";
+/**
+ * Pads a tensor with `value`. `pads` in PyTorch's order, a flat list from the last axis
+ * backwards (`F.pad(x, [left, right, top, bottom])` pads W, then H), or one [before, after]
+ * pair per axis, first axis first.
+ */
+export function pad(x: Tensor, pads: readonly number[] | readonly (readonly [number, number])[], value = 0): Tensor {
+  if (pads.length > 0 && typeof pads[0] === "number") {
+    const flat = pads as readonly number[];
+    if (flat.length % 2 !== 0 || flat.length / 2 > x.rank) throw new ShapeError(`pad: PyTorch-order pads come in pairs, at most one per axis of ${x.describe()}, got ${JSON.stringify(flat)}`);
+    const perAxis: [number, number][] = x.shape.map(() => [0, 0]);
+    for (let k = 0; k < flat.length / 2; k++) perAxis[x.rank - 1 - k] = [flat[2 * k], flat[2 * k + 1]];
+    return padOp(x, perAxis, value);
+  }
+  return padOp(x, pads as readonly (readonly [number, number])[], value);
+}
+
+/** Pooling options with padding as PyTorch and TensorFlow write it (ops/padding.ts). */
+export type Pool2dPaddedOptions = Omit<Pool2dOptions, "padding"> & { padding?: Padding2d };
+
+/** Padding a pool's own (symmetric, at most half the kernel) cannot express, as an explicit pad. */
+function poolPadding(op: string, x: Tensor, opts: Pool2dPaddedOptions): { pads: [number, number, number, number]; own: Pool2dOptions } | null {
+  if (opts.padding === undefined || !(typeof opts.padding === "string" || (Array.isArray(opts.padding) && opts.padding.length !== 2))) return null;
+  if (x.rank !== 4) throw new ShapeError(`${op}: expected input [N, C, H, W], got ${x.describe()}`);
+  const kernel = pair(op, "kernelSize", opts.kernelSize, 1);
+  const p = resolvePadding(op, opts.padding, [x.shape[2], x.shape[3]], kernel, pair(op, "stride", opts.stride ?? kernel, 1));
+  if (symmetric(p) && 2 * p[0] <= kernel[0] && 2 * p[2] <= kernel[1]) return { pads: [0, 0, 0, 0], own: { ...opts, padding: [p[0], p[2]] } };
+  return { pads: p, own: { ...opts, padding: 0 } };
+}
+
+/** The lowest float32: what max pooling pads with (a window always holds a real element, so it never wins). */
+const LOWEST_F32 = -3.4028234663852886e38;
+
+/** 2-D max pooling; `padding` also [top, bottom, left, right], "same" or "valid". */
+export function maxPool2d(x: Tensor, opts: Pool2dPaddedOptions): Tensor {
+  const r = poolPadding("maxPool2d", x, opts);
+  if (!r) return maxPool2dOp(x, opts as Pool2dOptions);
+  const [t, b, l, rr] = r.pads;
+  return maxPool2dOp(t + b + l + rr ? padOp(x, [[0, 0], [0, 0], [t, b], [l, rr]], LOWEST_F32) : x, r.own);
+}
+
+/**
+ * 2-D average pooling; `padding` also [top, bottom, left, right], "same" or "valid". With
+ * `countIncludePad: false` a window's mean is over its in-image elements only.
+ */
+export function avgPool2d(x: Tensor, opts: Pool2dPaddedOptions & { countIncludePad?: boolean }): Tensor {
+  const r = poolPadding("avgPool2d", x, opts);
+  if (!r) return avgPool2dOp(x, opts as Pool2dOptions & { countIncludePad?: boolean });
+  const [t, b, l, rr] = r.pads;
+  if (t + b + l + rr === 0) return avgPool2dOp(x, { ...r.own, countIncludePad: opts.countIncludePad });
+  const pads: [number, number][] = [[0, 0], [0, 0], [t, b], [l, rr]];
+  const sums = avgPool2dOp(padOp(x, pads), { ...r.own, countIncludePad: true });
+  if (opts.countIncludePad ?? true) return sums;
+  // the share of each window inside the image, from a padded plane of ones
+  const inside = avgPool2dOp(padOp(ones([1, 1, x.shape[2], x.shape[3]], x.dtype), pads), { ...r.own, countIncludePad: true });
+  return div(sums, inside);
+}
 export { crossEntropy, binaryCrossEntropyWithLogits, mseLoss } from "./losses.ts";
 
 function checkBias(op: string, b: Tensor, n: number): void {
@@ -37,12 +95,28 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   return add(y, bias);
 }
 
+/** conv2d's options, with padding as PyTorch and TensorFlow write it (ops/padding.ts). */
+export type Conv2dPaddedOptions = Omit<Conv2dOptions, "padding"> & { padding?: Padding2d };
+
 /**
- * 2-D convolution with optional bias.
+ * 2-D convolution with optional bias. `padding`: a number, [ph, pw], [top, bottom, left,
+ * right], "same" or "valid" (ops/padding.ts).
  * @param x [N, C, H, W]   @param weight [O, C, kh, kw]   @param bias [O]
  */
-export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Conv2dOptions = {}): Tensor {
-  const y = conv2dOp(x, weight, opts);
+export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Conv2dPaddedOptions = {}): Tensor {
+  let input = x;
+  let o: Conv2dOptions = opts as Conv2dOptions;
+  if (opts.padding !== undefined && (typeof opts.padding === "string" || (Array.isArray(opts.padding) && opts.padding.length !== 2))) {
+    if (x.rank !== 4 || weight.rank !== 4) throw new ShapeError(`conv2d: expected input [N, C, H, W] and weight [O, C, kh, kw], got ${x.describe()} and ${weight.describe()}`);
+    const stride = pair("conv2d", "stride", opts.stride ?? 1, 1), dilation = pair("conv2d", "dilation", opts.dilation ?? 1, 1);
+    const p = resolvePadding("conv2d", opts.padding, [x.shape[2], x.shape[3]], [weight.shape[2], weight.shape[3]], stride, dilation);
+    if (symmetric(p)) o = { ...opts, padding: [p[0], p[2]] };
+    else {
+      input = padOp(x, [[0, 0], [0, 0], [p[0], p[1]], [p[2], p[3]]]);
+      o = { ...opts, padding: 0 };
+    }
+  }
+  const y = conv2dOp(input, weight, o);
   if (!bias) return y;
   checkBias("conv2d", bias, weight.shape[0]);
   return add(y, reshape(bias, [1, bias.shape[0], 1, 1]));

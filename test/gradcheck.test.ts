@@ -68,6 +68,8 @@ const CASES: Case[] = [
   ["conv2d stride 2, non-square 2x3 kernel, pad [1,0]", (x, w) => F.conv2d(x, w, null, { stride: 2, padding: [1, 0] }), [s(1, 3, 6, 7), s(2, 3, 2, 3)]],
   ["conv2d stride [1,2] with bias", (x, w, b) => F.conv2d(x, w, b, { stride: [1, 2] }), [s(2, 1, 5, 6), s(2, 1, 3, 2), s(2)]],
   ["conv2d dilation 2", (x, w) => F.conv2d(x, w, null, { dilation: 2, padding: 1 }), [s(1, 2, 6, 6), s(2, 2, 2, 2)]],
+  ["conv2d padding same, even 2x2 kernel (asymmetric: after > before)", (x, w) => F.conv2d(x, w, null, { padding: "same" }), [s(1, 2, 4, 5), s(2, 2, 2, 2)]],
+  ["conv2d padding [top, bottom, left, right], stride [2, 1]", (x, w) => F.conv2d(x, w, null, { padding: [1, 0, 0, 2], stride: [2, 1] }), [s(1, 1, 5, 4), s(2, 1, 2, 3)]],
   ["conv2dBackwardInput (double backward)", (dy, w) => W.conv2dBackwardInput(dy, w, [2, 2, 5, 5], { stride: 2, padding: 1 }), [s(2, 3, 3, 3), s(3, 2, 3, 3)]],
   ["im2col stride 2, pad 1, dilation [1,2]", (x) => W.im2col(x, [2, 3], { stride: 2, padding: 1, dilation: [1, 2] }), [s(2, 2, 5, 7)]],
   ["col2im (overlapping windows add up)", (c) => W.col2im(c, [1, 2, 4, 5], 3, { padding: 1 }), [s(1, 18, 20)]],
@@ -77,6 +79,8 @@ const CASES: Case[] = [
   ["maxPool2d 3x3 stride 2 pad 1 (overlapping)", (x) => F.maxPool2d(x, { kernelSize: 3, stride: 2, padding: 1 }), [s(1, 2, 5, 5)]],
   ["maxPool2d non-square 2x3 window", (x) => F.maxPool2d(x, { kernelSize: [2, 3], stride: [1, 2] }), [s(1, 1, 4, 7)]],
   ["avgPool2d 2x2", (x) => F.avgPool2d(x, { kernelSize: 2 }), [s(2, 2, 4, 4)]],
+  ["maxPool2d padding [0, 1, 1, 0] (asymmetric)", (x) => F.maxPool2d(x, { kernelSize: 2, padding: [0, 1, 1, 0] }), [s(1, 2, 3, 5)]],
+  ["avgPool2d padding same, stride 2, countIncludePad false", (x) => F.avgPool2d(x, { kernelSize: 2, stride: 2, padding: "same", countIncludePad: false }), [s(1, 1, 5, 3)]],
   ["avgPool2d 3x3 stride 2 pad 1, countIncludePad false", (x) => F.avgPool2d(x, { kernelSize: 3, stride: 2, padding: 1, countIncludePad: false }), [s(1, 2, 5, 6)]],
   ["avgPool2dBackward (double backward)", (dy) => avgPool2dBackward(dy, [1, 1, 5, 4], { kernel: [3, 2], stride: [2, 2], padding: [1, 0], countIncludePad: false }), [s(1, 1, 3, 2)]],
   // lookup, losses, dropout, cells

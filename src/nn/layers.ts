@@ -6,7 +6,8 @@ import type { Tensor } from "../tensor.ts";
 import { ShapeError } from "../errors.ts";
 import * as F from "../functional.ts";
 import { flatten } from "../ops/movement.ts";
-import type { Pool2dOptions } from "../ops/pool.ts";
+import type { Padding2d } from "../ops/padding.ts";
+import type { Pool2dPaddedOptions as Pool2dOptions } from "../functional.ts";
 import { Module } from "./module.ts";
 import { initLayer, type LayerInit } from "./init.ts";
 
@@ -29,7 +30,8 @@ export class Linear extends Module {
 
 export interface Conv2dLayerOptions {
   stride?: number | [number, number];
-  padding?: number | [number, number];
+  /** A number, [ph, pw], [top, bottom, left, right], "same" or "valid". */
+  padding?: Padding2d;
   dilation?: number | [number, number];
   bias?: boolean;
   /** How weight and bias are drawn (default: PyTorch's default; see LayerInit). */

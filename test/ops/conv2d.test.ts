@@ -15,6 +15,30 @@ const backends = await testBackends();
 const X33 = given([1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 1, 3, 3]); // 1 2 3 / 4 5 6 / 7 8 9
 const fill = (v: number, shape: number[]) => given(Array(shape.reduce((a, b) => a * b, 1)).fill(v), shape);
 
+opCases(backends, 'conv2d padding as PyTorch and TensorFlow write it: "same", "valid", [top, bottom, left, right], by hand', [
+  // a 2×2 kernel of ones: "same" pads one row below and one column to the right (the larger half after)
+  { name: '"same" with an even kernel', f: (x, w) => F.conv2d(x, w, null, { padding: "same" }), inputs: [X33, fill(1, [1, 1, 2, 2])], want: [[12, 16, 9, 24, 28, 15, 15, 17, 9]], shapes: [[1, 1, 3, 3]], how: "exact" },
+  { name: '"valid" is no padding', f: (x, w) => F.conv2d(x, w, null, { padding: "valid" }), inputs: [X33, fill(1, [1, 1, 2, 2])], want: [[12, 16, 24, 28]], shapes: [[1, 1, 2, 2]], how: "exact" },
+  // padded to 0 0 0 0 / 1 2 3 0 / 4 5 6 0 / 7 8 9 0; a 1×2 kernel at rows 0 and 2 (stride 2), columns 0…2
+  {
+    name: "[top 1, bottom 0, left 0, right 1] with a non-square kernel and stride [2, 1]",
+    f: (x, w) => F.conv2d(x, w, null, { padding: [1, 0, 0, 1], stride: [2, 1] }), inputs: [X33, fill(1, [1, 1, 1, 2])],
+    want: [[0, 0, 0, 9, 11, 6]], shapes: [[1, 1, 2, 3]], how: "exact",
+  },
+  // TensorFlow's rule at stride 2: out ⌈3/2⌉ = 2, total padding (2 − 1)·2 + 2 − 3 = 1, after
+  { name: '"same" at stride 2 (TensorFlow\'s rule)', f: (x, w) => F.conv2d(x, w, null, { padding: "same", stride: 2 }), inputs: [X33, fill(1, [1, 1, 2, 2])], want: [[12, 9, 15, 9]], shapes: [[1, 1, 2, 2]], how: "exact" },
+  { name: "F.pad takes PyTorch's order, last axis first", f: (x) => F.pad(x, [1, 0, 0, 1]), inputs: [given([1, 2, 3, 4], [1, 2, 2])], want: [[0, 1, 2, 0, 3, 4, 0, 0, 0]], shapes: [[1, 3, 3]], how: "exact" },
+]);
+
+describe("padding specs", () => {
+  it("refuses a padding that is none of the five forms, naming the op", () => {
+    const x = W.zeros([1, 1, 3, 3]), w = W.zeros([1, 1, 2, 2]);
+    expect(() => F.conv2d(x, w, null, { padding: [1, 2, 3] as never })).toThrow(new ShapeError('conv2d: padding must be an integer ≥ 0, [ph, pw], [top, bottom, left, right], "same" or "valid", got [1,2,3]'));
+    expect(() => F.maxPool2d(x, { kernelSize: 2, padding: [0, -1, 0, 0] })).toThrow(/maxPool2d: padding must be/);
+    expect(() => F.pad(x, [1, 2, 3])).toThrow(/PyTorch-order pads come in pairs/);
+  });
+});
+
 opCases(backends, "im2col, col2im and conv2d by hand", [
   // 2×2 windows at (0,0) (0,1) (1,0) (1,1): rows are the window's (i, j), columns the windows
   { name: "im2col lays out each window as a column", f: (x) => W.im2col(x, 2), inputs: [X33], want: [[1, 2, 4, 5, 2, 3, 5, 6, 4, 5, 7, 8, 5, 6, 8, 9]], how: "exact" },

@@ -32,6 +32,20 @@ opCases(backends, "pooling, hand-worked tables", [
     how: "exact",
   },
   { name: "a NaN in a window wins the max, as in PyTorch", f: (x) => F.maxPool2d(x, { kernelSize: 2 }), inputs: [given([1, NaN, 3, 2], [1, 1, 2, 2])], want: [[NaN]], how: "exact" },
+  {
+    // padded as [top 0, bottom 1, left 1, right 0] with the lowest float: the negative values still win
+    name: "maxPool2d with padding [top, bottom, left, right]: the padding never wins, even against negatives",
+    f: (x) => F.maxPool2d(x, { kernelSize: 2, padding: [0, 1, 1, 0] }),
+    inputs: [given([-1, -2, -3, -4, -5, -6, -7, -8, -9], [1, 1, 3, 3])],
+    want: [[-1, -2, -7, -8]], shapes: [[1, 1, 2, 2]], how: "exact",
+  },
+  {
+    // "same" at stride 1 with a 2×2 window pads one row below and one column right
+    name: 'avgPool2d padding "same": over the in-image elements (countIncludePad false) or all four',
+    f: (x) => [F.avgPool2d(x, { kernelSize: 2, stride: 1, padding: "same", countIncludePad: false }), F.avgPool2d(x, { kernelSize: 2, stride: 1, padding: "same" })],
+    inputs: [X22],
+    want: [[2.5, 3, 3.5, 4], [2.5, 1.5, 1.75, 1]], shapes: [[1, 1, 2, 2], [1, 1, 2, 2]], how: "exact",
+  },
   { name: "averages of non-integers", f: (x) => F.avgPool2d(x, { kernelSize: [1, 3] }), inputs: [given([0.1, 0.2, 0.7], [1, 1, 1, 3])], want: [[1 / 3]], how: "summed" },
 ]);
 
