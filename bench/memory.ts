@@ -1,9 +1,10 @@
 /**
  * @file `npm run bench:memory`: trains LeNet-5 (Adam, real MNIST batches) for `--steps`
  * steps (1 000) and reports the GPU bytes the WebGPU backend holds and the JS heap (after a
- * full GC) at step 10 and at the end, with a verdict: flat or growing. Writes
- * bench/results/memory-<backend>-<date>T<hhmm>-<adapter>.md. Flags: `--backend webgpu|cpu`, `--steps N`,
- * `--batch B` (64), `--every N` (also sample every N steps), `--quick` (print, write nothing).
+ * full GC) at step 10 and at the end, with a verdict: flat or growing. Prints the table; with
+ * `--save` also writes bench/results/memory-<backend>-<date>T<hhmm>-<adapter>.md (a tracked
+ * folder, so not by default). Flags: `--backend webgpu|cpu`, `--steps N`, `--batch B` (64),
+ * `--every N` (also sample every N steps), `--save`; `--quick` is accepted and writes nothing.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -70,7 +71,7 @@ export async function memoryRun(opts: { backend: "cpu" | "webgpu"; steps: number
 }
 
 async function main() {
-  const { values } = parseArgs({ options: { backend: { type: "string", default: "webgpu" }, steps: { type: "string", default: "1000" }, batch: { type: "string", default: "64" }, every: { type: "string" }, quick: { type: "boolean", default: false } } });
+  const { values } = parseArgs({ options: { backend: { type: "string", default: "webgpu" }, steps: { type: "string", default: "1000" }, batch: { type: "string", default: "64" }, every: { type: "string" }, quick: { type: "boolean", default: false }, save: { type: "boolean", default: false } } });
   const backend = values.backend as "cpu" | "webgpu";
   if (backend !== "cpu" && backend !== "webgpu") throw new Error(`--backend: expected cpu or webgpu, got ${values.backend}`);
   const steps = Number(values.steps), batch = Number(values.batch);
@@ -89,7 +90,10 @@ async function main() {
   ].join("\n");
   process.stdout.write(md);
   if (!flat) process.exitCode = 1;
-  if (values.quick) return;
+  if (values.quick || !values.save) {
+    if (!values.quick) process.stderr.write("bench:memory: not saved (pass --save to write bench/results/)\n");
+    return;
+  }
   mkdirSync("bench/results", { recursive: true });
   const stem = resultStem(`memory-${backend}-`, started, adapter);
   writeFileSync(`${stem}.md`, md);

@@ -107,6 +107,7 @@ export function runAsScript(file: string, name: string, main: () => Promise<void
 
 async function main() {
   const { quick, runs, backends, filter, profile } = benchFlags();
+  if (quick) process.stderr.write("bench: --quick is a smoke test (tiny sizes, one iteration each, nothing written): its times say nothing about speed\n");
   const started = new Date();
   const results = await runBench({ quick, runs, backends, filter, profile, log: (l) => process.stderr.write(`${l}\n`) });
   report(results, { quick, started, script: "bench", where: `Node ${process.version}`, prefix: "" });

@@ -4,8 +4,8 @@
  * webgpu) — and tabulates and charts them, so it cannot rot; and the
  * same in headless Chromium (`npm run bench:browser`).
  */
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { expect, it } from "vitest";
@@ -77,6 +77,15 @@ it("npm run bench:memory reports GPU bytes and JS heap at step 10 and at the end
   const rows = out.split("\n").filter((l) => /^\| \d+ \|/.test(l));
   expect(rows.map((r) => Number(r.split("|")[1]))).toEqual([10, 20]);
   for (const r of rows) expect(Number(r.split("|")[3].replace(/,/g, ""))).toBeGreaterThan(1e6);
+}, 120_000);
+
+it("npm run bench:memory writes bench/results/ only with --save", () => {
+  const before = readdirSync(resolve(__dirname, "../bench/results")).length;
+  const r = spawnSync(process.execPath, ["--expose-gc", "--import", "tsx", "bench/memory.ts", "--backend", "cpu", "--steps", "10", "--batch", "8"], { encoding: "utf8" });
+  expect(r.status, r.stderr).toBe(0);
+  expect(r.stdout).toMatch(/Verdict: \*\*flat\*\*/);
+  expect(r.stderr).toMatch(/not saved \(pass --save to write bench\/results\/\)/);
+  expect(readdirSync(resolve(__dirname, "../bench/results")).length).toBe(before);
 }, 120_000);
 
 const gpuAdapter = await webgpuAvailable();
