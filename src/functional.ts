@@ -43,7 +43,8 @@ export type Pool2dPaddedOptions = Omit<Pool2dOptions, "padding"> & { padding?: P
 
 /** Padding a pool's own (symmetric, at most half the kernel) cannot express, as an explicit pad. */
 function poolPadding(op: string, x: Tensor, opts: Pool2dPaddedOptions): { pads: [number, number, number, number]; own: Pool2dOptions } | null {
-  if (opts.padding === undefined || !(typeof opts.padding === "string" || (Array.isArray(opts.padding) && opts.padding.length !== 2))) return null;
+  // no options at all: the op's own check says what to pass
+  if (!opts || typeof opts !== "object" || opts.padding === undefined || !(typeof opts.padding === "string" || (Array.isArray(opts.padding) && opts.padding.length !== 2))) return null;
   if (x.rank !== 4) throw new ShapeError(`${op}: expected input [N, C, H, W], got ${x.describe()}`);
   const kernel = pair(op, "kernelSize", opts.kernelSize, 1);
   const p = resolvePadding(op, opts.padding, [x.shape[2], x.shape[3]], kernel, pair(op, "stride", opts.stride ?? kernel, 1));
