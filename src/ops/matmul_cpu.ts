@@ -54,7 +54,7 @@ function pack(src: StridedMatrix, rows: number, k: number, dst: Float32Array | F
 }
 
 /**
- * A thin product (a matrix-vector product, an outer product, a batch of tiny ones): the plain
+ * A tiny thin product (a small matrix-vector or outer product, one of a batch): the plain
  * loop, without packing panels of four that would be mostly padding. The same sums: float64,
  * p in order, rounded once.
  */
@@ -73,7 +73,9 @@ function gemmSmall(a: StridedMatrix, b: StridedMatrix, c: TypedArray, cOff: numb
 /** C[cOff + i·n + j] = Σ_p A(i, p)·B(p, j) for an m×k by k×n product. */
 export function gemm(a: StridedMatrix, b: StridedMatrix, c: TypedArray, cOff: number, m: number, k: number, n: number, wasmAllowed = true): void {
   if (m === 0 || n === 0) return; // an empty product: nothing to write (and no packing)
-  if (m < 4 || n < 4 || k < 4) return gemmSmall(a, b, c, cOff, m, k, n);
+  // a tiny thin product (skip-gram's [1 + k, d]·[d, 1] per row): packing costs more than the
+  // sums; a long thin one (a bias gradient's K = N·H·W) still gains from the SIMD panels
+  if ((m < 4 || n < 4 || k < 4) && m * n * k <= 16384) return gemmSmall(a, b, c, cOff, m, k, n);
   const mBlocks = (m + 3) >> 2;
   const nBlocks = (n + 3) >> 2;
   const wasm = wasmAllowed && k > 0 ? wasmGemm() : null;
