@@ -64,8 +64,9 @@ describe("the built package", () => {
 
   it("runs the README's training example against the installed package", () => {
     const readme = readFileSync(join(root, "README.md"), "utf8");
-    writeFileSync(join(work, "readme.ts"), readme.match(/```ts\n([\s\S]*?)```/)![1]);
-    const out = run(join(root, "node_modules", ".bin", "tsx"), ["readme.ts"], work).trim().split("\n");
+    // exactly as printed, with plain Node, as the README says to run it
+    writeFileSync(join(work, "example.mjs"), readme.match(/```js\n([\s\S]*?)```/)![1]);
+    const out = run("node", ["example.mjs"], work).trim().split("\n");
     expect(out[0]).toMatch(/Float32Array\(4\) \[ 2, 4, 6, 8 \]/);
     const losses = out.slice(1).map(Number);
     expect(losses.length).toBe(16);

@@ -5,10 +5,10 @@ import { expect, it } from "vitest";
 
 it("the README example runs and its loss falls", async () => {
   const readme = readFileSync(resolve(__dirname, "../README.md"), "utf8");
-  const block = readme.match(/```ts\n([\s\S]*?)```/)![1];
+  const block = readme.match(/```js\n([\s\S]*?)```/)![1];
   const dir = resolve(__dirname, ".readme-example");
   mkdirSync(dir, { recursive: true });
-  const file = resolve(dir, "example.ts");
+  const file = resolve(dir, "example.mjs");
   writeFileSync(file, block.replace(/from "webgpu-dl"/, `from "../../src/index.ts"`).replace(/console\.log/g, "globalThis.__log"));
   const logs: unknown[] = [];
   (globalThis as { __log?: (v: unknown) => void }).__log = (v) => logs.push(v);
