@@ -8,7 +8,8 @@ import { defineConfig } from "vite";
 
 export default defineConfig({
   build: {
-    lib: { entry: { index: "src/index.ts", internals: "src/internals.ts" }, formats: ["es"], fileName: (_format, name) => `${name}.js` },
+    // cli: what bin/webgpu-dl.js runs (npx webgpu-dl train …)
+    lib: { entry: { index: "src/index.ts", internals: "src/internals.ts", cli: "src/cli/main.ts" }, formats: ["es"], fileName: (_format, name) => `${name}.js` },
     outDir: "dist",
     emptyOutDir: true,
     sourcemap: true,

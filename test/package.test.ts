@@ -73,6 +73,17 @@ describe("the built package", () => {
     expect(losses.slice(-4).reduce((a, b) => a + b) / 4).toBeLessThan(losses.slice(0, 4).reduce((a, b) => a + b) / 4 - 0.2);
   }, 120_000);
 
+  it("npx webgpu-dl runs the commands from the installed package (plain Node, no tsx)", () => {
+    const bin = join(work, "node_modules", ".bin");
+    mkdirSync(bin, { recursive: true });
+    // what npm install links for the package's "bin"
+    symlinkSync(join("..", "webgpu-dl", "bin", "webgpu-dl.js"), join(bin, "webgpu-dl"));
+    expect(run("npx", ["--no", "--", "webgpu-dl", "--help"], work)).toMatch(/^usage: webgpu-dl <command> \[options\]/);
+    expect(run("npx", ["--no", "--", "webgpu-dl", "tag", "--help"], work)).toMatch(/usage: npm run tag -- --ckpt FILE/);
+    const out = run("npx", ["--no", "--", "webgpu-dl", "train", "--limit", "128", "--test-limit", "50", "--backend", "cpu"], work);
+    expect(out).toMatch(/^epoch 1: train loss [\d.]+, train acc [\d.]+%, test acc [\d.]+% \(50 images\)/m);
+  }, 120_000);
+
   it("type-checks a TypeScript consumer against the shipped declarations", () => {
     writeFileSync(
       join(work, "use.ts"),

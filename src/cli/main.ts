@@ -1,0 +1,40 @@
+/**
+ * @file `npx webgpu-dl <command> …` from an installed package (bin/webgpu-dl.js runs the
+ * built form of this file): train, sample, tag, similar and plan, with the flags of the npm
+ * scripts of the same names. The benchmarks need the checkout's bench/ folder and its peer
+ * libraries, so `bench` says to run them there.
+ */
+const COMMANDS: Record<string, () => Promise<unknown>> = {
+  train: () => import("./train.ts"),
+  sample: () => import("./sample.ts"),
+  tag: () => import("./tag.ts"),
+  similar: () => import("./similar.ts"),
+  plan: () => import("./plan.ts"),
+};
+
+const USAGE = `usage: webgpu-dl <command> [options]   (each command's --help lists its options)
+  train     train a model (LeNet-5 on MNIST by default; --model lstm|textclf|bow|charlm|tagger|skipgram)
+  sample    generate text from a char-LM checkpoint
+  tag       tag sentences with a tagger checkpoint
+  similar   nearest words and analogies in skip-gram vectors
+  plan      the compiled training step's kernels, bytes and dispatches, without running it
+  bench     the benchmarks: run them from a checkout (npm run bench), which has bench/ and the peers`;
+
+const [command, ...rest] = process.argv.slice(2);
+if (!command || command === "--help" || command === "-h") {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(command ? 0 : 2);
+}
+if (command === "bench") {
+  process.stderr.write("webgpu-dl: the benchmarks are not in the installed package; from a checkout run npm run bench (see its README)\n");
+  process.exit(2);
+}
+const load = COMMANDS[command];
+if (!load) {
+  process.stderr.write(`webgpu-dl: unknown command "${command}"\n\n${USAGE}\n`);
+  process.exit(2);
+}
+// each command reads process.argv.slice(2) as its own flags
+process.argv = [process.argv[0], process.argv[1], ...rest];
+await load();
+export {};
