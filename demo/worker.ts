@@ -112,16 +112,9 @@ async function findLr(config: TrainConfig): Promise<void> {
     const step = compileTrainStep(m, opt);
     const count = Math.min(config.limit, trainSet!.count);
     const loader = new DataLoader(trainSet!.images.subarray(0, count * 784), trainSet!.labels.subarray(0, count), [1, 28, 28], { batchSize: config.batch, shuffle: true, seed: 0, dropLast: true });
-    function* batches() {
-      for (let e = 0; ; e++) yield* loader.epochBatches(e);
-    }
     const steps = 100;
     m.train();
-    const r = await rangeTest(m, opt, (x, y) => {
-      const out = step(x, y);
-      for (const used of [x, y, out.logits]) used.dispose();
-      return out;
-    }, batches(), { steps, onStep: (i, lr) => post({ type: "lrProgress", step: i + 1, steps, lr }) });
+    const r = await rangeTest(m, opt, step, loader, { steps, onStep: (i, lr) => post({ type: "lrProgress", step: i + 1, steps, lr }) });
     post({ type: "lrFound", svg: lrFinderSvg(r, `learning-rate range test: LeNet-5 ${config.variant}, ${config.optimizer}, batch ${config.batch}`), suggestion: r.suggestion, rule: r.rule, stopped: r.stopped });
   });
 }

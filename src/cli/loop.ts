@@ -88,16 +88,8 @@ async function runFindLr(t: TrainLoop): Promise<true> {
   if (!t.optimizer) throw new TypeError("--find-lr: the task has no optimizer");
   const steps = 100;
   const bar = new ProgressBar("lr range test", steps);
-  const loader = t.loader;
-  function* batches() {
-    for (let e = 0; ; e++) yield* loader.epochBatches(e);
-  }
   t.model.train();
-  const result = await findLr(t.model, t.optimizer, (x, y) => {
-    const out = t.step(x, y);
-    for (const used of [x, y, out.logits]) used.dispose();
-    return out;
-  }, batches(), { startLr: 1e-7, endLr: 10, steps, onStep: (i, lr, s) => bar.update(i + 1, `lr ${fmtLr(lr)} loss ${s.toFixed(4)}`) });
+  const result = await findLr(t.model, t.optimizer, t.step, t.loader, { startLr: 1e-7, endLr: 10, steps, onStep: (i, lr, s) => bar.update(i + 1, `lr ${fmtLr(lr)} loss ${s.toFixed(4)}`) });
   bar.done();
   const svg = t.out ? `${t.out.replace(/\.safetensors$/, "")}.lr-find.svg` : `lr-find-${t.recipe?.model ?? "model"}.svg`;
   await writeFileAtomic(svg, new TextEncoder().encode(lrFinderSvg(result, `learning-rate range test: ${t.recipe?.model ?? "model"}`)));

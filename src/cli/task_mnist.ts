@@ -7,11 +7,10 @@
 import { compile, compileTrainStep, type Tensor } from "../index.ts";
 import { MNIST_MEAN, MNIST_STD, loadMnist, type MnistSplit } from "../data/mnist.ts";
 import { FormatError } from "../errors.ts";
-import { readFile } from "node:fs/promises";
 import { DataLoader } from "../data/loader.ts";
 import { LeNet5 } from "../models/lenet5.ts";
 import { LSTMClassifier } from "../models/lstm_classifier.ts";
-import { loadSafetensors, parseSafetensors, readSafetensorsHeader } from "../io/safetensors.ts";
+import { loadSafetensors, parseSafetensors, readCheckpoint, readSafetensorsHeader } from "../io/safetensors.ts";
 import type { TrainArgs } from "./args.ts";
 import { accuracy, makeOptimizer, trainLoop, trainingBatches } from "./loop.ts";
 
@@ -72,9 +71,7 @@ export async function trainMnist(args: TrainArgs): Promise<true | "SIGINT" | "SI
  * differs (--head N: the new head starts fresh, as replacing `model.fc3` in PyTorch).
  */
 async function initFrom(model: LeNet5 | LSTMClassifier, path: string, classes: number): Promise<void> {
-  const { tensors } = parseSafetensors(new Uint8Array(await readFile(path).catch((e: Error) => {
-    throw new FormatError(`${path}: cannot read checkpoint (${e.message})`);
-  })), path);
+  const { tensors } = parseSafetensors(await readCheckpoint(path), path);
   const head = model instanceof LeNet5 ? "fc3" : "fc";
   const theirs = tensors.get(`${head}.weight`)?.shape[0];
   if (theirs !== undefined && theirs !== classes) {

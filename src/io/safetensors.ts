@@ -143,7 +143,7 @@ function alive(pid: number): boolean {
 }
 
 /** Node: the bytes of a checkpoint file, or a FormatError naming it. */
-async function readCheckpoint(path: string): Promise<Uint8Array> {
+export async function readCheckpoint(path: string): Promise<Uint8Array> {
   const { readFile } = await import("node:fs/promises");
   try {
     return new Uint8Array(await readFile(path));

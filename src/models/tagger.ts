@@ -116,9 +116,13 @@ export function decodeTags(scores: Float32Array | Float64Array | ArrayLike<numbe
 }
 
 /** The tags of raw token lists: the model in eval mode, `batch` sentences at a time (a sentence past maxLen gets maxLen tags). */
+/** Each tagger's compiled forward pass, traced once and reused by every call (each epoch's scoring). */
+const predictors = new WeakMap<SequenceTagger, (x: Tensor) => Tensor>();
+
 export async function tagSentences(model: SequenceTagger, sentences: readonly { tokens: readonly string[] }[], meta: TaggerMeta, batch = 128): Promise<string[][]> {
   model.eval();
-  const predict = compile((x: Tensor) => model.forward(x));
+  let predict = predictors.get(model);
+  if (!predict) predictors.set(model, (predict = compile((x: Tensor) => model.forward(x))));
   const out: string[][] = [];
   for (let i = 0; i < sentences.length; i += batch) {
     const part = sentences.slice(i, i + batch);

@@ -13,7 +13,7 @@ import { fromArray } from "../creation.ts";
 import { GraphError, NonFiniteError } from "../errors.ts";
 import { assignAll } from "../graph/executor.ts";
 import type { Module } from "../nn/module.ts";
-import type { Batch } from "../data/loader.ts";
+import type { Batch, Batches } from "../data/loader.ts";
 import type { Optimizer } from "./optimizer.ts";
 
 export interface FindLrOptions {
@@ -44,13 +44,15 @@ export interface LrFinderResult {
 
 /**
  * Runs the range test with `step` (a compiled training step using `optimizer`) over
- * `batches` (at least a few; the sweep ends with them), then restores `model` and `optimizer`.
+ * `batches`, then restores `model` and `optimizer`. A loader (`epochBatches`) is read epoch
+ * after epoch for as long as the sweep runs; a plain iterable ends the sweep when it ends.
+ * Each batch and the step's outputs are disposed once the step is submitted.
  */
 export async function findLr(
   model: Module,
   optimizer: Optimizer,
-  step: (x: Tensor, y: Tensor) => { loss: Tensor },
-  batches: Iterable<Batch>,
+  step: (x: Tensor, y: Tensor) => { loss: Tensor; logits?: Tensor },
+  batches: Iterable<Batch> | Batches,
   opts: FindLrOptions = {},
 ): Promise<LrFinderResult> {
   const { startLr = 1e-7, endLr = 10, steps = 100, smoothing = 0.98, divergeFactor = 4 } = opts;
@@ -66,7 +68,10 @@ export async function findLr(
   let avg = 0, best = Infinity, stopped: LrFinderResult["stopped"] = "out of batches";
   try {
     let i = 0;
-    for (const { x, y } of batches) {
+    const source: Iterable<Batch> = "epochBatches" in batches ? (function* () {
+      for (let e = 0; ; e++) yield* batches.epochBatches(e);
+    })() : batches;
+    for (const { x, y } of source) {
       if (i >= steps) {
         stopped = "end of range";
         break;
@@ -74,6 +79,8 @@ export async function findLr(
       const lr = startLr * (endLr / startLr) ** (i / (steps - 1));
       optimizer.lr = lr;
       const out = step(x, y);
+      // back to the pool now (work queued on them runs first)
+      for (const used of [x, y, out.logits]) used?.dispose();
       let loss: number;
       try {
         loss = await out.loss.item();
