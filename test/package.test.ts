@@ -81,7 +81,8 @@ describe("the built package", () => {
     expect(run("npx", ["--no", "--", "webgpu-dl", "--help"], work)).toMatch(/^usage: webgpu-dl <command> \[options\]/);
     expect(run("npx", ["--no", "--", "webgpu-dl", "tag", "--help"], work)).toMatch(/usage: npm run tag -- --ckpt FILE/);
     const out = run("npx", ["--no", "--", "webgpu-dl", "train", "--limit", "128", "--test-limit", "50", "--backend", "cpu"], work);
-    expect(out).toMatch(/^epoch 1: train loss [\d.]+, train acc [\d.]+%, test acc [\d.]+% \(50 images\)/m);
+    expect(out).toMatch(/^epoch 1: train loss [\d.]+, train acc [\d.]+%, val acc [\d.]+% \(12 images\)/m);
+    expect(out).toMatch(/^test acc [\d.]+% \(50 images\) after epoch 1/m);
   }, 120_000);
 
   it("type-checks a TypeScript consumer against the shipped declarations", () => {

@@ -53,6 +53,15 @@ export const USAGE = `usage: npm run train -- [options]
                              classifier on the frozen features); they get no gradient work
   --test-limit N             evaluate on the first N test images (MNIST)
   --eval-every E             evaluate every E epochs (and after the last; default 1)
+  --val N                    lenet5/lstm/textclf: hold N training examples out as the validation
+                             set scored after each epoch, which picks the best checkpoint (default
+                             5000 for MNIST, 10 % of the training set with --limit under 50000;
+                             0 for textclf, whose test split is then scored each epoch); 0: none
+  --test-each-epoch          score the test set after every epoch too (default: once, at the end)
+  --runs DIR                 where the run folder goes (default $WEBGPU_DL_RUNS or ./runs):
+                             DIR/<date>-<time>-<model>/ with config.json, metrics.jsonl,
+                             report.html (loss, score and rate curves), last.safetensors and
+                             best.safetensors (by validation score); "none": no folder
   --seed S                   seed for initialisation, shuffling and splits (default 0)
   --out FILE                 save a safetensors checkpoint after each epoch (and on Ctrl-C)
   --resume FILE              start from a safetensors checkpoint
@@ -116,6 +125,11 @@ export interface TrainArgs {
   freeze: string[];
   bodyLr?: number;
   evalEvery: number;
+  /** Training examples held out for validation (undefined: the task's default). */
+  val?: number;
+  testEachEpoch: boolean;
+  /** The root of the run folders, or null for none. */
+  runs: string | null;
   /** The text file (charlm: the first; skipgram: all of them). */
   text?: string;
   texts: string[];
@@ -139,14 +153,14 @@ export function parseTrainArgs(argv = process.argv.slice(2)): TrainArgs {
     batch: { type: "string" }, lr: { type: "string" }, optimizer: { type: "string", default: "adam" }, clip: { type: "string" },
     "on-nonfinite": { type: "string", default: "stop" },
     limit: { type: "string" }, "test-limit": { type: "string" }, seed: { type: "string", default: "0" },
-    out: { type: "string" }, resume: { type: "string" }, data: { type: "string" }, dev: { type: "string" }, embeddings: { type: "string" }, digits: { type: "string" }, head: { type: "string" }, "init-from": { type: "string" }, freeze: { type: "string" }, "body-lr": { type: "string" }, "eval-every": { type: "string", default: "1" }, text: { type: "string", multiple: true },
+    out: { type: "string" }, resume: { type: "string" }, data: { type: "string" }, dev: { type: "string" }, embeddings: { type: "string" }, digits: { type: "string" }, head: { type: "string" }, "init-from": { type: "string" }, freeze: { type: "string" }, "body-lr": { type: "string" }, "eval-every": { type: "string", default: "1" }, val: { type: "string" }, runs: { type: "string" }, text: { type: "string", multiple: true },
     bptt: { type: "string" }, dim: { type: "string", default: "100" }, window: { type: "string", default: "5" }, negatives: { type: "string", default: "5" },
     "min-count": { type: "string", default: "5" }, subsample: { type: "string", default: "1e-3" },
     hidden: { type: "string" }, cell: { type: "string", default: "lstm" }, "max-len": { type: "string", default: "64" },
     "seq-len": { type: "string", default: "64" },
     "weight-decay": { type: "string", default: "0" }, schedule: { type: "string", default: "constant" }, warmup: { type: "string", default: "0" },
     "step-size": { type: "string", default: "1" }, gamma: { type: "string", default: "0.1" },
-  }, argv, { switches: ["find-lr"] });
+  }, argv, { switches: ["find-lr", "test-each-epoch"] });
   const model = oneOf("model", values.model!, ["lenet5", "lstm", "textclf", "bow", "charlm", "tagger", "skipgram"] as const);
   const optimizer = oneOf("optimizer", values.optimizer!, ["adam", "sgd"] as const);
   const texts = all("text");
@@ -182,6 +196,8 @@ export function parseTrainArgs(argv = process.argv.slice(2)): TrainArgs {
   if (warmup > 0 && schedule === "onecycle") fail("--warmup does not combine with --schedule onecycle, which warms up by itself (its first 30 % of the batches)");
   const subsample = Number(values.subsample);
   if (!(subsample >= 0 && subsample < 1)) fail(`--subsample must be a number from 0 (off) to below 1, got "${values.subsample}"`);
+  if (values.val !== undefined && !mnist && model !== "textclf" && model !== "bow") fail("--val is for --model lenet5, lstm, textclf and bow (the others hold out their own split)");
+  const runs = values.runs ?? process.env.WEBGPU_DL_RUNS ?? "runs";
   if (clip !== undefined && !(clip > 0)) fail(`--clip must be a positive number, got "${values.clip}"`);
   return {
     model, optimizer, lr, clip, weightDecay, schedule, warmup, gamma, stepSize: int("step-size", values["step-size"], 1)!, findLr: on.has("find-lr"),
@@ -193,7 +209,7 @@ export function parseTrainArgs(argv = process.argv.slice(2)): TrainArgs {
     epochs: int("epochs", values.epochs, 1)!, batch: int("batch", values.batch, 1) ?? (model === "skipgram" ? 4096 : text ? 32 : 64),
     limit: int("limit", values.limit, 1), testLimit: int("test-limit", values["test-limit"], 1),
     seed: int("seed", values.seed, 0)!, out: values.out, resume: values.resume, data: values.data, dev: values.dev, embeddings: values.embeddings,
-    digits, bodyLr, evalEvery: int("eval-every", values["eval-every"], 1)!, head: int("head", values.head, 2), initFrom: values["init-from"], freeze: values.freeze ? values.freeze.split(",").map((s) => s.trim()).filter(Boolean) : [], text: texts[0], texts,
+    digits, bodyLr, val: int("val", values.val, 0), testEachEpoch: on.has("test-each-epoch"), runs: runs === "none" || runs === "" ? null : runs, evalEvery: int("eval-every", values["eval-every"], 1)!, head: int("head", values.head, 2), initFrom: values["init-from"], freeze: values.freeze ? values.freeze.split(",").map((s) => s.trim()).filter(Boolean) : [], text: texts[0], texts,
     bptt: int("bptt", values.bptt, 1), dim: int("dim", values.dim, 1)!, window: int("window", values.window, 1)!, negatives: int("negatives", values.negatives, 1)!,
     minCount: int("min-count", values["min-count"], 1)!, subsample,
     hidden: int("hidden", values.hidden, 1), maxLen: int("max-len", values["max-len"], 1)!, seqLen: int("seq-len", values["seq-len"], 1)!,

@@ -18,6 +18,15 @@ export function parseFlags<K extends string>(prog: string, usage: string, option
   let values!: Partial<Record<K, string>> & { help?: boolean };
   let positionals: string[] = [];
   const switches = Object.fromEntries((opts.switches ?? []).map((n) => [n, { type: "boolean" as const }]));
+  // "--epochs -1": node's parseArgs reads -1 as a flag and calls the option ambiguous; pass it
+  // on as "--epochs=-1", so that the flag's own check says what the value must be
+  const joined: string[] = [];
+  for (const a of args) {
+    const prev = joined[joined.length - 1];
+    if (/^-\.?\d/.test(a) && prev !== undefined && /^--[\w-]+$/.test(prev) && prev.slice(2) in options) joined[joined.length - 1] = `${prev}=${a}`;
+    else joined.push(a);
+  }
+  args = joined;
   try {
     const parsed = parseArgs({ args, options: { ...options, ...switches, help: { type: "boolean" as const, short: "h" } }, allowPositionals: opts.positionals ?? false });
     values = parsed.values as typeof values;

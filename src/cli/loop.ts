@@ -30,6 +30,7 @@ import { readSafetensorsHeader, saveSafetensors } from "../io/safetensors.ts";
 import { decodeText } from "../data/text.ts";
 import { oneCycleRate } from "../optim/schedule.ts";
 import { AdamW } from "../optim/adam.ts";
+import { RunLog, type BestBy } from "./run_log.ts";
 
 export interface TrainLoop {
   model: Module;
@@ -42,8 +43,10 @@ export interface TrainLoop {
   /** What the throughput counts ("img", "seq", "char") and how many per example. */
   unit: string;
   unitsPerExample: number;
-  /** After each epoch, in eval mode: a summary such as "test acc 98.1% (10000 images)". */
-  evaluate: () => Promise<string>;
+  /** After each epoch, in eval mode: the validation (or held-out) score. */
+  evaluate: () => Promise<Evaluation>;
+  /** The test set, scored once at the end (and after every epoch with --test-each-epoch). */
+  test?: () => Promise<Evaluation>;
   /** The optimizer the step uses, for the training state in checkpoints. */
   optimizer?: Optimizer;
   /** Metadata of the weights file (what rebuilds the model: its kind, vocabulary, …). */
@@ -57,7 +60,17 @@ export interface TrainLoop {
   /** Where to save a checkpoint after each epoch and on Ctrl-C / SIGTERM. */
   out?: string;
   /** The rate over the run (the flags --lr, --schedule, --warmup, …), and --find-lr. */
-  recipe?: Pick<TrainArgs, "lr" | "schedule" | "warmup" | "stepSize" | "gamma" | "findLr" | "model"> & { evalEvery?: number };
+  recipe?: Pick<TrainArgs, "lr" | "schedule" | "warmup" | "stepSize" | "gamma" | "findLr" | "model"> & Partial<Pick<TrainArgs, "runs" | "testEachEpoch">> & { evalEvery?: number };
+}
+
+/** A score after an epoch: the line printed, the numbers logged, and what "best" is chosen by. */
+export interface Evaluation {
+  /** "val acc 98.10% (5000 images)" */
+  summary: string;
+  /** Logged in metrics.jsonl: { val_acc: 98.1 } */
+  scores: Record<string, number>;
+  /** The score the run folder's best checkpoint is chosen by. */
+  best?: BestBy;
 }
 
 /**
@@ -181,12 +194,25 @@ export async function trainLoop(t: TrainLoop): Promise<true | "SIGINT" | "SIGTER
   if (t.recipe?.findLr) return runFindLr(t);
   for (const [sig, h] of Object.entries(handlers)) process.on(sig, h);
   const start = await startOf(t);
+  const run = t.recipe?.runs && start ? await RunLog.open(t.recipe.runs, t.recipe.model, { command: ["npm run train --", ...process.argv.slice(2).map((a) => (/^[\w./=:,+-]+$/.test(a) ? a : JSON.stringify(a)))].join(" "), flags: t.recipe, backend: getBackend().name }, t.resume?.path) : null;
+  if (run) process.stderr.write(`train: run folder ${run.dir} (metrics.jsonl, report.html, last and best checkpoints)\n`);
   const lrAt = t.recipe && t.optimizer ? scheduleOf(t.recipe, t.loader.length, t.epochs) : null;
   const save = async (progress: TrainingProgress) => {
-    if (!t.out) return;
-    if (t.optimizer) await saveTrainingCheckpoint(t.model, t.optimizer, t.out, t.metadata?.() ?? {}, progress);
-    else await saveSafetensors(t.model, t.out, t.metadata?.() ?? {});
-    process.stderr.write(`train: saved ${t.out}${t.optimizer ? ` and ${trainStatePath(t.out)}` : ""}\n`);
+    for (const out of [t.out, run?.last]) {
+      if (!out) continue;
+      if (t.optimizer) await saveTrainingCheckpoint(t.model, t.optimizer, out, t.metadata?.() ?? {}, progress);
+      else await saveSafetensors(t.model, out, t.metadata?.() ?? {});
+      if (out === t.out) process.stderr.write(`train: saved ${t.out}${t.optimizer ? ` and ${trainStatePath(t.out)}` : ""}\n`);
+    }
+  };
+  /** The test set's score, printed and logged (kind "test"). */
+  const scoreTest = async (epoch: number, step: number) => {
+    if (!t.test) return;
+    t.model.eval();
+    const began = performance.now();
+    const r = await t.test();
+    process.stdout.write(`${r.summary} after epoch ${epoch} (${((performance.now() - began) / 1000).toFixed(1)} s)\n`);
+    await run?.log({ kind: "test", epoch, step, ...r.scores });
   };
   try {
     let step = start?.step ?? 0;
@@ -196,11 +222,12 @@ export async function trainLoop(t: TrainLoop): Promise<true | "SIGINT" | "SIGTER
     for (let epoch = start?.epoch ?? Infinity; epoch <= t.epochs && !stop; epoch++) {
       t.model.train();
       const from = epoch === start!.epoch ? start!.position : 0;
-      const bar = new ProgressBar(`epoch ${epoch}/${t.epochs}`, t.loader.length);
+      const bar = new ProgressBar(`epoch ${epoch}/${t.epochs}`, t.loader.length, { from });
       t.step.resetMeter();
       t.step.resetState();
       const window: { loss: Tensor; batch: number }[] = [];
       let sums = { lossSum: 0, correct: 0, seen: 0, batches: 0, skipped: 0 };
+      let logged = { ...sums, at: bar.seconds };
       let submitted = 0, shown = "";
       let previous: Promise<void> | null = null;
       /** Reads the meter; a step skipped in this window is looked at for why (and may end the run). */
@@ -218,6 +245,13 @@ export async function trainLoop(t: TrainLoop): Promise<true | "SIGINT" | "SIGTER
         for (const { loss } of window) loss.dispose();
         window.length = 0;
         sums = { lossSum, correct, seen, batches, skipped };
+        // metrics.jsonl: the means over the steps since the last read
+        if (run && batches > logged.batches) {
+          const loss = (lossSum - logged.lossSum) / (batches - logged.batches), now = bar.seconds;
+          const score = t.metric === "accuracy" ? { acc: (100 * (correct - logged.correct)) / (seen - logged.seen) } : t.metric === "perplexity" ? { ppl: Math.exp(loss) } : {};
+          await run.log({ kind: "step", epoch, step, loss, ...score, lr: t.optimizer?.lr ?? 0, rate: ((seen - logged.seen) * t.unitsPerExample) / (now - logged.at) });
+          logged = { ...sums, at: now };
+        }
         const score = t.metric === "accuracy" ? `acc ${((100 * correct) / seen).toFixed(2)}% ` : t.metric === "perplexity" ? `ppl ${Math.exp(lossSum / batches).toFixed(2)} ` : "";
         shown = `${skipped ? `${skipped} skipped ` : ""}loss ${(lossSum / batches).toFixed(4)} ${score}`;
       };
@@ -256,16 +290,33 @@ export async function trainLoop(t: TrainLoop): Promise<true | "SIGINT" | "SIGTER
       if (stop && done < t.loader.length) {
         process.stdout.write(`epoch ${epoch} interrupted after batch ${done}/${t.loader.length}: train loss ${(lossSum / batches).toFixed(4)}${score}${skips}\n`);
         await save({ epoch, position: done, step, seed });
+        await run?.report();
         break;
       }
+      // the epoch's seconds are the training's; evaluation is timed on its own
+      const seconds = bar.seconds;
       const every = t.recipe?.evalEvery ?? 1;
-      let summary = "";
+      let summary = "", scored: Evaluation | null = null;
       if (epoch % every === 0 || epoch === t.epochs) {
         t.model.eval();
-        summary = `, ${await t.evaluate()}`;
+        const began = performance.now();
+        scored = await t.evaluate();
+        summary = `, ${scored.summary} (${((performance.now() - began) / 1000).toFixed(1)} s)`;
       }
-      process.stdout.write(`epoch ${epoch}: train loss ${(lossSum / batches).toFixed(4)}${score}${summary}, ${bar.seconds.toFixed(1)} s${skips}\n`);
+      process.stdout.write(`epoch ${epoch}: train loss ${(lossSum / batches).toFixed(4)}${score}${summary}, ${seconds.toFixed(1)} s training${skips}\n`);
       await save({ epoch: epoch + 1, position: 0, step, seed });
+      if (run) {
+        const best = scored?.best && run.improves(scored.best) ? scored.best : null;
+        if (best) {
+          await saveSafetensors(t.model, run.bestPath, { ...t.metadata?.(), epoch: String(epoch), [best.name]: String(best.value) });
+          process.stderr.write(`train: best ${best.name.replace(/_/g, " ")} so far (${Number(best.value.toFixed(4))}): ${run.bestPath}\n`);
+        }
+        const train = t.metric === "accuracy" ? { acc: (100 * correct) / seen } : t.metric === "perplexity" ? { ppl: Math.exp(lossSum / batches) } : {};
+        await run.log({ kind: "epoch", epoch, step, loss: lossSum / batches, ...train, ...scored?.scores, ...(best ? { best: best.value } : {}), seconds, skipped });
+      }
+      if (t.recipe?.testEachEpoch && epoch < t.epochs) await scoreTest(epoch, step);
+      if (epoch === t.epochs) await scoreTest(epoch, step);
+      await run?.report();
     }
   } finally {
     for (const [sig, h] of Object.entries(handlers)) process.off(sig, h);
@@ -274,14 +325,17 @@ export async function trainLoop(t: TrainLoop): Promise<true | "SIGINT" | "SIGTER
 }
 
 /** Percentage of examples whose largest output is the label (model in eval mode). */
-export async function accuracy(model: Module, predict: (x: Tensor) => Tensor, loader: DataLoader): Promise<number> {
+export async function accuracy(model: Module, predict: (x: Tensor) => Tensor, loader: DataLoader, label = "evaluating"): Promise<number> {
   model.eval();
-  let correct = 0;
+  let correct = 0, done = 0;
+  const bar = new ProgressBar(label, loader.length, { ttyOnly: true });
   for (const { x, y } of loader) {
     const out = predict(x);
     correct += await countCorrect(out, y);
     for (const used of [x, y, out]) used.dispose();
+    bar.update(++done, "");
   }
+  bar.done();
   return (100 * correct) / loader.count;
 }
 

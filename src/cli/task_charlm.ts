@@ -60,7 +60,8 @@ export async function trainCharLM(args: TrainArgs): Promise<true | "SIGINT" | "S
       for (const { x, y } of new DataLoader(held.x, held.y, [args.seqLen], { batchSize: 64, labelShape: [args.seqLen] })) total += await lossSum(x, y).item();
       const sample = await generate(model, vocab, { prime: chars[0], length: 120, temperature: 0.8, seed: args.seed });
       process.stderr.write(`sample: ${JSON.stringify(chars[0] + sample)}\n`);
-      return `held-out perplexity ${Math.exp(total / (held.count * args.seqLen)).toFixed(3)} (${held.count * args.seqLen} characters)`;
+      const ppl = Math.exp(total / (held.count * args.seqLen));
+      return { summary: `held-out perplexity ${ppl.toFixed(3)} (${held.count * args.seqLen} characters)`, scores: { held_out_ppl: ppl }, best: { name: "held_out_ppl", value: ppl, higher: false } };
     },
     optimizer: opt, resume, seed: args.seed,
     metadata: () => charLMMetadata(model, vocab),

@@ -12,18 +12,42 @@ import { LeNet5 } from "../models/lenet5.ts";
 import { LSTMClassifier } from "../models/lstm_classifier.ts";
 import { loadSafetensors, parseSafetensors, readCheckpoint, readSafetensorsHeader } from "../io/safetensors.ts";
 import type { TrainArgs } from "./args.ts";
-import { accuracy, makeOptimizer, trainLoop, trainingBatches } from "./loop.ts";
+import { accuracy, makeOptimizer, trainLoop, trainingBatches, type Evaluation } from "./loop.ts";
+import { permutation } from "../random.ts";
+
+/** The images at `keep`, in that order, their labels mapped by `label`. */
+function subset(split: MnistSplit, keep: ArrayLike<number>, label = (y: number) => y): MnistSplit {
+  const images = new Float32Array(keep.length * 784), pixels = new Uint8Array(keep.length * 784);
+  Array.from(keep).forEach((src, k) => {
+    images.set(split.images.subarray(src * 784, (src + 1) * 784), k * 784);
+    pixels.set(split.pixels.subarray(src * 784, (src + 1) * 784), k * 784);
+  });
+  return { images, pixels, labels: Int32Array.from(keep, (i) => label(split.labels[i])), count: keep.length };
+}
 
 /** The images of the given digits, relabelled 0…k−1 in the list's order, the first `limit` of them. */
 export function selectDigits(split: MnistSplit, digits: readonly number[], limit?: number): MnistSplit {
   const keep: number[] = [];
   for (let i = 0; i < split.count && keep.length < (limit ?? Infinity); i++) if (digits.includes(split.labels[i])) keep.push(i);
-  const images = new Float32Array(keep.length * 784), pixels = new Uint8Array(keep.length * 784);
-  keep.forEach((src, k) => {
-    images.set(split.images.subarray(src * 784, (src + 1) * 784), k * 784);
-    pixels.set(split.pixels.subarray(src * 784, (src + 1) * 784), k * 784);
-  });
-  return { images, pixels, labels: Int32Array.from(keep, (i) => digits.indexOf(split.labels[i])), count: keep.length };
+  return subset(split, keep, (y) => digits.indexOf(y));
+}
+
+/** The seed of the validation split: one split for every --seed, so their validation scores compare. */
+const VAL_SEED = 0x7a1d;
+
+/**
+ * --val N: N training images, drawn by a fixed seeded permutation, held out; the rest (in
+ * their original order) train. Default 5 000, or 10 % when fewer than 50 000 images train.
+ */
+export function validationSplit(train: MnistSplit, val: number | undefined): { fit: MnistSplit; val: MnistSplit | null } {
+  const n = val ?? (train.count >= 50000 ? 5000 : Math.floor(train.count / 10));
+  if (n === 0) return { fit: train, val: null };
+  if (n >= train.count) throw new FormatError(`--val ${n}: only ${train.count} training images; hold out fewer (or --val 0)`);
+  const held = permutation(train.count, VAL_SEED).subarray(0, n);
+  const out = new Uint8Array(train.count);
+  for (const i of held) out[i] = 1;
+  const rest = Array.from({ length: train.count }, (_, i) => i).filter((i) => !out[i]);
+  return { fit: subset(train, rest), val: subset(train, Int32Array.from(held).sort()) };
 }
 
 export async function trainMnist(args: TrainArgs): Promise<true | "SIGINT" | "SIGTERM"> {
@@ -35,7 +59,9 @@ export async function trainMnist(args: TrainArgs): Promise<true | "SIGINT" | "SI
   ]);
   if (digits) [train, test] = [selectDigits(train, digits, args.limit), selectDigits(test, digits, args.testLimit)];
   const which = digits ? ` of the digits ${digits.join(", ")} (labelled 0…${digits.length - 1} in that order)` : "";
-  process.stderr.write(`train: MNIST ${train.count} training and ${test.count} test images${which}\n`);
+  const { fit, val } = validationSplit(train, args.val);
+  train = fit;
+  process.stderr.write(`train: MNIST ${train.count} training${val ? `, ${val.count} validation (held out of the training set; --val N)` : ""} and ${test.count} test images${which}\n`);
 
   const resumeMeta = args.resume ? (await readSafetensorsHeader(args.resume)).metadata : null;
   const classes = resumeMeta?.classes ? Number(resumeMeta.classes) : args.head ?? 10;
@@ -55,12 +81,17 @@ export async function trainMnist(args: TrainArgs): Promise<true | "SIGINT" | "SI
     : [{ params: model.parameters().filter((p) => !headParams.has(p)), lr: args.bodyLr }, { params: head.parameters() }].filter((g) => g.params.some((p) => p.requiresGrad));
   const opt = makeOptimizer(model, args, title, groups);
   const predict = compile((x: Tensor) => model.forward(x));
+  const score = async (set: MnistSplit, name: "val" | "test"): Promise<Evaluation> => {
+    const acc = await accuracy(model, predict, new DataLoader(set.images, set.labels, [1, 28, 28], { batchSize: 1000 }), name === "val" ? "validating" : "testing");
+    return { summary: `${name} acc ${acc.toFixed(2)}% (${set.count} images)`, scores: { [`${name}_acc`]: acc }, best: name === "val" ? { name: "val_acc", value: acc, higher: true } : undefined };
+  };
   return trainLoop({
     onNonFinite: args.onNonFinite, out: args.out, recipe: args,
     model, epochs: args.epochs, metric: "accuracy", unit: "img", unitsPerExample: 1,
     step: compileTrainStep(model, opt, { clipGradNorm: args.clip, meter: "accuracy" }),
     loader: trainingBatches(train.images, train.pixels, train.labels, [1, 28, 28], { batchSize: args.batch, shuffle: true, seed: args.seed, scale: 1 / (255 * MNIST_STD), shift: -MNIST_MEAN / MNIST_STD }),
-    evaluate: async () => `test acc ${(await accuracy(model, predict, new DataLoader(test.images, test.labels, [1, 28, 28], { batchSize: 1000 }))).toFixed(2)}% (${test.count} images)`,
+    evaluate: () => score(val ?? test, val ? "val" : "test"),
+    test: val ? () => score(test, "test") : undefined,
     optimizer: opt, resume, seed: args.seed,
     metadata: () => ({ model: args.model, ...(args.model === "lenet5" ? { variant: args.variant } : {}), classes: String(classes), ...(digits ? { digits: digits.join(",") } : {}), ...(freeze.length ? { frozen: freeze.join(",") } : {}) }),
   });

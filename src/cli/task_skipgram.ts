@@ -44,7 +44,7 @@ export async function trainSkipGram(args: TrainArgs): Promise<true | "SIGINT" | 
     evaluate: async () => {
       const vectors = await WordVectors.of(model, corpus.vocab);
       for (const w of probes(vectors)) process.stderr.write(`  ${w}: ${vectors.similar(w, 6).map((n) => `${n.word} ${n.cosine.toFixed(2)}`).join(", ")}\n`);
-      return `${corpus.vocab.size - 2} word vectors of ${model.dim}`;
+      return { summary: `${corpus.vocab.size - 2} word vectors of ${model.dim}`, scores: {} };
     },
     optimizer: opt, resume, seed: args.seed,
     metadata: () => skipGramMetadata(model, corpus.vocab),

@@ -54,7 +54,7 @@ export async function trainTagger(args: TrainArgs): Promise<true | "SIGINT" | "S
       const scores = spanF1(held.map((s) => s.tags.slice(0, meta.maxLen)), await tagSentences(model, held, meta));
       process.stderr.write(`${formatSpanScores(scores)}\n`);
       const o = scores.overall;
-      return `held-out span F1 ${o.f1.toFixed(2)} (precision ${o.precision.toFixed(2)}%, recall ${o.recall.toFixed(2)}%, ${o.gold} entities)`;
+      return { summary: `held-out span F1 ${o.f1.toFixed(2)} (precision ${o.precision.toFixed(2)}%, recall ${o.recall.toFixed(2)}%, ${o.gold} entities)`, scores: { dev_f1: o.f1, dev_precision: o.precision, dev_recall: o.recall }, best: { name: "dev_f1", value: o.f1, higher: true } };
     },
     optimizer: opt, resume, seed: args.seed,
     metadata: () => taggerMetadata(model, meta),

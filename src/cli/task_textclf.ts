@@ -15,7 +15,7 @@ import { FormatError } from "../errors.ts";
 import { initEmbedding, pretrained } from "./word_vectors.ts";
 import type { TrainArgs } from "./args.ts";
 import { checkpointHeader } from "./loop.ts";
-import { accuracy, makeOptimizer, trainLoop, trainingBatches, readText } from "./loop.ts";
+import { accuracy, makeOptimizer, trainLoop, trainingBatches, readText, type Evaluation } from "./loop.ts";
 
 export async function trainTextClassifier(args: TrainArgs): Promise<true | "SIGINT" | "SIGTERM"> {
   const file = args.data!;
@@ -23,7 +23,11 @@ export async function trainTextClassifier(args: TrainArgs): Promise<true | "SIGI
   const resumed = args.resume ? textClassifierFromMetadata(...(await checkpointHeader(args.resume))) : null;
   const data = parseLabeledTexts(source, file, resumed?.classes);
   const tokens = data.texts.map(wordTokens);
-  const { train, test } = splitIndices(tokens.length, 0.1, args.seed);
+  const { train: pool, test } = splitIndices(tokens.length, 0.1, args.seed);
+  // --val N: N of the training split held out (the last N of its seeded order)
+  const nVal = args.val ?? 0;
+  if (nVal >= pool.length) throw new FormatError(`--val ${nVal}: the training split has only ${pool.length} examples; hold out fewer`);
+  const train = pool.subarray(0, pool.length - nVal), val = pool.subarray(pool.length - nVal);
   const vocab = resumed?.vocab ?? Vocabulary.build(Array.from(train, (i) => tokens[i]), { maxSize: 20000 });
   const longest = tokens.reduce((m, t) => Math.max(m, t.length), 1);
   const maxLen = resumed?.maxLen ?? Math.min(args.maxLen, longest);
@@ -45,7 +49,11 @@ export async function trainTextClassifier(args: TrainArgs): Promise<true | "SIGI
     x: padSequences(Array.from(idx, (i) => vocab.encode(tokens[i])), maxLen),
     y: Int32Array.from(idx, (i) => data.y[i]),
   });
-  const tr = block(train), te = block(test);
+  const tr = block(train), te = block(test), va = nVal ? block(val) : null;
+  const score = async (set: { x: Int32Array; y: Int32Array }, name: "val" | "test"): Promise<Evaluation> => {
+    const acc = await accuracy(model, predict, new DataLoader(set.x, set.y, [maxLen], { batchSize: 256 }), name === "val" ? "validating" : "testing");
+    return { summary: `${name} acc ${acc.toFixed(2)}% (${set.y.length} examples)`, scores: { [`${name}_acc`]: acc }, best: name === "val" ? { name: "val_acc", value: acc, higher: true } : undefined };
+  };
   const opt = makeOptimizer(model, args, title);
   const predict = compile((x: Tensor) => model.forward(x));
   return trainLoop({
@@ -53,7 +61,8 @@ export async function trainTextClassifier(args: TrainArgs): Promise<true | "SIGI
     model, epochs: args.epochs, metric: "accuracy", unit: "ex", unitsPerExample: 1,
     step: compileTrainStep(model, opt, { clipGradNorm: args.clip, meter: "accuracy" }),
     loader: trainingBatches(tr.x, tr.x, tr.y, [maxLen], { batchSize: args.batch, shuffle: true, seed: args.seed }),
-    evaluate: async () => `test acc ${(await accuracy(model, predict, new DataLoader(te.x, te.y, [maxLen], { batchSize: 256 }))).toFixed(2)}% (${test.length} examples)`,
+    evaluate: () => score(va ?? te, va ? "val" : "test"),
+    test: va ? () => score(te, "test") : undefined,
     optimizer: opt, resume, seed: args.seed,
     metadata: () => textClassifierMetadata(model, { vocab, classes: data.classes, maxLen }),
   });

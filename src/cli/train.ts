@@ -7,11 +7,26 @@
 import { setBackend, manualSeed } from "../index.ts";
 import { autoBackendReason } from "../backends/backend.ts";
 import { debugLevel, kernelTimeReport } from "../debug.ts";
-import { parseTrainArgs } from "./args.ts";
+import { parseTrainArgs, type TrainArgs } from "./args.ts";
+import { readSafetensorsHeader } from "../io/safetensors.ts";
+import { FormatError } from "../errors.ts";
+
+/** --resume, checked before any data loads: the file is there and holds this --model (and --variant). */
+async function checkResume(args: TrainArgs): Promise<void> {
+  const { metadata } = await readSafetensorsHeader(args.resume!);
+  const want = args.model === "textclf" || args.model === "bow" ? ["textclf", "bow"] : [args.model];
+  if (metadata.model !== undefined && !want.includes(metadata.model)) {
+    throw new FormatError(`${args.resume}: a checkpoint of --model ${metadata.model}, not ${args.model}; pass --model ${metadata.model} (and its data flags) to resume it`);
+  }
+  if (args.model === "lenet5" && metadata.variant && metadata.variant !== args.variant) {
+    throw new FormatError(`${args.resume}: a LeNet-5 ${metadata.variant} checkpoint; pass --variant ${metadata.variant} to resume it`);
+  }
+}
 
 async function main() {
   const args = parseTrainArgs();
   manualSeed(args.seed);
+  if (args.resume) await checkResume(args);
   const backend = await setBackend(args.backend);
   const why = args.backend === "auto" ? ` (auto: ${autoBackendReason()})` : "";
   process.stderr.write(`train: backend ${backend.name}${why}\n`);

@@ -14,7 +14,7 @@ import { Module } from "../nn/module.ts";
 import { Linear } from "../nn/layers.ts";
 import { Embedding } from "../nn/embedding.ts";
 import { LSTM } from "../nn/recurrent.ts";
-import { expectShape, objectField, sizeField } from "./metadata.ts";
+import { expectShape, objectField, sizeField, expectModel } from "./metadata.ts";
 
 export interface GenerateOptions {
   /** Text to condition on (default: start from the first character of the vocabulary after <unk>). */
@@ -71,9 +71,7 @@ export function charLMMetadata(model: CharLM, vocab: Vocabulary): Record<string,
  * file holds (readSafetensorsHeader), before anything is allocated.
  */
 export function charLMFromMetadata(meta: Record<string, string>, file: string, shapes: ReadonlyMap<string, readonly number[]>): { model: CharLM; vocab: Vocabulary } {
-  if (meta.model !== "charlm" || !meta.vocab || !meta.config) {
-    throw new FormatError(`${file}: not a charlm checkpoint (metadata model = ${JSON.stringify(meta.model ?? null)}); train one with npm run train -- --model charlm --text FILE --out ${file}`);
-  }
+  expectModel(meta, ["charlm"], file, "--text FILE");
   const vocab = Vocabulary.fromJSON(meta.vocab, file);
   const c = objectField(meta, "config", file);
   const config = {

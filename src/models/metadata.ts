@@ -58,3 +58,24 @@ export function expectShape(shapes: ReadonlyMap<string, readonly number[]>, name
   if (!got) throw new FormatError(`${file}: the metadata describes a model with ${name}, which the file does not hold`);
   if (got.join() !== want.join()) throw new FormatError(`${file}: the metadata implies ${name} of [${want.join(",")}], the file holds [${got.join(",")}]`);
 }
+
+/** What a checkpoint of each model is for: the command that uses it. */
+const USE: Record<string, string> = {
+  lenet5: "npm run predict -- --ckpt FILE IMAGE.png", lstm: "npm run predict -- --ckpt FILE IMAGE.png",
+  textclf: "npm run predict -- --ckpt FILE \"some text\"", bow: "npm run predict -- --ckpt FILE \"some text\"",
+  charlm: "npm run sample -- --ckpt FILE", tagger: "npm run tag -- --ckpt FILE \"a sentence\"", skipgram: "npm run similar -- --ckpt FILE --word W",
+};
+
+/**
+ * Refuses a checkpoint of another model with what it is and what to do with it (never a list
+ * of every missing key): `a.safetensors: a checkpoint of --model textclf, not charlm; use it
+ * with npm run predict -- --ckpt a.safetensors "some text", or train a charlm with npm run
+ * train -- --model charlm … --out charlm.safetensors`.
+ */
+export function expectModel(meta: Record<string, string>, want: readonly string[], file: string, train: string): void {
+  const got = meta.model;
+  if (got !== undefined && want.includes(got)) return;
+  const fresh = `train a ${want[0]} with npm run train -- --model ${want[0]} ${train} --out ${want[0]}.safetensors`;
+  if (got === undefined || !(got in USE)) throw new FormatError(`${file}: not a checkpoint of --model ${want.join(" or ")} (its metadata names no model webgpu-dl knows: ${JSON.stringify(got ?? null)}); ${fresh}`);
+  throw new FormatError(`${file}: a checkpoint of --model ${got}, not ${want.join(" or ")}; use it with ${USE[got].replace("FILE", file)}, or ${fresh}`);
+}

@@ -19,7 +19,7 @@ import { matmul } from "../ops/matmul.ts";
 import { reshape, slice, unsqueeze } from "../ops/movement.ts";
 import { Module } from "../nn/module.ts";
 import { Embedding } from "../nn/embedding.ts";
-import { expectShape, objectField, sizeField } from "./metadata.ts";
+import { expectShape, objectField, sizeField, expectModel } from "./metadata.ts";
 
 export class SkipGram extends Module {
   readonly inEmbed: Embedding;
@@ -174,9 +174,7 @@ export function skipGramMetadata(model: SkipGram, vocab: Vocabulary): Record<str
 
 /** Rebuilds an (untrained) SkipGram and its vocabulary from checkpoint metadata. */
 export function skipGramFromMetadata(meta: Record<string, string>, file: string, shapes?: ReadonlyMap<string, readonly number[]>): { model: SkipGram; vocab: Vocabulary } {
-  if (meta.model !== "skipgram" || !meta.vocab || !meta.config) {
-    throw new FormatError(`${file}: not a skipgram checkpoint (metadata model = ${JSON.stringify(meta.model ?? null)}); train one with npm run train -- --model skipgram --text FILE --out ${file}`);
-  }
+  expectModel(meta, ["skipgram"], file, "--text FILE");
   const vocab = Vocabulary.fromJSON(meta.vocab, file);
   const dim = sizeField(objectField(meta, "config", file).dim, "config.dim", file);
   if (shapes) for (const t of ["in_embed.weight", "out_embed.weight"]) expectShape(shapes, t, [vocab.size, dim], file);

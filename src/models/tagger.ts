@@ -19,7 +19,7 @@ import { Linear } from "../nn/layers.ts";
 import { Embedding } from "../nn/embedding.ts";
 import { GRU, LSTM } from "../nn/recurrent.ts";
 import { argmaxRows } from "../metrics.ts";
-import { choiceField, expectShape, objectField, sizeField, stringsField } from "./metadata.ts";
+import { choiceField, expectShape, objectField, sizeField, stringsField, expectModel } from "./metadata.ts";
 
 /** The label of a padding position: no loss, no score. */
 export const IGNORE = -100;
@@ -153,9 +153,7 @@ export function taggerMetadata(model: SequenceTagger, meta: TaggerMeta): Record<
 
 /** Rebuilds an (untrained) tagger from checkpoint metadata, checked against the file's shapes. */
 export function taggerFromMetadata(meta: Record<string, string>, file: string, shapes?: ReadonlyMap<string, readonly number[]>): { model: SequenceTagger } & TaggerMeta {
-  if (meta.model !== "tagger" || !meta.vocab || !meta.tags || !meta.config || !meta.maxLen) {
-    throw new FormatError(`${file}: not a tagger checkpoint (metadata model = ${JSON.stringify(meta.model ?? null)}); train one with npm run train -- --model tagger --data FILE.conll --out ${file}`);
-  }
+  expectModel(meta, ["tagger"], file, "--data FILE.conll");
   const vocab = Vocabulary.fromJSON(meta.vocab, file);
   const tags = stringsField(meta, "tags", file);
   if (tags.length < 2 || tags[0] !== "O") throw new FormatError(`${file}: metadata "tags" must start with "O" and hold at least 2 tags`);

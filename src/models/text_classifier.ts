@@ -17,7 +17,7 @@ import { Module } from "../nn/module.ts";
 import { Linear } from "../nn/layers.ts";
 import { Embedding } from "../nn/embedding.ts";
 import { GRU, LSTM } from "../nn/recurrent.ts";
-import { choiceField, expectShape, objectField, sizeField, stringsField } from "./metadata.ts";
+import { choiceField, expectShape, objectField, sizeField, stringsField, expectModel } from "./metadata.ts";
 
 export interface TextClassifierOptions {
   embeddingDim?: number;
@@ -102,9 +102,7 @@ export function textClassifierMetadata(model: TextClassifier | BagOfWordsClassif
  * when given, before anything is allocated.
  */
 export function textClassifierFromMetadata(meta: Record<string, string>, file: string, shapes?: ReadonlyMap<string, readonly number[]>): { model: TextClassifier | BagOfWordsClassifier } & TextClassifierMeta {
-  if ((meta.model !== "textclf" && meta.model !== "bow") || !meta.vocab || !meta.classes || !meta.config || !meta.maxLen) {
-    throw new FormatError(`${file}: not a textclf checkpoint (metadata model = ${JSON.stringify(meta.model ?? null)})`);
-  }
+  expectModel(meta, ["textclf", "bow"], file, "--data FILE.tsv");
   const vocab = Vocabulary.fromJSON(meta.vocab, file);
   const classes = stringsField(meta, "classes", file);
   if (classes.length < 2) throw new FormatError(`${file}: metadata "classes" lists ${classes.length} classes, a classifier needs at least 2`);

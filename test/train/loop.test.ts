@@ -52,7 +52,7 @@ it("trainLoop and accuracy dispose every batch and result after reading it", asy
   try {
     const finished = await trainLoop({
       model, step: recording, loader: loader(), epochs: 2, metric: "accuracy", unit: "ex", unitsPerExample: 1,
-      evaluate: async () => `acc ${(await accuracy(model, recordingPredict, loader())).toFixed(1)}%`,
+      evaluate: async () => ({ summary: `acc ${(await accuracy(model, recordingPredict, loader())).toFixed(1)}%`, scores: {} }),
     });
     expect(finished).toBe(true);
     expect(stdout.mock.calls.map((c) => String(c[0])).join("")).toMatch(/epoch 2: train loss \d\.\d{4}, train acc \d+\.\d{2}%, acc \d+\.\d%/);
@@ -103,7 +103,7 @@ describe.each(backends)("trainLoop on %s", (backend) => {
         }
         return out;
       });
-      const out = await quietly(() => trainLoop({ model, step, loader, epochs: 1, metric: "accuracy", unit: "ex", unitsPerExample: 1, evaluate: async () => "done" }));
+      const out = await quietly(() => trainLoop({ model, step, loader, epochs: 1, metric: "accuracy", unit: "ex", unitsPerExample: 1, evaluate: async () => ({ summary: "done", scores: {} }) }));
       runSpy.mockRestore();
       const reads = read.mock.calls.length;
       read.mockRestore();
