@@ -15,7 +15,7 @@ import { trainStatePath } from "../../src/io/checkpoint.ts";
 import { seeded } from "../helpers/gradcheck.ts";
 
 const root = resolve(__dirname, "../..");
-const train = ["--import", "tsx", "src/cli/train.ts", "--backend", "cpu", "--limit", "640", "--test-limit", "100", "--batch", "32"];
+const train = ["--import", "tsx", "src/cli/train.ts", "--backend", "cpu", "--limit", "640", "--test-limit", "100", "--batch", "32", "--val", "0"];
 const tmp = () => mkdtempSync(join(tmpdir(), "webgpu-dl-ckpt-"));
 const run = (args: string[]) => {
   const r = spawnSync("node", [...train, ...args], { cwd: root, encoding: "utf8" });

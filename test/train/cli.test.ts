@@ -46,7 +46,7 @@ it("parses --init for LeNet-5 (default: PyTorch's)", () => {
 it("Ctrl-C saves a loadable checkpoint and exits with 130", async () => {
   const out = join(mkdtempSync(join(tmpdir(), "webgpu-dl-cli-")), "ckpt.safetensors");
   // its own process group, so the signal reaches every process of it, as Ctrl-C in a terminal does
-  const child = spawn("node", [...train, "--backend", "cpu", "--limit", "6400", "--test-limit", "100", "--batch", "32", "--out", out], { cwd: root, detached: true });
+  const child = spawn("node", [...train, "--backend", "cpu", "--val", "0", "--limit", "6400", "--test-limit", "100", "--batch", "32", "--out", out], { cwd: root, detached: true });
   let sent = false;
   let err = "";
   const code = await new Promise<number | null>((done) => {
@@ -129,7 +129,7 @@ it("--model charlm reports falling held-out perplexity; npm run sample generates
 it("--find-lr runs the range test, writes its curve and leaves no checkpoint; a schedule shows its rate", () => {
   const dir = tmp();
   const out = join(dir, "lenet.safetensors");
-  const r = run([...train, "--find-lr", "--limit", "3200", "--test-limit", "10", "--batch", "32", "--backend", "cpu", "--out", out]);
+  const r = run([...train, "--find-lr", "--val", "0", "--limit", "3200", "--test-limit", "10", "--batch", "32", "--backend", "cpu", "--out", out]);
   expect(r.status, r.stderr).toBe(0);
   expect(r.stdout).toMatch(/^lr range test: \d+ steps from 1\.0e-7 to [\d.e+-]+ \((diverged|non-finite|end of range)\); smoothed loss lowest at lr [\d.e+-]+$/m);
   const lr = Number(/suggested --lr ([\d.e+-]+) \(minimum \/ 10/.exec(r.stdout)![1]);
@@ -138,7 +138,7 @@ it("--find-lr runs the range test, writes its curve and leaves no checkpoint; a 
   expect(readFileSync(join(dir, "lenet.lr-find.svg"), "utf8")).toMatch(/^<svg [\s\S]*suggested /);
   expect(existsSync(out)).toBe(false);
 
-  const s = run([...train, "--schedule", "onecycle", "--weight-decay", "0.01", "--limit", "640", "--test-limit", "10", "--batch", "32", "--backend", "cpu"]);
+  const s = run([...train, "--schedule", "onecycle", "--weight-decay", "0.01", "--val", "0", "--limit", "640", "--test-limit", "10", "--batch", "32", "--backend", "cpu"]);
   expect(s.status, s.stderr).toBe(0);
   expect(s.stderr).toMatch(/adamw \(weight decay 0\.01\) lr 0\.001, one-cycle schedule, batch 32/);
   // the progress line shows the rate: 0.001 / 25 at the first batch, the peak 0.001 at batch 6 of 20
@@ -152,10 +152,10 @@ it("--find-lr runs the range test, writes its curve and leaves no checkpoint; a 
 it("transfer: --digits trains on some digits; --init-from with a new --head and --freeze keeps the frozen layers as pretrained", async () => {
   const dir = tmp();
   const pre = join(dir, "pre.safetensors"), probe = join(dir, "probe.safetensors");
-  const r1 = run([...train, "--digits", "0-4", "--limit", "640", "--test-limit", "200", "--backend", "cpu", "--out", pre]);
+  const r1 = run([...train, "--digits", "0-4", "--val", "0", "--limit", "640", "--test-limit", "200", "--backend", "cpu", "--out", pre]);
   expect(r1.status, r1.stderr).toBe(0);
   expect(r1.stderr).toMatch(/MNIST 640 training and 200 test images of the digits 0, 1, 2, 3, 4 \(labelled 0…4 in that order\)/);
-  const r2 = run([...train, "--digits", "5,6,7,8,9", "--limit", "320", "--test-limit", "200", "--backend", "cpu", "--init-from", pre, "--head", "5", "--freeze", "conv1,conv2,fc1,fc2", "--out", probe]);
+  const r2 = run([...train, "--digits", "5,6,7,8,9", "--val", "0", "--limit", "320", "--test-limit", "200", "--backend", "cpu", "--init-from", pre, "--head", "5", "--freeze", "conv1,conv2,fc1,fc2", "--out", probe]);
   expect(r2.status, r2.stderr).toBe(0);
   expect(r2.stderr).toMatch(/initialised from .*pre\.safetensors \(8 tensors\); the head fc3 \[5, 84\] starts fresh \(the checkpoint's has 10 classes\)/);
   expect(r2.stderr).toMatch(/frozen \(no gradient, no update\): conv1\.weight, conv1\.bias, conv2\.weight, .*fc2\.bias/);
@@ -165,7 +165,7 @@ it("transfer: --digits trains on some digits; --init-from with a new --head and 
   await loadSafetensors(b, probe);
   for (const k of ["conv1.weight", "conv2.bias", "fc1.weight", "fc2.weight"]) expect(Array.from(await b.stateDict().get(k)!.data()), k).toEqual(Array.from(await a.stateDict().get(k)!.data()));
   // resuming rebuilds the 5-class head from the checkpoint's metadata
-  const r3 = run([...train, "--digits", "5-9", "--limit", "320", "--test-limit", "200", "--backend", "cpu", "--resume", probe, "--epochs", "2"]);
+  const r3 = run([...train, "--digits", "5-9", "--val", "0", "--limit", "320", "--test-limit", "200", "--backend", "cpu", "--resume", probe, "--epochs", "2"]);
   expect(r3.status, r3.stderr).toBe(0);
   const bad = run([...train, "--digits", "5", "--backend", "cpu"]);
   expect(bad.status).toBe(2);
@@ -193,11 +193,11 @@ it("--model charlm --bptt K reads contiguous streams with the state carried, and
 it("a divergent learning rate stops the run at the step that went non-finite, saves nothing over --out, and --on-nonfinite skip goes on", () => {
   const dir = tmp();
   const out = join(dir, "never.safetensors");
-  const stop = run([...train, "--backend", "cpu", "--limit", "640", "--test-limit", "100", "--lr", "1e30", "--out", out]);
+  const stop = run([...train, "--backend", "cpu", "--val", "0", "--limit", "640", "--test-limit", "100", "--lr", "1e30", "--out", out]);
   expect(stop.status).toBe(1);
   expect(stop.stderr).toMatch(/train: NonFiniteError: epoch 1, batch 2\/10: step 2: the loss is NaN; the optimizer skipped this step's update.*nothing was saved over .*never\.safetensors; try a lower --lr/);
   expect(existsSync(out)).toBe(false);
-  const skip = run([...train, "--backend", "cpu", "--limit", "640", "--test-limit", "100", "--lr", "1e30", "--on-nonfinite", "skip"]);
+  const skip = run([...train, "--backend", "cpu", "--val", "0", "--limit", "640", "--test-limit", "100", "--lr", "1e30", "--on-nonfinite", "skip"]);
   expect(skip.status).toBe(0);
   expect(skip.stdout).toMatch(/epoch 1: train loss \d+\.\d+, .*, 9 steps skipped \(non-finite loss or gradient\)/);
 }, 120_000);
