@@ -1,8 +1,9 @@
 /**
  * @file Canvas helpers for the demo page: digit and feature-map images, the loss chart, and
- * turning a hand-drawn digit into an MNIST-like 28×28 image (the ink's bounding box scaled
- * into 20×20, then shifted so its centre of mass sits at the centre, as MNIST was made).
+ * the drawing pad as an MNIST-like 28×28 image.
  */
+import { niceTicks } from "../src/cli/chart.ts";
+import { rgbaToGrey, toMnistImage } from "../src/data/mnist_image.ts";
 
 /** Paints `values` (h·w, row-major) into `canvas` as grey levels; `signed` maps 0 to mid-grey. */
 export function paintMap(canvas: HTMLCanvasElement, values: ArrayLike<number>, w: number, h: number, signed = false): void {
@@ -34,7 +35,11 @@ export function paintDigit(canvas: HTMLCanvasElement, pixels: Uint8Array): void 
   g.putImageData(img, 0, 0);
 }
 
-/** Loss per step (line) and test accuracy per epoch (dots, right axis 0–100 %). */
+/**
+ * Loss per step (line, left axis: round ticks from niceTicks, as the CLI's report charts) and
+ * test accuracy per epoch (dots, right axis 0–100 %), with a legend that stays. The ticks and
+ * the legend are also left on the canvas's dataset (the page's tests read them).
+ */
 export function paintChart(canvas: HTMLCanvasElement, losses: number[], tests: { at: number; acc: number }[]): void {
   const dpr = globalThis.devicePixelRatio || 1;
   const cw = canvas.clientWidth || 600, ch = canvas.clientHeight || 230;
@@ -48,20 +53,42 @@ export function paintChart(canvas: HTMLCanvasElement, losses: number[], tests: {
   g.font = "11px system-ui, sans-serif";
   g.strokeStyle = "#e3e7ef";
   g.fillStyle = "#5b6475";
-  const maxLoss = Math.max(2.5, ...losses.slice(0, 20));
-  for (let k = 0; k <= 4; k++) {
-    const y = top + (h * k) / 4;
+  const ticks = niceTicks(0, Math.max(2.5, ...losses.slice(0, 20)), 6);
+  const maxLoss = ticks[ticks.length - 1];
+  const digits = Math.max(0, -Math.floor(Math.log10(ticks[1] - ticks[0]) + 1e-9));
+  for (const t of ticks) {
+    const y = top + h * (1 - t / maxLoss);
     g.beginPath();
     g.moveTo(left, y);
     g.lineTo(left + w, y);
     g.stroke();
     g.textAlign = "right";
-    g.fillText((maxLoss * (1 - k / 4)).toFixed(1), left - 6, y + 4);
-    g.textAlign = "left";
-    g.fillText(`${100 - k * 25}%`, left + w + 6, y + 4);
+    g.fillText(t.toFixed(digits), left - 6, y + 4);
   }
+  g.textAlign = "left";
+  for (let k = 0; k <= 4; k++) g.fillText(`${100 - k * 25}%`, left + w + 6, top + (h * k) / 4 + 4);
+  canvas.dataset.ticks = JSON.stringify(ticks);
+  // the legend, always: what the line and the dots are
+  const legend = ["loss (10-step running mean, left)", "test accuracy after each epoch (right)"];
+  canvas.dataset.legend = legend.join(" | ");
+  g.fillStyle = "rgba(255,255,255,.85)";
+  g.fillRect(left + 6, top + 2, 250, 34);
+  g.strokeStyle = "#2457d6";
+  g.lineWidth = 2;
+  g.beginPath();
+  g.moveTo(left + 12, top + 12);
+  g.lineTo(left + 28, top + 12);
+  g.stroke();
+  g.lineWidth = 1;
+  g.fillStyle = "#1f8a4c";
+  g.beginPath();
+  g.arc(left + 20, top + 27, 4, 0, 2 * Math.PI);
+  g.fill();
+  g.fillStyle = "#5b6475";
+  g.fillText(legend[0], left + 34, top + 16);
+  g.fillText(legend[1], left + 34, top + 31);
   g.textAlign = "center";
-  g.fillText(losses.length ? `step ${losses.length}` : "loss (left) · test accuracy (right)", left + w / 2, ch - 5);
+  g.fillText(losses.length ? `step ${losses.length}` : "steps", left + w / 2, ch - 5);
   const n = Math.max(losses.length, 2);
   const xAt = (i: number) => left + (w * i) / (n - 1);
   if (losses.length > 1) {
@@ -88,50 +115,10 @@ export function paintChart(canvas: HTMLCanvasElement, losses: number[], tests: {
 }
 
 /**
- * The drawing pad's ink as a 28×28 MNIST-style image, values 0…1, or null when it is empty.
- * Reads the red channel (white ink on black).
+ * The drawing pad's ink (white on black) as a 28×28 MNIST-style image, values 0…1, or null
+ * when it is empty: the same preprocessing as the CLI's predict (src/data/mnist_image.ts).
  */
 export function padToMnist(pad: HTMLCanvasElement): Float32Array | null {
   const { width: W, height: H } = pad;
-  const src = pad.getContext("2d")!.getImageData(0, 0, W, H).data;
-  let x0 = W, y0 = H, x1 = -1, y1 = -1;
-  for (let y = 0; y < H; y++) {
-    for (let x = 0; x < W; x++) {
-      if (src[(y * W + x) * 4] > 30) {
-        x0 = Math.min(x0, x); x1 = Math.max(x1, x);
-        y0 = Math.min(y0, y); y1 = Math.max(y1, y);
-      }
-    }
-  }
-  if (x1 < 0) return null;
-  // the bounding box, scaled to fit 20×20 keeping its aspect, drawn smoothly into 28×28
-  const bw = x1 - x0 + 1, bh = y1 - y0 + 1;
-  const s = 20 / Math.max(bw, bh);
-  const small = document.createElement("canvas");
-  small.width = 28;
-  small.height = 28;
-  const g = small.getContext("2d")!;
-  g.fillStyle = "#000";
-  g.fillRect(0, 0, 28, 28);
-  g.imageSmoothingQuality = "high";
-  g.drawImage(pad, x0, y0, bw, bh, (28 - bw * s) / 2, (28 - bh * s) / 2, bw * s, bh * s);
-  const px = g.getImageData(0, 0, 28, 28).data;
-  const v = new Float32Array(784);
-  let m = 0, mx = 0, my = 0;
-  for (let i = 0; i < 784; i++) {
-    v[i] = px[i * 4] / 255;
-    m += v[i];
-    mx += v[i] * (i % 28);
-    my += v[i] * Math.floor(i / 28);
-  }
-  // shift (whole pixels) so the centre of mass lands on (14, 14)
-  const dx = Math.round(14 - mx / m), dy = Math.round(14 - my / m);
-  const out = new Float32Array(784);
-  for (let y = 0; y < 28; y++) {
-    for (let x = 0; x < 28; x++) {
-      const sx = x - dx, sy = y - dy;
-      if (sx >= 0 && sx < 28 && sy >= 0 && sy < 28) out[y * 28 + x] = v[sy * 28 + sx];
-    }
-  }
-  return out;
+  return toMnistImage(rgbaToGrey(pad.getContext("2d")!.getImageData(0, 0, W, H).data, W, H), W, H);
 }

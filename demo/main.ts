@@ -5,7 +5,8 @@
  *
  * URL parameters preset the controls (used by the end-to-end tests, handy for links):
  * `backend`, `variant`, `optimizer`, `lr`, `batch`, `epochs`, `limit`, `testLimit` (test images
- * evaluated, default 2 000) and `autostart=1`.
+ * evaluated, default 2 000) and `autostart=1`; `readDelay` (ms) holds each read of the meter,
+ * so the tests can press Reset while one is under way.
  */
 import type { Reply, Request, TrainConfig } from "./protocol.ts";
 import { padToMnist, paintChart, paintDigit, paintMap } from "./draw.ts";
@@ -67,16 +68,27 @@ function config(): TrainConfig {
     variant: $<HTMLSelectElement>("variant").value as TrainConfig["variant"],
     optimizer: $<HTMLSelectElement>("optimizer").value as TrainConfig["optimizer"],
     lr: num("lr"),
-    batch: Math.max(1, Math.round(num("batch"))),
-    epochs: Math.max(1, Math.round(num("epochs"))),
-    limit: Math.max(1, Math.round(num("limit"))),
+    batch: num("batch"),
+    epochs: num("epochs"),
+    limit: num("limit"),
+    readDelayMs: Number(params.get("readDelay") ?? 0),
   };
+}
+
+/** What is wrong with the settings (shown, never silently corrected), or null. */
+function invalid(c: TrainConfig): string | null {
+  if (!(c.lr > 0)) return "The learning rate must be a positive number.";
+  for (const [name, v] of [["Epochs", c.epochs], ["Batch", c.batch], ["Training images", c.limit]] as const) {
+    if (!Number.isInteger(v) || v < 1) return `${name} must be a whole number of at least 1 (it is "${v}").`;
+  }
+  if (c.batch > c.limit) return `The batch (${c.batch}) is larger than the number of training images (${c.limit}).`;
+  return null;
 }
 
 function startFindLr(): void {
   const c = config();
-  if (!(c.lr > 0)) return showError("The learning rate must be a positive number.");
-  if (c.batch > c.limit) return showError(`The batch (${c.batch}) is larger than the number of training images (${c.limit}).`);
+  const bad = invalid(c);
+  if (bad) return showError(bad);
   showError(null);
   findingLr = true;
   syncButtons();
@@ -86,8 +98,8 @@ function startFindLr(): void {
 
 function start(): void {
   const c = config();
-  if (!(c.lr > 0)) return showError("The learning rate must be a positive number.");
-  if (c.batch > c.limit) return showError(`The batch (${c.batch}) is larger than the number of training images (${c.limit}).`);
+  const bad = invalid(c);
+  if (bad) return showError(bad);
   showError(null);
   log(`start: LeNet-5 ${c.variant}, ${c.optimizer} lr ${c.lr}, batch ${c.batch}, ${c.epochs} epoch(s) on ${c.limit} images, ${c.backend} requested`);
   send({ type: "start", config: c });
@@ -198,7 +210,10 @@ worker.onmessage = (e: MessageEvent<Reply>) => {
       break;
     case "state":
       state = r.state;
-      if (r.state === "training") hasModel = true;
+      if (r.state === "training") {
+        hasModel = true;
+        if ($("predicted").dataset.digit === undefined) clearPad();
+      }
       if (r.state === "idle") {
         hasModel = false;
         losses.length = 0;
@@ -206,13 +221,18 @@ worker.onmessage = (e: MessageEvent<Reply>) => {
         for (const id of ["progress", "loss", "acc", "test", "speed", "msPerStep"]) $(id).textContent = "–";
         $("epochLabel").textContent = "progress";
         delete document.body.dataset.testAcc;
+        document.body.dataset.steps = "0";
         $("stepBar").style.width = "0";
+        // the old model's answer leaves with it
+        clearPad();
         redrawChart();
       }
       if (r.state === "done") log("training finished");
       syncButtons();
       break;
     case "step":
+      // only a run in progress reports steps (never one that was reset)
+      if (state !== "training" && state !== "paused") break;
       // one point per step of the window, at the window's mean loss
       for (let k = 0; k < r.window; k++) losses.push(r.loss);
       $("epochLabel").textContent = `epoch ${r.epoch} of ${$<HTMLInputElement>("epochs").value}`;
@@ -271,6 +291,7 @@ worker.onmessage = (e: MessageEvent<Reply>) => {
     }
     case "weightsLoaded":
       hasModel = true;
+      if ($("predicted").dataset.digit === undefined) clearPad();
       showError(null);
       log(`loaded weights from ${r.name}: test accuracy ${r.testAcc.toFixed(2)} %`);
       syncButtons();
@@ -321,7 +342,7 @@ function clearPad(): void {
   pen.fillRect(0, 0, pad.width, pad.height);
   renderProbs(null);
   delete $("predicted").dataset.digit;
-  $("predicted").textContent = "Draw a digit in the black square; the model's probabilities appear here.";
+  $("predicted").textContent = hasModel ? "Draw a digit in the black square; the model's probabilities appear here." : "Train or load a model first; then draw a digit in the black square to see its probabilities.";
 }
 clearPad();
 let drawing = false;
@@ -351,6 +372,11 @@ const finishStroke = () => {
   if (!drawing) return;
   drawing = false;
   last = null;
+  // no model yet: say so under the pad (not as an error banner)
+  if (!hasModel) {
+    $("predicted").textContent = "No model yet: press Start (or Load weights), then draw again.";
+    return;
+  }
   const pixels = padToMnist(pad);
   if (pixels) send({ type: "predict", pixels }, [pixels.buffer]);
 };

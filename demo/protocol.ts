@@ -13,6 +13,8 @@ export interface TrainConfig {
   epochs: number;
   /** How many training images to use (from the start of the 60 000). */
   limit: number;
+  /** Tests only (URL parameter readDelay): hold each read of the meter this long, so that a Reset lands during one. */
+  readDelayMs?: number;
 }
 
 /** Page → worker. */

@@ -75,7 +75,7 @@ function predictorOf(m: LeNet5): (x: Tensor) => Tensor {
 }
 
 /** Test accuracy, confusion matrix and the first 40 test digits with their predictions. */
-async function evaluate(epoch: number): Promise<number> {
+async function evaluate(epoch: number, current = () => true): Promise<number> {
   const m = model!, test = testSet!;
   m.eval();
   const predict = predictorOf(m);
@@ -92,6 +92,8 @@ async function evaluate(epoch: number): Promise<number> {
   m.train();
   const testAcc = (100 * countEqual(preds, test.labels)) / test.count;
   const samples: Sample[] = Array.from({ length: Math.min(40, test.count) }, (_, i) => ({ pixels: rawPixels(test, i), label: test.labels[i], pred: preds[i] }));
+  // a run reset while it was evaluating posts nothing (the page has started afresh)
+  if (!current()) return testAcc;
   post({ type: "evaluated", epoch, testAcc, confusion: confusionMatrix(preds, test.labels, 10), samples });
   return testAcc;
 }
@@ -149,6 +151,13 @@ async function train(config: TrainConfig): Promise<void> {
     const t0 = performance.now();
     const read = () => exclusive(async () => {
       const [lossSum, correct, seen, good, skipped] = await step.meter!.data();
+      if (config.readDelayMs) await new Promise((r) => setTimeout(r, config.readDelayMs));
+      // reset while the meter was read: this run's numbers must not reach the fresh page
+      if (gen !== generation) {
+        for (const l of window) l.dispose();
+        window.length = 0;
+        return;
+      }
       // a skipped step: its loss says why (NonFiniteError, IndexError), which the page shows
       if (skipped > last.skipped) for (const l of window) await l.item();
       for (const l of window) l.dispose();
@@ -172,12 +181,13 @@ async function train(config: TrainConfig): Promise<void> {
         // queued work on them runs first: back to the pool now
         for (const used of [x, y, out.logits]) used.dispose();
       });
+      if (gen !== generation) return;
       done++;
       if (window.length >= READ_EVERY || performance.now() - lastRead >= READ_MS || done === steps) await read();
       await yieldToMessages();
     }
     if (gen !== generation) return;
-    await exclusive(() => evaluate(epoch));
+    await exclusive(() => evaluate(epoch, () => gen === generation));
   }
   if (gen === generation) setState("done");
 }

@@ -175,6 +175,59 @@ describe.skipIf(!have)("the demo in headless Chromium", () => {
     await page.close();
   }, 420_000);
 
+  it("Reset during running steps leaves nothing of the old run and clears the pad; the chart keeps its legend and round ticks; bad settings are refused, not corrected", async () => {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    // each meter read held 600 ms: a Reset pressed after the first steps lands during a read
+    await page.goto(`${url}?backend=cpu&limit=640&testLimit=200&readDelay=600`);
+    await page.waitForFunction(() => document.body.dataset.state === "idle");
+    // before any model: the pad says what to do, no red banner
+    expect(await page.textContent("#predicted")).toMatch(/^Train or load a model first/);
+    await drawOne(page);
+    expect(await page.isVisible("#error")).toBe(false);
+    expect(await page.textContent("#predicted")).toMatch(/^No model yet: press Start/);
+    // Epochs 0 is refused with a message (it used to become 1)
+    await page.fill("#epochs", "0");
+    await page.click("#start");
+    expect(await page.textContent("#error")).toMatch(/Epochs must be a whole number of at least 1/);
+    expect(await dataset(page, "state")).toBe("idle");
+    await page.fill("#epochs", "1");
+    for (let k = 0; k < 3; k++) {
+      await page.click("#start");
+      await page.waitForFunction(() => Number(document.body.dataset.steps ?? 0) >= 1, null, { timeout: 60_000 });
+      // the settings are locked during a run, and look it
+      if (k === 0) expect(Number(await page.$eval("#lr", (e) => getComputedStyle(e).opacity))).toBeLessThan(1);
+      // the first read has just been shown; ~250 ms of steps later the next read holds 600 ms
+      await page.waitForTimeout(450);
+      await page.click("#reset");
+      await page.waitForFunction(() => document.body.dataset.state === "idle");
+      await page.waitForTimeout(900); // the read under way when Reset was pressed has finished by now
+      expect([await dataset(page, "steps"), await page.textContent("#loss"), await page.textContent("#acc")]).toEqual(["0", "–", "–"]);
+    }
+    // a full run after the resets counts only its own steps: 640 images in batches of 64
+    await page.click("#start");
+    await page.waitForFunction(() => document.body.dataset.testAcc !== undefined || document.body.dataset.error !== undefined, null, { timeout: 120_000 });
+    expect(await dataset(page, "error")).toBeUndefined();
+    expect(await dataset(page, "steps")).toBe("10");
+    const ticks: number[] = JSON.parse(await page.$eval("#curve", (c) => (c as HTMLCanvasElement).dataset.ticks!));
+    expect(ticks[0]).toBe(0);
+    const gaps = ticks.slice(1).map((t, i) => t - ticks[i]);
+    for (const g of gaps) expect(g).toBeCloseTo(gaps[0], 9);
+    expect(await page.$eval("#curve", (c) => (c as HTMLCanvasElement).dataset.legend)).toMatch(/loss .*\| test accuracy/);
+    expect(await page.textContent("#acc")).toMatch(/%$/);
+    // the pad: a prediction, then Reset clears it with the model
+    await drawOne(page);
+    await page.waitForFunction(() => document.getElementById("predicted")!.dataset.digit !== undefined, null, { timeout: 30_000 });
+    await page.click("#reset");
+    await page.waitForFunction(() => document.body.dataset.state === "idle");
+    expect(await page.evaluate(() => document.getElementById("predicted")!.dataset.digit)).toBeUndefined();
+    expect(await page.$$eval("#probs span", (s) => s.map((e) => e.textContent))).toEqual(Array(10).fill(""));
+    expect(await page.textContent("#predicted")).toMatch(/^Train or load a model first/);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 300_000);
+
   it("Find LR plots the range test's curve and puts its suggestion in the learning-rate field", async () => {
     const page = await browser.newPage();
     await page.goto(`${url}?backend=cpu&limit=2560&batch=32&testLimit=200`);
