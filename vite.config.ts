@@ -15,8 +15,9 @@ export default defineConfig({
     sourcemap: true,
     target: "es2022",
     rollupOptions: {
-      // Node built-ins and the Dawn binding stay external: the browser build never loads them.
-      external: [/^node:/, "webgpu"],
+      // Node built-ins and the Dawn binding stay external: the browser build never loads them;
+      // so do the CLI's optional dependencies (pngjs for predict, protobufjs for export)
+      external: [/^node:/, "webgpu", "pngjs", "protobufjs"],
     },
   },
 });

@@ -51,6 +51,7 @@ export { parseIdx, type IdxArray } from "./data/idx.ts";
 export {
   saveSafetensors, loadSafetensors, readSafetensorsMetadata, stateDictBytes, loadStateDictBytes, serializeSafetensors, parseSafetensors, type NamedArray,
 } from "./io/safetensors.ts";
+export { exportOnnx, type OnnxInput } from "./io/onnx.ts";
 export { crossEntropy, binaryCrossEntropyWithLogits, mseLoss, type Reduction } from "./losses.ts";
 export { argmaxRows, countEqual, confusionMatrix } from "./metrics.ts";
 

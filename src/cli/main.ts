@@ -1,6 +1,6 @@
 /**
  * @file `npx webgpu-dl <command> …` from an installed package (bin/webgpu-dl.js runs the
- * built form of this file): train, sample, predict, tag, similar and plan, with the flags of the npm
+ * built form of this file): train, sample, predict, export, tag, similar and plan, with the flags of the npm
  * scripts of the same names. The benchmarks need the checkout's bench/ folder and its peer
  * libraries, so `bench` says to run them there.
  */
@@ -8,6 +8,7 @@ const COMMANDS: Record<string, () => Promise<unknown>> = {
   train: () => import("./train.ts"),
   sample: () => import("./sample.ts"),
   predict: () => import("./predict.ts"),
+  export: () => import("./export.ts"),
   tag: () => import("./tag.ts"),
   similar: () => import("./similar.ts"),
   plan: () => import("./plan.ts"),
@@ -17,6 +18,7 @@ const USAGE = `usage: webgpu-dl <command> [options]   (each command's --help lis
   train     train a model (LeNet-5 on MNIST by default; --model lstm|textclf|bow|charlm|tagger|skipgram)
   sample    generate text from a char-LM checkpoint
   predict   classify PNG digits or texts with a checkpoint (tagger, skipgram, charlm: tag, similar, sample)
+  export    write a lenet5, lstm, textclf or bow checkpoint as an ONNX model
   tag       tag sentences with a tagger checkpoint
   similar   nearest words and analogies in skip-gram vectors
   plan      the compiled training step's kernels, bytes and dispatches, without running it

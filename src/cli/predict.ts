@@ -11,15 +11,12 @@
 import { parseFlags } from "./flags.ts";
 import { setBackend, softmax, tensor, type Tensor } from "../index.ts";
 import { FormatError } from "../errors.ts";
-import { loadSafetensors, readSafetensorsHeader } from "../io/safetensors.ts";
+import { readSafetensorsHeader } from "../io/safetensors.ts";
 import { MNIST_MEAN, MNIST_STD } from "../data/mnist.ts";
 import { rgbaToGrey, toMnistImage } from "../data/mnist_image.ts";
-import { LeNet5, type LeNetVariant } from "../models/lenet5.ts";
-import { LSTMClassifier } from "../models/lstm_classifier.ts";
-import { textClassifierFromMetadata } from "../models/text_classifier.ts";
 import { padSequences } from "../data/text.ts";
 import { wordTokens } from "../text/vocab.ts";
-import { checkpointHeader } from "./loop.ts";
+import { loadClassifier, type Classifier } from "./checkpoint_model.ts";
 
 const USAGE = `usage: npm run predict -- --ckpt FILE [options] INPUT…
   --ckpt FILE                a checkpoint saved by npm run train (--out FILE, or a run folder's
@@ -84,33 +81,23 @@ async function main() {
   if (kind === "skipgram") return delegate("similar", ["--ckpt", ckpt, ...positionals.flatMap((w) => ["--word", w])]);
   if (kind === "charlm") return delegate("sample", ["--ckpt", ckpt, "--backend", backend, ...(positionals.length ? ["--prime", positionals.join(" ")] : [])]);
   await setBackend(backend);
-  if (kind === "lenet5" || kind === "lstm") {
+  const c = await loadClassifier(ckpt);
+  const names = c.classNames;
+  if (c.kind === "lenet5" || c.kind === "lstm") {
     if (positionals.length === 0) fail("give one or more PNG images of digits");
-    const classes = Number(meta.classes ?? 10);
-    const digits = meta.digits ? meta.digits.split(",") : Array.from({ length: classes }, (_, i) => String(i));
-    const model = kind === "lstm" ? new LSTMClassifier(28, 128, classes) : new LeNet5((meta.variant ?? "modern") as LeNetVariant, { classes });
-    await loadSafetensors(model, ckpt);
-    model.eval();
     const images = await Promise.all(positionals.map(readDigit));
     const x = tensor(Float32Array.from(images.flatMap((im) => Array.from(im))), [images.length, 1, 28, 28]);
-    const p = await softmax(model.forward(x), -1).data();
-    positionals.forEach((f, i) => process.stdout.write(`${f}: ${topK(p.subarray(i * classes, (i + 1) * classes), digits, k)}\n`));
+    const p = await softmax(c.model.forward(x), -1).data();
+    positionals.forEach((f, i) => process.stdout.write(`${f}: ${topK(p.subarray(i * names.length, (i + 1) * names.length), names, k)}\n`));
     return;
   }
-  if (kind === "textclf" || kind === "bow") {
-    const { model, vocab, classes, maxLen } = textClassifierFromMetadata(...(await checkpointHeader(ckpt)));
-    await loadSafetensors(model, ckpt);
-    model.eval();
-    const lines = await inputs(positionals);
-    if (lines.length === 0) fail("give one or more texts (or lines on stdin)");
-    const x = tensor(padSequences(lines.map((l) => vocab.encode(wordTokens(l))), maxLen), [lines.length, maxLen], "int32");
-    const p = await softmax(model.forward(x) as Tensor, -1).data();
-    lines.forEach((l, i) => process.stdout.write(`${topK(p.subarray(i * classes.length, (i + 1) * classes.length), classes, k)}\t${l}\n`));
-    return;
-  }
-  throw new FormatError(`${ckpt}: its metadata names no model predict knows (model = ${JSON.stringify(kind ?? null)}); checkpoints of npm run train carry it`);
+  const t = c as Extract<Classifier, { kind: "textclf" | "bow" }>;
+  const lines = await inputs(positionals);
+  if (lines.length === 0) fail("give one or more texts (or lines on stdin)");
+  const x = tensor(padSequences(lines.map((l) => t.vocab.encode(wordTokens(l))), t.maxLen), [lines.length, t.maxLen], "int32");
+  const p = await softmax(t.model.forward(x) as Tensor, -1).data();
+  lines.forEach((l, i) => process.stdout.write(`${topK(p.subarray(i * names.length, (i + 1) * names.length), names, k)}\t${l}\n`));
 }
-
 main().catch((e) => {
   process.stderr.write(`predict: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}\n`);
   process.exit(1);
