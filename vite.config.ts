@@ -9,7 +9,7 @@ import { defineConfig } from "vite";
 export default defineConfig({
   build: {
     // cli: what bin/webgpu-dl.js runs (npx webgpu-dl train …)
-    lib: { entry: { index: "src/index.ts", internals: "src/internals.ts", cli: "src/cli/main.ts" }, formats: ["es"], fileName: (_format, name) => `${name}.js` },
+    lib: { entry: { index: "src/index.ts", internals: "src/internals.ts", cli: "src/cli/main.ts", bench: "bench/run.ts" }, formats: ["es"], fileName: (_format, name) => `${name}.js` },
     outDir: "dist",
     emptyOutDir: true,
     sourcemap: true,
@@ -17,7 +17,8 @@ export default defineConfig({
     rollupOptions: {
       // Node built-ins and the Dawn binding stay external: the browser build never loads them;
       // so do the CLI's optional dependencies (pngjs for predict, protobufjs for export)
-      external: [/^node:/, "webgpu", "pngjs", "protobufjs"],
+      // and the benchmarks' peers (loaded only when installed)
+      external: [/^node:/, "webgpu", "pngjs", "protobufjs", /^@tensorflow\//, "@jax-js/jax"],
     },
   },
 });

@@ -11,6 +11,7 @@
  * the time per kernel (from WEBGPU_DL_DEBUG timing) to the log and the markdown.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { parseArgs } from "node:util";
 import { ALL_BACKENDS, markdown, profileTable, runBench, type BenchBackend, type Result } from "./harness.ts";
 import { svgChart } from "./chart.ts";
@@ -76,10 +77,18 @@ function profiles(results: Result[]): string[] {
     ...profiled.flatMap((r) => [profileTable(r), ""])];
 }
 
+/** The peers whose packages resolve from here (all of them in a checkout; none, unless added, in an installed package). */
+function installedBackends(): BenchBackend[] {
+  const req = createRequire(import.meta.url);
+  const has = (pkg: string) => { try { req.resolve(pkg); return true; } catch { return false; } };
+  const tf = has("@tensorflow/tfjs-core") && has("@tensorflow/tfjs-backend-webgpu"), jax = has("@jax-js/jax");
+  return ALL_BACKENDS.filter((b) => (b.startsWith("tfjs") ? tf : b.startsWith("jax") ? jax : true));
+}
+
 /** The flags `npm run bench` and `npm run bench:browser` share, checked; `extra` adds more. */
 export function benchFlags(extra: Record<string, { type: "string"; default: string }> = {}) {
   const { values } = parseArgs({
-    options: { quick: { type: "boolean", default: false }, profile: { type: "boolean", default: false }, runs: { type: "string" }, backend: { type: "string", default: ALL_BACKENDS.join(",") }, case: { type: "string" }, ...extra },
+    options: { quick: { type: "boolean", default: false }, profile: { type: "boolean", default: false }, runs: { type: "string" }, backend: { type: "string", default: installedBackends().join(",") }, case: { type: "string" }, ...extra },
   });
   const v = values as unknown as { quick: boolean; profile: boolean; runs?: string; backend: string; case?: string } & Record<string, string>;
   const backends = v.backend.split(",") as BenchBackend[];
@@ -105,7 +114,8 @@ export function runAsScript(file: string, name: string, main: () => Promise<void
   });
 }
 
-async function main() {
+/** `npm run bench` (and `npx webgpu-dl bench` from the built package, whose default is our backends and the peers installed beside it). */
+export async function main() {
   const { quick, runs, backends, filter, profile } = benchFlags();
   if (quick) process.stderr.write("bench: --quick is a smoke test (tiny sizes, one iteration each, nothing written): its times say nothing about speed\n");
   const started = new Date();

@@ -1,10 +1,11 @@
 /**
  * @file `npx webgpu-dl <command> …` from an installed package (bin/webgpu-dl.js runs the
  * built form of this file): train, sample, predict, export, tag, similar and plan, with the flags of the npm
- * scripts of the same names. The benchmarks need the checkout's bench/ folder and its peer
- * libraries, so `bench` says to run them there.
+ * scripts of the same names. `bench` runs the benchmarks, built beside it as dist/bench.js.
  */
 const COMMANDS: Record<string, () => Promise<unknown>> = {
+  // the benchmarks are built beside this file (dist/bench.js) and take the same flags as npm run bench
+  bench: async () => (await import(/* @vite-ignore */ new URL("./bench.js", import.meta.url).href)).main(),
   train: () => import("./train.ts"),
   sample: () => import("./sample.ts"),
   predict: () => import("./predict.ts"),
@@ -22,16 +23,13 @@ const USAGE = `usage: webgpu-dl <command> [options]   (each command's --help lis
   tag       tag sentences with a tagger checkpoint
   similar   nearest words and analogies in skip-gram vectors
   plan      the compiled training step's kernels, bytes and dispatches, without running it
-  bench     the benchmarks: run them from a checkout (npm run bench), which has bench/ and the peers`;
+  bench     the benchmarks (npm run bench's flags): our CPU and WebGPU backends, and TensorFlow.js or
+            jax-js where installed beside it; results go to ./bench/results/`;
 
 const [command, ...rest] = process.argv.slice(2);
 if (!command || command === "--help" || command === "-h") {
   process.stdout.write(`${USAGE}\n`);
   process.exit(command ? 0 : 2);
-}
-if (command === "bench") {
-  process.stderr.write("webgpu-dl: the benchmarks are not in the installed package; from a checkout run npm run bench (see its README)\n");
-  process.exit(2);
 }
 const load = COMMANDS[command];
 if (!load) {

@@ -31,7 +31,7 @@ async function maxDiff(model: Module & { forward(x: Tensor): Tensor }, bytes: Ui
   const feeds = { [name]: new ort.Tensor(x.dtype === "int32" ? "int32" : "float32", await x.data() as Float32Array | Int32Array, [...x.shape]) };
   const theirs = (await session.run(feeds)).logits.data as Float32Array;
   expect(theirs.length).toBe(ours.length);
-  return ours.reduce((m, v, i) => Math.max(m, Math.abs(v - theirs[i])), 0);
+  return Array.from(ours, (v, i) => Math.abs(v - theirs[i])).reduce((m, d) => Math.max(m, d), 0);
 }
 
 describe("exportOnnx", () => {
