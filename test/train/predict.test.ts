@@ -71,4 +71,19 @@ it("predict classifies texts with a text classifier (arguments or stdin lines)",
   expect(r.stdout).toMatch(/^pos [\d.]+ %\tthe film was great fun\nneg [\d.]+ %\tit was awful and boring\n$/);
   const s = node("predict", ["--ckpt", ckpt], "loved it\n\nterrible plot\n");
   expect(s.stdout.trim().split("\n").map((l) => l.split(" ")[0])).toEqual(["pos", "neg"]);
+  // sample on this checkpoint: what it is and which command takes it; never a --out over it
+  const wrong = node("sample", ["--ckpt", ckpt]);
+  expect(wrong.status).toBe(1);
+  expect(wrong.stderr).toMatch(/clf\.safetensors: a checkpoint of --model textclf, not charlm; use it with npm run predict -- --ckpt .*clf\.safetensors "some text", or train a charlm with .* --out charlm\.safetensors/);
+  expect(wrong.stderr).not.toContain(`--out ${ckpt}`);
+}, 120_000);
+
+it("predict hands a char-LM checkpoint to sample, with the arguments as the prime", () => {
+  const dir = tmp(), text = join(dir, "t.txt"), ckpt = join(dir, "lm.safetensors");
+  writeFileSync(text, "the cat sat on the mat. ".repeat(60));
+  expect(node("train", ["--model", "charlm", "--text", text, "--hidden", "8", "--seq-len", "16", "--backend", "cpu", "--runs", "none", "--out", ckpt]).status).toBe(0);
+  const r = node("predict", ["--ckpt", ckpt, "the cat"]);
+  expect(r.status, r.stderr).toBe(0);
+  expect(r.stdout.startsWith("the cat")).toBe(true);
+  expect(r.stdout.length).toBeGreaterThan(400); // sample's 500 characters after the prime
 }, 120_000);
