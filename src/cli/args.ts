@@ -56,7 +56,8 @@ export const USAGE = `usage: npm run train -- [options]
   --val N                    lenet5/lstm/textclf: hold N training examples out as the validation
                              set scored after each epoch, which picks the best checkpoint (default
                              5000 for MNIST, 10 % of the training set with --limit under 50000;
-                             0 for textclf, whose test split is then scored each epoch); 0: none
+                             10 % of the training split for textclf and bow); 0: none, and the
+                             test set is scored after every epoch instead
   --test-each-epoch          score the test set after every epoch too (default: once, at the end)
   --runs DIR                 where the run folder goes (default $WEBGPU_DL_RUNS or ./runs):
                              DIR/<date>-<time>-<model>/ with config.json, metrics.jsonl,

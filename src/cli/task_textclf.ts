@@ -24,15 +24,15 @@ export async function trainTextClassifier(args: TrainArgs): Promise<true | "SIGI
   const data = parseLabeledTexts(source, file, resumed?.classes);
   const tokens = data.texts.map(wordTokens);
   const { train: pool, test } = splitIndices(tokens.length, 0.1, args.seed);
-  // --val N: N of the training split held out (the last N of its seeded order)
-  const nVal = args.val ?? 0;
+  // --val N: N of the training split held out (the last N of its seeded order; default 10 %)
+  const nVal = args.val ?? Math.floor(pool.length / 10);
   if (nVal >= pool.length) throw new FormatError(`--val ${nVal}: the training split has only ${pool.length} examples; hold out fewer`);
   const train = pool.subarray(0, pool.length - nVal), val = pool.subarray(pool.length - nVal);
   const vocab = resumed?.vocab ?? Vocabulary.build(Array.from(train, (i) => tokens[i]), { maxSize: 20000 });
   const longest = tokens.reduce((m, t) => Math.max(m, t.length), 1);
   const maxLen = resumed?.maxLen ?? Math.min(args.maxLen, longest);
   const counts = data.classes.map((c, k) => `${c} ${data.y.filter((v) => v === k).length}`).join(", ");
-  process.stderr.write(`train: ${file}: ${tokens.length} examples (${counts}); vocabulary ${vocab.size} words; ${maxLen} tokens per example\n`);
+  process.stderr.write(`train: ${file}: ${tokens.length} examples (${counts}): ${train.length} training, ${val.length} validation (--val N), ${test.length} test; vocabulary ${vocab.size} words; ${maxLen} tokens per example\n`);
 
   if (resumed && (resumed.model instanceof BagOfWordsClassifier) !== (args.model === "bow")) {
     throw new FormatError(`${args.resume}: a ${resumed.model instanceof BagOfWordsClassifier ? "bow" : "textclf"} checkpoint; pass --model ${resumed.model instanceof BagOfWordsClassifier ? "bow" : "textclf"} to resume it`);

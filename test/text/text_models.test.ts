@@ -69,7 +69,7 @@ describe("TextClassifier", () => {
     loadStateDictBytes(back.model, bytes);
     expect(back.model).toBeInstanceOf(TextClassifier);
     expect(await values((back.model as TextClassifier).fc.weight)).toEqual(await values(model.fc.weight));
-    expect(() => textClassifierFromMetadata({ model: "lenet5" }, "lenet.safetensors")).toThrow(/lenet.safetensors: not a textclf checkpoint/);
+    expect(() => textClassifierFromMetadata({ model: "lenet5" }, "lenet.safetensors")).toThrow(/lenet\.safetensors: a checkpoint of --model lenet5, not textclf or bow; use it with npm run predict -- --ckpt lenet\.safetensors IMAGE\.png/);
   });
 });
 
@@ -128,7 +128,8 @@ describe("CharLM", () => {
     loadStateDictBytes(back.model, await stateDictBytes(model, meta));
     // sizes the file's tensors do not back are refused before anything is allocated
     expect(() => charLMFromMetadata({ ...meta, config: JSON.stringify({ ...model.config, hiddenSize: 8000 }) }, "big.safetensors", shapes)).toThrow("big.safetensors: the metadata implies fc.weight of [5,8000], the file holds [5,6]");
-    expect(() => charLMFromMetadata({ model: "textclf" }, "x.safetensors", shapes)).toThrow(/x.safetensors: not a charlm checkpoint \(metadata model = "textclf"\)/);
+    expect(() => charLMFromMetadata({ model: "textclf" }, "x.safetensors", shapes)).toThrow(/x\.safetensors: a checkpoint of --model textclf, not charlm; use it with npm run predict -- --ckpt x\.safetensors "some text", or train a charlm with npm run train -- --model charlm --text FILE --out charlm\.safetensors/);
+    expect(() => charLMFromMetadata({}, "y.safetensors", shapes)).toThrow(/y\.safetensors: not a checkpoint of --model charlm \(its metadata names no model webgpu-dl knows: null\)/);
     expect(() => model.forward(fromArray(Int32Array.of(1, 2), [2]))).toThrow("CharLM: expected int32 token ids [B, T], got int32[2]");
   });
 });

@@ -73,14 +73,14 @@ it("--model textclf trains on a label<TAB>text file, resumes, and names a bad li
   const data = join(dir, "reviews.tsv");
   writeFileSync(data, `label\ttext\n${texts.map((t, i) => `${y[i] ? "pos" : "neg"}\t${t}`).join("\n")}\n`);
   const ckpt = join(dir, "clf.safetensors");
-  const r = run([...train, "--model", "textclf", "--data", data, "--epochs", "4", "--lr", "0.01", "--hidden", "16", "--backend", "cpu", "--out", ckpt]);
-  expect(r.stderr).toMatch(/reviews.tsv: 300 examples \(neg \d+, pos \d+\); vocabulary \d+ words/);
+  const r = run([...train, "--model", "textclf", "--data", data, "--val", "0", "--epochs", "4", "--lr", "0.01", "--hidden", "16", "--backend", "cpu", "--out", ckpt]);
+  expect(r.stderr).toMatch(/reviews.tsv: 300 examples \(neg \d+, pos \d+\): 270 training, 0 validation \(--val N\), 30 test; vocabulary \d+ words/);
   expect(r.status).toBe(0);
   const acc = Number(/epoch 4: .* test acc ([\d.]+)% \(30 examples\)/.exec(r.stdout)![1]);
   expect(acc).toBeGreaterThanOrEqual(90);
 
   // --epochs counts the whole run: the 5th epoch, with the optimizer state of the 4th
-  const resumed = run([...train, "--model", "textclf", "--data", data, "--resume", ckpt, "--epochs", "5", "--lr", "0.01", "--hidden", "16", "--backend", "cpu"]);
+  const resumed = run([...train, "--model", "textclf", "--data", data, "--val", "0", "--resume", ckpt, "--epochs", "5", "--lr", "0.01", "--hidden", "16", "--backend", "cpu"]);
   expect(resumed.status).toBe(0);
   expect(resumed.stderr).toMatch(/resumed .*clf\.safetensors at epoch 5\/5, batch 0\/9 \(step 36, lr 0\.01\)/);
   expect(resumed.stdout).toMatch(/^epoch 5: /m);

@@ -97,7 +97,7 @@ it("--model bow, the bag-of-words logistic regression, learns the reviews and re
   const data = join(dir, "reviews.tsv");
   writeFileSync(data, texts.map((t, i) => `${y[i] ? "pos" : "neg"}\t${t}`).join("\n"));
   const ckpt = join(dir, "bow.safetensors");
-  const r = train(["--model", "bow", "--data", data, "--epochs", "6", "--lr", "0.1", "--backend", "cpu", "--out", ckpt]);
+  const r = train(["--model", "bow", "--data", data, "--val", "0", "--epochs", "6", "--lr", "0.1", "--backend", "cpu", "--out", ckpt]);
   expect(r.status, r.stderr).toBe(0);
   expect(r.stderr).toMatch(/bag-of-words logistic regression, \d+ parameters, adam lr 0.1/);
   expect(Number(/epoch 6: .* test acc ([\d.]+)%/.exec(r.stdout)![1])).toBeGreaterThanOrEqual(90);
