@@ -14,7 +14,7 @@ import { pad as padOp, reshape } from "./ops/movement.ts";
 import { resolvePadding, symmetric, type Padding2d } from "./ops/padding.ts";
 import { ones } from "./creation.ts";
 import { matmul } from "./ops/matmul.ts";
-import { conv2d as conv2dOp, pair, type Conv2dOptions } from "./ops/conv2d.ts";
+import { conv2d as conv2dOp, conv2dBackwardInput, pair, type Conv2dOptions } from "./ops/conv2d.ts";
 import { dropout as dropoutOp } from "./ops/dropout.ts";
 import { gather } from "./ops/gather.ts";
 import { lstmCell as lstmPointwise } from "./ops/lstm_cell.ts";
@@ -120,6 +120,42 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
   const y = conv2dOp(input, weight, o);
   if (!bias) return y;
   checkBias("conv2d", bias, weight.shape[0]);
+  return add(y, reshape(bias, [1, bias.shape[0], 1, 1]));
+}
+
+export interface ConvTranspose2dOptions {
+  stride?: number | [number, number];
+  padding?: number | [number, number];
+  /** Extra rows and columns on the bottom and right of the output (each below the stride), to pick among the sizes a strided convolution maps to the same input size. */
+  outputPadding?: number | [number, number];
+  dilation?: number | [number, number];
+}
+
+/**
+ * Transposed convolution (PyTorch's conv_transpose2d): the gradient of conv2d with respect to
+ * its input, as a layer. Each input pixel scatters `weight` times its value into the output;
+ * the output side is (H − 1)·s − 2p + d·(k − 1) + outputPadding + 1. Built as
+ * conv2dBackwardInput (Wᵀ · x, then col2im), so it runs, and differentiates, as a
+ * convolution's backward pass does.
+ * @param x [N, Cin, H, W]   @param weight [Cin, Cout, kh, kw] (PyTorch's layout)   @param bias [Cout]
+ */
+export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: ConvTranspose2dOptions = {}): Tensor {
+  const op = "convTranspose2d";
+  if (x.rank !== 4 || weight.rank !== 4) throw new ShapeError(`${op}: expected input [N, Cin, H, W] and weight [Cin, Cout, kh, kw], got ${x.describe()} and ${weight.describe()}`);
+  if (x.shape[1] !== weight.shape[0]) {
+    throw new ShapeError(`${op}: input has ${x.shape[1]} channels, weight expects ${weight.shape[0]} (input ${fmtShape(x.shape)}, weight ${fmtShape(weight.shape)}; the weight is [in, out, kh, kw])`);
+  }
+  const stride = pair(op, "stride", opts.stride ?? 1, 1), padding = pair(op, "padding", opts.padding ?? 0, 0);
+  const dilation = pair(op, "dilation", opts.dilation ?? 1, 1), extra = pair(op, "outputPadding", opts.outputPadding ?? 0, 0);
+  const out = [0, 1].map((i) => {
+    if (extra[i] >= stride[i]) throw new ShapeError(`${op}: outputPadding ${extra[i]} must be smaller than the stride ${stride[i]} (${i ? "width" : "height"})`);
+    const n = (x.shape[2 + i] - 1) * stride[i] - 2 * padding[i] + dilation[i] * (weight.shape[2 + i] - 1) + extra[i] + 1;
+    if (n < 1) throw new ShapeError(`${op}: the output ${i ? "width" : "height"} would be ${n} (input ${fmtShape(x.shape)}, kernel ${weight.shape[2 + i]}, stride ${stride[i]}, padding ${padding[i]}); use less padding`);
+    return n;
+  });
+  const y = conv2dBackwardInput(x, weight, [x.shape[0], weight.shape[1], out[0], out[1]], { stride, padding, dilation });
+  if (!bias) return y;
+  checkBias(op, bias, weight.shape[1]);
   return add(y, reshape(bias, [1, bias.shape[0], 1, 1]));
 }
 

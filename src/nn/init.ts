@@ -33,9 +33,8 @@ export function xavierUniform(shape: number[], fanIn: number, fanOut: number, se
  */
 export type LayerInit = "default" | "kaiming" | "xavier";
 
-/** The weight (and bias, when asked for) of a layer with the given fans, drawn as `init` says. */
-export function initLayer(init: LayerInit, weightShape: number[], fanIn: number, fanOut: number, bias: boolean): { weight: Tensor; bias: Tensor | null } {
-  const out = weightShape[0];
+/** The weight (and bias of `out` elements, by default the weight's first dimension; when asked for) of a layer with the given fans, drawn as `init` says. */
+export function initLayer(init: LayerInit, weightShape: number[], fanIn: number, fanOut: number, bias: boolean, out = weightShape[0]): { weight: Tensor; bias: Tensor | null } {
   switch (init) {
     case "default":
       return { weight: defaultUniform(weightShape, fanIn), bias: bias ? defaultUniform([out], fanIn) : null };

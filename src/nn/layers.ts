@@ -53,6 +53,22 @@ export class Conv2d extends Module {
   }
 }
 
+/** PyTorch's ConvTranspose2d: weight [in, out, kh, kw], bias [out], initialised as PyTorch does (its fan-in is out·kh·kw). */
+export class ConvTranspose2d extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+  constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: number | [number, number], readonly opts: F.ConvTranspose2dOptions & { bias?: boolean; init?: LayerInit } = {}) {
+    super();
+    const [kh, kw] = typeof kernelSize === "number" ? [kernelSize, kernelSize] : kernelSize;
+    const init = initLayer(opts.init ?? "default", [inChannels, outChannels, kh, kw], outChannels * kh * kw, inChannels * kh * kw, opts.bias !== false, outChannels);
+    this.weight = this.parameter("weight", init.weight);
+    this.bias = init.bias && this.parameter("bias", init.bias);
+  }
+  forward(x: Tensor): Tensor {
+    return F.convTranspose2d(x, this.weight, this.bias, this.opts);
+  }
+}
+
 export class MaxPool2d extends Module {
   constructor(readonly opts: Pool2dOptions) {
     super();

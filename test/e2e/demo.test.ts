@@ -216,6 +216,7 @@ describe.skipIf(!have)("the demo in headless Chromium", () => {
     for (const g of gaps) expect(g).toBeCloseTo(gaps[0], 9);
     expect(await page.$eval("#curve", (c) => (c as HTMLCanvasElement).dataset.legend)).toMatch(/loss .*\| test accuracy/);
     expect(await page.textContent("#acc")).toMatch(/%$/);
+    expect(await page.textContent(".stat:has(#acc)")).toMatch(/^train accuracy \(epoch mean\)/);
     // the pad: a prediction, then Reset clears it with the model
     await drawOne(page);
     await page.waitForFunction(() => document.getElementById("predicted")!.dataset.digit !== undefined, null, { timeout: 30_000 });
