@@ -9,7 +9,7 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { F, ShapeError, grad, mul, nn, randn, sum, zeros, manualSeed } from "../../src/index.ts";
+import { F, ShapeError, grad, mul, nn, randn, sum, zeros, manualSeed, type Tensor } from "../../src/index.ts";
 import { HAND, expectClose } from "../tolerance.ts";
 import { onEachBackend, opCases, testBackends } from "../helpers/backends.ts";
 import { given } from "../helpers/inputs.ts";
@@ -31,9 +31,10 @@ opCases(backends, "convTranspose2d by hand and as PyTorch computes it", [
   { name: "outputPadding adds a row and a column (bottom, right)", f: (x, w) => F.convTranspose2d(x, w, null, { stride: 2, outputPadding: 1 }), inputs: [X22, ONES], want: [[1, 1, 2, 2, 0, 1, 1, 2, 2, 0, 3, 3, 4, 4, 0, 3, 3, 4, 4, 0, 0, 0, 0, 0, 0]], shapes: [[1, 1, 5, 5]], how: "exact" },
   ...torch.cases.map((c, i) => ({
     name: `PyTorch case ${i}: stride ${c.stride}, padding ${c.padding}, outputPadding ${c.outputPadding}, dilation ${c.dilation}, kernel ${c.wShape.slice(2)}, bias`,
-    f: F.convTranspose2d as never, inputs: [given(c.x, c.xShape), given(c.w, c.wShape), given(c.b, [c.b.length])],
+    f: (x: Tensor, w: Tensor, b: Tensor) => F.convTranspose2d(x, w, b, { stride: c.stride, padding: c.padding, outputPadding: c.outputPadding, dilation: c.dilation }),
+    inputs: [given(c.x, c.xShape), given(c.w, c.wShape), given(c.b, [c.b.length])],
     want: [c.y], shapes: [c.yShape], how: "summed" as const,
-  })).map((c, i) => ({ ...c, f: (x: never, w: never, b: never) => F.convTranspose2d(x, w, b, { stride: torch.cases[i].stride, padding: torch.cases[i].padding, outputPadding: torch.cases[i].outputPadding, dilation: torch.cases[i].dilation }) })),
+  })),
 ]);
 
 onEachBackend(backends, "convTranspose2d is the gradient of conv2d with respect to its input", (backend) => {
