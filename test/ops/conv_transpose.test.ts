@@ -44,7 +44,7 @@ onEachBackend(backends, "convTranspose2d is the gradient of conv2d with respect 
     const opts = { stride: [2, 1] as [number, number], padding: [1, 0] as [number, number], dilation: [1, 2] as [number, number] };
     const y = F.convTranspose2d(x, w, null, opts);
     expect(y.shape).toEqual([2, 2, 7, 7]);
-    const dz = grad((z) => sum(mul(F.conv2d(z, w, null, opts), x)))(zeros(y.shape));
+    const dz = grad((z: Tensor) => sum(mul(F.conv2d(z, w, null, opts), x)))(zeros(y.shape)) as Tensor;
     expectClose(await y.data(), await dz.data(), HAND.summed[backend], `convTranspose2d vs conv2d's input gradient on ${backend}`);
   });
 });
