@@ -8,8 +8,10 @@ import type { LeNetVariant } from "../models/lenet5.ts";
 import type { LayerInit } from "../nn/init.ts";
 
 export const USAGE = `usage: npm run train -- [options]
-  --model lenet5|lstm|textclf|bow|charlm|tagger|skipgram
+  --model lenet5|lstm|vgg|textclf|bow|charlm|tagger|skipgram
                              LeNet-5 on MNIST; an LSTM reading MNIST's 28 rows (hidden 128);
+                             a VGG-style CNN on MNIST (3×3 conv–conv–pool blocks of 32 and 64
+                             channels, fc 256, dropout 0.5: ~44× LeNet-5's arithmetic);
                              a text classifier on --data FILE (bow: its bag-of-words logistic
                              regression baseline); a character-level language model on
                              --text FILE; a BIO sequence tagger (NER) on --data FILE.conll;
@@ -44,16 +46,16 @@ export const USAGE = `usage: npm run train -- [options]
                              tagger, off otherwise)
   --limit N                  train on the first N examples only (MNIST)
   --digits LIST              MNIST: only these digits ("5-9" or "1,7"), labelled 0…k−1 in order
-  --head N                   lenet5/lstm: the classifier's outputs (default 10)
-  --init-from FILE           lenet5/lstm: start from another run's weights (all but the head when
+  --head N                   lenet5/lstm/vgg: the classifier's outputs (default 10)
+  --init-from FILE           lenet5/lstm/vgg: start from another run's weights (all but the head when
                              --head differs from its size: the new head starts fresh)
-  --body-lr X                lenet5/lstm: the rate of every layer but the head (a parameter
+  --body-lr X                lenet5/lstm/vgg: the rate of every layer but the head (a parameter
                              group; the head keeps --lr): fine-tune pretrained layers gently
-  --freeze LIST              lenet5/lstm: layers to keep fixed ("conv1,conv2,fc1,fc2": a linear
+  --freeze LIST              lenet5/lstm/vgg: layers to keep fixed ("conv1,conv2,fc1,fc2": a linear
                              classifier on the frozen features); they get no gradient work
   --test-limit N             evaluate on the first N test images (MNIST)
   --eval-every E             evaluate every E epochs (and after the last; default 1)
-  --val N                    lenet5/lstm/textclf: hold N training examples out as the validation
+  --val N                    lenet5/lstm/vgg/textclf: hold N training examples out as the validation
                              set scored after each epoch, which picks the best checkpoint (default
                              5000 for MNIST, 10 % of the training set with --limit under 50000;
                              10 % of the training split for textclf and bow); 0: none, and the
@@ -91,7 +93,7 @@ export const USAGE = `usage: npm run train -- [options]
   --min-count N              skipgram: drop words seen fewer times (default 5)
   --subsample T              skipgram: frequent-word subsampling threshold (default 1e-3; 0: off)`;
 
-export type ModelName = "lenet5" | "lstm" | "textclf" | "bow" | "charlm" | "tagger" | "skipgram";
+export type ModelName = "lenet5" | "lstm" | "vgg" | "textclf" | "bow" | "charlm" | "tagger" | "skipgram";
 
 export type ScheduleName = "constant" | "step" | "cosine" | "onecycle";
 
@@ -162,10 +164,10 @@ export function parseTrainArgs(argv = process.argv.slice(2)): TrainArgs {
     "weight-decay": { type: "string", default: "0" }, schedule: { type: "string", default: "constant" }, warmup: { type: "string", default: "0" },
     "step-size": { type: "string", default: "1" }, gamma: { type: "string", default: "0.1" },
   }, argv, { switches: ["find-lr", "test-each-epoch"] });
-  const model = oneOf("model", values.model!, ["lenet5", "lstm", "textclf", "bow", "charlm", "tagger", "skipgram"] as const);
+  const model = oneOf("model", values.model!, ["lenet5", "lstm", "vgg", "textclf", "bow", "charlm", "tagger", "skipgram"] as const);
   const optimizer = oneOf("optimizer", values.optimizer!, ["adam", "sgd"] as const);
   const texts = all("text");
-  const text = model !== "lenet5" && model !== "lstm";
+  const text = model !== "lenet5" && model !== "lstm" && model !== "vgg";
   if ((model === "textclf" || model === "bow") && !values.data) fail(`--model ${model} needs --data FILE (lines of "label<TAB>text")`);
   if (model === "tagger" && !values.data) fail("--model tagger needs --data FILE.conll (token<TAB>tag lines, a blank line between sentences)");
   if (model === "charlm" && texts.length === 0) fail("--model charlm needs --text FILE (the text to learn)");
@@ -176,8 +178,8 @@ export function parseTrainArgs(argv = process.argv.slice(2)): TrainArgs {
   const lr = values.lr === undefined ? (optimizer === "sgd" ? 0.01 : model === "charlm" || model === "tagger" ? 2e-3 : model === "bow" ? 0.05 : model === "skipgram" ? 5e-3 : 1e-3) : Number(values.lr);
   if (!(lr > 0)) fail(`--lr must be a positive number, got "${values.lr}"`);
   const clip = values.clip === undefined ? (model === "textclf" || model === "charlm" || model === "tagger" ? 5 : undefined) : Number(values.clip);
-  const mnist = model === "lenet5" || model === "lstm";
-  for (const f of ["digits", "head", "init-from", "freeze", "body-lr"] as const) if (values[f] !== undefined && !mnist) fail(`--${f} is for --model lenet5 and lstm`);
+  const mnist = model === "lenet5" || model === "lstm" || model === "vgg";
+  for (const f of ["digits", "head", "init-from", "freeze", "body-lr"] as const) if (values[f] !== undefined && !mnist) fail(`--${f} is for --model lenet5, lstm and vgg`);
   let digits: number[] | undefined;
   if (values.digits !== undefined) {
     const range = /^(\d)-(\d)$/.exec(values.digits);
@@ -197,7 +199,7 @@ export function parseTrainArgs(argv = process.argv.slice(2)): TrainArgs {
   if (warmup > 0 && schedule === "onecycle") fail("--warmup does not combine with --schedule onecycle, which warms up by itself (its first 30 % of the batches)");
   const subsample = Number(values.subsample);
   if (!(subsample >= 0 && subsample < 1)) fail(`--subsample must be a number from 0 (off) to below 1, got "${values.subsample}"`);
-  if (values.val !== undefined && !mnist && model !== "textclf" && model !== "bow") fail("--val is for --model lenet5, lstm, textclf and bow (the others hold out their own split)");
+  if (values.val !== undefined && !mnist && model !== "textclf" && model !== "bow") fail("--val is for --model lenet5, lstm, vgg, textclf and bow (the others hold out their own split)");
   const runs = values.runs ?? process.env.WEBGPU_DL_RUNS ?? "runs";
   if (clip !== undefined && !(clip > 0)) fail(`--clip must be a positive number, got "${values.clip}"`);
   return {

@@ -13,7 +13,7 @@ import { MNIST_MEAN, MNIST_STD } from "../data/mnist.ts";
 import { loadClassifier } from "./checkpoint_model.ts";
 
 const USAGE = `usage: npm run export -- --ckpt FILE [options]
-  --ckpt FILE                a lenet5, lstm, textclf or bow checkpoint of npm run train
+  --ckpt FILE                a lenet5, vgg, lstm, textclf or bow checkpoint of npm run train
   --format onnx              the format (default onnx; the only one so far)
   --out FILE                 where to write (default: the checkpoint's name with .onnx)`;
 

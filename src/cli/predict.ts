@@ -83,7 +83,7 @@ async function main() {
   await setBackend(backend);
   const c = await loadClassifier(ckpt);
   const names = c.classNames;
-  if (c.kind === "lenet5" || c.kind === "lstm") {
+  if (c.kind === "lenet5" || c.kind === "lstm" || c.kind === "vgg") {
     if (positionals.length === 0) fail("give one or more PNG images of digits");
     const images = await Promise.all(positionals.map(readDigit));
     const x = tensor(Float32Array.from(images.flatMap((im) => Array.from(im))), [images.length, 1, 28, 28]);

@@ -1,5 +1,5 @@
 /**
- * @file `npm run train -- --model lenet5|lstm`: LeNet-5 or the LSTM row classifier on real
+ * @file `npm run train -- --model lenet5|lstm|vgg`: LeNet-5, the LSTM row classifier or the VGG-style CNN on real
  * MNIST, with test accuracy after each epoch. On WebGPU the training set is uploaded once, as
  * bytes (trainingBatches → DeviceLoader): a step uploads its batch's indices and gathers,
  * normalises and looks up the labels on the device.
@@ -9,6 +9,7 @@ import { MNIST_MEAN, MNIST_STD, loadMnist, type MnistSplit } from "../data/mnist
 import { FormatError } from "../errors.ts";
 import { DataLoader } from "../data/loader.ts";
 import { LeNet5 } from "../models/lenet5.ts";
+import { VGG } from "../models/vgg.ts";
 import { LSTMClassifier } from "../models/lstm_classifier.ts";
 import { loadSafetensors, parseSafetensors, readCheckpoint, readSafetensorsHeader } from "../io/safetensors.ts";
 import type { TrainArgs } from "./args.ts";
@@ -66,8 +67,9 @@ export async function trainMnist(args: TrainArgs): Promise<true | "SIGINT" | "SI
   const resumeMeta = args.resume ? (await readSafetensorsHeader(args.resume)).metadata : null;
   const classes = resumeMeta?.classes ? Number(resumeMeta.classes) : args.head ?? 10;
   if (digits && classes < digits.length) throw new FormatError(`--digits ${digits.join(",")} needs a head of at least ${digits.length} classes; pass --head ${digits.length}`);
-  const model = args.model === "lstm" ? new LSTMClassifier(28, 128, classes) : new LeNet5(args.variant, { init: args.init, classes });
-  const title = args.model === "lstm" ? "LSTM row classifier (28 steps, hidden 128)" : `LeNet-5 (${args.variant}${args.init === "default" ? "" : `, ${args.init} init`})`;
+  const model = args.model === "lstm" ? new LSTMClassifier(28, 128, classes) : args.model === "vgg" ? new VGG({ init: args.init, classes }) : new LeNet5(args.variant, { init: args.init, classes });
+  const init = args.init === "default" ? "" : `, ${args.init} init`;
+  const title = args.model === "lstm" ? "LSTM row classifier (28 steps, hidden 128)" : args.model === "vgg" ? `VGG-style CNN (blocks of 32 and 64 channels, fc 256, dropout 0.5${init})` : `LeNet-5 (${args.variant}${init})`;
   if (args.initFrom) await initFrom(model, args.initFrom, classes);
   // a resumed run keeps the layers its checkpoint was trained with frozen
   const freeze = args.freeze.length ? args.freeze : resumeMeta?.frozen ? resumeMeta.frozen.split(",") : [];
@@ -75,7 +77,7 @@ export async function trainMnist(args: TrainArgs): Promise<true | "SIGINT" | "SI
   // the weights now; the optimizer's state and the epoch come with the training state (trainLoop)
   const resume = args.resume ? { path: args.resume, metadata: await loadSafetensors(model, args.resume) } : undefined;
   // --body-lr: the layers below the head at their own rate (discriminative fine-tuning)
-  const head = model instanceof LeNet5 ? model.fc3 : model.fc;
+  const head = model instanceof LeNet5 ? model.fc3 : model instanceof VGG ? model.fc2 : model.fc;
   const headParams = new Set(head.parameters());
   const groups = args.bodyLr === undefined ? undefined
     : [{ params: model.parameters().filter((p) => !headParams.has(p)), lr: args.bodyLr }, { params: head.parameters() }].filter((g) => g.params.some((p) => p.requiresGrad));
@@ -101,9 +103,9 @@ export async function trainMnist(args: TrainArgs): Promise<true | "SIGINT" | "SI
  * --init-from: the weights of another run, every layer but the head when the head's size
  * differs (--head N: the new head starts fresh, as replacing `model.fc3` in PyTorch).
  */
-async function initFrom(model: LeNet5 | LSTMClassifier, path: string, classes: number): Promise<void> {
+async function initFrom(model: LeNet5 | LSTMClassifier | VGG, path: string, classes: number): Promise<void> {
   const { tensors } = parseSafetensors(await readCheckpoint(path), path);
-  const head = model instanceof LeNet5 ? "fc3" : "fc";
+  const head = model instanceof LeNet5 ? "fc3" : model instanceof VGG ? "fc2" : "fc";
   const theirs = tensors.get(`${head}.weight`)?.shape[0];
   if (theirs !== undefined && theirs !== classes) {
     for (const k of [...tensors.keys()]) if (k.startsWith(`${head}.`)) tensors.delete(k);
@@ -112,6 +114,6 @@ async function initFrom(model: LeNet5 | LSTMClassifier, path: string, classes: n
   if (unexpected.length || missing.some((k) => !k.startsWith(`${head}.`))) {
     throw new FormatError(`${path}: not the same network (missing: ${missing.join(", ") || "none"}; unexpected: ${unexpected.join(", ") || "none"}); --init-from takes a checkpoint of the same --model and --variant`);
   }
-  const fresh = missing.length ? `; the head ${head} [${classes}, ${model instanceof LeNet5 ? 84 : 128}] starts fresh (the checkpoint's has ${theirs} classes)` : "";
+  const fresh = missing.length ? `; the head ${head} [${classes}, ${model instanceof LeNet5 ? 84 : model instanceof VGG ? 256 : 128}] starts fresh (the checkpoint's has ${theirs} classes)` : "";
   process.stderr.write(`train: initialised from ${path} (${tensors.size} tensors)${fresh}\n`);
 }

@@ -1,6 +1,6 @@
 /**
  * @file ONNX export of the shipped models, for inference elsewhere (onnxruntime, …):
- * LeNet-5 (modern: Conv, Relu, MaxPool; classic: Tanh, AveragePool), the LSTM row classifier
+ * LeNet-5 (modern: Conv, Relu, MaxPool; classic: Tanh, AveragePool), the VGG-style CNN, the LSTM row classifier
  * and the text classifier (Gather, a bidirectional ONNX LSTM or GRU, the masked mean) and its
  * bag-of-words baseline. Opset 17, float32, the batch dimension named "N".
  *
@@ -137,6 +137,19 @@ async function build(model: Module, kind: string): Promise<{ g: Graph; input: On
     const classes = w.get("fc3.weight")!.shape[0];
     return { g, input: { name: "input", type: "float32", shape: ["N", 1, 28, 28] }, output: linear(g, w, "fc3", h), classes };
   }
+  if (kind === "vgg") {
+    // blocks of (Conv 3×3 pad 1, Relu) × 2 and a 2×2 MaxPool; then Gemm, Relu, (dropout: identity at inference), Gemm
+    let h = "input";
+    for (let b = 1; w.has(`conv${b}_1.weight`); b++) {
+      for (const k of [1, 2]) {
+        const name = `conv${b}_${k}`, wt = w.get(`${name}.weight`)!, bias = w.get(`${name}.bias`)!;
+        h = g.op("Relu", [g.op("Conv", [h, g.weight(`${name}.weight`, wt.shape, wt.data), g.weight(`${name}.bias`, bias.shape, bias.data)], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] })]);
+      }
+      h = g.op("MaxPool", [h], { kernel_shape: [2, 2], strides: [2, 2] });
+    }
+    h = g.op("Relu", [linear(g, w, "fc1", g.op("Flatten", [h], { axis: 1 }))]);
+    return { g, input: { name: "input", type: "float32", shape: ["N", 1, 28, 28] }, output: linear(g, w, "fc2", h), classes: w.get("fc2.weight")!.shape[0] };
+  }
   if (kind === "lstm") {
     const hidden = w.get("lstm.weight_hh_l0")!.shape[1];
     const cell = w.get("lstm.weight_hh_l0")!.shape[0] === 3 * hidden ? "gru" : "lstm";
@@ -166,7 +179,7 @@ async function build(model: Module, kind: string): Promise<{ g: Graph; input: On
     const classes = w.get("fc.weight")!.shape[0];
     return { g, input: { name: tokens, type: "int32", shape: ["N", "L"] }, output: linear(g, w, "fc", mean(out)), classes };
   }
-  throw new FormatError(`exportOnnx: no ONNX export for a ${JSON.stringify(kind)} model; lenet5, lstm, textclf and bow are exported`);
+  throw new FormatError(`exportOnnx: no ONNX export for a ${JSON.stringify(kind)} model; lenet5, vgg, lstm, textclf and bow are exported`);
 }
 
 /**

@@ -61,7 +61,7 @@ export function expectShape(shapes: ReadonlyMap<string, readonly number[]>, name
 
 /** What a checkpoint of each model is for: the command that uses it. */
 const USE: Record<string, string> = {
-  lenet5: "npm run predict -- --ckpt FILE IMAGE.png", lstm: "npm run predict -- --ckpt FILE IMAGE.png",
+  lenet5: "npm run predict -- --ckpt FILE IMAGE.png", lstm: "npm run predict -- --ckpt FILE IMAGE.png", vgg: "npm run predict -- --ckpt FILE IMAGE.png",
   textclf: "npm run predict -- --ckpt FILE \"some text\"", bow: "npm run predict -- --ckpt FILE \"some text\"",
   charlm: "npm run sample -- --ckpt FILE", tagger: "npm run tag -- --ckpt FILE \"a sentence\"", skipgram: "npm run similar -- --ckpt FILE --word W",
 };

@@ -16,6 +16,7 @@ import { LeNet5 } from "../../src/models/lenet5.ts";
 import { LSTMClassifier } from "../../src/models/lstm_classifier.ts";
 import { BagOfWordsClassifier, TextClassifier } from "../../src/models/text_classifier.ts";
 import { CharLM } from "../../src/models/char_lm.ts";
+import { VGG } from "../../src/models/vgg.ts";
 import { exportOnnx } from "../../src/io/onnx.ts";
 import { saveSafetensors } from "../../src/io/safetensors.ts";
 import type { Module } from "../../src/nn/module.ts";
@@ -39,6 +40,7 @@ describe("exportOnnx", () => {
   const cases: [string, string, () => Module & { forward(x: Tensor): Tensor }, () => Tensor][] = [
     ["LeNet-5 modern", "lenet5", () => new LeNet5("modern"), images],
     ["LeNet-5 classic", "lenet5", () => new LeNet5("classic", { classes: 5 }), images],
+    ["the VGG-style CNN", "vgg", () => new VGG({ widths: [4, 8], hidden: 16 }), images],
     ["the LSTM row classifier", "lstm", () => new LSTMClassifier(28, 32, 10), images],
     ["the text classifier (bidirectional LSTM)", "textclf", () => new TextClassifier(50, 3, { hiddenSize: 8, cell: "lstm" }), tokens],
     ["the text classifier (bidirectional GRU)", "textclf", () => new TextClassifier(50, 3, { hiddenSize: 8, cell: "gru" }), tokens],
@@ -53,7 +55,7 @@ describe("exportOnnx", () => {
   });
 
   it("refuses a model it has no graph for", async () => {
-    await expect(exportOnnx(new CharLM(10, { hiddenSize: 8 }), "charlm")).rejects.toThrow(/no ONNX export for a "charlm" model; lenet5, lstm, textclf and bow/);
+    await expect(exportOnnx(new CharLM(10, { hiddenSize: 8 }), "charlm")).rejects.toThrow(/no ONNX export for a "charlm" model; lenet5, vgg, lstm, textclf and bow/);
   });
 });
 
@@ -70,5 +72,5 @@ it("npm run export writes a checkpoint's ONNX file and says what it takes", asyn
   await saveSafetensors(new CharLM(10, { hiddenSize: 8 }), join(dir, "lm.safetensors"), { model: "charlm" });
   const bad = spawnSync("node", ["--import", "tsx", "src/cli/export.ts", "--ckpt", join(dir, "lm.safetensors")], { cwd: root, encoding: "utf8" });
   expect(bad.status).toBe(1);
-  expect(bad.stderr).toMatch(/lm\.safetensors: a checkpoint of --model charlm; this command takes lenet5, lstm, textclf and bow/);
+  expect(bad.stderr).toMatch(/lm\.safetensors: a checkpoint of --model charlm; this command takes lenet5, lstm, vgg, textclf and bow/);
 }, 60_000);

@@ -35,7 +35,7 @@ it("parses the recipe flags: --schedule, --warmup, --weight-decay, --find-lr, --
   expect([d.schedule, d.warmup, d.weightDecay, d.findLr, d.bodyLr, d.digits, d.evalEvery]).toEqual(["constant", 0, 0, false, undefined, undefined, 1]);
   const r = spawnSync("node", [...train, "--model", "charlm", "--text", "x.txt", "--body-lr", "0.1"], { cwd: root, encoding: "utf8" });
   expect(r.status).toBe(2);
-  expect(r.stderr).toMatch(/--body-lr is for --model lenet5 and lstm/);
+  expect(r.stderr).toMatch(/--body-lr is for --model lenet5, lstm and vgg/);
 }, 60_000);
 
 it("parses --init for LeNet-5 (default: PyTorch's)", () => {
