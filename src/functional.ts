@@ -14,7 +14,8 @@ import { pad as padOp, reshape } from "./ops/movement.ts";
 import { resolvePadding, symmetric, type Padding2d } from "./ops/padding.ts";
 import { ones } from "./creation.ts";
 import { matmul } from "./ops/matmul.ts";
-import { conv2d as conv2dOp, conv2dBackwardInput, pair, type Conv2dOptions } from "./ops/conv2d.ts";
+import { conv2d as conv2dOp, conv2dBackwardInput, im2col, pair, type Conv2dOptions } from "./ops/conv2d.ts";
+import { max as maxReduce, sum as sumReduce } from "./ops/reduce.ts";
 import { dropout as dropoutOp } from "./ops/dropout.ts";
 import { gather } from "./ops/gather.ts";
 import { lstmCell as lstmPointwise } from "./ops/lstm_cell.ts";
@@ -38,46 +39,97 @@ export function pad(x: Tensor, pads: readonly number[] | readonly (readonly [num
   return padOp(x, pads as readonly (readonly [number, number])[], value);
 }
 
-/** Pooling options with padding as PyTorch and TensorFlow write it (ops/padding.ts). */
-export type Pool2dPaddedOptions = Omit<Pool2dOptions, "padding"> & { padding?: Padding2d };
-
-/** Padding a pool's own (symmetric, at most half the kernel) cannot express, as an explicit pad. */
-function poolPadding(op: string, x: Tensor, opts: Pool2dPaddedOptions): { pads: [number, number, number, number]; own: Pool2dOptions } | null {
-  // no options at all: the op's own check says what to pass
-  if (!opts || typeof opts !== "object" || opts.padding === undefined || !(typeof opts.padding === "string" || (Array.isArray(opts.padding) && opts.padding.length !== 2))) return null;
-  if (x.rank !== 4) throw new ShapeError(`${op}: expected input [N, C, H, W], got ${x.describe()}`);
-  const kernel = pair(op, "kernelSize", opts.kernelSize, 1);
-  const p = resolvePadding(op, opts.padding, [x.shape[2], x.shape[3]], kernel, pair(op, "stride", opts.stride ?? kernel, 1));
-  if (symmetric(p) && 2 * p[0] <= kernel[0] && 2 * p[2] <= kernel[1]) return { pads: [0, 0, 0, 0], own: { ...opts, padding: [p[0], p[2]] } };
-  return { pads: p, own: { ...opts, padding: 0 } };
-}
+/**
+ * Pooling options: padding as PyTorch and TensorFlow write it (ops/padding.ts), `dilation`
+ * (window elements d apart, as PyTorch's MaxPool2d and TensorFlow's pool) and `ceilMode`
+ * (PyTorch's: the output size rounds up, so a last partial window is kept, but never one that
+ * starts in the bottom or right padding).
+ */
+export type Pool2dPaddedOptions = Omit<Pool2dOptions, "padding"> & { padding?: Padding2d; dilation?: number | [number, number]; ceilMode?: boolean };
 
 /** The lowest float32: what max pooling pads with (a window always holds a real element, so it never wins). */
 const LOWEST_F32 = -3.4028234663852886e38;
 
-/** 2-D max pooling; `padding` also [top, bottom, left, right], "same" or "valid". */
-export function maxPool2d(x: Tensor, opts: Pool2dPaddedOptions): Tensor {
-  const r = poolPadding("maxPool2d", x, opts);
-  if (!r) return maxPool2dOp(x, opts as Pool2dOptions);
-  const [t, b, l, rr] = r.pads;
-  return maxPool2dOp(t + b + l + rr ? padOp(x, [[0, 0], [0, 0], [t, b], [l, rr]], LOWEST_F32) : x, r.own);
+interface PoolWindow {
+  kernel: [number, number];
+  stride: [number, number];
+  dilation: [number, number];
+  /** [top, bottom, left, right] padding, and the rows and columns ceil mode adds after it. */
+  pads: [number, number, number, number];
+  extra: [number, number];
 }
 
 /**
- * 2-D average pooling; `padding` also [top, bottom, left, right], "same" or "valid". With
- * `countIncludePad: false` a window's mean is over its in-image elements only.
+ * The window of a pool that its op's own attributes (symmetric padding of at most half the
+ * kernel, no dilation, floor mode) cannot express; null when they can.
+ */
+function poolWindow(op: string, x: Tensor, opts: Pool2dPaddedOptions): PoolWindow | null {
+  // no options at all: the op's own check says what to pass
+  if (!opts || typeof opts !== "object") return null;
+  const explicit = opts.padding !== undefined && (typeof opts.padding === "string" || (Array.isArray(opts.padding) && opts.padding.length !== 2));
+  if (!explicit && !opts.ceilMode && (opts.dilation ?? 1) === 1) return null;
+  if (x.rank !== 4) throw new ShapeError(`${op}: expected input [N, C, H, W], got ${x.describe()}`);
+  const kernel = pair(op, "kernelSize", opts.kernelSize, 1), stride = pair(op, "stride", opts.stride ?? kernel, 1), dilation = pair(op, "dilation", opts.dilation ?? 1, 1);
+  const pads = resolvePadding(op, opts.padding ?? 0, [x.shape[2], x.shape[3]], kernel, stride, dilation);
+  const extra: [number, number] = [0, 0];
+  for (const i of [0, 1]) {
+    const [before, after] = [pads[2 * i], pads[2 * i + 1]], n = x.shape[2 + i], span = dilation[i] * (kernel[i] - 1) + 1;
+    const room = n + before + after - span;
+    if (room < 0) throw new ShapeError(`${op}: window ${kernel.join("×")} (dilation ${dilation.join("×")}) does not fit input ${fmtShape(x.shape)} with padding ${pads.join(",")}`);
+    if (!opts.ceilMode) continue;
+    let out = Math.ceil(room / stride[i]) + 1;
+    // PyTorch's rule: the last window must start inside the image or the top/left padding
+    if ((out - 1) * stride[i] >= n + before) out--;
+    extra[i] = Math.max(0, (out - 1) * stride[i] + span - (n + before + after));
+  }
+  return { kernel, stride, dilation, pads, extra };
+}
+
+/** x padded by the window's pads (and ceil mode's extra rows and columns) with `value`. */
+function padWindow(x: Tensor, w: PoolWindow, value: number): Tensor {
+  const [t, b, l, r] = w.pads;
+  return t + b + l + r + w.extra[0] + w.extra[1] ? padOp(x, [[0, 0], [0, 0], [t, b + w.extra[0]], [l, r + w.extra[1]]], value) : x;
+}
+
+/**
+ * Each window of a padded x reduced: by the pool op (dilation 1), or, with dilation, as
+ * `reduce` over the columns of im2col (one plane at a time: [N·C, 1, H, W]).
+ */
+function poolPadded(x: Tensor, w: PoolWindow, kind: "max" | "sum"): Tensor {
+  const [n, c, h, wd] = x.shape;
+  const own = { kernelSize: w.kernel, stride: w.stride, padding: 0 as const };
+  if (w.dilation[0] === 1 && w.dilation[1] === 1) return kind === "max" ? maxPool2dOp(x, own) : avgPool2dOp(x, { ...own, countIncludePad: true });
+  const cols = im2col(reshape(x, [n * c, 1, h, wd]), w.kernel, { stride: w.stride, dilation: w.dilation }); // [N·C, kh·kw, OH·OW]
+  const oh = Math.floor((h - w.dilation[0] * (w.kernel[0] - 1) - 1) / w.stride[0]) + 1, ow = Math.floor((wd - w.dilation[1] * (w.kernel[1] - 1) - 1) / w.stride[1]) + 1;
+  // the sum as a mean over kh·kw, as avgPool2d with countIncludePad gives it (the caller divides by a count the same way)
+  const reduced = kind === "max" ? maxReduce(cols, 1) : div(sumReduce(cols, 1), scalar(w.kernel[0] * w.kernel[1], x.dtype));
+  return reshape(reduced, [n, c, oh, ow]);
+}
+
+/** 2-D max pooling; `padding` also [top, bottom, left, right], "same" or "valid"; `dilation`, `ceilMode`. */
+export function maxPool2d(x: Tensor, opts: Pool2dPaddedOptions): Tensor {
+  const w = poolWindow("maxPool2d", x, opts);
+  if (!w) return maxPool2dOp(x, opts as Pool2dOptions);
+  return poolPadded(padWindow(x, w, LOWEST_F32), w, "max");
+}
+
+/**
+ * 2-D average pooling; `padding` also [top, bottom, left, right], "same" or "valid";
+ * `dilation`, `ceilMode`. The divisor, as PyTorch: the window's elements inside the image and
+ * its padding (`countIncludePad`, the default), or inside the image only; never the rows and
+ * columns ceil mode adds.
  */
 export function avgPool2d(x: Tensor, opts: Pool2dPaddedOptions & { countIncludePad?: boolean }): Tensor {
-  const r = poolPadding("avgPool2d", x, opts);
-  if (!r) return avgPool2dOp(x, opts as Pool2dOptions & { countIncludePad?: boolean });
-  const [t, b, l, rr] = r.pads;
-  if (t + b + l + rr === 0) return avgPool2dOp(x, { ...r.own, countIncludePad: opts.countIncludePad });
-  const pads: [number, number][] = [[0, 0], [0, 0], [t, b], [l, rr]];
-  const sums = avgPool2dOp(padOp(x, pads), { ...r.own, countIncludePad: true });
-  if (opts.countIncludePad ?? true) return sums;
-  // the share of each window inside the image, from a padded plane of ones
-  const inside = avgPool2dOp(padOp(ones([1, 1, x.shape[2], x.shape[3]], x.dtype), pads), { ...r.own, countIncludePad: true });
-  return div(sums, inside);
+  const w = poolWindow("avgPool2d", x, opts);
+  if (!w) return avgPool2dOp(x, opts as Pool2dOptions & { countIncludePad?: boolean });
+  const sums = poolPadded(padWindow(x, w, 0), w, "sum");
+  const countPad = opts.countIncludePad ?? true;
+  if (countPad && w.extra[0] + w.extra[1] === 0) return sums;
+  // the share of each window that counts, from a padded plane of ones
+  const [t, b, l, r] = w.pads, [h, wd] = [x.shape[2], x.shape[3]];
+  const plane = countPad ? ones([1, 1, h + t + b, wd + l + r], x.dtype) : ones([1, 1, h, wd], x.dtype);
+  const counts = poolPadded(padWindow(plane, countPad ? { ...w, pads: [0, 0, 0, 0] } : w, 0), w, "sum");
+  return div(sums, counts);
 }
 export { crossEntropy, binaryCrossEntropyWithLogits, mseLoss } from "./losses.ts";
 

@@ -78,6 +78,9 @@ const CASES: Case[] = [
   ["conv2dBackwardFilter (double backward)", (x, dy) => W.conv2dBackwardFilter(x, dy, [3, 2, 2, 3], { stride: [2, 1] }), [s(2, 2, 5, 5), s(2, 3, 2, 3)]],
   // pooling
   ["maxPool2d 2x2", (x) => F.maxPool2d(x, { kernelSize: 2 }), [s(2, 2, 4, 6)]],
+  ["maxPool2d ceilMode, dilation [1, 2], window 3x2, stride [2, 1], padding [1, 0]", (x) => F.maxPool2d(x, { kernelSize: [3, 2], stride: [2, 1], padding: [1, 0], dilation: [1, 2], ceilMode: true }), [s(1, 2, 6, 6)]],
+  ["avgPool2d ceilMode, countIncludePad false, padding 1, stride 2", (x) => F.avgPool2d(x, { kernelSize: 3, stride: 2, padding: 1, ceilMode: true, countIncludePad: false }), [s(1, 2, 6, 7)]],
+  ["avgPool2d dilation 2", (x) => F.avgPool2d(x, { kernelSize: 2, stride: 1, dilation: 2 }), [s(1, 2, 5, 5)]],
   ["maxPool2d 3x3 stride 2 pad 1 (overlapping)", (x) => F.maxPool2d(x, { kernelSize: 3, stride: 2, padding: 1 }), [s(1, 2, 5, 5)]],
   ["maxPool2d non-square 2x3 window", (x) => F.maxPool2d(x, { kernelSize: [2, 3], stride: [1, 2] }), [s(1, 1, 4, 7)]],
   ["avgPool2d 2x2", (x) => F.avgPool2d(x, { kernelSize: 2 }), [s(2, 2, 4, 4)]],
