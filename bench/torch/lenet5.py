@@ -3,7 +3,9 @@
   lenet5.py replay DIR        replays a webgpu-dl run in PyTorch: the same initial weights
                               (DIR/init.safetensors), the same batches (DIR/order.bin) and
                               hyper-parameters (DIR/meta.json); compares against DIR/losses.bin
-  lenet5.py own SEED EPOCHS VARIANT DATA   PyTorch's own initialisation and shuffling
+  lenet5.py own SEED EPOCHS VARIANT DATA [LR [SCHEDULE]]
+                              PyTorch's own initialisation and shuffling (LR 1e-3,
+                              SCHEDULE constant or onecycle)
 
 Prints one JSON line on stdout. Needs torch and numpy (Debian: apt-get install python3-torch).
 """
@@ -61,9 +63,13 @@ def load_safetensors(path):
     return out
 
 
-def train(model, x, y, xt, yt, orders, batch, lr):
-    """Adam over the given per-epoch orders; per-step losses and per-epoch test accuracy."""
+def train(model, x, y, xt, yt, orders, batch, lr, schedule="constant"):
+    """Adam over the given per-epoch orders; per-step losses and per-epoch test accuracy.
+    schedule "onecycle": OneCycleLR peaking at lr over all steps, without momentum cycling
+    (webgpu-dl's Adam keeps beta1)."""
     opt = torch.optim.Adam(model.parameters(), lr)
+    steps = sum((len(o) + batch - 1) // batch for o in orders)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, cycle_momentum=False) if schedule == "onecycle" else None
     losses, acc = [], []
     for order in orders:
         model.train()
@@ -73,6 +79,8 @@ def train(model, x, y, xt, yt, orders, batch, lr):
             opt.zero_grad()
             loss.backward()
             opt.step()
+            if sched:
+                sched.step()
             losses.append(loss.item())
         model.eval()
         with torch.no_grad():
@@ -91,7 +99,7 @@ def main():
         model = LeNet5(meta["variant"])
         model.load_state_dict(load_safetensors(f"{d}/init.safetensors"))
         orders = torch.tensor(np.fromfile(f"{d}/order.bin", np.int32).astype(np.int64)).reshape(meta["epochs"], -1)
-        losses, acc = train(model, x, y, xt, yt, orders, meta["batch"], meta["lr"])
+        losses, acc = train(model, x, y, xt, yt, orders, meta["batch"], meta["lr"], meta.get("schedule", "constant"))
         ours = np.fromfile(f"{d}/losses.bin", np.float64)
         if len(ours) != len(losses):
             sys.exit(f"{d}/losses.bin: {len(ours)} steps, PyTorch ran {len(losses)}")
@@ -100,11 +108,13 @@ def main():
         print(json.dumps({"testAcc": acc, "meanLoss": float(losses[:len(losses) // meta["epochs"]].mean()), "maxRelLossDiff": first, "seconds": time.time() - t0}))
     else:
         seed, epochs, variant, data = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
+        lr = float(sys.argv[6]) if len(sys.argv) > 6 else 1e-3
+        schedule = sys.argv[7] if len(sys.argv) > 7 else "constant"
         x, y = mnist(data, "train")
         xt, yt = mnist(data, "test")
         torch.manual_seed(seed)
         model = LeNet5(variant)
-        losses, acc = train(model, x, y, xt, yt, [torch.randperm(len(y)) for _ in range(epochs)], 64, 1e-3)
+        losses, acc = train(model, x, y, xt, yt, [torch.randperm(len(y)) for _ in range(epochs)], 64, lr, schedule)
         print(json.dumps({"testAcc": acc, "meanLoss": float(losses[:len(losses) // epochs].mean()), "seconds": time.time() - t0}))
 
 
