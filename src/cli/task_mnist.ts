@@ -13,7 +13,7 @@ import { VGG } from "../models/vgg.ts";
 import { LSTMClassifier } from "../models/lstm_classifier.ts";
 import { loadSafetensors, parseSafetensors, readCheckpoint, readSafetensorsHeader } from "../io/safetensors.ts";
 import type { TrainArgs } from "./args.ts";
-import { accuracy, makeOptimizer, trainLoop, trainingBatches, type Evaluation } from "./loop.ts";
+import { accuracyEvaluation, makeOptimizer, trainLoop, trainingBatches } from "./loop.ts";
 import { permutation } from "../random.ts";
 
 /** The images at `keep`, in that order, their labels mapped by `label`. */
@@ -83,10 +83,7 @@ export async function trainMnist(args: TrainArgs): Promise<true | "SIGINT" | "SI
     : [{ params: model.parameters().filter((p) => !headParams.has(p)), lr: args.bodyLr }, { params: head.parameters() }].filter((g) => g.params.some((p) => p.requiresGrad));
   const opt = makeOptimizer(model, args, title, groups);
   const predict = compile((x: Tensor) => model.forward(x));
-  const score = async (set: MnistSplit, name: "val" | "test"): Promise<Evaluation> => {
-    const acc = await accuracy(model, predict, new DataLoader(set.images, set.labels, [1, 28, 28], { batchSize: 1000 }), name === "val" ? "validating" : "testing");
-    return { summary: `${name} acc ${acc.toFixed(2)}% (${set.count} images)`, scores: { [`${name}_acc`]: acc }, best: name === "val" ? { name: "val_acc", value: acc, higher: true } : undefined };
-  };
+  const score = (set: MnistSplit, name: "val" | "test") => accuracyEvaluation(model, predict, new DataLoader(set.images, set.labels, [1, 28, 28], { batchSize: 1000 }), name, "images");
   return trainLoop({
     onNonFinite: args.onNonFinite, out: args.out, recipe: args,
     model, epochs: args.epochs, metric: "accuracy", unit: "img", unitsPerExample: 1,

@@ -15,7 +15,7 @@ import { FormatError } from "../errors.ts";
 import { initEmbedding, pretrained } from "./word_vectors.ts";
 import type { TrainArgs } from "./args.ts";
 import { checkpointHeader } from "./loop.ts";
-import { accuracy, makeOptimizer, trainLoop, trainingBatches, readText, type Evaluation } from "./loop.ts";
+import { accuracyEvaluation, makeOptimizer, trainLoop, trainingBatches, readText } from "./loop.ts";
 
 export async function trainTextClassifier(args: TrainArgs): Promise<true | "SIGINT" | "SIGTERM"> {
   const file = args.data!;
@@ -50,10 +50,7 @@ export async function trainTextClassifier(args: TrainArgs): Promise<true | "SIGI
     y: Int32Array.from(idx, (i) => data.y[i]),
   });
   const tr = block(train), te = block(test), va = nVal ? block(val) : null;
-  const score = async (set: { x: Int32Array; y: Int32Array }, name: "val" | "test"): Promise<Evaluation> => {
-    const acc = await accuracy(model, predict, new DataLoader(set.x, set.y, [maxLen], { batchSize: 256 }), name === "val" ? "validating" : "testing");
-    return { summary: `${name} acc ${acc.toFixed(2)}% (${set.y.length} examples)`, scores: { [`${name}_acc`]: acc }, best: name === "val" ? { name: "val_acc", value: acc, higher: true } : undefined };
-  };
+  const score = (set: { x: Int32Array; y: Int32Array }, name: "val" | "test") => accuracyEvaluation(model, predict, new DataLoader(set.x, set.y, [maxLen], { batchSize: 256 }), name, "examples");
   const opt = makeOptimizer(model, args, title);
   const predict = compile((x: Tensor) => model.forward(x));
   return trainLoop({
