@@ -125,6 +125,11 @@ export function trainingBatches(host: Float32Array | Int32Array, device: Uint8Ar
   return new DeviceLoader(device, labels, exampleShape, opts);
 }
 
+/** What metrics.jsonl records beside a mean loss: the accuracy in % or the perplexity. */
+function trainScore(metric: TrainLoop["metric"], meanLoss: number, correct: number, seen: number): { acc?: number; ppl?: number } {
+  return metric === "accuracy" ? { acc: (100 * correct) / seen } : metric === "perplexity" ? { ppl: Math.exp(meanLoss) } : {};
+}
+
 /** The meter is read every READ_EVERY steps (and at the end of an epoch, or when stopped). */
 export const READ_EVERY = 16;
 
@@ -248,8 +253,7 @@ export async function trainLoop(t: TrainLoop): Promise<true | "SIGINT" | "SIGTER
         // metrics.jsonl: the means over the steps since the last read
         if (run && batches > logged.batches) {
           const loss = (lossSum - logged.lossSum) / (batches - logged.batches), now = bar.seconds;
-          const score = t.metric === "accuracy" ? { acc: (100 * (correct - logged.correct)) / (seen - logged.seen) } : t.metric === "perplexity" ? { ppl: Math.exp(loss) } : {};
-          await run.log({ kind: "step", epoch, step, loss, ...score, lr: t.optimizer?.lr ?? 0, rate: ((seen - logged.seen) * t.unitsPerExample) / (now - logged.at) });
+          await run.log({ kind: "step", epoch, step, loss, ...trainScore(t.metric, loss, correct - logged.correct, seen - logged.seen), lr: t.optimizer?.lr ?? 0, rate: ((seen - logged.seen) * t.unitsPerExample) / (now - logged.at) });
           logged = { ...sums, at: now };
         }
         const score = t.metric === "accuracy" ? `acc ${((100 * correct) / seen).toFixed(2)}% ` : t.metric === "perplexity" ? `ppl ${Math.exp(lossSum / batches).toFixed(2)} ` : "";
@@ -311,8 +315,7 @@ export async function trainLoop(t: TrainLoop): Promise<true | "SIGINT" | "SIGTER
           await saveSafetensors(t.model, run.bestPath, { ...t.metadata?.(), epoch: String(epoch), [best.name]: String(best.value) });
           process.stderr.write(`train: best ${best.name.replace(/_/g, " ")} so far (${Number(best.value.toFixed(4))}): ${run.bestPath}\n`);
         }
-        const train = t.metric === "accuracy" ? { acc: (100 * correct) / seen } : t.metric === "perplexity" ? { ppl: Math.exp(lossSum / batches) } : {};
-        await run.log({ kind: "epoch", epoch, step, loss: lossSum / batches, ...train, ...scored?.scores, ...(best ? { best: best.value } : {}), seconds, skipped });
+        await run.log({ kind: "epoch", epoch, step, loss: lossSum / batches, ...trainScore(t.metric, lossSum / batches, correct, seen), ...scored?.scores, ...(best ? { best: best.value } : {}), seconds, skipped });
       }
       if (t.recipe?.testEachEpoch && epoch < t.epochs) await scoreTest(epoch, step);
       if (epoch === t.epochs) await scoreTest(epoch, step);
