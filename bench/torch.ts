@@ -7,9 +7,10 @@
  * bench/results/torch-<date>T<hhmm>-<backend>.md. Needs a Python with torch and numpy
  * (Debian 12: `apt-get install -y python3-torch`; `--python` picks the interpreter).
  * Flags: `--seeds 0,1,2` (default 0), `--epochs N` (1), `--backend cpu|webgpu` (cpu),
- * `--variant modern|classic`, `--lr X` (1e-3), `--schedule constant|onecycle` (onecycle: --lr is
+ * `--variant modern|classic`, `--schedule constant|onecycle` (onecycle, the default as in
+ * `npm run train`: --lr is
  * the peak, our oneCycleRate against PyTorch's OneCycleLR with cycle_momentum=False, as our
- * Adam keeps β₁), `--quick` (600 images, print only), `--torch-only`
+ * Adam keeps β₁), `--lr X` (0.006 with onecycle, 1e-3 constant), `--quick` (600 images, print only), `--torch-only`
  * (only PyTorch's own runs: what the recipe reaches, for many seeds in little time), `--keep`
  * (keep each seed's folder: init.safetensors, order.bin, losses.bin, meta.json).
  */
@@ -91,11 +92,11 @@ async function main() {
   const { values } = parseArgs({
     options: {
       seeds: { type: "string", default: "0" }, epochs: { type: "string", default: "1" }, backend: { type: "string", default: "cpu" },
-      variant: { type: "string", default: "modern" }, lr: { type: "string", default: "1e-3" }, schedule: { type: "string", default: "constant" }, python: { type: "string" }, quick: { type: "boolean", default: false }, keep: { type: "boolean", default: false }, "torch-only": { type: "boolean", default: false },
+      variant: { type: "string", default: "modern" }, lr: { type: "string" }, schedule: { type: "string", default: "onecycle" }, python: { type: "string" }, quick: { type: "boolean", default: false }, keep: { type: "boolean", default: false }, "torch-only": { type: "boolean", default: false },
     },
   });
   const seeds = values.seeds.split(",").map(Number);
-  const epochs = Number(values.epochs), lr = Number(values.lr);
+  const epochs = Number(values.epochs), lr = Number(values.lr ?? (values.schedule === "onecycle" ? 0.006 : 1e-3));
   if (seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new Error(`--seeds: expected integers ≥ 0 like 0,1,2, got ${values.seeds}`);
   if (!(Number.isInteger(epochs) && epochs >= 1)) throw new Error(`--epochs: expected an integer ≥ 1, got ${values.epochs}`);
   if (!(lr > 0)) throw new Error(`--lr: expected a positive number, got ${values.lr}`);

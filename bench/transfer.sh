@@ -9,7 +9,7 @@
 set -euo pipefail
 OUT=${1:-transfer-results}
 mkdir -p "$OUT"
-T="node --import tsx src/cli/train.ts --backend cpu"
+T="node --import tsx src/cli/train.ts --backend cpu --schedule constant"
 $T --digits 0-4 --epochs 1 --out "$OUT/pre.safetensors" > "$OUT/pre.out" 2>/dev/null
 suggest() { $T --digits 5-9 --limit 1000 --head 5 --find-lr --out "$OUT/$1.safetensors" "${@:2}" 2>/dev/null | sed -n 's/^suggested --lr \([^ ]*\).*/\1/p'; }
 LR_A=$(suggest a)

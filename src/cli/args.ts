@@ -23,12 +23,14 @@ export const USAGE = `usage: npm run train -- [options]
   --backend auto|cpu|webgpu  where to run (default auto)
   --epochs N                 passes over the training set (default 1)
   --batch B                  batch size (default 64; 32 for the text models; 4096 pairs for skipgram)
-  --lr X                     learning rate (default 1e-3 for adam, 0.01 for sgd; 2e-3 adam for
-                             charlm and tagger, 0.05 for bow, 5e-3 for skipgram)
+  --lr X                     learning rate, the peak with onecycle (default 0.006 for lenet5 with
+                             its default one-cycle schedule, else 1e-3 for adam, 0.01 for sgd;
+                             2e-3 adam for charlm and tagger, 0.05 for bow, 5e-3 for skipgram)
   --optimizer adam|sgd       (default adam; sgd uses momentum 0.9)
   --weight-decay W           decoupled weight decay with adam (AdamW), L2 with sgd (default 0)
   --schedule constant|step|cosine|onecycle
-                             the rate over the run (default constant): step multiplies it by
+                             the rate over the run (default onecycle for lenet5 with adam and
+                             no --warmup, else constant): step multiplies it by
                              --gamma (0.1) every --step-size epochs (1); cosine anneals it to 0
                              over all the run's batches; onecycle rises from --lr/25 to --lr in
                              the first 30 % of the batches, then anneals (PyTorch's OneCycleLR)
@@ -161,7 +163,7 @@ export function parseTrainArgs(argv = process.argv.slice(2)): TrainArgs {
     "min-count": { type: "string", default: "5" }, subsample: { type: "string", default: "1e-3" },
     hidden: { type: "string" }, cell: { type: "string", default: "lstm" }, "max-len": { type: "string", default: "64" },
     "seq-len": { type: "string", default: "64" },
-    "weight-decay": { type: "string", default: "0" }, schedule: { type: "string", default: "constant" }, warmup: { type: "string", default: "0" },
+    "weight-decay": { type: "string", default: "0" }, schedule: { type: "string" }, warmup: { type: "string", default: "0" },
     "step-size": { type: "string", default: "1" }, gamma: { type: "string", default: "0.1" },
   }, argv, { switches: ["find-lr", "test-each-epoch"] });
   const model = oneOf("model", values.model!, ["lenet5", "lstm", "vgg", "textclf", "bow", "charlm", "tagger", "skipgram"] as const);
@@ -175,7 +177,11 @@ export function parseTrainArgs(argv = process.argv.slice(2)): TrainArgs {
   if (model === "skipgram" && texts.length === 0) fail("--model skipgram needs --text FILE (one or more, the text to learn from)");
   if (values.bptt !== undefined && model !== "charlm") fail("--bptt is for --model charlm");
   if (values.embeddings !== undefined && model !== "textclf" && model !== "tagger") fail("--embeddings is for --model textclf and tagger");
-  const lr = values.lr === undefined ? (optimizer === "sgd" ? 0.01 : model === "charlm" || model === "tagger" ? 2e-3 : model === "bow" ? 0.05 : model === "skipgram" ? 5e-3 : 1e-3) : Number(values.lr);
+  // LeNet-5's default recipe (issue #20, chosen on the validation split): Adam with a one-cycle
+  // schedule peaking at 0.006; every other model, and LeNet-5 given --warmup or --optimizer sgd,
+  // keeps a constant rate
+  const recipe = model === "lenet5" && optimizer === "adam" && values.schedule === undefined && values.warmup === "0";
+  const lr = values.lr === undefined ? (recipe ? 0.006 : optimizer === "sgd" ? 0.01 : model === "charlm" || model === "tagger" ? 2e-3 : model === "bow" ? 0.05 : model === "skipgram" ? 5e-3 : 1e-3) : Number(values.lr);
   if (!(lr > 0)) fail(`--lr must be a positive number, got "${values.lr}"`);
   const clip = values.clip === undefined ? (model === "textclf" || model === "charlm" || model === "tagger" ? 5 : undefined) : Number(values.clip);
   const mnist = model === "lenet5" || model === "lstm" || model === "vgg";
@@ -194,7 +200,7 @@ export function parseTrainArgs(argv = process.argv.slice(2)): TrainArgs {
   if (!(weightDecay >= 0)) fail(`--weight-decay must be a number ≥ 0, got "${values["weight-decay"]}"`);
   const gamma = Number(values.gamma);
   if (!(gamma > 0)) fail(`--gamma must be a positive number, got "${values.gamma}"`);
-  const schedule = oneOf("schedule", values.schedule!, ["constant", "step", "cosine", "onecycle"] as const);
+  const schedule = oneOf("schedule", values.schedule ?? (recipe ? "onecycle" : "constant"), ["constant", "step", "cosine", "onecycle"] as const);
   const warmup = int("warmup", values.warmup, 0)!;
   if (warmup > 0 && schedule === "onecycle") fail("--warmup does not combine with --schedule onecycle, which warms up by itself (its first 30 % of the batches)");
   const subsample = Number(values.subsample);

@@ -180,7 +180,14 @@ async function startOf(t: TrainLoop): Promise<TrainingProgress | null> {
     process.stderr.write(`train: ${path} has already trained ${at.epoch - 1} epoch(s); pass --epochs N with N ≥ ${at.epoch} to train on (--epochs counts the whole run)\n`);
     return null;
   }
-  process.stderr.write(`train: resumed ${path} at epoch ${at.epoch}/${t.epochs}, batch ${at.position}/${t.loader.length} (step ${at.step}, lr ${Number(t.optimizer!.lr.toPrecision(7))})\n`);
+  const lr = t.optimizer!.lr;
+  process.stderr.write(`train: resumed ${path} at epoch ${at.epoch}/${t.epochs}, batch ${at.position}/${t.loader.length} (step ${at.step}, lr ${Number(lr.toPrecision(7))})\n`);
+  // a schedule over the whole run (cosine, onecycle) depends on --epochs: say when this run's
+  // differs from the stopped one's (its rate there is not where the schedule would be)
+  const lrAt = t.recipe && at.step > 0 ? scheduleOf(t.recipe, t.loader.length, t.epochs) : null;
+  if (lrAt && (t.recipe!.schedule === "cosine" || t.recipe!.schedule === "onecycle") && ![at.step - 1, at.step].some((s) => Math.abs(lrAt(s) - lr) <= 1e-6 * Math.max(lr, lrAt(s)))) {
+    process.stderr.write(`train: note: the stopped run's rate ${fmtLr(lr)} is not the ${t.recipe!.schedule} schedule's at step ${at.step} of ${t.epochs} epoch(s) (${fmtLr(lrAt(at.step))}): it was started with another --epochs, and the schedule now spans ${t.epochs}; it continues from ${fmtLr(lrAt(at.step))}\n`);
+  }
   return at;
 }
 

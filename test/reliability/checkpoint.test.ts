@@ -33,10 +33,19 @@ describe("resuming a run", () => {
   it("2 epochs straight = 1 epoch + --resume + 1 epoch, bit for bit (weights, Adam moments and step)", () => {
     const dir = tmp();
     const [a, b] = [join(dir, "a.safetensors"), join(dir, "b.safetensors")];
-    run(["--epochs", "2", "--out", a]);
-    run(["--epochs", "1", "--out", b]);
-    const second = run(["--epochs", "2", "--resume", b, "--out", b]);
+    // a constant rate: a one-cycle schedule (LeNet-5's default) spans the run's epochs, so a
+    // 1-epoch run has a different schedule from a 2-epoch one (the SIGTERM test below resumes
+    // under the default schedule)
+    const constant = ["--schedule", "constant"];
+    run([...constant, "--epochs", "2", "--out", a]);
+    run([...constant, "--epochs", "1", "--out", b]);
+    const second = run([...constant, "--epochs", "2", "--resume", b, "--out", b]);
     expect(second.stderr).toMatch(/resumed .*b\.safetensors at epoch 2\/2, batch 0\/20 \(step 20, lr 0\.001\)/);
+    expect(second.stderr).not.toMatch(/note: the stopped run's rate/);
+    // under the default one-cycle schedule, extending a finished 1-epoch run says that the cycle now spans 2
+    const c = join(dir, "c.safetensors");
+    run(["--epochs", "1", "--out", c]);
+    expect(run(["--epochs", "2", "--resume", c, "--out", c]).stderr).toMatch(/note: the stopped run's rate 2\.4e-8 is not the onecycle schedule's at step 20 of 2 epoch\(s\) \(0\.0046\): it was started with another --epochs/);
     expect(second.stdout).not.toMatch(/epoch 1:/);
     expect(second.stdout).toMatch(/epoch 2: train loss/);
     expect(tensorsOf(b)).toEqual(tensorsOf(a));

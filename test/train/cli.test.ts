@@ -32,7 +32,14 @@ it("parses the recipe flags: --schedule, --warmup, --weight-decay, --find-lr, --
   const a = parseTrainArgs(["--schedule", "cosine", "--warmup", "100", "--weight-decay", "0.05", "--find-lr", "--body-lr", "1e-4", "--digits", "2-4"]);
   expect([a.schedule, a.warmup, a.weightDecay, a.findLr, a.bodyLr, a.digits]).toEqual(["cosine", 100, 0.05, true, 1e-4, [2, 3, 4]]);
   const d = parseTrainArgs([]);
-  expect([d.schedule, d.warmup, d.weightDecay, d.findLr, d.bodyLr, d.digits, d.evalEvery]).toEqual(["constant", 0, 0, false, undefined, undefined, 1]);
+  expect([d.schedule, d.lr, d.warmup, d.weightDecay, d.findLr, d.bodyLr, d.digits, d.evalEvery]).toEqual(["onecycle", 0.006, 0, 0, false, undefined, undefined, 1]);
+  // the one-cycle recipe is LeNet-5's with Adam; --lr sets its peak; other models, SGD, --warmup
+  // or a schedule given keep a constant rate by default
+  expect([parseTrainArgs(["--lr", "0.003"]).schedule, parseTrainArgs(["--lr", "0.003"]).lr]).toEqual(["onecycle", 0.003]);
+  for (const argv of [["--model", "lstm"], ["--model", "vgg"], ["--optimizer", "sgd"], ["--warmup", "10"], ["--schedule", "constant"]]) {
+    const c = parseTrainArgs(argv);
+    expect([argv.join(" "), c.schedule, c.lr]).toEqual([argv.join(" "), "constant", argv.includes("sgd") ? 0.01 : 1e-3]);
+  }
   const r = spawnSync("node", [...train, "--model", "charlm", "--text", "x.txt", "--body-lr", "0.1"], { cwd: root, encoding: "utf8" });
   expect(r.status).toBe(2);
   expect(r.stderr).toMatch(/--body-lr is for --model lenet5, lstm and vgg/);
