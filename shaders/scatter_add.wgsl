@@ -5,7 +5,9 @@
 // the first, as the CPU does) and adds nothing.
 // Mirrors scatterAddDef.cpu (src/ops/gather.ts).
 // Bindings: 0 idx [n] i32, 1 out [ROWS, D] f32, 2 links [n] u32 (scratch), 3 status (the run's).
-// Overrides: N = max(n, ROWS·D) (threads), ROWS, D, COUNT = n; SITE (set by the backend).
+// Overrides: N = max(n, ROWS·D) (threads), ROWS, D, COUNT = n; SITE (set by the backend);
+//   ZERO = 0 leaves the table as it is (N = n): the sparse updates (sparse_sgd_update.wgsl,
+//   sparse_adam_update.wgsl) link their indices with this dispatch, binding the parameter.
 // Design: thread i < ROWS·D zeroes out[i]; thread k < n scans the indices once: links[k] =
 //   the next k' > k with idx[k'] = idx[k] (COUNT if none), with HEAD set when no k' < k has
 //   it. O(n²) on the indices alone (no D factor) + O(ROWS·D), no atomics (float atomics do not
@@ -15,6 +17,7 @@ override N: u32;
 override ROWS: i32;
 override D: u32;
 override COUNT: u32;
+override ZERO: u32 = 1u;
 @group(0) @binding(0) var<storage, read> idx: array<i32>;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 @group(0) @binding(2) var<storage, read_write> links: array<u32>;
@@ -26,7 +29,7 @@ override COUNT: u32;
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = thread_index(gid, nwg);
   if (i >= N) { return; }
-  if (i < u32(ROWS) * D) { out[i] = 0.0; }
+  if (ZERO == 1u && i < u32(ROWS) * D) { out[i] = 0.0; }
   if (i >= COUNT) { return; }
   let r = idx[i];
   var next = COUNT;

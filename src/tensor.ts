@@ -84,6 +84,12 @@ export class Tensor {
    * out, so a compiled step computes no gradient for them (nor for anything only they need).
    */
   requiresGrad = true;
+  /**
+   * For a parameter read only through `gather` (an embedding table: `Embedding` with `sparse:
+   * true`): the optimizer updates only the rows each step uses, in place (ops/sparse_updates.ts),
+   * instead of the whole table. Set before the optimizer is made.
+   */
+  sparseGrad = false;
 
   constructor(
     readonly node: Node,

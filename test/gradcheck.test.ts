@@ -134,8 +134,9 @@ describe("gradient rules match float64 central differences", () => {
     const backward = new Set(reports.flatMap((r) => [...r.backwardOps]));
     const bool = (name: string) => ["greater", "greaterEqual", "less", "lessEqual", "equal", "notEqual"].includes(name);
     // optimizer updates are not differentiated: test/nn/optimizer_updates.test.ts checks them
-    // against the compositions they replace
-    const update = (name: string) => ["adamHyper", "adamUpdate", "sgdUpdate"].includes(name);
+    // against the compositions they replace, test/nn/sparse_embedding.test.ts the sparse ones
+    // against the dense updates
+    const update = (name: string) => ["adamHyper", "adamUpdate", "sgdUpdate", "sparseSgdUpdate", "sparseAdamUpdate"].includes(name);
     // made only by the planner after autodiff: test/graph/fuse.test.ts checks it equals the
     // unfused ops bit for bit
     const fused = (name: string) => ["matmulBiasAct", "matmulRowSum", "sumMany", "softmaxCrossEntropyWithGrad", "col2imMaxPool2dBackward", "matmulMaxPool2dBackward"].includes(name);

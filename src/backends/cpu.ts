@@ -29,12 +29,14 @@ export class CpuBackend implements Backend {
    * starving signals (Ctrl-C), timers and, in a browser, the page itself.
    */
   async read(handle: unknown, dtype: DType, size: number, status?: RunStatus): Promise<TypedArray> {
+    // copied now: a step run before the wait may update this buffer in place (OpDef.inPlace)
+    const data = size === 0 ? allocArray(dtype, 0) : (handle as TypedArray).slice();
     await nextMacrotask();
     if (status && status.words === null && status.handle !== null) {
       status.words = status.handle as Uint32Array;
       status.handle = null;
     }
-    return size === 0 ? allocArray(dtype, 0) : (handle as TypedArray).slice();
+    return data;
   }
 
   /** Elements offset … offset + size of a handle, sharing its memory (Backend.window). */
@@ -46,17 +48,28 @@ export class CpuBackend implements Backend {
     return new Uint32Array(STATUS_WORDS);
   }
 
-  run(plan: Plan, inputs: unknown[], status?: unknown): unknown[] {
+  /**
+   * Runs the plan's steps in order. `reuse` is honoured for in-place outputs only (the input's
+   * own array, PlanValue.inPlaceOf); every other output gets a new array.
+   */
+  run(plan: Plan, inputs: unknown[], status?: unknown, reuse?: readonly unknown[]): unknown[] {
     const words = (status as Uint32Array | undefined) ?? new Uint32Array(STATUS_WORDS);
     const arrays = this.tempViews(plan).slice();
     plan.inputs.forEach((id, i) => (arrays[id] = inputs[i] as TypedArray));
     for (const v of plan.values) {
-      if (v.kind === "output") arrays[v.id] = allocArray(v.dtype, sizeOf(v.shape));
-      else if (v.kind === "view") arrays[v.id] = arrays[v.viewOf!];
+      if (v.kind === "output") {
+        const given = v.inPlaceOf === undefined ? undefined : (reuse?.[plan.outputs.indexOf(v.id)] as TypedArray | undefined);
+        arrays[v.id] = given && given === arrays[v.inPlaceOf!] ? given : allocArray(v.dtype, sizeOf(v.shape));
+      } else if (v.kind === "view") arrays[v.id] = arrays[v.viewOf!];
     }
     const timed = debugLevel >= 1;
     plan.steps.forEach((step, site) => {
       const t0 = timed ? performance.now() : 0;
+      // an in-place output starts as its input (unless it is the input's own array)
+      for (const [o, i] of step.op.inPlace ?? []) {
+        const [out, src] = [arrays[step.outputs[o]]!, arrays[step.inputs[i]]!];
+        if (out !== src) out.set(src);
+      }
       step.op.cpu({
         inputs: step.inputs.map((id) => arrays[id]!),
         outputs: step.outputs.map((id) => arrays[id]!),

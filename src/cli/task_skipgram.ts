@@ -34,8 +34,12 @@ export async function trainSkipGram(args: TrainArgs): Promise<true | "SIGINT" | 
   const words = docs.reduce((n, d) => n + d.length, 0);
   process.stderr.write(`train: ${args.texts.join(", ")}: ${words} words in ${docs.length} paragraphs; vocabulary ${corpus.vocab.size - 2} words seen ≥ ${args.minCount} times (${corpus.total} of the words); ${loader.pairs} pairs an epoch (window ≤ ${args.window}, subsample ${args.subsample}), ${args.negatives} negatives each\n`);
   const model = resumed?.model ?? new SkipGram(corpus.vocab.size, args.dim);
+  // the tables are updated by rows (a step's work does not grow with the vocabulary) with
+  // Adam (lazily) and no weight decay; SGD's momentum and weight decay move every row
+  const sparse = args.optimizer === "adam" && (args.weightDecay ?? 0) === 0;
+  for (const t of [model.inEmbed, model.outEmbed]) t.weight.sparseGrad = sparse;
   const resume = args.resume ? { path: args.resume, metadata: await loadSafetensors(model, args.resume) } : undefined;
-  const opt = makeOptimizer(model, args, `skip-gram (2 tables of ${corpus.vocab.size} × ${model.dim})`);
+  const opt = makeOptimizer(model, args, `skip-gram (2 tables of ${corpus.vocab.size} × ${model.dim}, ${sparse ? "updated by the rows each step uses (lazy Adam)" : `updated whole (${args.optimizer === "sgd" ? "SGD's momentum" : "weight decay"} moves every row)`})`);
   const done = await trainLoop({
     onNonFinite: args.onNonFinite, out: args.out, recipe: args,
     model, epochs: args.epochs, metric: "loss", unit: "pair", unitsPerExample: 1,

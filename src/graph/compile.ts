@@ -71,17 +71,27 @@ export function compile<A extends Tensor[], R extends TensorTree>(fn: (...args: 
     // each assigned tensor's buffer from the step before last is written again (ping-pong)
     const nOut = traced.plan.outputs.length - traced.assigned.length;
     const reuse: unknown[] = [];
+    // an update in place (PlanValue.inPlaceOf) writes the weight's own buffer, when the weight
+    // is the input it replaces and nothing else holds that buffer
+    const inPlace = new Set<number>();
     traced.assigned.forEach((t, i) => {
       const spare = spares.get(t);
       spares.delete(t);
-      if (spare && spare.backend === backend) reuse[nOut + i] = spare.handle;
+      const from = traced.plan.values[traced.plan.outputs[nOut + i]].inPlaceOf;
+      const own = t.storage;
+      if (from !== undefined && inputs[traced.plan.inputs.indexOf(from)] === t && own?.exclusive && own.backend === backend && !inputs.some((x) => x !== t && x.storage?.handle === own.handle)) {
+        reuse[nOut + i] = own.handle;
+        inPlace.add(i);
+      } else if (spare && spare.backend === backend) reuse[nOut + i] = spare.handle;
     });
     const { handles, status } = runPlan(backend, traced.plan, inputs, reuse);
     traced.assigned.forEach((t, i) => {
       const old = t.storage;
       const handle = handles[nOut + i];
       // shared if the same handle is also returned (or assigned) elsewhere, or is an input's
-      const shared = handles.indexOf(handle) !== nOut + i || inputs.some((x) => x.storage?.handle === handle);
+      // (other than this weight's own buffer, updated in place)
+      const updatedInPlace = inPlace.has(i) && handle === old?.handle;
+      const shared = handles.indexOf(handle) !== nOut + i || inputs.some((x) => x.storage?.handle === handle && !(x === t && updatedInPlace));
       t.storage = { backend, handle, exclusive: !shared };
       // the old buffer is this tensor's spare for the next call, not the pool's
       if (old?.exclusive && old.backend === backend && old.handle !== handle) spares.set(t, { backend, handle: old.handle });

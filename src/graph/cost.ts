@@ -105,6 +105,8 @@ const FLOPS: Record<OpName, (s: Shapes) => number> = {
   gruSequence: (s) => seqFlops(s.outs[0], 3, 18), gruSequenceBackward: (s) => seqFlops(s.ins[3], 3, 28),
   // m, v, bias corrections, sqrt, divide, update: about 12 per weight; SGD with momentum 3
   adamHyper: () => 8, adamUpdate: (s) => 12 * sizeOf(s.ins[0]), sgdUpdate: (s) => 3 * sizeOf(s.ins[0]),
+  // the same per element, on the rows used only (n·D: the rows input)
+  sparseSgdUpdate: (s) => 3 * sizeOf(s.ins[2]), sparseAdamUpdate: (s) => 12 * sizeOf(s.ins[4]),
   allFinite: ({ ins }) => ins.reduce((a, x) => a + sizeOf(x), 0),
   allFiniteHyper: ({ ins }) => ins.slice(0, -2).reduce((a, x) => a + sizeOf(x), 0),
   trainMeter: (s) => sizeOf(s.ins[2]),

@@ -41,6 +41,12 @@ export interface PlanValue {
   place?: { of: number; offset: number };
   /** A pack's output with members placed in it: a slot of its own, zero when made. */
   exclusive?: boolean;
+  /**
+   * For an output of an in-place op (OpDef.inPlace): the plan input whose buffer it may be
+   * written into, set when no later step reads that input and it is not returned itself. The
+   * caller decides per run (graph/compile.ts passes the input's handle in `reuse`).
+   */
+  inPlaceOf?: number;
   /** Step that writes it (-1 for inputs) and the last step that reads it. */
   def: number;
   lastUse: number;
@@ -109,6 +115,13 @@ export function buildPlan(outputs: readonly Tensor[], isInput: (t: Tensor) => bo
   }
   const planOutputs = outputs.map((t) => idOf.get(t)!);
   for (const v of planOutputs) if (values[v].kind === "temp") values[v].kind = "output";
+  steps.forEach((step, s) => {
+    for (const [o, i] of step.op.inPlace ?? []) {
+      const src = values[step.inputs[i]], out = values[step.outputs[o]];
+      const once = step.inputs.filter((id) => id === src.id).length === 1;
+      if (src.kind === "input" && out.kind === "output" && src.lastUse === s && once && !planOutputs.includes(src.id) && planOutputs.filter((id) => id === out.id).length === 1) out.inPlaceOf = src.id;
+    }
+  });
   const plan: Plan = { values, steps, inputs: planInputs, outputs: planOutputs, slotBytes: [] };
   plan.slotBytes = planMemory(plan);
   return { plan, inputTensors: inputs };

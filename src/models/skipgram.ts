@@ -4,7 +4,8 @@
  * context o, negatives n₁…n_k] scores u_o·v_c and u_nᵢ·v_c; the loss is
  * −log σ(u_o·v_c) − Σᵢ log σ(−u_nᵢ·v_c) (binary cross-entropy with logits against
  * [1, 0 … 0]), summed over the row and averaged over the batch. The gradients reach the
- * tables through gather's backward, a scatter-add of the B·(k + 2) rows used. Initialised as
+ * tables through gather's backward, a scatter-add of the B·(k + 2) rows used, and the optimizer
+ * updates only those rows, in place (Embedding's `sparse`, ops/sparse_updates.ts). Initialised as
  * word2vec: v ~ U(−0.5/d, 0.5/d), u = 0. Also here: nearest neighbours by cosine, `a − b + c`
  * analogies (3CosAdd), and the word2vec text format.
  */
@@ -25,10 +26,15 @@ export class SkipGram extends Module {
   readonly inEmbed: Embedding;
   readonly outEmbed: Embedding;
 
-  constructor(readonly vocabSize: number, readonly dim = 100) {
+  /**
+   * `sparse` (default true): both tables are updated by rows (Embedding's `sparse`), so a step
+   * costs O(batch · (k + 2) · d) whatever the vocabulary; false updates them whole.
+   */
+  constructor(readonly vocabSize: number, readonly dim = 100, opts: { sparse?: boolean } = {}) {
     super();
-    this.inEmbed = this.module("in_embed", new Embedding(vocabSize, dim));
-    this.outEmbed = this.module("out_embed", new Embedding(vocabSize, dim));
+    const sparse = opts.sparse ?? true;
+    this.inEmbed = this.module("in_embed", new Embedding(vocabSize, dim, { sparse }));
+    this.outEmbed = this.module("out_embed", new Embedding(vocabSize, dim, { sparse }));
     const seed = nextSeed();
     this.inEmbed.weight.assign(fromArray(Float32Array.from({ length: vocabSize * dim }, (_, i) => (uniform(seed, i) - 0.5) / dim), [vocabSize, dim]));
     this.outEmbed.weight.assign(zeros([vocabSize, dim]));

@@ -17,6 +17,7 @@ import { lstmCellBackwardDef, lstmCellDef } from "./lstm_cell.ts";
 import { gruCellBackwardDef, gruCellDef } from "./gru_cell.ts";
 import { gruSequenceBackwardDef, gruSequenceDef, lstmSequenceBackwardDef, lstmSequenceDef } from "./recurrent_seq.ts";
 import { adamHyperDef, adamUpdateDef, sgdUpdateDef } from "./optimizer_updates.ts";
+import { sparseAdamUpdateDef, sparseSgdUpdateDef } from "./sparse_updates.ts";
 import { matmulBiasActDef, matmulMaxPool2dBackwardDef, matmulRowSumDef } from "./matmul_epilogue.ts";
 import { allFiniteDef, allFiniteHyperDef } from "./guard.ts";
 import { trainMeterDef } from "./meter.ts";
@@ -65,6 +66,8 @@ export const OPS: Record<OpName, OpDef> = {
   adamHyper: adamHyperDef,
   adamUpdate: adamUpdateDef,
   sgdUpdate: sgdUpdateDef,
+  sparseSgdUpdate: sparseSgdUpdateDef,
+  sparseAdamUpdate: sparseAdamUpdateDef,
   matmulBiasAct: matmulBiasActDef,
   matmulRowSum: matmulRowSumDef,
   matmulMaxPool2dBackward: matmulMaxPool2dBackwardDef,

@@ -25,7 +25,7 @@ export type OpName =
   // a recurrent layer direction over every time step (one fused kernel per step)
   | "lstmSequence" | "lstmSequenceBackward" | "gruSequence" | "gruSequenceBackward"
   // fused optimizer updates, and the planner's matmul + bias + activation
-  | "adamHyper" | "adamUpdate" | "sgdUpdate" | "matmulBiasAct" | "matmulRowSum" | "matmulMaxPool2dBackward"
+  | "adamHyper" | "adamUpdate" | "sgdUpdate" | "sparseSgdUpdate" | "sparseAdamUpdate" | "matmulBiasAct" | "matmulRowSum" | "matmulMaxPool2dBackward"
   // the step's guard: are the loss and gradients finite, and did no kernel fault?
   | "allFinite" | "allFiniteHyper"
   // a training step's running sums (loss, correct, examples, steps, skipped) on the device
@@ -181,4 +181,10 @@ export interface OpDef<A = any> {
   webgpu: WebGpuKernel<A> | null;
   /** Present on ops whose kernels report faults through the run's status. */
   fault?: FaultRule<A>;
+  /**
+   * [output, input] pairs: the output may be stored in that input's buffer (an update in
+   * place: ops/sparse_updates.ts). The kernel reads and writes the output only; the backend
+   * copies the input into it first unless they are one buffer (graph/plan.ts `inPlaceOf`).
+   */
+  inPlace?: readonly (readonly [output: number, input: number])[];
 }

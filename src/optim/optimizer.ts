@@ -9,6 +9,12 @@
  * compiled step the planner has each gradient's kernel write its window directly), and one
  * kernel updates every parameter. Checkpoints still see one tensor per parameter and state.
  *
+ * A parameter with `sparseGrad` (an embedding table, `Embedding({ sparse: true })`) is kept out
+ * of the packed buffer: its gradient, gather's adjoint scatterAdd(rows, idx), is taken apart
+ * into the rows and their indices, and the subclass updates only those rows, in place
+ * (ops/sparse_updates.ts): SGD exactly as the dense step would, Adam lazily (the moments of
+ * unused rows stay as they are).
+ *
  * Every step is guarded (ops/guard.ts): the loss and every gradient are checked for NaN and
  * ±Inf on the device, together with the faults of the step's kernels (a label out of range),
  * and the update kernel skips the whole update when the check fails. Adam's step count does
@@ -24,9 +30,20 @@ import { assignAll } from "../graph/executor.ts";
 import { isTracing } from "../graph/ir.ts";
 import { recordBeforeRun } from "../graph/trace.ts";
 import { pack } from "../ops/pack.ts";
+import { scatterAddDef } from "../ops/gather.ts";
+import { concat, reshape } from "../ops/movement.ts";
 import { FlatParams } from "./flat_params.ts";
 
 export type Update = readonly [target: Tensor, value: Tensor];
+
+/** A sparse parameter's gradient taken apart: the rows [n, D] and their int32 indices [n]. */
+export interface SparseGrad {
+  /** The parameter, and its position in its group's `sparse` list. */
+  param: Tensor;
+  index: number;
+  idx: Tensor;
+  rows: Tensor;
+}
 
 /** A parameter group (torch.optim's param_groups): its own rate and weight decay. */
 export interface ParamGroup {
@@ -42,7 +59,10 @@ export interface Group {
   readonly params: readonly Tensor[];
   /** The index of its first parameter in `optimizer.params`. */
   readonly first: number;
-  readonly packed: FlatParams;
+  /** Its parameters with `sparseGrad` (updated by rows, not packed), in order. */
+  readonly sparse: readonly Tensor[];
+  /** The others, packed; null when every parameter of the group is sparse. */
+  readonly packed: FlatParams | null;
   readonly lrTensor: Tensor;
   lrValue: number;
   /** Its rate at construction: `optimizer.lr = x` sets each group to x × base / group 0's base. */
@@ -57,7 +77,7 @@ const checkLr = (what: string, lr: number) => {
 export abstract class Optimizer {
   /** The groups (one unless parameter groups were given), each packed into one buffer that one update kernel writes. */
   protected readonly groups: Group[];
-  private readonly sync = () => this.groups.forEach((g) => g.packed.sync());
+  private readonly sync = () => this.groups.forEach((g) => g.packed?.sync());
 
   /** The parameters it updates, group after group: those it was given, less any frozen (`requiresGrad` false). */
   readonly params: readonly Tensor[];
@@ -82,7 +102,13 @@ export abstract class Optimizer {
       for (const p of g.params) seen.add(p);
       const rate = g.lr ?? lr;
       checkLr(`${name} group ${i}`, rate);
-      const group: Group = { params: g.params, first, packed: new FlatParams(g.params, name), lrTensor: scalar(rate, g.params[0].dtype), lrValue: rate, base: rate, weightDecay: g.weightDecay };
+      const sparse = g.params.filter((p) => p.sparseGrad);
+      for (const p of sparse) {
+        if (p.node.op !== null || p.rank !== 2) throw new GraphError(`${name}: a parameter with sparse gradients must be a 2-D table holding data (an Embedding's weight), got ${p.describe()}`);
+      }
+      const dense = g.params.filter((p) => !p.sparseGrad);
+      const packed = dense.length > 0 ? new FlatParams(dense, name) : null;
+      const group: Group = { params: g.params, first, sparse, packed, lrTensor: scalar(rate, g.params[0].dtype), lrValue: rate, base: rate, weightDecay: g.weightDecay };
       first += g.params.length;
       return group;
     });
@@ -151,13 +177,26 @@ export abstract class Optimizer {
     if (isTracing()) recordBeforeRun(this.sync);
     else this.sync();
     const loss = given ? opts.loss : (lossOrGrads as Tensor);
-    const packedGrads = this.groups.map((g) => pack(grads.slice(g.first, g.first + g.params.length)));
-    const parts = this.groups.map((g) => ({
-      name: "the gradients", offsets: g.packed.offsets, shapes: g.params.map((p) => [...p.shape]),
-      names: g.params.map((p, k) => `the gradient of ${this.paramNames?.[g.first + k] ?? `parameter ${g.first + k} (${p.describe()})`}`),
-    }));
-    const ok = loss ? allFinite([loss.reshape([1]), ...packedGrads], ["the loss", ...parts]) : allFinite(packedGrads, parts);
-    assignAll(this.groups.flatMap((g, i) => this.updates(g, i, packedGrads[i], ok)));
+    const gradOf = (p: Tensor) => grads[this.params.indexOf(p)];
+    const label = (p: Tensor) => {
+      const i = this.params.indexOf(p);
+      return this.paramNames?.[i] ?? `parameter ${i} (${p.describe()})`;
+    };
+    const packedGrads = this.groups.map((g) => (g.packed ? pack(g.packed.params.map(gradOf)) : null));
+    const sparseGrads = this.groups.map((g) => g.sparse.map((p, index): SparseGrad => ({ param: p, index, ...sparseRows(gradOf(p), label(p), this.constructor.name) })));
+    const checked: Tensor[] = [];
+    const parts: Parameters<typeof allFinite>[1][number][] = [];
+    this.groups.forEach((g, i) => {
+      if (!g.packed) return;
+      checked.push(packedGrads[i]!);
+      parts.push({ name: "the gradients", offsets: g.packed.offsets, shapes: g.packed.params.map((p) => [...p.shape]), names: g.packed.params.map((p) => `the gradient of ${label(p)}`) });
+    });
+    for (const s of sparseGrads.flat()) {
+      checked.push(reshape(s.rows, [s.rows.size]));
+      parts.push(`the gradient rows of ${label(s.param)}`);
+    }
+    const ok = loss ? allFinite([loss.reshape([1]), ...checked], ["the loss", ...parts]) : allFinite(checked, parts);
+    assignAll(this.groups.flatMap((g, i) => this.updates(g, i, packedGrads[i], ok, sparseGrads[i])));
     return ok;
   }
 
@@ -172,8 +211,11 @@ export abstract class Optimizer {
     for (const [k, t] of this.scalarState()) out.set(k, t);
     this.groups.forEach((g, gi) => {
       const packed = this.packedState(gi);
-      g.params.forEach((_, k) => {
-        for (const [suffix, t] of packed) out.set(`${this.paramName(g.first + k)}.${suffix}`, g.packed.part(t, k));
+      g.packed?.params.forEach((p, k) => {
+        for (const [suffix, t] of packed) out.set(`${this.paramName(this.params.indexOf(p))}.${suffix}`, g.packed!.part(t, k));
+      });
+      g.sparse.forEach((p, k) => {
+        for (const [suffix, t] of this.sparseState(gi, k)) out.set(`${this.paramName(this.params.indexOf(p))}.${suffix}`, t);
       });
     });
     return out;
@@ -204,10 +246,16 @@ export abstract class Optimizer {
     const pairs: [Tensor, Tensor][] = [...this.groups.map((g, i) => host(i === 0 ? "lr" : `lr.${i}`, g.lrTensor)), ...this.scalarState().map(([k, t]) => host(k, t))];
     // each packed state from its per-parameter arrays
     this.groups.forEach((g, gi) => {
-      for (const [suffix, t] of this.packedState(gi)) {
-        const parts = g.params.map((_, k) => arrays.get(`${this.paramName(g.first + k)}.${suffix}`)!.data);
-        pairs.push([t, fromArray(g.packed.packHost(parts), [g.packed.total], t.dtype)]);
+      const packed = g.packed;
+      if (packed) {
+        for (const [suffix, t] of this.packedState(gi)) {
+          const parts = packed.params.map((p) => arrays.get(`${this.paramName(this.params.indexOf(p))}.${suffix}`)!.data);
+          pairs.push([t, fromArray(packed.packHost(parts), [packed.total], t.dtype)]);
+        }
       }
+      g.sparse.forEach((p, k) => {
+        for (const [suffix, t] of this.sparseState(gi, k)) pairs.push(host(`${this.paramName(this.params.indexOf(p))}.${suffix}`, t));
+      });
     });
     assignAll(pairs);
     this.groups.forEach((g, i) => (g.lrValue = lrs[i]));
@@ -222,15 +270,51 @@ export abstract class Optimizer {
   protected abstract scalarState(): [string, Tensor][];
 
   /**
-   * Group g's per-parameter state, each as one tensor packed like its parameters, by the
-   * suffix of its per-parameter names (`exp_avg` → `conv1.weight.exp_avg`).
+   * Group g's per-parameter state, each as one tensor packed like its (dense) parameters, by
+   * the suffix of its per-parameter names (`exp_avg` → `conv1.weight.exp_avg`).
    */
   protected abstract packedState(g: number): [string, Tensor][];
 
+  /** The state of group g's k-th sparse parameter (shaped like it), by suffix. */
+  protected sparseState(_g: number, _k: number): [string, Tensor][] {
+    return [];
+  }
+
   /**
-   * The new value of group g's packed parameters (`group.packed.flat`) and of its state
-   * tensors, computed from the old ones: `grad` is packed like them; `ok` is the step's guard
-   * ([1]: 1 to update, 0 to leave everything as it is). Group 0 also updates shared state.
+   * The new value of group g's packed parameters (`group.packed.flat`, when it has dense ones:
+   * `grad` is packed like them, else null) and of its sparse parameters (`sparse`: each one's
+   * gradient rows) and their state, computed from the old ones; `ok` is the step's guard ([1]:
+   * 1 to update, 0 to leave everything as it is). Group 0 also updates shared state.
    */
-  protected abstract updates(group: Group, g: number, grad: Tensor, ok: Tensor): Update[];
+  protected abstract updates(group: Group, g: number, grad: Tensor | null, ok: Tensor, sparse: readonly SparseGrad[]): Update[];
+
+  /** Throws unless group settings allow sparse parameters (`why` says which setting does not). */
+  protected refuseSparse(why: (g: Group) => string | null): void {
+    for (const g of this.groups) {
+      const reason = g.sparse.length > 0 ? why(g) : null;
+      if (reason) throw new GraphError(`${this.constructor.name}: ${g.sparse[0].describe()} has sparse gradients (Embedding sparse: true), which ${reason}; make the embedding with sparse: false, or drop that setting`);
+    }
+  }
+}
+
+/**
+ * A sparse parameter's gradient as rows and indices: gather's adjoint scatterAdd(rows, idx),
+ * or a sum of them (a table read by several gathers); anything else cannot be updated by rows.
+ */
+function sparseRows(g: Tensor, name: string, opt: string): { idx: Tensor; rows: Tensor } {
+  const parts: { idx: Tensor; rows: Tensor }[] = [];
+  const walk = (t: Tensor): boolean => {
+    const { op, inputs } = t.node;
+    if (op === scatterAddDef) {
+      const [rows, idx] = inputs;
+      parts.push({ idx: reshape(idx, [idx.size]), rows: reshape(rows, [idx.size, t.shape[1]]) });
+      return true;
+    }
+    if (op?.name === "add" && inputs.length === 2 && inputs.every((x) => x.shape.join() === t.shape.join())) return walk(inputs[0]) && walk(inputs[1]);
+    return false;
+  };
+  if (!walk(g)) {
+    throw new GraphError(`${opt}.step: ${name} has sparse gradients (Embedding sparse: true), but its gradient is ${g.node.op ? `computed by ${g.node.op.name}` : "a given tensor"}, not only gather's: a parameter updated by rows may be read only through gather (Embedding.forward), and its gradient not clipped or changed; make it with sparse: false`);
+  }
+  return parts.length === 1 ? parts[0] : { idx: concat(parts.map((p) => p.idx)), rows: concat(parts.map((p) => p.rows)) };
 }

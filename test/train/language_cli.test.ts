@@ -68,6 +68,7 @@ it("--model skipgram writes a checkpoint and word2vec text; npm run similar read
   const r = train(["--model", "skipgram", "--text", text, "--epochs", "3", "--dim", "16", "--window", "2", "--min-count", "2", "--subsample", "0", "--batch", "512", "--lr", "0.02", "--backend", "cpu", "--out", ckpt]);
   expect(r.status, r.stderr).toBe(0);
   expect(r.stderr).toMatch(/planted\.txt: \d+ words in 400 paragraphs; vocabulary 46 words seen ≥ 2 times/);
+  expect(r.stderr).toMatch(/skip-gram \(2 tables of 48 × 16, updated by the rows each step uses \(lazy Adam\)\)/);
   expect(r.stdout).toMatch(/^epoch 3: train loss [\d.]+, 46 word vectors of 16/m);
   const vec = join(dir, "emb.w2v.txt");
   expect(readFileSync(vec, "utf8").split("\n")[0]).toBe("46 16");

@@ -316,8 +316,12 @@ export class WebGpuBackend implements Backend {
       const wanted = v.kind === "output" && !handles.has(v.id);
       // the caller's spare for this output (Backend.run), if it fits; else back to the pool
       const given = reuse?.[k] as GpuHandle | undefined;
-      const fits = given !== undefined && wanted && given.buffer.size === sizeClass(bytes);
-      if (given && !fits) this.pool.releaseHandle(given);
+      // an in-place output (PlanValue.inPlaceOf) takes only its input's own, whole buffer
+      const input = v.inPlaceOf === undefined ? undefined : (inputs[plan.inputs.indexOf(v.inPlaceOf)] as GpuHandle);
+      const own = given !== undefined && given === input && given.offset === undefined;
+      const fits = given !== undefined && wanted && (v.inPlaceOf === undefined ? given.buffer.size === sizeClass(bytes) : own);
+      // never give an input's buffer to the pool
+      if (given && !fits && !inputs.includes(given)) this.pool.releaseHandle(given);
       if (!wanted) continue;
       const h = fits ? given : this.pool.handle(bytes, `output ${v.dtype}[${v.shape}]`);
       handles.set(v.id, h);
@@ -333,6 +337,14 @@ export class WebGpuBackend implements Backend {
     if (statusBuffer) enc.clearBuffer(statusBuffer, 0, STATUS_BYTES);
     let pass = enc.beginComputePass();
     plan.steps.forEach((step, s) => {
+      // an in-place output starts as its input, copied unless it is the input's own buffer
+      for (const [o, i] of step.op.inPlace ?? []) {
+        const [dst, src] = [buffers[step.outputs[o]], buffers[step.inputs[i]]];
+        if (dst.buffer === src.buffer && (dst.offset ?? 0) === (src.offset ?? 0)) continue;
+        pass.end();
+        enc.copyBufferToBuffer(src.buffer, src.offset ?? 0, dst.buffer, dst.offset ?? 0, align4(sizeOf(plan.values[step.outputs[o]].shape) * GPU_BYTES[plan.values[step.outputs[o]].dtype]));
+        pass = enc.beginComputePass();
+      }
       for (const pc of prep.steps[s].calls) {
         const { call, pipeline, grid } = pc;
         const bound = call.bindings.map((b) => {
