@@ -4,7 +4,7 @@
  * filters and feature maps, and the drawing pad's probabilities.
  *
  * URL parameters preset the controls (used by the end-to-end tests, handy for links):
- * `backend`, `variant`, `optimizer`, `lr`, `batch`, `epochs`, `limit`, `testLimit` (test images
+ * `backend`, `variant`, `optimizer`, `schedule`, `lr`, `batch`, `epochs`, `limit`, `testLimit` (test images
  * evaluated, default 2 000) and `autostart=1`; `readDelay` (ms) holds each read of the meter,
  * so the tests can press Reset while one is under way.
  */
@@ -57,7 +57,7 @@ function syncButtons(): void {
   $<HTMLButtonElement>("save").disabled = !hasModel || state === "training";
   $<HTMLInputElement>("loadFile").disabled = state === "loading" || busy;
   $("loadLabel").classList.toggle("disabled", state === "loading" || busy);
-  for (const id of ["backend", "variant", "optimizer", "lr", "batch", "epochs", "limit"]) $<HTMLInputElement>(id).disabled = busy;
+  for (const id of ["backend", "variant", "optimizer", "schedule", "lr", "batch", "epochs", "limit"]) $<HTMLInputElement>(id).disabled = busy;
   document.body.dataset.state = state;
 }
 
@@ -67,6 +67,7 @@ function config(): TrainConfig {
     backend: $<HTMLSelectElement>("backend").value as TrainConfig["backend"],
     variant: $<HTMLSelectElement>("variant").value as TrainConfig["variant"],
     optimizer: $<HTMLSelectElement>("optimizer").value as TrainConfig["optimizer"],
+    schedule: $<HTMLSelectElement>("schedule").value as TrainConfig["schedule"],
     lr: num("lr"),
     batch: num("batch"),
     epochs: num("epochs"),
@@ -101,7 +102,7 @@ function start(): void {
   const bad = invalid(c);
   if (bad) return showError(bad);
   showError(null);
-  log(`start: LeNet-5 ${c.variant}, ${c.optimizer} lr ${c.lr}, batch ${c.batch}, ${c.epochs} epoch(s) on ${c.limit} images, ${c.backend} requested`);
+  log(`start: LeNet-5 ${c.variant}, ${c.optimizer} lr ${c.lr}${c.schedule === "onecycle" ? " (one-cycle peak)" : ""}, batch ${c.batch}, ${c.epochs} epoch(s) on ${c.limit} images, ${c.backend} requested`);
   send({ type: "start", config: c });
 }
 
@@ -218,7 +219,7 @@ worker.onmessage = (e: MessageEvent<Reply>) => {
         hasModel = false;
         losses.length = 0;
         tests.length = 0;
-        for (const id of ["progress", "loss", "acc", "test", "speed", "msPerStep"]) $(id).textContent = "–";
+        for (const id of ["progress", "loss", "acc", "test", "speed", "msPerStep", "rate"]) $(id).textContent = "–";
         $("epochLabel").textContent = "progress";
         delete document.body.dataset.testAcc;
         document.body.dataset.steps = "0";
@@ -242,6 +243,7 @@ worker.onmessage = (e: MessageEvent<Reply>) => {
       $("acc").textContent = `${r.trainAcc.toFixed(1)} %`;
       $("speed").textContent = r.imagesPerSec.toFixed(0);
       $("msPerStep").textContent = `${r.msPerStep.toFixed(0)} ms`;
+      $("rate").textContent = r.lr >= 1e-3 ? r.lr.toPrecision(2) : r.lr.toExponential(1);
       document.body.dataset.steps = String(losses.length);
       redrawChart();
       break;
@@ -311,7 +313,7 @@ worker.onerror = (e) => {
 };
 
 // ---- controls -------------------------------------------------------------------------------
-for (const id of ["backend", "variant", "optimizer", "lr", "batch", "epochs", "limit"]) {
+for (const id of ["backend", "variant", "optimizer", "schedule", "lr", "batch", "epochs", "limit"]) {
   const v = params.get(id);
   if (v !== null) $<HTMLInputElement>(id).value = v;
 }

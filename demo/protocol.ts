@@ -8,6 +8,9 @@ export interface TrainConfig {
   backend: "webgpu" | "cpu";
   variant: LeNetVariant;
   optimizer: "adam" | "sgd";
+  /** The rate over the run: "onecycle" (npm run train's LeNet-5 default: up to `lr`, then annealed over all the run's steps) or "constant". */
+  schedule: "onecycle" | "constant";
+  /** The rate (the peak with onecycle). */
   lr: number;
   batch: number;
   epochs: number;
@@ -44,7 +47,7 @@ export type Reply =
   | { type: "loaded"; train: number; test: number }
   | { type: "backend"; name: string; note: string }
   /** At a read of the meter: `window` steps done since the last one, their mean loss. */
-  | { type: "step"; epoch: number; step: number; steps: number; window: number; loss: number; trainAcc: number; imagesPerSec: number; msPerStep: number }
+  | { type: "step"; epoch: number; step: number; steps: number; window: number; loss: number; trainAcc: number; imagesPerSec: number; msPerStep: number; lr: number }
   | { type: "evaluated"; epoch: number; testAcc: number; confusion: Int32Array; samples: Sample[] }
   | { type: "state"; state: "idle" | "training" | "paused" | "done" }
   | { type: "prediction"; probs: Float32Array }

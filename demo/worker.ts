@@ -11,6 +11,8 @@ import {
   type MnistSplit, type Tensor, type TrainStep,
 } from "../src/index.ts";
 import { findLr as rangeTest, lrFinderSvg } from "../src/optim/lr_finder.ts";
+import { oneCycleRate } from "../src/optim/schedule.ts";
+import type { Optimizer } from "../src/optim/optimizer.ts";
 import type { Reply, Request, Sample, TrainConfig } from "./protocol.ts";
 
 const post = (msg: Reply, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(msg, transfer);
@@ -19,6 +21,8 @@ let trainSet: MnistSplit | null = null;
 let testSet: MnistSplit | null = null;
 let model: LeNet5 | null = null;
 let stepFn: TrainStep | null = null;
+/** The optimizer of `stepFn` (the schedule sets its rate before each step). */
+let optimizer: Optimizer | null = null;
 /** The training meter is read every READ_EVERY steps or READ_MS, whichever comes first. */
 const READ_EVERY = 16;
 const READ_MS = 250;
@@ -129,7 +133,7 @@ async function train(config: TrainConfig): Promise<void> {
       manualSeed(0);
       model = new LeNet5(config.variant);
     }
-    const optimizer = config.optimizer === "sgd"
+    optimizer = config.optimizer === "sgd"
       ? new optim.SGD(model.parameters(), { lr: config.lr, momentum: 0.9 })
       : new optim.Adam(model.parameters(), { lr: config.lr });
     stepFn = compileTrainStep(model, optimizer, { meter: "accuracy" });
@@ -139,6 +143,11 @@ async function train(config: TrainConfig): Promise<void> {
   const images = train.images.subarray(0, count * 784), labels = train.labels.subarray(0, count);
   setState("training");
   const step = stepFn!;
+  const opt = optimizer!;
+  // one-cycle (npm run train's recipe): the rate of each step, over all the run's steps
+  const totalSteps = Math.floor(count / config.batch) * config.epochs;
+  const rateAt = (s: number) => (config.schedule === "onecycle" ? oneCycleRate({ maxLr: config.lr, totalSteps }, s) : config.lr);
+  let global = 0;
   for (let epoch = 1; epoch <= config.epochs; epoch++) {
     const loader = new DataLoader(images, labels, [1, 28, 28], { batchSize: config.batch, shuffle: true, seed: epoch, dropLast: true });
     const steps = Math.floor(count / config.batch);
@@ -165,7 +174,7 @@ async function train(config: TrainConfig): Promise<void> {
       const n = window.length;
       window.length = 0;
       const loss = good > last.steps ? (lossSum - last.lossSum) / (good - last.steps) : NaN;
-      post({ type: "step", epoch, step: done, steps, window: n, loss, trainAcc: (100 * correct) / Math.max(seen, 1), imagesPerSec: (seen / (now - t0)) * 1000, msPerStep: (now - lastRead) / Math.max(n, 1) });
+      post({ type: "step", epoch, step: done, steps, window: n, loss, trainAcc: (100 * correct) / Math.max(seen, 1), imagesPerSec: (seen / (now - t0)) * 1000, msPerStep: (now - lastRead) / Math.max(n, 1), lr: opt.lr });
       last = { lossSum, steps: good, skipped };
       lastRead = now;
     });
@@ -176,6 +185,7 @@ async function train(config: TrainConfig): Promise<void> {
       }
       if (gen !== generation) return;
       await exclusive(async () => {
+        opt.lr = rateAt(global++);
         const out = step(x, y);
         window.push(out.loss);
         // queued work on them runs first: back to the pool now

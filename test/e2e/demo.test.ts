@@ -97,6 +97,10 @@ describe.skipIf(!have)("the demo in headless Chromium", () => {
     expect(await dataset(page, "backend")).toBe("webgpu");
     expect(await dataset(page, "steps")).toBe("20");
     expect(Number(await dataset(page, "testAcc"))).toBeGreaterThan(40);
+    // npm run train's recipe by default: a one-cycle schedule peaking at 0.006, annealed by the last step
+    expect(await page.inputValue("#schedule")).toBe("onecycle");
+    expect(await page.textContent("#log")).toMatch(/adam lr 0\.006 \(one-cycle peak\)/);
+    expect(Number(await page.textContent("#rate"))).toBeLessThan(1e-5);
     expect(await page.textContent("#notice")).toMatch(/software/); // SwiftShader is named as such
     expect(errors).toEqual([]);
     await page.close();
