@@ -5,14 +5,15 @@
 // Mirrors maxPool2dBackwardDef.cpu (src/ops/pool.ts).
 // Bindings: 0 dy [N, C, OH, OW] f32, 1 arg [N, C, OH, OW] i32, 2 dx [N, C, H, W] f32, 3 x
 //   [N, C, H, W] f32 (dy again when MASK is off: it is not read); NCHW.
-// Overrides: T (threads); H, W, OH, OW; KH, KW; SH, SW; PH, PW; NONOVERLAP (KH ≤ SH and
-//   KW ≤ SW); TILES (windows tile the plane exactly: kernel = stride, no padding, nothing
+// Overrides: T (threads); H, W, OH, OW; KH, KW; SH, SW; PH, PW, PB, PR; DH, DW; NONOVERLAP
+//   (window spans ≤ strides); TILES (windows tile the plane exactly: kernel = stride, no padding, nothing
 //   left over); MASK.
 // Design: TILES (LeNet's 2×2 on 28×28 and 10×10): one thread per window (T = N·C·OH·OW) writes
 // all of its pixels, dy at the argmax and 0 elsewhere; every dx element is written once, a
 // quarter of the threads and no division per pixel (about 2× faster on SwiftShader).
 // Otherwise gather form: one thread per input pixel (T = N·C·H·W) sums dy over the windows
-// that contain it and chose it (lib/pool_pixel), so no atomics. 1-D, workgroup 64.
+// that contain it and chose it (lib/pool_pixel: the argmax test also rules out the windows a
+// dilated window skips over), so no atomics. 1-D, workgroup 64.
 //#include lib/pool_overrides
 override NONOVERLAP: bool;
 override TILES: bool;

@@ -8,14 +8,12 @@ import type { Tensor } from "./tensor.ts";
 import { scalar } from "./creation.ts";
 import { nextSeed } from "./random.ts";
 import { isTracing } from "./graph/ir.ts";
-import { add, div } from "./ops/elementwise.ts";
-import { avgPool2d as avgPool2dOp, maxPool2d as maxPool2dOp, type Pool2dOptions } from "./ops/pool.ts";
+import { add } from "./ops/elementwise.ts";
+import { avgPool2d as avgPool2dOp, maxPool2d as maxPool2dOp, maxPool2dWith, type Pool2dOptions, type PoolAttrs } from "./ops/pool.ts";
 import { pad as padOp, reshape } from "./ops/movement.ts";
 import { resolvePadding, symmetric, type Padding2d } from "./ops/padding.ts";
-import { ones } from "./creation.ts";
 import { matmul } from "./ops/matmul.ts";
-import { conv2d as conv2dOp, conv2dBackwardInput, im2col, pair, type Conv2dOptions } from "./ops/conv2d.ts";
-import { max as maxReduce, sum as sumReduce } from "./ops/reduce.ts";
+import { conv2d as conv2dOp, conv2dBackwardInput, pair, type Conv2dOptions } from "./ops/conv2d.ts";
 import { dropout as dropoutOp } from "./ops/dropout.ts";
 import { gather } from "./ops/gather.ts";
 import { lstmCell as lstmPointwise } from "./ops/lstm_cell.ts";
@@ -47,23 +45,13 @@ export function pad(x: Tensor, pads: readonly number[] | readonly (readonly [num
  */
 export type Pool2dPaddedOptions = Omit<Pool2dOptions, "padding"> & { padding?: Padding2d; dilation?: number | [number, number]; ceilMode?: boolean };
 
-/** The lowest float32: what max pooling pads with (a window always holds a real element, so it never wins). */
-const LOWEST_F32 = -3.4028234663852886e38;
-
-interface PoolWindow {
-  kernel: [number, number];
-  stride: [number, number];
-  dilation: [number, number];
-  /** [top, bottom, left, right] padding, and the rows and columns ceil mode adds after it. */
-  pads: [number, number, number, number];
-  extra: [number, number];
-}
-
 /**
- * The window of a pool that its op's own attributes (symmetric padding of at most half the
- * kernel, no dilation, floor mode) cannot express; null when they can.
+ * The window of a pool that its op's plain options (symmetric padding of at most half the
+ * kernel, no dilation, floor mode) cannot express, as the op's attributes; null when they can.
+ * Ceil mode becomes `extra`: the rows and columns past the bottom/right padding that make the
+ * op's floor-mode size rule give ceil mode's size.
  */
-function poolWindow(op: string, x: Tensor, opts: Pool2dPaddedOptions): PoolWindow | null {
+function poolWindow(op: string, x: Tensor, opts: Pool2dPaddedOptions): PoolAttrs | null {
   // no options at all: the op's own check says what to pass
   if (!opts || typeof opts !== "object") return null;
   const explicit = opts.padding !== undefined && (typeof opts.padding === "string" || (Array.isArray(opts.padding) && opts.padding.length !== 2));
@@ -80,37 +68,16 @@ function poolWindow(op: string, x: Tensor, opts: Pool2dPaddedOptions): PoolWindo
     let out = Math.ceil(room / stride[i]) + 1;
     // PyTorch's rule: the last window must start inside the image or the top/left padding
     if ((out - 1) * stride[i] >= n + before) out--;
-    extra[i] = Math.max(0, (out - 1) * stride[i] + span - (n + before + after));
+    // (out − 1)·stride + span rows in all: past the padding (> 0), or short of its end (≤ 0)
+    extra[i] = (out - 1) * stride[i] + span - (n + before + after);
   }
-  return { kernel, stride, dilation, pads, extra };
-}
-
-/** x padded by the window's pads (and ceil mode's extra rows and columns) with `value`. */
-function padWindow(x: Tensor, w: PoolWindow, value: number): Tensor {
-  const [t, b, l, r] = w.pads;
-  return t + b + l + r + w.extra[0] + w.extra[1] ? padOp(x, [[0, 0], [0, 0], [t, b + w.extra[0]], [l, r + w.extra[1]]], value) : x;
-}
-
-/**
- * Each window of a padded x reduced: by the pool op (dilation 1), or, with dilation, as
- * `reduce` over the columns of im2col (one plane at a time: [N·C, 1, H, W]).
- */
-function poolPadded(x: Tensor, w: PoolWindow, kind: "max" | "sum"): Tensor {
-  const [n, c, h, wd] = x.shape;
-  const own = { kernelSize: w.kernel, stride: w.stride, padding: 0 as const };
-  if (w.dilation[0] === 1 && w.dilation[1] === 1) return kind === "max" ? maxPool2dOp(x, own) : avgPool2dOp(x, { ...own, countIncludePad: true });
-  const cols = im2col(reshape(x, [n * c, 1, h, wd]), w.kernel, { stride: w.stride, dilation: w.dilation }); // [N·C, kh·kw, OH·OW]
-  const oh = Math.floor((h - w.dilation[0] * (w.kernel[0] - 1) - 1) / w.stride[0]) + 1, ow = Math.floor((wd - w.dilation[1] * (w.kernel[1] - 1) - 1) / w.stride[1]) + 1;
-  // the sum as a mean over kh·kw, as avgPool2d with countIncludePad gives it (the caller divides by a count the same way)
-  const reduced = kind === "max" ? maxReduce(cols, 1) : div(sumReduce(cols, 1), scalar(w.kernel[0] * w.kernel[1], x.dtype));
-  return reshape(reduced, [n, c, oh, ow]);
+  return { kernel, stride, padding: [pads[0], pads[2]], padEnd: [pads[1], pads[3]], dilation, extra };
 }
 
 /** 2-D max pooling; `padding` also [top, bottom, left, right], "same" or "valid"; `dilation`, `ceilMode`. */
 export function maxPool2d(x: Tensor, opts: Pool2dPaddedOptions): Tensor {
   const w = poolWindow("maxPool2d", x, opts);
-  if (!w) return maxPool2dOp(x, opts as Pool2dOptions);
-  return poolPadded(padWindow(x, w, LOWEST_F32), w, "max");
+  return w ? maxPool2dWith(x, w) : maxPool2dOp(x, opts as Pool2dOptions);
 }
 
 /**
@@ -121,15 +88,7 @@ export function maxPool2d(x: Tensor, opts: Pool2dPaddedOptions): Tensor {
  */
 export function avgPool2d(x: Tensor, opts: Pool2dPaddedOptions & { countIncludePad?: boolean }): Tensor {
   const w = poolWindow("avgPool2d", x, opts);
-  if (!w) return avgPool2dOp(x, opts as Pool2dOptions & { countIncludePad?: boolean });
-  const sums = poolPadded(padWindow(x, w, 0), w, "sum");
-  const countPad = opts.countIncludePad ?? true;
-  if (countPad && w.extra[0] + w.extra[1] === 0) return sums;
-  // the share of each window that counts, from a padded plane of ones
-  const [t, b, l, r] = w.pads, [h, wd] = [x.shape[2], x.shape[3]];
-  const plane = countPad ? ones([1, 1, h + t + b, wd + l + r], x.dtype) : ones([1, 1, h, wd], x.dtype);
-  const counts = poolPadded(padWindow(plane, countPad ? { ...w, pads: [0, 0, 0, 0] } : w, 0), w, "sum");
-  return div(sums, counts);
+  return w ? avgPool2dOp(x, { ...w, countIncludePad: opts.countIncludePad ?? true }) : avgPool2dOp(x, opts as Pool2dOptions & { countIncludePad?: boolean });
 }
 export { crossEntropy, binaryCrossEntropyWithLogits, mseLoss } from "./losses.ts";
 

@@ -1,16 +1,21 @@
 /**
- * @file Max and average pooling over NCHW windows (kernel, stride, padding; floor mode).
- * maxPool2d returns the pooled values and, as a second output, the argmax of each window
- * (index y·W + x within its [H, W] plane), so the backward pass scatters dy through the
- * saved indices instead of searching again. Padding counts as −∞ for max; for average,
- * `countIncludePad` (PyTorch's default true) divides by kh·kw, else by the in-image count.
+ * @file Max and average pooling over NCHW windows: kernel, stride, padding (top/left, and
+ * bottom/right where they differ: TensorFlow's "same"), dilation (the window's elements d
+ * apart), and the rows and columns PyTorch's ceil mode adds past the padding (`extra`).
+ * Window (oy, ox) reads rows oy·SH − PT + ky·DH and columns ox·SW − PL + kx·DW, ky < KH,
+ * kx < KW, of those the ones inside the image. maxPool2d returns the pooled values and, as a
+ * second output, the argmax of each window (index y·W + x within its [H, W] plane), so the
+ * backward pass scatters dy through the saved indices instead of searching again. Padding
+ * counts as −∞ for max; for average, `countIncludePad` (PyTorch's default true) divides by the
+ * window's elements inside the image and its padding (kh·kw but where ceil mode's extra rows
+ * cut it), else by those inside the image.
  */
 import { requireFloat } from "../dtype.ts";
 import { ShapeError, fmtShape } from "../errors.ts";
 import { apply, apply1 } from "../graph/ir.ts";
 import type { Tensor } from "../tensor.ts";
 import type { OpDef, ValueInfo } from "./types.ts";
-import { col2imDef, pair, windowGeometry, windowOut, type WindowAttrs } from "./conv2d.ts";
+import { col2imDef, pair, windowGeometry, type WindowAttrs } from "./conv2d.ts";
 import { col2imConstants } from "./conv_kernels.ts";
 import { allocArray } from "../dtype.ts";
 import { shaderCall } from "./shaders.ts";
@@ -18,8 +23,23 @@ import { shaderCall } from "./shaders.ts";
 export interface PoolAttrs {
   kernel: [number, number];
   stride: [number, number];
+  /** Top and left padding (and bottom and right, unless `padEnd` says otherwise). */
   padding: [number, number];
+  /** Bottom and right padding, where it differs from `padding`. */
+  padEnd?: [number, number];
+  /** Distance between the window's elements (default 1). */
+  dilation?: [number, number];
+  /** Rows and columns past the bottom/right padding that ceil mode's last windows reach (never counted). */
+  extra?: [number, number];
 }
+
+/** The window's full attributes, defaults filled in. */
+interface Window {
+  k: [number, number]; s: [number, number]; p0: [number, number]; p1: [number, number]; d: [number, number]; e: [number, number];
+}
+const windowOf = (a: PoolAttrs): Window => ({ k: a.kernel, s: a.stride, p0: a.padding, p1: a.padEnd ?? a.padding, d: a.dilation ?? [1, 1], e: a.extra ?? [0, 0] });
+/** The rows (i = 0) or columns (1) a window spans, first to last element. */
+const spanOf = (w: Window, i: 0 | 1) => w.d[i] * (w.k[i] - 1) + 1;
 
 export interface AvgPoolAttrs extends PoolAttrs {
   countIncludePad: boolean;
@@ -32,9 +52,10 @@ interface PoolGeometry {
 export function poolGeometry(op: string, shape: readonly number[], a: PoolAttrs): PoolGeometry {
   if (shape.length !== 4) throw new ShapeError(`${op}: input must be 4-D NCHW, got ${fmtShape(shape)}`);
   const [n, c, h, w] = shape;
-  const oh = windowOut(h, a.kernel[0], a.stride[0], a.padding[0]);
-  const ow = windowOut(w, a.kernel[1], a.stride[1], a.padding[1]);
-  if (oh < 1 || ow < 1) throw new ShapeError(`${op}: window ${a.kernel.join("×")} does not fit input ${fmtShape(shape)} with padding ${a.padding.join(",")}`);
+  const win = windowOf(a);
+  const out = (i: 0 | 1) => Math.floor((shape[2 + i] + win.p0[i] + win.p1[i] + win.e[i] - spanOf(win, i)) / win.s[i]) + 1;
+  const [oh, ow] = [out(0), out(1)];
+  if (oh < 1 || ow < 1) throw new ShapeError(`${op}: window ${a.kernel.join("×")}${a.dilation ? ` (dilation ${a.dilation.join("×")})` : ""} does not fit input ${fmtShape(shape)} with padding ${[win.p0[0], win.p1[0], win.p0[1], win.p1[1]].join(",")}`);
   return { n, c, h, w, oh, ow };
 }
 
@@ -43,13 +64,23 @@ function poolInfer(op: string, x: ValueInfo, a: PoolAttrs): PoolGeometry {
   return poolGeometry(op, x.shape, a);
 }
 
-/** Visits each output window: f(plane, outIndex, y0, x0) with the window's top-left corner. */
-function eachWindow(g: PoolGeometry, a: PoolAttrs, f: (plane: number, o: number, y0: number, x0: number) => void): void {
+/**
+ * Visits each output window: f(plane, outIndex, rows, cols) with the window's rows and columns
+ * inside the image (in order), and `padded`: how many of its elements lie inside the image or
+ * its padding (what countIncludePad divides by).
+ */
+function eachWindow(g: PoolGeometry, a: PoolAttrs, f: (plane: number, o: number, rows: number[], cols: number[], padded: number) => void): void {
+  const w = windowOf(a);
+  // per output row (i = 0) or column (1): the window's in-image positions and its count inside the padding
+  const lines = (i: 0 | 1, n: number, out: number) => Array.from({ length: out }, (_, o) => {
+    const start = o * w.s[i] - w.p0[i];
+    const at = Array.from({ length: w.k[i] }, (_, k) => start + k * w.d[i]);
+    return { inside: at.filter((v) => v >= 0 && v < n), padded: at.filter((v) => v < n + w.p1[i]).length };
+  });
+  const ys = lines(0, g.h, g.oh), xs = lines(1, g.w, g.ow);
   for (let plane = 0; plane < g.n * g.c; plane++) {
     for (let oy = 0; oy < g.oh; oy++) {
-      for (let ox = 0; ox < g.ow; ox++) {
-        f(plane, (plane * g.oh + oy) * g.ow + ox, oy * a.stride[0] - a.padding[0], ox * a.stride[1] - a.padding[1]);
-      }
+      for (let ox = 0; ox < g.ow; ox++) f(plane, (plane * g.oh + oy) * g.ow + ox, ys[oy].inside, xs[ox].inside, ys[oy].padded * xs[ox].padded);
     }
   }
 }
@@ -64,11 +95,11 @@ export const maxPool2dDef: OpDef<PoolAttrs> = {
   // strict > keeps the first maximum; a NaN wins over any number (as PyTorch)
   cpu: ({ inputs: [x], outputs: [y, arg], inShapes: [xs], attrs: a }) => {
     const g = poolGeometry("maxPool2d", xs, a);
-    eachWindow(g, a, (plane, o, y0, x0) => {
+    eachWindow(g, a, (plane, o, rows, cols) => {
       let best = -Infinity;
       let at = -1;
-      for (let yy = Math.max(0, y0); yy < Math.min(g.h, y0 + a.kernel[0]); yy++) {
-        for (let xx = Math.max(0, x0); xx < Math.min(g.w, x0 + a.kernel[1]); xx++) {
+      for (const yy of rows) {
+        for (const xx of cols) {
           const v = x[(plane * g.h + yy) * g.w + xx];
           if (at < 0 || v > best || (v !== v && best === best)) {
             best = v;
@@ -177,16 +208,10 @@ export const avgPool2dDef: OpDef<AvgPoolAttrs> = {
   },
   cpu: ({ inputs: [x], outputs: [y], inShapes: [xs], attrs: a }) => {
     const g = poolGeometry("avgPool2d", xs, a);
-    eachWindow(g, a, (plane, o, y0, x0) => {
+    eachWindow(g, a, (plane, o, rows, cols, padded) => {
       let s = 0;
-      let count = 0;
-      for (let yy = Math.max(0, y0); yy < Math.min(g.h, y0 + a.kernel[0]); yy++) {
-        for (let xx = Math.max(0, x0); xx < Math.min(g.w, x0 + a.kernel[1]); xx++) {
-          s += x[(plane * g.h + yy) * g.w + xx];
-          count++;
-        }
-      }
-      y[o] = s / (a.countIncludePad ? a.kernel[0] * a.kernel[1] : count);
+      for (const yy of rows) for (const xx of cols) s += x[(plane * g.h + yy) * g.w + xx];
+      y[o] = s / (a.countIncludePad ? padded : rows.length * cols.length);
     });
   },
   grad: ({ inputs: [x], dys: [dy], attrs }) => [avgPool2dBackward(dy, x.shape, attrs)],
@@ -212,14 +237,9 @@ export const avgPool2dBackwardDef: OpDef<AvgPoolAttrs & { inputShape: number[] }
   cpu: ({ inputs: [dy], outputs: [dx], attrs: a }) => {
     const g = poolGeometry("avgPool2dBackward", a.inputShape, a);
     const acc = new Float64Array(dx.length);
-    eachWindow(g, a, (plane, o, y0, x0) => {
-      const y1 = Math.min(g.h, y0 + a.kernel[0]);
-      const x1 = Math.min(g.w, x0 + a.kernel[1]);
-      const count = (y1 - Math.max(0, y0)) * (x1 - Math.max(0, x0));
-      const share = dy[o] / (a.countIncludePad ? a.kernel[0] * a.kernel[1] : count);
-      for (let yy = Math.max(0, y0); yy < y1; yy++) {
-        for (let xx = Math.max(0, x0); xx < x1; xx++) acc[(plane * g.h + yy) * g.w + xx] += share;
-      }
+    eachWindow(g, a, (plane, o, rows, cols, padded) => {
+      const share = dy[o] / (a.countIncludePad ? padded : rows.length * cols.length);
+      for (const yy of rows) for (const xx of cols) acc[(plane * g.h + yy) * g.w + xx] += share;
     });
     dx.set(acc);
   },
@@ -233,17 +253,24 @@ export const avgPool2dBackwardDef: OpDef<AvgPoolAttrs & { inputShape: number[] }
   },
 };
 
-/** Without padding every window lies inside the image (floor mode). */
-const inside = (a: PoolAttrs) => a.padding[0] === 0 && a.padding[1] === 0;
+/** Without padding (or ceil mode's extra) every window lies inside the image; without dilation its elements are contiguous. */
+const inside = (a: PoolAttrs) => {
+  const w = windowOf(a);
+  return [...w.p0, ...w.p1, ...w.e].every((v) => v === 0) && w.d[0] === 1 && w.d[1] === 1;
+};
 
-/** The override constants every pooling shader takes (shaders/*pool2d*.wgsl). */
+/** The override constants every pooling shader takes (shaders/*pool2d*.wgsl, lib/pool_overrides). */
 export function poolConstants(g: PoolGeometry, a: PoolAttrs, threads: number): Record<string, number> {
-  const [KH, KW] = a.kernel, [SH, SW] = a.stride, [PH, PW] = a.padding;
-  return { T: threads, H: g.h, W: g.w, OH: g.oh, OW: g.ow, KH, KW, SH, SW, PH, PW };
+  const w = windowOf(a);
+  const [KH, KW] = w.k, [SH, SW] = w.s, [PH, PW] = w.p0, [PB, PR] = w.p1, [DH, DW] = w.d;
+  return { T: threads, H: g.h, W: g.w, OH: g.oh, OW: g.ow, KH, KW, SH, SW, PH, PW, PB, PR, DH, DW };
 }
 
-/** Windows that do not overlap: a pixel is in one window or none. */
-const nonOverlapping = (a: PoolAttrs) => (a.kernel[0] <= a.stride[0] && a.kernel[1] <= a.stride[1] ? 1 : 0);
+/** Windows that do not overlap (their spans at most the stride): a pixel is in one window or none. */
+const nonOverlapping = (a: PoolAttrs) => {
+  const w = windowOf(a);
+  return spanOf(w, 0) <= w.s[0] && spanOf(w, 1) <= w.s[1] ? 1 : 0;
+};
 
 /** Windows that tile the plane exactly: kernel = stride, no padding, nothing left over. */
 const tiles = (g: PoolGeometry, a: PoolAttrs) =>
@@ -277,6 +304,11 @@ export function maxPool2dWithIndices(x: Tensor, opts: Pool2dOptions): [Tensor, T
   return [y, arg];
 }
 
+/** Max pooling with the op's full attributes (asymmetric padding, dilation, ceil mode's extra: F.maxPool2d). */
+export function maxPool2dWith(x: Tensor, attrs: PoolAttrs): Tensor {
+  return apply(maxPool2dDef, [x], attrs)[0];
+}
+
 export function maxPool2dBackward(dy: Tensor, argmax: Tensor, inputShape: readonly number[], attrs: PoolAttrs): Tensor {
   return apply1(maxPool2dBackwardDef, [dy, argmax], { ...attrs, inputShape: [...inputShape] });
 }
@@ -284,7 +316,7 @@ export function maxPool2dBackward(dy: Tensor, argmax: Tensor, inputShape: readon
 /** Mean over each window of x [N, C, H, W] → [N, C, OH, OW]. */
 export function avgPool2d(x: Tensor, opts: Pool2dOptions & { countIncludePad?: boolean } | AvgPoolAttrs): Tensor {
   const attrs: AvgPoolAttrs = "kernel" in opts
-    ? { kernel: opts.kernel, stride: opts.stride, padding: opts.padding, countIncludePad: opts.countIncludePad }
+    ? { kernel: opts.kernel, stride: opts.stride, padding: opts.padding, ...(opts.padEnd ? { padEnd: opts.padEnd } : {}), ...(opts.dilation ? { dilation: opts.dilation } : {}), ...(opts.extra ? { extra: opts.extra } : {}), countIncludePad: opts.countIncludePad }
     : { ...poolAttrs("avgPool2d", opts), countIncludePad: opts.countIncludePad ?? true };
   return apply1(avgPool2dDef, [x], attrs);
 }

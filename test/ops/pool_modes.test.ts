@@ -11,6 +11,7 @@ import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { F, grad, mul, nn, sum, zeros, type Tensor } from "../../src/index.ts";
 import { opCases, testBackends } from "../helpers/backends.ts";
+import { buildPlan } from "../../src/graph/plan.ts";
 import { given } from "../helpers/inputs.ts";
 
 const backends = await testBackends();
@@ -49,6 +50,21 @@ describe("pooling modes' rules", () => {
     expect(F.maxPool2d(zeros([1, 1, 5, 5]), { kernelSize: 2, padding: 1, ceilMode: true }).shape).toEqual([1, 1, 3, 3]);
     expect(F.maxPool2d(zeros([1, 1, 6, 6]), { kernelSize: 3, stride: 2, padding: 1, ceilMode: true }).shape).toEqual([1, 1, 4, 4]);
     expect(F.avgPool2d(zeros([1, 1, 7, 7]), { kernelSize: 3, stride: 2, ceilMode: true }).shape).toEqual([1, 1, 3, 3]);
+  });
+
+  it("every mode is the pooling op itself: one kernel forward and one backward, no padded copy or im2col", () => {
+    const x = zeros([2, 3, 9, 8]);
+    const modes = [
+      (z: Tensor) => F.maxPool2d(z, { kernelSize: [3, 2], stride: [2, 1], padding: "same", dilation: [1, 2], ceilMode: true }),
+      (z: Tensor) => F.avgPool2d(z, { kernelSize: 3, stride: 2, padding: [0, 2, 1, 0], ceilMode: true, countIncludePad: false }),
+      (z: Tensor) => F.avgPool2d(z, { kernelSize: 2, stride: 1, dilation: 2 }),
+    ];
+    for (const [k, f] of modes.entries()) {
+      const ops = (t: Tensor) => buildPlan([t], (v) => v.storage !== null).plan.steps.map((st) => st.op.name);
+      const dx = grad((z: Tensor) => sum(f(z)))(x) as Tensor;
+      expect(ops(f(x)), `mode ${k} forward`).toEqual([k === 0 ? "maxPool2d" : "avgPool2d"]);
+      expect(ops(dx).filter((o) => !["expand", "reshape"].includes(o)), `mode ${k} backward`).toEqual(k === 0 ? ["maxPool2d", "maxPool2dBackward"] : ["avgPool2dBackward"]);
+    }
   });
 
   it("nn.MaxPool2d and nn.AvgPool2d take the options; a window that does not fit is named", () => {
