@@ -81,14 +81,20 @@ function im2colImage(x: ArrayLike<number>, img: number, g: WindowGeometry, a: Co
     for (let i = 0; i < g.kh; i++) {
       for (let j = 0; j < g.kw; j++) {
         const r = at + ((c * g.kh + i) * g.kw + j) * P;
+        // the output columns whose input column ox·s + off lies inside the row: [lo, hi)
+        const s = a.stride[1], off = j * a.dilation[1] - a.padding[1];
+        const lo = Math.min(g.ow, Math.max(0, Math.ceil(-off / s))), hi = Math.max(lo, Math.min(g.ow, Math.ceil((g.w - off) / s)));
         for (let oy = 0; oy < g.oh; oy++) {
           const y = oy * a.stride[0] - a.padding[0] + i * a.dilation[0];
-          const inside = y >= 0 && y < g.h;
-          const rowBase = img + (c * g.h + y) * g.w;
-          for (let ox = 0; ox < g.ow; ox++) {
-            const xx = ox * a.stride[1] - a.padding[1] + j * a.dilation[1];
-            cols[r + oy * g.ow + ox] = inside && xx >= 0 && xx < g.w ? x[rowBase + xx] : 0;
+          const dst = r + oy * g.ow;
+          if (y < 0 || y >= g.h) {
+            cols.fill(0, dst, dst + g.ow);
+            continue;
           }
+          const src = img + (c * g.h + y) * g.w + off;
+          for (let ox = 0; ox < lo; ox++) cols[dst + ox] = 0;
+          for (let ox = lo; ox < hi; ox++) cols[dst + ox] = x[src + ox * s];
+          for (let ox = hi; ox < g.ow; ox++) cols[dst + ox] = 0;
         }
       }
     }
@@ -102,13 +108,13 @@ function col2imImage(cols: ArrayLike<number>, at: number, dx: Float64Array, img:
     for (let i = 0; i < g.kh; i++) {
       for (let j = 0; j < g.kw; j++) {
         const r = at + ((c * g.kh + i) * g.kw + j) * P;
+        const s = a.stride[1], off = j * a.dilation[1] - a.padding[1];
+        const lo = Math.min(g.ow, Math.max(0, Math.ceil(-off / s))), hi = Math.max(lo, Math.min(g.ow, Math.ceil((g.w - off) / s)));
         for (let oy = 0; oy < g.oh; oy++) {
           const y = oy * a.stride[0] - a.padding[0] + i * a.dilation[0];
           if (y < 0 || y >= g.h) continue;
-          for (let ox = 0; ox < g.ow; ox++) {
-            const xx = ox * a.stride[1] - a.padding[1] + j * a.dilation[1];
-            if (xx >= 0 && xx < g.w) dx[img + (c * g.h + y) * g.w + xx] += cols[r + oy * g.ow + ox];
-          }
+          const dst = img + (c * g.h + y) * g.w + off, src = r + oy * g.ow;
+          for (let ox = lo; ox < hi; ox++) dx[dst + ox * s] += cols[src + ox];
         }
       }
     }
