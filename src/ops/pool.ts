@@ -10,7 +10,7 @@
  * window's elements inside the image and its padding (kh·kw but where ceil mode's extra rows
  * cut it), else by those inside the image.
  */
-import { requireFloat } from "../dtype.ts";
+import { requireFloat, type TypedArray } from "../dtype.ts";
 import { ShapeError, fmtShape } from "../errors.ts";
 import { apply, apply1 } from "../graph/ir.ts";
 import type { Tensor } from "../tensor.ts";
@@ -95,6 +95,7 @@ export const maxPool2dDef: OpDef<PoolAttrs> = {
   // strict > keeps the first maximum; a NaN wins over any number (as PyTorch)
   cpu: ({ inputs: [x], outputs: [y, arg], inShapes: [xs], attrs: a }) => {
     const g = poolGeometry("maxPool2d", xs, a);
+    if (inside(a)) return maxPoolInside(x, y, arg, g, a);
     eachWindow(g, a, (plane, o, rows, cols) => {
       let best = -Infinity;
       let at = -1;
@@ -119,6 +120,37 @@ export const maxPool2dDef: OpDef<PoolAttrs> = {
   },
 };
 
+/**
+ * maxPool2d's CPU loop for windows inside the image (no padding or dilation: LeNet's), with
+ * the window's offsets computed directly: the same elements in the same order as the general
+ * loop, so the same maxima and argmaxes.
+ */
+function maxPoolInside(x: ArrayLike<number>, y: TypedArray, arg: TypedArray, g: PoolGeometry, a: PoolAttrs): void {
+  const [kh, kw] = a.kernel, [sh, sw] = a.stride;
+  let o = 0;
+  for (let plane = 0; plane < g.n * g.c; plane++) {
+    const base = plane * g.h * g.w;
+    for (let oy = 0; oy < g.oh; oy++) {
+      for (let ox = 0; ox < g.ow; ox++, o++) {
+        const corner = oy * sh * g.w + ox * sw;
+        let best = -Infinity;
+        let at = -1;
+        for (let ky = 0; ky < kh; ky++) {
+          for (let kx = 0, pos = corner + ky * g.w; kx < kw; kx++, pos++) {
+            const v = x[base + pos];
+            if (at < 0 || v > best || (v !== v && best === best)) {
+              best = v;
+              at = pos;
+            }
+          }
+        }
+        y[o] = best;
+        arg[o] = at;
+      }
+    }
+  }
+}
+
 export const maxPool2dBackwardDef: OpDef<PoolAttrs & { inputShape: number[] }> = {
   name: "maxPool2dBackward",
   infer: ([dy, arg, mask], a) => {
@@ -134,14 +166,19 @@ export const maxPool2dBackwardDef: OpDef<PoolAttrs & { inputShape: number[] }> =
   cpu: ({ inputs: [dy, arg, mask], outputs: [dx], attrs: a }) => {
     const [, , h, w] = a.inputShape;
     const g = poolGeometry("maxPool2dBackward", a.inputShape, a);
-    const acc = new Float64Array(dx.length);
     const per = g.oh * g.ow;
-    for (let o = 0; o < dy.length; o++) {
-      if (arg[o] >= 0) acc[Math.floor(o / per) * h * w + arg[o]] += dy[o];
+    // windows that do not overlap: a pixel takes one dy or none, so it is written directly
+    // (0 + dy, as the float64 sum would give it: −0 becomes 0); else summed in float64
+    const direct = nonOverlapping(a) === 1;
+    const acc = direct ? dx : new Float64Array(dx.length);
+    if (direct) dx.fill(0);
+    for (let o = 0, plane = 0; o < dy.length; o++) {
+      if (o - plane * per >= per) plane++;
+      if (arg[o] >= 0) acc[plane * h * w + arg[o]] += dy[o];
     }
     // fused with the ReLU before the pooling (graph/fuse.ts): 0 where its output is not > 0
     if (mask) for (let i = 0; i < acc.length; i++) if (!(mask[i] > 0)) acc[i] = 0;
-    dx.set(acc);
+    if (!direct) dx.set(acc);
   },
   // gather form: each input pixel sums dy over the windows that contain it and chose it;
   // windows that tile the plane exactly (LeNet's 2×2 on 28×28 and 10×10) scatter instead

@@ -43,10 +43,29 @@ export function reduceCpu({ inputs: [x], outputs: [y], inShapes: [xs], attrs }: 
   y.set(acc);
 }
 
+/**
+ * reduceCpu for the sum, with the addition written in the loop (a callback shared with max
+ * is not inlined, and it doubled the time of the bias gradients' sums): the same order, the
+ * same float64 sums.
+ */
+export function sumCpu({ inputs: [x], outputs: [y], inShapes: [xs], attrs }: CpuArgs<ReduceAttrs>): void {
+  const acc = new Float64Array(y.length);
+  const outStrides = broadcastStrides(keptShape(xs, attrs.axes), xs);
+  walk(xs, [stridesOf(xs), outStrides], (_o, off, st, len) => {
+    const [si, so] = st;
+    if (so === 0) {
+      let a = acc[off[1]];
+      for (let j = 0, i = off[0]; j < len; j++, i += si) a += x[i];
+      acc[off[1]] = a;
+    } else for (let j = 0, i = off[0], o = off[1]; j < len; j++, i += si, o += so) acc[o] += x[i];
+  });
+  y.set(acc);
+}
+
 export const sumDef: OpDef<ReduceAttrs> = {
   name: "sum",
   infer: (ins, attrs) => reduceInfer("sum", ins, attrs),
-  cpu: (args) => reduceCpu(args, 0, (a, v) => a + v),
+  cpu: sumCpu,
   // d sum = dy broadcast back over the reduced axes
   grad: ({ inputs: [x], dys: [dy], attrs }) => [expand(reshape(dy, keptShape(x.shape, attrs.axes)), x.shape)],
   webgpu: ({ inShapes: [xs], inDtypes: [dt], attrs, device }) => {
@@ -134,7 +153,7 @@ export const sumManyDef: OpDef<{ axes: number[][]; keepdims: boolean[] }> = {
     return ins.map((x, s) => reduceInfer("sumMany", [x], { axes: axes[s], keepdims: keepdims[s] })[0]);
   },
   cpu: (args) => {
-    args.inputs.forEach((x, s) => reduceCpu({ ...args, inputs: [x], outputs: [args.outputs[s]], inShapes: [args.inShapes[s]], outShapes: [args.outShapes[s]], attrs: { axes: args.attrs.axes[s], keepdims: args.attrs.keepdims[s] } }, 0, (a, v) => a + v));
+    args.inputs.forEach((x, s) => sumCpu({ ...args, inputs: [x], outputs: [args.outputs[s]], inShapes: [args.inShapes[s]], outShapes: [args.outShapes[s]], attrs: { axes: args.attrs.axes[s], keepdims: args.attrs.keepdims[s] } }));
   },
   webgpu: ({ inShapes, inDtypes, attrs, device }) => {
     inDtypes.forEach((d) => wgslType(d, "sumMany"));
