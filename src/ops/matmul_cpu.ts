@@ -39,11 +39,23 @@ export interface StridedMatrix {
 /** Copies `rows` rows of K values into panels of four, [⌈rows/4⌉][K][4], zero-filling the tail. */
 function pack(src: StridedMatrix, rows: number, k: number, dst: Float32Array | Float64Array): void {
   const { data, off, sRow, sP } = src;
-  const blocks = (rows + 3) >> 2;
-  for (let blk = 0; blk < blocks; blk++) {
+  const full = rows >> 2;
+  // whole blocks, p outer: the four rows' elements p are read together (adjacent when the rows
+  // are, as B's columns are) and written in order
+  for (let blk = 0; blk < full; blk++) {
+    const s0 = off + blk * 4 * sRow;
+    for (let p = 0, d = blk * 4 * k, s = s0; p < k; p++, d += 4, s += sP) {
+      dst[d] = data[s];
+      dst[d + 1] = data[s + sRow];
+      dst[d + 2] = data[s + 2 * sRow];
+      dst[d + 3] = data[s + 3 * sRow];
+    }
+  }
+  // the ragged last block: its missing rows are zeros
+  if (full * 4 < rows) {
     for (let r = 0; r < 4; r++) {
-      const row = blk * 4 + r;
-      let d = blk * 4 * k + r;
+      const row = full * 4 + r;
+      let d = full * 4 * k + r;
       if (row >= rows) {
         for (let p = 0; p < k; p++, d += 4) dst[d] = 0;
         continue;
