@@ -7,6 +7,7 @@ import type { Plan } from "../graph/plan.ts";
 import type { RunStatus } from "../graph/guard.ts";
 import { DeviceError } from "../errors.ts";
 import { CpuBackend } from "./cpu.ts";
+import type { CpuMode } from "../ops/types.ts";
 import { WebGpuBackend } from "./webgpu/webgpu.ts";
 
 export interface Backend {
@@ -69,9 +70,16 @@ export function autoBackendReason(): string {
  * Chooses where computations run. "cpu" is the reference backend; "webgpu" needs an adapter
  * (DeviceError otherwise); "auto" takes WebGPU on a hardware adapter and the CPU when there
  * is none or only a software one (SwiftShader is slower than the CPU backend). Tensors
- * already computed keep their data where it is and move when used.
+ * already computed keep their data where it is and move when used. `mode` sets the CPU
+ * backend's kernels: "reference" (the default: float64 sums, what every kernel is checked
+ * against) or "fast" (float32 SIMD kernels where they exist, within the WebGPU tolerances).
  */
-export async function setBackend(name: BackendName): Promise<Backend> {
+export async function setBackend(name: BackendName, opts: { mode?: CpuMode } = {}): Promise<Backend> {
+  if (opts.mode !== undefined) {
+    if (opts.mode !== "reference" && opts.mode !== "fast") throw new DeviceError(`setBackend: CPU mode "${String(opts.mode)}" is not "reference" or "fast"`);
+    // the CPU backend's kernels: "auto" may pick it too
+    cpu.caps.mode = opts.mode;
+  }
   if (name === "cpu") return (current = cpu);
   if (name === "webgpu") {
     if (!webgpu || webgpu.isLost) webgpu = await WebGpuBackend.create();

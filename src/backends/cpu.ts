@@ -15,7 +15,7 @@ import { debugLevel, recordKernelTime } from "../debug.ts";
 export class CpuBackend implements Backend {
   readonly name = "cpu";
   /** What kernels may use (ops/types.ts CpuCaps); tests switch the WebAssembly matmul off to compare. */
-  readonly caps: CpuCaps = { wasmMatmul: true };
+  readonly caps: CpuCaps = { wasmMatmul: true, mode: "reference" };
   /** Per plan: one ArrayBuffer per slot and the typed view of each temporary. */
   private readonly arena = new WeakMap<Plan, (TypedArray | null)[]>();
 

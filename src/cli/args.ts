@@ -4,6 +4,7 @@
  */
 import { parseFlags } from "./flags.ts";
 import type { BackendName } from "../backends/backend.ts";
+import type { CpuMode } from "../ops/types.ts";
 import type { LeNetVariant } from "../models/lenet5.ts";
 import type { LayerInit } from "../nn/init.ts";
 
@@ -21,6 +22,9 @@ export const USAGE = `usage: npm run train -- [options]
                              LeNet-5 weight init (default: PyTorch's U(±1/√fan_in);
                              kaiming: He-normal, xavier: Glorot-uniform, zero biases)
   --backend auto|cpu|webgpu  where to run (default auto)
+  --cpu-mode fast|reference  the CPU backend's kernels (default fast: float32 SIMD where they
+                             exist, within the WebGPU kernels' tolerances; reference: float64
+                             sums, the spec the tests check everything against)
   --epochs N                 passes over the training set (default 1)
   --batch B                  batch size (default 64; 32 for the text models; 4096 pairs for skipgram)
   --lr X                     learning rate, the peak with onecycle (default 0.006 for lenet5 with
@@ -104,6 +108,7 @@ export interface TrainArgs {
   variant: LeNetVariant;
   init: LayerInit;
   backend: BackendName;
+  cpuMode: CpuMode;
   optimizer: "adam" | "sgd";
   epochs: number;
   batch: number;
@@ -154,7 +159,7 @@ export interface TrainArgs {
 export function parseTrainArgs(argv = process.argv.slice(2)): TrainArgs {
   const { values, fail, int, oneOf, all, on } = parseFlags("train", USAGE, {
     model: { type: "string", default: "lenet5" }, variant: { type: "string", default: "modern" }, init: { type: "string", default: "default" },
-    backend: { type: "string", default: "auto" }, epochs: { type: "string", default: "1" },
+    backend: { type: "string", default: "auto" }, "cpu-mode": { type: "string", default: "fast" }, epochs: { type: "string", default: "1" },
     batch: { type: "string" }, lr: { type: "string" }, optimizer: { type: "string", default: "adam" }, clip: { type: "string" },
     "on-nonfinite": { type: "string", default: "stop" },
     limit: { type: "string" }, "test-limit": { type: "string" }, seed: { type: "string", default: "0" },
@@ -213,6 +218,7 @@ export function parseTrainArgs(argv = process.argv.slice(2)): TrainArgs {
     variant: oneOf("variant", values.variant!, ["modern", "classic"] as const),
     init: oneOf("init", values.init!, ["default", "kaiming", "xavier"] as const),
     backend: oneOf("backend", values.backend!, ["auto", "cpu", "webgpu"] as const),
+    cpuMode: oneOf("cpu-mode", values["cpu-mode"]!, ["fast", "reference"] as const),
     cell: oneOf("cell", values.cell!, ["lstm", "gru"] as const),
     onNonFinite: oneOf("on-nonfinite", values["on-nonfinite"]!, ["stop", "skip"] as const),
     epochs: int("epochs", values.epochs, 1)!, batch: int("batch", values.batch, 1) ?? (model === "skipgram" ? 4096 : text ? 32 : 64),

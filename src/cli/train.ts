@@ -27,9 +27,10 @@ async function main() {
   const args = parseTrainArgs();
   manualSeed(args.seed);
   if (args.resume) await checkResume(args);
-  const backend = await setBackend(args.backend);
+  const backend = await setBackend(args.backend, { mode: args.cpuMode });
   const why = args.backend === "auto" ? ` (auto: ${autoBackendReason()})` : "";
-  process.stderr.write(`train: backend ${backend.name}${why}\n`);
+  const mode = backend.name === "cpu" ? `, ${args.cpuMode} mode${args.cpuMode === "fast" ? " (float32 SIMD matmul; --cpu-mode reference for float64 sums)" : ""}` : "";
+  process.stderr.write(`train: backend ${backend.name}${why}${mode}\n`);
   const task = args.model === "textclf" || args.model === "bow" ? (await import("./task_textclf.ts")).trainTextClassifier
     : args.model === "charlm" ? (await import("./task_charlm.ts")).trainCharLM
     : args.model === "tagger" ? (await import("./task_tagger.ts")).trainTagger

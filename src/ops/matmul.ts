@@ -57,7 +57,7 @@ export const matmulDef: OpDef<MatmulAttrs> = {
     const [sAi, sAp] = attrs.transposeA ? [1, m] : [k, 1];
     const [sBj, sBp] = attrs.transposeB ? [k, 1] : [1, n];
     eachBatch(batch, as, bs, m * k, k * n, (bi, aOff, bOff) => {
-      gemm({ data: a, off: aOff, sRow: sAi, sP: sAp }, { data: b, off: bOff, sRow: sBj, sP: sBp }, c, bi * m * n, m, k, n, cpu.wasmMatmul);
+      gemm({ data: a, off: aOff, sRow: sAi, sP: sAp }, { data: b, off: bOff, sRow: sBj, sP: sBp }, c, bi * m * n, m, k, n, cpu.wasmMatmul, cpu.mode === "fast");
     });
   },
   // C = AB: dA = dC·Bᵀ, dB = Aᵀ·dC; with transposed operands the same identities, reordered.

@@ -11,7 +11,7 @@
  * `caps.wasmMatmul`) keeps the JavaScript loop.
  */
 import type { TypedArray } from "../dtype.ts";
-import { wasmGemm } from "./matmul_wasm.ts";
+import { wasmGemm, wasmGemm32 } from "./matmul_wasm.ts";
 
 
 /**
@@ -83,8 +83,19 @@ function gemmSmall(a: StridedMatrix, b: StridedMatrix, c: TypedArray, cOff: numb
 }
 
 /** C[cOff + i·n + j] = Σ_p A(i, p)·B(p, j) for an m×k by k×n product. */
-export function gemm(a: StridedMatrix, b: StridedMatrix, c: TypedArray, cOff: number, m: number, k: number, n: number, wasmAllowed = true): void {
+export function gemm(a: StridedMatrix, b: StridedMatrix, c: TypedArray, cOff: number, m: number, k: number, n: number, wasmAllowed = true, fast = false): void {
   if (m === 0 || n === 0) return; // an empty product: nothing to write (and no packing)
+  // the fast mode (float32 results only): float32 sums in the float32 SIMD kernel
+  const wasm32 = fast && wasmAllowed && k > 0 && c instanceof Float32Array ? wasmGemm32() : null;
+  if (wasm32) {
+    const mBlocks = (m + 3) >> 2, nBlocks = (n + 3) >> 2, row = nBlocks * 4;
+    const [pa, pb, pc] = wasm32.buffers(mBlocks * 4 * k, nBlocks * 4 * k, mBlocks * 4 * row);
+    pack(a, m, k, pa);
+    pack(b, n, k, pb);
+    wasm32.run(mBlocks, nBlocks, k);
+    for (let i = 0; i < m; i++) c.set(pc.subarray(i * row, i * row + n), cOff + i * n);
+    return;
+  }
   // a tiny thin product (skip-gram's [1 + k, d]·[d, 1] per row): packing costs more than the
   // sums; a long thin one (a bias gradient's K = N·H·W) still gains from the SIMD panels
   if ((m < 4 || n < 4 || k < 4) && m * n * k <= 16384) return gemmSmall(a, b, c, cOff, m, k, n);

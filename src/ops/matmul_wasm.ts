@@ -43,6 +43,8 @@ const LOAD64_SPLAT = (offset: number) => simd(0x0a, ...memarg(3, offset));
 const V128_STORE = (offset: number) => simd(0x0b, ...memarg(4, offset));
 const V128_ZERO = simd(0x0c, ...new Array(16).fill(0));
 const [F64X2_ADD, F64X2_MUL] = [simd(0xf0), simd(0xf2)];
+const LOAD32_SPLAT = (offset: number) => simd(0x09, ...memarg(2, offset));
+const [F32X4_ADD, F32X4_MUL] = [simd(0xe4), simd(0xe6)];
 const loop = (...body: number[][]) => [0x03, 0x40, ...body.flat(), 0x0b];
 const brIf = (depth: number) => [0x0d, ...uleb(depth)];
 
@@ -98,17 +100,54 @@ function kernelBody(): number[] {
   return [...uleb(locals.length + code.length), ...locals, ...code];
 }
 
+/**
+ * The float32 kernel (the CPU backend's fast mode): the same loops over float32 panels, a 4×4
+ * block of C as four f32x4 sums (a row of the block each), one vector multiply and add per row
+ * and p: float32 sums, p in order, no fused multiply-add. C rows are nBlocks·4 float32.
+ */
+function kernelBodyF32(): number[] {
+  const [ACC32, BV, AV] = [(r: number) => 13 + r, 17, 18];
+  const rowsOfBlock = [0, 1, 2, 3];
+  const pLoop = loop(
+    get(BPTR), V128_LOAD(0), set(BV),
+    ...rowsOfBlock.map((r) => [...get(ACC32(r)), ...get(APTR), ...LOAD32_SPLAT(4 * r), ...set(AV), ...get(AV), ...get(BV), ...F32X4_MUL, ...F32X4_ADD, ...set(ACC32(r))]),
+    get(APTR), i32(16), ADD, set(APTR),
+    get(BPTR), i32(16), ADD, set(BPTR),
+    get(P), i32(1), SUB, set(P),
+    get(P), i32(0), NE, brIf(0),
+  );
+  const store = rowsOfBlock.flatMap((r) => [...get(CPTR), ...get(ACC32(r)), ...V128_STORE(0), ...get(CPTR), ...get(ROW), ...ADD, ...set(CPTR)]);
+  const jbLoop = loop(
+    ...rowsOfBlock.map((r) => [...V128_ZERO, ...set(ACC32(r))]),
+    // aPtr = pa + ib·k·16, bPtr = pb + jb·k·16, p = k
+    get(PA), get(IB), get(K), MUL, i32(16), MUL, ADD, set(APTR),
+    get(PB), get(JB), get(K), MUL, i32(16), MUL, ADD, set(BPTR),
+    get(K), set(P),
+    pLoop,
+    // cPtr = pc + ib·4·row + jb·16
+    get(PC), get(IB), i32(4), MUL, get(ROW), MUL, ADD, get(JB), i32(16), MUL, ADD, set(CPTR),
+    store,
+    get(JB), i32(1), ADD, set(JB),
+    get(JB), get(NB), LT_U, brIf(0),
+  );
+  const ibLoop = loop(i32(0), set(JB), jbLoop, get(IB), i32(1), ADD, set(IB), get(IB), get(MB), LT_U, brIf(0));
+  // row = nBlocks·16 bytes; ib = 0
+  const code = [...get(NB), ...i32(16), ...MUL, ...set(ROW), ...i32(0), ...set(IB), ...ibLoop, 0x0b];
+  const locals = [0x02, 7, 0x7f, 6, 0x7b]; // 7 × i32, 6 × v128
+  return [...uleb(locals.length + code.length), ...locals, ...code];
+}
+
 function section(id: number, body: number[]): number[] {
   return [id, ...uleb(body.length), ...body];
 }
 
-/** The module's bytes: imports memory "m.mem", exports "gemm". */
-export function gemmModuleBytes(): Uint8Array<ArrayBuffer> {
+/** The module's bytes: imports memory "m.mem", exports "gemm" (float64 sums, or float32 with `f32`). */
+export function gemmModuleBytes(f32 = false): Uint8Array<ArrayBuffer> {
   const type = section(1, [1, 0x60, 6, ...new Array(6).fill(0x7f), 0]);
   const imports = section(2, [1, 1, 0x6d, 3, 0x6d, 0x65, 0x6d, 0x02, 0x00, 0x01]); // "m"."mem", memory min 1
   const funcs = section(3, [1, 0]);
   const exports = section(7, [1, 4, 0x67, 0x65, 0x6d, 0x6d, 0x00, 0]); // "gemm" → func 0
-  const code = section(10, [1, ...kernelBody()]);
+  const code = section(10, [1, ...(f32 ? kernelBodyF32() : kernelBody())]);
   return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0, ...type, ...imports, ...funcs, ...exports, ...code]);
 }
 
@@ -120,6 +159,42 @@ export interface WasmGemm {
 }
 
 let instance: WasmGemm | null | undefined;
+let instance32: WasmGemm32 | null | undefined;
+
+/** The float32 kernel's buffers are float32. */
+export interface WasmGemm32 {
+  buffers(aLen: number, bLen: number, cLen: number): [Float32Array, Float32Array, Float32Array];
+  run(mBlocks: number, nBlocks: number, k: number): void;
+}
+
+/** The float32 SIMD kernel (the fast mode), or null where WebAssembly SIMD is unavailable. */
+export function wasmGemm32(): WasmGemm32 | null {
+  if (instance32 !== undefined) return instance32;
+  instance32 = null;
+  const wasm = (globalThis as { WebAssembly?: typeof WebAssembly }).WebAssembly;
+  if (!wasm) return null;
+  try {
+    const memory = new wasm.Memory({ initial: 1 });
+    const gemm = new wasm.Instance(new wasm.Module(gemmModuleBytes(true)), { m: { mem: memory } }).exports.gemm as (pa: number, pb: number, pc: number, mb: number, nb: number, k: number) => void;
+    let offsets = [0, 0, 0];
+    instance32 = {
+      buffers(aLen, bLen, cLen) {
+        const bytes = 4 * (aLen + bLen + cLen);
+        const have = memory.buffer.byteLength;
+        if (bytes > have) memory.grow(Math.ceil((bytes - have) / 65536));
+        offsets = [0, 4 * aLen, 4 * (aLen + bLen)];
+        const buf = memory.buffer;
+        return [new Float32Array(buf, offsets[0], aLen), new Float32Array(buf, offsets[1], bLen), new Float32Array(buf, offsets[2], cLen)];
+      },
+      run(mBlocks, nBlocks, k) {
+        gemm(offsets[0], offsets[1], offsets[2], mBlocks, nBlocks, k);
+      },
+    };
+  } catch {
+    instance32 = null;
+  }
+  return instance32;
+}
 
 /** The SIMD kernel, or null where WebAssembly SIMD is unavailable (the JavaScript loop is used). */
 export function wasmGemm(): WasmGemm | null {

@@ -30,7 +30,7 @@ import { requireFloat, type DType, type TypedArray } from "../dtype.ts";
 import { ShapeError, fmtShape } from "../errors.ts";
 import { apply } from "../graph/ir.ts";
 import type { Tensor } from "../tensor.ts";
-import type { BufferRef, KernelCall, OpDef, ValueInfo } from "./types.ts";
+import type { BufferRef, CpuCaps, KernelCall, OpDef, ValueInfo } from "./types.ts";
 import { shaderCall, type ShaderVariant } from "./shaders.ts";
 import { copyKernel, reshape } from "./movement.ts";
 import { sum } from "./sum.ts";
@@ -79,13 +79,13 @@ const like = (dtype: DType, ...shape: number[]): ValueInfo => ({ shape, dtype })
  * the CPU matmul (matmul_cpu.ts: float64 sums, rounded once to the tensors' precision, as the
  * unfused h·W_hhᵀ matmul rounds them).
  */
-function hiddenAll(hp: TypedArray, hpAt: number, whh: TypedArray, hid: TypedArray, b: number, g: number, h: number, wasm: boolean): void {
-  gemm({ data: hp, off: hpAt, sRow: h, sP: 1 }, { data: whh, off: 0, sRow: h, sP: 1 }, hid, 0, b, h, g, wasm);
+function hiddenAll(hp: TypedArray, hpAt: number, whh: TypedArray, hid: TypedArray, b: number, g: number, h: number, cpu: CpuCaps): void {
+  gemm({ data: hp, off: hpAt, sRow: h, sP: 1 }, { data: whh, off: 0, sRow: h, sP: 1 }, hid, 0, b, h, g, cpu.wasmMatmul, cpu.mode === "fast");
 }
 
 /** out [B, H] = dgates_t [B, G] (rows at `at` of `dg`)·W_hh [G, H]. */
-function backAll(dg: TypedArray, at: number, whh: TypedArray, out: TypedArray, b: number, g: number, h: number, wasm: boolean): void {
-  gemm({ data: dg, off: at, sRow: g, sP: 1 }, { data: whh, off: 0, sRow: 1, sP: h }, out, 0, b, g, h, wasm);
+function backAll(dg: TypedArray, at: number, whh: TypedArray, out: TypedArray, b: number, g: number, h: number, cpu: CpuCaps): void {
+  gemm({ data: dg, off: at, sRow: g, sP: 1 }, { data: whh, off: 0, sRow: 1, sP: h }, out, 0, b, g, h, cpu.wasmMatmul, cpu.mode === "fast");
 }
 
 const alloc = (like: TypedArray, n: number) => new (like.constructor as new (n: number) => TypedArray)(n);
@@ -135,7 +135,7 @@ export const lstmSequenceDef: OpDef<SequenceAttrs> = {
     for (let s = 0; s < T; s++) {
       const t = timeOf(s, T, reverse), tp = timeOf(s - 1, T, reverse);
       const [hp, hpAt] = s === 0 ? [h0, 0] : [hs, tp * B * H];
-      hiddenAll(hp, hpAt, whh, hid, B, 4 * H, H, cpu.wasmMatmul);
+      hiddenAll(hp, hpAt, whh, hid, B, 4 * H, H, cpu);
       for (let b = 0; b < B; b++) {
         const xAt = (t * B + b) * 4 * H, sAt = (t * B + b) * 6 * H;
         const hAt = b * 4 * H;
@@ -207,7 +207,7 @@ export const lstmSequenceBackwardDef: OpDef<SequenceAttrs> = {
           dcNext[b * H + j] = dct * f;
         }
       }
-      backAll(dx, t * B * G, whh, dhNext, B, G, H, cpu.wasmMatmul);
+      backAll(dx, t * B * G, whh, dhNext, B, G, H, cpu);
       [dhRec, dhNext] = [dhNext, dhRec];
       [dcRec, dcNext] = [dcNext, dcRec];
     }
@@ -242,7 +242,7 @@ export const gruSequenceDef: OpDef<SequenceAttrs> = {
     for (let s = 0; s < T; s++) {
       const t = timeOf(s, T, reverse), tp = timeOf(s - 1, T, reverse);
       const [hp, hpAt] = s === 0 ? [h0, 0] : [hs, tp * B * H];
-      hiddenAll(hp, hpAt, whh, hid, B, 3 * H, H, cpu.wasmMatmul);
+      hiddenAll(hp, hpAt, whh, hid, B, 3 * H, H, cpu);
       for (let b = 0; b < B; b++) {
         const xAt = (t * B + b) * 3 * H, sAt = (t * B + b) * 4 * H, hAt = b * 3 * H;
         for (let j = 0; j < H; j++) {
@@ -320,7 +320,7 @@ export const gruSequenceBackwardDef: OpDef<SequenceAttrs> = {
           dgh[xAt + 2 * H + j] = dn * r;
         }
       }
-      backAll(dgh, t * B * G, whh, dhNext, B, G, H, cpu.wasmMatmul);
+      backAll(dgh, t * B * G, whh, dhNext, B, G, H, cpu);
       // + the direct path of h_prev into h: dh·z
       for (let b = 0; b < B; b++) {
         const sAt = (t * B + b) * 4 * H;

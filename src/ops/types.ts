@@ -57,7 +57,15 @@ export interface CpuArgs<A> {
 export interface CpuCaps {
   /** The matmul's WebAssembly SIMD loop (same sums as the JavaScript loop; tests compare both). */
   wasmMatmul: boolean;
+  /**
+   * "reference" (the default: float64 sums, the spec every kernel is checked against) or
+   * "fast": float32 SIMD kernels where they exist (the matmul so far, matmul_wasm.ts), within
+   * the tolerances the WebGPU kernels meet; `setBackend("cpu", { mode })`.
+   */
+  mode: CpuMode;
 }
+
+export type CpuMode = "reference" | "fast";
 
 /** What a gradient rule gets: the forward inputs and outputs and one cotangent per output. */
 export interface GradArgs<A> {

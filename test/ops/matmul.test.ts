@@ -7,12 +7,13 @@
 import { describe, expect, it } from "vitest";
 import { F, ShapeError, matmul, tensor, transpose, zeros, type Tensor as W } from "../../src/index.ts";
 import { values } from "../helpers/values.ts";
-import { getBackend } from "../../src/index.ts";
+import { LeNet5, compileTrainStep, getBackend, manualSeed, setBackend } from "../../src/index.ts";
+import { Adam } from "../../src/optim/adam.ts";
 import type { CpuBackend } from "../../src/backends/cpu.ts";
 import { gemmModuleBytes, wasmGemm } from "../../src/ops/matmul_wasm.ts";
 import { onEachBackend, opCases, testBackends } from "../helpers/backends.ts";
 import { given, makeInputs, type InputSpec } from "../helpers/inputs.ts";
-import { HAND, expectClose } from "../tolerance.ts";
+import { HAND, TOL, expectClose } from "../tolerance.ts";
 
 const backends = await testBackends();
 const iota = (shape: number[], from = 0): InputSpec => given(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => from + i), shape);
@@ -82,6 +83,61 @@ describe("matmul on the CPU", () => {
         caps.wasmMatmul = true;
       }
     });
+  });
+});
+
+describe("the CPU backend's fast mode (float32 SIMD matmul)", () => {
+  it("is within the WebGPU kernels' float32 tolerance of the reference, every transpose and batch; reference stays the default", async () => {
+    const caps = (getBackend() as CpuBackend).caps;
+    expect(caps.mode).toBe("reference");
+    const rand = (n: number, seed: number) => Array.from({ length: n }, (_, i) => Math.sin(seed * 1000 + i * 12.9898) * 3);
+    const cases: [number[], number[]][] = [[[7, 13], [13, 9]], [[37, 300], [300, 41]], [[3, 6, 25], [25, 70]], [[64, 400], [400, 120]], [[2, 5, 64], [2, 64, 3]]];
+    try {
+      for (const [as, bs] of cases) {
+        for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]]) {
+          const sh = (s: number[], t: boolean) => (t ? [...s.slice(0, -2), s[s.length - 1], s[s.length - 2]] : s);
+          const a = tensor(rand(as.reduce((x, y) => x * y), 1), sh(as, tA)), b = tensor(rand(bs.reduce((x, y) => x * y), 2), sh(bs, tB));
+          caps.mode = "reference";
+          const ref = await values(matmul(a, b, { transposeA: tA, transposeB: tB }));
+          caps.mode = "fast";
+          const fast = await values(matmul(a, b, { transposeA: tA, transposeB: tB }));
+          expectClose(fast, ref, TOL.gpuAccumulate, `${as}·${bs} tA=${tA} tB=${tB}`);
+          // float32 sums, not the reference's float64 ones: some result differs (the mode is not a no-op)
+          if (as[as.length - 1] >= 300) expect(fast.some((v, i) => v !== ref[i]), `${as}·${bs}: fast mode changed nothing`).toBe(true);
+        }
+      }
+      // float64 tensors keep the reference sums in either mode
+      const a64 = tensor(rand(20 * 30, 3), [20, 30], "float64"), b64 = tensor(rand(30 * 10, 4), [30, 10], "float64");
+      caps.mode = "reference";
+      const r64 = await values(matmul(a64, b64));
+      caps.mode = "fast";
+      expect(await values(matmul(a64, b64))).toEqual(r64);
+    } finally {
+      caps.mode = "reference";
+    }
+    await expect(setBackend("cpu", { mode: "quick" as "fast" })).rejects.toThrow(/setBackend: CPU mode "quick" is not "reference" or "fast"/);
+  });
+
+  it("trains LeNet-5 on the reference's loss curve within the cross-backend training tolerance", async () => {
+    const caps = (getBackend() as CpuBackend).caps;
+    const curve = async (mode: "reference" | "fast") => {
+      caps.mode = mode;
+      manualSeed(0);
+      const model = new LeNet5();
+      const step = compileTrainStep(model, new Adam(model.parameters(), { lr: 1e-3 }));
+      const x = tensor(Array.from({ length: 32 * 784 }, (_, i) => Math.sin(i * 0.37)), [32, 1, 28, 28]);
+      const y = tensor(Array.from({ length: 32 }, (_, i) => (i * 7) % 10), [32], "int32");
+      const losses: number[] = [];
+      for (let i = 0; i < 5; i++) losses.push(await step(x, y).loss.item());
+      return losses;
+    };
+    try {
+      const [ref, fast] = [await curve("reference"), await curve("fast")];
+      expectClose(fast, ref, TOL.trainingCurve, "fast vs reference LeNet-5 losses");
+      expect(ref[4]).toBeLessThan(ref[0]);
+    } finally {
+      caps.mode = "reference";
+    }
   });
 });
 

@@ -45,6 +45,14 @@ it("parses the recipe flags: --schedule, --warmup, --weight-decay, --find-lr, --
   expect(r.stderr).toMatch(/--body-lr is for --model lenet5, lstm and vgg/);
 }, 60_000);
 
+it("parses --cpu-mode (default fast) and refuses another", () => {
+  expect(parseTrainArgs([]).cpuMode).toBe("fast");
+  expect(parseTrainArgs(["--cpu-mode", "reference"]).cpuMode).toBe("reference");
+  const r = run([...train, "--cpu-mode", "quick"]);
+  expect(r.status).toBe(2);
+  expect(r.stderr).toMatch(/--cpu-mode/);
+});
+
 it("parses --init for LeNet-5 (default: PyTorch's)", () => {
   expect(parseTrainArgs([]).init).toBe("default");
   expect(parseTrainArgs(["--init", "kaiming"]).init).toBe("kaiming");
@@ -148,6 +156,8 @@ it("--find-lr runs the range test, writes its curve and leaves no checkpoint; a 
   const s = run([...train, "--schedule", "onecycle", "--weight-decay", "0.01", "--val", "0", "--limit", "640", "--test-limit", "10", "--batch", "32", "--backend", "cpu"]);
   expect(s.status, s.stderr).toBe(0);
   expect(s.stderr).toMatch(/adamw \(weight decay 0\.01\) lr 0\.001, one-cycle schedule, batch 32/);
+  // the CPU backend's mode: fast by default for training, named at the start
+  expect(s.stderr).toMatch(/^train: backend cpu, fast mode \(float32 SIMD matmul; --cpu-mode reference for float64 sums\)$/m);
   // the progress line shows the rate: 0.001 / 25 at the first batch, the peak 0.001 at batch 6 of 20
   expect(s.stderr).toMatch(/ 1\/20 .*lr 4\.0e-5 /);
   expect(s.stderr).toMatch(/ 6\/20 .*lr 0\.0010 /);
