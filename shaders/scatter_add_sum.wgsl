@@ -17,20 +17,14 @@ override COUNT: u32;
 @group(0) @binding(3) var<storage, read> links: array<u32>;
 //#include lib/thread
 //#include lib/scatter_links
+//#include lib/scatter_walk
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = thread_index(gid, nwg);
   if (i >= N) { return; }
   let k = i / D;
+  let r = head_row(k);
+  if (r < 0) { return; }
   let j = i % D;
-  let first = links[k];
-  let r = idx[k];
-  if ((first & HEAD) == 0u || r < 0 || r >= ROWS) { return; }
-  var s = src[k * D + j];
-  var next = first & ~HEAD;
-  for (var guard = 0u; next < COUNT && guard < COUNT; guard++) {
-    s += src[next * D + j];
-    next = links[next] & ~HEAD;
-  }
-  out[u32(r) * D + j] = s;
+  out[u32(r) * D + j] = linked_sum(k, j);
 }

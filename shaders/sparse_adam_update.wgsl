@@ -7,7 +7,7 @@
 // (TensorFlow's LazyAdam; PyTorch's SparseAdam does the same with ε outside the correction).
 // When the step's guard ok is 0, or a new value would not be finite, all three keep theirs.
 // Mirrors sparseAdamUpdateDef.cpu (src/ops/sparse_updates.ts).
-// Bindings: 0 rows [n, D] f32, 1 idx [n] i32, 2 links [n] u32 (scratch), 3 hyper [4],
+// Bindings: 0 src [n, D] f32 (the rows), 1 idx [n] i32, 2 links [n] u32 (scratch), 3 hyper [4],
 //   4 p, 5 m, 6 v [ROWS, D] (read and written: the inputs, copied there or their own buffers).
 // Overrides: N = n·D (threads), ROWS, D, COUNT = n, B1, B2, EPS.
 // Design: one thread per (index, column), 1-D, workgroup 64; only a row's head thread writes,
@@ -19,7 +19,7 @@ override COUNT: u32;
 override B1: f32;
 override B2: f32;
 override EPS: f32;
-@group(0) @binding(0) var<storage, read> rows: array<f32>;
+@group(0) @binding(0) var<storage, read> src: array<f32>;
 @group(0) @binding(1) var<storage, read> idx: array<i32>;
 @group(0) @binding(2) var<storage, read> links: array<u32>;
 @group(0) @binding(3) var<storage, read> hyper: array<f32>;
@@ -29,21 +29,16 @@ override EPS: f32;
 //#include lib/thread
 //#include lib/nonfinite
 //#include lib/scatter_links
+//#include lib/scatter_walk
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = thread_index(gid, nwg);
   if (i >= N) { return; }
   let k = i / D;
+  let r = head_row(k);
+  if (r < 0) { return; }
   let j = i % D;
-  let first = links[k];
-  let r = idx[k];
-  if ((first & HEAD) == 0u || r < 0 || r >= ROWS) { return; }
-  var g = rows[k * D + j];
-  var next = first & ~HEAD;
-  for (var guard = 0u; next < COUNT && guard < COUNT; guard++) {
-    g += rows[next * D + j];
-    next = links[next] & ~HEAD;
-  }
+  let g = linked_sum(k, j);
   let at = u32(r) * D + j;
   let p0 = p[at];
   let m0 = m[at];

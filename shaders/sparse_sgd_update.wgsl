@@ -6,7 +6,7 @@
 // scatterAdd(rows, idx) would give, for the rows it touches; the others are not visited.
 // When the step's guard ok is 0, or the new value would not be finite, p keeps its value.
 // Mirrors sparseSgdUpdateDef.cpu (src/ops/sparse_updates.ts).
-// Bindings: 0 rows [n, D] f32, 1 idx [n] i32, 2 links [n] u32 (scratch), 3 hyper [2],
+// Bindings: 0 src [n, D] f32 (the rows), 1 idx [n] i32, 2 links [n] u32 (scratch), 3 hyper [2],
 //   4 p [ROWS, D] (read and written: the backend has copied the input there, or it is the
 //   input's own buffer).
 // Overrides: N = n·D (threads), ROWS, D, COUNT = n.
@@ -16,7 +16,7 @@ override N: u32;
 override ROWS: i32;
 override D: u32;
 override COUNT: u32;
-@group(0) @binding(0) var<storage, read> rows: array<f32>;
+@group(0) @binding(0) var<storage, read> src: array<f32>;
 @group(0) @binding(1) var<storage, read> idx: array<i32>;
 @group(0) @binding(2) var<storage, read> links: array<u32>;
 @group(0) @binding(3) var<storage, read> hyper: array<f32>;
@@ -24,21 +24,16 @@ override COUNT: u32;
 //#include lib/thread
 //#include lib/nonfinite
 //#include lib/scatter_links
+//#include lib/scatter_walk
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = thread_index(gid, nwg);
   if (i >= N) { return; }
   let k = i / D;
+  let r = head_row(k);
+  if (r < 0) { return; }
   let j = i % D;
-  let first = links[k];
-  let r = idx[k];
-  if ((first & HEAD) == 0u || r < 0 || r >= ROWS) { return; }
-  var g = rows[k * D + j];
-  var next = first & ~HEAD;
-  for (var guard = 0u; next < COUNT && guard < COUNT; guard++) {
-    g += rows[next * D + j];
-    next = links[next] & ~HEAD;
-  }
+  let g = linked_sum(k, j);
   let at = u32(r) * D + j;
   let old = p[at];
   let pi = old - hyper[0] * g;

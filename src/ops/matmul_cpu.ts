@@ -11,7 +11,7 @@
  * `caps.wasmMatmul`) keeps the JavaScript loop.
  */
 import type { TypedArray } from "../dtype.ts";
-import { wasmGemm, wasmGemm32 } from "./matmul_wasm.ts";
+import { wasmGemm, wasmGemm32, type PackedGemm } from "./matmul_wasm.ts";
 
 
 /**
@@ -82,36 +82,32 @@ function gemmSmall(a: StridedMatrix, b: StridedMatrix, c: TypedArray, cOff: numb
   }
 }
 
+/**
+ * The product on a WebAssembly kernel: both operands packed into its memory, its C rows
+ * copied out (float64 sums rounded once by a float32 C, or kept; float32 sums as they are).
+ */
+function packedGemm<T extends Float32Array | Float64Array>(kernel: PackedGemm<T>, a: StridedMatrix, b: StridedMatrix, c: TypedArray, cOff: number, m: number, k: number, n: number): void {
+  const mBlocks = (m + 3) >> 2, nBlocks = (n + 3) >> 2, row = nBlocks * 4;
+  const [pa, pb, pc] = kernel.buffers(mBlocks * 4 * k, nBlocks * 4 * k, mBlocks * 4 * row);
+  pack(a, m, k, pa);
+  pack(b, n, k, pb);
+  kernel.run(mBlocks, nBlocks, k);
+  for (let i = 0; i < m; i++) c.set(pc.subarray(i * row, i * row + n), cOff + i * n);
+}
+
 /** C[cOff + i·n + j] = Σ_p A(i, p)·B(p, j) for an m×k by k×n product. */
 export function gemm(a: StridedMatrix, b: StridedMatrix, c: TypedArray, cOff: number, m: number, k: number, n: number, wasmAllowed = true, fast = false): void {
   if (m === 0 || n === 0) return; // an empty product: nothing to write (and no packing)
   // the fast mode (float32 results only): float32 sums in the float32 SIMD kernel
   const wasm32 = fast && wasmAllowed && k > 0 && c instanceof Float32Array ? wasmGemm32() : null;
-  if (wasm32) {
-    const mBlocks = (m + 3) >> 2, nBlocks = (n + 3) >> 2, row = nBlocks * 4;
-    const [pa, pb, pc] = wasm32.buffers(mBlocks * 4 * k, nBlocks * 4 * k, mBlocks * 4 * row);
-    pack(a, m, k, pa);
-    pack(b, n, k, pb);
-    wasm32.run(mBlocks, nBlocks, k);
-    for (let i = 0; i < m; i++) c.set(pc.subarray(i * row, i * row + n), cOff + i * n);
-    return;
-  }
+  if (wasm32) return packedGemm(wasm32, a, b, c, cOff, m, k, n);
   // a tiny thin product (skip-gram's [1 + k, d]·[d, 1] per row): packing costs more than the
   // sums; a long thin one (a bias gradient's K = N·H·W) still gains from the SIMD panels
   if ((m < 4 || n < 4 || k < 4) && m * n * k <= 16384) return gemmSmall(a, b, c, cOff, m, k, n);
   const mBlocks = (m + 3) >> 2;
   const nBlocks = (n + 3) >> 2;
   const wasm = wasmAllowed && k > 0 ? wasmGemm() : null;
-  if (wasm) {
-    const row = nBlocks * 4;
-    const [pa, pb, pc] = wasm.buffers(mBlocks * 4 * k, nBlocks * 4 * k, mBlocks * 4 * row);
-    pack(a, m, k, pa);
-    pack(b, n, k, pb);
-    wasm.run(mBlocks, nBlocks, k);
-    // float64 sums → C, rounded once by the typed array (float32) or kept (float64)
-    for (let i = 0; i < m; i++) c.set(pc.subarray(i * row, i * row + n), cOff + i * n);
-    return;
-  }
+  if (wasm) return packedGemm(wasm, a, b, c, cOff, m, k, n);
   const kind = c instanceof Float64Array ? "f64" : "f32";
   const pa = packBuffer(kind, 0, mBlocks * 4 * k);
   const pb = packBuffer(kind, 1, nBlocks * 4 * k);

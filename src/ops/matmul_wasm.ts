@@ -151,77 +151,54 @@ export function gemmModuleBytes(f32 = false): Uint8Array<ArrayBuffer> {
   return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0, ...type, ...imports, ...funcs, ...exports, ...code]);
 }
 
-export interface WasmGemm {
-  /** float64 views of packed A, packed B and C, at least the given lengths (valid until the next call). */
-  buffers(aLen: number, bLen: number, cLen: number): [Float64Array, Float64Array, Float64Array];
+/** A kernel's packed operands and C in its memory, and the call (one per element type). */
+export interface PackedGemm<T extends Float32Array | Float64Array> {
+  /** Views of packed A, packed B and C, at least the given lengths (valid until the next call). */
+  buffers(aLen: number, bLen: number, cLen: number): [T, T, T];
   /** C = packed A · packed B for the buffers from the last `buffers` call. */
   run(mBlocks: number, nBlocks: number, k: number): void;
+}
+export type WasmGemm = PackedGemm<Float64Array>;
+export type WasmGemm32 = PackedGemm<Float32Array>;
+
+/** The module for one element type on a memory of its own, or null where WebAssembly SIMD is unavailable. */
+function instantiate<T extends Float32Array | Float64Array>(f32: boolean, View: new (buf: ArrayBuffer, at: number, len: number) => T): PackedGemm<T> | null {
+  const wasm = (globalThis as { WebAssembly?: typeof WebAssembly }).WebAssembly;
+  if (!wasm) return null;
+  try {
+    const memory = new wasm.Memory({ initial: 1 });
+    const gemm = new wasm.Instance(new wasm.Module(gemmModuleBytes(f32)), { m: { mem: memory } }).exports.gemm as (pa: number, pb: number, pc: number, mb: number, nb: number, k: number) => void;
+    const size = f32 ? 4 : 8;
+    let offsets = [0, 0, 0];
+    return {
+      buffers(aLen, bLen, cLen) {
+        const bytes = size * (aLen + bLen + cLen);
+        const have = memory.buffer.byteLength;
+        if (bytes > have) memory.grow(Math.ceil((bytes - have) / 65536));
+        offsets = [0, size * aLen, size * (aLen + bLen)];
+        const buf = memory.buffer;
+        return [new View(buf, offsets[0], aLen), new View(buf, offsets[1], bLen), new View(buf, offsets[2], cLen)];
+      },
+      run(mBlocks, nBlocks, k) {
+        gemm(offsets[0], offsets[1], offsets[2], mBlocks, nBlocks, k);
+      },
+    };
+  } catch {
+    return null; // no SIMD (a CompileError): the JavaScript loop stays
+  }
 }
 
 let instance: WasmGemm | null | undefined;
 let instance32: WasmGemm32 | null | undefined;
 
-/** The float32 kernel's buffers are float32. */
-export interface WasmGemm32 {
-  buffers(aLen: number, bLen: number, cLen: number): [Float32Array, Float32Array, Float32Array];
-  run(mBlocks: number, nBlocks: number, k: number): void;
+/** The float64 SIMD kernel, or null where WebAssembly SIMD is unavailable (the JavaScript loop is used). */
+export function wasmGemm(): WasmGemm | null {
+  if (instance === undefined) instance = instantiate(false, Float64Array);
+  return instance;
 }
 
 /** The float32 SIMD kernel (the fast mode), or null where WebAssembly SIMD is unavailable. */
 export function wasmGemm32(): WasmGemm32 | null {
-  if (instance32 !== undefined) return instance32;
-  instance32 = null;
-  const wasm = (globalThis as { WebAssembly?: typeof WebAssembly }).WebAssembly;
-  if (!wasm) return null;
-  try {
-    const memory = new wasm.Memory({ initial: 1 });
-    const gemm = new wasm.Instance(new wasm.Module(gemmModuleBytes(true)), { m: { mem: memory } }).exports.gemm as (pa: number, pb: number, pc: number, mb: number, nb: number, k: number) => void;
-    let offsets = [0, 0, 0];
-    instance32 = {
-      buffers(aLen, bLen, cLen) {
-        const bytes = 4 * (aLen + bLen + cLen);
-        const have = memory.buffer.byteLength;
-        if (bytes > have) memory.grow(Math.ceil((bytes - have) / 65536));
-        offsets = [0, 4 * aLen, 4 * (aLen + bLen)];
-        const buf = memory.buffer;
-        return [new Float32Array(buf, offsets[0], aLen), new Float32Array(buf, offsets[1], bLen), new Float32Array(buf, offsets[2], cLen)];
-      },
-      run(mBlocks, nBlocks, k) {
-        gemm(offsets[0], offsets[1], offsets[2], mBlocks, nBlocks, k);
-      },
-    };
-  } catch {
-    instance32 = null;
-  }
+  if (instance32 === undefined) instance32 = instantiate(true, Float32Array);
   return instance32;
-}
-
-/** The SIMD kernel, or null where WebAssembly SIMD is unavailable (the JavaScript loop is used). */
-export function wasmGemm(): WasmGemm | null {
-  if (instance !== undefined) return instance;
-  instance = null;
-  const wasm = (globalThis as { WebAssembly?: typeof WebAssembly }).WebAssembly;
-  if (!wasm) return null;
-  try {
-    const memory = new wasm.Memory({ initial: 1 });
-    const mod = new wasm.Module(gemmModuleBytes());
-    const gemm = new wasm.Instance(mod, { m: { mem: memory } }).exports.gemm as (pa: number, pb: number, pc: number, mb: number, nb: number, k: number) => void;
-    let offsets = [0, 0, 0];
-    instance = {
-      buffers(aLen, bLen, cLen) {
-        const bytes = 8 * (aLen + bLen + cLen);
-        const have = memory.buffer.byteLength;
-        if (bytes > have) memory.grow(Math.ceil((bytes - have) / 65536));
-        offsets = [0, 8 * aLen, 8 * (aLen + bLen)];
-        const buf = memory.buffer;
-        return [new Float64Array(buf, offsets[0], aLen), new Float64Array(buf, offsets[1], bLen), new Float64Array(buf, offsets[2], cLen)];
-      },
-      run(mBlocks, nBlocks, k) {
-        gemm(offsets[0], offsets[1], offsets[2], mBlocks, nBlocks, k);
-      },
-    };
-  } catch {
-    instance = null; // no SIMD (a CompileError): the JavaScript loop stays
-  }
-  return instance;
 }
