@@ -13,7 +13,8 @@ import { requireFloat, type DType, type TypedArray } from "../dtype.ts";
 import { DTypeError, ShapeError, fmtShape } from "../errors.ts";
 import { apply1 } from "../graph/ir.ts";
 import type { Tensor } from "../tensor.ts";
-import type { OpDef } from "./types.ts";
+import type { CpuCaps, OpDef } from "./types.ts";
+import { fastKernels, type FastKernels } from "./cpu_fast.ts";
 import { col2imCall, im2colCall } from "./conv_kernels.ts";
 import { matmul } from "./matmul.ts";
 import { reshape } from "./movement.ts";
@@ -101,6 +102,39 @@ function im2colImage(x: ArrayLike<number>, img: number, g: WindowGeometry, a: Co
   }
 }
 
+/**
+ * For one image, the element of x [C, H, W] that each element of its columns
+ * [C·kh·kw, OH·OW] copies (−1: padding), in im2colImage's order: the fast mode's im2col
+ * gathers by it and its col2im scatters by it.
+ */
+function im2colIndex(g: WindowGeometry, a: Conv2dAttrs): Int32Array {
+  const t = new Int32Array(g.c * g.kh * g.kw * g.oh * g.ow);
+  let e = 0;
+  for (let c = 0; c < g.c; c++) {
+    for (let i = 0; i < g.kh; i++) {
+      for (let j = 0; j < g.kw; j++) {
+        for (let oy = 0; oy < g.oh; oy++) {
+          const y = oy * a.stride[0] - a.padding[0] + i * a.dilation[0];
+          for (let ox = 0; ox < g.ow; ox++, e++) {
+            const xx = ox * a.stride[1] - a.padding[1] + j * a.dilation[1];
+            t[e] = y < 0 || y >= g.h || xx < 0 || xx >= g.w ? -1 : (c * g.h + y) * g.w + xx;
+          }
+        }
+      }
+    }
+  }
+  return t;
+}
+
+function windowKey(g: WindowGeometry, a: Conv2dAttrs): string {
+  return `im2col ${g.c} ${g.h} ${g.w} ${g.kh} ${g.kw} ${a.stride} ${a.padding} ${a.dilation}`;
+}
+
+/** The fast kernels when the fast mode applies to these float32 arrays, else null. */
+function fastWindows(cpu: CpuCaps, x: TypedArray, y: TypedArray): FastKernels | null {
+  return cpu.mode === "fast" && x instanceof Float32Array && y instanceof Float32Array ? fastKernels() : null;
+}
+
 /** Adds cols [C·kh·kw, OH·OW] at `at` back into image `img` of dx: the adjoint of im2colImage. */
 function col2imImage(cols: ArrayLike<number>, at: number, dx: Float64Array, img: number, g: WindowGeometry, a: Conv2dAttrs): void {
   const P = g.oh * g.ow;
@@ -132,8 +166,10 @@ export const im2colDef: OpDef<WindowAttrs> = {
     const g = windowGeometry("im2col", x.shape, a.kernel, a);
     return [{ shape: [g.n, g.c * g.kh * g.kw, g.oh * g.ow], dtype: x.dtype }];
   },
-  cpu: ({ inputs: [x], outputs: [cols], inShapes: [xs], attrs }) => {
+  cpu: ({ inputs: [x], outputs: [cols], inShapes: [xs], attrs, cpu }) => {
     const g = windowGeometry("im2col", xs, attrs.kernel, attrs);
+    const fast = fastWindows(cpu, x, cols);
+    if (fast) return fast.gatherImages(x as Float32Array, cols as Float32Array, g.n, windowKey(g, attrs), () => im2colIndex(g, attrs));
     const per = g.c * g.kh * g.kw * g.oh * g.ow;
     for (let n = 0; n < g.n; n++) im2colImage(x, n * g.c * g.h * g.w, g, attrs, cols, n * per);
   },
@@ -154,8 +190,11 @@ export const col2imDef: OpDef<WindowAttrs & { inputShape: number[] }> = {
     }
     return [{ shape: a.inputShape, dtype: cols.dtype }];
   },
-  cpu: ({ inputs: [cols], outputs: [dx], attrs }) => {
+  cpu: ({ inputs: [cols], outputs: [dx], attrs, cpu }) => {
     const g = windowGeometry("col2im", attrs.inputShape, attrs.kernel, attrs);
+    // the fast mode: float32 sums, in the reference's order
+    const fast = fastWindows(cpu, cols, dx);
+    if (fast) return fast.scatterImages(cols as Float32Array, dx as Float32Array, g.n, windowKey(g, attrs), () => im2colIndex(g, attrs));
     const per = g.c * g.kh * g.kw * g.oh * g.ow;
     const acc = new Float64Array(dx.length);
     for (let n = 0; n < g.n; n++) col2imImage(cols, n * per, acc, n * g.c * g.h * g.w, g, attrs);

