@@ -72,13 +72,19 @@ export function autoBackendReason(): string {
  * is none or only a software one (SwiftShader is slower than the CPU backend). Tensors
  * already computed keep their data where it is and move when used. `mode` sets the CPU
  * backend's kernels: "reference" (the default: float64 sums, what every kernel is checked
- * against) or "fast" (float32 SIMD kernels where they exist, within the WebGPU tolerances).
+ * against) or "fast" (float32 SIMD kernels where they exist, within the WebGPU tolerances),
+ * and `threads` how many threads the fast kernels may use (default: the cores available;
+ * `cpuThreads()` says how many they got, and why only one where that is so).
  */
-export async function setBackend(name: BackendName, opts: { mode?: CpuMode } = {}): Promise<Backend> {
+export async function setBackend(name: BackendName, opts: { mode?: CpuMode; threads?: number } = {}): Promise<Backend> {
   if (opts.mode !== undefined) {
     if (opts.mode !== "reference" && opts.mode !== "fast") throw new DeviceError(`setBackend: CPU mode "${String(opts.mode)}" is not "reference" or "fast"`);
     // the CPU backend's kernels: "auto" may pick it too
     cpu.caps.mode = opts.mode;
+  }
+  if (opts.threads !== undefined) {
+    if (!Number.isInteger(opts.threads) || opts.threads < 1) throw new DeviceError(`setBackend: threads ${String(opts.threads)} should be a whole number ≥ 1 (1: no workers)`);
+    cpu.caps.threads = opts.threads;
   }
   if (name === "cpu") return (current = cpu);
   if (name === "webgpu") {

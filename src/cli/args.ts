@@ -25,6 +25,7 @@ export const USAGE = `usage: npm run train -- [options]
   --cpu-mode fast|reference  the CPU backend's kernels (default fast: float32 SIMD where they
                              exist, within the WebGPU kernels' tolerances; reference: float64
                              sums, the spec the tests check everything against)
+  --threads N                threads the fast CPU kernels use (default: the cores available)
   --epochs N                 passes over the training set (default 1)
   --batch B                  batch size (default 64; 32 for the text models; 4096 pairs for skipgram)
   --lr X                     learning rate, the peak with onecycle (default 0.006 for lenet5 with
@@ -109,6 +110,8 @@ export interface TrainArgs {
   init: LayerInit;
   backend: BackendName;
   cpuMode: CpuMode;
+  /** Threads for the fast CPU kernels (undefined: the cores available). */
+  threads: number | undefined;
   optimizer: "adam" | "sgd";
   epochs: number;
   batch: number;
@@ -159,7 +162,7 @@ export interface TrainArgs {
 export function parseTrainArgs(argv = process.argv.slice(2)): TrainArgs {
   const { values, fail, int, oneOf, all, on } = parseFlags("train", USAGE, {
     model: { type: "string", default: "lenet5" }, variant: { type: "string", default: "modern" }, init: { type: "string", default: "default" },
-    backend: { type: "string", default: "auto" }, "cpu-mode": { type: "string", default: "fast" }, epochs: { type: "string", default: "1" },
+    backend: { type: "string", default: "auto" }, "cpu-mode": { type: "string", default: "fast" }, threads: { type: "string" }, epochs: { type: "string", default: "1" },
     batch: { type: "string" }, lr: { type: "string" }, optimizer: { type: "string", default: "adam" }, clip: { type: "string" },
     "on-nonfinite": { type: "string", default: "stop" },
     limit: { type: "string" }, "test-limit": { type: "string" }, seed: { type: "string", default: "0" },
@@ -219,6 +222,7 @@ export function parseTrainArgs(argv = process.argv.slice(2)): TrainArgs {
     init: oneOf("init", values.init!, ["default", "kaiming", "xavier"] as const),
     backend: oneOf("backend", values.backend!, ["auto", "cpu", "webgpu"] as const),
     cpuMode: oneOf("cpu-mode", values["cpu-mode"]!, ["fast", "reference"] as const),
+    threads: int("threads", values.threads, 1),
     cell: oneOf("cell", values.cell!, ["lstm", "gru"] as const),
     onNonFinite: oneOf("on-nonfinite", values["on-nonfinite"]!, ["stop", "skip"] as const),
     epochs: int("epochs", values.epochs, 1)!, batch: int("batch", values.batch, 1) ?? (model === "skipgram" ? 4096 : text ? 32 : 64),

@@ -6,6 +6,7 @@
  */
 import { setBackend, manualSeed } from "../index.ts";
 import { autoBackendReason } from "../backends/backend.ts";
+import type { CpuBackend } from "../backends/cpu.ts";
 import { debugLevel, kernelTimeReport } from "../debug.ts";
 import { parseTrainArgs, type TrainArgs } from "./args.ts";
 import { readSafetensorsHeader } from "../io/safetensors.ts";
@@ -23,13 +24,19 @@ async function checkResume(args: TrainArgs): Promise<void> {
   }
 }
 
+/** "2 threads", or "1 thread: why" (the fast mode's kernels). */
+function cpuThreadsLine(b: CpuBackend): string {
+  const { threads, note } = b.threadInfo();
+  return threads === 1 ? (note ?? "1 thread") : `${threads} threads`;
+}
+
 async function main() {
   const args = parseTrainArgs();
   manualSeed(args.seed);
   if (args.resume) await checkResume(args);
-  const backend = await setBackend(args.backend, { mode: args.cpuMode });
+  const backend = await setBackend(args.backend, { mode: args.cpuMode, threads: args.threads });
   const why = args.backend === "auto" ? ` (auto: ${autoBackendReason()})` : "";
-  const mode = backend.name === "cpu" ? `, ${args.cpuMode} mode${args.cpuMode === "fast" ? " (float32 SIMD matmul; --cpu-mode reference for float64 sums)" : ""}` : "";
+  const mode = backend.name === "cpu" ? `, ${args.cpuMode} mode${args.cpuMode === "fast" ? ` (float32 SIMD kernels, ${cpuThreadsLine(backend as CpuBackend)}; --cpu-mode reference for float64 sums)` : ""}` : "";
   process.stderr.write(`train: backend ${backend.name}${why}${mode}\n`);
   const task = args.model === "textclf" || args.model === "bow" ? (await import("./task_textclf.ts")).trainTextClassifier
     : args.model === "charlm" ? (await import("./task_charlm.ts")).trainCharLM

@@ -19,14 +19,17 @@
  * im2col are exact copies. Where WebAssembly SIMD is missing, `fastKernels()` is null and the
  * reference loops run.
  */
+import { CONTROL, MAX_WORKERS, ThreadPool, threadNote } from "./cpu_threads.ts";
 import { ADD, F32X4_ADD, F32X4_MUL, LOAD32_SPLAT, LT_U, MUL, NE, SUB, V128_LOAD, V128_STORE, V128_ZERO, brIf, get, i32, loop, memarg, section, set, simd, uleb } from "./matmul_wasm.ts";
 
-const [SHL, LT_S, OR, SELECT] = [[0x74], [0x48], [0x72], [0x1b]];
+const [SHL, SHR_U, AND, LT_S, SELECT] = [[0x74], [0x76], [0x71], [0x48], [0x1b]];
 const I32_LOAD = [0x28, ...memarg(2, 0)];
 const F32_LOAD = [0x2a, ...memarg(2, 0)];
 const F32_STORE = [0x38, ...memarg(2, 0)];
-const [F32_ADD, F32_GT, F32_NE] = [[0x92], [0x5e], [0x5c]];
+const F32_ADD = [0x92];
 const F32X4_MAX = simd(0xe9);
+const STORE32_LANE = (offset: number, lane: number) => simd(0x5a, ...memarg(2, offset), lane);
+const STORE64_LANE = (offset: number, lane: number) => simd(0x5b, ...memarg(3, offset), lane);
 const tee = (l: number) => [0x22, ...uleb(l)];
 
 /** A function body from its code and its extra i32 locals. */
@@ -124,40 +127,109 @@ function pack4Body(): number[] {
 }
 
 /**
- * unpack(dst, pc, row, m, nBlocks, outRow, bias, bRow, floor), m, nBlocks ≥ 1: the product's m
- * padded rows (`row` bytes apart) to dst, `outRow` bytes apart, as f32x4 max(c + bias, floor):
- * bias row i at bias + i·bRow (0: one row for all), floor a splat of 0 (ReLU, whose rule
- * max keeps: NaN stays NaN, −0 becomes 0) or −∞ (none). Each row's last vector spills up to
- * three values into the next row's start, which that row then writes (the caller leaves slack
- * after the last).
+ * pack4T(dst, src, rows, k, sRow), rows, k ≥ 1: panels [block][p][4] of an operand whose
+ * elements along p are adjacent (element (r, p) at src + r·sRow + 4p): four rows' f32x4 of
+ * four p at a time, transposed in registers (eight shuffles). Rows past `rows` read the zero
+ * word; the last group of a row may read up to three floats past it (the caller leaves slack)
+ * and stores only the p < k it holds.
  */
-function unpackBody(): number[] {
-  const [DST, PC, ROW, M, NB, OUTROW, BIAS, BROW, FLOOR, J, CP, BP, D, FL] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
+function pack4TBody(): number[] {
+  const [DST, SRC, ROWS, K, SROW, BLK, G, Q, D, T] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const R = (r: number) => 10 + r, MASK = (r: number) => 14 + r;
+  const V = (r: number) => 18 + r, TT = (r: number) => 22 + r;
+  const lanes = (...l: number[]) => l.flatMap((x) => [4 * x, 4 * x + 1, 4 * x + 2, 4 * x + 3]);
+  const shuffle = (a: number, b: number, l: number[]) => [...get(a), ...get(b), ...simd(0x0d, ...lanes(...l))];
+  const loadGroup = [0, 1, 2, 3].flatMap((r) => [...get(R(r)), ...get(Q), ...get(MASK(r)), ...AND, ...ADD, ...V128_LOAD(0), ...set(V(r))]);
+  const transpose = [
+    ...shuffle(V(0), V(1), [0, 4, 1, 5]), ...set(TT(0)), ...shuffle(V(0), V(1), [2, 6, 3, 7]), ...set(TT(1)),
+    ...shuffle(V(2), V(3), [0, 4, 1, 5]), ...set(TT(2)), ...shuffle(V(2), V(3), [2, 6, 3, 7]), ...set(TT(3)),
+  ];
+  // output j (p = 4g + j): j 0 → TT0[0, 1] TT2[0, 1]; 1 → TT0[2, 3] TT2[2, 3]; 2, 3 the same of TT1, TT3
+  const out = (j: number) => shuffle(j < 2 ? TT(0) : TT(1), j < 2 ? TT(2) : TT(3), j % 2 === 0 ? [0, 1, 4, 5] : [2, 3, 6, 7]);
+  const store = (j: number) => [...get(D), ...out(j), ...V128_STORE(16 * j)];
+  const ifThen = (cond: number[], then: number[]) => [...cond, 0x04, 0x40, ...then, 0x0b];
   const code = [
-    get(FLOOR), V128_LOAD(0), set(FL),
+    i32(0), set(BLK),
     loop(
-      get(NB), set(J), get(PC), set(CP), get(BIAS), set(BP), get(DST), set(D),
-      loop(
-        get(D), get(CP), V128_LOAD(0), get(BP), V128_LOAD(0), F32X4_ADD, get(FL), F32X4_MAX, V128_STORE(0),
-        bump(D, i32(16)), bump(CP, i32(16)), bump(BP, i32(16)), countDown(J),
-      ),
-      bump(DST, get(OUTROW)), bump(PC, get(ROW)), bump(BIAS, get(BROW)), countDown(M),
+      // the block's four row pointers; a row past `rows` reads the zero word (its mask 0)
+      ...[0, 1, 2, 3].map((r) => [
+        ...get(BLK), ...i32(4), ...MUL, ...i32(r), ...ADD, ...get(ROWS), ...LT_S, ...set(T),
+        ...get(SRC), ...get(BLK), ...i32(4), ...MUL, ...i32(r), ...ADD, ...get(SROW), ...MUL, ...ADD, ...i32(ZERO), ...get(T), ...SELECT, ...set(R(r)),
+        ...i32(0), ...get(T), ...SUB, ...set(MASK(r)),
+      ]),
+      get(DST), get(BLK), get(K), MUL, i32(16), MUL, ADD, set(D),
+      i32(0), set(Q), get(K), i32(2), SHR_U, set(G),
+      ifThen([...get(G), ...i32(0), ...NE], loop(
+        loadGroup, transpose, store(0), store(1), store(2), store(3),
+        bump(D, i32(64)), bump(Q, i32(16)), countDown(G),
+      )),
+      get(K), i32(3), AND, set(T),
+      ifThen([...get(T), ...i32(0), ...NE], [
+        ...loadGroup, ...transpose, ...store(0),
+        ...ifThen([...get(T), ...i32(1), ...NE], [...store(1), ...ifThen([...get(T), ...i32(2), ...NE], store(2))]),
+      ]),
+      get(BLK), i32(1), ADD, set(BLK),
+      get(BLK), i32(4), MUL, get(ROWS), LT_S, brIf(0),
     ),
   ];
-  const locals = [0x02, 4, 0x7f, 1, 0x7b]; // J, CP, BP, D: i32; FL: v128
+  const locals = [0x02, 13, 0x7f, 8, 0x7b]; // BLK … MASK3: i32; V0–V3, TT0–TT3: v128
   const bytes = [...locals, ...code.flat(), 0x0b];
   return [...uleb(bytes.length), ...bytes];
 }
 
-/** The module's bytes: imports memory "m"."mem"; exports gemm, gather, scatter, unpack, pack4. */
-export function fastModuleBytes(): Uint8Array<ArrayBuffer> {
+/**
+ * unpack(dst, pc, row, m, n, outRow, bias, bRow, floor), m ≥ 1: the product's m padded rows
+ * (`row` bytes apart) to dst, n values a row, `outRow` bytes apart, as f32x4
+ * max(c + bias, floor): bias row i at bias + i·bRow (0: one row for all), floor a splat of 0
+ * (ReLU, whose rule max keeps: NaN stays NaN, −0 becomes 0) or −∞ (none). A row's last
+ * n mod 4 values are stored lane by lane, so nothing is written past a row (threads may
+ * unpack neighbouring rows at once).
+ */
+function unpackBody(): number[] {
+  const [DST, PC, ROW, M, N, OUTROW, BIAS, BROW, FLOOR, J, CP, BP, D, T, FL, V] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
+  const value = [...get(CP), ...V128_LOAD(0), ...get(BP), ...V128_LOAD(0), ...F32X4_ADD, ...get(FL), ...F32X4_MAX];
+  const ifThen = (cond: number[], then: number[], otherwise?: number[]) => [...cond, 0x04, 0x40, ...then, ...(otherwise ? [0x05, ...otherwise] : []), 0x0b];
+  const code = [
+    get(FLOOR), V128_LOAD(0), set(FL),
+    get(N), i32(3), AND, set(T),
+    loop(
+      get(N), i32(2), SHR_U, set(J), get(PC), set(CP), get(BIAS), set(BP), get(DST), set(D),
+      // the full vectors (none when n < 4)
+      ifThen([...get(J), ...i32(0), ...NE], loop(
+        get(D), value, V128_STORE(0),
+        bump(D, i32(16)), bump(CP, i32(16)), bump(BP, i32(16)), countDown(J),
+      )),
+      // the tail: 1, 2 or 3 lanes
+      ifThen([...get(T), ...i32(0), ...NE], [
+        ...value, ...set(V),
+        ...ifThen([...get(T), ...i32(2), ...AND],
+          [...get(D), ...get(V), ...STORE64_LANE(0, 0), ...ifThen([...get(T), ...i32(1), ...AND], [...get(D), ...get(V), ...STORE32_LANE(8, 2)])],
+          [...get(D), ...get(V), ...STORE32_LANE(0, 0)]),
+      ]),
+      bump(DST, get(OUTROW)), bump(PC, get(ROW)), bump(BIAS, get(BROW)), countDown(M),
+    ),
+  ];
+  const locals = [0x02, 5, 0x7f, 2, 0x7b]; // J, CP, BP, D, T: i32; FL, V: v128
+  const bytes = [...locals, ...code.flat(), 0x0b];
+  return [...uleb(bytes.length), ...bytes];
+}
+
+/** Pages (64 KiB) a shared memory may grow to: 4 GiB, what 32-bit addresses reach. */
+const MAX_PAGES = 65536;
+
+/**
+ * The module's bytes: imports memory "m"."mem" (shared, up to MAX_PAGES, with `shared`);
+ * exports gemm, gather, scatter, unpack, pack4, pack4T.
+ */
+export function fastModuleBytes(shared = false): Uint8Array<ArrayBuffer> {
   const fnType = (params: number) => [0x60, params, ...new Array(params).fill(0x7f), 0];
   const type = section(1, [3, ...fnType(6), ...fnType(5), ...fnType(9)]);
-  const imports = section(2, [1, 1, 0x6d, 3, 0x6d, 0x65, 0x6d, 0x02, 0x00, 0x01]);
-  const funcs = section(3, [5, 0, 1, 1, 2, 1]);
+  const limits = shared ? [0x03, 0x01, ...uleb(MAX_PAGES)] : [0x00, 0x01];
+  const imports = section(2, [1, 1, 0x6d, 3, 0x6d, 0x65, 0x6d, 0x02, ...limits]);
+  const funcs = section(3, [6, 0, 1, 1, 2, 1, 1]);
   const name = (s: string, f: number) => [s.length, ...[...s].map((ch) => ch.charCodeAt(0)), 0x00, f];
-  const exports = section(7, [5, ...name("gemm", 0), ...name("gather", 1), ...name("scatter", 2), ...name("unpack", 3), ...name("pack4", 4)]);
-  const code = section(10, [5, ...gemmBody(), ...gatherBody(), ...scatterBody(), ...unpackBody(), ...pack4Body()]);
+  const exports = section(7, [6, ...name("gemm", 0), ...name("gather", 1), ...name("scatter", 2), ...name("unpack", 3), ...name("pack4", 4), ...name("pack4T", 5)]);
+  const code = section(10, [6, ...gemmBody(), ...gatherBody(), ...scatterBody(), ...unpackBody(), ...pack4Body(), ...pack4TBody()]);
   return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0, ...type, ...imports, ...funcs, ...exports, ...code]);
 }
 
@@ -165,9 +237,17 @@ type Fn = (...args: number[]) => void;
 
 /**
  * Byte offsets of the fixed words at the start of the memory: four 0.0 to read (gather's
- * zero, ReLU's floor), a slot to write (scatter's dummy), four −∞ (no floor).
+ * zero, ReLU's floor), a slot to write (scatter's dummy), four −∞ (no floor); then the
+ * workers' control blocks (cpu_threads.ts), then the heap.
  */
-const ZERO = 0, DUMMY = 16, NO_FLOOR = 32, HEAP = 64;
+const ZERO = 0, DUMMY = 16, NO_FLOOR = 32, HEAP = CONTROL + 16 * MAX_WORKERS + 16;
+/** The module's functions by index (a call is [index, ...arguments]). */
+const [GEMM, GATHER, SCATTER, UNPACK, PACK4, PACK4T] = [0, 1, 2, 3, 4, 5];
+/**
+ * Work below which a kernel stays on one thread (a hand-off costs ~10–50 µs): multiply-adds of
+ * a product (2^20 ≈ 80 µs here; LSTM's hidden step, 4 M, gains), elements a gather or scatter moves.
+ */
+const SPLIT_MACS = 1 << 20, SPLIT_ELEMENTS = 1 << 17;
 
 /** A strided operand as matmul_cpu.ts describes it: element (r, p) at data[off + r·sRow + p·sP]. */
 export interface Strided {
@@ -176,16 +256,66 @@ export interface Strided {
   sP: number;
 }
 
-/** The fast kernels on their memory, with a bump allocator reset by each call. */
+/** [lo, hi) of `count` items for each of `lanes` lanes, as even as can be. */
+function ranges(count: number, lanes: number): [number, number][] {
+  return Array.from({ length: lanes }, (_, t) => [Math.floor((count * t) / lanes), Math.floor((count * (t + 1)) / lanes)]);
+}
+
+/** The fast kernels on their memory, with a bump allocator reset by each call, and its threads. */
 export class FastKernels {
-  private readonly fns: Record<"gemm" | "gather" | "scatter" | "unpack" | "pack4", Fn>;
+  private readonly fns: Fn[];
   private top = HEAP;
   private readonly tables = new Map<string, Int32Array>();
   private tableElements = 0;
+  /** Threads a kernel may use (the calling one included); `useThreads` sets it. */
+  private threads = 1;
+  private readonly ownPool: ThreadPool | null;
+  /**
+   * The instance on a shared memory that runs the work worth splitting, where this one is on a
+   * private memory: copying into a SharedArrayBuffer costs 2.5× copying into an ArrayBuffer
+   * (0.40 against 0.16 ms for 4 MB here), so work on one thread stays off the shared memory.
+   */
+  twin: FastKernels | null = null;
 
-  constructor(private readonly memory: WebAssembly.Memory, exports: WebAssembly.Exports) {
-    this.fns = exports as unknown as FastKernels["fns"];
+  constructor(private readonly memory: WebAssembly.Memory, module: WebAssembly.Module, exports: WebAssembly.Exports, shared: boolean) {
+    const e = exports as unknown as Record<string, Fn>;
+    this.fns = [e.gemm, e.gather, e.scatter, e.unpack, e.pack4, e.pack4T];
     new Float32Array(memory.buffer, NO_FLOOR, 4).fill(-Infinity);
+    this.ownPool = shared && threadNote() === null ? new ThreadPool(memory, module, (bytes) => this.alloc(bytes)) : null;
+    if (this.ownPool) this.ownPool.fns = (calls) => this.runHere(calls);
+  }
+
+  /** Lets kernels use up to `n` threads (workers start on first use); 1 where there can be no workers. */
+  useThreads(n: number): number {
+    const pool = this.pool;
+    this.threads = pool ? Math.max(1, Math.min(n, MAX_WORKERS + 1)) : 1;
+    if (this.twin) this.twin.useThreads(this.threads);
+    else if (this.threads > 1) pool!.ensure(this.threads - 1);
+    return this.threads;
+  }
+
+  /** The workers (on the twin's shared memory where there is a twin), or null: one thread. */
+  get pool(): ThreadPool | null {
+    return this.twin ? this.twin.ownPool : this.ownPool;
+  }
+
+  /** The instance to run work of `lanes` lanes: the shared twin when they are more than one. */
+  private on(lanes: number): FastKernels | null {
+    return lanes > 1 && this.twin ? this.twin : null;
+  }
+
+  /** Lanes for `work`: one below `split`, else one per thread (at most `items`). */
+  private lanes(work: number, split: number, items: number): number {
+    return work < split ? 1 : Math.max(1, Math.min(this.threads, items));
+  }
+
+  private runHere(calls: number[][]): void {
+    for (const [f, ...args] of calls) this.fns[f](...args);
+  }
+
+  private run(lanes: number[][][]): void {
+    if (lanes.length === 1 || !this.ownPool) this.runHere(lanes.flat());
+    else this.ownPool.run(lanes);
   }
 
   /** Starts a call: everything allocated by the last one is free again. */
@@ -237,8 +367,12 @@ export class FastKernels {
    * bias: per row (`rows`) or per column, or none.
    */
   matmul(a: Strided, aOffs: readonly number[], b: Strided, bOffs: readonly number[], c: Float32Array, cOffs: readonly number[], m: number, k: number, n: number, epilogue?: { bias: Float32Array; rows: boolean; relu: boolean }): void {
+    const batches = cOffs.length, mBlocks = (m + 3) >> 2;
+    const lanes = this.lanes(batches * m * k * n, SPLIT_MACS, batches > 1 ? batches : mBlocks);
+    const twin = this.on(lanes);
+    if (twin) return twin.matmul(a, aOffs, b, bOffs, c, cOffs, m, k, n, epilogue);
     this.reset();
-    const mBlocks = (m + 3) >> 2, nBlocks = (n + 3) >> 2, row = nBlocks * 4;
+    const nBlocks = (n + 3) >> 2, row = nBlocks * 4;
     // the part of each operand the products read, copied in, with slack for pack4's last lanes
     const span = (s: Strided, offs: readonly number[], rows: number) => {
       const lo = Math.min(...offs), hi = Math.max(...offs) + (rows - 1) * s.sRow + (k - 1) * s.sP + 1;
@@ -247,9 +381,10 @@ export class FastKernels {
       return { lo, at };
     };
     const [sa, sb] = [span(a, aOffs, m), span(b, bOffs, n)];
-    // panels: by pack4 where a block's four rows are adjacent, else by an index table
+    // panels: by pack4 where a block's four rows are adjacent, by pack4T where p is, else by an index table
     const packer = (s: Strided, rows: number, blocks: number) => {
-      if (s.sRow === 1) return (dst: number, src: number) => this.fns.pack4(dst, src, blocks, k, 4 * s.sP);
+      if (s.sRow === 1) return (dst: number, src: number) => [PACK4, dst, src, blocks, k, 4 * s.sP];
+      if (s.sP === 1) return (dst: number, src: number) => [PACK4T, dst, src, rows, k, 4 * s.sRow];
       const idx = this.put(this.table(`pack ${rows} ${k} ${s.sRow} ${s.sP}`, () => {
         const t = new Int32Array(blocks * 4 * k);
         for (let blk = 0, d = 0; blk < blocks; blk++) {
@@ -257,27 +392,43 @@ export class FastKernels {
         }
         return t;
       }));
-      return (dst: number, src: number) => this.fns.gather(dst, src, idx, blocks * 4 * k, ZERO);
+      return (dst: number, src: number) => [GATHER, dst, src, idx, blocks * 4 * k, ZERO];
     };
-    const [packA, packB] = [packer(a, m, mBlocks), packer(b, n, nBlocks)];
     // the bias as rows of `row` floats: one for all rows (per column), or one per row
-    let bias = ZERO, bRow = 0;
     const rows = epilogue?.rows ?? false;
-    const bz = this.alloc((rows ? m : 1) * row * 4);
-    const bv = this.f32(bz, (rows ? m : 1) * row).fill(0);
+    const bias = this.alloc((rows ? m : 1) * row * 4), bRow = rows ? row * 4 : 0;
+    const bv = this.f32(bias, (rows ? m : 1) * row).fill(0);
     if (epilogue && rows) for (let i = 0; i < m; i++) bv.fill(epilogue.bias[i], i * row, i * row + n);
     else if (epilogue) bv.set(epilogue.bias);
-    [bias, bRow] = [bz, rows ? row * 4 : 0];
-    const [pa, pb, pc] = [this.alloc(mBlocks * 16 * k), this.alloc(nBlocks * 16 * k), this.alloc(mBlocks * 4 * row * 4)];
-    const out = this.alloc(cOffs.length * m * n * 4 + 16);
+    const out = this.alloc(cOffs.length * m * n * 4);
     const floor = epilogue?.relu ? ZERO : NO_FLOOR;
-    const { gemm, unpack } = this.fns;
-    for (let i = 0; i < cOffs.length; i++) {
-      if (i === 0 || aOffs[i] !== aOffs[i - 1]) packA(pa, sa.at + 4 * (aOffs[i] - sa.lo));
-      if (i === 0 || bOffs[i] !== bOffs[i - 1]) packB(pb, sb.at + 4 * (bOffs[i] - sb.lo));
-      gemm(pa, pb, pc, mBlocks, nBlocks, k);
-      unpack(out + i * m * n * 4, pc, row * 4, m, nBlocks, n * 4, bias, bRow, floor);
+    const scratch = () => [this.alloc(mBlocks * 16 * k), this.alloc(nBlocks * 16 * k), this.alloc(mBlocks * 4 * row * 4)];
+    const packB = packer(b, n, nBlocks);
+    const work: number[][][] = [];
+    if (batches > 1 || lanes === 1) {
+      // lanes of whole products (a lane packs an operand again only where its offset changes)
+      const packA = packer(a, m, mBlocks);
+      for (const [lo, hi] of ranges(batches, lanes)) {
+        const [pa, pb, pc] = scratch(), calls: number[][] = [];
+        for (let i = lo; i < hi; i++) {
+          if (i === lo || aOffs[i] !== aOffs[i - 1]) calls.push(packA(pa, sa.at + 4 * (aOffs[i] - sa.lo)));
+          if (i === lo || bOffs[i] !== bOffs[i - 1]) calls.push(packB(pb, sb.at + 4 * (bOffs[i] - sb.lo)));
+          calls.push([GEMM, pa, pb, pc, mBlocks, nBlocks, k], [UNPACK, out + i * m * n * 4, pc, row * 4, m, n, n * 4, bias, bRow, floor]);
+        }
+        work.push(calls);
+      }
+    } else {
+      // one product: lanes of rows of blocks, each packing its rows of A and all of B
+      for (const [lo, hi] of ranges(mBlocks, lanes)) {
+        const [pa, pb, pc] = scratch(), r0 = 4 * lo, rs = Math.min(m, 4 * hi) - r0;
+        const packA = packer(a, rs, hi - lo);
+        work.push([
+          packA(pa, sa.at + 4 * (aOffs[0] - sa.lo + r0 * a.sRow)), packB(pb, sb.at + 4 * (bOffs[0] - sb.lo)),
+          [GEMM, pa, pb, pc, hi - lo, nBlocks, k], [UNPACK, out + r0 * n * 4, pc, row * 4, rs, n, n * 4, bias + r0 * bRow, bRow, floor],
+        ]);
+      }
     }
+    this.run(work);
     const res = this.f32(out, cOffs.length * m * n);
     // the products in order, usually one run of c
     const contiguous = cOffs.every((o, i) => o === cOffs[0] + i * m * n);
@@ -290,12 +441,14 @@ export class FastKernels {
    * (or any per-image gather) with the index table `make` builds, cached under `key`.
    */
   gatherImages(x: Float32Array, out: Float32Array, images: number, key: string, make: () => Int32Array): void {
-    this.reset();
     const idx = this.table(key, make);
-    const per = idx.length, size = x.length / images;
+    const per = idx.length, size = x.length / images, lanes = this.lanes(images * per, SPLIT_ELEMENTS, images);
+    const twin = this.on(lanes);
+    if (twin) return twin.gatherImages(x, out, images, key, () => idx);
+    this.reset();
     if (per === 0 || images === 0) return;
     const xs = this.put(x), it = this.put(idx), o = this.alloc(out.length * 4);
-    for (let i = 0; i < images; i++) this.fns.gather(o + i * per * 4, xs + i * size * 4, it, per, ZERO);
+    this.run(ranges(images, lanes).map(([lo, hi]) => Array.from({ length: hi - lo }, (_, j) => [GATHER, o + (lo + j) * per * 4, xs + (lo + j) * size * 4, it, per, ZERO])));
     out.set(this.f32(o, out.length));
   }
 
@@ -304,30 +457,41 @@ export class FastKernels {
    * zeroed first: col2im.
    */
   scatterImages(cols: Float32Array, dx: Float32Array, images: number, key: string, make: () => Int32Array): void {
-    this.reset();
     const idx = this.table(key, make);
-    const per = idx.length, size = dx.length / images;
+    const per = idx.length, size = dx.length / images, lanes = this.lanes(images * per, SPLIT_ELEMENTS, images);
+    const twin = this.on(lanes);
+    if (twin) return twin.scatterImages(cols, dx, images, key, () => idx);
+    this.reset();
     const cs = this.put(cols), it = this.put(idx), o = this.alloc(dx.length * 4);
     this.f32(o, dx.length).fill(0);
-    if (per > 0) for (let i = 0; i < images; i++) this.fns.scatter(o + i * size * 4, cs + i * per * 4, it, per, DUMMY);
+    // each image's sums in its own part of dx: lanes of images
+    if (per > 0) this.run(ranges(images, lanes).map(([lo, hi]) => Array.from({ length: hi - lo }, (_, j) => [SCATTER, o + (lo + j) * size * 4, cs + (lo + j) * per * 4, it, per, DUMMY])));
     dx.set(this.f32(o, dx.length));
   }
 }
 
 let instance: FastKernels | null | undefined;
 
-/** The fast kernels, or null where WebAssembly SIMD is unavailable (the reference loops run). */
+/**
+ * The fast kernels, or null where WebAssembly SIMD is unavailable (the reference loops run):
+ * an instance on a private memory for work on one thread, with a twin on a shared memory for
+ * work split over threads where SharedArrayBuffer exists.
+ */
 export function fastKernels(): FastKernels | null {
   if (instance !== undefined) return instance;
-  const wasm = (globalThis as { WebAssembly?: typeof WebAssembly }).WebAssembly;
-  instance = null;
-  if (!wasm) return instance;
-  try {
-    const memory = new wasm.Memory({ initial: 1 });
-    const inst = new wasm.Instance(new wasm.Module(fastModuleBytes()), { m: { mem: memory } });
-    instance = new FastKernels(memory, inst.exports);
-  } catch {
-    instance = null; // no SIMD (a CompileError): the reference loops stay
-  }
+  instance = kernelsOn(false);
+  if (instance && typeof SharedArrayBuffer !== "undefined") instance.twin = kernelsOn(true);
   return instance;
+}
+
+function kernelsOn(shared: boolean): FastKernels | null {
+  const wasm = (globalThis as { WebAssembly?: typeof WebAssembly }).WebAssembly;
+  if (!wasm) return null;
+  try {
+    const memory = new wasm.Memory(shared ? { initial: 1, maximum: MAX_PAGES, shared: true } : { initial: 1 });
+    const module = new wasm.Module(fastModuleBytes(shared));
+    return new FastKernels(memory, module, new wasm.Instance(module, { m: { mem: memory } }).exports, shared);
+  } catch {
+    return null; // no SIMD (a CompileError) or no shared memory: the reference loops, or one thread
+  }
 }

@@ -63,6 +63,8 @@ export interface CpuCaps {
    * the tolerances the WebGPU kernels meet; `setBackend("cpu", { mode })`.
    */
   mode: CpuMode;
+  /** Threads the fast kernels may use, the calling one included (cpu_threads.ts); the reference mode uses one. */
+  threads: number;
 }
 
 export type CpuMode = "reference" | "fast";

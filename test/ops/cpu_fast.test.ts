@@ -14,7 +14,7 @@ import { TOL, expectClose } from "../tolerance.ts";
 
 const run = (mode: CpuMode, op: keyof typeof OPS, inputs: Float32Array[], inShapes: number[][], out: number, attrs: unknown) => {
   const y = new Float32Array(out).fill(77);
-  OPS[op].cpu({ inputs, outputs: [y], inShapes, outShapes: [], attrs, status: new Uint32Array(8), site: 0, cpu: { wasmMatmul: true, mode } } as never);
+  OPS[op].cpu({ inputs, outputs: [y], inShapes, outShapes: [], attrs, status: new Uint32Array(8), site: 0, cpu: { wasmMatmul: true, mode, threads: 1 } } as never);
   return y;
 };
 const rand = (n: number, seed: number) => {
@@ -82,6 +82,56 @@ describe("fast matmulBiasAct: the bias and ReLU in the kernel's store", () => {
       expectClose(finite(fast), finite(ref), TOL.gpuAccumulate, `${act} ${as}·${bs}`);
       if (act === "relu") expect(fast.every((v) => Number.isNaN(v) || v >= 0) && !fast.some((v) => Object.is(v, -0))).toBe(true);
       if (act === "relu") expect(fast.some((v) => v === 0) && fast.some((v) => v > 0)).toBe(true);
+    }
+  });
+});
+
+describe("the fast mode's threads", () => {
+  it("give the one-thread results bit for bit, with the workers taking their lanes", async () => {
+    const f = fastKernels()!;
+    expect(f.pool, "Node has SharedArrayBuffer and worker_threads: a pool").not.toBeNull();
+    f.useThreads(2);
+    for (let i = 0; i < 200 && f.pool!.ready(1) < 1; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(f.pool!.ready(1)).toBe(1);
+    const mode = (threads: number) => ({ wasmMatmul: true, mode: "fast" as const, threads });
+    const call = (threads: number, op: keyof typeof OPS, inputs: Float32Array[], inShapes: number[][], out: number, attrs: unknown) => {
+      f.useThreads(threads);
+      const y = new Float32Array(out);
+      OPS[op].cpu({ inputs, outputs: [y], inShapes, outShapes: [], attrs, status: new Uint32Array(8), site: 0, cpu: mode(threads) } as never);
+      return y;
+    };
+    const cases: [keyof typeof OPS, Float32Array[], number[][], number, unknown][] = [
+      // a batch of products (lanes of batches), one big product (lanes of rows of blocks, ragged), im2col, col2im
+      ["matmulBiasAct", [rand(6 * 25, 1), rand(64 * 25 * 300, 2), rand(6, 3)], [[6, 25], [64, 25, 300]], 64 * 6 * 300, { transposeA: false, transposeB: false, act: "relu", rows: true }],
+      ["matmul", [rand(203 * 150, 4), rand(97 * 150, 5)], [[203, 150], [97, 150]], 203 * 97, { transposeA: false, transposeB: true }],
+      ["im2col", [rand(32 * 3 * 16 * 16, 6)], [[32, 3, 16, 16]], 32 * 27 * 196, { kernel: [3, 3], stride: [1, 1], padding: [0, 0], dilation: [1, 1] }],
+      ["col2im", [rand(32 * 27 * 196, 7)], [[32, 27, 196]], 32 * 3 * 16 * 16, { kernel: [3, 3], stride: [1, 1], padding: [0, 0], dilation: [1, 1], inputShape: [32, 3, 16, 16] }],
+    ];
+    try {
+      for (const [op, inputs, shapes, out, attrs] of cases) {
+        const one = call(1, op, inputs, shapes, out, attrs);
+        const before = f.pool!.workerCalls;
+        const two = call(2, op, inputs, shapes, out, attrs);
+        expect(f.pool!.workerCalls, `${op}: the worker ran part of it`).toBeGreaterThan(before);
+        expect(bits(two), op).toEqual(bits(one));
+      }
+    } finally {
+      f.useThreads(1);
+    }
+  });
+
+  it("are a backend option, checked, and reported", async () => {
+    const { setBackend, getBackend } = await import("../../src/index.ts");
+    const cpu = getBackend() as import("../../src/backends/cpu.ts").CpuBackend;
+    await expect(setBackend("cpu", { threads: 0 })).rejects.toThrow(/setBackend: threads 0 should be a whole number ≥ 1/);
+    const saved = { ...cpu.caps };
+    try {
+      await setBackend("cpu", { mode: "fast", threads: 2 });
+      expect(cpu.threadInfo()).toEqual({ threads: 2, note: null });
+      await setBackend("cpu", { mode: "reference" });
+      expect(cpu.threadInfo().threads).toBe(1);
+    } finally {
+      Object.assign(cpu.caps, saved);
     }
   });
 });

@@ -10,7 +10,7 @@ import { OPS } from "../../src/internals.ts";
 import { reduceCpu, sumCpu } from "../../src/ops/sum.ts";
 import { seeded } from "../helpers/gradcheck.ts";
 
-const caps = { wasmMatmul: true, mode: "reference" as const };
+const caps = { wasmMatmul: true, mode: "reference" as const, threads: 1 };
 const run = (op: keyof typeof OPS, inputs: ArrayLike<number>[], inShapes: number[][], outputs: Float32Array[] | (Float32Array | Int32Array)[], attrs: unknown) =>
   OPS[op].cpu({ inputs: inputs as never, outputs: outputs as never, inShapes, outShapes: [], attrs, status: new Uint32Array(8), site: 0, cpu: caps });
 const rand = (n: number, seed: number) => {

@@ -51,6 +51,11 @@ it("parses --cpu-mode (default fast) and refuses another", () => {
   const r = run([...train, "--cpu-mode", "quick"]);
   expect(r.status).toBe(2);
   expect(r.stderr).toMatch(/--cpu-mode/);
+  expect(parseTrainArgs([]).threads).toBeUndefined();
+  expect(parseTrainArgs(["--threads", "3"]).threads).toBe(3);
+  const t = run([...train, "--threads", "0"]);
+  expect(t.status).toBe(2);
+  expect(t.stderr).toMatch(/--threads/);
 });
 
 it("parses --init for LeNet-5 (default: PyTorch's)", () => {
@@ -153,11 +158,11 @@ it("--find-lr runs the range test, writes its curve and leaves no checkpoint; a 
   expect(readFileSync(join(dir, "lenet.lr-find.svg"), "utf8")).toMatch(/^<svg [\s\S]*suggested /);
   expect(existsSync(out)).toBe(false);
 
-  const s = run([...train, "--schedule", "onecycle", "--weight-decay", "0.01", "--val", "0", "--limit", "640", "--test-limit", "10", "--batch", "32", "--backend", "cpu"]);
+  const s = run([...train, "--schedule", "onecycle", "--weight-decay", "0.01", "--val", "0", "--limit", "640", "--test-limit", "10", "--batch", "32", "--backend", "cpu", "--threads", "2"]);
   expect(s.status, s.stderr).toBe(0);
   expect(s.stderr).toMatch(/adamw \(weight decay 0\.01\) lr 0\.001, one-cycle schedule, batch 32/);
-  // the CPU backend's mode: fast by default for training, named at the start
-  expect(s.stderr).toMatch(/^train: backend cpu, fast mode \(float32 SIMD matmul; --cpu-mode reference for float64 sums\)$/m);
+  // the CPU backend's mode: fast by default for training, named at the start with its threads
+  expect(s.stderr).toMatch(/^train: backend cpu, fast mode \(float32 SIMD kernels, 2 threads; --cpu-mode reference for float64 sums\)$/m);
   // the progress line shows the rate: 0.001 / 25 at the first batch, the peak 0.001 at batch 6 of 20
   expect(s.stderr).toMatch(/ 1\/20 .*lr 4\.0e-5 /);
   expect(s.stderr).toMatch(/ 6\/20 .*lr 0\.0010 /);
