@@ -11,13 +11,11 @@ import type { RunStatus } from "../graph/guard.ts";
 import { STATUS_WORDS } from "../ops/fault.ts";
 import type { CpuCaps } from "../ops/types.ts";
 import { debugLevel, recordKernelTime } from "../debug.ts";
-import { fastKernels } from "../ops/cpu_fast.ts";
-import { coreCount, threadNote } from "../ops/cpu_threads.ts";
 
 export class CpuBackend implements Backend {
   readonly name = "cpu";
   /** What kernels may use (ops/types.ts CpuCaps); tests switch the WebAssembly matmul off to compare. */
-  readonly caps: CpuCaps = { wasmMatmul: true, mode: "reference", threads: coreCount() };
+  readonly caps: CpuCaps = { wasmMatmul: true, mode: "reference", threads: 0 };
   /** Per plan: one ArrayBuffer per slot and the typed view of each temporary. */
   private readonly arena = new WeakMap<Plan, (TypedArray | null)[]>();
 
@@ -64,7 +62,6 @@ export class CpuBackend implements Backend {
         arrays[v.id] = given && given === arrays[v.inPlaceOf!] ? given : allocArray(v.dtype, sizeOf(v.shape));
       } else if (v.kind === "view") arrays[v.id] = arrays[v.viewOf!];
     }
-    if (this.caps.mode === "fast") fastKernels()?.useThreads(this.caps.threads);
     const timed = debugLevel >= 1;
     plan.steps.forEach((step, site) => {
       const t0 = timed ? performance.now() : 0;
@@ -86,14 +83,6 @@ export class CpuBackend implements Backend {
       if (timed) recordKernelTime(step.op.name, performance.now() - t0);
     });
     return plan.outputs.map((id) => arrays[id]);
-  }
-
-  /** Threads the fast mode's kernels use now, and why only one where that is so. */
-  threadInfo(): { threads: number; note: string | null } {
-    const f = this.caps.mode === "fast" ? fastKernels() : null;
-    if (!f) return { threads: 1, note: this.caps.mode === "fast" ? "one thread: no WebAssembly SIMD here" : "one thread: the reference mode" };
-    const threads = f.useThreads(this.caps.threads);
-    return { threads, note: threads < this.caps.threads ? threadNote() : null };
   }
 
   private tempViews(plan: Plan): (TypedArray | null)[] {

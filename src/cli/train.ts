@@ -7,6 +7,7 @@
 import { setBackend, manualSeed } from "../index.ts";
 import { autoBackendReason } from "../backends/backend.ts";
 import type { CpuBackend } from "../backends/cpu.ts";
+import { cpuThreads } from "../ops/cpu_fast.ts";
 import { debugLevel, kernelTimeReport } from "../debug.ts";
 import { parseTrainArgs, type TrainArgs } from "./args.ts";
 import { readSafetensorsHeader } from "../io/safetensors.ts";
@@ -24,9 +25,9 @@ async function checkResume(args: TrainArgs): Promise<void> {
   }
 }
 
-/** "2 threads", or "1 thread: why" (the fast mode's kernels). */
+/** "2 threads", or "one thread: why" (the fast mode's kernels). */
 function cpuThreadsLine(b: CpuBackend): string {
-  const { threads, note } = b.threadInfo();
+  const { threads, note } = cpuThreads(b.caps);
   return threads === 1 ? (note ?? "1 thread") : `${threads} threads`;
 }
 

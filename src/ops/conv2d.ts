@@ -132,7 +132,7 @@ function windowKey(g: WindowGeometry, a: Conv2dAttrs): string {
 
 /** The fast kernels when the fast mode applies to these float32 arrays, else null. */
 function fastWindows(cpu: CpuCaps, x: TypedArray, y: TypedArray): FastKernels | null {
-  return cpu.mode === "fast" && x instanceof Float32Array && y instanceof Float32Array ? fastKernels() : null;
+  return cpu.mode === "fast" && x instanceof Float32Array && y instanceof Float32Array ? fastKernels(cpu.threads) : null;
 }
 
 /** Adds cols [C·kh·kw, OH·OW] at `at` back into image `img` of dx: the adjoint of im2colImage. */

@@ -19,10 +19,13 @@
  * im2col are exact copies. Where WebAssembly SIMD is missing, `fastKernels()` is null and the
  * reference loops run.
  */
-import { CONTROL, MAX_WORKERS, ThreadPool, threadNote } from "./cpu_threads.ts";
+import { CONTROL, MAX_WORKERS, ThreadPool, coreCount, threadNote } from "./cpu_threads.ts";
+import type { CpuCaps } from "./types.ts";
 import { ADD, F32X4_ADD, F32X4_MUL, LOAD32_SPLAT, LT_U, MUL, NE, SUB, V128_LOAD, V128_STORE, V128_ZERO, brIf, get, i32, loop, memarg, section, set, simd, uleb } from "./matmul_wasm.ts";
 
-const [SHL, SHR_U, AND, LT_S, SELECT] = [[0x74], [0x76], [0x71], [0x48], [0x1b]];
+const [SHL, SHR_U, AND, OR, LT_S, GE_S, SELECT] = [[0x74], [0x76], [0x71], [0x72], [0x48], [0x4e], [0x1b]];
+const I32_STORE = [0x36, ...memarg(2, 0)];
+const [F32_GT, F32_NE, F32_EQ] = [[0x5e], [0x5c], [0x5b]];
 const I32_LOAD = [0x28, ...memarg(2, 0)];
 const F32_LOAD = [0x2a, ...memarg(2, 0)];
 const F32_STORE = [0x38, ...memarg(2, 0)];
@@ -39,6 +42,8 @@ function body(i32Locals: number, code: number[][]): number[] {
   return [...uleb(bytes.length), ...bytes];
 }
 
+/** `if cond then … [else …] end`. */
+const ifThen = (cond: number[], then: number[], otherwise?: number[]) => [...cond, 0x04, 0x40, ...then, ...(otherwise ? [0x05, ...otherwise] : []), 0x0b];
 /** Advances local `l` by `step` bytes. */
 const bump = (l: number, step: number[]) => [...get(l), ...step, ...ADD, ...set(l)];
 /** Decrements the counter `l` and loops while it is not zero. */
@@ -147,7 +152,6 @@ function pack4TBody(): number[] {
   // output j (p = 4g + j): j 0 → TT0[0, 1] TT2[0, 1]; 1 → TT0[2, 3] TT2[2, 3]; 2, 3 the same of TT1, TT3
   const out = (j: number) => shuffle(j < 2 ? TT(0) : TT(1), j < 2 ? TT(2) : TT(3), j % 2 === 0 ? [0, 1, 4, 5] : [2, 3, 6, 7]);
   const store = (j: number) => [...get(D), ...out(j), ...V128_STORE(16 * j)];
-  const ifThen = (cond: number[], then: number[]) => [...cond, 0x04, 0x40, ...then, 0x0b];
   const code = [
     i32(0), set(BLK),
     loop(
@@ -178,6 +182,89 @@ function pack4TBody(): number[] {
 }
 
 /**
+ * wmax(y, arg, x, idx, outputs, taps, planes, planeBytes), all ≥ 1: max pooling by an index
+ * table. For each plane (x advancing planeBytes) and each of its outputs, the taps
+ * idx[o·taps + t] (plane-relative, −1: outside the image) in order; the maximum by the
+ * reference's rule (the first tap, then strictly greater, or a NaN over a number: the first
+ * maximum and the first NaN win) to y, its index to arg (−∞ and −1 for a window of padding).
+ */
+function wmaxBody(): number[] {
+  const [Y, ARG, X, IDX, OUTS, TAPS, PLANES, PB, O, T, I, J, AT] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+  const [BEST, V] = [13, 14];
+  const NEG_INF = [0x43, 0x00, 0x00, 0x80, 0xff];
+  const better = [...get(AT), ...i32(0), ...LT_S, ...get(V), ...get(BEST), ...F32_GT, ...OR, ...get(V), ...get(V), ...F32_NE, ...get(BEST), ...get(BEST), ...F32_EQ, ...AND, ...OR];
+  const code = [
+    loop(
+      get(IDX), set(I), get(OUTS), set(O),
+      loop(
+        i32(-1), set(AT), NEG_INF, set(BEST), get(TAPS), set(T),
+        loop(
+          get(I), I32_LOAD, set(J), bump(I, i32(4)),
+          get(J), i32(0), GE_S, [0x04, 0x40],
+          get(X), get(J), i32(2), SHL, ADD, F32_LOAD, set(V),
+          better, [0x04, 0x40], get(V), set(BEST), get(J), set(AT), [0x0b],
+          [0x0b],
+          countDown(T),
+        ),
+        get(Y), get(BEST), F32_STORE, get(ARG), get(AT), I32_STORE,
+        bump(Y, i32(4)), bump(ARG, i32(4)), countDown(O),
+      ),
+      bump(X, get(PB)), countDown(PLANES),
+    ),
+  ];
+  const locals = [0x02, 5, 0x7f, 2, 0x7d]; // O, T, I, J, AT: i32; BEST, V: f32
+  const bytes = [...locals, ...code.flat(), 0x0b];
+  return [...uleb(bytes.length), ...bytes];
+}
+
+/** keep(dst, mask, n, _, _), n ≥ 1: dst[i] where mask[i] > 0, else 0 (a NaN mask gives 0): ReLU's backward fused into a pooling's. */
+function keepBody(): number[] {
+  const [DST, MASK, N] = [0, 1, 2];
+  return body(0, [loop(
+    get(DST), get(DST), F32_LOAD, [0x43, 0, 0, 0, 0], get(MASK), F32_LOAD, [0x43, 0, 0, 0, 0], F32_GT, SELECT, F32_STORE,
+    bump(DST, i32(4)), bump(MASK, i32(4)), countDown(N),
+  )]);
+}
+
+const F32X4_EXTRACT = (lane: number) => simd(0x1f, lane);
+
+/**
+ * segsum(dst, src, segments, len, _), segments ≥ 1: dst[s] = the float32 sum of the s-th run
+ * of `len` values, as four lanes of f32x4 partial sums, (l0 + l1) + (l2 + l3), then the last
+ * len mod 4 values in order.
+ */
+function segsumBody(): number[] {
+  const [DST, SRC, SEGS, LEN, J, T] = [0, 1, 2, 3, 5, 6];
+  const [ACC, S] = [7, 8];
+  const code = [loop(
+    V128_ZERO, set(ACC), [0x43, 0, 0, 0, 0], set(S),
+    get(LEN), i32(2), SHR_U, set(J),
+    ifThen([...get(J), ...i32(0), ...NE], loop(get(ACC), get(SRC), V128_LOAD(0), F32X4_ADD, set(ACC), bump(SRC, i32(16)), countDown(J))),
+    get(LEN), i32(3), AND, set(T),
+    ifThen([...get(T), ...i32(0), ...NE], loop(get(S), get(SRC), F32_LOAD, F32_ADD, set(S), bump(SRC, i32(4)), countDown(T))),
+    get(DST),
+    get(ACC), F32X4_EXTRACT(0), get(ACC), F32X4_EXTRACT(1), F32_ADD, get(ACC), F32X4_EXTRACT(2), get(ACC), F32X4_EXTRACT(3), F32_ADD, F32_ADD,
+    get(S), F32_ADD, F32_STORE,
+    bump(DST, i32(4)), countDown(SEGS),
+  )];
+  const locals = [0x03, 2, 0x7f, 1, 0x7b, 1, 0x7d]; // J, T: i32 (param 4 unused); ACC: v128; S: f32
+  const bytes = [...locals, ...code.flat(), 0x0b];
+  return [...uleb(bytes.length), ...bytes];
+}
+
+/** colsum(dst, src, rows, len, _), rows ≥ 1: dst[j] += src[i·len + j] for each row i in order (f32x4 where four j fit). */
+function colsumBody(): number[] {
+  const [DST, SRC, ROWS, LEN, D, J, T] = [0, 1, 2, 3, 5, 6, 7];
+  return body(3, [loop(
+    get(DST), set(D), get(LEN), i32(2), SHR_U, set(J),
+    ifThen([...get(J), ...i32(0), ...NE], loop(get(D), get(D), V128_LOAD(0), get(SRC), V128_LOAD(0), F32X4_ADD, V128_STORE(0), bump(D, i32(16)), bump(SRC, i32(16)), countDown(J))),
+    get(LEN), i32(3), AND, set(T),
+    ifThen([...get(T), ...i32(0), ...NE], loop(get(D), get(D), F32_LOAD, get(SRC), F32_LOAD, F32_ADD, F32_STORE, bump(D, i32(4)), bump(SRC, i32(4)), countDown(T))),
+    countDown(ROWS),
+  )]);
+}
+
+/**
  * unpack(dst, pc, row, m, n, outRow, bias, bRow, floor), m ≥ 1: the product's m padded rows
  * (`row` bytes apart) to dst, n values a row, `outRow` bytes apart, as f32x4
  * max(c + bias, floor): bias row i at bias + i·bRow (0: one row for all), floor a splat of 0
@@ -188,7 +275,6 @@ function pack4TBody(): number[] {
 function unpackBody(): number[] {
   const [DST, PC, ROW, M, N, OUTROW, BIAS, BROW, FLOOR, J, CP, BP, D, T, FL, V] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
   const value = [...get(CP), ...V128_LOAD(0), ...get(BP), ...V128_LOAD(0), ...F32X4_ADD, ...get(FL), ...F32X4_MAX];
-  const ifThen = (cond: number[], then: number[], otherwise?: number[]) => [...cond, 0x04, 0x40, ...then, ...(otherwise ? [0x05, ...otherwise] : []), 0x0b];
   const code = [
     get(FLOOR), V128_LOAD(0), set(FL),
     get(N), i32(3), AND, set(T),
@@ -219,17 +305,17 @@ const MAX_PAGES = 65536;
 
 /**
  * The module's bytes: imports memory "m"."mem" (shared, up to MAX_PAGES, with `shared`);
- * exports gemm, gather, scatter, unpack, pack4, pack4T.
+ * exports gemm, gather, scatter, unpack, pack4, pack4T, wmax, keep, segsum, colsum.
  */
 export function fastModuleBytes(shared = false): Uint8Array<ArrayBuffer> {
   const fnType = (params: number) => [0x60, params, ...new Array(params).fill(0x7f), 0];
-  const type = section(1, [3, ...fnType(6), ...fnType(5), ...fnType(9)]);
+  const type = section(1, [4, ...fnType(6), ...fnType(5), ...fnType(9), ...fnType(8)]);
   const limits = shared ? [0x03, 0x01, ...uleb(MAX_PAGES)] : [0x00, 0x01];
   const imports = section(2, [1, 1, 0x6d, 3, 0x6d, 0x65, 0x6d, 0x02, ...limits]);
-  const funcs = section(3, [6, 0, 1, 1, 2, 1, 1]);
+  const funcs = section(3, [10, 0, 1, 1, 2, 1, 1, 3, 1, 1, 1]);
   const name = (s: string, f: number) => [s.length, ...[...s].map((ch) => ch.charCodeAt(0)), 0x00, f];
-  const exports = section(7, [6, ...name("gemm", 0), ...name("gather", 1), ...name("scatter", 2), ...name("unpack", 3), ...name("pack4", 4), ...name("pack4T", 5)]);
-  const code = section(10, [6, ...gemmBody(), ...gatherBody(), ...scatterBody(), ...unpackBody(), ...pack4Body(), ...pack4TBody()]);
+  const exports = section(7, [10, ...name("gemm", 0), ...name("gather", 1), ...name("scatter", 2), ...name("unpack", 3), ...name("pack4", 4), ...name("pack4T", 5), ...name("wmax", 6), ...name("keep", 7), ...name("segsum", 8), ...name("colsum", 9)]);
+  const code = section(10, [10, ...gemmBody(), ...gatherBody(), ...scatterBody(), ...unpackBody(), ...pack4Body(), ...pack4TBody(), ...wmaxBody(), ...keepBody(), ...segsumBody(), ...colsumBody()]);
   return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0, ...type, ...imports, ...funcs, ...exports, ...code]);
 }
 
@@ -242,7 +328,7 @@ type Fn = (...args: number[]) => void;
  */
 const ZERO = 0, DUMMY = 16, NO_FLOOR = 32, HEAP = CONTROL + 16 * MAX_WORKERS + 16;
 /** The module's functions by index (a call is [index, ...arguments]). */
-const [GEMM, GATHER, SCATTER, UNPACK, PACK4, PACK4T] = [0, 1, 2, 3, 4, 5];
+const [GEMM, GATHER, SCATTER, UNPACK, PACK4, PACK4T, WMAX, KEEP, SEGSUM, COLSUM] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
 /**
  * Work below which a kernel stays on one thread (a hand-off costs ~10–50 µs): multiply-adds of
  * a product (2^20 ≈ 80 µs here; LSTM's hidden step, 4 M, gains), elements a gather or scatter moves.
@@ -279,7 +365,7 @@ export class FastKernels {
 
   constructor(private readonly memory: WebAssembly.Memory, module: WebAssembly.Module, exports: WebAssembly.Exports, shared: boolean) {
     const e = exports as unknown as Record<string, Fn>;
-    this.fns = [e.gemm, e.gather, e.scatter, e.unpack, e.pack4, e.pack4T];
+    this.fns = [e.gemm, e.gather, e.scatter, e.unpack, e.pack4, e.pack4T, e.wmax, e.keep, e.segsum, e.colsum];
     new Float32Array(memory.buffer, NO_FLOOR, 4).fill(-Infinity);
     this.ownPool = shared && threadNote() === null ? new ThreadPool(memory, module, (bytes) => this.alloc(bytes)) : null;
     if (this.ownPool) this.ownPool.fns = (calls) => this.runHere(calls);
@@ -468,6 +554,68 @@ export class FastKernels {
     if (per > 0) this.run(ranges(images, lanes).map(([lo, hi]) => Array.from({ length: hi - lo }, (_, j) => [SCATTER, o + (lo + j) * size * 4, cs + (lo + j) * per * 4, it, per, DUMMY])));
     dx.set(this.f32(o, dx.length));
   }
+
+  /**
+   * Max pooling, `planes` planes of `size` elements: y and arg (plane-relative indices) of each
+   * plane's outputs by the index table `make` builds ([outputs][taps], −1: outside), cached
+   * under `key`. Exact: no arithmetic.
+   */
+  windowMax(x: Float32Array, y: Float32Array, arg: Int32Array, planes: number, key: string, taps: number, make: () => Int32Array): void {
+    const idx = this.table(key, make);
+    const per = idx.length / taps, size = x.length / planes, lanes = this.lanes(planes * per * taps, SPLIT_ELEMENTS, planes);
+    const twin = this.on(lanes);
+    if (twin) return twin.windowMax(x, y, arg, planes, key, taps, () => idx);
+    this.reset();
+    if (per === 0 || planes === 0) return;
+    const xs = this.put(x), it = this.put(idx), yo = this.alloc(y.length * 4), ao = this.alloc(arg.length * 4);
+    this.run(ranges(planes, lanes).filter(([lo, hi]) => hi > lo).map(([lo, hi]) => [[WMAX, yo + lo * per * 4, ao + lo * per * 4, xs + lo * size * 4, it, per, taps, hi - lo, size * 4]]));
+    y.set(this.f32(yo, y.length));
+    arg.set(new Int32Array(this.memory.buffer, ao, arg.length));
+  }
+
+  /**
+   * Max pooling's backward: dx[plane, arg[o]] += dy[o] (o in order, float32 sums; arg < 0
+   * skipped), dx zeroed first, then 0 where `mask` (the ReLU output before the pooling) is not > 0.
+   */
+  poolScatter(dy: Float32Array, arg: Int32Array, dx: Float32Array, planes: number, mask?: Float32Array): void {
+    const per = dy.length / planes, size = dx.length / planes, lanes = this.lanes(dx.length, SPLIT_ELEMENTS, planes);
+    const twin = this.on(lanes);
+    if (twin) return twin.poolScatter(dy, arg, dx, planes, mask);
+    this.reset();
+    const ds = this.put(dy), as = this.put(arg), o = this.alloc(dx.length * 4), ms = mask ? this.put(mask) : 0;
+    this.f32(o, dx.length).fill(0);
+    this.run(ranges(planes, lanes).map(([lo, hi]) => {
+      const calls = Array.from({ length: hi - lo }, (_, j) => [SCATTER, o + (lo + j) * size * 4, ds + (lo + j) * per * 4, as + (lo + j) * per * 4, per, DUMMY]);
+      if (mask && hi > lo) calls.push([KEEP, o + lo * size * 4, ms + lo * size * 4, (hi - lo) * size]);
+      return per > 0 ? calls : [];
+    }));
+    dx.set(this.f32(o, dx.length));
+  }
+
+  /**
+   * A sum over axes (float32, f32x4 partial sums) of x [outer, red, keep, inner] with `inner`
+   * reduced too (red and inner may be 1): per outer block, segment sums of `inner`, then
+   * column sums over `red`; y [outer][keep]. The fast mode's reduction (ops/sum.ts decides
+   * when a sum's axes have this form).
+   */
+  sum(x: Float32Array, y: Float32Array, outer: number, red: number, keep: number, inner: number): void {
+    const lanes = this.lanes(x.length, SPLIT_ELEMENTS, outer);
+    const twin = this.on(lanes);
+    if (twin) return twin.sum(x, y, outer, red, keep, inner);
+    this.reset();
+    const xs = this.put(x), o = this.alloc(y.length * 4);
+    this.f32(o, y.length).fill(0);
+    // with an inner run, its sums first ([outer·red·keep]), then those summed over red
+    const seg = inner > 1 ? this.alloc(outer * red * keep * 4) : xs;
+    this.run(ranges(outer, lanes).map(([lo, hi]) => {
+      const calls: number[][] = [];
+      if (hi === lo) return calls;
+      if (inner > 1) calls.push([SEGSUM, seg + lo * red * keep * 4, xs + lo * red * keep * inner * 4, (hi - lo) * red * keep, inner]);
+      for (let b = lo; b < hi; b++) calls.push([COLSUM, o + b * keep * 4, seg + b * red * keep * 4, red, keep]);
+      return calls;
+    }));
+    y.set(this.f32(o, y.length));
+  }
 }
 
 let instance: FastKernels | null | undefined;
@@ -475,13 +623,25 @@ let instance: FastKernels | null | undefined;
 /**
  * The fast kernels, or null where WebAssembly SIMD is unavailable (the reference loops run):
  * an instance on a private memory for work on one thread, with a twin on a shared memory for
- * work split over threads where SharedArrayBuffer exists.
+ * work split over threads where SharedArrayBuffer exists. `threads` (CpuCaps.threads; 0: the
+ * cores available) sets how many threads its kernels may use from now on.
  */
-export function fastKernels(): FastKernels | null {
-  if (instance !== undefined) return instance;
-  instance = kernelsOn(false);
-  if (instance && typeof SharedArrayBuffer !== "undefined") instance.twin = kernelsOn(true);
+export function fastKernels(threads?: number): FastKernels | null {
+  if (instance === undefined) {
+    instance = kernelsOn(false);
+    if (instance && typeof SharedArrayBuffer !== "undefined") instance.twin = kernelsOn(true);
+  }
+  if (threads !== undefined) instance?.useThreads(threads || coreCount());
   return instance;
+}
+
+/** The threads the fast mode's kernels use with these caps, and why only one where that is so. */
+export function cpuThreads(cpu: CpuCaps): { threads: number; note: string | null } {
+  if (cpu.mode !== "fast") return { threads: 1, note: "one thread: the reference mode" };
+  const f = fastKernels(cpu.threads);
+  if (!f) return { threads: 1, note: "one thread: no WebAssembly SIMD here" };
+  const want = cpu.threads || coreCount(), threads = f.useThreads(want);
+  return { threads, note: threads < want ? threadNote() : want === 1 ? "one thread: one core here (or threads: 1)" : null };
 }
 
 function kernelsOn(shared: boolean): FastKernels | null {

@@ -24,7 +24,7 @@ const CALL_WORDS = 10;
 /** What a worker runs: wait for a generation, run its job list, report, repeat. */
 const WORKER_BODY = `
 function start(memory, module, ctl) {
-  const fns = (() => { const e = new WebAssembly.Instance(module, { m: { mem: memory } }).exports; return [e.gemm, e.gather, e.scatter, e.unpack, e.pack4, e.pack4T]; })();
+  const fns = (() => { const e = new WebAssembly.Instance(module, { m: { mem: memory } }).exports; return [e.gemm, e.gather, e.scatter, e.unpack, e.pack4, e.pack4T, e.wmax, e.keep, e.segsum, e.colsum]; })();
   let v = new Int32Array(memory.buffer);
   Atomics.store(v, ctl + ${READY}, 1);
   let gen = 0;

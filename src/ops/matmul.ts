@@ -61,7 +61,7 @@ export const matmulDef: OpDef<MatmulAttrs> = {
     const [sAi, sAp] = attrs.transposeA ? [1, m] : [k, 1];
     const [sBj, sBp] = attrs.transposeB ? [k, 1] : [1, n];
     eachBatch(batch, as, bs, m * k, k * n, (bi, aOff, bOff) => {
-      gemm({ data: a, off: aOff, sRow: sAi, sP: sAp }, { data: b, off: bOff, sRow: sBj, sP: sBp }, c, bi * m * n, m, k, n, cpu.wasmMatmul, cpu.mode === "fast");
+      gemm({ data: a, off: aOff, sRow: sAi, sP: sAp }, { data: b, off: bOff, sRow: sBj, sP: sBp }, c, bi * m * n, m, k, n, cpu.wasmMatmul, cpu.mode === "fast" ? cpu : undefined);
     });
   },
   // C = AB: dA = dC·Bᵀ, dB = Aᵀ·dC; with transposed operands the same identities, reordered.
@@ -84,7 +84,7 @@ export const matmulDef: OpDef<MatmulAttrs> = {
 export function fastMatmulCpu({ inputs: [a, b], outputs: [c], inShapes: [as, bs], attrs, cpu }: CpuArgs<MatmulAttrs>, epilogue?: { bias: TypedArray; rows: boolean; relu: boolean }): boolean {
   if (cpu.mode !== "fast" || !cpu.wasmMatmul || !(c instanceof Float32Array) || !(a instanceof Float32Array) || !(b instanceof Float32Array)) return false;
   const { m, k, n, batch } = matmulDims(as, bs, attrs);
-  const fast = k > 0 && m > 0 && n > 0 ? fastKernels() : null;
+  const fast = k > 0 && m > 0 && n > 0 ? fastKernels(cpu.threads) : null;
   if (!fast || (epilogue && !(epilogue.bias instanceof Float32Array))) return false;
   const aOffs: number[] = [], bOffs: number[] = [], cOffs: number[] = [];
   eachBatch(batch, as, bs, m * k, k * n, (bi, aOff, bOff) => {

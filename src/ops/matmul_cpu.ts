@@ -97,11 +97,11 @@ function packedGemm<T extends Float32Array | Float64Array>(kernel: PackedGemm<T>
 }
 
 /** C[cOff + i·n + j] = Σ_p A(i, p)·B(p, j) for an m×k by k×n product. */
-export function gemm(a: StridedMatrix, b: StridedMatrix, c: TypedArray, cOff: number, m: number, k: number, n: number, wasmAllowed = true, fast = false): void {
+export function gemm(a: StridedMatrix, b: StridedMatrix, c: TypedArray, cOff: number, m: number, k: number, n: number, wasmAllowed = true, fast?: { threads: number }): void {
   if (m === 0 || n === 0) return; // an empty product: nothing to write (and no packing)
   // the fast mode (float32 operands and results only): float32 sums in cpu_fast.ts's kernel
   const f32 = c instanceof Float32Array && a.data instanceof Float32Array && b.data instanceof Float32Array;
-  const fastK = fast && wasmAllowed && k > 0 && f32 ? fastKernels() : null;
+  const fastK = fast && wasmAllowed && k > 0 && f32 ? fastKernels(fast.threads) : null;
   if (fastK) return fastK.matmul({ data: a.data as Float32Array, sRow: a.sRow, sP: a.sP }, [a.off], { data: b.data as Float32Array, sRow: b.sRow, sP: b.sP }, [b.off], c as Float32Array, [cOff], m, k, n);
   // a tiny thin product (skip-gram's [1 + k, d]·[d, 1] per row): packing costs more than the
   // sums; a long thin one (a bias gradient's K = N·H·W) still gains from the SIMD panels

@@ -19,6 +19,7 @@ import { col2imDef, pair, windowGeometry, type WindowAttrs } from "./conv2d.ts";
 import { col2imConstants } from "./conv_kernels.ts";
 import { allocArray } from "../dtype.ts";
 import { shaderCall } from "./shaders.ts";
+import { fastKernels } from "./cpu_fast.ts";
 
 export interface PoolAttrs {
   kernel: [number, number];
@@ -85,6 +86,19 @@ function eachWindow(g: PoolGeometry, a: PoolAttrs, f: (plane: number, o: number,
   }
 }
 
+/**
+ * One plane's windows as the fast mode's index table: for each output, its taps' plane indices
+ * in eachWindow's order (rows, then columns), −1 for the taps outside the image.
+ */
+function windowTable(g: PoolGeometry, a: PoolAttrs, taps: number): Int32Array {
+  const t = new Int32Array(g.oh * g.ow * taps).fill(-1);
+  eachWindow({ ...g, n: 1, c: 1 }, a, (_plane, o, rows, cols) => {
+    let e = o * taps;
+    for (const yy of rows) for (const xx of cols) t[e++] = yy * g.w + xx;
+  });
+  return t;
+}
+
 export const maxPool2dDef: OpDef<PoolAttrs> = {
   name: "maxPool2d",
   infer: ([x], a) => {
@@ -93,8 +107,13 @@ export const maxPool2dDef: OpDef<PoolAttrs> = {
     return [{ shape, dtype: x.dtype }, { shape, dtype: "int32" }];
   },
   // strict > keeps the first maximum; a NaN wins over any number (as PyTorch)
-  cpu: ({ inputs: [x], outputs: [y, arg], inShapes: [xs], attrs: a }) => {
+  cpu: ({ inputs: [x], outputs: [y, arg], inShapes: [xs], attrs: a, cpu }) => {
     const g = poolGeometry("maxPool2d", xs, a);
+    const fast = cpu.mode === "fast" && x instanceof Float32Array && y instanceof Float32Array ? fastKernels(cpu.threads) : null;
+    if (fast) {
+      const taps = a.kernel[0] * a.kernel[1];
+      return fast.windowMax(x as Float32Array, y as Float32Array, arg as Int32Array, g.n * g.c, `maxpool ${g.h} ${g.w} ${JSON.stringify(a)}`, taps, () => windowTable(g, a, taps));
+    }
     if (inside(a)) return maxPoolInside(x, y, arg, g, a);
     eachWindow(g, a, (plane, o, rows, cols) => {
       let best = -Infinity;
@@ -163,9 +182,12 @@ export const maxPool2dBackwardDef: OpDef<PoolAttrs & { inputShape: number[] }> =
     return [{ shape: a.inputShape, dtype: dy.dtype }];
   },
   // dx[argmax of window] += dy[window]: overlapping windows may share an argmax
-  cpu: ({ inputs: [dy, arg, mask], outputs: [dx], attrs: a }) => {
+  cpu: ({ inputs: [dy, arg, mask], outputs: [dx], attrs: a, cpu }) => {
     const [, , h, w] = a.inputShape;
     const g = poolGeometry("maxPool2dBackward", a.inputShape, a);
+    // the fast mode: float32 sums (exact where windows do not overlap)
+    const fast = cpu.mode === "fast" && dy instanceof Float32Array && dx instanceof Float32Array && (!mask || mask instanceof Float32Array) ? fastKernels(cpu.threads) : null;
+    if (fast) return fast.poolScatter(dy as Float32Array, arg as Int32Array, dx as Float32Array, g.n * g.c, mask as Float32Array | undefined);
     const per = g.oh * g.ow;
     // windows that do not overlap: a pixel takes one dy or none, so it is written directly
     // (0 + dy, as the float64 sum would give it: −0 becomes 0); else summed in float64

@@ -80,12 +80,12 @@ const like = (dtype: DType, ...shape: number[]): ValueInfo => ({ shape, dtype })
  * unfused h·W_hhᵀ matmul rounds them).
  */
 function hiddenAll(hp: TypedArray, hpAt: number, whh: TypedArray, hid: TypedArray, b: number, g: number, h: number, cpu: CpuCaps): void {
-  gemm({ data: hp, off: hpAt, sRow: h, sP: 1 }, { data: whh, off: 0, sRow: h, sP: 1 }, hid, 0, b, h, g, cpu.wasmMatmul, cpu.mode === "fast");
+  gemm({ data: hp, off: hpAt, sRow: h, sP: 1 }, { data: whh, off: 0, sRow: h, sP: 1 }, hid, 0, b, h, g, cpu.wasmMatmul, cpu.mode === "fast" ? cpu : undefined);
 }
 
 /** out [B, H] = dgates_t [B, G] (rows at `at` of `dg`)·W_hh [G, H]. */
 function backAll(dg: TypedArray, at: number, whh: TypedArray, out: TypedArray, b: number, g: number, h: number, cpu: CpuCaps): void {
-  gemm({ data: dg, off: at, sRow: g, sP: 1 }, { data: whh, off: 0, sRow: 1, sP: h }, out, 0, b, g, h, cpu.wasmMatmul, cpu.mode === "fast");
+  gemm({ data: dg, off: at, sRow: g, sP: 1 }, { data: whh, off: 0, sRow: 1, sP: h }, out, 0, b, g, h, cpu.wasmMatmul, cpu.mode === "fast" ? cpu : undefined);
 }
 
 const alloc = (like: TypedArray, n: number) => new (like.constructor as new (n: number) => TypedArray)(n);

@@ -16,6 +16,7 @@ import { reduceKernel } from "./strided_kernels.ts";
 import { shaderCall } from "./shaders.ts";
 import { wgslType } from "./wgsl.ts";
 import { copyKernel, reshape, stridedCopy } from "./movement.ts";
+import { fastKernels } from "./cpu_fast.ts";
 
 export interface ReduceAttrs {
   /** Sorted, non-negative axes to reduce. */
@@ -48,7 +49,11 @@ export function reduceCpu({ inputs: [x], outputs: [y], inShapes: [xs], attrs }: 
  * is not inlined, and it doubled the time of the bias gradients' sums): the same order, the
  * same float64 sums.
  */
-export function sumCpu({ inputs: [x], outputs: [y], inShapes: [xs], attrs }: CpuArgs<ReduceAttrs>): void {
+export function sumCpu({ inputs: [x], outputs: [y], inShapes: [xs], attrs, cpu }: CpuArgs<ReduceAttrs>): void {
+  // the fast mode: float32 sums in WebAssembly (cpu_fast.ts) where the axes have its form
+  const form = cpu?.mode === "fast" && x instanceof Float32Array && y instanceof Float32Array ? fastSumForm(xs, attrs.axes) : null;
+  const fast = form ? fastKernels(cpu.threads) : null;
+  if (fast && form) return fast.sum(x as Float32Array, y as Float32Array, ...form);
   const acc = new Float64Array(y.length);
   const outStrides = broadcastStrides(keptShape(xs, attrs.axes), xs);
   walk(xs, [stridesOf(xs), outStrides], (_o, off, st, len) => {
@@ -60,6 +65,29 @@ export function sumCpu({ inputs: [x], outputs: [y], inShapes: [xs], attrs }: Cpu
     } else for (let j = 0, i = off[0], o = off[1]; j < len; j++, i += si, o += so) acc[o] += x[i];
   });
   y.set(acc);
+}
+
+/**
+ * A sum's axes as [outer, red, keep, inner] (x read as that 4-D block, red and inner summed,
+ * y [outer, keep]), or null where they do not fit it (the reference loop runs): axes of size 1
+ * dropped, neighbouring axes that are both summed or both kept merged, then at most four runs
+ * alternating kept and summed, ending with either.
+ */
+export function fastSumForm(xs: readonly number[], axes: readonly number[]): [number, number, number, number] | null {
+  const runs: { size: number; summed: boolean }[] = [];
+  xs.forEach((d, i) => {
+    if (d === 1) return;
+    const summed = axes.includes(i), last = runs[runs.length - 1];
+    if (last && last.summed === summed) last.size *= d;
+    else runs.push({ size: d, summed });
+  });
+  // pad to K R K R (a missing run has size 1)
+  if (runs.length > 0 && runs[0].summed) runs.unshift({ size: 1, summed: false });
+  if (runs.length > 4) return null;
+  // K R: the summed run as the inner one (segment sums, not column sums of width 1)
+  if (runs.length === 2) return [runs[0].size, 1, 1, runs[1].size];
+  while (runs.length < 4) runs.push({ size: 1, summed: runs.length % 2 === 1 });
+  return [runs[0].size, runs[1].size, runs[2].size, runs[3].size];
 }
 
 export const sumDef: OpDef<ReduceAttrs> = {

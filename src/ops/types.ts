@@ -63,7 +63,7 @@ export interface CpuCaps {
    * the tolerances the WebGPU kernels meet; `setBackend("cpu", { mode })`.
    */
   mode: CpuMode;
-  /** Threads the fast kernels may use, the calling one included (cpu_threads.ts); the reference mode uses one. */
+  /** Threads the fast kernels may use, the calling one included (cpu_threads.ts; 0: the cores available); the reference mode uses one. */
   threads: number;
 }
 

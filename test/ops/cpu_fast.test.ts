@@ -7,7 +7,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { OPS } from "../../src/internals.ts";
-import { fastKernels, fastModuleBytes } from "../../src/ops/cpu_fast.ts";
+import { cpuThreads, fastKernels, fastModuleBytes } from "../../src/ops/cpu_fast.ts";
+import { fastSumForm } from "../../src/ops/sum.ts";
 import type { CpuMode } from "../../src/ops/types.ts";
 import { seeded } from "../helpers/gradcheck.ts";
 import { TOL, expectClose } from "../tolerance.ts";
@@ -86,6 +87,67 @@ describe("fast matmulBiasAct: the bias and ReLU in the kernel's store", () => {
   });
 });
 
+describe("fast max pooling", () => {
+  const pools = [
+    { x: [3, 2, 8, 8], kernel: [2, 2], stride: [2, 2], padding: [0, 0] },
+    { x: [2, 3, 9, 7], kernel: [3, 3], stride: [2, 1], padding: [1, 1], dilation: [1, 2] },
+    { x: [2, 2, 7, 7], kernel: [2, 3], stride: [2, 2], padding: [0, 1], padEnd: [1, 0], extra: [1, 1] },
+  ];
+  // ties (a coarse grid of values), a NaN and a −0 in each plane
+  const input = (n: number) => {
+    const v = rand(n, 8).map((x) => Math.round(x * 2) / 2);
+    for (let i = 5; i < n; i += 37) v[i] = NaN;
+    for (let i = 11; i < n; i += 41) v[i] = -0;
+    return v;
+  };
+  it.each(pools)("%j: forward values and argmax bit for bit; backward exact where windows do not overlap, else float32 sums", ({ x: xs, ...attrs }) => {
+    const x = input(xs.reduce((a, b) => a * b));
+    const pool = (mode: CpuMode) => {
+      const probe = { inputs: [x], inShapes: [xs], outShapes: [], attrs, status: new Uint32Array(8), site: 0, cpu: { wasmMatmul: true, mode, threads: 1 } };
+      const [y0] = OPS.maxPool2d.infer([{ shape: xs, dtype: "float32" }], attrs as never);
+      const size = y0.shape.reduce((a, b) => a * b);
+      const y = new Float32Array(size), arg = new Int32Array(size);
+      OPS.maxPool2d.cpu({ ...probe, outputs: [y, arg] } as never);
+      return { y, arg, shape: y0.shape };
+    };
+    const [ref, fast] = [pool("reference"), pool("fast")];
+    expect(bits(fast.y)).toEqual(bits(ref.y));
+    expect([...fast.arg]).toEqual([...ref.arg]);
+    expect(ref.y.some((v) => Number.isNaN(v))).toBe(true);
+    const dy = rand(ref.y.length, 9), mask = rand(x.length, 10);
+    for (const withMask of [false, true]) {
+      const back = { ...attrs, inputShape: xs };
+      const inputs = withMask ? [dy, ref.arg as unknown as Float32Array, mask] : [dy, ref.arg as unknown as Float32Array];
+      const shapes = withMask ? [ref.shape, ref.shape, xs] : [ref.shape, ref.shape];
+      const [r, f] = [run("reference", "maxPool2dBackward", inputs, shapes, x.length, back), run("fast", "maxPool2dBackward", inputs, shapes, x.length, back)];
+      if (attrs.stride[0] >= attrs.kernel[0] && attrs.stride[1] >= attrs.kernel[1] * (attrs.dilation?.[1] ?? 1)) expect(bits(f)).toEqual(bits(r));
+      else expectClose(f, r, TOL.gpuAccumulate, `maxPool2dBackward ${xs}`);
+      if (withMask) expect(f.some((v, i) => !(mask[i] > 0) && v !== 0)).toBe(false);
+    }
+  });
+});
+
+describe("fast sums", () => {
+  it("read a sum's axes as [outer, summed, kept, summed] where they fit, else leave it to the reference", () => {
+    expect(fastSumForm([64, 6, 28, 28], [0, 2, 3])).toEqual([1, 64, 6, 784]);
+    expect(fastSumForm([1792, 512], [0])).toEqual([1, 1792, 512, 1]);
+    expect(fastSumForm([64, 10], [1])).toEqual([64, 1, 1, 10]);
+    expect(fastSumForm([3, 1, 4, 5], [1, 2])).toEqual([3, 4, 5, 1]);
+    expect(fastSumForm([2, 3, 4, 5, 6], [1, 3])).toBeNull();
+  });
+  const cases: [number[], number[]][] = [[[64, 6, 28, 28], [0, 2, 3]], [[300, 37], [0]], [[37, 301], [1]], [[5, 7, 6, 9], [1, 3]], [[4, 5, 3], [0, 1, 2]], [[2, 3, 4, 5, 6], [1, 3]]];
+  it.each(cases)("%j over %j: within float32 sums of the reference", (xs, axes) => {
+    const x = rand(xs.reduce((a, b) => a * b), 11);
+    const kept = xs.filter((_, i) => !axes.includes(i));
+    const out = kept.reduce((a, b) => a * b, 1);
+    const attrs = { axes, keepdims: false };
+    const [ref, fast] = [run("reference", "sum", [x], [xs], out, attrs), run("fast", "sum", [x], [xs], out, attrs)];
+    expectClose(fast, ref, TOL.gpuAccumulate, `sum ${xs} over ${axes}`);
+    // a long sum rounds differently in float32 somewhere (the mode is not a no-op) where it applies
+    if (fastSumForm(xs, axes) && x.length / out >= 300) expect(fast.some((v, i) => v !== ref[i])).toBe(true);
+  });
+});
+
 describe("the fast mode's threads", () => {
   it("give the one-thread results bit for bit, with the workers taking their lanes", async () => {
     const f = fastKernels()!;
@@ -127,9 +189,11 @@ describe("the fast mode's threads", () => {
     const saved = { ...cpu.caps };
     try {
       await setBackend("cpu", { mode: "fast", threads: 2 });
-      expect(cpu.threadInfo()).toEqual({ threads: 2, note: null });
+      expect(cpuThreads(cpu.caps)).toEqual({ threads: 2, note: null });
+      await setBackend("cpu", { mode: "fast", threads: 1 });
+      expect(cpuThreads(cpu.caps).threads).toBe(1);
       await setBackend("cpu", { mode: "reference" });
-      expect(cpu.threadInfo().threads).toBe(1);
+      expect(cpuThreads(cpu.caps).threads).toBe(1);
     } finally {
       Object.assign(cpu.caps, saved);
     }
