@@ -24,7 +24,8 @@ export async function runBrowserBench(opts: { quick: boolean; runs: number; back
   try {
     const page = await browser.newPage();
     page.on("console", (m) => opts.log?.(m.text()));
-    const q = new URLSearchParams({ backends: opts.backends.join(","), runs: String(opts.runs), quick: opts.quick ? "1" : "0", profile: opts.profile ? "1" : "0", ...(opts.filter ? { case: opts.filter } : {}) });
+    // PyTorch runs only beside Node (npm run bench)
+    const q = new URLSearchParams({ backends: opts.backends.filter((b) => b !== "torch-cpu").join(","), runs: String(opts.runs), quick: opts.quick ? "1" : "0", profile: opts.profile ? "1" : "0", ...(opts.filter ? { case: opts.filter } : {}) });
     await page.goto(`http://127.0.0.1:${port}/?${q}`);
     await page.waitForFunction(() => "benchResults" in window || "benchError" in window, null, { timeout: 0, polling: 500 });
     const error = await page.evaluate(() => (window as unknown as { benchError?: string }).benchError);

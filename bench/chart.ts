@@ -5,7 +5,7 @@
  */
 import type { Result } from "./harness.ts";
 
-const COLORS: Record<string, string> = { cpu: "#1f77b4", webgpu: "#ff7f0e", "tfjs-cpu": "#9ecae1", "tfjs-webgpu": "#fdbe85", "jax-wasm": "#74c476", "jax-webgpu": "#9e9ac8" };
+const COLORS: Record<string, string> = { cpu: "#1f77b4", "cpu-fast": "#17becf", "torch-cpu": "#d62728", webgpu: "#ff7f0e", "tfjs-cpu": "#9ecae1", "tfjs-webgpu": "#fdbe85", "jax-wasm": "#74c476", "jax-webgpu": "#9e9ac8" };
 
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;");
 
@@ -34,7 +34,7 @@ export function svgChart(results: Result[], title: string): string {
   });
   backends.forEach((b, j) => {
     const y = 40 + names.length * groupH + j * 18;
-    out.push(`<rect x="${left}" y="${y - 10}" width="12" height="12" fill="${COLORS[b] ?? "#888"}"/><text x="${left + 18}" y="${y}">${b === "cpu" || b === "webgpu" ? `webgpu-dl ${b}` : b}</text>`);
+    out.push(`<rect x="${left}" y="${y - 10}" width="12" height="12" fill="${COLORS[b] ?? "#888"}"/><text x="${left + 18}" y="${y}">${b === "cpu" || b === "cpu-fast" || b === "webgpu" ? `webgpu-dl ${b}` : b}</text>`);
   });
   out.push("</svg>");
   return out.join("\n") + "\n";

@@ -11,10 +11,20 @@ import { cases, type Case } from "./cases.ts";
 import { loadTf, peerCase, type PeerBackend } from "./peers.ts";
 import { jaxCase, loadJax, type JaxBackend } from "./peers_jax.ts";
 
-export type BenchBackend = "cpu" | "webgpu" | PeerBackend | JaxBackend;
-export const ALL_BACKENDS: BenchBackend[] = ["cpu", "webgpu", "tfjs-cpu", "tfjs-webgpu", "jax-wasm", "jax-webgpu"];
-/** The peers, each beside our backend on the same device kind. */
-export const PEERS: Record<"cpu" | "webgpu", BenchBackend[]> = { cpu: ["tfjs-cpu", "jax-wasm"], webgpu: ["tfjs-webgpu", "jax-webgpu"] };
+/**
+ * Ours: "cpu" (the reference mode), "cpu-fast" (the fast mode: float32 WebAssembly kernels on
+ * every core), "webgpu"; the peers: tfjs, jax-js and, in Node where Python has torch,
+ * PyTorch on the CPU ("torch-cpu", bench/torch_peer.ts).
+ */
+export type BenchBackend = "cpu" | "cpu-fast" | "webgpu" | PeerBackend | JaxBackend | "torch-cpu";
+export const ALL_BACKENDS: BenchBackend[] = ["cpu", "cpu-fast", "webgpu", "tfjs-cpu", "tfjs-webgpu", "jax-wasm", "jax-webgpu", "torch-cpu"];
+type Ours = "cpu" | "cpu-fast" | "webgpu";
+/** The peers, each beside our backends on the same device kind. */
+export const PEERS: Record<Ours, BenchBackend[]> = { cpu: ["tfjs-cpu", "jax-wasm", "torch-cpu"], "cpu-fast": ["tfjs-cpu", "jax-wasm", "torch-cpu"], webgpu: ["tfjs-webgpu", "jax-webgpu"] };
+const isOurs = (b: BenchBackend): b is Ours => b === "cpu" || b === "cpu-fast" || b === "webgpu";
+
+/** A peer timed outside this process (PyTorch): median, min and max ms of `runs` samples, or undefined where it has no such case. */
+export type ExternalTimer = (c: Case, runs: number) => Promise<{ median: number; min: number; max: number } | undefined>;
 
 export interface Result {
   case: string;
@@ -54,7 +64,8 @@ async function time(run: () => Promise<void>, runs: number): Promise<{ median: n
 
 /** The runner of one case on one backend (ours or the peer's), or undefined if it has none. */
 async function runner(backend: BenchBackend, c: Case): Promise<(() => Promise<void>) | undefined> {
-  if (backend === "cpu" || backend === "webgpu") return c.setup();
+  if (isOurs(backend)) return c.setup();
+  if (backend === "torch-cpu") return undefined;
   if (backend === "jax-wasm" || backend === "jax-webgpu") return jaxCase(await loadJax(backend), c.key);
   return peerCase(await loadTf(backend), c.key);
 }
@@ -78,35 +89,37 @@ async function profileRuns(run: () => Promise<void>, runs: number): Promise<Resu
 }
 
 /** Runs the cases (`list`, default `cases(quick)`, kept by `filter`) on each backend in turn. */
-export async function runBench(opts: { quick: boolean; runs: number; backends: BenchBackend[]; filter?: string; profile?: boolean; log?: (line: string) => void; list?: Case[] }): Promise<Result[]> {
+export async function runBench(opts: { quick: boolean; runs: number; backends: BenchBackend[]; filter?: string; profile?: boolean; log?: (line: string) => void; list?: Case[]; external?: Partial<Record<BenchBackend, ExternalTimer>> }): Promise<Result[]> {
   const results: Result[] = [];
   const list = (opts.list ?? cases(opts.quick)).filter((c) => !opts.filter || c.name.includes(opts.filter));
   let adapter = "cpu";
   for (const backend of opts.backends) {
     // our backend on the same device kind; for tfjs-webgpu it names the adapter they share
     const gpu = backend.endsWith("webgpu");
-    await setBackend(gpu ? "webgpu" : "cpu");
+    await setBackend(gpu ? "webgpu" : "cpu", { mode: backend === "cpu-fast" ? "fast" : "reference" });
+    const external = opts.external?.[backend];
+    if (backend === "torch-cpu" && !external) throw new Error("bench: torch-cpu runs in Node only (npm run bench), through Python with torch");
     if (gpu) {
       const b = getBackend() as WebGpuBackend;
       adapter = `${b.info.vendor} ${b.info.architecture}${b.info.software ? " (software)" : ""}`;
     }
     for (const c of list) {
-      const run = await runner(backend, c);
-      if (!run) continue;
-      const t = await time(run, opts.runs);
+      const run = external ? null : await runner(backend, c);
+      const t = external ? await external(c, opts.runs) : run ? await time(run, opts.runs) : undefined;
+      if (!t) continue;
       const r: Result = {
         case: c.name, backend, adapter: gpu ? adapter : "cpu", runs: opts.runs,
         medianMs: t.median, minMs: t.min, maxMs: t.max, rate: (c.perIteration / t.median) * 1000, unit: `${c.unit}/s`,
       };
       results.push(r);
       opts.log?.(`${backend.padEnd(11)} ${c.name}: ${t.median.toFixed(1)} ms (${r.rate.toPrecision(3)} ${r.unit})`);
-      if (opts.profile && (backend === "cpu" || backend === "webgpu")) {
+      if (opts.profile && run && isOurs(backend)) {
         r.profile = await profileRuns(run, opts.runs);
         opts.log?.(profileTable(r, 8));
       }
     }
   }
-  await setBackend("cpu");
+  await setBackend("cpu", { mode: "reference" });
   return results;
 }
 
@@ -121,15 +134,19 @@ export function markdown(results: Result[]): string {
   const ms = (r?: Result) => (r ? r.medianMs.toFixed(1) : "–");
   const ratio = (a?: Result, b?: Result) => (a && b ? `${(b.medianMs / a.medianMs).toFixed(2)}×` : "–");
   const ran = new Set(results.map((r) => r.backend));
-  const label = { cpu: "CPU", webgpu: "WebGPU" } as const;
+  const label = { cpu: "CPU", "cpu-fast": "CPU fast", webgpu: "WebGPU" } as const;
   // a device kind none of whose backends ran drops out; ours keeps its column when a peer ran
-  const groups = (["cpu", "webgpu"] as const).map((ours) => ({ ours, peers: PEERS[ours].filter((p) => ran.has(p)) })).filter((g) => ran.has(g.ours) || g.peers.length > 0);
-  const head = groups.flatMap((g) => [`${label[g.ours]} ms`, ...g.peers.flatMap((p) => [`${p} ms`, `${label[g.ours]} vs ${p}`])]);
+  // (the fast mode's only when it ran); a peer's ms is shown once, its ratios beside each of ours
+  const groups = (["cpu", "cpu-fast", "webgpu"] as const).filter((o) => o !== "cpu-fast" || ran.has(o))
+    .map((ours) => ({ ours, peers: PEERS[ours].filter((p) => ran.has(p)) })).filter((g) => ran.has(g.ours) || g.peers.length > 0);
+  const shown = new Set<BenchBackend>();
+  const cols = groups.map((g) => ({ ...g, peers: g.peers.map((p) => ({ p, ms: !shown.has(p) && shown.add(p) !== undefined })) }));
+  const head = cols.flatMap((g) => [`${label[g.ours]} ms`, ...g.peers.flatMap(({ p, ms }) => [...(ms ? [`${p} ms`] : []), `${label[g.ours]} vs ${p}`])]);
   const lines = [`| case | ${head.join(" | ")} |`, `|---|${head.map(() => "---|").join("")}`];
   for (const n of names) {
-    const cells = groups.flatMap((g) => {
+    const cells = cols.flatMap((g) => {
       const o = get(n, g.ours);
-      return [ms(o), ...g.peers.flatMap((p) => [ms(get(n, p)), ratio(o, get(n, p))])];
+      return [ms(o), ...g.peers.flatMap(({ p, ms: show }) => [...(show ? [ms(get(n, p))] : []), ratio(o, get(n, p))])];
     });
     lines.push(`| ${n} | ${cells.join(" | ")} |`);
   }

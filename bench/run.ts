@@ -5,8 +5,9 @@
  * iterations; median, min and max; ratios against the peers computed within the run. Writes
  * JSON lines, a markdown table and an SVG chart to bench/results/<date>T<hhmm>-<adapter>.*.
  * `--quick`: tiny sizes, one iteration each, nothing written (what `npm test` runs).
- * `--runs N` sets iterations; `--backend a,b` picks from cpu, webgpu, tfjs-cpu, tfjs-webgpu,
- * jax-wasm, jax-webgpu;
+ * `--runs N` sets iterations; `--backend a,b` picks from cpu, cpu-fast (the CPU backend's fast
+ * mode), webgpu, tfjs-cpu, tfjs-webgpu, jax-wasm, jax-webgpu, torch-cpu (PyTorch, where a
+ * Python has torch: bench/torch_peer.ts);
  * `--case TEXT` keeps the cases whose name contains TEXT. `--profile` adds, for our backends,
  * the time per kernel (from WEBGPU_DL_DEBUG timing) to the log and the markdown.
  */
@@ -16,6 +17,7 @@ import { parseArgs } from "node:util";
 import { ALL_BACKENDS, markdown, profileTable, runBench, type BenchBackend, type Result } from "./harness.ts";
 import { svgChart } from "./chart.ts";
 import { planReport, type PlanReport } from "../src/cli/plan.ts";
+import { pythonWithTorch, torchTimer } from "./torch_peer.ts";
 
 /** bench/results/<prefix><date>T<hhmm>-<adapter>: runs of one day do not overwrite each other. */
 export function resultStem(prefix: string, started: Date, adapter: string): string {
@@ -77,12 +79,19 @@ function profiles(results: Result[]): string[] {
     ...profiled.flatMap((r) => [profileTable(r), ""])];
 }
 
+/** A Python with torch for the torch-cpu peer, or an error that says how to get one. */
+function torchPython(): string {
+  const py = pythonWithTorch();
+  if (!py) throw new Error("--backend torch-cpu: no Python with torch (python3, python); Debian 12: apt-get install -y python3-torch");
+  return py;
+}
+
 /** The peers whose packages resolve from here (all of them in a checkout; none, unless added, in an installed package). */
 function installedBackends(): BenchBackend[] {
   const req = createRequire(import.meta.url);
   const has = (pkg: string) => { try { req.resolve(pkg); return true; } catch { return false; } };
   const tf = has("@tensorflow/tfjs-core") && has("@tensorflow/tfjs-backend-webgpu"), jax = has("@jax-js/jax");
-  return ALL_BACKENDS.filter((b) => (b.startsWith("tfjs") ? tf : b.startsWith("jax") ? jax : true));
+  return ALL_BACKENDS.filter((b) => (b.startsWith("tfjs") ? tf : b.startsWith("jax") ? jax : b === "torch-cpu" ? pythonWithTorch() !== null : true));
 }
 
 /** The flags `npm run bench` and `npm run bench:browser` share, checked; `extra` adds more. */
@@ -119,7 +128,8 @@ export async function main() {
   const { quick, runs, backends, filter, profile } = benchFlags();
   if (quick) process.stderr.write("bench: --quick is a smoke test (tiny sizes, one iteration each, nothing written): its times say nothing about speed\n");
   const started = new Date();
-  const results = await runBench({ quick, runs, backends, filter, profile, log: (l) => process.stderr.write(`${l}\n`) });
+  const external = backends.includes("torch-cpu") ? { "torch-cpu": torchTimer(torchPython()) } : undefined;
+  const results = await runBench({ quick, runs, backends, filter, profile, external, log: (l) => process.stderr.write(`${l}\n`) });
   report(results, { quick, started, script: "bench", where: `Node ${process.version}`, prefix: "" });
 }
 

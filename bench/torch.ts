@@ -28,24 +28,12 @@ import { oneCycleRate } from "../src/optim/schedule.ts";
 import { ProgressBar } from "../src/cli/progress.ts";
 import type { LeNetVariant } from "../src/models/lenet5.ts";
 import { resultStem, runAsScript } from "./run.ts";
+import { findPython } from "./torch_peer.ts";
 
 interface Run {
   testAcc: number[];
   meanLoss: number;
   maxRelLossDiff?: Record<string, number>;
-}
-
-/** The first interpreter among `candidates` that imports torch, or an error that says how to get one. */
-function findPython(candidates: string[]): string {
-  for (const py of candidates) {
-    try {
-      execFileSync(py, ["-c", "import torch, numpy"], { stdio: "ignore" });
-      return py;
-    } catch {
-      // try the next one
-    }
-  }
-  throw new Error(`no Python with torch and numpy among ${candidates.join(", ")}; install one (Debian 12: apt-get install -y python3-torch) or pass --python PATH`);
 }
 
 function python(py: string, args: string[]): Run {

@@ -18,7 +18,7 @@ import { webgpuAvailable } from "./helpers/backends.ts";
 
 it("npm run bench -- --quick runs every case on every backend and peer, tabulates and charts them", async () => {
   const gpu = await webgpuAvailable();
-  const backends: BenchBackend[] = gpu ? ["cpu", "webgpu", "tfjs-cpu", "tfjs-webgpu", "jax-wasm", "jax-webgpu"] : ["cpu", "tfjs-cpu", "jax-wasm"];
+  const backends: BenchBackend[] = gpu ? ["cpu", "cpu-fast", "webgpu", "tfjs-cpu", "tfjs-webgpu", "jax-wasm", "jax-webgpu"] : ["cpu", "cpu-fast", "tfjs-cpu", "jax-wasm"];
   const results = await runBench({ quick: true, runs: 1, backends });
   const n = cases(true).length;
   // every peer runs every case (jax-js too: its convolution, LSTM cell and LSTM classifier)
@@ -33,6 +33,9 @@ it("npm run bench -- --quick runs every case on every backend and peer, tabulate
   expect(table[0]).toMatch(/^\| case \| CPU ms \| tfjs-cpu ms \| CPU vs tfjs-cpu \| jax-wasm ms \| CPU vs jax-wasm \|/);
   for (const row of table.slice(2)) expect(row.split("|")[4]).toMatch(/\d\.\d\d×/);
   for (const row of table.slice(2)) expect(row.split("|")[6]).toMatch(/\d\.\d\d×/);
+  // the fast mode's column and its ratios against the same peers (their times shown once)
+  expect(table[0]).toMatch(/\| CPU ms \| tfjs-cpu ms \| CPU vs tfjs-cpu \| jax-wasm ms \| CPU vs jax-wasm \| CPU fast ms \| CPU fast vs tfjs-cpu \| CPU fast vs jax-wasm \|/);
+  expect(table[0].match(/tfjs-cpu ms/g)!.length).toBe(1);
   const svg = svgChart(results, "test");
   expect(svg.startsWith("<svg")).toBe(true);
   const imageCases = cases(true).filter((c) => c.unit === "images").length;

@@ -9,8 +9,9 @@ it("FEATURES.md has one true row per registered op", () => {
   const rows = text.split("\n").filter((l) => /^\| [a-zA-Z0-9]+ \|/.test(l) && !l.startsWith("| op |"));
   const table = rows.map((l) => l.split("|").map((c) => c.trim()).filter(Boolean));
   expect(table.map((r) => r[0]).sort()).toEqual(Object.keys(OPS).sort());
-  for (const [name, , gradCol, gpuCol] of table) {
+  for (const [name, , fastCol, gradCol, gpuCol] of table) {
     const op = OPS[name as keyof typeof OPS];
+    expect(fastCol === "yes", `${name} CPU fast column`).toBe(!!op.cpuFast);
     expect(gradCol.startsWith("yes"), `${name} grad column`).toBe(!!op.grad);
     expect(gpuCol === "yes", `${name} WebGPU column`).toBe(op.webgpu !== null);
   }

@@ -11,7 +11,7 @@ const log = (line: string) => {
   console.log(line);
 };
 const w = window as unknown as { benchResults?: Result[]; benchError?: string };
-const backends = (q.get("backends") ?? ALL_BACKENDS.join(",")).split(",") as BenchBackend[];
+const backends = (q.get("backends") ?? ALL_BACKENDS.filter((b) => b !== "torch-cpu").join(",")).split(",") as BenchBackend[];
 runBench({ quick: q.get("quick") === "1", runs: Number(q.get("runs") ?? 5), backends, filter: q.get("case") ?? undefined, profile: q.get("profile") === "1", log })
   .then((r) => (w.benchResults = r))
   .catch((e: Error) => {

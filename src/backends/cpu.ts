@@ -70,7 +70,7 @@ export class CpuBackend implements Backend {
         const [out, src] = [arrays[step.outputs[o]]!, arrays[step.inputs[i]]!];
         if (out !== src) out.set(src);
       }
-      step.op.cpu({
+      const args = {
         inputs: step.inputs.map((id) => arrays[id]!),
         outputs: step.outputs.map((id) => arrays[id]!),
         inShapes: step.inputs.map((id) => plan.values[id].shape),
@@ -79,7 +79,9 @@ export class CpuBackend implements Backend {
         status: words,
         site,
         cpu: this.caps,
-      });
+      };
+      // the fast mode: the op's fast kernel where it has one that applies (OpDef.cpuFast)
+      if (!(this.caps.mode === "fast" && step.op.cpuFast?.(args))) step.op.cpu(args);
       if (timed) recordKernelTime(step.op.name, performance.now() - t0);
     });
     return plan.outputs.map((id) => arrays[id]);

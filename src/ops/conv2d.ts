@@ -132,7 +132,7 @@ function windowKey(g: WindowGeometry, a: Conv2dAttrs): string {
 
 /** The fast kernels when the fast mode applies to these float32 arrays, else null. */
 function fastWindows(cpu: CpuCaps, x: TypedArray, y: TypedArray): FastKernels | null {
-  return cpu.mode === "fast" && x instanceof Float32Array && y instanceof Float32Array ? fastKernels(cpu.threads) : null;
+  return x instanceof Float32Array && y instanceof Float32Array ? fastKernels(cpu.threads) : null;
 }
 
 /** Adds cols [C·kh·kw, OH·OW] at `at` back into image `img` of dx: the adjoint of im2colImage. */
@@ -166,12 +166,18 @@ export const im2colDef: OpDef<WindowAttrs> = {
     const g = windowGeometry("im2col", x.shape, a.kernel, a);
     return [{ shape: [g.n, g.c * g.kh * g.kw, g.oh * g.ow], dtype: x.dtype }];
   },
-  cpu: ({ inputs: [x], outputs: [cols], inShapes: [xs], attrs, cpu }) => {
+  cpu: ({ inputs: [x], outputs: [cols], inShapes: [xs], attrs }) => {
     const g = windowGeometry("im2col", xs, attrs.kernel, attrs);
-    const fast = fastWindows(cpu, x, cols);
-    if (fast) return fast.gatherImages(x as Float32Array, cols as Float32Array, g.n, windowKey(g, attrs), () => im2colIndex(g, attrs));
     const per = g.c * g.kh * g.kw * g.oh * g.ow;
     for (let n = 0; n < g.n; n++) im2colImage(x, n * g.c * g.h * g.w, g, attrs, cols, n * per);
+  },
+  // the fast mode: a gather by an index table of one image (exact)
+  cpuFast: ({ inputs: [x], outputs: [cols], inShapes: [xs], attrs, cpu }) => {
+    const fast = fastWindows(cpu, x, cols);
+    if (!fast) return false;
+    const g = windowGeometry("im2col", xs, attrs.kernel, attrs);
+    fast.gatherImages(x as Float32Array, cols as Float32Array, g.n, windowKey(g, attrs), () => im2colIndex(g, attrs));
+    return true;
   },
   // a gather of x: its adjoint scatters back
   grad: ({ inputs: [x], dys: [dcols], attrs }) => [col2imOf(dcols, x.shape, attrs)],
@@ -190,15 +196,20 @@ export const col2imDef: OpDef<WindowAttrs & { inputShape: number[] }> = {
     }
     return [{ shape: a.inputShape, dtype: cols.dtype }];
   },
-  cpu: ({ inputs: [cols], outputs: [dx], attrs, cpu }) => {
+  cpu: ({ inputs: [cols], outputs: [dx], attrs }) => {
     const g = windowGeometry("col2im", attrs.inputShape, attrs.kernel, attrs);
-    // the fast mode: float32 sums, in the reference's order
-    const fast = fastWindows(cpu, cols, dx);
-    if (fast) return fast.scatterImages(cols as Float32Array, dx as Float32Array, g.n, windowKey(g, attrs), () => im2colIndex(g, attrs));
     const per = g.c * g.kh * g.kw * g.oh * g.ow;
     const acc = new Float64Array(dx.length);
     for (let n = 0; n < g.n; n++) col2imImage(cols, n * per, acc, n * g.c * g.h * g.w, g, attrs);
     dx.set(acc);
+  },
+  // the fast mode: the same index table's scatter, float32 sums in the reference's order
+  cpuFast: ({ inputs: [cols], outputs: [dx], attrs, cpu }) => {
+    const fast = fastWindows(cpu, cols, dx);
+    if (!fast) return false;
+    const g = windowGeometry("col2im", attrs.inputShape, attrs.kernel, attrs);
+    fast.scatterImages(cols as Float32Array, dx as Float32Array, g.n, windowKey(g, attrs), () => im2colIndex(g, attrs));
+    return true;
   },
   // linear; its adjoint is im2col
   grad: ({ dys: [dx], attrs }) => [im2colOf(dx, attrs)],

@@ -20,7 +20,7 @@
  * reference loops run.
  */
 import { CONTROL, MAX_WORKERS, ThreadPool, coreCount, threadNote } from "./cpu_threads.ts";
-import type { CpuCaps } from "./types.ts";
+import type { CpuArgs, CpuCaps, OpDef } from "./types.ts";
 import { ADD, F32X4_ADD, F32X4_MUL, LOAD32_SPLAT, LT_U, MUL, NE, SUB, V128_LOAD, V128_STORE, V128_ZERO, brIf, get, i32, loop, memarg, section, set, simd, uleb } from "./matmul_wasm.ts";
 
 const [SHL, SHR_U, AND, OR, LT_S, GE_S, SELECT] = [[0x74], [0x76], [0x71], [0x72], [0x48], [0x4e], [0x1b]];
@@ -633,6 +633,11 @@ export function fastKernels(threads?: number): FastKernels | null {
   }
   if (threads !== undefined) instance?.useThreads(threads || coreCount());
   return instance;
+}
+
+/** Runs an op on the CPU: its fast kernel in the fast mode where it applies, else the reference. */
+export function runCpu<A>(def: OpDef<A>, args: CpuArgs<A>): void {
+  if (!(args.cpu.mode === "fast" && def.cpuFast?.(args))) def.cpu(args);
 }
 
 /** The threads the fast mode's kernels use with these caps, and why only one where that is so. */

@@ -53,17 +53,16 @@ export const matmulDef: OpDef<MatmulAttrs> = {
     const { m, n, batch } = matmulDims(a.shape, b.shape, attrs);
     return [{ shape: [...batch, m, n], dtype: a.dtype }];
   },
-  cpu: (args) => {
-    const { inputs: [a, b], outputs: [c], inShapes: [as, bs], attrs, cpu } = args;
-    if (fastMatmulCpu(args)) return;
+  cpu: ({ inputs: [a, b], outputs: [c], inShapes: [as, bs], attrs, cpu }) => {
     const { m, k, n, batch } = matmulDims(as, bs, attrs);
     // element strides of A(i, p) and B(j, p) inside one matrix
     const [sAi, sAp] = attrs.transposeA ? [1, m] : [k, 1];
     const [sBj, sBp] = attrs.transposeB ? [k, 1] : [1, n];
     eachBatch(batch, as, bs, m * k, k * n, (bi, aOff, bOff) => {
-      gemm({ data: a, off: aOff, sRow: sAi, sP: sAp }, { data: b, off: bOff, sRow: sBj, sP: sBp }, c, bi * m * n, m, k, n, cpu.wasmMatmul, cpu.mode === "fast" ? cpu : undefined);
+      gemm({ data: a, off: aOff, sRow: sAi, sP: sAp }, { data: b, off: bOff, sRow: sBj, sP: sBp }, c, bi * m * n, m, k, n, cpu.wasmMatmul);
     });
   },
+  cpuFast: (args) => fastMatmulCpu(args),
   // C = AB: dA = dC·Bᵀ, dB = Aᵀ·dC; with transposed operands the same identities, reordered.
   grad: ({ inputs: [a, b], dys: [dy], attrs: { transposeA: tA, transposeB: tB } }) => {
     const da = tA ? matmul(b, dy, { transposeA: tB, transposeB: true }) : matmul(dy, b, { transposeB: !tB });

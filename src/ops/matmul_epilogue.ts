@@ -11,6 +11,7 @@
  */
 import type { OpDef } from "./types.ts";
 import { fastMatmulCpu, matmulDef, matmulDims, matmulLayout } from "./matmul.ts";
+import { runCpu } from "./cpu_fast.ts";
 import { unaryJs, unaryWgsl } from "./elementwise.ts";
 import { matmulPlan, splitOf } from "./matmul_kernel.ts";
 import { wgslType } from "./wgsl.ts";
@@ -54,13 +55,7 @@ export const matmulBiasActDef: OpDef<MatmulBiasActAttrs> = {
   cpu: (args) => {
     const { inputs: [, , bias], outputs: [y], attrs } = args;
     const { m, n } = matmulDims(args.inShapes[0], args.inShapes[1], attrs);
-    const ab = { ...args, inputs: args.inputs.slice(0, 2), inShapes: args.inShapes.slice(0, 2) };
-    // the fast mode: bias and ReLU as the product is stored (tanh and sigmoid after it)
-    if (!attrs.mask && fastMatmulCpu(ab, { bias, rows: attrs.rows, relu: attrs.act === "relu" })) {
-      if (attrs.act === "tanh" || attrs.act === "sigmoid") biasActRows(y, bias, m, n, attrs.rows, attrs.act, false);
-      return;
-    }
-    matmulDef.cpu(ab);
+    runCpu(matmulDef, { ...args, inputs: args.inputs.slice(0, 2), inShapes: args.inShapes.slice(0, 2) });
     // y already holds the stored a·b; storing the sum rounds it, as the separate add would
     if (attrs.mask) {
       // as reluBackward(dy, y): dy where y > 0, else 0
@@ -68,6 +63,15 @@ export const matmulBiasActDef: OpDef<MatmulBiasActAttrs> = {
       return;
     }
     biasActRows(y, bias, m, n, attrs.rows, attrs.act, true);
+  },
+  // the fast mode: bias and ReLU as the product is stored (tanh and sigmoid after it)
+  cpuFast: (args) => {
+    const { inputs: [, , bias], outputs: [y], attrs } = args;
+    const ab = { ...args, inputs: args.inputs.slice(0, 2), inShapes: args.inShapes.slice(0, 2) };
+    if (attrs.mask || !fastMatmulCpu(ab, { bias, rows: attrs.rows, relu: attrs.act === "relu" })) return false;
+    const { m, n } = matmulDims(args.inShapes[0], args.inShapes[1], attrs);
+    if (attrs.act === "tanh" || attrs.act === "sigmoid") biasActRows(y, bias, m, n, attrs.rows, attrs.act, false);
+    return true;
   },
   webgpu: ({ inShapes: [as, bs], inDtypes: [dt], attrs, device }) => {
     wgslType(dt, "matmulBiasAct");
@@ -122,7 +126,7 @@ export const matmulRowSumDef: OpDef<{ transposeA: boolean; transposeB: boolean; 
   },
   cpu: (args) => {
     const { inputs: [a], outputs: [, d], inShapes: [as], attrs } = args;
-    matmulDef.cpu({ ...args, outputs: args.outputs.slice(0, 1), outShapes: args.outShapes.slice(0, 1) });
+    runCpu(matmulDef, { ...args, outputs: args.outputs.slice(0, 1), outShapes: args.outShapes.slice(0, 1) });
     const [m, k] = attrs.transposeA ? [as[1], as[0]] : [as[0], as[1]];
     const acc = new Float64Array(m);
     for (let p = 0; p < k; p++) for (let i = 0; i < m; i++) acc[i] += attrs.transposeA ? a[p * m + i] : a[i * k + p];
@@ -166,8 +170,8 @@ export const matmulMaxPool2dBackwardDef: OpDef<MatmulPoolAttrs> = {
   cpu: (args) => {
     const { inputs: [, , ...rest], attrs } = args;
     const dy = allocArray(args.outputs[0] instanceof Float64Array ? "float64" : "float32", rest[0].length);
-    matmulDef.cpu({ ...args, inputs: args.inputs.slice(0, 2), inShapes: args.inShapes.slice(0, 2), outputs: [dy] });
-    maxPool2dBackwardDef.cpu({ ...args, inputs: [dy, ...rest], attrs: attrs.pool });
+    runCpu(matmulDef, { ...args, inputs: args.inputs.slice(0, 2), inShapes: args.inShapes.slice(0, 2), outputs: [dy] });
+    runCpu(maxPool2dBackwardDef, { ...args, inputs: [dy, ...rest], attrs: attrs.pool });
   },
   webgpu: ({ inShapes, inDtypes: [dt], attrs, device }) => {
     wgslType(dt, "matmulMaxPool2dBackward");

@@ -19,7 +19,7 @@ import { col2imDef, pair, windowGeometry, type WindowAttrs } from "./conv2d.ts";
 import { col2imConstants } from "./conv_kernels.ts";
 import { allocArray } from "../dtype.ts";
 import { shaderCall } from "./shaders.ts";
-import { fastKernels } from "./cpu_fast.ts";
+import { fastKernels, runCpu } from "./cpu_fast.ts";
 
 export interface PoolAttrs {
   kernel: [number, number];
@@ -107,13 +107,8 @@ export const maxPool2dDef: OpDef<PoolAttrs> = {
     return [{ shape, dtype: x.dtype }, { shape, dtype: "int32" }];
   },
   // strict > keeps the first maximum; a NaN wins over any number (as PyTorch)
-  cpu: ({ inputs: [x], outputs: [y, arg], inShapes: [xs], attrs: a, cpu }) => {
+  cpu: ({ inputs: [x], outputs: [y, arg], inShapes: [xs], attrs: a }) => {
     const g = poolGeometry("maxPool2d", xs, a);
-    const fast = cpu.mode === "fast" && x instanceof Float32Array && y instanceof Float32Array ? fastKernels(cpu.threads) : null;
-    if (fast) {
-      const taps = a.kernel[0] * a.kernel[1];
-      return fast.windowMax(x as Float32Array, y as Float32Array, arg as Int32Array, g.n * g.c, `maxpool ${g.h} ${g.w} ${JSON.stringify(a)}`, taps, () => windowTable(g, a, taps));
-    }
     if (inside(a)) return maxPoolInside(x, y, arg, g, a);
     eachWindow(g, a, (plane, o, rows, cols) => {
       let best = -Infinity;
@@ -130,6 +125,14 @@ export const maxPool2dDef: OpDef<PoolAttrs> = {
       y[o] = best;
       arg[o] = at;
     });
+  },
+  // the fast mode: by an index table of each plane's windows, the same rule (exact)
+  cpuFast: ({ inputs: [x], outputs: [y, arg], inShapes: [xs], attrs: a, cpu }) => {
+    const fast = x instanceof Float32Array && y instanceof Float32Array ? fastKernels(cpu.threads) : null;
+    if (!fast) return false;
+    const g = poolGeometry("maxPool2d", xs, a), taps = a.kernel[0] * a.kernel[1];
+    fast.windowMax(x as Float32Array, y as Float32Array, arg as Int32Array, g.n * g.c, `maxpool ${g.h} ${g.w} ${JSON.stringify(a)}`, taps, () => windowTable(g, a, taps));
+    return true;
   },
   grad: ({ inputs: [x], outputs: [, arg], dys: [dy], attrs }) => [maxPool2dBackward(dy, arg, x.shape, attrs)],
   webgpu: ({ inShapes: [xs], attrs: a }) => {
@@ -182,12 +185,9 @@ export const maxPool2dBackwardDef: OpDef<PoolAttrs & { inputShape: number[] }> =
     return [{ shape: a.inputShape, dtype: dy.dtype }];
   },
   // dx[argmax of window] += dy[window]: overlapping windows may share an argmax
-  cpu: ({ inputs: [dy, arg, mask], outputs: [dx], attrs: a, cpu }) => {
+  cpu: ({ inputs: [dy, arg, mask], outputs: [dx], attrs: a }) => {
     const [, , h, w] = a.inputShape;
     const g = poolGeometry("maxPool2dBackward", a.inputShape, a);
-    // the fast mode: float32 sums (exact where windows do not overlap)
-    const fast = cpu.mode === "fast" && dy instanceof Float32Array && dx instanceof Float32Array && (!mask || mask instanceof Float32Array) ? fastKernels(cpu.threads) : null;
-    if (fast) return fast.poolScatter(dy as Float32Array, arg as Int32Array, dx as Float32Array, g.n * g.c, mask as Float32Array | undefined);
     const per = g.oh * g.ow;
     // windows that do not overlap: a pixel takes one dy or none, so it is written directly
     // (0 + dy, as the float64 sum would give it: −0 becomes 0); else summed in float64
@@ -201,6 +201,14 @@ export const maxPool2dBackwardDef: OpDef<PoolAttrs & { inputShape: number[] }> =
     // fused with the ReLU before the pooling (graph/fuse.ts): 0 where its output is not > 0
     if (mask) for (let i = 0; i < acc.length; i++) if (!(mask[i] > 0)) acc[i] = 0;
     if (!direct) dx.set(acc);
+  },
+  // the fast mode: per-plane scatters, float32 sums (exact where windows do not overlap)
+  cpuFast: ({ inputs: [dy, arg, mask], outputs: [dx], attrs: a, cpu }) => {
+    const fast = dy instanceof Float32Array && dx instanceof Float32Array && (!mask || mask instanceof Float32Array) ? fastKernels(cpu.threads) : null;
+    if (!fast) return false;
+    const g = poolGeometry("maxPool2dBackward", a.inputShape, a);
+    fast.poolScatter(dy as Float32Array, arg as Int32Array, dx as Float32Array, g.n * g.c, mask as Float32Array | undefined);
+    return true;
   },
   // gather form: each input pixel sums dy over the windows that contain it and chose it;
   // windows that tile the plane exactly (LeNet's 2×2 on 28×28 and 10×10) scatter instead
@@ -240,8 +248,8 @@ export const col2imMaxPool2dBackwardDef: OpDef<Col2imPoolAttrs> = {
   cpu: (args) => {
     const [dcols, ...rest] = args.inputs;
     const dy = allocArray(args.outputs[0] instanceof Float64Array ? "float64" : "float32", args.attrs.col2im.inputShape.reduce((x, y) => x * y, 1));
-    col2imDef.cpu({ ...args, inputs: [dcols], outputs: [dy], attrs: args.attrs.col2im });
-    maxPool2dBackwardDef.cpu({ ...args, inputs: [dy, ...rest], attrs: args.attrs.pool });
+    runCpu(col2imDef, { ...args, inputs: [dcols], outputs: [dy], attrs: args.attrs.col2im });
+    runCpu(maxPool2dBackwardDef, { ...args, inputs: [dy, ...rest], attrs: args.attrs.pool });
   },
   webgpu: ({ attrs: a, inShapes }) => {
     const g = poolGeometry("col2imMaxPool2dBackward", a.pool.inputShape, a.pool);

@@ -16,7 +16,7 @@ import { reduceKernel } from "./strided_kernels.ts";
 import { shaderCall } from "./shaders.ts";
 import { wgslType } from "./wgsl.ts";
 import { copyKernel, reshape, stridedCopy } from "./movement.ts";
-import { fastKernels } from "./cpu_fast.ts";
+import { fastKernels, runCpu } from "./cpu_fast.ts";
 
 export interface ReduceAttrs {
   /** Sorted, non-negative axes to reduce. */
@@ -49,11 +49,7 @@ export function reduceCpu({ inputs: [x], outputs: [y], inShapes: [xs], attrs }: 
  * is not inlined, and it doubled the time of the bias gradients' sums): the same order, the
  * same float64 sums.
  */
-export function sumCpu({ inputs: [x], outputs: [y], inShapes: [xs], attrs, cpu }: CpuArgs<ReduceAttrs>): void {
-  // the fast mode: float32 sums in WebAssembly (cpu_fast.ts) where the axes have its form
-  const form = cpu?.mode === "fast" && x instanceof Float32Array && y instanceof Float32Array ? fastSumForm(xs, attrs.axes) : null;
-  const fast = form ? fastKernels(cpu.threads) : null;
-  if (fast && form) return fast.sum(x as Float32Array, y as Float32Array, ...form);
+export function sumCpu({ inputs: [x], outputs: [y], inShapes: [xs], attrs }: CpuArgs<ReduceAttrs>): void {
   const acc = new Float64Array(y.length);
   const outStrides = broadcastStrides(keptShape(xs, attrs.axes), xs);
   walk(xs, [stridesOf(xs), outStrides], (_o, off, st, len) => {
@@ -94,6 +90,14 @@ export const sumDef: OpDef<ReduceAttrs> = {
   name: "sum",
   infer: (ins, attrs) => reduceInfer("sum", ins, attrs),
   cpu: sumCpu,
+  // the fast mode: float32 sums in WebAssembly (cpu_fast.ts) where the axes have its form
+  cpuFast: ({ inputs: [x], outputs: [y], inShapes: [xs], attrs, cpu }) => {
+    const form = x instanceof Float32Array && y instanceof Float32Array ? fastSumForm(xs, attrs.axes) : null;
+    const fast = form ? fastKernels(cpu.threads) : null;
+    if (!fast || !form) return false;
+    fast.sum(x as Float32Array, y as Float32Array, ...form);
+    return true;
+  },
   // d sum = dy broadcast back over the reduced axes
   grad: ({ inputs: [x], dys: [dy], attrs }) => [expand(reshape(dy, keptShape(x.shape, attrs.axes)), x.shape)],
   webgpu: ({ inShapes: [xs], inDtypes: [dt], attrs, device }) => {
@@ -181,7 +185,7 @@ export const sumManyDef: OpDef<{ axes: number[][]; keepdims: boolean[] }> = {
     return ins.map((x, s) => reduceInfer("sumMany", [x], { axes: axes[s], keepdims: keepdims[s] })[0]);
   },
   cpu: (args) => {
-    args.inputs.forEach((x, s) => sumCpu({ ...args, inputs: [x], outputs: [args.outputs[s]], inShapes: [args.inShapes[s]], outShapes: [args.outShapes[s]], attrs: { axes: args.attrs.axes[s], keepdims: args.attrs.keepdims[s] } }));
+    args.inputs.forEach((x, s) => runCpu(sumDef, { ...args, inputs: [x], outputs: [args.outputs[s]], inShapes: [args.inShapes[s]], outShapes: [args.outShapes[s]], attrs: { axes: args.attrs.axes[s], keepdims: args.attrs.keepdims[s] } }));
   },
   webgpu: ({ inShapes, inDtypes, attrs, device }) => {
     inDtypes.forEach((d) => wgslType(d, "sumMany"));

@@ -183,6 +183,12 @@ export interface OpDef<A = any> {
   /** Reference implementation: writes every element of every output. */
   cpu(args: CpuArgs<A>): void;
   /**
+   * The CPU backend's fast-mode kernel beside the reference (cpu_fast.ts: float32 in
+   * WebAssembly, within the WebGPU tolerances): true when it ran, false where it does not
+   * apply (float64 tensors, no SIMD), and the reference runs. FEATURES.md's "CPU fast" column.
+   */
+  cpuFast?(args: CpuArgs<A>): boolean;
+  /**
    * Gradient rule, written with ops: one cotangent per input (null where the input takes
    * none, e.g. integer labels). Absent means the op cannot be differentiated (GraphError).
    */

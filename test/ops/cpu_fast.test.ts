@@ -2,12 +2,12 @@
  * The CPU backend's fast mode kernels (src/ops/cpu_fast.ts, issue #22) against the reference:
  * im2col bit for bit (a copy), col2im and the products within the WebGPU kernels' float32
  * tolerance, matmulBiasAct's bias and ReLU in the kernel's store (ReLU's rule for NaN and −0),
- * every transpose, broadcast batches and ragged sizes. Each kernel is called through its
- * op's CPU entry with the mode set, as the backend calls it.
+ * every transpose, broadcast batches and ragged sizes. Each kernel is called as the backend
+ * calls it (runCpu: the op's cpuFast in the fast mode, else its reference).
  */
 import { describe, expect, it } from "vitest";
 import { OPS } from "../../src/internals.ts";
-import { cpuThreads, fastKernels, fastModuleBytes } from "../../src/ops/cpu_fast.ts";
+import { cpuThreads, fastKernels, fastModuleBytes, runCpu } from "../../src/ops/cpu_fast.ts";
 import { fastSumForm } from "../../src/ops/sum.ts";
 import type { CpuMode } from "../../src/ops/types.ts";
 import { seeded } from "../helpers/gradcheck.ts";
@@ -15,7 +15,7 @@ import { TOL, expectClose } from "../tolerance.ts";
 
 const run = (mode: CpuMode, op: keyof typeof OPS, inputs: Float32Array[], inShapes: number[][], out: number, attrs: unknown) => {
   const y = new Float32Array(out).fill(77);
-  OPS[op].cpu({ inputs, outputs: [y], inShapes, outShapes: [], attrs, status: new Uint32Array(8), site: 0, cpu: { wasmMatmul: true, mode, threads: 1 } } as never);
+  runCpu(OPS[op], { inputs, outputs: [y], inShapes, outShapes: [], attrs, status: new Uint32Array(8), site: 0, cpu: { wasmMatmul: true, mode, threads: 1 } } as never);
   return y;
 };
 const rand = (n: number, seed: number) => {
@@ -107,7 +107,7 @@ describe("fast max pooling", () => {
       const [y0] = OPS.maxPool2d.infer([{ shape: xs, dtype: "float32" }], attrs as never);
       const size = y0.shape.reduce((a, b) => a * b);
       const y = new Float32Array(size), arg = new Int32Array(size);
-      OPS.maxPool2d.cpu({ ...probe, outputs: [y, arg] } as never);
+      runCpu(OPS.maxPool2d, { ...probe, outputs: [y, arg] } as never);
       return { y, arg, shape: y0.shape };
     };
     const [ref, fast] = [pool("reference"), pool("fast")];
@@ -159,7 +159,7 @@ describe("the fast mode's threads", () => {
     const call = (threads: number, op: keyof typeof OPS, inputs: Float32Array[], inShapes: number[][], out: number, attrs: unknown) => {
       f.useThreads(threads);
       const y = new Float32Array(out);
-      OPS[op].cpu({ inputs, outputs: [y], inShapes, outShapes: [], attrs, status: new Uint32Array(8), site: 0, cpu: mode(threads) } as never);
+      runCpu(OPS[op], { inputs, outputs: [y], inShapes, outShapes: [], attrs, status: new Uint32Array(8), site: 0, cpu: mode(threads) } as never);
       return y;
     };
     const cases: [keyof typeof OPS, Float32Array[], number[][], number, unknown][] = [
