@@ -19,7 +19,7 @@
  * im2col are exact copies. Where WebAssembly SIMD is missing, `fastKernels()` is null and the
  * reference loops run.
  */
-import { CONTROL, MAX_WORKERS, ThreadPool, coreCount, threadNote } from "./cpu_threads.ts";
+import { CONTROL, FN_NAMES, MAX_WORKERS, ThreadPool, coreCount, threadNote } from "./cpu_threads.ts";
 import type { CpuArgs, CpuCaps, OpDef } from "./types.ts";
 import { ADD, F32X4_ADD, F32X4_MUL, LOAD32_SPLAT, LT_U, MUL, NE, SUB, V128_LOAD, V128_STORE, V128_ZERO, brIf, get, i32, loop, memarg, section, set, simd, uleb } from "./matmul_wasm.ts";
 
@@ -264,6 +264,145 @@ function colsumBody(): number[] {
   )]);
 }
 
+/** An f32x4 constant of four `v`. */
+const f32x4 = (v: number) => simd(0x0c, ...Array.from({ length: 4 }, () => [...new Uint8Array(Float32Array.of(v).buffer)]).flat());
+const [F32X4_MIN, F32X4_SUB, F32X4_DIV, F32X4_NEG, F32X4_NEAREST] = [simd(0xe8), simd(0xe5), simd(0xe7), simd(0xe1), simd(0x6a)];
+const [I32X4_TRUNC_SAT, I32X4_ADD, I32X4_SHL] = [simd(0xf8), simd(0xae), simd(0xab)];
+/** The function index of vexp, and of the LSTM cell (see fastModuleBytes). */
+const VEXP_FN = 10;
+
+/**
+ * vexp(x: v128) → v128: e^x per lane, Cephes's expf (range reduction by ln 2 in two parts, a
+ * degree-6 polynomial, the power of two built in the exponent bits): a few ULP, as WGSL's exp;
+ * x clamped to [−87, 88] (no denormals, no infinity).
+ */
+function vexpBody(): number[] {
+  const [X, N, R, P] = [0, 1, 2, 3];
+  const poly = [1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1];
+  const code = [
+    get(X), f32x4(-87), F32X4_MAX, f32x4(88), F32X4_MIN, set(X),
+    get(X), f32x4(Math.LOG2E), F32X4_MUL, F32X4_NEAREST, set(N),
+    get(X), get(N), f32x4(0.693359375), F32X4_MUL, F32X4_SUB, get(N), f32x4(-2.12194440e-4), F32X4_MUL, F32X4_SUB, set(R),
+    f32x4(poly[0]), ...poly.slice(1).flatMap((c) => [...get(R), ...F32X4_MUL, ...f32x4(c), ...F32X4_ADD]), set(P),
+    // p·r² + r + 1, times 2^n
+    get(P), get(R), get(R), F32X4_MUL, F32X4_MUL, get(R), F32X4_ADD, f32x4(1), F32X4_ADD,
+    get(N), I32X4_TRUNC_SAT, simd(0x0c, ...Array.from({ length: 4 }, () => [127, 0, 0, 0]).flat()), I32X4_ADD, i32(23), I32X4_SHL,
+    F32X4_MUL,
+  ];
+  const locals = [0x01, 3, 0x7b]; // N, R, P
+  const bytes = [...locals, ...code.flat(), 0x0b];
+  return [...uleb(bytes.length), ...bytes];
+}
+
+/**
+ * lstm(x, hid, cp, cpRow, saved, hs, b, h, _), b ≥ 1, h a multiple of 4: one LSTM step's cell
+ * update for b rows, four units at a time: gates = x + hid ([b][4h] each, order i, f, g, o),
+ * i, f, o = σ, g = tanh (2σ(2v) − 1), c = f·c_prev + i·g (c_prev row r at cp + r·cpRow bytes),
+ * h = o·tanh(c); saved [b][6h] = i, f, g, o, c_prev, c and hs [b][h] = h, as lstmSequence's
+ * reference stores them.
+ */
+function lstmBody(): number[] {
+  const [XP, HID, CP, CPROW, SV, HS, B, H] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const [J, XB, HB, CB, SB, OB] = [9, 10, 11, 12, 13, 14];
+  const [T, GI, GF, GG, GO, C] = [15, 16, 17, 18, 19, 20];
+  const H4 = [...get(H), ...i32(4), ...MUL]; // bytes of h floats
+  const at = (base: number, k: number) => [...get(base), ...H4, ...i32(k), ...MUL, ...ADD];
+  const gate = (k: number) => [...at(XB, k), ...V128_LOAD(0), ...at(HB, k), ...V128_LOAD(0), ...F32X4_ADD];
+  const sig = [...F32X4_NEG, 0x10, VEXP_FN, ...f32x4(1), ...F32X4_ADD, ...set(T), ...f32x4(1), ...get(T), ...F32X4_DIV];
+  // tanh(v) = 2σ(2v) − 1
+  const tanh = [...f32x4(2), ...F32X4_MUL, ...sig, ...f32x4(2), ...F32X4_MUL, ...f32x4(1), ...F32X4_SUB];
+  const store = (base: number, k: number, v: number) => [...at(base, k), ...get(v), ...V128_STORE(0)];
+  const code = [loop(
+    get(XP), set(XB), get(HID), set(HB), get(CP), set(CB), get(SV), set(SB), get(HS), set(OB),
+    get(H), i32(2), SHR_U, set(J),
+    loop(
+      gate(0), sig, set(GI), gate(1), sig, set(GF), gate(2), tanh, set(GG), gate(3), sig, set(GO),
+      get(GF), get(CB), V128_LOAD(0), F32X4_MUL, get(GI), get(GG), F32X4_MUL, F32X4_ADD, set(C),
+      store(SB, 0, GI), store(SB, 1, GF), store(SB, 2, GG), store(SB, 3, GO),
+      at(SB, 4), get(CB), V128_LOAD(0), V128_STORE(0), store(SB, 5, C),
+      get(OB), get(GO), get(C), tanh, F32X4_MUL, V128_STORE(0),
+      bump(XB, i32(16)), bump(HB, i32(16)), bump(CB, i32(16)), bump(SB, i32(16)), bump(OB, i32(16)), countDown(J),
+    ),
+    // the next row: x, hid 4h floats on, c_prev cpRow bytes, saved 6h, hs h
+    bump(XP, [...H4, ...i32(4), ...MUL]), bump(HID, [...H4, ...i32(4), ...MUL]), bump(CP, get(CPROW)),
+    bump(SV, [...H4, ...i32(6), ...MUL]), bump(HS, H4), countDown(B),
+  )];
+  const locals = [0x02, 6, 0x7f, 6, 0x7b]; // J, XB, HB, CB, SB, OB: i32 (param 8 unused); T, GI, GF, GG, GO, C: v128
+  const bytes = [...locals, ...code.flat(), 0x0b];
+  return [...uleb(bytes.length), ...bytes];
+}
+
+/**
+ * lstmBack(saved, dhs, dhRec, dcRec, dx, dcNext, b, h, _), b ≥ 1, h a multiple of 4: one LSTM
+ * step's backward cell for b rows, four units at a time, as lstmSequenceBackward's reference:
+ * dh = dhs + dhRec, dc' = dcRec + dh·o·(1 − tanh²c), dx = [dc'·g·i(1−i), dc'·c_prev·f(1−f),
+ * dc'·i(1−g²), dh·tanh(c)·o(1−o)] ([b][4h]), dcNext = dc'·f.
+ */
+function lstmBackBody(): number[] {
+  const [SV, DHS, DHR, DCR, DX, DCN, B, H] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const [J, SB, HB, RB, CB, XB, NB] = [9, 10, 11, 12, 13, 14, 15];
+  const [T, GI, GF, GG, GO, CP, TC, DH, DC] = [16, 17, 18, 19, 20, 21, 22, 23, 24];
+  const H4 = [...get(H), ...i32(4), ...MUL];
+  const at = (base: number, k: number) => [...get(base), ...H4, ...i32(k), ...MUL, ...ADD];
+  const load = (base: number, k: number, v: number) => [...at(base, k), ...V128_LOAD(0), ...set(v)];
+  const sig = [...F32X4_NEG, 0x10, VEXP_FN, ...f32x4(1), ...F32X4_ADD, ...set(T), ...f32x4(1), ...get(T), ...F32X4_DIV];
+  const tanh = [...f32x4(2), ...F32X4_MUL, ...sig, ...f32x4(2), ...F32X4_MUL, ...f32x4(1), ...F32X4_SUB];
+  const oneMinus = (v: number) => [...f32x4(1), ...get(v), ...F32X4_SUB];
+  const mul = (...terms: number[][]) => [...terms[0], ...terms.slice(1).flatMap((t) => [...t, ...F32X4_MUL])];
+  const code = [loop(
+    get(SV), set(SB), get(DHS), set(HB), get(DHR), set(RB), get(DCR), set(CB), get(DX), set(XB), get(DCN), set(NB),
+    get(H), i32(2), SHR_U, set(J),
+    loop(
+      load(SB, 0, GI), load(SB, 1, GF), load(SB, 2, GG), load(SB, 3, GO), load(SB, 4, CP),
+      at(SB, 5), V128_LOAD(0), tanh, set(TC),
+      get(HB), V128_LOAD(0), get(RB), V128_LOAD(0), F32X4_ADD, set(DH),
+      // dc' = dcRec + dh·o·(1 − tc²)
+      get(CB), V128_LOAD(0), mul(get(DH), get(GO), [...f32x4(1), ...get(TC), ...get(TC), ...F32X4_MUL, ...F32X4_SUB]), F32X4_ADD, set(DC),
+      get(XB), mul(get(DC), get(GG), get(GI), oneMinus(GI)), V128_STORE(0),
+      at(XB, 1), mul(get(DC), get(CP), get(GF), oneMinus(GF)), V128_STORE(0),
+      at(XB, 2), mul(get(DC), get(GI), [...f32x4(1), ...get(GG), ...get(GG), ...F32X4_MUL, ...F32X4_SUB]), V128_STORE(0),
+      at(XB, 3), mul(get(DH), get(TC), get(GO), oneMinus(GO)), V128_STORE(0),
+      get(NB), get(DC), get(GF), F32X4_MUL, V128_STORE(0),
+      bump(SB, i32(16)), bump(HB, i32(16)), bump(RB, i32(16)), bump(CB, i32(16)), bump(XB, i32(16)), bump(NB, i32(16)), countDown(J),
+    ),
+    bump(SV, [...H4, ...i32(6), ...MUL]), bump(DHS, H4), bump(DHR, H4), bump(DCR, H4), bump(DX, [...H4, ...i32(4), ...MUL]), bump(DCN, H4), countDown(B),
+  )];
+  const locals = [0x02, 7, 0x7f, 9, 0x7b]; // J … NB: i32 (param 8 unused); T … DC: v128
+  const bytes = [...locals, ...code.flat(), 0x0b];
+  return [...uleb(bytes.length), ...bytes];
+}
+
+/**
+ * adam(p, g, m, v, n4, prm, _, _, _), n4 ≥ 1: the Adam step (adamUpdate's rule) on 4·n4
+ * elements in place, f32x4: g' = g + wd·p, m' = β₁m + (1−β₁)g', v' = β₂v + (1−β₂)g'²,
+ * p' = p − p·decay − m'·step / (√(v'·vScale) + ε); an element keeps p, m, v unless all three
+ * are finite and the step is on (the guard's ok). prm: ten f32x4 splats β₁, 1−β₁, β₂, 1−β₂,
+ * ε, wd (coupled), decay (decoupled), step, vScale, and the ok mask.
+ */
+function adamBody(): number[] {
+  const [PP, GP, MP, VP, N, PRM] = [0, 1, 2, 3, 4, 5];
+  const [P, G, M, V, G2, M2, V2, P2, K] = [9, 10, 11, 12, 13, 14, 15, 16, 17];
+  const c = (k: number) => [...get(PRM), ...V128_LOAD(16 * k)];
+  const [B1, OB1, B2, OB2, EPS, WD, DECAY, STEP, VSCALE, OK] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map(c);
+  const fin = (x: number) => [...get(x), ...get(x), ...F32X4_SUB, ...f32x4(0), ...simd(0x41)];
+  const V128_AND = simd(0x4e), BITSELECT = simd(0x52), SQRT = simd(0xe3);
+  const code = [loop(
+    get(PP), V128_LOAD(0), set(P), get(GP), V128_LOAD(0), set(G), get(MP), V128_LOAD(0), set(M), get(VP), V128_LOAD(0), set(V),
+    get(G), WD, get(P), F32X4_MUL, F32X4_ADD, set(G2),
+    B1, get(M), F32X4_MUL, OB1, get(G2), F32X4_MUL, F32X4_ADD, set(M2),
+    B2, get(V), F32X4_MUL, OB2, get(G2), F32X4_MUL, get(G2), F32X4_MUL, F32X4_ADD, set(V2),
+    get(P), get(P), DECAY, F32X4_MUL, F32X4_SUB, get(M2), STEP, F32X4_MUL, get(V2), VSCALE, F32X4_MUL, SQRT, EPS, F32X4_ADD, F32X4_DIV, F32X4_SUB, set(P2),
+    fin(P2), fin(M2), V128_AND, fin(V2), V128_AND, OK, V128_AND, set(K),
+    get(PP), get(P2), get(P), get(K), BITSELECT, V128_STORE(0),
+    get(MP), get(M2), get(M), get(K), BITSELECT, V128_STORE(0),
+    get(VP), get(V2), get(V), get(K), BITSELECT, V128_STORE(0),
+    bump(PP, i32(16)), bump(GP, i32(16)), bump(MP, i32(16)), bump(VP, i32(16)), countDown(N),
+  )];
+  const locals = [0x01, 9, 0x7b]; // P … K (params 6–8 unused)
+  const bytes = [...locals, ...code.flat(), 0x0b];
+  return [...uleb(bytes.length), ...bytes];
+}
+
 /**
  * unpack(dst, pc, row, m, n, outRow, bias, bRow, floor), m ≥ 1: the product's m padded rows
  * (`row` bytes apart) to dst, n values a row, `outRow` bytes apart, as f32x4
@@ -309,13 +448,13 @@ const MAX_PAGES = 65536;
  */
 export function fastModuleBytes(shared = false): Uint8Array<ArrayBuffer> {
   const fnType = (params: number) => [0x60, params, ...new Array(params).fill(0x7f), 0];
-  const type = section(1, [4, ...fnType(6), ...fnType(5), ...fnType(9), ...fnType(8)]);
+  const type = section(1, [5, ...fnType(6), ...fnType(5), ...fnType(9), ...fnType(8), 0x60, 1, 0x7b, 1, 0x7b]);
   const limits = shared ? [0x03, 0x01, ...uleb(MAX_PAGES)] : [0x00, 0x01];
   const imports = section(2, [1, 1, 0x6d, 3, 0x6d, 0x65, 0x6d, 0x02, ...limits]);
-  const funcs = section(3, [10, 0, 1, 1, 2, 1, 1, 3, 1, 1, 1]);
+  const funcs = section(3, [14, 0, 1, 1, 2, 1, 1, 3, 1, 1, 1, 4, 2, 2, 2]);
   const name = (s: string, f: number) => [s.length, ...[...s].map((ch) => ch.charCodeAt(0)), 0x00, f];
-  const exports = section(7, [10, ...name("gemm", 0), ...name("gather", 1), ...name("scatter", 2), ...name("unpack", 3), ...name("pack4", 4), ...name("pack4T", 5), ...name("wmax", 6), ...name("keep", 7), ...name("segsum", 8), ...name("colsum", 9)]);
-  const code = section(10, [10, ...gemmBody(), ...gatherBody(), ...scatterBody(), ...unpackBody(), ...pack4Body(), ...pack4TBody(), ...wmaxBody(), ...keepBody(), ...segsumBody(), ...colsumBody()]);
+  const exports = section(7, [13, ...name("gemm", 0), ...name("gather", 1), ...name("scatter", 2), ...name("unpack", 3), ...name("pack4", 4), ...name("pack4T", 5), ...name("wmax", 6), ...name("keep", 7), ...name("segsum", 8), ...name("colsum", 9), ...name("lstm", 11), ...name("lstmBack", 12), ...name("adam", 13)]);
+  const code = section(10, [14, ...gemmBody(), ...gatherBody(), ...scatterBody(), ...unpackBody(), ...pack4Body(), ...pack4TBody(), ...wmaxBody(), ...keepBody(), ...segsumBody(), ...colsumBody(), ...vexpBody(), ...lstmBody(), ...lstmBackBody(), ...adamBody()]);
   return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0, ...type, ...imports, ...funcs, ...exports, ...code]);
 }
 
@@ -328,7 +467,7 @@ type Fn = (...args: number[]) => void;
  */
 const ZERO = 0, DUMMY = 16, NO_FLOOR = 32, HEAP = CONTROL + 16 * MAX_WORKERS + 16;
 /** The module's functions by index (a call is [index, ...arguments]). */
-const [GEMM, GATHER, SCATTER, UNPACK, PACK4, PACK4T, WMAX, KEEP, SEGSUM, COLSUM] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+const [GEMM, GATHER, SCATTER, UNPACK, PACK4, PACK4T, WMAX, KEEP, SEGSUM, COLSUM, LSTM, LSTM_BACK, ADAM] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13];
 /**
  * Work below which a kernel stays on one thread (a hand-off costs ~10–50 µs): multiply-adds of
  * a product (2^20 ≈ 80 µs here; LSTM's hidden step, 4 M, gains), elements a gather or scatter moves.
@@ -365,7 +504,7 @@ export class FastKernels {
 
   constructor(private readonly memory: WebAssembly.Memory, module: WebAssembly.Module, exports: WebAssembly.Exports, shared: boolean) {
     const e = exports as unknown as Record<string, Fn>;
-    this.fns = [e.gemm, e.gather, e.scatter, e.unpack, e.pack4, e.pack4T, e.wmax, e.keep, e.segsum, e.colsum];
+    this.fns = FN_NAMES.map((n) => e[n] ?? (() => {}));
     new Float32Array(memory.buffer, NO_FLOOR, 4).fill(-Infinity);
     this.ownPool = shared && threadNote() === null ? new ThreadPool(memory, module, (bytes) => this.alloc(bytes)) : null;
     if (this.ownPool) this.ownPool.fns = (calls) => this.runHere(calls);
@@ -615,6 +754,118 @@ export class FastKernels {
       return calls;
     }));
     y.set(this.f32(o, y.length));
+  }
+
+  /**
+   * A whole LSTM layer direction, as lstmSequence's reference computes it (ops/recurrent_seq.ts),
+   * in one session on this memory: W_hh packed once, then per step (in time order, or reversed)
+   * the hidden product h_prev·W_hhᵀ and the cell update (lstm), all in WebAssembly; the
+   * outputs copied out at the end. H a multiple of 4 (the caller checks). A batch row's
+   * recurrence needs no other row, so threads take lanes of rows for the whole sequence: one
+   * hand-off for all T steps.
+   */
+  lstmForward(x: Float32Array, whh: Float32Array, h0: Float32Array, c0: Float32Array, out: { hs: Float32Array; cN: Float32Array; saved: Float32Array; hprev: Float32Array }, T: number, B: number, H: number, reverse: boolean): void {
+    const G = 4 * H, mBlocks = (B + 3) >> 2;
+    const lanes = this.lanes(T * B * G * H, SPLIT_MACS, mBlocks);
+    const twin = this.on(lanes);
+    if (twin) return twin.lstmForward(x, whh, h0, c0, out, T, B, H, reverse);
+    this.reset();
+    const xs = this.put(x), ws = this.put(whh), h0s = this.put(h0), c0s = this.put(c0);
+    this.alloc(16);
+    const hsOut = this.alloc(T * B * H * 4), savedOut = this.alloc(T * B * 6 * H * 4);
+    const zeros = this.alloc(G * 4);
+    this.f32(zeros, G).fill(0);
+    const pb = this.alloc(G * 4 * H);
+    this.runHere([[PACK4T, pb, ws, G, H, H * 4]]);
+    const time = (step: number) => (reverse ? T - 1 - step : step);
+    this.run(ranges(mBlocks, lanes).map(([lo, hi]) => {
+      const r0 = 4 * lo, rows = Math.min(B, 4 * hi) - r0, calls: number[][] = [];
+      const [pa, pc, hid] = [this.alloc((hi - lo) * 16 * H), this.alloc((hi - lo) * 4 * G * 4), this.alloc(rows * G * 4)];
+      for (let step = 0; step < T; step++) {
+        const t = time(step), tp = time(step - 1);
+        const [cp, cpRow] = step === 0 ? [c0s + r0 * H * 4, H * 4] : [savedOut + ((tp * B + r0) * 6 * H + 5 * H) * 4, 6 * H * 4];
+        calls.push(
+          [PACK4T, pa, step === 0 ? h0s + r0 * H * 4 : hsOut + (tp * B + r0) * H * 4, rows, H, H * 4],
+          [GEMM, pa, pb, pc, hi - lo, G / 4, H],
+          [UNPACK, hid, pc, G * 4, rows, G, G * 4, zeros, 0, NO_FLOOR],
+          [LSTM, xs + (t * B + r0) * G * 4, hid, cp, cpRow, savedOut + (t * B + r0) * 6 * H * 4, hsOut + (t * B + r0) * H * 4, rows, H],
+        );
+      }
+      return calls;
+    }));
+    out.hs.set(this.f32(hsOut, T * B * H));
+    out.saved.set(this.f32(savedOut, T * B * 6 * H));
+    for (let step = 0; step < T; step++) {
+      const t = time(step), tp = time(step - 1);
+      out.hprev.set(step === 0 ? h0 : out.hs.subarray(tp * B * H, (tp + 1) * B * H), t * B * H);
+    }
+    const last = time(T - 1);
+    for (let b = 0; b < B; b++) out.cN.set(out.saved.subarray((last * B + b) * 6 * H + 5 * H, (last * B + b) * 6 * H + 6 * H), b * H);
+  }
+
+  /**
+   * lstmSequenceBackward in one session (its reference in ops/recurrent_seq.ts): W_hh packed
+   * once, then per step in reverse time order the cell's backward (lstmBack) and
+   * dh_prev = dgates·W_hh, all in WebAssembly. H a multiple of 4 (the caller checks). Lanes
+   * of batch rows for the whole sequence, as lstmForward.
+   */
+  lstmBackward(whh: Float32Array, saved: Float32Array, dhs: Float32Array, dcN: Float32Array, out: { dx: Float32Array; dh0: Float32Array; dc0: Float32Array }, T: number, B: number, H: number, reverse: boolean): void {
+    const G = 4 * H, mBlocks = (B + 3) >> 2;
+    const lanes = this.lanes(T * B * G * H, SPLIT_MACS, mBlocks);
+    const twin = this.on(lanes);
+    if (twin) return twin.lstmBackward(whh, saved, dhs, dcN, out, T, B, H, reverse);
+    this.reset();
+    const ws = this.put(whh), ss = this.put(saved), ds = this.put(dhs), cN = this.put(dcN);
+    this.alloc(16);
+    const dx = this.alloc(T * B * G * 4), zeros = this.alloc(Math.max(B, 1) * H * 4);
+    this.f32(zeros, B * H).fill(0);
+    // two buffers each for dh and dc, swapped every step: after T steps the last written is
+    const bufs = [this.alloc(B * H * 4), this.alloc(B * H * 4), this.alloc(B * H * 4), this.alloc(B * H * 4)];
+    const pb = this.alloc(H * 4 * G);
+    // B(p = gate row g, n = unit j) = W_hh[g·H + j]: four units adjacent
+    this.runHere([[PACK4, pb, ws, H / 4, G, H * 4]]);
+    this.run(ranges(mBlocks, lanes).map(([lo, hi]) => {
+      const r0 = 4 * lo, rows = Math.min(B, 4 * hi) - r0, calls: number[][] = [];
+      const [pa, pc] = [this.alloc((hi - lo) * 16 * G), this.alloc((hi - lo) * 4 * H * 4)];
+      const row = (buf: number) => buf + r0 * H * 4;
+      for (let step = 0; step < T; step++) {
+        const t = reverse ? step : T - 1 - step;
+        const [dhRec, dhNext, dcRec, dcNext] = step % 2 === 0 ? [bufs[1], bufs[0], bufs[3], bufs[2]] : [bufs[0], bufs[1], bufs[2], bufs[3]];
+        calls.push(
+          [LSTM_BACK, ss + (t * B + r0) * 6 * H * 4, ds + (t * B + r0) * H * 4, step === 0 ? row(zeros) : row(dhRec), step === 0 ? cN + r0 * H * 4 : row(dcRec), dx + (t * B + r0) * G * 4, row(dcNext), rows, H],
+          [PACK4T, pa, dx + (t * B + r0) * G * 4, rows, G, G * 4],
+          [GEMM, pa, pb, pc, hi - lo, H / 4, G],
+          [UNPACK, row(dhNext), pc, H * 4, rows, H, H * 4, zeros, 0, NO_FLOOR],
+        );
+      }
+      return calls;
+    }));
+    const last = (T - 1) % 2 === 0 ? 0 : 1;
+    out.dx.set(this.f32(dx, T * B * G));
+    out.dh0.set(this.f32(bufs[last], B * H));
+    out.dc0.set(this.f32(bufs[2 + last], B * H));
+  }
+
+  /**
+   * adamUpdate on the first 4·⌊n/4⌋ elements (the caller does the rest): p, m, v copied in,
+   * updated in place, copied out to pOut, mOut, vOut. Threads take lanes of elements.
+   */
+  adam(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, out: [Float32Array, Float32Array, Float32Array], k: { b1: number; b2: number; eps: number; wd: number; decay: number; step: number; vScale: number; ok: boolean }): void {
+    const n4 = p.length >> 2, lanes = this.lanes(p.length, SPLIT_ELEMENTS, n4);
+    const twin = this.on(lanes);
+    if (twin) return twin.adam(p, g, m, v, out, k);
+    this.reset();
+    if (n4 === 0) return;
+    const n = 4 * n4;
+    const [ps, gs, ms, vs] = [p, g, m, v].map((a) => this.put(a.subarray(0, n)));
+    const prm = this.alloc(160);
+    const consts = this.f32(prm, 40);
+    [k.b1, 1 - k.b1, k.b2, 1 - k.b2, k.eps, k.wd, k.decay, k.step, k.vScale].forEach((c, i) => consts.fill(c, 4 * i, 4 * i + 4));
+    new Int32Array(this.memory.buffer, prm + 144, 4).fill(k.ok ? -1 : 0);
+    this.run(ranges(n4, lanes).filter(([lo, hi]) => hi > lo).map(([lo, hi]) => [[ADAM, ps + 16 * lo, gs + 16 * lo, ms + 16 * lo, vs + 16 * lo, hi - lo, prm]]));
+    out[0].set(this.f32(ps, n));
+    out[1].set(this.f32(ms, n));
+    out[2].set(this.f32(vs, n));
   }
 }
 

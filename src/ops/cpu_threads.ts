@@ -21,10 +21,14 @@ export const MAX_WORKERS = 15;
 /** Words per call in a job list: the function's index, then up to nine arguments. */
 const CALL_WORDS = 10;
 
+/** The fast module's exports by function index (cpu_fast.ts): a call names its function by this index. */
+export const FN_NAMES = ["gemm", "gather", "scatter", "unpack", "pack4", "pack4T", "wmax", "keep", "segsum", "colsum", "vexp", "lstm", "lstmBack", "adam"];
+
 /** What a worker runs: wait for a generation, run its job list, report, repeat. */
 const WORKER_BODY = `
 function start(memory, module, ctl) {
-  const fns = (() => { const e = new WebAssembly.Instance(module, { m: { mem: memory } }).exports; return [e.gemm, e.gather, e.scatter, e.unpack, e.pack4, e.pack4T, e.wmax, e.keep, e.segsum, e.colsum]; })();
+  const e = new WebAssembly.Instance(module, { m: { mem: memory } }).exports;
+  const fns = ${JSON.stringify(FN_NAMES)}.map((n) => e[n]);
   let v = new Int32Array(memory.buffer);
   Atomics.store(v, ctl + ${READY}, 1);
   let gen = 0;

@@ -17,7 +17,7 @@
  * Updates are not differentiated (no gradient rule). Tested against the compositions they
  * replace (test/nn/optimizer_updates.test.ts).
  */
-import { requireFloat } from "../dtype.ts";
+import { requireFloat, type TypedArray } from "../dtype.ts";
 import { DTypeError, ShapeError, fmtShape } from "../errors.ts";
 import { sizeOf } from "../shape.ts";
 import { apply } from "../graph/ir.ts";
@@ -26,6 +26,7 @@ import type { BufferRef, OpDef, ValueInfo } from "./types.ts";
 import { shaderCall } from "./shaders.ts";
 import { wgslType } from "./wgsl.ts";
 import { concat, reshape } from "./movement.ts";
+import { fastKernels } from "./cpu_fast.ts";
 
 export interface AdamAttrs {
   b1: number;
@@ -75,6 +76,24 @@ export const adamUpdateDef: OpDef<AdamAttrs> = {
       vOut[i] = keep ? v[i] : vi;
       pOut[i] = keep ? p[i] : pi;
     }
+  },
+  // the fast mode: four elements at a time in float32 (cpu_fast.ts), the last n mod 4 by the reference
+  cpuFast: (args) => {
+    const { inputs: [p, g, m, v, hyper], outputs: [pOut, mOut, vOut], attrs: a, cpu } = args;
+    const f32 = [p, g, m, v, pOut, mOut, vOut].every((x) => x instanceof Float32Array);
+    const fast = f32 ? fastKernels(cpu.threads) : null;
+    if (!fast) return false;
+    const [lr, step, vScale, ok] = hyper;
+    const [pf, gf, mf, vf] = [p, g, m, v] as Float32Array[];
+    fast.adam(pf, gf, mf, vf, [pOut, mOut, vOut] as Float32Array[] as [Float32Array, Float32Array, Float32Array], {
+      b1: a.b1, b2: a.b2, eps: a.eps, wd: a.decoupled ? 0 : a.weightDecay, decay: a.decoupled ? lr * a.weightDecay : 0, step, vScale, ok: ok !== 0,
+    });
+    const done = p.length & ~3;
+    if (done < p.length) {
+      const tail = <T extends TypedArray>(x: T) => x.subarray(done) as T;
+      adamUpdateDef.cpu({ ...args, inputs: [tail(p), tail(g), tail(m), tail(v), hyper], outputs: [tail(pOut), tail(mOut), tail(vOut)] });
+    }
+    return true;
   },
   webgpu: ({ inShapes: [ps], attrs: a }) => {
     const n = sizeOf(ps);

@@ -36,6 +36,7 @@ import { copyKernel, reshape } from "./movement.ts";
 import { sum } from "./sum.ts";
 import { matmul } from "./matmul.ts";
 import { gemm } from "./matmul_cpu.ts";
+import { fastKernels } from "./cpu_fast.ts";
 
 export interface SequenceAttrs {
   /** Steps run from the last time index to the first (a bidirectional layer's second direction). */
@@ -155,6 +156,15 @@ export const lstmSequenceDef: OpDef<SequenceAttrs> = {
       }
     }
   },
+  // the fast mode: the whole sequence in WebAssembly (cpu_fast.ts), for H a multiple of 4
+  cpuFast: ({ inputs: [x, whh, h0, c0], outputs: [hs, cN, saved, hprev], outShapes: [[T, B, H]], attrs: { reverse }, cpu }) => {
+    const f32 = [x, whh, h0, c0, hs, cN, saved, hprev].every((a) => a instanceof Float32Array);
+    const fast = f32 && H % 4 === 0 ? fastKernels(cpu.threads) : null;
+    if (!fast) return false;
+    const [xf, wf, h0f, c0f] = [x, whh, h0, c0] as Float32Array[];
+    fast.lstmForward(xf, wf, h0f, c0f, { hs, cN, saved, hprev } as Record<"hs" | "cN" | "saved" | "hprev", Float32Array>, T, B, H, reverse);
+    return true;
+  },
   grad: ({ inputs: [xproj, whh], outputs: [, , saved, hprev], dys: [dhs, dcN], attrs }) => {
     const [T, B, G] = xproj.shape;
     const [dx, dh0, dc0] = lstmSequenceBackward(whh, saved, dhs, dcN, attrs.reverse);
@@ -213,6 +223,16 @@ export const lstmSequenceBackwardDef: OpDef<SequenceAttrs> = {
     }
     dh0.set(dhRec);
     dc0.set(dcRec);
+  },
+  // the fast mode: the whole backward sequence in WebAssembly (cpu_fast.ts), for H a multiple of 4
+  cpuFast: ({ inputs: [whh, saved, dhs, dcN], outputs: [dx, dh0, dc0], outShapes: [[T, B, G]], attrs: { reverse }, cpu }) => {
+    const H = G / 4;
+    const f32 = [whh, saved, dhs, dcN, dx, dh0, dc0].every((a) => a instanceof Float32Array);
+    const fast = f32 && H % 4 === 0 ? fastKernels(cpu.threads) : null;
+    if (!fast) return false;
+    const [wf, sf, df, cf] = [whh, saved, dhs, dcN] as Float32Array[];
+    fast.lstmBackward(wf, sf, df, cf, { dx, dh0, dc0 } as Record<"dx" | "dh0" | "dc0", Float32Array>, T, B, H, reverse);
+    return true;
   },
   webgpu: ({ outShapes: [[T, B, G]], attrs: { reverse }, device }) => {
     const H = G / 4;

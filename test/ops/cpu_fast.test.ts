@@ -148,6 +148,55 @@ describe("fast sums", () => {
   });
 });
 
+describe("fast lstmSequence: the whole layer direction in WebAssembly", () => {
+  it.each([[3, 5, 8, false], [4, 6, 12, true], [2, 64, 128, false]])("T %i, B %i, H %i, reverse %s: every output within float32 of the reference", (T, B, H, reverse) => {
+    const x = rand(T * B * 4 * H, 12).map((v) => v * 2), whh = rand(4 * H * H, 13).map((v) => v / Math.sqrt(H)), h0 = rand(B * H, 14), c0 = rand(B * H, 15);
+    // a saturating gate: exp's clamps
+    x[0] = 200;
+    x[1] = -200;
+    const outs = (mode: CpuMode) => {
+      const o = [T * B * H, B * H, T * B * 6 * H, T * B * H].map((n) => new Float32Array(n).fill(77));
+      runCpu(OPS.lstmSequence, { inputs: [x, whh, h0, c0], outputs: o, inShapes: [[T, B, 4 * H], [4 * H, H], [B, H], [B, H]], outShapes: [[T, B, H], [B, H], [T, B, 6 * H], [T, B, H]], attrs: { reverse }, status: new Uint32Array(8), site: 0, cpu: { wasmMatmul: true, mode, threads: 1 } } as never);
+      return o;
+    };
+    const [ref, fast] = [outs("reference"), outs("fast")];
+    ["hs", "cN", "saved", "hprev"].forEach((name, i) => expectClose(fast[i], ref[i], TOL.gpuAccumulate, `lstmSequence ${name}`));
+    expect(fast[0].some((v, i) => v !== ref[0][i]), "float32 exp: some h differs").toBe(true);
+    // the backward op from the reference's saved gates
+    const dhs = rand(T * B * H, 16), dcN = rand(B * H, 17);
+    const back = (mode: CpuMode) => {
+      const o = [T * B * 4 * H, B * H, B * H].map((n) => new Float32Array(n).fill(77));
+      runCpu(OPS.lstmSequenceBackward, { inputs: [whh, ref[2], dhs, dcN], outputs: o, inShapes: [[4 * H, H], [T, B, 6 * H], [T, B, H], [B, H]], outShapes: [[T, B, 4 * H], [B, H], [B, H]], attrs: { reverse }, status: new Uint32Array(8), site: 0, cpu: { wasmMatmul: true, mode, threads: 1 } } as never);
+      return o;
+    };
+    const [rb, fb] = [back("reference"), back("fast")];
+    ["dx", "dh0", "dc0"].forEach((name, i) => expectClose(fb[i], rb[i], TOL.gpuAccumulate, `lstmSequenceBackward ${name}`));
+    expect(fb[0].some((v, i) => v !== rb[0][i]), "float32: some gate gradient differs").toBe(true);
+  });
+});
+
+describe("fast adamUpdate", () => {
+  it("is within float32 of the reference, keeps an element whose step is not finite, and does nothing when the guard says so", () => {
+    const n = 4 * 37 + 3; // the last three by the reference loop
+    const [p, g, m, v] = [rand(n, 18), rand(n, 19), rand(n, 20).map((x) => x / 10), rand(n, 21).map((x) => x * x)];
+    g[5] = NaN;
+    const attrs = { b1: 0.9, b2: 0.999, eps: 1e-8, weightDecay: 0.01, decoupled: false };
+    const step = (mode: CpuMode, ok: number, a = attrs) => {
+      const o = [0, 1, 2].map(() => new Float32Array(n).fill(77));
+      runCpu(OPS.adamUpdate, { inputs: [p, g, m, v, Float32Array.of(1e-3, 1e-3 / 0.1, 1 / 0.001, ok)], outputs: o, inShapes: [[n], [n], [n], [n], [4]], outShapes: [], attrs: a, status: new Uint32Array(8), site: 0, cpu: { wasmMatmul: true, mode, threads: 1 } } as never);
+      return o;
+    };
+    for (const a of [attrs, { ...attrs, decoupled: true }]) {
+      const [ref, fast] = [step("reference", 1, a), step("fast", 1, a)];
+      [0, 1, 2].forEach((i) => expectClose(fast[i], ref[i], TOL.gpuPointwise, `adam output ${i} decoupled=${a.decoupled}`));
+      expect([fast[0][5], fast[1][5], fast[2][5]]).toEqual([p[5], m[5], v[5]]);
+      expect(fast[0][n - 1]).not.toBe(p[n - 1]);
+    }
+    const off = step("fast", 0);
+    expect([bits(off[0]), bits(off[1]), bits(off[2])]).toEqual([bits(p), bits(m), bits(v)]);
+  });
+});
+
 describe("the fast mode's threads", () => {
   it("give the one-thread results bit for bit, with the workers taking their lanes", async () => {
     const f = fastKernels()!;
