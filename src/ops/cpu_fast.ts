@@ -21,7 +21,7 @@
  */
 import { CONTROL, FN_NAMES, MAX_WORKERS, ThreadPool, coreCount, threadNote } from "./cpu_threads.ts";
 import type { CpuArgs, CpuCaps, OpDef } from "./types.ts";
-import { ADD, F32X4_ADD, F32X4_MUL, LOAD32_SPLAT, LT_U, MUL, NE, SUB, V128_LOAD, V128_STORE, V128_ZERO, brIf, get, i32, loop, memarg, section, set, simd, uleb } from "./matmul_wasm.ts";
+import { ADD, F32X4_ADD, F32X4_MUL, LOAD32_SPLAT, LT_U, MUL, NE, SUB, V128_LOAD, V128_STORE, V128_ZERO, blockLoops, brIf, get, i32, loop, memarg, section, set, simd, uleb } from "./matmul_wasm.ts";
 
 const [SHL, SHR_U, AND, OR, LT_S, GE_S, SELECT] = [[0x74], [0x76], [0x71], [0x72], [0x48], [0x4e], [0x1b]];
 const I32_STORE = [0x36, ...memarg(2, 0)];
@@ -57,8 +57,8 @@ const countDown = (l: number) => [...get(l), ...i32(1), ...SUB, ...tee(l), ...i3
  * faster for LeNet-5's products, 4× slower at 1024, where the panels stay in cache.)
  */
 function gemmBody(): number[] {
-  const [PA, PB, PC, MB, NB, K] = [0, 1, 2, 3, 4, 5];
-  const [IB, JB, P, APTR, BPTR, CPTR, ROW] = [6, 7, 8, 9, 10, 11, 12];
+  // the locals of matmul_wasm.ts's kernel: parameters 0–5, then IB, JB, P, APTR, BPTR, CPTR, ROW
+  const [P, APTR, BPTR, CPTR, ROW] = [8, 9, 10, 11, 12];
   const [ACC, BV, AV] = [(r: number) => 13 + r, 17, 18];
   const rowsOfBlock = [0, 1, 2, 3];
   const pLoop = loop(
@@ -67,22 +67,7 @@ function gemmBody(): number[] {
     bump(APTR, i32(16)), bump(BPTR, i32(16)), countDown(P),
   );
   const store = rowsOfBlock.flatMap((r) => [...get(CPTR), ...get(ACC(r)), ...V128_STORE(0), ...bump(CPTR, get(ROW))]);
-  const jbLoop = loop(
-    ...rowsOfBlock.map((r) => [...V128_ZERO, ...set(ACC(r))]),
-    // aPtr = pa + ib·k·16, bPtr = pb + jb·k·16, p = k
-    get(PA), get(IB), get(K), MUL, i32(16), MUL, ADD, set(APTR),
-    get(PB), get(JB), get(K), MUL, i32(16), MUL, ADD, set(BPTR),
-    get(K), set(P),
-    pLoop,
-    // cPtr = pc + ib·4·row + jb·16
-    get(PC), get(IB), i32(4), MUL, get(ROW), MUL, ADD, get(JB), i32(16), MUL, ADD, set(CPTR),
-    store,
-    get(JB), i32(1), ADD, set(JB),
-    get(JB), get(NB), LT_U, brIf(0),
-  );
-  const ibLoop = loop(i32(0), set(JB), jbLoop, get(IB), i32(1), ADD, set(IB), get(IB), get(MB), LT_U, brIf(0));
-  // row = nBlocks·16 bytes; ib = 0
-  const code = [...get(NB), ...i32(16), ...MUL, ...set(ROW), ...i32(0), ...set(IB), ...ibLoop, 0x0b];
+  const code = blockLoops(16, rowsOfBlock.map((r) => [...V128_ZERO, ...set(ACC(r))]), pLoop, store);
   const locals = [0x02, 7, 0x7f, 6, 0x7b]; // 7 × i32, 6 × v128
   return [...uleb(locals.length + code.length), ...locals, ...code];
 }

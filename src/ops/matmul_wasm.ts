@@ -54,6 +54,31 @@ const [IB, JB, P, APTR, BPTR, CPTR, ROW] = [6, 7, 8, 9, 10, 11, 12];
 const ACC = (r: number, half: number) => 13 + 2 * r + half; // 13…20
 const [B01, B23, AR] = [21, 22, 23];
 
+/**
+ * The block loops of both gemm kernels (this float64 one and cpu_fast.ts's float32 one, on the
+ * locals PA … ROW above): for each block row ib and block column jb, zero the accumulators
+ * (`zero`), point APTR and BPTR at the panels (`panel` bytes per p), run `pLoop` (k times),
+ * point CPTR at C's block (rows of nBlocks·panel bytes) and `store`. The function's code, end included.
+ */
+export function blockLoops(panel: number, zero: number[][], pLoop: number[], store: number[]): number[] {
+  const jbLoop = loop(
+    ...zero,
+    // aPtr = pa + ib·k·panel, bPtr = pb + jb·k·panel, p = k
+    get(PA), get(IB), get(K), MUL, i32(panel), MUL, ADD, set(APTR),
+    get(PB), get(JB), get(K), MUL, i32(panel), MUL, ADD, set(BPTR),
+    get(K), set(P),
+    pLoop,
+    // cPtr = pc + ib·4·row + jb·panel
+    get(PC), get(IB), i32(4), MUL, get(ROW), MUL, ADD, get(JB), i32(panel), MUL, ADD, set(CPTR),
+    store,
+    get(JB), i32(1), ADD, set(JB),
+    get(JB), get(NB), LT_U, brIf(0),
+  );
+  const ibLoop = loop(i32(0), set(JB), jbLoop, get(IB), i32(1), ADD, set(IB), get(IB), get(MB), LT_U, brIf(0));
+  // row = nBlocks·panel bytes; ib = 0
+  return [...get(NB), ...i32(panel), ...MUL, ...set(ROW), ...i32(0), ...set(IB), ...ibLoop, 0x0b];
+}
+
 /** gemm(pa, pb, pc, mBlocks, nBlocks, k): C (rows of nBlocks·4 float64) = packed A · packed B, k ≥ 1. */
 function kernelBody(): number[] {
   const rowsOfBlock = [0, 1, 2, 3];
@@ -75,27 +100,7 @@ function kernelBody(): number[] {
     ...get(CPTR), ...get(ACC(r, 1)), ...V128_STORE(16),
     ...get(CPTR), ...get(ROW), ...ADD, ...set(CPTR),
   ]);
-  const jbLoop = loop(
-    ...Array.from({ length: 8 }, (_, a) => [...V128_ZERO, ...set(13 + a)]),
-    // aPtr = pa + ib·k·32, bPtr = pb + jb·k·32, p = k
-    get(PA), get(IB), get(K), MUL, i32(32), MUL, ADD, set(APTR),
-    get(PB), get(JB), get(K), MUL, i32(32), MUL, ADD, set(BPTR),
-    get(K), set(P),
-    pLoop,
-    // cPtr = pc + ib·4·row + jb·32
-    get(PC), get(IB), i32(4), MUL, get(ROW), MUL, ADD, get(JB), i32(32), MUL, ADD, set(CPTR),
-    store,
-    get(JB), i32(1), ADD, set(JB),
-    get(JB), get(NB), LT_U, brIf(0),
-  );
-  const ibLoop = loop(
-    i32(0), set(JB),
-    jbLoop,
-    get(IB), i32(1), ADD, set(IB),
-    get(IB), get(MB), LT_U, brIf(0),
-  );
-  // row = nBlocks·32 bytes; ib = 0
-  const code = [...get(NB), ...i32(32), ...MUL, ...set(ROW), ...i32(0), ...set(IB), ...ibLoop, 0x0b];
+  const code = blockLoops(32, Array.from({ length: 8 }, (_, a) => [...V128_ZERO, ...set(13 + a)]), pLoop, store);
   const locals = [0x02, 7, 0x7f, 11, 0x7b]; // 7 × i32, 11 × v128
   return [...uleb(locals.length + code.length), ...locals, ...code];
 }
