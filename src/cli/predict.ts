@@ -23,6 +23,7 @@ const USAGE = `usage: npm run predict -- --ckpt FILE [options] INPUT…
                              best.safetensors / last.safetensors)
   --top K                    how many classes to print (default 3)
   --backend auto|cpu|webgpu  where to run (default cpu)
+  --cpu-mode fast|reference  the CPU backend's kernels (default fast; reference: float64 sums)
 INPUT: for an MNIST model (lenet5, lstm) a PNG of a digit, any size; for a text classifier a
 text (with none, each line of stdin); a tagger's sentences, a skip-gram model's words and a
 char-LM's prime go to npm run tag, similar and sample.`;
@@ -70,17 +71,18 @@ async function delegate(command: "tag" | "similar" | "sample", args: string[]): 
 }
 
 async function main() {
-  const { values, positionals, fail, int, oneOf } = parseFlags("predict", USAGE, { ckpt: { type: "string" }, top: { type: "string", default: "3" }, backend: { type: "string", default: "cpu" } },
+  const { values, positionals, fail, int, oneOf } = parseFlags("predict", USAGE, { ckpt: { type: "string" }, top: { type: "string", default: "3" }, backend: { type: "string", default: "cpu" }, "cpu-mode": { type: "string", default: "fast" } },
     process.argv.slice(2), { positionals: true });
   const ckpt = values.ckpt || fail("--ckpt FILE is required");
   const k = int("top", values.top, 1)!;
   const backend = oneOf("backend", values.backend!, ["auto", "cpu", "webgpu"] as const);
+  const mode = oneOf("cpu-mode", values["cpu-mode"]!, ["fast", "reference"] as const);
   const { metadata: meta } = await readSafetensorsHeader(ckpt);
   const kind = meta.model;
-  if (kind === "tagger") return delegate("tag", ["--ckpt", ckpt, "--backend", backend, ...positionals]);
+  if (kind === "tagger") return delegate("tag", ["--ckpt", ckpt, "--backend", backend, "--cpu-mode", mode, ...positionals]);
   if (kind === "skipgram") return delegate("similar", ["--ckpt", ckpt, ...positionals.flatMap((w) => ["--word", w])]);
-  if (kind === "charlm") return delegate("sample", ["--ckpt", ckpt, "--backend", backend, ...(positionals.length ? ["--prime", positionals.join(" ")] : [])]);
-  await setBackend(backend);
+  if (kind === "charlm") return delegate("sample", ["--ckpt", ckpt, "--backend", backend, "--cpu-mode", mode, ...(positionals.length ? ["--prime", positionals.join(" ")] : [])]);
+  await setBackend(backend, { mode });
   const c = await loadClassifier(ckpt);
   const names = c.classNames;
   if (c.kind === "lenet5" || c.kind === "lstm" || c.kind === "vgg") {

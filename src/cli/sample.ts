@@ -15,12 +15,13 @@ const USAGE = `usage: npm run sample -- --ckpt FILE [options]
   --length N                 characters to generate (default 500)
   --prime TEXT               text to start from (default: none)
   --seed S                   seed of the sampling (default 0)
-  --backend auto|cpu|webgpu  where to run (default cpu: one character at a time is latency-bound)`;
+  --backend auto|cpu|webgpu  where to run (default cpu: one character at a time is latency-bound)
+  --cpu-mode fast|reference  the CPU backend's kernels (default fast; reference: float64 sums)`;
 
 async function main() {
   const { values, fail, int, oneOf } = parseFlags("sample", USAGE, {
     ckpt: { type: "string" }, temperature: { type: "string", default: "0.8" }, length: { type: "string", default: "500" },
-    prime: { type: "string", default: "" }, seed: { type: "string", default: "0" }, backend: { type: "string", default: "cpu" },
+    prime: { type: "string", default: "" }, seed: { type: "string", default: "0" }, backend: { type: "string", default: "cpu" }, "cpu-mode": { type: "string", default: "fast" },
   });
   const ckpt = values.ckpt || fail("--ckpt FILE is required");
   const temperature = Number(values.temperature!);
@@ -29,7 +30,7 @@ async function main() {
   const seed = int("seed", values.seed!, 0)!;
   const backend = oneOf("backend", values.backend!, ["auto", "cpu", "webgpu"] as const);
 
-  await setBackend(backend);
+  await setBackend(backend, { mode: oneOf("cpu-mode", values["cpu-mode"]!, ["fast", "reference"] as const) });
   const { model, vocab } = charLMFromMetadata(...(await checkpointHeader(ckpt)));
   await loadSafetensors(model, ckpt);
   const unknown = [...new Set(Array.from(values.prime!))].filter((c) => !vocab.has(c));

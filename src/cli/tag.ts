@@ -16,14 +16,15 @@ const USAGE = `usage: npm run tag -- --ckpt FILE [options] "a sentence" …
   --ckpt FILE                a checkpoint saved by npm run train -- --model tagger --out FILE
   --conll                    print token<TAB>tag lines (a blank line after each sentence)
   --backend auto|cpu|webgpu  where to run (default cpu)
+  --cpu-mode fast|reference  the CPU backend's kernels (default fast; reference: float64 sums)
 Each argument is a sentence; with none, each line of stdin is one.`;
 
 async function main() {
-  const { values, positionals, fail, oneOf, on } = parseFlags("tag", USAGE, { ckpt: { type: "string" }, backend: { type: "string", default: "cpu" } },
+  const { values, positionals, fail, oneOf, on } = parseFlags("tag", USAGE, { ckpt: { type: "string" }, backend: { type: "string", default: "cpu" }, "cpu-mode": { type: "string", default: "fast" } },
     process.argv.slice(2), { positionals: true, switches: ["conll"] });
   const conll = on.has("conll");
   const ckpt = values.ckpt || fail("--ckpt FILE is required");
-  await setBackend(oneOf("backend", values.backend!, ["auto", "cpu", "webgpu"] as const));
+  await setBackend(oneOf("backend", values.backend!, ["auto", "cpu", "webgpu"] as const), { mode: oneOf("cpu-mode", values["cpu-mode"]!, ["fast", "reference"] as const) });
   const { model, ...meta } = taggerFromMetadata(...(await checkpointHeader(ckpt)));
   await loadSafetensors(model, ckpt);
   let lines = positionals;

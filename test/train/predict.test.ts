@@ -53,6 +53,12 @@ it("predict reads PNG digits of any size and prints the top classes with probabi
   });
   // a model of 2 700 images scores ~90 %: the preprocessing must not lose it
   expect(right).toBeGreaterThanOrEqual(8);
+  // the fast mode (the default) and the reference agree on every top class, and a bad mode is refused
+  const ref = node("predict", ["--ckpt", ckpt, "--top", "2", "--cpu-mode", "reference", ...files]);
+  expect(ref.status, ref.stderr).toBe(0);
+  const top = (out: string) => out.trim().split("\n").map((l) => l.split(": ")[1].split(" ")[0]);
+  expect(top(ref.stdout)).toEqual(top(r.stdout));
+  expect(node("predict", ["--ckpt", ckpt, "--cpu-mode", "quick", ...files]).stderr).toMatch(/--cpu-mode/);
 
   writeFileSync(join(dir, "not.png"), "hello");
   const bad = node("predict", ["--ckpt", ckpt, join(dir, "not.png")]);
