@@ -56,9 +56,11 @@ function rawPixels(set: MnistSplit, i: number): Uint8Array {
 async function useBackend(wanted: TrainConfig["backend"]): Promise<void> {
   let note = "";
   try {
-    await setBackend(wanted);
+    // the CPU backend in its fast mode (float32 WebAssembly kernels; threads only where the
+    // page is cross-origin isolated, else one)
+    await setBackend(wanted, { mode: "fast" });
   } catch (e) {
-    await setBackend("cpu");
+    await setBackend("cpu", { mode: "fast" });
     note = `WebGPU is not available here (${(e as Error).message.split(";")[0]}), so the CPU backend is training instead.`;
   }
   const b = getBackend() as { name: string; info?: { vendor: string; architecture: string; software: boolean } };
