@@ -17,7 +17,7 @@ import { parseArgs } from "node:util";
 import { ALL_BACKENDS, markdown, profileTable, runBench, type BenchBackend, type Result } from "./harness.ts";
 import { svgChart } from "./chart.ts";
 import { planReport, type PlanReport } from "../src/cli/plan.ts";
-import { pythonWithTorch, torchTimer } from "./torch_peer.ts";
+import { pythonWithTorch, torchScript, torchTimer } from "./torch_peer.ts";
 
 /** bench/results/<prefix><date>T<hhmm>-<adapter>: runs of one day do not overwrite each other. */
 export function resultStem(prefix: string, started: Date, adapter: string): string {
@@ -79,11 +79,13 @@ function profiles(results: Result[]): string[] {
     ...profiled.flatMap((r) => [profileTable(r), ""])];
 }
 
-/** A Python with torch for the torch-cpu peer, or an error that says how to get one. */
-function torchPython(): string {
+/** The torch-cpu peer's timer, or an error that says what is missing. */
+function torchPeer() {
+  const script = torchScript();
+  if (!script) throw new Error("--backend torch-cpu: bench/torch/cases.py is not here (the built package has no PyTorch peer; run it from a checkout)");
   const py = pythonWithTorch();
   if (!py) throw new Error("--backend torch-cpu: no Python with torch (python3, python); Debian 12: apt-get install -y python3-torch");
-  return py;
+  return torchTimer(py, script);
 }
 
 /** The peers whose packages resolve from here (all of them in a checkout; none, unless added, in an installed package). */
@@ -91,7 +93,7 @@ function installedBackends(): BenchBackend[] {
   const req = createRequire(import.meta.url);
   const has = (pkg: string) => { try { req.resolve(pkg); return true; } catch { return false; } };
   const tf = has("@tensorflow/tfjs-core") && has("@tensorflow/tfjs-backend-webgpu"), jax = has("@jax-js/jax");
-  return ALL_BACKENDS.filter((b) => (b.startsWith("tfjs") ? tf : b.startsWith("jax") ? jax : b === "torch-cpu" ? pythonWithTorch() !== null : true));
+  return ALL_BACKENDS.filter((b) => (b.startsWith("tfjs") ? tf : b.startsWith("jax") ? jax : b === "torch-cpu" ? torchScript() !== null && pythonWithTorch() !== null : true));
 }
 
 /** The flags `npm run bench` and `npm run bench:browser` share, checked; `extra` adds more. */
@@ -128,7 +130,7 @@ export async function main() {
   const { quick, runs, backends, filter, profile } = benchFlags();
   if (quick) process.stderr.write("bench: --quick is a smoke test (tiny sizes, one iteration each, nothing written): its times say nothing about speed\n");
   const started = new Date();
-  const external = backends.includes("torch-cpu") ? { "torch-cpu": torchTimer(torchPython()) } : undefined;
+  const external = backends.includes("torch-cpu") ? { "torch-cpu": torchPeer() } : undefined;
   const results = await runBench({ quick, runs, backends, filter, profile, external, log: (l) => process.stderr.write(`${l}\n`) });
   report(results, { quick, started, script: "bench", where: `Node ${process.version}`, prefix: "" });
 }

@@ -86,10 +86,11 @@ describe("the built package", () => {
     // the run folder, the ONNX export (protobufjs) of the checkpoint
     expect(run("npx", ["--no", "--", "webgpu-dl", "export", "--ckpt", "lenet.safetensors"], work)).toMatch(/^export: wrote lenet\.onnx/);
     expect(run("npx", ["--no", "--", "webgpu-dl", "predict", "--help"], work)).toMatch(/usage: npm run predict -- --ckpt FILE/);
-    // the benchmarks: our backends by default, the peers (not installed here) left out
+    // the benchmarks: our backends by default (the CPU in both modes), the peers (not installed
+    // here; PyTorch's script is not shipped) left out
     const bench = run("npx", ["--no", "--", "webgpu-dl", "bench", "--quick", "--case", "matmul 16"], work);
-    expect(bench).toMatch(/^\| case \| CPU ms \| WebGPU ms \|$/m);
-    expect(bench).not.toMatch(/tfjs|jax/i);
+    expect(bench).toMatch(/^\| case \| CPU ms \| CPU fast ms \| WebGPU ms \|$/m);
+    expect(bench).not.toMatch(/tfjs|jax|torch/i);
   }, 120_000);
 
   it("type-checks a TypeScript consumer against the shipped declarations", () => {
