@@ -21,7 +21,7 @@
  */
 import { CONTROL, FN_NAMES, MAX_WORKERS, ThreadPool, coreCount, threadNote } from "./cpu_threads.ts";
 import type { CpuArgs, CpuCaps, OpDef } from "./types.ts";
-import { ADD, F32X4_ADD, F32X4_MUL, LOAD32_SPLAT, LT_U, MUL, NE, SUB, V128_LOAD, V128_STORE, V128_ZERO, blockLoops, brIf, get, i32, loop, memarg, section, set, simd, uleb } from "./matmul_wasm.ts";
+import { ADD, F32X4_ADD, F32X4_MUL, LOAD32_SPLAT, MUL, NE, SUB, V128_LOAD, V128_STORE, V128_ZERO, blockLoops, brIf, get, i32, loop, memarg, section, set, simd, uleb } from "./matmul_wasm.ts";
 
 const [SHL, SHR_U, AND, OR, LT_S, GE_S, SELECT] = [[0x74], [0x76], [0x71], [0x72], [0x48], [0x4e], [0x1b]];
 const I32_STORE = [0x36, ...memarg(2, 0)];
