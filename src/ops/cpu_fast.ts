@@ -491,8 +491,7 @@ export class FastKernels {
     const e = exports as unknown as Record<string, Fn>;
     this.fns = FN_NAMES.map((n) => e[n] ?? (() => {}));
     new Float32Array(memory.buffer, NO_FLOOR, 4).fill(-Infinity);
-    this.ownPool = shared && threadNote() === null ? new ThreadPool(memory, module, (bytes) => this.alloc(bytes)) : null;
-    if (this.ownPool) this.ownPool.fns = (calls) => this.runHere(calls);
+    this.ownPool = shared && threadNote() === null ? new ThreadPool(memory, module, (bytes) => this.alloc(bytes), (calls) => this.runHere(calls)) : null;
   }
 
   /** Lets kernels use up to `n` threads (workers start on first use); 1 where there can be no workers. */
@@ -539,6 +538,13 @@ export class FastKernels {
     this.top += (bytes + 15) & ~15;
     const have = this.memory.buffer.byteLength;
     if (this.top > have) this.memory.grow(Math.ceil((this.top - have) / 65536));
+    return at;
+  }
+
+  /** `floats` float32 zeros; their byte offset. */
+  private zeroed(floats: number): number {
+    const at = this.alloc(floats * 4);
+    this.f32(at, floats).fill(0);
     return at;
   }
 
@@ -606,8 +612,8 @@ export class FastKernels {
     };
     // the bias as rows of `row` floats: one for all rows (per column), or one per row
     const rows = epilogue?.rows ?? false;
-    const bias = this.alloc((rows ? m : 1) * row * 4), bRow = rows ? row * 4 : 0;
-    const bv = this.f32(bias, (rows ? m : 1) * row).fill(0);
+    const bias = this.zeroed((rows ? m : 1) * row), bRow = rows ? row * 4 : 0;
+    const bv = this.f32(bias, (rows ? m : 1) * row);
     if (epilogue && rows) for (let i = 0; i < m; i++) bv.fill(epilogue.bias[i], i * row, i * row + n);
     else if (epilogue) bv.set(epilogue.bias);
     const out = this.alloc(cOffs.length * m * n * 4);
@@ -672,8 +678,7 @@ export class FastKernels {
     const twin = this.on(lanes);
     if (twin) return twin.scatterImages(cols, dx, images, key, () => idx);
     this.reset();
-    const cs = this.put(cols), it = this.put(idx), o = this.alloc(dx.length * 4);
-    this.f32(o, dx.length).fill(0);
+    const cs = this.put(cols), it = this.put(idx), o = this.zeroed(dx.length);
     // each image's sums in its own part of dx: lanes of images
     if (per > 0) this.run(ranges(images, lanes).map(([lo, hi]) => Array.from({ length: hi - lo }, (_, j) => [SCATTER, o + (lo + j) * size * 4, cs + (lo + j) * per * 4, it, per, DUMMY])));
     dx.set(this.f32(o, dx.length));
@@ -706,8 +711,7 @@ export class FastKernels {
     const twin = this.on(lanes);
     if (twin) return twin.poolScatter(dy, arg, dx, planes, mask);
     this.reset();
-    const ds = this.put(dy), as = this.put(arg), o = this.alloc(dx.length * 4), ms = mask ? this.put(mask) : 0;
-    this.f32(o, dx.length).fill(0);
+    const ds = this.put(dy), as = this.put(arg), o = this.zeroed(dx.length), ms = mask ? this.put(mask) : 0;
     this.run(ranges(planes, lanes).map(([lo, hi]) => {
       const calls = Array.from({ length: hi - lo }, (_, j) => [SCATTER, o + (lo + j) * size * 4, ds + (lo + j) * per * 4, as + (lo + j) * per * 4, per, DUMMY]);
       if (mask && hi > lo) calls.push([KEEP, o + lo * size * 4, ms + lo * size * 4, (hi - lo) * size]);
@@ -727,8 +731,7 @@ export class FastKernels {
     const twin = this.on(lanes);
     if (twin) return twin.sum(x, y, outer, red, keep, inner);
     this.reset();
-    const xs = this.put(x), o = this.alloc(y.length * 4);
-    this.f32(o, y.length).fill(0);
+    const xs = this.put(x), o = this.zeroed(y.length);
     // with an inner run, its sums first ([outer·red·keep]), then those summed over red
     const seg = inner > 1 ? this.alloc(outer * red * keep * 4) : xs;
     this.run(ranges(outer, lanes).map(([lo, hi]) => {
@@ -756,10 +759,7 @@ export class FastKernels {
     if (twin) return twin.lstmForward(x, whh, h0, c0, out, T, B, H, reverse);
     this.reset();
     const xs = this.put(x), ws = this.put(whh), h0s = this.put(h0), c0s = this.put(c0);
-    this.alloc(16);
-    const hsOut = this.alloc(T * B * H * 4), savedOut = this.alloc(T * B * 6 * H * 4);
-    const zeros = this.alloc(G * 4);
-    this.f32(zeros, G).fill(0);
+    const hsOut = this.alloc(T * B * H * 4), savedOut = this.alloc(T * B * 6 * H * 4), zeros = this.zeroed(G);
     const pb = this.alloc(G * 4 * H);
     this.runHere([[PACK4T, pb, ws, G, H, H * 4]]);
     const time = (step: number) => (reverse ? T - 1 - step : step);
@@ -801,9 +801,7 @@ export class FastKernels {
     if (twin) return twin.lstmBackward(whh, saved, dhs, dcN, out, T, B, H, reverse);
     this.reset();
     const ws = this.put(whh), ss = this.put(saved), ds = this.put(dhs), cN = this.put(dcN);
-    this.alloc(16);
-    const dx = this.alloc(T * B * G * 4), zeros = this.alloc(Math.max(B, 1) * H * 4);
-    this.f32(zeros, B * H).fill(0);
+    const dx = this.alloc(T * B * G * 4), zeros = this.zeroed(B * H);
     // two buffers each for dh and dc, swapped every step: after T steps the last written is
     const bufs = [this.alloc(B * H * 4), this.alloc(B * H * 4), this.alloc(B * H * 4), this.alloc(B * H * 4)];
     const pb = this.alloc(H * 4 * G);

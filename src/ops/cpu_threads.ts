@@ -81,7 +81,8 @@ export class ThreadPool {
   /** Whether Atomics.wait may block this thread (not a browser's main thread). */
   private readonly canWait: boolean;
 
-  constructor(private readonly memory: WebAssembly.Memory, private readonly module: WebAssembly.Module, private readonly alloc: (bytes: number) => number) {
+  /** `alloc` reserves bytes of the memory (for job lists); `runHere` runs calls on this thread. */
+  constructor(private readonly memory: WebAssembly.Memory, private readonly module: WebAssembly.Module, private readonly alloc: (bytes: number) => number, private readonly runHere: (calls: number[][]) => void) {
     let ok = true;
     try {
       Atomics.wait(new Int32Array(memory.buffer), 0, 1, 0);
@@ -155,12 +156,9 @@ export class ThreadPool {
         Atomics.notify(v, CONTROL / 4 + 4 * w + GEN);
       }
     }
-    this.fns(mine);
+    this.runHere(mine);
     this.wait();
   }
-
-  /** Set by the owner: runs calls on this thread. */
-  fns: (calls: number[][]) => void = () => {};
 
   private wait(): void {
     const v = new Int32Array(this.memory.buffer);
