@@ -45,9 +45,17 @@ export interface Result {
  * performance.now() ticks in 0.1 ms) is repeated and the sample is the mean, so no time is 0.
  */
 const MIN_SAMPLE_MS = 2;
+/**
+ * The warm-up: at least this many runs and this long (bench/torch/cases.py does the same).
+ * The first run traces, plans and builds pipelines; WebAssembly is compiled by a baseline tier
+ * first and optimised while it runs, so the CPU fast mode's first ~5 LeNet-5 steps are 4–1.5×
+ * its steady step, which one warm-up run left in the median.
+ */
+const WARM_RUNS = 3, WARM_MS = 300;
 
-async function time(run: () => Promise<void>, runs: number): Promise<{ median: number; min: number; max: number }> {
-  await run(); // warm-up: trace, plan, pipelines
+async function time(run: () => Promise<void>, runs: number, quick: boolean): Promise<{ median: number; min: number; max: number }> {
+  // --quick (a smoke test): one warm-up run
+  for (let i = 0, t0 = performance.now(); i < 1 || (!quick && (i < WARM_RUNS || performance.now() - t0 < WARM_MS)); i++) await run();
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
@@ -105,7 +113,7 @@ export async function runBench(opts: { quick: boolean; runs: number; backends: B
     }
     for (const c of list) {
       const run = external ? null : await runner(backend, c);
-      const t = external ? await external(c, opts.runs) : run ? await time(run, opts.runs) : undefined;
+      const t = external ? await external(c, opts.runs) : run ? await time(run, opts.runs, opts.quick) : undefined;
       if (!t) continue;
       const r: Result = {
         case: c.name, backend, adapter: gpu ? adapter : "cpu", runs: opts.runs,

@@ -2,7 +2,7 @@
  * @file `npm run bench:memory`: trains LeNet-5 (Adam, real MNIST batches) for `--steps`
  * steps (1 000) and reports the GPU bytes the WebGPU backend holds and the JS heap (after a
  * full GC) at step 10 and at the end, with a verdict: flat or growing. Prints the table; with
- * `--save` also writes bench/results/memory-<backend>-<date>T<hhmm>-<adapter>.md (a tracked
+ * `--save` also writes bench/results/memory-<backend>-<date>T<hhmmss>-<adapter>.md (a tracked
  * folder, so not by default). Flags: `--backend webgpu|cpu`, `--steps N`, `--batch B` (64),
  * `--every N` (also sample every N steps), `--save`; `--quick` is accepted and writes nothing.
  */

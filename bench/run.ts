@@ -3,7 +3,7 @@
  * (TensorFlow.js: tfjs-cpu, tfjs-webgpu; jax-js: jax-wasm, jax-webgpu; WebGPU on the same
  * adapter) in one run; warm-up, then timed
  * iterations; median, min and max; ratios against the peers computed within the run. Writes
- * JSON lines, a markdown table and an SVG chart to bench/results/<date>T<hhmm>-<adapter>.*.
+ * JSON lines, a markdown table and an SVG chart to bench/results/<date>T<hhmmss>-<adapter>.*.
  * `--quick`: tiny sizes, one iteration each, nothing written (what `npm test` runs).
  * `--runs N` sets iterations; `--backend a,b` picks from cpu, cpu-fast (the CPU backend's fast
  * mode), webgpu, tfjs-cpu, tfjs-webgpu, jax-wasm, jax-webgpu, torch-cpu (PyTorch, where a
@@ -19,9 +19,9 @@ import { svgChart } from "./chart.ts";
 import { planReport, type PlanReport } from "../src/cli/plan.ts";
 import { pythonWithTorch, torchScript, torchTimer } from "./torch_peer.ts";
 
-/** bench/results/<prefix><date>T<hhmm>-<adapter>: runs of one day do not overwrite each other. */
+/** bench/results/<prefix><date>T<hhmmss>-<adapter>: runs do not overwrite each other, even in one minute. */
 export function resultStem(prefix: string, started: Date, adapter: string): string {
-  const when = started.toISOString().slice(0, 16).replace(":", "");
+  const when = started.toISOString().slice(0, 19).replace(/:/g, "");
   return `bench/results/${prefix}${when}-${adapter.replace(/[^a-z0-9]+/gi, "-").replace(/-+$/, "")}`;
 }
 
@@ -39,7 +39,7 @@ export function writeResults(results: Result[], how: { started: Date; command: s
   writeFileSync(`${stem}.md`, [
     `# Benchmark ${how.started.toISOString()}`, "",
     `Command: \`${how.command}\`; adapter: ${adapter}; machine: ${process.platform} ${process.arch}, ${how.where}.`,
-    "Median of the timed runs after one warm-up; \"vs\" columns are the peer's time over ours (> 1× means webgpu-dl is faster).", "",
+    "Median of the timed runs after a warm-up (at least 3 runs and 300 ms, the same for PyTorch); \"vs\" columns are the peer's time over ours (> 1× means webgpu-dl is faster).", "",
     markdown(results), "", `![images/s](${stem.split("/").pop()}.svg)`, "",
     ...profiles(results),
     ...planSection(plans, results),

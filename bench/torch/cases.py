@@ -4,7 +4,7 @@ with as many threads as there are cores (as our fast mode).
 
   cases.py KEY_JSON RUNS      KEY_JSON: the case key, e.g. {"kind":"lenetTrain","batch":64}
 
-One warm-up, then RUNS timed samples (each at least 2 ms: short ones are repeated and
+A warm-up (at least 3 runs and 300 ms, as bench/harness.ts does), then RUNS timed samples (each at least 2 ms: short ones are repeated and
 averaged, as bench/harness.ts does); prints one JSON line: median, min, max ms, threads and
 the torch version. Needs torch (Debian: apt-get install python3-torch).
 """
@@ -12,6 +12,8 @@ import json, os, sys, time
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+WARM_RUNS, WARM_MS = 3, 300
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
 from lenet5 import LeNet5  # noqa: E402
@@ -84,7 +86,11 @@ def main():
     if run is None:
         print(json.dumps({"skip": True}))
         return
-    run()  # warm-up
+    # warm-up: at least WARM_RUNS runs and WARM_MS (bench/harness.ts has the same two)
+    t0, warm = time.perf_counter(), 0
+    while warm < WARM_RUNS or (time.perf_counter() - t0) * 1000 < WARM_MS:
+        run()
+        warm += 1
     times = []
     for _ in range(runs):
         t0, reps = time.perf_counter(), 0

@@ -1,7 +1,10 @@
 /**
  * @file The CPU reference backend: handles are typed arrays, a plan runs each step's OpDef
  * CPU kernel in order. Slot buffers of a plan are allocated once and reused on every run of
- * that plan (what `compile` relies on); only plan outputs are allocated per run.
+ * that plan (what `compile` relies on); only plan outputs are allocated per run. In the fast
+ * mode a plan that runs a second time (a compiled step) gets its slots in the fast kernels'
+ * shared memory instead (ops/cpu_fast.ts `resident`), where those kernels read and write them
+ * without copies; they are freed when the plan is collected.
  */
 import { ARRAY_OF, allocArray, type DType, type TypedArray } from "../dtype.ts";
 import { sizeOf } from "../shape.ts";
@@ -11,13 +14,17 @@ import type { RunStatus } from "../graph/guard.ts";
 import { STATUS_WORDS } from "../ops/fault.ts";
 import type { CpuCaps } from "../ops/types.ts";
 import { debugLevel, recordKernelTime } from "../debug.ts";
+import { fastKernels } from "../ops/cpu_fast.ts";
+
+/** Frees a collected plan's resident slots (the release function of the memory they are in). */
+const residentSlots = new FinalizationRegistry<() => void>((release) => release());
 
 export class CpuBackend implements Backend {
   readonly name = "cpu";
   /** What kernels may use (ops/types.ts CpuCaps); tests switch the WebAssembly matmul off to compare. */
   readonly caps: CpuCaps = { wasmMatmul: true, mode: "reference", threads: 0 };
-  /** Per plan: one ArrayBuffer per slot and the typed view of each temporary. */
-  private readonly arena = new WeakMap<Plan, (TypedArray | null)[]>();
+  /** Per plan: the typed view of each temporary (in one buffer per slot, or resident), and its runs so far. */
+  private readonly arena = new WeakMap<Plan, { views: (TypedArray | null)[]; runs: number }>();
 
   upload(data: TypedArray): unknown {
     return data;
@@ -88,23 +95,35 @@ export class CpuBackend implements Backend {
   }
 
   private tempViews(plan: Plan): (TypedArray | null)[] {
-    let views = this.arena.get(plan);
-    if (!views) {
+    let a = this.arena.get(plan);
+    if (!a) {
       const buffers = plan.slotBytes.map((b) => new ArrayBuffer(b));
-      views = plan.values.map((v) => {
-        if (v.kind !== "temp") return null;
-        // a pack member placed in its pack's buffer: a window of that slot
-        const at = v.place ? v.place.offset * ARRAY_OF[v.dtype].BYTES_PER_ELEMENT : 0;
-        return view(buffers[v.place ? plan.values[v.place.of].slot : v.slot], v.dtype, sizeOf(v.shape), at);
-      });
-      this.arena.set(plan, views);
+      a = { views: slotViews(plan, (s) => [buffers[s], 0]), runs: 0 };
+      this.arena.set(plan, a);
+    } else if (a.runs === 1 && this.caps.mode === "fast" && plan.slotBytes.length > 0) {
+      // run again: a compiled step. Its slots move into the fast kernels' memory (zeroed, as new).
+      const fast = fastKernels(this.caps.threads);
+      const starts = plan.slotBytes.map((_, s) => plan.slotBytes.slice(0, s).reduce((x, b) => x + ((b + 15) & ~15), 0));
+      const block = fast?.resident(starts[starts.length - 1] + plan.slotBytes[plan.slotBytes.length - 1]);
+      if (fast && block) {
+        a.views = slotViews(plan, (s) => [block.buffer, block.at + starts[s]]);
+        residentSlots.register(plan, () => fast.release(block.at));
+      }
     }
-    return views;
+    a.runs++;
+    return a.views;
   }
 }
 
-function view(buffer: ArrayBuffer, dtype: DType, size: number, byteOffset = 0): TypedArray {
-  return new ARRAY_OF[dtype](buffer, byteOffset, size);
+/** The typed view of each temporary of `plan`, slot s at `place(s)` (a buffer and a byte offset). */
+function slotViews(plan: Plan, place: (slot: number) => [ArrayBufferLike, number]): (TypedArray | null)[] {
+  return plan.values.map((v) => {
+    if (v.kind !== "temp") return null;
+    // a pack member placed in its pack's buffer: a window of that slot
+    const [buffer, start] = place(v.place ? plan.values[v.place.of].slot : v.slot);
+    const at = start + (v.place ? v.place.offset * ARRAY_OF[v.dtype].BYTES_PER_ELEMENT : 0);
+    return new ARRAY_OF[v.dtype](buffer as ArrayBuffer, at, sizeOf(v.shape));
+  });
 }
 
 /** Resolves after the event loop has had a turn (setImmediate in Node, a MessageChannel elsewhere). */

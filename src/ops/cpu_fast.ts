@@ -20,8 +20,9 @@
  * reference loops run.
  */
 import { CONTROL, FN_NAMES, MAX_WORKERS, ThreadPool, coreCount, threadNote } from "./cpu_threads.ts";
+import { MemoryBlocks } from "./cpu_memory.ts";
 import type { CpuArgs, CpuCaps, OpDef } from "./types.ts";
-import { ADD, F32X4_ADD, F32X4_MUL, LOAD32_SPLAT, MUL, NE, SUB, V128_LOAD, V128_STORE, V128_ZERO, blockLoops, brIf, get, i32, loop, memarg, section, set, simd, uleb } from "./matmul_wasm.ts";
+import { ADD, F32X4_ADD, F32X4_MUL, LOAD32_SPLAT, MUL, NE, SUB, V128_LOAD, V128_STORE, V128_ZERO, brIf, get, i32, loop, memarg, section, set, simd, uleb } from "./matmul_wasm.ts";
 
 const [SHL, SHR_U, AND, OR, LT_S, GE_S, SELECT] = [[0x74], [0x76], [0x71], [0x72], [0x48], [0x4e], [0x1b]];
 const I32_STORE = [0x36, ...memarg(2, 0)];
@@ -31,6 +32,8 @@ const F32_LOAD = [0x2a, ...memarg(2, 0)];
 const F32_STORE = [0x38, ...memarg(2, 0)];
 const F32_ADD = [0x92];
 const F32X4_MAX = simd(0xe9);
+const [F32X4_GT, V128_AND] = [simd(0x44), simd(0x4e)];
+const F32_FROM_BITS = [0xbe];
 const STORE32_LANE = (offset: number, lane: number) => simd(0x5a, ...memarg(2, offset), lane);
 const STORE64_LANE = (offset: number, lane: number) => simd(0x5b, ...memarg(3, offset), lane);
 const tee = (l: number) => [0x22, ...uleb(l)];
@@ -51,25 +54,55 @@ const countDown = (l: number) => [...get(l), ...i32(1), ...SUB, ...tee(l), ...i3
 
 /**
  * gemm(pa, pb, pc, mBlocks, nBlocks, k), k ≥ 1: C (rows of nBlocks·4 float32 at pc) = A · B
- * from operands packed in panels [block][p][4], a 4×4 block of C as four f32x4 sums (a row of
- * the block each), one vector multiply and add per row and p: float32 sums, p in order, no
- * fused multiply-add. (Reading an unpacked B in place, stepping a row per p, was tried: no
- * faster for LeNet-5's products, 4× slower at 1024, where the panels stay in cache.)
+ * from operands packed in panels [block][p][4]. Two adjacent blocks of C's columns at a time:
+ * a 4×8 block as eight f32x4 sums, one splat of A's element and two vector multiply-adds per
+ * row and p (six loads for 32 multiply-adds, and eight independent sums, where a 4×4 block
+ * has five loads for 16 and its four sums wait on the add's latency: 8.6 → 10.9 GMAC/s on
+ * one thread at 256³ here);
+ * the last block column alone when nBlocks is odd. Float32 sums, p in order, no fused
+ * multiply-add: either width gives the same bits. (Reading an unpacked B in place, stepping a
+ * row per p, was tried: no faster for LeNet-5's products, 4× slower at 1024.)
  */
 function gemmBody(): number[] {
-  // the locals of matmul_wasm.ts's kernel: parameters 0–5, then IB, JB, P, APTR, BPTR, CPTR, ROW
-  const [P, APTR, BPTR, CPTR, ROW] = [8, 9, 10, 11, 12];
-  const [ACC, BV, AV] = [(r: number) => 13 + r, 17, 18];
-  const rowsOfBlock = [0, 1, 2, 3];
-  const pLoop = loop(
-    get(BPTR), V128_LOAD(0), set(BV),
-    ...rowsOfBlock.map((r) => [...get(ACC(r)), ...get(APTR), ...LOAD32_SPLAT(4 * r), ...set(AV), ...get(AV), ...get(BV), ...F32X4_MUL, ...F32X4_ADD, ...set(ACC(r))]),
-    bump(APTR, i32(16)), bump(BPTR, i32(16)), countDown(P),
-  );
-  const store = rowsOfBlock.flatMap((r) => [...get(CPTR), ...get(ACC(r)), ...V128_STORE(0), ...bump(CPTR, get(ROW))]);
-  const code = blockLoops(16, rowsOfBlock.map((r) => [...V128_ZERO, ...set(ACC(r))]), pLoop, store);
-  const locals = [0x02, 7, 0x7f, 6, 0x7b]; // 7 × i32, 6 × v128
-  return [...uleb(locals.length + code.length), ...locals, ...code];
+  const [PA, PB, PC, MB, NB, K] = [0, 1, 2, 3, 4, 5];
+  const [IB, JB, P, APTR, BPTR, CPTR, ROW, PANEL] = [6, 7, 8, 9, 10, 11, 12, 13];
+  const [ACC, B0, B1, AV] = [(r: number, h: number) => 14 + 2 * r + h, 22, 23, 24];
+  const rows = [0, 1, 2, 3];
+  // the block at column block JB, `wide`: two blocks (B's second panel PANEL bytes on)
+  const block = (wide: boolean) => {
+    const halves = wide ? [0, 1] : [0];
+    return [
+      ...rows.flatMap((r) => halves.flatMap((h) => [...V128_ZERO, ...set(ACC(r, h))])),
+      ...get(PA), ...get(IB), ...get(PANEL), ...MUL, ...ADD, ...set(APTR),
+      ...get(PB), ...get(JB), ...get(PANEL), ...MUL, ...ADD, ...set(BPTR),
+      ...get(K), ...set(P),
+      ...loop(
+        get(BPTR), V128_LOAD(0), set(B0),
+        wide ? [...get(BPTR), ...get(PANEL), ...ADD, ...V128_LOAD(0), ...set(B1)] : [],
+        ...rows.map((r) => [
+          ...get(APTR), ...LOAD32_SPLAT(4 * r), ...set(AV),
+          ...halves.flatMap((h) => [...get(ACC(r, h)), ...get(AV), ...get(h ? B1 : B0), ...F32X4_MUL, ...F32X4_ADD, ...set(ACC(r, h))]),
+        ]),
+        bump(APTR, i32(16)), bump(BPTR, i32(16)), countDown(P),
+      ),
+      // cPtr = pc + ib·4·row + jb·16
+      ...get(PC), ...get(IB), ...i32(4), ...MUL, ...get(ROW), ...MUL, ...ADD, ...get(JB), ...i32(16), ...MUL, ...ADD, ...set(CPTR),
+      ...rows.flatMap((r) => [...halves.flatMap((h) => [...get(CPTR), ...get(ACC(r, h)), ...V128_STORE(16 * h)]), ...bump(CPTR, get(ROW))]),
+    ];
+  };
+  const code = [
+    get(NB), i32(16), MUL, set(ROW), get(K), i32(16), MUL, set(PANEL), i32(0), set(IB),
+    loop(
+      i32(0), set(JB),
+      // pairs of column blocks, then the last one alone
+      ifThen([...get(NB), ...i32(2), ...GE_S], loop(block(true), bump(JB, i32(2)), get(JB), i32(2), ADD, get(NB), [0x4c], brIf(0))),
+      ifThen([...get(JB), ...get(NB), ...LT_S], block(false)),
+      bump(IB, i32(1)), get(IB), get(MB), LT_S, brIf(0),
+    ),
+  ];
+  const locals = [0x02, 8, 0x7f, 11, 0x7b]; // IB … PANEL: i32; ACC × 8, B0, B1, AV: v128
+  const bytes = [...locals, ...code.flat(), 0x0b];
+  return [...uleb(bytes.length), ...bytes];
 }
 
 /** gather(dst, src, idx, n, zero), n ≥ 1: dst[i] = f32 at (idx[i] < 0 ? zero : src + 4·idx[i]). */
@@ -93,6 +126,43 @@ function scatterBody(): number[] {
     get(AT), get(AT), F32_LOAD, get(SRC), F32_LOAD, F32_ADD, F32_STORE,
     bump(SRC, i32(4)), bump(IDX, i32(4)), countDown(N),
   )]);
+}
+
+/**
+ * The two run kernels, runCopy(dst, src, runs, n, _) and runAdd(dst, src, runs, n, _), n ≥ 1:
+ * an index table compressed into runs [e, i, len] (elements e … e + len − 1 of the table are
+ * i … i + len − 1, or all −1 when i < 0), moved an f32x4 at a time. runCopy is the gather:
+ * dst[e + t] = src[i + t], 0 for i < 0. runAdd is the scatter: dst[i + t] += src[e + t], i ≥ 0
+ * only, runs in order, so every element gets its terms in the table's order, as scatter's.
+ * im2col of a stride-1 convolution is runs of a whole output row: 4–10× the gather's speed.
+ */
+function runsBody(add: boolean): number[] {
+  const [DST, SRC, RUNS, N, D, S, L, J] = [0, 1, 2, 3, 5, 6, 7, 8];
+  const run = (vector: number[], scalar: number[], reads = true) => [
+    ...get(L), ...i32(2), ...SHR_U, ...set(J),
+    ...ifThen([...get(J), ...i32(0), ...NE], loop(vector, bump(D, i32(16)), reads ? bump(S, i32(16)) : [], countDown(J))),
+    ...get(L), ...i32(3), ...AND, ...set(J),
+    ...ifThen([...get(J), ...i32(0), ...NE], loop(scalar, bump(D, i32(4)), reads ? bump(S, i32(4)) : [], countDown(J))),
+  ];
+  // D: where the run writes, S: where it reads (the table's side is e, the other side i)
+  const [e, i] = [[...get(RUNS), ...I32_LOAD], [...get(RUNS), 0x28, ...memarg(2, 4)]];
+  const at = (base: number, idx: number[]) => [...get(base), ...idx, ...i32(2), ...SHL, ...ADD];
+  const code = add
+    ? [loop(
+      ifThen([...i, ...i32(0), ...GE_S], [
+        ...at(DST, i), ...set(D), ...at(SRC, e), ...set(S), ...get(RUNS), 0x28, ...memarg(2, 8), ...set(L),
+        ...run([...get(D), ...get(D), ...V128_LOAD(0), ...get(S), ...V128_LOAD(0), ...F32X4_ADD, ...V128_STORE(0)], [...get(D), ...get(D), ...F32_LOAD, ...get(S), ...F32_LOAD, ...F32_ADD, ...F32_STORE]),
+      ]),
+      bump(RUNS, i32(12)), countDown(N),
+    )]
+    : [loop(
+      at(DST, e), set(D), get(RUNS), [0x28], memarg(2, 8), set(L),
+      ifThen([...i, ...i32(0), ...GE_S],
+        [...at(SRC, i), ...set(S), ...run([...get(D), ...get(S), ...V128_LOAD(0), ...V128_STORE(0)], [...get(D), ...get(S), ...I32_LOAD, ...I32_STORE])],
+        run([...get(D), ...V128_ZERO, ...V128_STORE(0)], [...get(D), ...i32(0), ...I32_STORE], false)),
+      bump(RUNS, i32(12)), countDown(N),
+    )];
+  return body(4, code);
 }
 
 /**
@@ -168,47 +238,76 @@ function pack4TBody(): number[] {
 
 /**
  * wmax(y, arg, x, idx, outputs, taps, planes, planeBytes), all ≥ 1: max pooling by an index
- * table. For each plane (x advancing planeBytes) and each of its outputs, the taps
- * idx[o·taps + t] (plane-relative, −1: outside the image) in order; the maximum by the
- * reference's rule (the first tap, then strictly greater, or a NaN over a number: the first
- * maximum and the first NaN win) to y, its index to arg (−∞ and −1 for a window of padding).
+ * table, four outputs at a time. idx is [group of four outputs][tap][4] (plane-relative, −1:
+ * outside the image or past the plane's last output). For each plane (x advancing planeBytes)
+ * and each output, its taps in order; the maximum by the reference's rule (the first tap, then
+ * strictly greater, or a NaN over a number: the first maximum and the first NaN win) to y, its
+ * index to arg (−∞ and −1 for a window of padding: a tap outside reads the −∞ word, which
+ * never wins after the first tap). Four outputs' maxima are four independent chains of
+ * compares and bit selects: one output's scalar chain (compare, select, compare …) cost 5 ns a
+ * tap here, its branchy form as much in mispredictions.
  */
 function wmaxBody(): number[] {
-  const [Y, ARG, X, IDX, OUTS, TAPS, PLANES, PB, O, T, I, J, AT] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
-  const [BEST, V] = [13, 14];
-  const NEG_INF = [0x43, 0x00, 0x00, 0x80, 0xff];
-  const better = [...get(AT), ...i32(0), ...LT_S, ...get(V), ...get(BEST), ...F32_GT, ...OR, ...get(V), ...get(V), ...F32_NE, ...get(BEST), ...get(BEST), ...F32_EQ, ...AND, ...OR];
+  const [Y, ARG, X, IDX, OUTS, TAPS, PLANES, PB, G, T, I] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const [BEST, AT, J, ADDR, V, M] = [11, 12, 13, 14, 15, 16];
+  const [I32X4_SPLAT, I32X4_LT_S, F32X4_EQ, F32X4_NE, V128_OR, BITSELECT] = [simd(0x11), simd(0x39), simd(0x41), simd(0x42), simd(0x50), simd(0x52)];
+  const EXTRACT = (q: number) => simd(0x1b, q);
+  const LOAD32_LANE = (q: number) => simd(0x56, ...memarg(2, 0), q);
+  const group = [
+    f32x4(-Infinity), set(BEST), i32(-1), I32X4_SPLAT, set(AT), get(TAPS), set(T),
+    loop(
+      get(I), V128_LOAD(0), set(J), bump(I, i32(16)),
+      // the taps' addresses, the −∞ word for those outside
+      i32(NO_FLOOR), I32X4_SPLAT, get(X), I32X4_SPLAT, get(J), i32(2), I32X4_SHL, I32X4_ADD, get(J), V128_ZERO, I32X4_LT_S, BITSELECT, set(ADDR),
+      ...[0, 1, 2, 3].map((q) => [...get(ADDR), ...EXTRACT(q), ...get(V), ...LOAD32_LANE(q), ...set(V)]),
+      get(AT), V128_ZERO, I32X4_LT_S, get(V), get(BEST), F32X4_GT, V128_OR, get(V), get(V), F32X4_NE, get(BEST), get(BEST), F32X4_EQ, V128_AND, V128_OR, set(M),
+      get(V), get(BEST), get(M), BITSELECT, set(BEST), get(J), get(AT), get(M), BITSELECT, set(AT),
+      countDown(T),
+    ),
+  ];
   const code = [
     loop(
-      get(IDX), set(I), get(OUTS), set(O),
-      loop(
-        i32(-1), set(AT), NEG_INF, set(BEST), get(TAPS), set(T),
-        loop(
-          get(I), I32_LOAD, set(J), bump(I, i32(4)),
-          get(J), i32(0), GE_S, [0x04, 0x40],
-          get(X), get(J), i32(2), SHL, ADD, F32_LOAD, set(V),
-          better, [0x04, 0x40], get(V), set(BEST), get(J), set(AT), [0x0b],
-          [0x0b],
-          countDown(T),
-        ),
-        get(Y), get(BEST), F32_STORE, get(ARG), get(AT), I32_STORE,
-        bump(Y, i32(4)), bump(ARG, i32(4)), countDown(O),
-      ),
+      get(IDX), set(I), get(OUTS), i32(2), SHR_U, set(G),
+      ifThen([...get(G), ...i32(0), ...NE], loop(
+        group.flat(), get(Y), get(BEST), V128_STORE(0), get(ARG), get(AT), V128_STORE(0),
+        bump(Y, i32(16)), bump(ARG, i32(16)), countDown(G),
+      )),
+      // the last outputs mod 4: their lanes only
+      get(OUTS), i32(3), AND, set(G),
+      ifThen([...get(G), ...i32(0), ...NE], [
+        ...group.flat(),
+        ...[[Y, BEST], [ARG, AT]].flatMap(([dst, v]) => ifThen([...get(G), ...i32(2), ...AND],
+          [...get(dst), ...get(v), ...STORE64_LANE(0, 0), ...ifThen([...get(G), ...i32(1), ...AND], [...get(dst), ...get(v), ...STORE32_LANE(8, 2)])],
+          [...get(dst), ...get(v), ...STORE32_LANE(0, 0)])),
+        ...bump(Y, [...get(G), ...i32(4), ...MUL]), ...bump(ARG, [...get(G), ...i32(4), ...MUL]),
+      ]),
       bump(X, get(PB)), countDown(PLANES),
     ),
   ];
-  const locals = [0x02, 5, 0x7f, 2, 0x7d]; // O, T, I, J, AT: i32; BEST, V: f32
+  const locals = [0x02, 3, 0x7f, 6, 0x7b]; // G, T, I: i32; BEST, AT, J, ADDR, V, M: v128
   const bytes = [...locals, ...code.flat(), 0x0b];
   return [...uleb(bytes.length), ...bytes];
 }
 
-/** keep(dst, mask, n, _, _), n ≥ 1: dst[i] where mask[i] > 0, else 0 (a NaN mask gives 0): ReLU's backward fused into a pooling's. */
+/**
+ * keep(dst, mask, n, _, _), n ≥ 1: dst[i] where mask[i] > 0, else 0 (a NaN mask gives 0):
+ * ReLU's backward fused into a pooling's. A bit mask (f32x4 compare and v128.and, then the
+ * same in i32 for the last n mod 4), never a branch: a float select is one in V8, and on a
+ * real mask it mispredicts half the time.
+ */
 function keepBody(): number[] {
-  const [DST, MASK, N] = [0, 1, 2];
-  return body(0, [loop(
-    get(DST), get(DST), F32_LOAD, [0x43, 0, 0, 0, 0], get(MASK), F32_LOAD, [0x43, 0, 0, 0, 0], F32_GT, SELECT, F32_STORE,
-    bump(DST, i32(4)), bump(MASK, i32(4)), countDown(N),
-  )]);
+  const [DST, MASK, N, J, T] = [0, 1, 2, 3, 4];
+  return body(0, [
+    get(N), i32(2), SHR_U, set(J), get(N), i32(3), AND, set(T),
+    ifThen([...get(J), ...i32(0), ...NE], loop(
+      get(DST), get(DST), V128_LOAD(0), get(MASK), V128_LOAD(0), V128_ZERO, F32X4_GT, V128_AND, V128_STORE(0),
+      bump(DST, i32(16)), bump(MASK, i32(16)), countDown(J),
+    )),
+    ifThen([...get(T), ...i32(0), ...NE], loop(
+      get(DST), get(DST), I32_LOAD, i32(0), get(MASK), F32_LOAD, [0x43, 0, 0, 0, 0], F32_GT, SUB, AND, I32_STORE,
+      bump(DST, i32(4)), bump(MASK, i32(4)), countDown(T),
+    )),
+  ]);
 }
 
 const F32X4_EXTRACT = (lane: number) => simd(0x1f, lane);
@@ -436,10 +535,10 @@ export function fastModuleBytes(shared = false): Uint8Array<ArrayBuffer> {
   const type = section(1, [5, ...fnType(6), ...fnType(5), ...fnType(9), ...fnType(8), 0x60, 1, 0x7b, 1, 0x7b]);
   const limits = shared ? [0x03, 0x01, ...uleb(MAX_PAGES)] : [0x00, 0x01];
   const imports = section(2, [1, 1, 0x6d, 3, 0x6d, 0x65, 0x6d, 0x02, ...limits]);
-  const funcs = section(3, [14, 0, 1, 1, 2, 1, 1, 3, 1, 1, 1, 4, 2, 2, 2]);
+  const funcs = section(3, [16, 0, 1, 1, 2, 1, 1, 3, 1, 1, 1, 4, 2, 2, 2, 1, 1]);
   const name = (s: string, f: number) => [s.length, ...[...s].map((ch) => ch.charCodeAt(0)), 0x00, f];
-  const exports = section(7, [13, ...name("gemm", 0), ...name("gather", 1), ...name("scatter", 2), ...name("unpack", 3), ...name("pack4", 4), ...name("pack4T", 5), ...name("wmax", 6), ...name("keep", 7), ...name("segsum", 8), ...name("colsum", 9), ...name("lstm", 11), ...name("lstmBack", 12), ...name("adam", 13)]);
-  const code = section(10, [14, ...gemmBody(), ...gatherBody(), ...scatterBody(), ...unpackBody(), ...pack4Body(), ...pack4TBody(), ...wmaxBody(), ...keepBody(), ...segsumBody(), ...colsumBody(), ...vexpBody(), ...lstmBody(), ...lstmBackBody(), ...adamBody()]);
+  const exports = section(7, [15, ...name("gemm", 0), ...name("gather", 1), ...name("scatter", 2), ...name("unpack", 3), ...name("pack4", 4), ...name("pack4T", 5), ...name("wmax", 6), ...name("keep", 7), ...name("segsum", 8), ...name("colsum", 9), ...name("lstm", 11), ...name("lstmBack", 12), ...name("adam", 13), ...name("runCopy", 14), ...name("runAdd", 15)]);
+  const code = section(10, [16, ...gemmBody(), ...gatherBody(), ...scatterBody(), ...unpackBody(), ...pack4Body(), ...pack4TBody(), ...wmaxBody(), ...keepBody(), ...segsumBody(), ...colsumBody(), ...vexpBody(), ...lstmBody(), ...lstmBackBody(), ...adamBody(), ...runsBody(false), ...runsBody(true)]);
   return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0, ...type, ...imports, ...funcs, ...exports, ...code]);
 }
 
@@ -452,7 +551,7 @@ type Fn = (...args: number[]) => void;
  */
 const ZERO = 0, DUMMY = 16, NO_FLOOR = 32, HEAP = CONTROL + 16 * MAX_WORKERS + 16;
 /** The module's functions by index (a call is [index, ...arguments]). */
-const [GEMM, GATHER, SCATTER, UNPACK, PACK4, PACK4T, WMAX, KEEP, SEGSUM, COLSUM, LSTM, LSTM_BACK, ADAM] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13];
+const [GEMM, GATHER, SCATTER, UNPACK, PACK4, PACK4T, WMAX, KEEP, SEGSUM, COLSUM, LSTM, LSTM_BACK, ADAM, RUN_COPY, RUN_ADD] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 14, 15];
 /**
  * Work below which a kernel stays on one thread (a hand-off costs ~10–50 µs): multiply-adds of
  * a product (2^20 ≈ 80 µs here; LSTM's hidden step, 4 M, gains), elements a gather or scatter moves.
@@ -471,23 +570,62 @@ function ranges(count: number, lanes: number): [number, number][] {
   return Array.from({ length: lanes }, (_, t) => [Math.floor((count * t) / lanes), Math.floor((count * (t + 1)) / lanes)]);
 }
 
-/** The fast kernels on their memory, with a bump allocator reset by each call, and its threads. */
+/** An index table kept in the module's memory: its byte offset and length, and its runs where it is kept as runs. */
+interface Table {
+  at: number;
+  length: number;
+  /** The number of [e, i, len] runs (runCopy, runAdd) it is stored as; 0: stored as the table. */
+  runs: number;
+}
+
+/**
+ * An index table as runs [e, i, len]: entries e … e + len − 1 are i … i + len − 1 (or all
+ * negative: i = −1), maximal; null where the runs average under four entries (the table's own
+ * kernels, gather and scatter, are as fast there).
+ */
+export function indexRuns(idx: Int32Array): Int32Array | null {
+  const runs: number[] = [];
+  for (let e = 0; e < idx.length;) {
+    const i = idx[e];
+    let len = 1;
+    if (i < 0) while (e + len < idx.length && idx[e + len] < 0) len++;
+    else while (e + len < idx.length && idx[e + len] === i + len) len++;
+    runs.push(e, i < 0 ? -1 : i, len);
+    e += len;
+    if (runs.length * 4 > 3 * idx.length) return null;
+  }
+  return runs.length * 4 <= 3 * idx.length ? Int32Array.from(runs) : null;
+}
+
+/** A float32 or int32 array (the operands the kernels read and write). */
+type Operand = Float32Array | Int32Array;
+
+/**
+ * The fast kernels on their memory, with a bump allocator reset by each call, and its threads.
+ * Arrays that lie in the memory already (`owns`: a plan's slots, made by `resident`) are read
+ * and written where they are; any other operand is copied in, and a result copied out.
+ */
 export class FastKernels {
   private readonly fns: Fn[];
   private top = HEAP;
-  private readonly tables = new Map<string, Int32Array>();
+  /** Long-lived blocks: index tables and resident slots; the scratch space starts after them. */
+  private readonly blocks = new MemoryBlocks(HEAP);
+  private readonly tables = new Map<string, Table>();
   private tableElements = 0;
+  /** Every buffer object this memory has had (a grow gives a new one; views on the old stay valid when shared). */
+  private readonly buffers = new WeakSet<ArrayBufferLike>();
   /** Threads a kernel may use (the calling one included); `useThreads` sets it. */
   private threads = 1;
   private readonly ownPool: ThreadPool | null;
   /**
-   * The instance on a shared memory that runs the work worth splitting, where this one is on a
-   * private memory: copying into a SharedArrayBuffer costs 2.5× copying into an ArrayBuffer
-   * (0.40 against 0.16 ms for 4 MB here), so work on one thread stays off the shared memory.
+   * The instance on a shared memory that runs the work worth splitting, and all work on its
+   * resident arrays, where this one is on a private memory: copying into a SharedArrayBuffer
+   * costs 2.5× copying into an ArrayBuffer (0.40 against 0.16 ms for 4 MB here), so other work
+   * on one thread stays off the shared memory.
    */
   twin: FastKernels | null = null;
 
-  constructor(private readonly memory: WebAssembly.Memory, module: WebAssembly.Module, exports: WebAssembly.Exports, shared: boolean) {
+  constructor(private readonly memory: WebAssembly.Memory, module: WebAssembly.Module, exports: WebAssembly.Exports, readonly shared: boolean) {
     const e = exports as unknown as Record<string, Fn>;
     this.fns = FN_NAMES.map((n) => e[n] ?? (() => {}));
     new Float32Array(memory.buffer, NO_FLOOR, 4).fill(-Infinity);
@@ -508,9 +646,47 @@ export class FastKernels {
     return this.twin ? this.twin.ownPool : this.ownPool;
   }
 
-  /** The instance to run work of `lanes` lanes: the shared twin when they are more than one. */
-  private on(lanes: number): FastKernels | null {
-    return lanes > 1 && this.twin ? this.twin : null;
+  /** The instance for the shared memory's arrays: this one, or its twin; null without one. */
+  private get sharedInstance(): FastKernels | null {
+    return this.shared ? this : this.twin;
+  }
+
+  /**
+   * `bytes` zeroed in the shared memory that stay until `release`: a view's buffer and byte
+   * offset (a plan's slots, backends/cpu.ts), or null where there is no shared memory. Arrays
+   * made on it are operands the kernels use in place. Only between kernel calls.
+   */
+  resident(bytes: number): { buffer: ArrayBufferLike; at: number } | null {
+    const s = this.sharedInstance;
+    if (!s) return null;
+    const at = s.blocks.reserve(bytes);
+    s.cover(s.blocks.end);
+    new Uint8Array(s.memory.buffer, at, bytes).fill(0);
+    return { buffer: s.memory.buffer, at };
+  }
+
+  /** Frees what `resident` returned at `at`. */
+  release(at: number): void {
+    this.sharedInstance?.blocks.free(at);
+  }
+
+  /** Bytes held by resident blocks and index tables of the shared memory (tests check they are freed). */
+  get residentBytes(): number {
+    return this.sharedInstance?.blocks.bytes ?? 0;
+  }
+
+  /** Whether `a` lies in this memory (a kernel may use it where it is). */
+  owns(a: ArrayBufferView): boolean {
+    return a.buffer === this.memory.buffer || this.buffers.has(a.buffer);
+  }
+
+  /**
+   * The instance to run work of `lanes` lanes on: the shared twin when they are more than one,
+   * or when an operand is resident there; null: this one.
+   */
+  private on(lanes: number, ...arrays: ArrayBufferView[]): FastKernels | null {
+    const twin = this.twin;
+    return twin && (lanes > 1 || arrays.some((a) => twin.owns(a))) ? twin : null;
   }
 
   /** Lanes for `work`: one below `split`, else one per thread (at most `items`). */
@@ -529,15 +705,22 @@ export class FastKernels {
 
   /** Starts a call: everything allocated by the last one is free again. */
   private reset(): void {
-    this.top = HEAP;
+    this.top = this.blocks.end;
   }
 
-  /** `bytes` (rounded up to 16) of memory; grows it as needed. Views made before may be detached. */
+  /** Grows the memory to at least `end` bytes. */
+  private cover(end: number): void {
+    const have = this.memory.buffer.byteLength;
+    if (end <= have) return;
+    this.buffers.add(this.memory.buffer);
+    this.memory.grow(Math.ceil((end - have) / 65536));
+  }
+
+  /** `bytes` (rounded up to 16) of scratch memory; grows it as needed. Views made before may be detached. */
   private alloc(bytes: number): number {
     const at = this.top;
     this.top += (bytes + 15) & ~15;
-    const have = this.memory.buffer.byteLength;
-    if (this.top > have) this.memory.grow(Math.ceil((this.top - have) / 65536));
+    this.cover(this.top);
     return at;
   }
 
@@ -552,27 +735,52 @@ export class FastKernels {
     return new Float32Array(this.memory.buffer, at, len);
   }
 
-  /** Copies `src` in; its byte offset. */
-  private put(src: Float32Array | Int32Array): number {
+  /** The byte offset of an operand to read: where it lies, or a copy made in scratch. */
+  private put(src: Operand): number {
+    if (this.owns(src)) return src.byteOffset;
     const at = this.alloc(src.byteLength);
     (src instanceof Float32Array ? this.f32(at, src.length) : new Int32Array(this.memory.buffer, at, src.length)).set(src);
     return at;
   }
 
+  /** Where a kernel writes a result bound for `out`: out itself where it lies here, else scratch (`done` copies it out). */
+  private target(out: Operand): number {
+    return this.owns(out) ? out.byteOffset : this.alloc(out.byteLength);
+  }
+
+  /** `target`, zeroed. */
+  private zeroedTarget(out: Float32Array): number {
+    if (!this.owns(out)) return this.zeroed(out.length);
+    out.fill(0);
+    return out.byteOffset;
+  }
+
+  /** Copies a result written at `at` out to `out`, unless it was written there. */
+  private done(out: Operand, at: number): void {
+    if (this.owns(out) && out.byteOffset === at) return;
+    out.set(out instanceof Float32Array ? this.f32(at, out.length) : new Int32Array(this.memory.buffer, at, out.length));
+  }
+
   /**
-   * An index table, made by `make` on first use of `key` and kept (up to 16 M entries in all,
-   * then the cache starts again): the shapes of a training loop repeat every step.
+   * An index table, made by `make` on first use of `key` and kept in this memory (up to 16 M
+   * entries in all, then the cache starts again): the shapes of a training loop repeat every step.
+   * Only at the start of a call (it places a block).
    */
-  private table(key: string, make: () => Int32Array): Int32Array {
+  private table(key: string, make: () => Int32Array, asRuns = false): Table {
     let t = this.tables.get(key);
     if (!t) {
-      t = make();
-      if (this.tableElements + t.length > 1 << 24) {
+      const idx = make(), runs = asRuns ? indexRuns(idx) : null, data = runs ?? idx;
+      if (this.tableElements + data.length > 1 << 24) {
+        for (const old of this.tables.values()) this.blocks.free(old.at);
         this.tables.clear();
         this.tableElements = 0;
       }
+      t = { at: this.blocks.reserve(data.byteLength), length: idx.length, runs: runs ? runs.length / 3 : 0 };
+      this.cover(this.blocks.end);
+      new Int32Array(this.memory.buffer, t.at, data.length).set(data);
       this.tables.set(key, t);
-      this.tableElements += t.length;
+      this.tableElements += data.length;
+      this.top = Math.max(this.top, this.blocks.end);
     }
     return t;
   }
@@ -585,10 +793,21 @@ export class FastKernels {
   matmul(a: Strided, aOffs: readonly number[], b: Strided, bOffs: readonly number[], c: Float32Array, cOffs: readonly number[], m: number, k: number, n: number, epilogue?: { bias: Float32Array; rows: boolean; relu: boolean }): void {
     const batches = cOffs.length, mBlocks = (m + 3) >> 2;
     const lanes = this.lanes(batches * m * k * n, SPLIT_MACS, batches > 1 ? batches : mBlocks);
-    const twin = this.on(lanes);
+    const twin = this.on(lanes, a.data, b.data, c);
     if (twin) return twin.matmul(a, aOffs, b, bOffs, c, cOffs, m, k, n, epilogue);
-    this.reset();
     const nBlocks = (n + 3) >> 2, row = nBlocks * 4;
+    // the index tables of operands with neither stride 1, before any scratch is taken (a table places a block)
+    const tableOf = (s: Strided, rows: number, blocks: number) => s.sRow === 1 || s.sP === 1 ? null : this.table(`pack ${rows} ${k} ${s.sRow} ${s.sP}`, () => {
+      const t = new Int32Array(blocks * 4 * k);
+      for (let blk = 0, d = 0; blk < blocks; blk++) {
+        for (let p = 0; p < k; p++) for (let r = 0; r < 4; r++, d++) t[d] = 4 * blk + r < rows ? (4 * blk + r) * s.sRow + p * s.sP : -1;
+      }
+      return t;
+    });
+    const single = batches > 1 || lanes === 1;
+    const aTables = single ? [tableOf(a, m, mBlocks)] : ranges(mBlocks, lanes).map(([lo, hi]) => tableOf(a, Math.min(m, 4 * hi) - 4 * lo, hi - lo));
+    const bTable = tableOf(b, n, nBlocks);
+    this.reset();
     // the part of each operand the products read, copied in, with slack for pack4's last lanes
     const span = (s: Strided, offs: readonly number[], rows: number) => {
       const lo = Math.min(...offs), hi = Math.max(...offs) + (rows - 1) * s.sRow + (k - 1) * s.sP + 1;
@@ -598,17 +817,10 @@ export class FastKernels {
     };
     const [sa, sb] = [span(a, aOffs, m), span(b, bOffs, n)];
     // panels: by pack4 where a block's four rows are adjacent, by pack4T where p is, else by an index table
-    const packer = (s: Strided, rows: number, blocks: number) => {
+    const packer = (s: Strided, rows: number, blocks: number, table: Table | null) => {
       if (s.sRow === 1) return (dst: number, src: number) => [PACK4, dst, src, blocks, k, 4 * s.sP];
       if (s.sP === 1) return (dst: number, src: number) => [PACK4T, dst, src, rows, k, 4 * s.sRow];
-      const idx = this.put(this.table(`pack ${rows} ${k} ${s.sRow} ${s.sP}`, () => {
-        const t = new Int32Array(blocks * 4 * k);
-        for (let blk = 0, d = 0; blk < blocks; blk++) {
-          for (let p = 0; p < k; p++) for (let r = 0; r < 4; r++, d++) t[d] = 4 * blk + r < rows ? (4 * blk + r) * s.sRow + p * s.sP : -1;
-        }
-        return t;
-      }));
-      return (dst: number, src: number) => [GATHER, dst, src, idx, blocks * 4 * k, ZERO];
+      return (dst: number, src: number) => [GATHER, dst, src, table!.at, blocks * 4 * k, ZERO];
     };
     // the bias as rows of `row` floats: one for all rows (per column), or one per row
     const rows = epilogue?.rows ?? false;
@@ -616,14 +828,17 @@ export class FastKernels {
     const bv = this.f32(bias, (rows ? m : 1) * row);
     if (epilogue && rows) for (let i = 0; i < m; i++) bv.fill(epilogue.bias[i], i * row, i * row + n);
     else if (epilogue) bv.set(epilogue.bias);
-    const out = this.alloc(cOffs.length * m * n * 4);
+    // the products in order, usually one run of c: written in place where c lies here
+    const contiguous = cOffs.every((o, i) => o === cOffs[0] + i * m * n);
+    const whole = contiguous ? c.subarray(cOffs[0], cOffs[0] + batches * m * n) : null;
+    const out = whole ? this.target(whole) : this.alloc(batches * m * n * 4);
     const floor = epilogue?.relu ? ZERO : NO_FLOOR;
     const scratch = () => [this.alloc(mBlocks * 16 * k), this.alloc(nBlocks * 16 * k), this.alloc(mBlocks * 4 * row * 4)];
-    const packB = packer(b, n, nBlocks);
+    const packB = packer(b, n, nBlocks, bTable);
     const work: number[][][] = [];
-    if (batches > 1 || lanes === 1) {
+    if (single) {
       // lanes of whole products (a lane packs an operand again only where its offset changes)
-      const packA = packer(a, m, mBlocks);
+      const packA = packer(a, m, mBlocks, aTables[0]);
       for (const [lo, hi] of ranges(batches, lanes)) {
         const [pa, pb, pc] = scratch(), calls: number[][] = [];
         for (let i = lo; i < hi; i++) {
@@ -635,9 +850,9 @@ export class FastKernels {
       }
     } else {
       // one product: lanes of rows of blocks, each packing its rows of A and all of B
-      for (const [lo, hi] of ranges(mBlocks, lanes)) {
+      for (const [t, [lo, hi]] of ranges(mBlocks, lanes).entries()) {
         const [pa, pb, pc] = scratch(), r0 = 4 * lo, rs = Math.min(m, 4 * hi) - r0;
-        const packA = packer(a, rs, hi - lo);
+        const packA = packer(a, rs, hi - lo, aTables[t]);
         work.push([
           packA(pa, sa.at + 4 * (aOffs[0] - sa.lo + r0 * a.sRow)), packB(pb, sb.at + 4 * (bOffs[0] - sb.lo)),
           [GEMM, pa, pb, pc, hi - lo, nBlocks, k], [UNPACK, out + r0 * n * 4, pc, row * 4, rs, n, n * 4, bias + r0 * bRow, bRow, floor],
@@ -645,11 +860,9 @@ export class FastKernels {
       }
     }
     this.run(work);
-    const res = this.f32(out, cOffs.length * m * n);
-    // the products in order, usually one run of c
-    const contiguous = cOffs.every((o, i) => o === cOffs[0] + i * m * n);
-    if (contiguous) c.set(res, cOffs[0]);
-    else cOffs.forEach((o, i) => c.set(res.subarray(i * m * n, (i + 1) * m * n), o));
+    if (whole) return this.done(whole, out);
+    const res = this.f32(out, batches * m * n);
+    cOffs.forEach((o, i) => c.set(res.subarray(i * m * n, (i + 1) * m * n), o));
   }
 
   /**
@@ -657,15 +870,16 @@ export class FastKernels {
    * (or any per-image gather) with the index table `make` builds, cached under `key`.
    */
   gatherImages(x: Float32Array, out: Float32Array, images: number, key: string, make: () => Int32Array): void {
-    const idx = this.table(key, make);
-    const per = idx.length, size = x.length / images, lanes = this.lanes(images * per, SPLIT_ELEMENTS, images);
-    const twin = this.on(lanes);
-    if (twin) return twin.gatherImages(x, out, images, key, () => idx);
-    this.reset();
+    const per = out.length / Math.max(images, 1), size = x.length / images, lanes = this.lanes(images * per, SPLIT_ELEMENTS, images);
+    const twin = this.on(lanes, x, out);
+    if (twin) return twin.gatherImages(x, out, images, key, make);
     if (per === 0 || images === 0) return;
-    const xs = this.put(x), it = this.put(idx), o = this.alloc(out.length * 4);
-    this.run(ranges(images, lanes).map(([lo, hi]) => Array.from({ length: hi - lo }, (_, j) => [GATHER, o + (lo + j) * per * 4, xs + (lo + j) * size * 4, it, per, ZERO])));
-    out.set(this.f32(o, out.length));
+    const t = this.table(key, make, true);
+    this.reset();
+    const xs = this.put(x), o = this.target(out);
+    const call = (img: number) => t.runs ? [RUN_COPY, o + img * per * 4, xs + img * size * 4, t.at, t.runs, 0] : [GATHER, o + img * per * 4, xs + img * size * 4, t.at, per, ZERO];
+    this.run(ranges(images, lanes).map(([lo, hi]) => Array.from({ length: hi - lo }, (_, j) => call(lo + j))));
+    this.done(out, o);
   }
 
   /**
@@ -673,15 +887,16 @@ export class FastKernels {
    * zeroed first: col2im.
    */
   scatterImages(cols: Float32Array, dx: Float32Array, images: number, key: string, make: () => Int32Array): void {
-    const idx = this.table(key, make);
-    const per = idx.length, size = dx.length / images, lanes = this.lanes(images * per, SPLIT_ELEMENTS, images);
-    const twin = this.on(lanes);
-    if (twin) return twin.scatterImages(cols, dx, images, key, () => idx);
+    const per = cols.length / Math.max(images, 1), size = dx.length / images, lanes = this.lanes(images * per, SPLIT_ELEMENTS, images);
+    const twin = this.on(lanes, cols, dx);
+    if (twin) return twin.scatterImages(cols, dx, images, key, make);
+    const t = per > 0 ? this.table(key, make, true) : null;
     this.reset();
-    const cs = this.put(cols), it = this.put(idx), o = this.zeroed(dx.length);
+    const cs = this.put(cols), o = this.zeroedTarget(dx);
+    const call = (img: number) => t!.runs ? [RUN_ADD, o + img * size * 4, cs + img * per * 4, t!.at, t!.runs, 0] : [SCATTER, o + img * size * 4, cs + img * per * 4, t!.at, per, DUMMY];
     // each image's sums in its own part of dx: lanes of images
-    if (per > 0) this.run(ranges(images, lanes).map(([lo, hi]) => Array.from({ length: hi - lo }, (_, j) => [SCATTER, o + (lo + j) * size * 4, cs + (lo + j) * per * 4, it, per, DUMMY])));
-    dx.set(this.f32(o, dx.length));
+    if (t) this.run(ranges(images, lanes).map(([lo, hi]) => Array.from({ length: hi - lo }, (_, j) => call(lo + j))));
+    this.done(dx, o);
   }
 
   /**
@@ -690,16 +905,21 @@ export class FastKernels {
    * under `key`. Exact: no arithmetic.
    */
   windowMax(x: Float32Array, y: Float32Array, arg: Int32Array, planes: number, key: string, taps: number, make: () => Int32Array): void {
-    const idx = this.table(key, make);
-    const per = idx.length / taps, size = x.length / planes, lanes = this.lanes(planes * per * taps, SPLIT_ELEMENTS, planes);
-    const twin = this.on(lanes);
-    if (twin) return twin.windowMax(x, y, arg, planes, key, taps, () => idx);
-    this.reset();
+    const per = y.length / Math.max(planes, 1), size = x.length / planes, lanes = this.lanes(planes * per * taps, SPLIT_ELEMENTS, planes);
+    const twin = this.on(lanes, x, y, arg);
+    if (twin) return twin.windowMax(x, y, arg, planes, key, taps, make);
     if (per === 0 || planes === 0) return;
-    const xs = this.put(x), it = this.put(idx), yo = this.alloc(y.length * 4), ao = this.alloc(arg.length * 4);
+    // the table as wmax reads it: [group of four outputs][tap][4], −1 past the last output
+    const it = this.table(key, () => {
+      const t = make(), groups = (per + 3) >> 2, g = new Int32Array(groups * taps * 4).fill(-1);
+      for (let o = 0; o < per; o++) for (let k = 0; k < taps; k++) g[((o >> 2) * taps + k) * 4 + (o & 3)] = t[o * taps + k];
+      return g;
+    }).at;
+    this.reset();
+    const xs = this.put(x), yo = this.target(y), ao = this.target(arg);
     this.run(ranges(planes, lanes).filter(([lo, hi]) => hi > lo).map(([lo, hi]) => [[WMAX, yo + lo * per * 4, ao + lo * per * 4, xs + lo * size * 4, it, per, taps, hi - lo, size * 4]]));
-    y.set(this.f32(yo, y.length));
-    arg.set(new Int32Array(this.memory.buffer, ao, arg.length));
+    this.done(y, yo);
+    this.done(arg, ao);
   }
 
   /**
@@ -708,16 +928,16 @@ export class FastKernels {
    */
   poolScatter(dy: Float32Array, arg: Int32Array, dx: Float32Array, planes: number, mask?: Float32Array): void {
     const per = dy.length / planes, size = dx.length / planes, lanes = this.lanes(dx.length, SPLIT_ELEMENTS, planes);
-    const twin = this.on(lanes);
+    const twin = this.on(lanes, dy, arg, dx, ...(mask ? [mask] : []));
     if (twin) return twin.poolScatter(dy, arg, dx, planes, mask);
     this.reset();
-    const ds = this.put(dy), as = this.put(arg), o = this.zeroed(dx.length), ms = mask ? this.put(mask) : 0;
+    const ds = this.put(dy), as = this.put(arg), o = this.zeroedTarget(dx), ms = mask ? this.put(mask) : 0;
     this.run(ranges(planes, lanes).map(([lo, hi]) => {
       const calls = Array.from({ length: hi - lo }, (_, j) => [SCATTER, o + (lo + j) * size * 4, ds + (lo + j) * per * 4, as + (lo + j) * per * 4, per, DUMMY]);
       if (mask && hi > lo) calls.push([KEEP, o + lo * size * 4, ms + lo * size * 4, (hi - lo) * size]);
       return per > 0 ? calls : [];
     }));
-    dx.set(this.f32(o, dx.length));
+    this.done(dx, o);
   }
 
   /**
@@ -728,10 +948,10 @@ export class FastKernels {
    */
   sum(x: Float32Array, y: Float32Array, outer: number, red: number, keep: number, inner: number): void {
     const lanes = this.lanes(x.length, SPLIT_ELEMENTS, outer);
-    const twin = this.on(lanes);
+    const twin = this.on(lanes, x, y);
     if (twin) return twin.sum(x, y, outer, red, keep, inner);
     this.reset();
-    const xs = this.put(x), o = this.zeroed(y.length);
+    const xs = this.put(x), o = this.zeroedTarget(y);
     // with an inner run, its sums first ([outer·red·keep]), then those summed over red
     const seg = inner > 1 ? this.alloc(outer * red * keep * 4) : xs;
     this.run(ranges(outer, lanes).map(([lo, hi]) => {
@@ -741,7 +961,7 @@ export class FastKernels {
       for (let b = lo; b < hi; b++) calls.push([COLSUM, o + b * keep * 4, seg + b * red * keep * 4, red, keep]);
       return calls;
     }));
-    y.set(this.f32(o, y.length));
+    this.done(y, o);
   }
 
   /**
@@ -755,11 +975,11 @@ export class FastKernels {
   lstmForward(x: Float32Array, whh: Float32Array, h0: Float32Array, c0: Float32Array, out: { hs: Float32Array; cN: Float32Array; saved: Float32Array; hprev: Float32Array }, T: number, B: number, H: number, reverse: boolean): void {
     const G = 4 * H, mBlocks = (B + 3) >> 2;
     const lanes = this.lanes(T * B * G * H, SPLIT_MACS, mBlocks);
-    const twin = this.on(lanes);
+    const twin = this.on(lanes, x, whh, h0, c0, out.hs, out.saved);
     if (twin) return twin.lstmForward(x, whh, h0, c0, out, T, B, H, reverse);
     this.reset();
     const xs = this.put(x), ws = this.put(whh), h0s = this.put(h0), c0s = this.put(c0);
-    const hsOut = this.alloc(T * B * H * 4), savedOut = this.alloc(T * B * 6 * H * 4), zeros = this.zeroed(G);
+    const hsOut = this.target(out.hs), savedOut = this.target(out.saved), zeros = this.zeroed(G);
     const pb = this.alloc(G * 4 * H);
     this.runHere([[PACK4T, pb, ws, G, H, H * 4]]);
     const time = (step: number) => (reverse ? T - 1 - step : step);
@@ -778,8 +998,8 @@ export class FastKernels {
       }
       return calls;
     }));
-    out.hs.set(this.f32(hsOut, T * B * H));
-    out.saved.set(this.f32(savedOut, T * B * 6 * H));
+    this.done(out.hs, hsOut);
+    this.done(out.saved, savedOut);
     for (let step = 0; step < T; step++) {
       const t = time(step), tp = time(step - 1);
       out.hprev.set(step === 0 ? h0 : out.hs.subarray(tp * B * H, (tp + 1) * B * H), t * B * H);
@@ -797,11 +1017,11 @@ export class FastKernels {
   lstmBackward(whh: Float32Array, saved: Float32Array, dhs: Float32Array, dcN: Float32Array, out: { dx: Float32Array; dh0: Float32Array; dc0: Float32Array }, T: number, B: number, H: number, reverse: boolean): void {
     const G = 4 * H, mBlocks = (B + 3) >> 2;
     const lanes = this.lanes(T * B * G * H, SPLIT_MACS, mBlocks);
-    const twin = this.on(lanes);
+    const twin = this.on(lanes, whh, saved, dhs, dcN, out.dx);
     if (twin) return twin.lstmBackward(whh, saved, dhs, dcN, out, T, B, H, reverse);
     this.reset();
     const ws = this.put(whh), ss = this.put(saved), ds = this.put(dhs), cN = this.put(dcN);
-    const dx = this.alloc(T * B * G * 4), zeros = this.zeroed(B * H);
+    const dx = this.target(out.dx), zeros = this.zeroed(B * H);
     // two buffers each for dh and dc, swapped every step: after T steps the last written is
     const bufs = [this.alloc(B * H * 4), this.alloc(B * H * 4), this.alloc(B * H * 4), this.alloc(B * H * 4)];
     const pb = this.alloc(H * 4 * G);
@@ -824,7 +1044,7 @@ export class FastKernels {
       return calls;
     }));
     const last = (T - 1) % 2 === 0 ? 0 : 1;
-    out.dx.set(this.f32(dx, T * B * G));
+    this.done(out.dx, dx);
     out.dh0.set(this.f32(bufs[last], B * H));
     out.dc0.set(this.f32(bufs[2 + last], B * H));
   }
@@ -835,20 +1055,24 @@ export class FastKernels {
    */
   adam(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, out: [Float32Array, Float32Array, Float32Array], k: { b1: number; b2: number; eps: number; wd: number; decay: number; step: number; vScale: number; ok: boolean }): void {
     const n4 = p.length >> 2, lanes = this.lanes(p.length, SPLIT_ELEMENTS, n4);
-    const twin = this.on(lanes);
+    const twin = this.on(lanes, p, g, m, v, ...out);
     if (twin) return twin.adam(p, g, m, v, out, k);
     this.reset();
     if (n4 === 0) return;
     const n = 4 * n4;
-    const [ps, gs, ms, vs] = [p, g, m, v].map((a) => this.put(a.subarray(0, n)));
+    // p, m and v updated in place where their outputs are bound (written there already, if they lie here)
+    const [ps, ms, vs] = [p, m, v].map((a, i) => {
+      const at = this.target(out[i].subarray(0, n));
+      this.f32(at, n).set(a.subarray(0, n));
+      return at;
+    });
+    const gs = this.put(g.subarray(0, n));
     const prm = this.alloc(160);
     const consts = this.f32(prm, 40);
     [k.b1, 1 - k.b1, k.b2, 1 - k.b2, k.eps, k.wd, k.decay, k.step, k.vScale].forEach((c, i) => consts.fill(c, 4 * i, 4 * i + 4));
     new Int32Array(this.memory.buffer, prm + 144, 4).fill(k.ok ? -1 : 0);
     this.run(ranges(n4, lanes).filter(([lo, hi]) => hi > lo).map(([lo, hi]) => [[ADAM, ps + 16 * lo, gs + 16 * lo, ms + 16 * lo, vs + 16 * lo, hi - lo, prm]]));
-    out[0].set(this.f32(ps, n));
-    out[1].set(this.f32(ms, n));
-    out[2].set(this.f32(vs, n));
+    [ps, ms, vs].forEach((at, i) => this.done(out[i].subarray(0, n), at));
   }
 }
 

@@ -55,8 +55,8 @@ const ACC = (r: number, half: number) => 13 + 2 * r + half; // 13…20
 const [B01, B23, AR] = [21, 22, 23];
 
 /**
- * The block loops of both gemm kernels (this float64 one and cpu_fast.ts's float32 one, on the
- * locals PA … ROW above): for each block row ib and block column jb, zero the accumulators
+ * The block loops of the float64 gemm kernel (on the locals PA … ROW above; it is exported
+ * for kernels of the same shape): for each block row ib and block column jb, zero the accumulators
  * (`zero`), point APTR and BPTR at the panels (`panel` bytes per p), run `pLoop` (k times),
  * point CPTR at C's block (rows of nBlocks·panel bytes) and `store`. The function's code, end included.
  */
