@@ -7,7 +7,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { OPS } from "../../src/internals.ts";
-import { cpuThreads, fastKernels, fastModuleBytes, runCpu } from "../../src/ops/cpu_fast.ts";
+import { cpuThreads, fastKernels, fastModuleBytes, indexRuns, runCpu } from "../../src/ops/cpu_fast.ts";
+import { MemoryBlocks } from "../../src/ops/cpu_memory.ts";
 import { fastSumForm } from "../../src/ops/sum.ts";
 import type { CpuMode } from "../../src/ops/types.ts";
 import { seeded } from "../helpers/gradcheck.ts";
@@ -246,5 +247,86 @@ describe("the fast mode's threads", () => {
     } finally {
       Object.assign(cpu.caps, saved);
     }
+  });
+});
+
+describe("runs, the gemm's 4×8 block and resident slots", () => {
+  it("compress an index table into runs only where they average four entries or more", () => {
+    // 0…5, then four outside, then 10…17: three runs
+    const idx = Int32Array.from([0, 1, 2, 3, 4, 5, -1, -1, -1, -1, 10, 11, 12, 13, 14, 15, 16, 17]);
+    expect([...indexRuns(idx)!]).toEqual([0, 0, 6, 6, -1, 4, 10, 10, 8]);
+    // a stride-2 gather: runs of one
+    expect(indexRuns(Int32Array.from({ length: 16 }, (_, i) => 2 * i))).toBeNull();
+  });
+
+  it("move by runs exactly as the gather and the scatter of the same table", () => {
+    const f = fastKernels()!;
+    // a stride-1 window table with padding: 5 … 13, a run outside, 20 … 30 (kept as runs)
+    const table = Int32Array.from([...Array.from({ length: 9 }, (_, i) => 5 + i), -1, -1, -1, -1, -1, ...Array.from({ length: 11 }, (_, i) => 20 + i)]);
+    expect(indexRuns(table)).not.toBeNull();
+    const images = 3, size = 32, per = table.length;
+    const x = rand(images * size, 11), cols = new Float32Array(images * per).fill(7);
+    f.gatherImages(x, cols, images, "runs test", () => table);
+    const want = Float32Array.from({ length: images * per }, (_, e) => (table[e % per] < 0 ? 0 : x[Math.floor(e / per) * size + table[e % per]]));
+    expect(bits(cols)).toEqual(bits(want));
+    // the scatter adds in the table's order: a repeated index gets its terms in order
+    const twice = Int32Array.from([...table, ...table]);
+    const src = rand(images * twice.length, 12), dx = new Float32Array(images * size).fill(5);
+    f.scatterImages(src, dx, images, "runs test twice", () => twice);
+    const sums = new Float32Array(images * size);
+    for (let img = 0; img < images; img++) twice.forEach((i, e) => i >= 0 && (sums[img * size + i] = Math.fround(sums[img * size + i] + src[img * twice.length + e])));
+    expect(bits(dx)).toEqual(bits(sums));
+  });
+
+  it("the 4×8 gemm block and the odd block column beside it give float32 sums p in order, bit for bit", () => {
+    const f = fastKernels()!;
+    for (const n of [3, 8, 12, 21]) {
+      const [m, k] = [7, 19];
+      const a = rand(m * k, 20 + n), b = rand(k * n, 40 + n), c = new Float32Array(m * n);
+      f.matmul({ data: a, sRow: k, sP: 1 }, [0], { data: b, sRow: 1, sP: n }, [0], c, [0], m, k, n);
+      const want = Float32Array.from({ length: m * n }, (_, o) => {
+        let acc = 0;
+        for (let p = 0; p < k; p++) acc = Math.fround(acc + Math.fround(a[Math.floor(o / n) * k + p] * b[p * n + (o % n)]));
+        return acc;
+      });
+      expect(bits(c), `n ${n}`).toEqual(bits(want));
+    }
+  });
+
+  it("a compiled step's slots move into the kernels' memory on its second run, with the same results", async () => {
+    const W = await import("../../src/index.ts");
+    const { setBackend, getBackend, compile, randn, F } = W;
+    const cpu = getBackend() as import("../../src/backends/cpu.ts").CpuBackend;
+    const saved = { ...cpu.caps };
+    try {
+      await setBackend("cpu", { mode: "fast", threads: 1 });
+      const x = randn([4, 2, 12, 12], { seed: 1 }), w = randn([3, 2, 3, 3], { seed: 2 });
+      const step = compile((xx: import("../../src/index.ts").Tensor) => W.gradients(W.sum(F.maxPool2d(F.relu(F.conv2d(xx, w)), { kernelSize: 2 })), [xx, w]));
+      const f = fastKernels()!;
+      const first = await Promise.all(step(x).map((t) => t.data()));
+      const before = f.residentBytes;
+      const second = await Promise.all(step(x).map((t) => t.data()));
+      const after = f.residentBytes;
+      expect(after, "the plan's slots are resident now").toBeGreaterThan(before);
+      const third = await Promise.all(step(x).map((t) => t.data()));
+      expect(f.residentBytes, "and stay where they are").toBe(after);
+      for (const run of [second, third]) expect(run.map((r) => bits(r as Float32Array))).toEqual(first.map((r) => bits(r as Float32Array)));
+    } finally {
+      Object.assign(cpu.caps, saved);
+    }
+  });
+});
+
+describe("MemoryBlocks", () => {
+  it("places first fit in address order, 16 bytes of slack each, and reuses what is freed", () => {
+    const m = new MemoryBlocks(64);
+    const [a, b, c] = [m.reserve(100), m.reserve(10), m.reserve(32)];
+    expect([a, b, c]).toEqual([64, 64 + 128, 64 + 128 + 32]);
+    expect(m.end).toBe(64 + 128 + 32 + 48);
+    m.free(b);
+    expect(m.reserve(16)).toBe(b);
+    expect(m.reserve(40)).toBe(m.end - 64);
+    m.free(c);
+    expect(m.bytes).toBe(128 + 32 + 64);
   });
 });
