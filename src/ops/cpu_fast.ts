@@ -53,8 +53,10 @@ const bump = (l: number, step: number[]) => [...get(l), ...step, ...ADD, ...set(
 const countDown = (l: number) => [...get(l), ...i32(1), ...SUB, ...tee(l), ...i32(0), ...NE, ...brIf(0)];
 
 /**
- * gemm(pa, pb, pc, mBlocks, nBlocks, k), k ≥ 1: C (rows of nBlocks·4 float32 at pc) = A · B
- * from operands packed in panels [block][p][4]. Two adjacent blocks of C's columns at a time:
+ * gemm(pa, pb, pc, mBlocks, nBlocks, k, rowBytes, rows), k ≥ 1: C (`rows` rows, rowBytes apart,
+ * of nBlocks·4 float32 at pc) = A · B from operands packed in panels [block][p][4]; the last
+ * block's rows past `rows` are not stored, so where n is a multiple of 4 and there is no
+ * epilogue the product is written straight into its output (no unpack). Two adjacent blocks of C's columns at a time:
  * a 4×8 block as eight f32x4 sums, one splat of A's element and two vector multiply-adds per
  * row and p (six loads for 32 multiply-adds, and eight independent sums, where a 4×4 block
  * has five loads for 16 and its four sums wait on the add's latency: 8.6 → 10.9 GMAC/s on
@@ -64,9 +66,9 @@ const countDown = (l: number) => [...get(l), ...i32(1), ...SUB, ...tee(l), ...i3
  * row per p, was tried: no faster for LeNet-5's products, 4× slower at 1024.)
  */
 function gemmBody(): number[] {
-  const [PA, PB, PC, MB, NB, K] = [0, 1, 2, 3, 4, 5];
-  const [IB, JB, P, APTR, BPTR, CPTR, ROW, PANEL] = [6, 7, 8, 9, 10, 11, 12, 13];
-  const [ACC, B0, B1, AV] = [(r: number, h: number) => 14 + 2 * r + h, 22, 23, 24];
+  const [PA, PB, PC, MB, NB, K, ROW, ROWS] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const [IB, JB, P, APTR, BPTR, CPTR, LEFT, PANEL] = [8, 9, 10, 11, 12, 13, 14, 15];
+  const [ACC, B0, B1, AV] = [(r: number, h: number) => 16 + 2 * r + h, 24, 25, 26];
   const rows = [0, 1, 2, 3];
   // the block at column block JB, `wide`: two blocks (B's second panel PANEL bytes on)
   const block = (wide: boolean) => {
@@ -87,13 +89,14 @@ function gemmBody(): number[] {
       ),
       // cPtr = pc + ib·4·row + jb·16
       ...get(PC), ...get(IB), ...i32(4), ...MUL, ...get(ROW), ...MUL, ...ADD, ...get(JB), ...i32(16), ...MUL, ...ADD, ...set(CPTR),
-      ...rows.flatMap((r) => [...halves.flatMap((h) => [...get(CPTR), ...get(ACC(r, h)), ...V128_STORE(16 * h)]), ...bump(CPTR, get(ROW))]),
+      // row r of the block where it is one of C's rows (LEFT: C's rows from the block's first on)
+      ...rows.flatMap((r) => [...ifThen([...get(LEFT), ...i32(r), ...[0x4a]], halves.flatMap((h) => [...get(CPTR), ...get(ACC(r, h)), ...V128_STORE(16 * h)])), ...bump(CPTR, get(ROW))]),
     ];
   };
   const code = [
-    get(NB), i32(16), MUL, set(ROW), get(K), i32(16), MUL, set(PANEL), i32(0), set(IB),
+    get(K), i32(16), MUL, set(PANEL), i32(0), set(IB),
     loop(
-      i32(0), set(JB),
+      i32(0), set(JB), get(ROWS), get(IB), i32(4), MUL, SUB, set(LEFT),
       // pairs of column blocks, then the last one alone
       ifThen([...get(NB), ...i32(2), ...GE_S], loop(block(true), bump(JB, i32(2)), get(JB), i32(2), ADD, get(NB), [0x4c], brIf(0))),
       ifThen([...get(JB), ...get(NB), ...LT_S], block(false)),
@@ -560,7 +563,7 @@ export function fastModuleBytes(shared = false): Uint8Array<ArrayBuffer> {
   const type = section(1, [5, ...fnType(6), ...fnType(5), ...fnType(9), ...fnType(8), 0x60, 1, 0x7b, 1, 0x7b]);
   const limits = shared ? [0x03, 0x01, ...uleb(MAX_PAGES)] : [0x00, 0x01];
   const imports = section(2, [1, 1, 0x6d, 3, 0x6d, 0x65, 0x6d, 0x02, ...limits]);
-  const funcs = section(3, [18, 0, 1, 1, 2, 1, 1, 3, 1, 1, 1, 4, 2, 2, 2, 1, 1, 0, 1]);
+  const funcs = section(3, [18, 3, 1, 1, 2, 1, 1, 3, 1, 1, 1, 4, 2, 2, 2, 1, 1, 0, 1]);
   const name = (s: string, f: number) => [s.length, ...[...s].map((ch) => ch.charCodeAt(0)), 0x00, f];
   const exports = section(7, [17, ...name("gemm", 0), ...name("gather", 1), ...name("scatter", 2), ...name("unpack", 3), ...name("pack4", 4), ...name("pack4T", 5), ...name("wmax", 6), ...name("keep", 7), ...name("segsum", 8), ...name("colsum", 9), ...name("lstm", 11), ...name("lstmBack", 12), ...name("adam", 13), ...name("runCopy", 14), ...name("runAdd", 15), ...name("planeScatter", 16), ...name("zero", 17)]);
   const code = section(10, [18, ...gemmBody(), ...gatherBody(), ...scatterBody(), ...unpackBody(), ...pack4Body(), ...pack4TBody(), ...wmaxBody(), ...keepBody(), ...segsumBody(), ...colsumBody(), ...vexpBody(), ...lstmBody(), ...lstmBackBody(), ...adamBody(), ...runsBody(false), ...runsBody(true), ...planeScatterBody(), ...zeroBody()]);
@@ -860,6 +863,8 @@ export class FastKernels {
     const floor = epilogue?.relu ? ZERO : NO_FLOOR;
     const scratch = () => [this.alloc(mBlocks * 16 * k), this.alloc(nBlocks * 16 * k), this.alloc(mBlocks * 4 * row * 4)];
     const packB = packer(b, n, nBlocks, bTable);
+    // rows of four whole blocks and no epilogue: the gemm stores C's rows itself
+    const direct = n % 4 === 0 && !epilogue;
     const work: number[][][] = [];
     if (single) {
       // lanes of whole products (a lane packs an operand again only where its offset changes)
@@ -869,7 +874,8 @@ export class FastKernels {
         for (let i = lo; i < hi; i++) {
           if (i === lo || aOffs[i] !== aOffs[i - 1]) calls.push(packA(pa, sa.at + 4 * (aOffs[i] - sa.lo)));
           if (i === lo || bOffs[i] !== bOffs[i - 1]) calls.push(packB(pb, sb.at + 4 * (bOffs[i] - sb.lo)));
-          calls.push([GEMM, pa, pb, pc, mBlocks, nBlocks, k], [UNPACK, out + i * m * n * 4, pc, row * 4, m, n, n * 4, bias, bRow, floor]);
+          if (direct) calls.push([GEMM, pa, pb, out + i * m * n * 4, mBlocks, nBlocks, k, n * 4, m]);
+          else calls.push([GEMM, pa, pb, pc, mBlocks, nBlocks, k, row * 4, 4 * mBlocks], [UNPACK, out + i * m * n * 4, pc, row * 4, m, n, n * 4, bias, bRow, floor]);
         }
         work.push(calls);
       }
@@ -880,7 +886,8 @@ export class FastKernels {
         const packA = packer(a, rs, hi - lo, aTables[t]);
         work.push([
           packA(pa, sa.at + 4 * (aOffs[0] - sa.lo + r0 * a.sRow)), packB(pb, sb.at + 4 * (bOffs[0] - sb.lo)),
-          [GEMM, pa, pb, pc, hi - lo, nBlocks, k], [UNPACK, out + r0 * n * 4, pc, row * 4, rs, n, n * 4, bias + r0 * bRow, bRow, floor],
+          ...(direct ? [[GEMM, pa, pb, out + r0 * n * 4, hi - lo, nBlocks, k, n * 4, rs]]
+            : [[GEMM, pa, pb, pc, hi - lo, nBlocks, k, row * 4, 4 * (hi - lo)], [UNPACK, out + r0 * n * 4, pc, row * 4, rs, n, n * 4, bias + r0 * bRow, bRow, floor]]),
         ]);
       }
     }
@@ -1016,7 +1023,7 @@ export class FastKernels {
         const [cp, cpRow] = step === 0 ? [c0s + r0 * H * 4, H * 4] : [savedOut + ((tp * B + r0) * 6 * H + 5 * H) * 4, 6 * H * 4];
         calls.push(
           [PACK4T, pa, step === 0 ? h0s + r0 * H * 4 : hsOut + (tp * B + r0) * H * 4, rows, H, H * 4],
-          [GEMM, pa, pb, pc, hi - lo, G / 4, H],
+          [GEMM, pa, pb, pc, hi - lo, G / 4, H, G * 4, 4 * (hi - lo)],
           [UNPACK, hid, pc, G * 4, rows, G, G * 4, zeros, 0, NO_FLOOR],
           [LSTM, xs + (t * B + r0) * G * 4, hid, cp, cpRow, savedOut + (t * B + r0) * 6 * H * 4, hsOut + (t * B + r0) * H * 4, rows, H],
         );
@@ -1062,7 +1069,7 @@ export class FastKernels {
         calls.push(
           [LSTM_BACK, ss + (t * B + r0) * 6 * H * 4, ds + (t * B + r0) * H * 4, step === 0 ? row(zeros) : row(dhRec), step === 0 ? cN + r0 * H * 4 : row(dcRec), dx + (t * B + r0) * G * 4, row(dcNext), rows, H],
           [PACK4T, pa, dx + (t * B + r0) * G * 4, rows, G, G * 4],
-          [GEMM, pa, pb, pc, hi - lo, H / 4, G],
+          [GEMM, pa, pb, pc, hi - lo, H / 4, G, H * 4, 4 * (hi - lo)],
           [UNPACK, row(dhNext), pc, H * 4, rows, H, H * 4, zeros, 0, NO_FLOOR],
         );
       }
