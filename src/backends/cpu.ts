@@ -3,8 +3,8 @@
  * CPU kernel in order. Slot buffers of a plan are allocated once and reused on every run of
  * that plan (what `compile` relies on); only plan outputs are allocated per run. In the fast
  * mode a plan that runs a second time (a compiled step) gets its slots in the fast kernels'
- * shared memory instead (ops/cpu_fast.ts `resident`), where those kernels read and write them
- * without copies; they are freed when the plan is collected.
+ * shared memory instead (`ResidentMemory`, which ops/cpu_fast.ts installs), where those
+ * kernels read and write them without copies; they are freed when the plan is collected.
  */
 import { ARRAY_OF, allocArray, type DType, type TypedArray } from "../dtype.ts";
 import { sizeOf } from "../shape.ts";
@@ -14,7 +14,23 @@ import type { RunStatus } from "../graph/guard.ts";
 import { STATUS_WORDS } from "../ops/fault.ts";
 import type { CpuCaps } from "../ops/types.ts";
 import { debugLevel, recordKernelTime } from "../debug.ts";
-import { fastKernels } from "../ops/cpu_fast.ts";
+
+/**
+ * Memory where a plan's slots may live so that kernels use them in place: the fast kernels'
+ * shared memory (ops/cpu_fast.ts installs it when it makes that memory; until then, none).
+ */
+export interface ResidentMemory {
+  /** `bytes` zeroed that stay until `release`: a buffer and a byte offset, or null. */
+  resident(bytes: number): { buffer: ArrayBufferLike; at: number } | null;
+  release(at: number): void;
+}
+
+let residentMemory: ResidentMemory | null = null;
+
+/** Installs (or removes) the memory for resident slots. */
+export function setResidentMemory(memory: ResidentMemory | null): void {
+  residentMemory = memory;
+}
 
 /** Frees a collected plan's resident slots (the release function of the memory they are in). */
 const residentSlots = new FinalizationRegistry<() => void>((release) => release());
@@ -102,7 +118,7 @@ export class CpuBackend implements Backend {
       this.arena.set(plan, a);
     } else if (a.runs === 1 && this.caps.mode === "fast" && plan.slotBytes.length > 0) {
       // run again: a compiled step. Its slots move into the fast kernels' memory (zeroed, as new).
-      const fast = fastKernels(this.caps.threads);
+      const fast = residentMemory;
       const starts = plan.slotBytes.map((_, s) => plan.slotBytes.slice(0, s).reduce((x, b) => x + ((b + 15) & ~15), 0));
       const block = fast?.resident(starts[starts.length - 1] + plan.slotBytes[plan.slotBytes.length - 1]);
       if (fast && block) {
