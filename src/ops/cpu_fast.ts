@@ -319,7 +319,7 @@ export class FastKernels {
           if (i === lo || aOffs[i] !== aOffs[i - 1]) calls.push(packA(pa, sa.at + 4 * (aOffs[i] - sa.lo)));
           if (i === lo || bOffs[i] !== bOffs[i - 1]) calls.push(packB(pb, sb.at + 4 * (bOffs[i] - sb.lo)));
           if (direct) calls.push([GEMM, pa, pb, out + i * m * n * 4, mBlocks, nBlocks, k, n * 4, m]);
-          else calls.push([GEMM, pa, pb, pc, mBlocks, nBlocks, k, row * 4, 4 * mBlocks], [UNPACK, out + i * m * n * 4, pc, row * 4, m, n, n * 4, bias, bRow, floor]);
+          else calls.push([GEMM, pa, pb, pc, mBlocks, nBlocks, k, row * 4, m], [UNPACK, out + i * m * n * 4, pc, row * 4, m, n, n * 4, bias, bRow, floor]);
         }
         work.push(calls);
       }
@@ -331,7 +331,7 @@ export class FastKernels {
         work.push([
           packA(pa, sa.at + 4 * (aOffs[0] - sa.lo + r0 * a.sRow)), packB(pb, sb.at + 4 * (bOffs[0] - sb.lo)),
           ...(direct ? [[GEMM, pa, pb, out + r0 * n * 4, hi - lo, nBlocks, k, n * 4, rs]]
-            : [[GEMM, pa, pb, pc, hi - lo, nBlocks, k, row * 4, 4 * (hi - lo)], [UNPACK, out + r0 * n * 4, pc, row * 4, rs, n, n * 4, bias + r0 * bRow, bRow, floor]]),
+            : [[GEMM, pa, pb, pc, hi - lo, nBlocks, k, row * 4, rs], [UNPACK, out + r0 * n * 4, pc, row * 4, rs, n, n * 4, bias + r0 * bRow, bRow, floor]]),
         ]);
       }
     }
@@ -467,7 +467,7 @@ export class FastKernels {
         const [cp, cpRow] = step === 0 ? [c0s + r0 * H * 4, H * 4] : [savedOut + ((tp * B + r0) * 6 * H + 5 * H) * 4, 6 * H * 4];
         calls.push(
           [PACK4T, pa, step === 0 ? h0s + r0 * H * 4 : hsOut + (tp * B + r0) * H * 4, rows, H, H * 4],
-          [GEMM, pa, pb, pc, hi - lo, G / 4, H, G * 4, 4 * (hi - lo)],
+          [GEMM, pa, pb, pc, hi - lo, G / 4, H, G * 4, rows],
           [UNPACK, hid, pc, G * 4, rows, G, G * 4, zeros, 0, NO_FLOOR],
           [LSTM, xs + (t * B + r0) * G * 4, hid, cp, cpRow, savedOut + (t * B + r0) * 6 * H * 4, hsOut + (t * B + r0) * H * 4, rows, H],
         );
@@ -513,7 +513,7 @@ export class FastKernels {
         calls.push(
           [LSTM_BACK, ss + (t * B + r0) * 6 * H * 4, ds + (t * B + r0) * H * 4, step === 0 ? row(zeros) : row(dhRec), step === 0 ? cN + r0 * H * 4 : row(dcRec), dx + (t * B + r0) * G * 4, row(dcNext), rows, H],
           [PACK4T, pa, dx + (t * B + r0) * G * 4, rows, G, G * 4],
-          [GEMM, pa, pb, pc, hi - lo, H / 4, G, H * 4, 4 * (hi - lo)],
+          [GEMM, pa, pb, pc, hi - lo, H / 4, G, H * 4, rows],
           [UNPACK, row(dhNext), pc, H * 4, rows, H, H * 4, zeros, 0, NO_FLOOR],
         );
       }

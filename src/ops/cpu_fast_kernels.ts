@@ -17,25 +17,25 @@ import { ADD, F32X4_ADD, F32X4_MUL, LOAD32_SPLAT, MUL, NE, SUB, V128_LOAD, V128_
 
 /**
  * gemm(pa, pb, pc, mBlocks, nBlocks, k, rowBytes, rows), k ≥ 1: C (`rows` rows, rowBytes apart,
- * of nBlocks·4 float32 at pc) = A · B from operands packed in panels [block][p][4]; the last
- * block's rows past `rows` are not stored, so where n is a multiple of 4 and there is no
- * epilogue the product is written straight into its output (no unpack). Two adjacent blocks of C's columns at a time:
- * a 4×8 block as eight f32x4 sums, one splat of A's element and two vector multiply-adds per
- * row and p (six loads for 32 multiply-adds, and eight independent sums, where a 4×4 block
- * has five loads for 16 and its four sums wait on the add's latency: 8.6 → 10.9 GMAC/s on
- * one thread at 256³ here);
- * the last block column alone when nBlocks is odd. Float32 sums, p in order, no fused
- * multiply-add: either width gives the same bits. (Reading an unpacked B in place, stepping a
- * row per p, was tried: no faster for LeNet-5's products, 4× slower at 1024.)
+ * of nBlocks·4 float32 at pc) = A · B from operands packed in panels [block][p][4]. Rows past
+ * `rows` are neither stored nor, for a last block of one or two rows, computed; so where n is
+ * a multiple of 4 and there is no epilogue the product goes straight into its output (no
+ * unpack). Two adjacent blocks of C's columns at a time: a 4×8 block as eight f32x4 sums, one
+ * splat of A's element and two vector multiply-adds per row and p (six loads for 32
+ * multiply-adds, and eight independent sums, where a 4×4 block has five loads for 16 and its
+ * four sums wait on the add's latency: 8.6 → 10.9 GMAC/s on one thread at 256³ here); the last
+ * block column alone when nBlocks is odd. Float32 sums, p in order, no fused multiply-add:
+ * every block shape gives the same bits. (Tried and dropped: reading an unpacked B in place,
+ * no faster for LeNet-5's products and 4× slower at 1024; unrolling p by two, 20 % slower.)
  */
 function gemmBody(): number[] {
   const [PA, PB, PC, MB, NB, K, ROW, ROWS] = [0, 1, 2, 3, 4, 5, 6, 7];
   const [IB, JB, P, APTR, BPTR, CPTR, LEFT, PANEL] = [8, 9, 10, 11, 12, 13, 14, 15];
   const [ACC, B0, B1, AV] = [(r: number, h: number) => 16 + 2 * r + h, 24, 25, 26];
-  const rows = [0, 1, 2, 3];
-  // the block at column block JB, `wide`: two blocks (B's second panel PANEL bytes on)
-  const block = (wide: boolean) => {
-    const halves = wide ? [0, 1] : [0];
+  // the block at column block JB, `wide`: two blocks (B's second panel PANEL bytes on); its
+  // first `height` rows (2 for a last block of one or two rows: m = 6 computes 6 rows, not 8)
+  const block = (wide: boolean, height: number) => {
+    const halves = wide ? [0, 1] : [0], rows = Array.from({ length: height }, (_, r) => r);
     return [
       ...rows.flatMap((r) => halves.flatMap((h) => [...V128_ZERO, ...set(ACC(r, h))])),
       ...get(PA), ...get(IB), ...get(PANEL), ...MUL, ...ADD, ...set(APTR),
@@ -56,13 +56,16 @@ function gemmBody(): number[] {
       ...rows.flatMap((r) => [...ifThen([...get(LEFT), ...i32(r), ...[0x4a]], halves.flatMap((h) => [...get(CPTR), ...get(ACC(r, h)), ...V128_STORE(16 * h)])), ...bump(CPTR, get(ROW))]),
     ];
   };
+  const columns = (height: number) => [
+    ...ifThen([...get(NB), ...i32(2), ...GE_S], loop(block(true, height), bump(JB, i32(2)), get(JB), i32(2), ADD, get(NB), [0x4c], brIf(0))),
+    ...ifThen([...get(JB), ...get(NB), ...LT_S], block(false, height)),
+  ];
   const code = [
     get(K), i32(16), MUL, set(PANEL), i32(0), set(IB),
     loop(
       i32(0), set(JB), get(ROWS), get(IB), i32(4), MUL, SUB, set(LEFT),
       // pairs of column blocks, then the last one alone
-      ifThen([...get(NB), ...i32(2), ...GE_S], loop(block(true), bump(JB, i32(2)), get(JB), i32(2), ADD, get(NB), [0x4c], brIf(0))),
-      ifThen([...get(JB), ...get(NB), ...LT_S], block(false)),
+      ifThen([...get(LEFT), ...i32(2), ...[0x4c]], columns(2), columns(4)),
       bump(IB, i32(1)), get(IB), get(MB), LT_S, brIf(0),
     ),
   ];

@@ -280,21 +280,22 @@ describe("runs, the gemm's 4×8 block and resident slots", () => {
 
   it("the 4×8 gemm block and the odd block column beside it give float32 sums p in order, bit for bit, storing only C's rows", () => {
     const f = fastKernels()!;
-    for (const n of [3, 8, 12, 21]) {
-      const [m, k] = [7, 19];
+    // m = 5 and 6: a last block of one or two rows (its own two-row code); 7: of three (four rows, one not stored)
+    for (const [m, n] of [5, 6, 7].flatMap((m) => [3, 8, 12, 21].map((n) => [m, n]))) {
+      const k = 19;
       // C in the kernels' memory (written in place where n is a multiple of 4), a sentinel after it:
       // the last block's eighth row is not C's
       const block = f.resident((m * n + 4) * 4)!;
       const c = new Float32Array(block.buffer as ArrayBuffer, block.at, m * n), after = new Float32Array(block.buffer as ArrayBuffer, block.at + m * n * 4, 4).fill(7);
-      const a = rand(m * k, 20 + n), b = rand(k * n, 40 + n);
+      const a = rand(m * k, 20 + m + n), b = rand(k * n, 40 + n);
       f.matmul({ data: a, sRow: k, sP: 1 }, [0], { data: b, sRow: 1, sP: n }, [0], c, [0], m, k, n);
-      expect([...after], `n ${n}: nothing past C`).toEqual([7, 7, 7, 7]);
+      expect([...after], `${m}×${n}: nothing past C`).toEqual([7, 7, 7, 7]);
       const want = Float32Array.from({ length: m * n }, (_, o) => {
         let acc = 0;
         for (let p = 0; p < k; p++) acc = Math.fround(acc + Math.fround(a[Math.floor(o / n) * k + p] * b[p * n + (o % n)]));
         return acc;
       });
-      expect(bits(c), `n ${n}`).toEqual(bits(want));
+      expect(bits(c), `${m}×${n}`).toEqual(bits(want));
       f.release(block.at);
     }
   });
