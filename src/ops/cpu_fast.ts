@@ -236,7 +236,7 @@ export class FastKernels {
   /**
    * An index table, made by `make` on first use of `key` and kept in this memory (up to 16 M
    * entries in all, then the cache starts again): the shapes of a training loop repeat every step.
-   * Only at the start of a call (it places a block).
+   * Only before a call's reset() (it places a block where the scratch space begins).
    */
   private table(key: string, make: () => Int32Array, asRuns = false): Table {
     let t = this.tables.get(key);
@@ -252,7 +252,6 @@ export class FastKernels {
       new Int32Array(this.memory.buffer, t.at, data.length).set(data);
       this.tables.set(key, t);
       this.tableElements += data.length;
-      this.top = Math.max(this.top, this.blocks.end);
     }
     return t;
   }
