@@ -5,10 +5,11 @@
 // Overrides: those of lib/matmul_overrides; the tile BM×BN of C per workgroup, BK (K per
 //   step), WX×WY threads (the workgroup size), ALOADS / BLOADS (tile loads per thread),
 //   A_ALONG_M / B_ALONG_K (the load order, from the strides). The count R (0 or 1) adds D.
-//   Counts AS + AV = 1 and BS + BV = 1: each operand's tile loader, one element (lib/
+//   Counts AS + AV = 1 and BS + BV + BI = 1: each operand's tile loader, one element (lib/
 //   matmul_tile_a, _b) or four (lib/matmul_tile_a4, _b4, with __AT__ / __BT__ = vec4<f32>)
-//   a load. Tokens: __TM__×__TN__, each thread's block (private arrays need constant sizes);
-//   __ACT__; __AT__, __BT__.
+//   a load, or B as a convolution's columns read from its image (BI: lib/matmul_tile_b_im2col,
+//   im2colMatmul). Tokens: __TM__×__TN__, each thread's block (private arrays need constant
+//   sizes); __ACT__; __AT__, __BT__.
 // Design: a workgroup of WX·WY threads computes a BM×BN tile of C, each thread a TM×TN block
 // (register blocking); K advances BK at a time through two workgroup-memory tiles
 // (As[k][row], Bs[k][col], rows padded by one word: no bank conflicts) loaded by all threads,
@@ -43,6 +44,7 @@ var<workgroup> Bs: array<f32, BK * BS_ROW>;
 //#each AV //#include lib/matmul_tile_a4
 //#each BS //#include lib/matmul_tile_b
 //#each BV //#include lib/matmul_tile_b4
+//#each BI //#include lib/matmul_tile_b_im2col
 @compute @workgroup_size(WX, WY)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let mb = matmul_batch(wg.z);

@@ -90,6 +90,7 @@ const FLOPS: Record<OpName, (s: Shapes) => number> = {
   matmulBiasAct: (s) => matmulFlops(s) + 2 * sizeOf(s.outs[0]),
   matmulRowSum: (s) => matmulFlops(s) + sizeOf(s.ins[0]),
   matmulMaxPool2dBackward: (s) => matmulFlops({ ...s, outs: [s.ins[2]] }),
+  im2colMatmul: (s) => matmulFlops({ ...s, attrs: s.attrs.mm }) + (s.attrs.base === "matmulBiasAct" ? 2 * sizeOf(s.outs[0]) : 0),
   im2col: none, col2im: inElems(0),
   maxPool2d: windowFlops, maxPool2dBackward: inElems(0), col2imMaxPool2dBackward: (s) => 2 * sizeOf(s.ins[0]), avgPool2d: windowFlops,
   avgPool2dBackward: ({ ins, attrs }) => sizeOf(ins[0]) * attrs.kernel[0] * attrs.kernel[1],

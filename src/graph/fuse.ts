@@ -1,5 +1,5 @@
 /**
- * @file Fusion rules, applied by the planner after autodiff. Nine so far:
+ * @file Fusion rules, applied by the planner after autodiff. Ten so far:
  *   matmul(a, b) [→ reshape] → add(·, bias) [→ relu | tanh | sigmoid]   ⇒   matmulBiasAct(a, b, bias)
  * where the bias runs along the last axis (bias[N]: a linear layer), or along the rows (a
  * convolution: its [N, O, P] product reshaped to [N, O, OH, OW] plus bias [1, O, 1, 1]); and
@@ -25,6 +25,10 @@
  * fc1 input gradient into pool2's backward; the kernel stores each product element as its
  * window's pixels):
  *   matmul(a, b) [→ reshape] → maxPool2dBackward(·, arg[, x])   ⇒   matmulMaxPool2dBackward(a, b, arg[, x])
+ * And, last, im2col into every product that reads its columns as B, where all its readers are
+ * such products (a convolution's forward pass and its weight gradient; the columns are then
+ * never stored):
+ *   im2col(x) → matmulBiasAct(w, ·, bias) | matmul(dy, ·, transposeB)   ⇒   im2colMatmul(w | dy, x[, bias])
  * In the chain rules (matmulBiasAct, the masked backwards) each intermediate has exactly one
  * reader and is not a requested output (in a training graph the gradient rules read a, b and
  * the activation's output, never the intermediates); the fused step takes the place of the
@@ -37,7 +41,10 @@
 import type { OpDef } from "../ops/types.ts";
 import type { Tensor } from "../tensor.ts";
 import type { Node } from "./ir.ts";
-import { matmulBiasActDef, matmulMaxPool2dBackwardDef, matmulRowSumDef, rowSumFits, type Activation } from "../ops/matmul_epilogue.ts";
+import { matmulBiasActDef, matmulMaxPool2dBackwardDef, matmulRowSumDef, rowSumFits, type Activation, type MatmulBiasActAttrs } from "../ops/matmul_epilogue.ts";
+import { matmulDef } from "../ops/matmul.ts";
+import { im2colDef, type WindowAttrs } from "../ops/conv2d.ts";
+import { im2colMatmulDef, type Im2colMatmulAttrs } from "../ops/im2col_matmul.ts";
 import { col2imMaxPool2dBackwardDef, maxPool2dBackwardDef, poolTiles, type PoolAttrs } from "../ops/pool.ts";
 import { SUM_MANY, sumManyDef, sumSegment } from "../ops/sum.ts";
 import { GUARD_HYPER_INPUTS, allFiniteHyperDef } from "../ops/guard.ts";
@@ -230,7 +237,33 @@ export function fuseNodes(nodes: readonly Node[], requested: readonly Tensor[]):
     else if (!absorbed.has(n)) steps.push(asStep(n));
     for (const v of deferred.get(n) ?? []) steps.push(asStep(v));
   }
-  return steps;
+  return fuseIm2col(steps, wanted);
+}
+
+/**
+ * im2col into the products that read its columns as B (a convolution's forward pass, fused
+ * with its bias and activation or not, and its weight gradient), where every reader is such
+ * a product: each becomes an im2colMatmul of the image, at its own place (the image is ready
+ * before the im2col was), and the columns are never stored.
+ */
+function fuseIm2col(steps: PlanNode[], wanted: Set<Tensor>): PlanNode[] {
+  const readers = new Map<Tensor, PlanNode[]>();
+  for (const s of steps) for (const t of new Set(s.inputs)) readers.set(t, [...(readers.get(t) ?? []), s]);
+  const product = (r: PlanNode, cols: Tensor) => (r.op === matmulDef || (r.op === matmulBiasActDef && !(r.attrs as MatmulBiasActAttrs).mask))
+    && r.inputs[1] === cols && r.inputs.filter((t) => t === cols).length === 1;
+  const fused = new Map<PlanNode, PlanNode>();
+  const dropped = new Set<PlanNode>();
+  for (const s of steps) {
+    if (s.op !== im2colDef) continue;
+    const cols = s.outputs[0], rs = readers.get(cols) ?? [];
+    if (wanted.has(cols) || rs.length === 0 || !rs.every((r) => product(r, cols))) continue;
+    dropped.add(s);
+    for (const r of rs) {
+      const attrs: Im2colMatmulAttrs = { base: r.op === matmulDef ? "matmul" : "matmulBiasAct", mm: r.attrs as Im2colMatmulAttrs["mm"], window: s.attrs as WindowAttrs };
+      fused.set(r, { op: im2colMatmulDef, attrs, inputs: [r.inputs[0], s.inputs[0], ...r.inputs.slice(2)], outputs: r.outputs });
+    }
+  }
+  return steps.filter((s) => !dropped.has(s)).map((s) => fused.get(s) ?? s);
 }
 
 /** z = y's shape with its last axis (N) split into axes of the same product: rows unchanged. */

@@ -107,7 +107,7 @@ function im2colImage(x: ArrayLike<number>, img: number, g: WindowGeometry, a: Co
  * [C·kh·kw, OH·OW] copies (−1: padding), in im2colImage's order: the fast mode's im2col
  * gathers by it and its col2im scatters by it.
  */
-function im2colIndex(g: WindowGeometry, a: Conv2dAttrs): Int32Array {
+export function im2colIndex(g: WindowGeometry, a: Conv2dAttrs): Int32Array {
   const t = new Int32Array(g.c * g.kh * g.kw * g.oh * g.ow);
   let e = 0;
   for (let c = 0; c < g.c; c++) {
@@ -126,7 +126,7 @@ function im2colIndex(g: WindowGeometry, a: Conv2dAttrs): Int32Array {
   return t;
 }
 
-function windowKey(g: WindowGeometry, a: Conv2dAttrs): string {
+export function windowKey(g: WindowGeometry, a: Conv2dAttrs): string {
   return `im2col ${g.c} ${g.h} ${g.w} ${g.kh} ${g.kw} ${a.stride} ${a.padding} ${a.dilation}`;
 }
 

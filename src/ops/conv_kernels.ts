@@ -36,3 +36,12 @@ export function col2imCall(g: WindowGeometry, a: Conv2dAttrs, dcols: BufferRef, 
   const threads = g.n * g.c * g.h * g.w;
   return shaderCall("col2im", "col2im", [dcols, dx], windowConstants(g, a, threads), { threads }, { tokens: { Q: "" } });
 }
+
+/**
+ * lib/matmul_tile_b_im2col's override constants: the tiled matmul reading a convolution's
+ * columns from its image, as B or, with `transposed`, as Bᵀ (a weight gradient).
+ */
+export function im2colTileConstants(g: WindowGeometry, a: Conv2dAttrs, transposed: boolean): Record<string, number> {
+  const [IC_SH, IC_SW] = a.stride, [IC_DH, IC_DW] = a.dilation, [IC_PH, IC_PW] = a.padding;
+  return { IC_H: g.h, IC_W: g.w, IC_KH: g.kh, IC_KW: g.kw, IC_OW: g.ow, IC_SH, IC_SW, IC_DH, IC_DW, IC_PH, IC_PW, IC_T: transposed ? 1 : 0 };
+}

@@ -37,6 +37,18 @@ export interface Strided {
   sP: number;
 }
 
+/**
+ * A product's B that is a convolution's column matrices, read from the image x instead
+ * (im2colMatmul): B's matrix at offset o is image o / per of x (`images` of them) gathered by
+ * the index table `make` builds (im2col's, `per` entries, cached under `key`).
+ */
+export interface ColumnSource {
+  x: Float32Array;
+  images: number;
+  key: string;
+  make: () => Int32Array;
+}
+
 /** [lo, hi) of `count` items for each of `lanes` lanes, as even as can be. */
 function ranges(count: number, lanes: number): [number, number][] {
   return Array.from({ length: lanes }, (_, t) => [Math.floor((count * t) / lanes), Math.floor((count * (t + 1)) / lanes)]);
@@ -261,11 +273,11 @@ export class FastKernels {
    * of products whose operands start at aOffs[i] and bOffs[i] (repeated offsets pack once).
    * bias: per row (`rows`) or per column, or none.
    */
-  matmul(a: Strided, aOffs: readonly number[], b: Strided, bOffs: readonly number[], c: Float32Array, cOffs: readonly number[], m: number, k: number, n: number, epilogue?: { bias: Float32Array; rows: boolean; relu: boolean }): void {
+  matmul(a: Strided, aOffs: readonly number[], b: Strided, bOffs: readonly number[], c: Float32Array, cOffs: readonly number[], m: number, k: number, n: number, epilogue?: { bias: Float32Array; rows: boolean; relu: boolean }, cols?: ColumnSource): void {
     const batches = cOffs.length, mBlocks = (m + 3) >> 2;
     const lanes = this.lanes(batches * m * k * n, SPLIT_MACS, batches > 1 ? batches : mBlocks);
-    const twin = this.on(lanes, a.data, b.data, c);
-    if (twin) return twin.matmul(a, aOffs, b, bOffs, c, cOffs, m, k, n, epilogue);
+    const twin = this.on(lanes, a.data, cols ? cols.x : b.data, c);
+    if (twin) return twin.matmul(a, aOffs, b, bOffs, c, cOffs, m, k, n, epilogue, cols);
     const nBlocks = (n + 3) >> 2, row = nBlocks * 4;
     // the index tables of operands with neither stride 1, before any scratch is taken (a table places a block)
     const tableOf = (s: Strided, rows: number, blocks: number) => s.sRow === 1 || s.sP === 1 ? null : this.table(`pack ${rows} ${k} ${s.sRow} ${s.sP}`, () => {
@@ -278,6 +290,7 @@ export class FastKernels {
     const single = batches > 1 || lanes === 1;
     const aTables = single ? [tableOf(a, m, mBlocks)] : ranges(mBlocks, lanes).map(([lo, hi]) => tableOf(a, Math.min(m, 4 * hi) - 4 * lo, hi - lo));
     const bTable = tableOf(b, n, nBlocks);
+    const colTable = cols ? this.table(cols.key, cols.make, true) : null;
     this.reset();
     // the part of each operand the products read, copied in, with slack for pack4's last lanes
     const span = (s: Strided, offs: readonly number[], rows: number) => {
@@ -286,7 +299,10 @@ export class FastKernels {
       this.alloc(16);
       return { lo, at };
     };
-    const [sa, sb] = [span(a, aOffs, m), span(b, bOffs, n)];
+    const sa = span(a, aOffs, m);
+    // B's matrices gathered from x image by image into an L2-sized buffer of each lane (never all of them)
+    const xs = cols ? this.put(cols.x) : 0, per = colTable?.length ?? 0, image = cols ? cols.x.length / cols.images : 0;
+    const sb = cols ? { lo: 0, at: 0 } : span(b, bOffs, n);
     // panels: by pack4 where a block's four rows are adjacent, by pack4T where p is, else by an index table
     const packer = (s: Strided, rows: number, blocks: number, table: Table | null) => {
       if (s.sRow === 1) return (dst: number, src: number) => [PACK4, dst, src, blocks, k, 4 * s.sP];
@@ -305,7 +321,15 @@ export class FastKernels {
     const out = whole ? this.target(whole) : this.alloc(batches * m * n * 4);
     const floor = epilogue?.relu ? ZERO : NO_FLOOR;
     const scratch = () => [this.alloc(mBlocks * 16 * k), this.alloc(nBlocks * 16 * k), this.alloc(mBlocks * 4 * row * 4)];
-    const packB = packer(b, n, nBlocks, bTable);
+    const plainB = packer(b, n, nBlocks, bTable);
+    // with `cols`, a lane's B source: its column buffer, filled from image bOff / per first
+    const packB = (pb: number, bOff: number, colBuf: number): number[][] => {
+      if (!cols) return [plainB(pb, sb.at + 4 * (bOff - sb.lo))];
+      const img = xs + 4 * image * (bOff / per);
+      const fill = colTable!.runs ? [RUN_COPY, colBuf, img, colTable!.at, colTable!.runs, 0] : [GATHER, colBuf, img, colTable!.at, per, ZERO];
+      return [fill, plainB(pb, colBuf)];
+    };
+    const colBuffer = () => (cols ? this.alloc(per * 4 + 16) : 0);
     // rows of four whole blocks and no epilogue: the gemm stores C's rows itself
     const direct = n % 4 === 0 && !epilogue;
     const work: number[][][] = [];
@@ -313,10 +337,10 @@ export class FastKernels {
       // lanes of whole products (a lane packs an operand again only where its offset changes)
       const packA = packer(a, m, mBlocks, aTables[0]);
       for (const [lo, hi] of ranges(batches, lanes)) {
-        const [pa, pb, pc] = scratch(), calls: number[][] = [];
+        const [pa, pb, pc] = scratch(), colBuf = colBuffer(), calls: number[][] = [];
         for (let i = lo; i < hi; i++) {
           if (i === lo || aOffs[i] !== aOffs[i - 1]) calls.push(packA(pa, sa.at + 4 * (aOffs[i] - sa.lo)));
-          if (i === lo || bOffs[i] !== bOffs[i - 1]) calls.push(packB(pb, sb.at + 4 * (bOffs[i] - sb.lo)));
+          if (i === lo || bOffs[i] !== bOffs[i - 1]) calls.push(...packB(pb, bOffs[i], colBuf));
           if (direct) calls.push([GEMM, pa, pb, out + i * m * n * 4, mBlocks, nBlocks, k, n * 4, m]);
           else calls.push([GEMM, pa, pb, pc, mBlocks, nBlocks, k, row * 4, m], [UNPACK, out + i * m * n * 4, pc, row * 4, m, n, n * 4, bias, bRow, floor]);
         }
@@ -325,10 +349,10 @@ export class FastKernels {
     } else {
       // one product: lanes of rows of blocks, each packing its rows of A and all of B
       for (const [t, [lo, hi]] of ranges(mBlocks, lanes).entries()) {
-        const [pa, pb, pc] = scratch(), r0 = 4 * lo, rs = Math.min(m, 4 * hi) - r0;
+        const [pa, pb, pc] = scratch(), colBuf = colBuffer(), r0 = 4 * lo, rs = Math.min(m, 4 * hi) - r0;
         const packA = packer(a, rs, hi - lo, aTables[t]);
         work.push([
-          packA(pa, sa.at + 4 * (aOffs[0] - sa.lo + r0 * a.sRow)), packB(pb, sb.at + 4 * (bOffs[0] - sb.lo)),
+          packA(pa, sa.at + 4 * (aOffs[0] - sa.lo + r0 * a.sRow)), ...packB(pb, bOffs[0], colBuf),
           ...(direct ? [[GEMM, pa, pb, out + r0 * n * 4, hi - lo, nBlocks, k, n * 4, rs]]
             : [[GEMM, pa, pb, pc, hi - lo, nBlocks, k, row * 4, rs], [UNPACK, out + r0 * n * 4, pc, row * 4, rs, n, n * 4, bias + r0 * bRow, bRow, floor]]),
         ]);

@@ -19,6 +19,7 @@ import { gruSequenceBackwardDef, gruSequenceDef, lstmSequenceBackwardDef, lstmSe
 import { adamHyperDef, adamUpdateDef, sgdUpdateDef } from "./optimizer_updates.ts";
 import { sparseAdamUpdateDef, sparseSgdUpdateDef } from "./sparse_updates.ts";
 import { matmulBiasActDef, matmulMaxPool2dBackwardDef, matmulRowSumDef } from "./matmul_epilogue.ts";
+import { im2colMatmulDef } from "./im2col_matmul.ts";
 import { allFiniteDef, allFiniteHyperDef } from "./guard.ts";
 import { trainMeterDef } from "./meter.ts";
 import { packDef } from "./pack.ts";
@@ -71,6 +72,7 @@ export const OPS: Record<OpName, OpDef> = {
   matmulBiasAct: matmulBiasActDef,
   matmulRowSum: matmulRowSumDef,
   matmulMaxPool2dBackward: matmulMaxPool2dBackwardDef,
+  im2colMatmul: im2colMatmulDef,
   allFinite: allFiniteDef,
   allFiniteHyper: allFiniteHyperDef,
   trainMeter: trainMeterDef,

@@ -14,7 +14,7 @@ import { walk } from "./broadcast_loop.ts";
 import { sumTo } from "./sum.ts";
 import { batchStrides, matmulPlan, type MatmulLayout } from "./matmul_kernel.ts";
 import { gemm } from "./matmul_cpu.ts";
-import { fastKernels } from "./cpu_fast.ts";
+import { fastKernels, type ColumnSource } from "./cpu_fast.ts";
 import { wgslType } from "./wgsl.ts";
 
 export interface MatmulOptions {
@@ -78,9 +78,10 @@ export const matmulDef: OpDef<MatmulAttrs> = {
 /**
  * The fast mode's product (cpu_fast.ts), the whole batch in one call, with matmulBiasAct's
  * bias and ReLU when given; false where it does not apply (the reference mode, float64
- * tensors, K = 0, no WebAssembly SIMD), and the caller runs the reference loops.
+ * tensors, K = 0, no WebAssembly SIMD), and the caller runs the reference loops. With `cols`,
+ * b only stands for B's shape: its matrices are gathered from an image (im2colMatmul).
  */
-export function fastMatmulCpu({ inputs: [a, b], outputs: [c], inShapes: [as, bs], attrs, cpu }: CpuArgs<MatmulAttrs>, epilogue?: { bias: TypedArray; rows: boolean; relu: boolean }): boolean {
+export function fastMatmulCpu({ inputs: [a, b], outputs: [c], inShapes: [as, bs], attrs, cpu }: CpuArgs<MatmulAttrs>, epilogue?: { bias: TypedArray; rows: boolean; relu: boolean }, cols?: ColumnSource): boolean {
   if (cpu.mode !== "fast" || !cpu.wasmMatmul || !(c instanceof Float32Array) || !(a instanceof Float32Array) || !(b instanceof Float32Array)) return false;
   const { m, k, n, batch } = matmulDims(as, bs, attrs);
   const fast = k > 0 && m > 0 && n > 0 ? fastKernels(cpu.threads) : null;
@@ -94,7 +95,7 @@ export function fastMatmulCpu({ inputs: [a, b], outputs: [c], inShapes: [as, bs]
   if (cOffs.length === 0) return true;
   const [sAi, sAp] = attrs.transposeA ? [1, m] : [k, 1];
   const [sBj, sBp] = attrs.transposeB ? [k, 1] : [1, n];
-  fast.matmul({ data: a, sRow: sAi, sP: sAp }, aOffs, { data: b, sRow: sBj, sP: sBp }, bOffs, c, cOffs, m, k, n, epilogue as { bias: Float32Array; rows: boolean; relu: boolean } | undefined);
+  fast.matmul({ data: a, sRow: sAi, sP: sAp }, aOffs, { data: b, sRow: sBj, sP: sBp }, bOffs, c, cOffs, m, k, n, epilogue as { bias: Float32Array; rows: boolean; relu: boolean } | undefined, cols);
   return true;
 }
 

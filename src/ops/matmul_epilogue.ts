@@ -9,11 +9,11 @@
  * applies ReLU in its kernel's store (cpu_fast.ts). WebGPU: the tiled matmul with the
  * bias add and the unary table's activation applied as it stores each output.
  */
-import type { OpDef } from "./types.ts";
+import type { CpuArgs, OpDef } from "./types.ts";
 import { fastMatmulCpu, matmulDef, matmulDims, matmulLayout } from "./matmul.ts";
-import { runCpu } from "./cpu_fast.ts";
+import { runCpu, type ColumnSource } from "./cpu_fast.ts";
 import { unaryJs, unaryWgsl } from "./elementwise.ts";
-import { matmulPlan, splitOf } from "./matmul_kernel.ts";
+import { matmulPlan, splitOf, type Epilogue } from "./matmul_kernel.ts";
 import { wgslType } from "./wgsl.ts";
 import { ShapeError, fmtShape } from "../errors.ts";
 import { sizeOf } from "../shape.ts";
@@ -65,20 +65,30 @@ export const matmulBiasActDef: OpDef<MatmulBiasActAttrs> = {
     biasActRows(y, bias, m, n, attrs.rows, attrs.act, true);
   },
   // the fast mode: bias and ReLU as the product is stored (tanh and sigmoid after it)
-  cpuFast: (args) => {
-    const { inputs: [, , bias], outputs: [y], attrs } = args;
-    const ab = { ...args, inputs: args.inputs.slice(0, 2), inShapes: args.inShapes.slice(0, 2) };
-    if (attrs.mask || !fastMatmulCpu(ab, { bias, rows: attrs.rows, relu: attrs.act === "relu" })) return false;
-    const { m, n } = matmulDims(args.inShapes[0], args.inShapes[1], attrs);
-    if (attrs.act === "tanh" || attrs.act === "sigmoid") biasActRows(y, bias, m, n, attrs.rows, attrs.act, false);
-    return true;
-  },
+  cpuFast: (args) => fastMatmulBiasActCpu(args),
   webgpu: ({ inShapes: [as, bs], inDtypes: [dt], attrs, device }) => {
     wgslType(dt, "matmulBiasAct");
-    const act = attrs.act === "none" ? "x" : unaryWgsl(attrs.act);
-    return matmulPlan("matmulBiasAct", device, matmulLayout(as, bs, attrs), [{ in: 0 }, { in: 1 }, { out: 0 }], 0, { bias: { in: 2 }, act, rows: attrs.rows, mask: attrs.mask });
+    return matmulPlan("matmulBiasAct", device, matmulLayout(as, bs, attrs), [{ in: 0 }, { in: 1 }, { out: 0 }], 0, biasActEpilogue(attrs));
   },
 };
+
+/** The kernels' epilogue of matmulBiasAct: the bias (input 2) or ReLU mask, and the activation. */
+export function biasActEpilogue(attrs: MatmulBiasActAttrs): Epilogue {
+  return { bias: { in: 2 }, act: attrs.act === "none" ? "x" : unaryWgsl(attrs.act), rows: attrs.rows, mask: attrs.mask };
+}
+
+/**
+ * matmulBiasAct's fast mode (false where it does not apply): bias and ReLU as the product is
+ * stored, tanh and sigmoid after it; with `cols`, B's matrices gathered from an image (im2colMatmul).
+ */
+export function fastMatmulBiasActCpu(args: CpuArgs<MatmulBiasActAttrs>, cols?: ColumnSource): boolean {
+  const { inputs: [, , bias], outputs: [y], attrs } = args;
+  const ab = { ...args, inputs: args.inputs.slice(0, 2), inShapes: args.inShapes.slice(0, 2) };
+  if (attrs.mask || !fastMatmulCpu(ab, { bias, rows: attrs.rows, relu: attrs.act === "relu" }, cols)) return false;
+  const { m, n } = matmulDims(args.inShapes[0], args.inShapes[1], attrs);
+  if (attrs.act === "tanh" || attrs.act === "sigmoid") biasActRows(y, bias, m, n, attrs.rows, attrs.act, false);
+  return true;
+}
 
 /**
  * y ← act(y + bias) over the stored products y [batch][m][n], a row at a time: bias[i] per

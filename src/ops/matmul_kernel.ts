@@ -35,6 +35,11 @@ export interface MatmulLayout {
   batch?: number[];
   aBatchStrides?: number[];
   bBatchStrides?: number[];
+  /**
+   * B is a convolution's column matrices read from its image (im2colMatmul; the tiled kernel
+   * only): lib/matmul_tile_b_im2col's IC_* constants. B's batch strides are then the image's.
+   */
+  bIm2col?: Record<string, number>;
 }
 
 /** Tile shape: BM×BN outputs per workgroup, TM×TN per thread, K in steps of BK. */
@@ -111,7 +116,10 @@ const storeVariant = (ep?: Epilogue): { each: Record<string, number>; tokens: Re
 });
 
 function matmulKernel(name: string, strategy: MatmulStrategy, L: MatmulLayout, t: Tiles, bindings: BufferRef[], split: number, ep?: Epilogue): KernelCall {
-  if (strategy === "direct") return directKernel(name, L, bindings, split, ep);
+  if (strategy === "direct") {
+    if (L.bIm2col) throw new DeviceError(`${name}: the direct kernel reads B from a buffer; build the columns first (im2colMatmul does on software adapters)`);
+    return directKernel(name, L, bindings, split, ep);
+  }
   const batchCount = (L.batch ?? []).reduce((x, y) => x * y, 1);
   const wx = t.bn / t.tn;
   const wy = t.bm / t.tm;
@@ -123,12 +131,14 @@ function matmulKernel(name: string, strategy: MatmulStrategy, L: MatmulLayout, t
     ALOADS: Math.ceil((t.bm * t.bk) / (va ? 4 : 1) / threads), BLOADS: Math.ceil((t.bk * t.bn) / (vb ? 4 : 1) / threads),
     // load along the operand's unit stride: M for a transposed A, K for a transposed B
     A_ALONG_M: L.sAi === 1 && L.sAp !== 1 ? 1 : 0, B_ALONG_K: L.sBp === 1 && L.sBj !== 1 ? 1 : 0,
+    ...L.bIm2col,
   };
   const workgroups: [number, number, number] = [Math.max(1, Math.ceil(L.n / t.bn)), Math.max(1, Math.ceil(L.m / t.bm)), Math.max(1, batchCount) * split];
   // without an epilogue A is bound as the (never read) bias: the shader has one binding layout
   const store = storeVariant(ep);
   const tokens = { TM: t.tm, TN: t.tn, ACT: ep?.act ?? "x", AT: va ? "vec4<f32>" : "f32", BT: vb ? "vec4<f32>" : "f32", ...store.tokens };
-  const each = { R: ep?.rowSum ? 1 : 0, AS: va ? 0 : 1, AV: va ? 1 : 0, BS: vb ? 0 : 1, BV: vb ? 1 : 0, ...store.each };
+  const bi = L.bIm2col ? 1 : 0;
+  const each = { R: ep?.rowSum ? 1 : 0, AS: va ? 0 : 1, AV: va ? 1 : 0, BS: vb || bi ? 0 : 1, BV: vb ? 1 : 0, BI: bi, ...store.each };
   return shaderCall(name, "matmul_tiled", [...bindings, ...extraBindings(bindings, ep)], constants, { workgroups }, { tokens, each });
 }
 
@@ -136,7 +146,7 @@ function matmulKernel(name: string, strategy: MatmulStrategy, L: MatmulLayout, t
  * Whether the tiled kernel can read A and B four elements a load: along the operand's unit
  * stride (as the scalar loads go), when that axis' length, the other stride, the base and
  * every batch stride are multiples of 4, so a vec4 is 16-byte aligned and never straddles an
- * edge, a row or a K-chunk (chunks are multiples of BK).
+ * edge, a row or a K-chunk (chunks are multiples of BK). Columns read from an image never are.
  */
 export function vec4Loads(L: MatmulLayout): [a: boolean, b: boolean] {
   const fits = (unit: number, other: number, len: number, base: number, batch: readonly number[]) =>
@@ -145,7 +155,7 @@ export function vec4Loads(L: MatmulLayout): [a: boolean, b: boolean] {
   const bAlongK = L.sBp === 1 && L.sBj !== 1;
   return [
     aAlongM ? fits(L.sAi, L.sAp, L.m, L.aBase ?? 0, L.aBatchStrides ?? []) : fits(L.sAp, L.sAi, L.k, L.aBase ?? 0, L.aBatchStrides ?? []),
-    bAlongK ? fits(L.sBp, L.sBj, L.k, L.bBase ?? 0, L.bBatchStrides ?? []) : fits(L.sBj, L.sBp, L.n, L.bBase ?? 0, L.bBatchStrides ?? []),
+    !L.bIm2col && (bAlongK ? fits(L.sBp, L.sBj, L.k, L.bBase ?? 0, L.bBatchStrides ?? []) : fits(L.sBj, L.sBp, L.n, L.bBase ?? 0, L.bBatchStrides ?? [])),
   ];
 }
 

@@ -25,7 +25,7 @@ export type OpName =
   // a recurrent layer direction over every time step (one fused kernel per step)
   | "lstmSequence" | "lstmSequenceBackward" | "gruSequence" | "gruSequenceBackward"
   // fused optimizer updates, and the planner's matmul + bias + activation
-  | "adamHyper" | "adamUpdate" | "sgdUpdate" | "sparseSgdUpdate" | "sparseAdamUpdate" | "matmulBiasAct" | "matmulRowSum" | "matmulMaxPool2dBackward"
+  | "adamHyper" | "adamUpdate" | "sgdUpdate" | "sparseSgdUpdate" | "sparseAdamUpdate" | "matmulBiasAct" | "matmulRowSum" | "matmulMaxPool2dBackward" | "im2colMatmul"
   // the step's guard: are the loss and gradients finite, and did no kernel fault?
   | "allFinite" | "allFiniteHyper"
   // a training step's running sums (loss, correct, examples, steps, skipped) on the device

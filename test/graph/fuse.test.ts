@@ -65,8 +65,14 @@ describe("matmul + bias + activation fusion", () => {
     const grads = W.gradients(loss, model.parameters());
     const plan = buildPlan([loss, ...grads], isInput).plan.steps;
     const steps = plan.map((s) => s.op.name);
-    // five with a bias (forward), two masked by a ReLU's output (fc2's and fc3's input gradients)
-    expect(plan.filter((s) => s.op.name === "matmulBiasAct" && !(s.attrs as { mask?: boolean }).mask).length).toBe(5);
+    // five with a bias (forward: the convolutions' read their columns from the image), two
+    // masked by a ReLU's output (fc2's and fc3's input gradients)
+    const base = (s: { attrs: unknown }) => (s.attrs as { base: string }).base;
+    expect(plan.filter((s) => s.op.name === "matmulBiasAct" && !(s.attrs as { mask?: boolean }).mask).length).toBe(3);
+    expect(plan.filter((s) => s.op.name === "im2colMatmul" && base(s) === "matmulBiasAct").length).toBe(2);
+    // the weight gradients read the columns from the image too: no column matrix is stored
+    expect(plan.filter((s) => s.op.name === "im2colMatmul" && base(s) === "matmul").length).toBe(2);
+    expect(steps).not.toContain("im2col");
     expect(plan.filter((s) => s.op.name === "matmulBiasAct" && (s.attrs as { mask?: boolean }).mask).length).toBe(2);
     expect(steps.filter((s) => s === "relu" || s === "reluBackward").length).toBe(0);
   });
@@ -78,7 +84,8 @@ describe("matmul + bias + activation fusion", () => {
     const b = W.randn([4]);
     for (const act of [F.relu, F.tanh, (t: Tensor) => t]) {
       const y = act(F.conv2d(x, w, b, { padding: 1 }));
-      expect(opsOf([y])).toEqual(["im2col", "matmulBiasAct"]);
+      expect(opsOf([y])).toEqual(["im2colMatmul"]);
+      expect(opsOf([y], false).slice(0, 2)).toEqual(["im2col", "matmul"]);
       const [fused] = await runPlan([y], true);
       const [plain] = await runPlan([y], false);
       expect(fused).toEqual(plain); // the CPU adds and rounds as the separate ops do
@@ -253,5 +260,58 @@ onEachBackend(fuseBackends, "max-pool backward + ReLU backward fusion", (backend
     const x = placeholder([1, 1, 4, 4], "float32");
     const g = W.gradients(W.sum(F.relu(F.maxPool2d(x, { kernelSize: 2 }))), [x])[0];
     expect(opsOf([g])).toContain("reluBackward");
+  });
+});
+
+onEachBackend(fuseBackends, "im2col into the products that read its columns (im2colMatmul)", (backend) => {
+  // shapes that are multiples of no tile: stride, padding and dilation, and a 1×1 window
+  const cases = [
+    { x: [3, 2, 9, 7], w: [5, 2, 3, 2], opts: { padding: 1 } },
+    { x: [2, 3, 11, 10], w: [4, 3, 3, 3], opts: { stride: 2, padding: [2, 1] as [number, number], dilation: [1, 2] as [number, number] } },
+    { x: [5, 4, 6, 6], w: [7, 4, 1, 1], opts: {} },
+  ];
+  const families = () => {
+    const caps = backend === "webgpu" ? (getBackend() as unknown as { caps: { matmul: string } }).caps : null;
+    return { caps, list: caps ? ["direct", "tiled"] : ["reference", "fast"] };
+  };
+
+  it("a convolution's forward pass and weight gradient read the image, equal to the unfused ops (both matmul families; both CPU modes)", async () => {
+    for (const [n, { x: xs, w: ws, opts }] of cases.entries()) {
+      const [x, w, b] = makeInputs([{ shape: xs }, { shape: ws }, { shape: [ws[0]] }], 20 + n);
+      const y = F.relu(F.conv2d(x, w, b, opts));
+      const d = makeInputs([{ shape: y.shape }], 30 + n)[0];
+      const [gw, gb] = W.gradients(W.sum(W.mul(y, d)), [w, b]);
+      const fused = opsOf([y, gw, gb]);
+      expect(fused.filter((o) => o === "im2colMatmul").length, `case ${n}`).toBe(2);
+      expect(fused).not.toContain("im2col");
+      const { caps, list } = families();
+      for (const family of list) {
+        if (caps) caps.matmul = family;
+        else await W.setBackend("cpu", { mode: family as "reference" | "fast" });
+        const a = await runPlan([y, gw, gb], true);
+        const p = await runPlan([y, gw, gb], false);
+        for (let k = 0; k < 3; k++) {
+          // the reference runs the unfused loops: the same bits; the float32 kernels (the fast
+          // mode's, WebGPU's) may sum in another order, within the WebGPU kernels' tolerance
+          if (family === "reference") expect(a[k], `output ${k}, case ${n}`).toEqual(p[k]);
+          else expectClose(a[k], p[k], HAND.summed.webgpu, `output ${k}, case ${n}, ${family}`);
+        }
+        expect(a[1].some((v) => v !== 0)).toBe(true);
+      }
+      if (caps) caps.matmul = "direct";
+      else await W.setBackend("cpu");
+    }
+  });
+
+  it("leaves im2col alone where its columns are asked for or read by anything but a product's B", () => {
+    const x = placeholder([2, 3, 6, 6], "float32");
+    const cols = W.im2col(x, 3, { padding: 1 });
+    expect(opsOf([cols])).toEqual(["im2col"]);
+    // read as A (a transposed product) and as B: the columns must exist
+    expect(opsOf([W.matmul(cols, cols, { transposeA: true })])).toEqual(["im2col", "matmul"]);
+    // one reader is a product's B, the other an exp: not fused for either
+    const w = W.randn([2, 27]);
+    expect(opsOf([W.matmul(w, cols), W.exp(cols)])).toEqual(["im2col", "matmul", "exp"]);
+    expect(opsOf([W.matmul(w, cols)])).toEqual(["im2colMatmul"]);
   });
 });
