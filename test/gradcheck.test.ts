@@ -139,7 +139,7 @@ describe("gradient rules match float64 central differences", () => {
     const update = (name: string) => ["adamHyper", "adamUpdate", "sgdUpdate", "sparseSgdUpdate", "sparseAdamUpdate"].includes(name);
     // made only by the planner after autodiff: test/graph/fuse.test.ts checks it equals the
     // unfused ops bit for bit
-    const fused = (name: string) => ["matmulBiasAct", "matmulRowSum", "sumMany", "softmaxCrossEntropyWithGrad", "col2imMaxPool2dBackward", "matmulMaxPool2dBackward"].includes(name);
+    const fused = (name: string) => ["matmulBiasAct", "matmulRowSum", "sumMany", "softmaxCrossEntropyWithGrad", "col2imMaxPool2dBackward", "matmulMaxPool2dBackward", "im2colMatmul"].includes(name);
     // the step's guard is not differentiated: test/reliability/guard.test.ts checks it
     const guard = (name: string) => name === "allFinite" || name === "allFiniteHyper";
     // the training meter is not differentiated: test/ops/lookup_losses.test.ts checks it
