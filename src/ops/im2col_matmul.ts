@@ -16,7 +16,7 @@
  * direct kernel reads B straight from a buffer, im2col into scratch and then the direct
  * matmul (two dispatches, as unfused).
  */
-import { allocArray, type DType } from "../dtype.ts";
+import { allocArray, dtypeOfArray } from "../dtype.ts";
 import { sizeOf } from "../shape.ts";
 import { ShapeError } from "../errors.ts";
 import type { CpuArgs, OpDef, ValueInfo } from "./types.ts";
@@ -60,7 +60,7 @@ export const im2colMatmulDef: OpDef<Im2colMatmulAttrs> = {
   },
   cpu: (args) => {
     const { inputs: [, x], inShapes: [, xs], attrs } = args;
-    const cols = allocArray(dtypeOf(x), sizeOf(columnsShape(xs, attrs.window)));
+    const cols = allocArray(dtypeOfArray(x), sizeOf(columnsShape(xs, attrs.window)));
     runCpu(im2colDef, { ...args, inputs: [x], outputs: [cols], inShapes: [xs], outShapes: [columnsShape(xs, attrs.window)], attrs: attrs.window });
     runCpu(baseDef(attrs), productArgs(args, cols));
   },
@@ -86,7 +86,3 @@ export const im2colMatmulDef: OpDef<Im2colMatmulAttrs> = {
     return matmulPlan("im2colMatmul", device, tiled, [{ in: 0 }, { in: 1 }, { out: 0 }], 0, ep);
   },
 };
-
-function dtypeOf(x: ArrayLike<number>): DType {
-  return x instanceof Float64Array ? "float64" : "float32";
-}
