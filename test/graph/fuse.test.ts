@@ -279,7 +279,7 @@ onEachBackend(fuseBackends, "im2col into the products that read its columns (im2
     for (const [n, { x: xs, w: ws, opts }] of cases.entries()) {
       const [x, w, b] = makeInputs([{ shape: xs }, { shape: ws }, { shape: [ws[0]] }], 20 + n);
       const y = F.relu(F.conv2d(x, w, b, opts));
-      const d = makeInputs([{ shape: y.shape }], 30 + n)[0];
+      const d = makeInputs([{ shape: [...y.shape] }], 30 + n)[0];
       const [gw, gb] = W.gradients(W.sum(W.mul(y, d)), [w, b]);
       const fused = opsOf([y, gw, gb]);
       expect(fused.filter((o) => o === "im2colMatmul").length, `case ${n}`).toBe(2);
