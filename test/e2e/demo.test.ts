@@ -183,8 +183,10 @@ describe.skipIf(!have)("the demo in headless Chromium", () => {
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(e.message));
-    // each meter read held 600 ms: a Reset pressed after the first steps lands during a read
-    await page.goto(`${url}?backend=cpu&limit=640&testLimit=200&readDelay=600`);
+    // each meter read held 600 ms: a Reset pressed after the first steps lands during a read.
+    // The runs that get reset are 100 steps long, so that the fast CPU path cannot finish one
+    // (10 steps are ~200 ms, under the first read's 250 ms) before the page looks at it
+    await page.goto(`${url}?backend=cpu&limit=6400&testLimit=200&readDelay=600`);
     await page.waitForFunction(() => document.body.dataset.state === "idle");
     // before any model: the pad says what to do, no red banner
     expect(await page.textContent("#predicted")).toMatch(/^Train or load a model first/);
@@ -200,6 +202,7 @@ describe.skipIf(!have)("the demo in headless Chromium", () => {
     for (let k = 0; k < 3; k++) {
       await page.click("#start");
       await page.waitForFunction(() => Number(document.body.dataset.steps ?? 0) >= 1, null, { timeout: 60_000 });
+      expect(await dataset(page, "state")).toBe("training");
       // the settings are locked during a run, and look it
       if (k === 0) expect(Number(await page.$eval("#lr", (e) => getComputedStyle(e).opacity))).toBeLessThan(1);
       // the first read has just been shown; ~250 ms of steps later the next read holds 600 ms
@@ -210,6 +213,7 @@ describe.skipIf(!have)("the demo in headless Chromium", () => {
       expect([await dataset(page, "steps"), await page.textContent("#loss"), await page.textContent("#acc")]).toEqual(["0", "–", "–"]);
     }
     // a full run after the resets counts only its own steps: 640 images in batches of 64
+    await page.fill("#limit", "640");
     await page.click("#start");
     await page.waitForFunction(() => document.body.dataset.testAcc !== undefined || document.body.dataset.error !== undefined, null, { timeout: 120_000 });
     expect(await dataset(page, "error")).toBeUndefined();
