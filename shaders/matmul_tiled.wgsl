@@ -8,7 +8,7 @@
 //   Counts AS + AV = 1 and BS + BV + BI = 1: each operand's tile loader, one element (lib/
 //   matmul_tile_a, _b) or four (lib/matmul_tile_a4, _b4, with __AT__ / __BT__ = vec4<f32>)
 //   a load, or B as a convolution's columns read from its image (BI: lib/matmul_tile_b_im2col,
-//   im2colMatmul). Tokens: __TM__×__TN__, each thread's block (private arrays need constant
+//   im2colMatmul); BL = BS + BI: lib/matmul_tile_b, reading B's elements through b_at. Tokens: __TM__×__TN__, each thread's block (private arrays need constant
 //   sizes); __ACT__; __AT__, __BT__.
 // Design: a workgroup of WX·WY threads computes a BM×BN tile of C, each thread a TM×TN block
 // (register blocking); K advances BK at a time through two workgroup-memory tiles
@@ -42,9 +42,10 @@ var<workgroup> Bs: array<f32, BK * BS_ROW>;
 //#include lib/matmul_store
 //#each AS //#include lib/matmul_tile_a
 //#each AV //#include lib/matmul_tile_a4
-//#each BS //#include lib/matmul_tile_b
-//#each BV //#include lib/matmul_tile_b4
+//#each BS fn b_at(off: u32, p: u32, j: u32) -> f32 { return B[off + p * SBP + j * SBJ]; }
 //#each BI //#include lib/matmul_tile_b_im2col
+//#each BL //#include lib/matmul_tile_b
+//#each BV //#include lib/matmul_tile_b4
 @compute @workgroup_size(WX, WY)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let mb = matmul_batch(wg.z);

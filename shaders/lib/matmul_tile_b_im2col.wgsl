@@ -1,4 +1,4 @@
-// lib/matmul_tile_b_im2col: matmul_tiled.wgsl's B tile where B is a convolution's column
+// lib/matmul_tile_b_im2col: `b_at` for lib/matmul_tile_b's B tile where B is a convolution's column
 // matrices, read from its image x [N, C, H, W] (bound as B, batch stride C·H·W) and never
 // stored: im2colMatmul (src/ops/im2col_matmul.ts). Column r = (c·KH + i)·KW + j, position
 // q = oy·OW + ox of an image hold x[c, oy·SH − PH + i·DH, ox·SW − PW + j·DW] (0 in the
@@ -27,17 +27,8 @@ fn im2col_at(off: u32, r: u32, q: u32) -> f32 {
   if (y < 0 || y >= IC_H || x < 0 || x >= IC_W) { return 0.0; }
   return B[off + (c * u32(IC_H) + u32(y)) * u32(IC_W) + u32(x)];
 }
-fn load_b(mb: MatmulBatch, col0: u32, k0: u32, tid: u32, threads: u32) {
-  for (var l = 0u; l < BLOADS; l++) {
-    let e = tid + l * threads;
-    if (e < BK * BN) {
-      let kb = select(e / BN, e % BK, B_ALONG_K);
-      let c = select(e % BN, e / BK, B_ALONG_K);
-      var vb = 0.0;
-      if (k0 + kb < mb.k_end && col0 + c < N) {
-        if (IC_T) { vb = im2col_at(mb.b_off, col0 + c, k0 + kb); } else { vb = im2col_at(mb.b_off, k0 + kb, col0 + c); }
-      }
-      Bs[kb * BS_ROW + c] = vb;
-    }
-  }
+// B(p, j): the column matrices' (p, j), or with IC_T their transpose's
+fn b_at(off: u32, p: u32, j: u32) -> f32 {
+  if (IC_T) { return im2col_at(off, j, p); }
+  return im2col_at(off, p, j);
 }

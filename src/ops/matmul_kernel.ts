@@ -138,7 +138,7 @@ function matmulKernel(name: string, strategy: MatmulStrategy, L: MatmulLayout, t
   const store = storeVariant(ep);
   const tokens = { TM: t.tm, TN: t.tn, ACT: ep?.act ?? "x", AT: va ? "vec4<f32>" : "f32", BT: vb ? "vec4<f32>" : "f32", ...store.tokens };
   const bi = L.bIm2col ? 1 : 0;
-  const each = { R: ep?.rowSum ? 1 : 0, AS: va ? 0 : 1, AV: va ? 1 : 0, BS: vb || bi ? 0 : 1, BV: vb ? 1 : 0, BI: bi, ...store.each };
+  const each = { R: ep?.rowSum ? 1 : 0, AS: va ? 0 : 1, AV: va ? 1 : 0, BS: vb || bi ? 0 : 1, BV: vb ? 1 : 0, BI: bi, BL: vb ? 0 : 1, ...store.each };
   return shaderCall(name, "matmul_tiled", [...bindings, ...extraBindings(bindings, ep)], constants, { workgroups }, { tokens, each });
 }
 
