@@ -39,7 +39,7 @@ export function writeResults(results: Result[], how: { started: Date; command: s
   writeFileSync(`${stem}.md`, [
     `# Benchmark ${how.started.toISOString()}`, "",
     `Command: \`${how.command}\`; adapter: ${adapter}; machine: ${process.platform} ${process.arch}, ${how.where}.`,
-    "Median of the timed runs after a warm-up (at least 3 runs and 300 ms, the same for PyTorch); \"vs\" columns are the peer's time over ours (> 1× means webgpu-dl is faster).", "",
+    "Median of the timed runs after a warm-up (at least 3 runs and 300 ms, the same for PyTorch, whose figure is the lower median of two tries after a 0.5 s pause: its busy-waiting threads are slowed 4–5× by any other thread on these cores); \"vs\" columns are the peer's time over ours (> 1× means webgpu-dl is faster).", "",
     markdown(results), "", `![images/s](${stem.split("/").pop()}.svg)`, "",
     ...profiles(results),
     ...planSection(plans, results),

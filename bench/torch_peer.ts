@@ -43,11 +43,27 @@ export function torchScript(): string | null {
   return existsSync(path) && existsSync(path.replace(/cases\.py$/, "lenet5.py")) ? path : null;
 }
 
-/** The timer for `npm run bench`'s torch-cpu peer, on `py`, running `script` (torchScript()). */
-export function torchTimer(py: string, script: string): ExternalTimer {
+/** Tries of each case; the peer's best median counts. */
+export const TORCH_TRIES = 2;
+
+/**
+ * The timer for `npm run bench`'s torch-cpu peer, on `py`, running `script` (torchScript()).
+ * PyTorch's two OpenMP threads busy-wait for each other, so any other runnable thread on these
+ * two cores (V8's compiler and GC helpers after our backend has run, or at start-up) makes a
+ * LeNet-5 step 4–5× slower: 4.1–5.8 ms alone, 15–24 ms in some runs (2026-12-02). So each case
+ * runs after a pause that lets our process settle, `TORCH_TRIES` times, and the lowest median
+ * is the peer's figure: a busy moment on our side never counts against PyTorch.
+ */
+export function torchTimer(py: string, script: string, tries = TORCH_TRIES): ExternalTimer {
   return async (c: Case, runs: number) => {
-    const out = execFileSync(py, [script, JSON.stringify(c.key), String(runs)], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
-    const r = JSON.parse(out.trim().split("\n").pop()!) as { skip?: boolean; median: number; min: number; max: number };
-    return r.skip ? undefined : r;
+    let best: { median: number; min: number; max: number } | undefined;
+    for (let t = 0; t < tries; t++) {
+      await new Promise((r) => setTimeout(r, 500));
+      const out = execFileSync(py, [script, JSON.stringify(c.key), String(runs)], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+      const r = JSON.parse(out.trim().split("\n").pop()!) as { skip?: boolean; median: number; min: number; max: number };
+      if (r.skip) return undefined;
+      if (!best || r.median < best.median) best = r;
+    }
+    return best;
   };
 }
