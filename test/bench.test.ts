@@ -5,7 +5,7 @@
  * same in headless Chromium (`npm run bench:browser`).
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { expect, it } from "vitest";
@@ -119,3 +119,21 @@ it.skipIf(!gpuAdapter && !process.env.CI)("npm run bench:gpu refuses a software 
   expect(md).toMatch(/\| LeNet-5 train step \(Adam\), batch 2 \| [\d.]+ \| [\d.]+ \| [\d.]+ \|/); // measured, estimate, ratio
   expect(readFileSync(join(out, "gpu.svg"), "utf8").startsWith("<svg")).toBe(true);
 }, 300_000);
+
+it("the torch-cpu peer's figure is its best median over the tries, and a case it skips is no result", async () => {
+  const { torchTimer } = await import("../bench/torch_peer.ts");
+  const dir = mkdtempSync(join(tmpdir(), "torch-peer-"));
+  // a stand-in for bench/torch/cases.py: medians 20 then 4 (a slowed try, then a fair one), or skip
+  const script = join(dir, "cases.mjs"), count = join(dir, "count");
+  writeFileSync(script, `import { existsSync, readFileSync, writeFileSync } from "node:fs";
+const k = existsSync(${JSON.stringify(count)}) ? Number(readFileSync(${JSON.stringify(count)}, "utf8")) : 0;
+writeFileSync(${JSON.stringify(count)}, String(k + 1));
+const key = JSON.parse(process.argv[2]);
+console.log("warming up");
+console.log(JSON.stringify(key.kind === "skip" ? { skip: true } : { median: k === 0 ? 20 : 4, min: 1, max: 30, runs: Number(process.argv[3]) }));
+`);
+  const c = cases(true)[0];
+  expect(await torchTimer(process.execPath, script)(c, 3)).toEqual({ median: 4, min: 1, max: 30, runs: 3 });
+  expect(readFileSync(count, "utf8")).toBe("2");
+  expect(await torchTimer(process.execPath, script, 1)({ ...c, key: { kind: "skip" } as never }, 3)).toBeUndefined();
+});
