@@ -8,8 +8,9 @@
 //   Counts AS + AV = 1 and BS + BV + BI = 1: each operand's tile loader, one element (lib/
 //   matmul_tile_a, _b) or four (lib/matmul_tile_a4, _b4, with __AT__ / __BT__ = vec4<f32>)
 //   a load, or B as a convolution's columns read from its image (BI: lib/matmul_tile_b_im2col,
-//   im2colMatmul); BL = BS + BI: lib/matmul_tile_b, reading B's elements through b_at. Tokens: __TM__×__TN__, each thread's block (private arrays need constant
-//   sizes); __ACT__; __AT__, __BT__.
+//   im2colMatmul); BL = BS + BI: lib/matmul_tile_b, reading B's elements through b_at.
+//   Tokens: __TM__×__TN__, each thread's block (private arrays need constant sizes);
+//   __ACT__; __AT__, __BT__.
 // Design: a workgroup of WX·WY threads computes a BM×BN tile of C, each thread a TM×TN block
 // (register blocking); K advances BK at a time through two workgroup-memory tiles
 // (As[k][row], Bs[k][col], rows padded by one word: no bank conflicts) loaded by all threads,
