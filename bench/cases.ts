@@ -16,7 +16,8 @@ export type CaseKey =
   | { kind: "lenetTrain"; batch: number }
   | { kind: "lenetInfer"; batch: number }
   | { kind: "lstmCell"; batch: number; hidden: number }
-  | { kind: "lstmTrain"; batch: number; hidden: number; steps: number };
+  | { kind: "lstmTrain"; batch: number; hidden: number; steps: number }
+  | { kind: "gruTrain"; batch: number; hidden: number; steps: number };
 
 export interface Case {
   name: string;
@@ -66,9 +67,10 @@ async function ours(key: CaseKey): Promise<() => Promise<void>> {
       });
       return async () => void (await Promise.all(step(x).map((t) => t.data())));
     }
-    case "lstmTrain": {
+    case "lstmTrain":
+    case "gruTrain": {
       manualSeed(0);
-      const model = new LSTMClassifier(28, key.hidden);
+      const model = new LSTMClassifier(28, key.hidden, 10, { cell: key.kind === "gruTrain" ? "gru" : "lstm" });
       const step = compileTrainStep(model, new Adam(model.parameters(), { lr: 1e-3 }));
       const x = randn([key.batch, key.steps, 28], { seed: 11 }), y = labels(key.batch);
       return async () => void (await step(x, y).loss.data());
@@ -100,5 +102,7 @@ export function cases(quick: boolean): Case[] {
     make(`LeNet-5 inference, batch ${quick ? 4 : 256}`, { kind: "lenetInfer", batch: quick ? 4 : 256 }, "images", quick ? 4 : 256),
     make(`LSTM cell step fwd+bwd, batch ${batch}, input 28, hidden ${hidden}`, { kind: "lstmCell", batch, hidden }, "steps", 1),
     make(`LSTM classifier train step, ${steps} steps, hidden ${hidden}, batch ${batch}`, { kind: "lstmTrain", batch, hidden, steps }, "images", batch),
+    // the same classifier with a GRU (tfjs and jax-js have no GRU case: "–")
+    make(`GRU classifier train step, ${steps} steps, hidden ${hidden}, batch ${batch}`, { kind: "gruTrain", batch, hidden, steps }, "images", batch),
   ];
 }

@@ -82,8 +82,8 @@ async function epoch(name: string, model: Module, exampleShape: number[], limit:
 }
 
 /** The cost model's time of a shipped model's training step on `gpu`, without and with a read. */
-function planEstimate(model: "lenet5" | "lstm", batch: number, gpu: GpuSpec): { ms: number; msWithRead: number } {
-  return planReport({ model, batch }).estimates.find((e) => e.gpu === gpu.name)!;
+function planEstimate(model: "lenet5" | "lstm", batch: number, gpu: GpuSpec, cell: "lstm" | "gru" = "lstm"): { ms: number; msWithRead: number } {
+  return planReport({ model, batch, cell }).estimates.find((e) => e.gpu === gpu.name)!;
 }
 
 /**
@@ -93,7 +93,8 @@ function planEstimate(model: "lenet5" | "lstm", batch: number, gpu: GpuSpec): { 
 function estimateFor(r: Result, gpu: GpuSpec): number | undefined {
   const train = /^LeNet-5 train step .*batch (\d+)/.exec(r.case);
   if (train) return planEstimate("lenet5", Number(train[1]), gpu).msWithRead;
-  if (/^LSTM classifier train step, 28 steps, hidden 128, batch 64/.test(r.case)) return planEstimate("lstm", 64, gpu).msWithRead;
+  const rnn = /^(LSTM|GRU) classifier train step, 28 steps, hidden 128, batch 64/.exec(r.case);
+  if (rnn) return planEstimate("lstm", 64, gpu, rnn[1] === "GRU" ? "gru" : "lstm").msWithRead;
   const mm = /^matmul (\d+)$/.exec(r.case);
   if (mm) {
     const n = Number(mm[1]);

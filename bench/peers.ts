@@ -71,6 +71,15 @@ function lstmStep(tf: Tf, x: TF.Tensor2D, h: TF.Tensor2D, c: TF.Tensor2D, wi: TF
   return [tf.mul(tf.sigmoid(o), tf.tanh(c2)) as TF.Tensor2D, c2];
 }
 
+/** One GRU cell step in tfjs ops (PyTorch's: gates r, z, n, b_hh inside the reset gate's product), x [B, I], h [B, H]. */
+function gruStep(tf: Tf, x: TF.Tensor2D, h: TF.Tensor2D, wi: TF.Tensor2D, wh: TF.Tensor2D, bi: TF.Tensor1D, bh: TF.Tensor1D): TF.Tensor2D {
+  const [xr, xz, xn] = tf.split(tf.add(tf.matMul(x, wi, false, true), bi), 3, 1);
+  const [hr, hz, hn] = tf.split(tf.add(tf.matMul(h, wh, false, true), bh), 3, 1);
+  const r = tf.sigmoid(tf.add(xr, hr)), z = tf.sigmoid(tf.add(xz, hz));
+  const n = tf.tanh(tf.add(xn, tf.mul(r, hn)));
+  return tf.add(n, tf.mul(z, tf.sub(h, n))) as TF.Tensor2D;
+}
+
 /** The tfjs version of a case, or undefined where there is none. */
 export function peerCase(tf: Tf, key: CaseKey): (() => Promise<void>) | undefined {
   switch (key.kind) {
@@ -119,6 +128,19 @@ export function peerCase(tf: Tf, key: CaseKey): (() => Promise<void>) | undefine
         for (const r of rows) [hs, cs] = lstmStep(tf, r, hs, cs, wi as TF.Tensor2D, wh as TF.Tensor2D, b as TF.Tensor1D);
         return tf.losses.softmaxCrossEntropy(y, tf.add(tf.matMul(hs, fc as TF.Tensor2D), fb)) as TF.Scalar;
       }, true, [wi, wh, b, fc, fb])!);
+    }
+    case "gruTrain": {
+      const { batch, hidden: h, steps } = key;
+      const v = (shape: number[]) => tf.variable(tf.randomUniform(shape, -0.08, 0.08));
+      const [wi, wh, bi, bh, fc, fb] = [v([3 * h, 28]), v([3 * h, h]), v([3 * h]), v([3 * h]), v([h, 10]), v([10])];
+      const opt = tf.train.adam(1e-3);
+      const y = tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 10), "int32"), 10);
+      const rows = tf.unstack(tf.randomNormal([steps, batch, 28])) as TF.Tensor2D[];
+      return () => settle(tf, () => opt.minimize(() => {
+        let hs = tf.zeros([batch, h]) as TF.Tensor2D;
+        for (const r of rows) hs = gruStep(tf, r, hs, wi as TF.Tensor2D, wh as TF.Tensor2D, bi as TF.Tensor1D, bh as TF.Tensor1D);
+        return tf.losses.softmaxCrossEntropy(y, tf.add(tf.matMul(hs, fc as TF.Tensor2D), fb)) as TF.Scalar;
+      }, true, [wi, wh, bi, bh, fc, fb])!);
     }
     default:
       return undefined;

@@ -70,6 +70,17 @@ function lstmStep(jax: Jax, x: Arr, h: Arr, c: Arr, wi: Arr, wh: Arr, b: Arr): [
   return [nn.sigmoid(o).mul(np.tanh(c2.ref)), c2];
 }
 
+/** One GRU cell step (PyTorch's: gates r, z, n, b_hh inside the reset gate's product); h' = n + z·(h − n). */
+function gruStep(jax: Jax, x: Arr, h: Arr, wi: Arr, wh: Arr, bi: Arr, bh: Arr): Arr {
+  const { numpy: np, nn } = jax;
+  const [xr, xz, xn] = np.split(np.matmul(x, np.transpose(wi)).add(bi), 3, 1);
+  const [hr, hz, hn] = np.split(np.matmul(h.ref, np.transpose(wh)).add(bh), 3, 1);
+  const r = nn.sigmoid(xr.add(hr)), z = nn.sigmoid(xz.add(hz));
+  const n = np.tanh(xn.add(r.mul(hn)));
+  const d = h.sub(n.ref);
+  return n.add(z.mul(d));
+}
+
 /**
  * A training iteration of `loss` with Adam as torch.optim.Adam computes it (lr 1e-3), one jit
  * with the gradient: jax-js has no optax, so the update is written with `tree.map`. Each call
@@ -140,6 +151,18 @@ export function jaxCase(jax: Jax, key: CaseKey): (() => Promise<void>) | undefin
         for (const r of rows) [hs, cs] = lstmStep(jax, r.reshape([batch, 28]), hs, cs, p.wi.ref, p.wh.ref, p.b.ref);
         cs.dispose();
         for (const k of ["wi", "wh", "b"]) p[k].dispose();
+        return np.mean(np.sum(nn.logSoftmax(np.matmul(hs, p.fc).add(p.fb), -1).mul(y), -1)).mul(-1);
+      };
+      return adamLoop(jax, params, loss, random.normal(random.key(11), [steps, batch, 28]), labels(batch));
+    }
+    case "gruTrain": {
+      const { batch, hidden: h, steps } = key;
+      const u = (shape: number[], seed: number) => random.uniform(random.key(seed), shape, { minval: -0.08, maxval: 0.08 });
+      const params: Record<string, Arr> = { wi: u([3 * h, 28], 1), wh: u([3 * h, h], 2), bi: u([3 * h], 3), bh: u([3 * h], 4), fc: u([h, 10], 5), fb: u([10], 6) };
+      const loss = (p: Record<string, Arr>, x: Arr, y: Arr) => {
+        let hs = np.zeros([batch, h]);
+        for (const r of np.split(x, steps, 0)) hs = gruStep(jax, r.reshape([batch, 28]), hs, p.wi.ref, p.wh.ref, p.bi.ref, p.bh.ref);
+        for (const k of ["wi", "wh", "bi", "bh"]) p[k].dispose();
         return np.mean(np.sum(nn.logSoftmax(np.matmul(hs, p.fc).add(p.fb), -1).mul(y), -1)).mul(-1);
       };
       return adamLoop(jax, params, loss, random.normal(random.key(11), [steps, batch, 28]), labels(batch));

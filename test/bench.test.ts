@@ -21,7 +21,7 @@ it("npm run bench -- --quick runs every case on every backend and peer, tabulate
   const backends: BenchBackend[] = gpu ? ["cpu", "cpu-fast", "webgpu", "tfjs-cpu", "tfjs-webgpu", "jax-wasm", "jax-webgpu"] : ["cpu", "cpu-fast", "tfjs-cpu", "jax-wasm"];
   const results = await runBench({ quick: true, runs: 1, backends });
   const n = cases(true).length;
-  // every peer runs every case (jax-js too: its convolution, LSTM cell and LSTM classifier)
+  // every peer runs every case (jax-js too: its convolution, LSTM cell, LSTM and GRU classifiers)
   for (const b of backends) expect(results.filter((r) => r.backend === b).map((r) => r.case), b).toEqual(cases(true).map((c) => c.name));
   for (const r of results) {
     expect(r.medianMs).toBeGreaterThan(0);

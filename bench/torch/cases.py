@@ -20,14 +20,15 @@ from lenet5 import LeNet5  # noqa: E402
 
 
 class LSTMClassifier(nn.Module):
-    """src/models/lstm_classifier.ts: the last step's h through a linear layer."""
+    """src/models/lstm_classifier.ts: the last step's h through a linear layer (an LSTM or a GRU)."""
 
-    def __init__(self, inputs, hidden, classes=10):
+    def __init__(self, inputs, hidden, classes=10, cell="lstm"):
         super().__init__()
-        self.lstm, self.fc = nn.LSTM(inputs, hidden), nn.Linear(hidden, classes)
+        self.lstm, self.fc = (nn.GRU if cell == "gru" else nn.LSTM)(inputs, hidden), nn.Linear(hidden, classes)
 
     def forward(self, x):  # x [N, T, I]
-        _, (h, _) = self.lstm(x.transpose(0, 1))
+        _, state = self.lstm(x.transpose(0, 1))
+        h = state if isinstance(self.lstm, nn.GRU) else state[0]
         return self.fc(h[0])
 
 
@@ -45,11 +46,12 @@ def case(key):
         x = torch.randn(key["batch"], 6, 14, 14, requires_grad=True)
         w = torch.randn(16, 6, 5, 5, requires_grad=True)
         return lambda: torch.autograd.grad(F.conv2d(x, w).sum(), [x, w])
-    if kind in ("lenetTrain", "lstmTrain"):
+    if kind in ("lenetTrain", "lstmTrain", "gruTrain"):
         if kind == "lenetTrain":
             model, x = LeNet5("modern"), torch.randn(key["batch"], 1, 28, 28)
         else:
-            model, x = LSTMClassifier(28, key["hidden"]), torch.randn(key["batch"], key["steps"], 28)
+            cell = "gru" if kind == "gruTrain" else "lstm"
+            model, x = LSTMClassifier(28, key["hidden"], cell=cell), torch.randn(key["batch"], key["steps"], 28)
         y, opt = labels(key["batch"]), torch.optim.Adam(model.parameters(), lr=1e-3)
 
         def step():

@@ -18,7 +18,7 @@ import { MemoryBlocks } from "./cpu_memory.ts";
 import { setResidentMemory } from "../backends/cpu.ts";
 import type { CpuArgs, CpuCaps, OpDef } from "./types.ts";
 import { ZERO, DUMMY, NO_FLOOR, HEAP } from "./cpu_fast_asm.ts";
-import { GEMM, GATHER, SCATTER, UNPACK, PACK4, PACK4T, WMAX, KEEP, SEGSUM, COLSUM, LSTM, LSTM_BACK, ADAM, RUN_COPY, RUN_ADD, PLANE_SCATTER, ZERO_FILL, fastModuleBytes, MAX_PAGES } from "./cpu_fast_kernels.ts";
+import { GEMM, GATHER, SCATTER, UNPACK, PACK4, PACK4T, WMAX, KEEP, SEGSUM, COLSUM, LSTM, LSTM_BACK, ADAM, RUN_COPY, RUN_ADD, PLANE_SCATTER, ZERO_FILL, GRU, GRU_BACK, fastModuleBytes, MAX_PAGES } from "./cpu_fast_kernels.ts";
 
 export { fastModuleBytes } from "./cpu_fast_kernels.ts";
 
@@ -546,6 +546,82 @@ export class FastKernels {
     this.done(out.dx, dx);
     out.dh0.set(this.f32(bufs[last], B * H));
     out.dc0.set(this.f32(bufs[2 + last], B * H));
+  }
+
+  /**
+   * A whole GRU layer direction, as gruSequence's reference computes it: lstmForward's scheme
+   * (W_hh packed once, lanes of batch rows for all T steps), with b_hh (or zeros) added to the
+   * hidden product as it is unpacked, then the cell update (gru). H a multiple of 4.
+   */
+  gruForward(x: Float32Array, whh: Float32Array, h0: Float32Array, bhh: Float32Array | null, out: { hs: Float32Array; saved: Float32Array; hprev: Float32Array }, T: number, B: number, H: number, reverse: boolean): void {
+    const G = 3 * H, mBlocks = (B + 3) >> 2;
+    const lanes = this.lanes(T * B * G * H, SPLIT_MACS, mBlocks);
+    const twin = this.on(lanes, x, whh, h0, out.hs, out.saved);
+    if (twin) return twin.gruForward(x, whh, h0, bhh, out, T, B, H, reverse);
+    this.reset();
+    const xs = this.put(x), ws = this.put(whh), h0s = this.put(h0), bias = bhh ? this.put(bhh) : this.zeroed(G);
+    const hsOut = this.target(out.hs), savedOut = this.target(out.saved);
+    const pb = this.alloc(G * 4 * H);
+    this.runHere([[PACK4T, pb, ws, G, H, H * 4]]);
+    const time = (step: number) => (reverse ? T - 1 - step : step);
+    this.run(ranges(mBlocks, lanes).map(([lo, hi]) => {
+      const r0 = 4 * lo, rows = Math.min(B, 4 * hi) - r0, calls: number[][] = [];
+      const [pa, pc, gh] = [this.alloc((hi - lo) * 16 * H), this.alloc((hi - lo) * 4 * G * 4), this.alloc(rows * G * 4)];
+      for (let step = 0; step < T; step++) {
+        const t = time(step), hp = step === 0 ? h0s + r0 * H * 4 : hsOut + (time(step - 1) * B + r0) * H * 4;
+        calls.push(
+          [PACK4T, pa, hp, rows, H, H * 4],
+          [GEMM, pa, pb, pc, hi - lo, G / 4, H, G * 4, rows],
+          [UNPACK, gh, pc, G * 4, rows, G, G * 4, bias, 0, NO_FLOOR],
+          [GRU, xs + (t * B + r0) * G * 4, gh, hp, savedOut + (t * B + r0) * 4 * H * 4, hsOut + (t * B + r0) * H * 4, rows, H, 0, 0],
+        );
+      }
+      return calls;
+    }));
+    this.done(out.hs, hsOut);
+    this.done(out.saved, savedOut);
+    for (let step = 0; step < T; step++) {
+      const t = time(step);
+      out.hprev.set(step === 0 ? h0 : out.hs.subarray(time(step - 1) * B * H, (time(step - 1) + 1) * B * H), t * B * H);
+    }
+  }
+
+  /**
+   * gruSequenceBackward in one session: per step in reverse time order the cell's backward
+   * (gruBack, which also leaves dh·z in the next dh buffer), then dh_prev = dgh·W_hh added to
+   * it as the product is unpacked (the buffer is its own bias). Lanes of batch rows, as
+   * lstmBackward. H a multiple of 4.
+   */
+  gruBackward(whh: Float32Array, saved: Float32Array, hprev: Float32Array, dhs: Float32Array, out: { dx: Float32Array; dgh: Float32Array; dh0: Float32Array }, T: number, B: number, H: number, reverse: boolean): void {
+    const G = 3 * H, mBlocks = (B + 3) >> 2;
+    const lanes = this.lanes(T * B * G * H, SPLIT_MACS, mBlocks);
+    const twin = this.on(lanes, whh, saved, hprev, dhs, out.dx, out.dgh);
+    if (twin) return twin.gruBackward(whh, saved, hprev, dhs, out, T, B, H, reverse);
+    this.reset();
+    const ws = this.put(whh), ss = this.put(saved), hp = this.put(hprev), ds = this.put(dhs);
+    const dx = this.target(out.dx), dgh = this.target(out.dgh), zeros = this.zeroed(B * H);
+    const bufs = [this.alloc(B * H * 4), this.alloc(B * H * 4)];
+    const pb = this.alloc(H * 4 * G);
+    this.runHere([[PACK4, pb, ws, H / 4, G, H * 4]]);
+    this.run(ranges(mBlocks, lanes).map(([lo, hi]) => {
+      const r0 = 4 * lo, rows = Math.min(B, 4 * hi) - r0, calls: number[][] = [];
+      const [pa, pc] = [this.alloc((hi - lo) * 16 * G), this.alloc((hi - lo) * 4 * H * 4)];
+      const row = (buf: number) => buf + r0 * H * 4;
+      for (let step = 0; step < T; step++) {
+        const t = reverse ? step : T - 1 - step, at = (t * B + r0) * H * 4, gAt = (t * B + r0) * G * 4;
+        const [dhRec, dhNext] = step % 2 === 0 ? [bufs[1], bufs[0]] : [bufs[0], bufs[1]];
+        calls.push(
+          [GRU_BACK, ss + 4 * at, ds + at, step === 0 ? row(zeros) : row(dhRec), hp + at, dx + gAt, dgh + gAt, row(dhNext), rows, H],
+          [PACK4T, pa, dgh + gAt, rows, G, G * 4],
+          [GEMM, pa, pb, pc, hi - lo, H / 4, G, H * 4, rows],
+          [UNPACK, row(dhNext), pc, H * 4, rows, H, H * 4, row(dhNext), H * 4, NO_FLOOR],
+        );
+      }
+      return calls;
+    }));
+    this.done(out.dx, dx);
+    this.done(out.dgh, dgh);
+    out.dh0.set(this.f32(bufs[(T - 1) % 2 === 0 ? 0 : 1], B * H));
   }
 
   /**

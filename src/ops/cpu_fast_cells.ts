@@ -1,6 +1,6 @@
 /**
  * @file The fast module's cell and optimizer kernels (assembled into cpu_fast_kernels.ts's
- * module): vexp (an f32x4 expf), one LSTM step's cell update and its backward, and Adam's
+ * module): vexp (an f32x4 expf), one LSTM or GRU step's cell update and its backward, and Adam's
  * update, each four elements at a time, as their ops' references compute them.
  */
 import { F32X4_MAX, SHR_U, V128_AND, bump, countDown, f32x4, I32X4_ADD, I32X4_SHL } from "./cpu_fast_asm.ts";
@@ -139,6 +139,84 @@ export function adamBody(): number[] {
     bump(PP, i32(16)), bump(GP, i32(16)), bump(MP, i32(16)), bump(VP, i32(16)), countDown(N),
   )];
   const locals = [0x01, 9, 0x7b]; // P … K (params 6–8 unused)
+  const bytes = [...locals, ...code.flat(), 0x0b];
+  return [...uleb(bytes.length), ...bytes];
+}
+
+/**
+ * gru(x, gh, hp, saved, hs, b, h, _, _), b ≥ 1, h a multiple of 4: one GRU step's cell update
+ * for b rows, four units at a time, from x [b][3h] (the input projections) and gh [b][3h]
+ * (h_prev·W_hhᵀ + b_hh), gate order r, z, n: r = σ(x_r + gh_r), z = σ(x_z + gh_z),
+ * n = tanh(x_n + r·gh_n), h = (1 − z)·n + z·h_prev (hp [b][h]); saved [b][4h] = r, z, n, gh_n
+ * and hs [b][h] = h, as gruSequence's reference stores them.
+ */
+export function gruBody(): number[] {
+  const [XP, GH, HP, SV, HS, B, H] = [0, 1, 2, 3, 4, 5, 6];
+  const [J, XB, GB, PB, SB, OB] = [9, 10, 11, 12, 13, 14];
+  const [T, R, Z, N, GN] = [15, 16, 17, 18, 19];
+  const H4 = [...get(H), ...i32(4), ...MUL];
+  const at = (base: number, k: number) => [...get(base), ...H4, ...i32(k), ...MUL, ...ADD];
+  const load = (base: number, k: number) => [...at(base, k), ...V128_LOAD(0)];
+  const sig = [...F32X4_NEG, 0x10, VEXP_FN, ...f32x4(1), ...F32X4_ADD, ...set(T), ...f32x4(1), ...get(T), ...F32X4_DIV];
+  const tanh = [...f32x4(2), ...F32X4_MUL, ...sig, ...f32x4(2), ...F32X4_MUL, ...f32x4(1), ...F32X4_SUB];
+  const store = (base: number, k: number, v: number) => [...at(base, k), ...get(v), ...V128_STORE(0)];
+  const code = [loop(
+    get(XP), set(XB), get(GH), set(GB), get(HP), set(PB), get(SV), set(SB), get(HS), set(OB),
+    get(H), i32(2), SHR_U, set(J),
+    loop(
+      load(XB, 0), load(GB, 0), F32X4_ADD, sig, set(R),
+      load(XB, 1), load(GB, 1), F32X4_ADD, sig, set(Z),
+      load(GB, 2), set(GN),
+      load(XB, 2), get(R), get(GN), F32X4_MUL, F32X4_ADD, tanh, set(N),
+      store(SB, 0, R), store(SB, 1, Z), store(SB, 2, N), store(SB, 3, GN),
+      // h = (1 − z)·n + z·h_prev
+      get(OB), f32x4(1), get(Z), F32X4_SUB, get(N), F32X4_MUL, get(Z), get(PB), V128_LOAD(0), F32X4_MUL, F32X4_ADD, V128_STORE(0),
+      bump(XB, i32(16)), bump(GB, i32(16)), bump(PB, i32(16)), bump(SB, i32(16)), bump(OB, i32(16)), countDown(J),
+    ),
+    // the next row: x, gh 3h floats on, h_prev and hs h, saved 4h
+    bump(XP, [...H4, ...i32(3), ...MUL]), bump(GH, [...H4, ...i32(3), ...MUL]), bump(HP, H4),
+    bump(SV, [...H4, ...i32(4), ...MUL]), bump(HS, H4), countDown(B),
+  )];
+  const locals = [0x02, 6, 0x7f, 5, 0x7b]; // J … OB: i32 (params 7, 8 unused); T, R, Z, N, GN: v128
+  const bytes = [...locals, ...code.flat(), 0x0b];
+  return [...uleb(bytes.length), ...bytes];
+}
+
+/**
+ * gruBack(saved, dhs, dhRec, hprev, dx, dgh, dhz, b, h), b ≥ 1, h a multiple of 4: one GRU
+ * step's backward cell for b rows, four units at a time, as gruSequenceBackward's reference:
+ * dh = dhs + dhRec, dn = dh(1−z)(1−n²), dz = dh(h_prev − n)z(1−z), dr = dn·gh_n·r(1−r);
+ * dx = [dr, dz, dn] and dgh = [dr, dz, dn·r] ([b][3h]), dhz = dh·z ([b][h]: the direct path
+ * of h_prev into h, which the product dgh·W_hh is then added to).
+ */
+export function gruBackBody(): number[] {
+  const [SV, DHS, DHR, HPV, DX, DGH, DHZ, B, H] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [J, SB, HB, RB, PB, XB, GB, ZB] = [9, 10, 11, 12, 13, 14, 15, 16];
+  const [R, Z, N, GN, DH, DN, DZ, DR] = [17, 18, 19, 20, 21, 22, 23, 24];
+  const H4 = [...get(H), ...i32(4), ...MUL];
+  const at = (base: number, k: number) => [...get(base), ...H4, ...i32(k), ...MUL, ...ADD];
+  const load = (base: number, k: number, v: number) => [...at(base, k), ...V128_LOAD(0), ...set(v)];
+  const oneMinus = (v: number) => [...f32x4(1), ...get(v), ...F32X4_SUB];
+  const mul = (...terms: number[][]) => [...terms[0], ...terms.slice(1).flatMap((t) => [...t, ...F32X4_MUL])];
+  const store = (base: number, k: number, v: number[]) => [...at(base, k), ...v, ...V128_STORE(0)];
+  const code = [loop(
+    get(SV), set(SB), get(DHS), set(HB), get(DHR), set(RB), get(HPV), set(PB), get(DX), set(XB), get(DGH), set(GB), get(DHZ), set(ZB),
+    get(H), i32(2), SHR_U, set(J),
+    loop(
+      load(SB, 0, R), load(SB, 1, Z), load(SB, 2, N), load(SB, 3, GN),
+      get(HB), V128_LOAD(0), get(RB), V128_LOAD(0), F32X4_ADD, set(DH),
+      mul(get(DH), oneMinus(Z), [...f32x4(1), ...get(N), ...get(N), ...F32X4_MUL, ...F32X4_SUB]), set(DN),
+      mul(get(DH), [...get(PB), ...V128_LOAD(0), ...get(N), ...F32X4_SUB], get(Z), oneMinus(Z)), set(DZ),
+      mul(get(DN), get(GN), get(R), oneMinus(R)), set(DR),
+      store(XB, 0, get(DR)), store(XB, 1, get(DZ)), store(XB, 2, get(DN)),
+      store(GB, 0, get(DR)), store(GB, 1, get(DZ)), store(GB, 2, mul(get(DN), get(R))),
+      get(ZB), get(DH), get(Z), F32X4_MUL, V128_STORE(0),
+      bump(SB, i32(16)), bump(HB, i32(16)), bump(RB, i32(16)), bump(PB, i32(16)), bump(XB, i32(16)), bump(GB, i32(16)), bump(ZB, i32(16)), countDown(J),
+    ),
+    bump(SV, [...H4, ...i32(4), ...MUL]), bump(DHS, H4), bump(DHR, H4), bump(HPV, H4),
+    bump(DX, [...H4, ...i32(3), ...MUL]), bump(DGH, [...H4, ...i32(3), ...MUL]), bump(DHZ, H4), countDown(B),
+  )];
+  const locals = [0x02, 8, 0x7f, 8, 0x7b]; // J … ZB: i32; R … DR: v128
   const bytes = [...locals, ...code.flat(), 0x0b];
   return [...uleb(bytes.length), ...bytes];
 }

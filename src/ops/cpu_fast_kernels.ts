@@ -11,7 +11,7 @@
  * - `unpack(dst, pc, row, m, n, bias, bRow, bCol, relu)`: the product's padded rows into
  *   [m][n], adding a bias (per row or per column) and applying ReLU (matmulBiasAct's epilogue).
  */
-import { adamBody, lstmBackBody, lstmBody, vexpBody } from "./cpu_fast_cells.ts";
+import { adamBody, gruBackBody, gruBody, lstmBackBody, lstmBody, vexpBody } from "./cpu_fast_cells.ts";
 import { AND, DUMMY, F32X4_GT, F32X4_MAX, F32_ADD, F32_GT, F32_LOAD, F32_STORE, GE_S, I32_LOAD, I32_STORE, LT_S, NO_FLOOR, SELECT, SHL, SHR_U, STORE32_LANE, STORE64_LANE, V128_AND, ZERO, body, bump, countDown, f32x4, ifThen, I32X4_ADD, I32X4_SHL } from "./cpu_fast_asm.ts";
 import { ADD, F32X4_ADD, F32X4_MUL, LOAD32_SPLAT, MUL, NE, SUB, V128_LOAD, V128_STORE, V128_ZERO, brIf, get, i32, loop, memarg, section, set, simd, uleb } from "./matmul_wasm.ts";
 
@@ -384,19 +384,19 @@ export const MAX_PAGES = 65536;
 
 /**
  * The module's bytes: imports memory "m"."mem" (shared, up to MAX_PAGES, with `shared`);
- * exports gemm, gather, scatter, unpack, pack4, pack4T, wmax, keep, segsum, colsum.
+ * exports the functions FN_NAMES lists (cpu_threads.ts), vexp (10) aside.
  */
 export function fastModuleBytes(shared = false): Uint8Array<ArrayBuffer> {
   const fnType = (params: number) => [0x60, params, ...new Array(params).fill(0x7f), 0];
   const type = section(1, [5, ...fnType(6), ...fnType(5), ...fnType(9), ...fnType(8), 0x60, 1, 0x7b, 1, 0x7b]);
   const limits = shared ? [0x03, 0x01, ...uleb(MAX_PAGES)] : [0x00, 0x01];
   const imports = section(2, [1, 1, 0x6d, 3, 0x6d, 0x65, 0x6d, 0x02, ...limits]);
-  const funcs = section(3, [18, 3, 1, 1, 2, 1, 1, 3, 1, 1, 1, 4, 2, 2, 2, 1, 1, 0, 1]);
+  const funcs = section(3, [20, 3, 1, 1, 2, 1, 1, 3, 1, 1, 1, 4, 2, 2, 2, 1, 1, 0, 1, 2, 2]);
   const name = (s: string, f: number) => [s.length, ...[...s].map((ch) => ch.charCodeAt(0)), 0x00, f];
-  const exports = section(7, [17, ...name("gemm", 0), ...name("gather", 1), ...name("scatter", 2), ...name("unpack", 3), ...name("pack4", 4), ...name("pack4T", 5), ...name("wmax", 6), ...name("keep", 7), ...name("segsum", 8), ...name("colsum", 9), ...name("lstm", 11), ...name("lstmBack", 12), ...name("adam", 13), ...name("runCopy", 14), ...name("runAdd", 15), ...name("planeScatter", 16), ...name("zero", 17)]);
-  const code = section(10, [18, ...gemmBody(), ...gatherBody(), ...scatterBody(), ...unpackBody(), ...pack4Body(), ...pack4TBody(), ...wmaxBody(), ...keepBody(), ...segsumBody(), ...colsumBody(), ...vexpBody(), ...lstmBody(), ...lstmBackBody(), ...adamBody(), ...runsBody(false), ...runsBody(true), ...planeScatterBody(), ...zeroBody()]);
+  const exports = section(7, [19, ...name("gemm", 0), ...name("gather", 1), ...name("scatter", 2), ...name("unpack", 3), ...name("pack4", 4), ...name("pack4T", 5), ...name("wmax", 6), ...name("keep", 7), ...name("segsum", 8), ...name("colsum", 9), ...name("lstm", 11), ...name("lstmBack", 12), ...name("adam", 13), ...name("runCopy", 14), ...name("runAdd", 15), ...name("planeScatter", 16), ...name("zero", 17), ...name("gru", 18), ...name("gruBack", 19)]);
+  const code = section(10, [20, ...gemmBody(), ...gatherBody(), ...scatterBody(), ...unpackBody(), ...pack4Body(), ...pack4TBody(), ...wmaxBody(), ...keepBody(), ...segsumBody(), ...colsumBody(), ...vexpBody(), ...lstmBody(), ...lstmBackBody(), ...adamBody(), ...runsBody(false), ...runsBody(true), ...planeScatterBody(), ...zeroBody(), ...gruBody(), ...gruBackBody()]);
   return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0, ...type, ...imports, ...funcs, ...exports, ...code]);
 }
 
 /** The module's functions by index (a call is [index, ...arguments]); cpu_threads.ts FN_NAMES names them. */
-export const [GEMM, GATHER, SCATTER, UNPACK, PACK4, PACK4T, WMAX, KEEP, SEGSUM, COLSUM, LSTM, LSTM_BACK, ADAM, RUN_COPY, RUN_ADD, PLANE_SCATTER, ZERO_FILL] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 14, 15, 16, 17];
+export const [GEMM, GATHER, SCATTER, UNPACK, PACK4, PACK4T, WMAX, KEEP, SEGSUM, COLSUM, LSTM, LSTM_BACK, ADAM, RUN_COPY, RUN_ADD, PLANE_SCATTER, ZERO_FILL, GRU, GRU_BACK] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 14, 15, 16, 17, 18, 19];

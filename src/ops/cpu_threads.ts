@@ -28,7 +28,7 @@ const SPIN_MS = 0.5;
 const CALL_WORDS = 10;
 
 /** The fast module's exports by function index (cpu_fast.ts): a call names its function by this index. */
-export const FN_NAMES = ["gemm", "gather", "scatter", "unpack", "pack4", "pack4T", "wmax", "keep", "segsum", "colsum", "vexp", "lstm", "lstmBack", "adam", "runCopy", "runAdd", "planeScatter", "zero"];
+export const FN_NAMES = ["gemm", "gather", "scatter", "unpack", "pack4", "pack4T", "wmax", "keep", "segsum", "colsum", "vexp", "lstm", "lstmBack", "adam", "runCopy", "runAdd", "planeScatter", "zero", "gru", "gruBack"];
 
 /** What a worker runs: wait for a generation, run its job list, report, repeat. */
 const WORKER_BODY = `

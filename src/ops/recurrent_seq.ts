@@ -283,6 +283,15 @@ export const gruSequenceDef: OpDef<SequenceAttrs> = {
       }
     }
   },
+  // the fast mode: the whole sequence in WebAssembly (cpu_fast.ts), for H a multiple of 4
+  cpuFast: ({ inputs: [x, whh, h0, bhh], outputs: [hs, saved, hprev], outShapes: [[T, B, H]], attrs: { reverse }, cpu }) => {
+    const f32 = [x, whh, h0, bhh ?? x, hs, saved, hprev].every((a) => a instanceof Float32Array);
+    const fast = f32 && H % 4 === 0 ? fastKernels(cpu.threads) : null;
+    if (!fast) return false;
+    const [xf, wf, h0f] = [x, whh, h0] as Float32Array[];
+    fast.gruForward(xf, wf, h0f, (bhh ?? null) as Float32Array | null, { hs, saved, hprev } as Record<"hs" | "saved" | "hprev", Float32Array>, T, B, H, reverse);
+    return true;
+  },
   grad: ({ inputs: [xproj, whh, , bhh], outputs: [, saved, hprev], dys: [dhs], attrs }) => {
     const [T, B, G] = xproj.shape;
     const [dx, dgh, dh0] = gruSequenceBackward(whh, saved, hprev, dhs, attrs.reverse);
@@ -349,6 +358,16 @@ export const gruSequenceBackwardDef: OpDef<SequenceAttrs> = {
       [dhRec, dhNext] = [dhNext, dhRec];
     }
     dh0.set(dhRec);
+  },
+  // the fast mode: the whole backward sequence in WebAssembly (cpu_fast.ts), for H a multiple of 4
+  cpuFast: ({ inputs: [whh, saved, hprev, dhs], outputs: [dx, dgh, dh0], outShapes: [[T, B, G]], attrs: { reverse }, cpu }) => {
+    const H = G / 3;
+    const f32 = [whh, saved, hprev, dhs, dx, dgh, dh0].every((a) => a instanceof Float32Array);
+    const fast = f32 && H % 4 === 0 ? fastKernels(cpu.threads) : null;
+    if (!fast) return false;
+    const [wf, sf, pf, df] = [whh, saved, hprev, dhs] as Float32Array[];
+    fast.gruBackward(wf, sf, pf, df, { dx, dgh, dh0 } as Record<"dx" | "dgh" | "dh0", Float32Array>, T, B, H, reverse);
+    return true;
   },
   webgpu: ({ outShapes: [[T, B, G]], attrs: { reverse }, device }) => {
     const H = G / 3;

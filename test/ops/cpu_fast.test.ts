@@ -176,6 +176,35 @@ describe("fast lstmSequence: the whole layer direction in WebAssembly", () => {
   });
 });
 
+describe("fast gruSequence: the whole layer direction in WebAssembly", () => {
+  it.each([[3, 5, 8, false, true], [4, 6, 12, true, false], [2, 64, 128, false, true]])("T %i, B %i, H %i, reverse %s, b_hh %s: every output within float32 of the reference", (T, B, H, reverse, bias) => {
+    const x = rand(T * B * 3 * H, 22).map((v) => v * 2), whh = rand(3 * H * H, 23).map((v) => v / Math.sqrt(H)), h0 = rand(B * H, 24), bhh = rand(3 * H, 25);
+    // saturating gates: exp's clamps
+    x[0] = 200;
+    x[H] = -200;
+    const inputs = bias ? [x, whh, h0, bhh] : [x, whh, h0];
+    const inShapes = [[T, B, 3 * H], [3 * H, H], [B, H], [3 * H]].slice(0, inputs.length);
+    const outs = (mode: CpuMode) => {
+      const o = [T * B * H, T * B * 4 * H, T * B * H].map((n) => new Float32Array(n).fill(77));
+      runCpu(OPS.gruSequence, { inputs, outputs: o, inShapes, outShapes: [[T, B, H], [T, B, 4 * H], [T, B, H]], attrs: { reverse }, status: new Uint32Array(8), site: 0, cpu: { wasmMatmul: true, mode, threads: 1 } } as never);
+      return o;
+    };
+    const [ref, fast] = [outs("reference"), outs("fast")];
+    ["hs", "saved", "hprev"].forEach((name, i) => expectClose(fast[i], ref[i], TOL.gpuAccumulate, `gruSequence ${name}`));
+    expect(fast[0].some((v, i) => v !== ref[0][i]), "float32 exp: some h differs").toBe(true);
+    // the backward op from the reference's saved gates
+    const dhs = rand(T * B * H, 26);
+    const back = (mode: CpuMode) => {
+      const o = [T * B * 3 * H, T * B * 3 * H, B * H].map((n) => new Float32Array(n).fill(77));
+      runCpu(OPS.gruSequenceBackward, { inputs: [whh, ref[1], ref[2], dhs], outputs: o, inShapes: [[3 * H, H], [T, B, 4 * H], [T, B, H], [T, B, H]], outShapes: [[T, B, 3 * H], [T, B, 3 * H], [B, H]], attrs: { reverse }, status: new Uint32Array(8), site: 0, cpu: { wasmMatmul: true, mode, threads: 1 } } as never);
+      return o;
+    };
+    const [rb, fb] = [back("reference"), back("fast")];
+    ["dx", "dgh", "dh0"].forEach((name, i) => expectClose(fb[i], rb[i], TOL.gpuAccumulate, `gruSequenceBackward ${name}`));
+    expect(fb[0].some((v, i) => v !== rb[0][i]), "float32: some gate gradient differs").toBe(true);
+  });
+});
+
 describe("fast adamUpdate", () => {
   it("is within float32 of the reference, keeps an element whose step is not finite, and does nothing when the guard says so", () => {
     const n = 4 * 37 + 3; // the last three by the reference loop
@@ -227,6 +256,36 @@ describe("the fast mode's threads", () => {
         expect(f.pool!.workerCalls, `${op}: the worker ran part of it`).toBeGreaterThan(before);
         expect(bits(two), op).toEqual(bits(one));
       }
+    } finally {
+      f.useThreads(1);
+    }
+  });
+
+  it("run a recurrent layer's lanes of batch rows on the workers, with the one-thread results bit for bit (LSTM and GRU, forward and backward)", async () => {
+    const f = fastKernels()!;
+    f.useThreads(2);
+    for (let i = 0; i < 200 && f.pool!.ready(1) < 1; i++) await new Promise((r) => setTimeout(r, 25));
+    const [T, B, H] = [3, 30, 64]; // T·B·G·H over 2^20 multiply-adds for both cells: worth splitting
+    const run = (threads: number, op: keyof typeof OPS, inputs: Float32Array[], inShapes: number[][], outShapes: number[][]) => {
+      f.useThreads(threads);
+      const o = outShapes.map((s) => new Float32Array(s.reduce((a, b) => a * b, 1)).fill(77));
+      runCpu(OPS[op], { inputs, outputs: o, inShapes, outShapes, attrs: { reverse: false }, status: new Uint32Array(8), site: 0, cpu: { wasmMatmul: true, mode: "fast", threads } } as never);
+      return o;
+    };
+    const both = (op: keyof typeof OPS, inputs: Float32Array[], inShapes: number[][], outShapes: number[][]) => {
+      const one = run(1, op, inputs, inShapes, outShapes);
+      const before = f.pool!.workerCalls;
+      const two = run(2, op, inputs, inShapes, outShapes);
+      expect(f.pool!.workerCalls, `${op}: the worker ran a lane`).toBeGreaterThan(before);
+      one.forEach((o, i) => expect(bits(two[i]), `${op} output ${i}`).toEqual(bits(o)));
+      return one;
+    };
+    try {
+      const [x4, w4, x3, w3, h0, c0, b3, dhs, dcN] = [T * B * 4 * H, 4 * H * H, T * B * 3 * H, 3 * H * H, B * H, B * H, 3 * H, T * B * H, B * H].map((n, i) => rand(n, 60 + i));
+      const lstm = both("lstmSequence", [x4, w4, h0, c0], [[T, B, 4 * H], [4 * H, H], [B, H], [B, H]], [[T, B, H], [B, H], [T, B, 6 * H], [T, B, H]]);
+      both("lstmSequenceBackward", [w4, lstm[2], dhs, dcN], [[4 * H, H], [T, B, 6 * H], [T, B, H], [B, H]], [[T, B, 4 * H], [B, H], [B, H]]);
+      const gru = both("gruSequence", [x3, w3, h0, b3], [[T, B, 3 * H], [3 * H, H], [B, H], [3 * H]], [[T, B, H], [T, B, 4 * H], [T, B, H]]);
+      both("gruSequenceBackward", [w3, gru[1], gru[2], dhs], [[3 * H, H], [T, B, 4 * H], [T, B, H], [T, B, H]], [[T, B, 3 * H], [T, B, 3 * H], [B, H]]);
     } finally {
       f.useThreads(1);
     }
