@@ -54,6 +54,19 @@ function ranges(count: number, lanes: number): [number, number][] {
   return Array.from({ length: lanes }, (_, t) => [Math.floor((count * t) / lanes), Math.floor((count * (t + 1)) / lanes)]);
 }
 
+/**
+ * The calls of a recurrent step's product dst [rows][n] = src [rows][k] · pb + bias (bias rows
+ * biasRow bytes apart; 0: one row for all), with pb packed and pa, pc the lane's scratch.
+ */
+function product(pa: number, src: number, k: number, pb: number, pc: number, blocks: number, rows: number, n: number, dst: number, bias: number, biasRow: number): number[][] {
+  return [[PACK4T, pa, src, rows, k, k * 4], [GEMM, pa, pb, pc, blocks, n / 4, k, n * 4, rows], [UNPACK, dst, pc, n * 4, rows, n, n * 4, bias, biasRow, NO_FLOOR]];
+}
+
+/** A recurrent layer's hprev [T][per]: h0 at the first step run, then the step before's h. */
+function fillHprev(hprev: Float32Array, h0: Float32Array, hs: Float32Array, T: number, per: number, time: (step: number) => number): void {
+  for (let step = 0; step < T; step++) hprev.set(step === 0 ? h0 : hs.subarray(time(step - 1) * per, (time(step - 1) + 1) * per), time(step) * per);
+}
+
 /** An index table kept in the module's memory: its byte offset and length, and its runs where it is kept as runs. */
 interface Table {
   at: number;
@@ -464,16 +477,27 @@ export class FastKernels {
   }
 
   /**
+   * A recurrent layer's T steps on lanes of batch rows: a row's recurrence needs no other row,
+   * so each lane (whole four-row blocks) runs all T steps, one hand-off for the sequence.
+   * `scratch(blocks, rows)` sizes the lane's own buffers (bytes); `step(s, r0, rows, blocks,
+   * buffers)` gives step s's calls for rows r0 … r0 + rows − 1.
+   */
+  private rowLanes(B: number, lanes: number, T: number, scratch: (blocks: number, rows: number) => number[], step: (s: number, r0: number, rows: number, blocks: number, buffers: number[]) => number[][]): void {
+    this.run(ranges((B + 3) >> 2, lanes).map(([lo, hi]) => {
+      const r0 = 4 * lo, rows = Math.min(B, 4 * hi) - r0, buffers = scratch(hi - lo, rows).map((bytes) => this.alloc(bytes));
+      return Array.from({ length: T }, (_, s) => step(s, r0, rows, hi - lo, buffers)).flat();
+    }));
+  }
+
+  /**
    * A whole LSTM layer direction, as lstmSequence's reference computes it (ops/recurrent_seq.ts),
    * in one session on this memory: W_hh packed once, then per step (in time order, or reversed)
-   * the hidden product h_prev·W_hhᵀ and the cell update (lstm), all in WebAssembly; the
-   * outputs copied out at the end. H a multiple of 4 (the caller checks). A batch row's
-   * recurrence needs no other row, so threads take lanes of rows for the whole sequence: one
-   * hand-off for all T steps.
+   * the hidden product h_prev·W_hhᵀ and the cell update (lstm), all in WebAssembly, on lanes
+   * of batch rows (rowLanes); the outputs copied out at the end. H a multiple of 4 (the caller checks).
    */
   lstmForward(x: Float32Array, whh: Float32Array, h0: Float32Array, c0: Float32Array, out: { hs: Float32Array; cN: Float32Array; saved: Float32Array; hprev: Float32Array }, T: number, B: number, H: number, reverse: boolean): void {
-    const G = 4 * H, mBlocks = (B + 3) >> 2;
-    const lanes = this.lanes(T * B * G * H, SPLIT_MACS, mBlocks);
+    const G = 4 * H;
+    const lanes = this.lanes(T * B * G * H, SPLIT_MACS, (B + 3) >> 2);
     const twin = this.on(lanes, x, whh, h0, c0, out.hs, out.saved);
     if (twin) return twin.lstmForward(x, whh, h0, c0, out, T, B, H, reverse);
     this.reset();
@@ -482,27 +506,18 @@ export class FastKernels {
     const pb = this.alloc(G * 4 * H);
     this.runHere([[PACK4T, pb, ws, G, H, H * 4]]);
     const time = (step: number) => (reverse ? T - 1 - step : step);
-    this.run(ranges(mBlocks, lanes).map(([lo, hi]) => {
-      const r0 = 4 * lo, rows = Math.min(B, 4 * hi) - r0, calls: number[][] = [];
-      const [pa, pc, hid] = [this.alloc((hi - lo) * 16 * H), this.alloc((hi - lo) * 4 * G * 4), this.alloc(rows * G * 4)];
-      for (let step = 0; step < T; step++) {
-        const t = time(step), tp = time(step - 1);
-        const [cp, cpRow] = step === 0 ? [c0s + r0 * H * 4, H * 4] : [savedOut + ((tp * B + r0) * 6 * H + 5 * H) * 4, 6 * H * 4];
-        calls.push(
-          [PACK4T, pa, step === 0 ? h0s + r0 * H * 4 : hsOut + (tp * B + r0) * H * 4, rows, H, H * 4],
-          [GEMM, pa, pb, pc, hi - lo, G / 4, H, G * 4, rows],
-          [UNPACK, hid, pc, G * 4, rows, G, G * 4, zeros, 0, NO_FLOOR],
-          [LSTM, xs + (t * B + r0) * G * 4, hid, cp, cpRow, savedOut + (t * B + r0) * 6 * H * 4, hsOut + (t * B + r0) * H * 4, rows, H],
-        );
-      }
-      return calls;
-    }));
+    this.rowLanes(B, lanes, T, (blocks, rows) => [blocks * 16 * H, blocks * 4 * G * 4, rows * G * 4], (step, r0, rows, blocks, [pa, pc, hid]) => {
+      const t = time(step), tp = time(step - 1);
+      const [cp, cpRow] = step === 0 ? [c0s + r0 * H * 4, H * 4] : [savedOut + ((tp * B + r0) * 6 * H + 5 * H) * 4, 6 * H * 4];
+      const hp = step === 0 ? h0s + r0 * H * 4 : hsOut + (tp * B + r0) * H * 4;
+      return [
+        ...product(pa, hp, H, pb, pc, blocks, rows, G, hid, zeros, 0),
+        [LSTM, xs + (t * B + r0) * G * 4, hid, cp, cpRow, savedOut + (t * B + r0) * 6 * H * 4, hsOut + (t * B + r0) * H * 4, rows, H],
+      ];
+    });
     this.done(out.hs, hsOut);
     this.done(out.saved, savedOut);
-    for (let step = 0; step < T; step++) {
-      const t = time(step), tp = time(step - 1);
-      out.hprev.set(step === 0 ? h0 : out.hs.subarray(tp * B * H, (tp + 1) * B * H), t * B * H);
-    }
+    fillHprev(out.hprev, h0, out.hs, T, B * H, time);
     const last = time(T - 1);
     for (let b = 0; b < B; b++) out.cN.set(out.saved.subarray((last * B + b) * 6 * H + 5 * H, (last * B + b) * 6 * H + 6 * H), b * H);
   }
@@ -510,12 +525,11 @@ export class FastKernels {
   /**
    * lstmSequenceBackward in one session (its reference in ops/recurrent_seq.ts): W_hh packed
    * once, then per step in reverse time order the cell's backward (lstmBack) and
-   * dh_prev = dgates·W_hh, all in WebAssembly. H a multiple of 4 (the caller checks). Lanes
-   * of batch rows for the whole sequence, as lstmForward.
+   * dh_prev = dgates·W_hh, all in WebAssembly, on lanes of batch rows (rowLanes). H a multiple of 4.
    */
   lstmBackward(whh: Float32Array, saved: Float32Array, dhs: Float32Array, dcN: Float32Array, out: { dx: Float32Array; dh0: Float32Array; dc0: Float32Array }, T: number, B: number, H: number, reverse: boolean): void {
-    const G = 4 * H, mBlocks = (B + 3) >> 2;
-    const lanes = this.lanes(T * B * G * H, SPLIT_MACS, mBlocks);
+    const G = 4 * H;
+    const lanes = this.lanes(T * B * G * H, SPLIT_MACS, (B + 3) >> 2);
     const twin = this.on(lanes, whh, saved, dhs, dcN, out.dx);
     if (twin) return twin.lstmBackward(whh, saved, dhs, dcN, out, T, B, H, reverse);
     this.reset();
@@ -526,22 +540,15 @@ export class FastKernels {
     const pb = this.alloc(H * 4 * G);
     // B(p = gate row g, n = unit j) = W_hh[g·H + j]: four units adjacent
     this.runHere([[PACK4, pb, ws, H / 4, G, H * 4]]);
-    this.run(ranges(mBlocks, lanes).map(([lo, hi]) => {
-      const r0 = 4 * lo, rows = Math.min(B, 4 * hi) - r0, calls: number[][] = [];
-      const [pa, pc] = [this.alloc((hi - lo) * 16 * G), this.alloc((hi - lo) * 4 * H * 4)];
+    this.rowLanes(B, lanes, T, (blocks) => [blocks * 16 * G, blocks * 4 * H * 4], (step, r0, rows, blocks, [pa, pc]) => {
       const row = (buf: number) => buf + r0 * H * 4;
-      for (let step = 0; step < T; step++) {
-        const t = reverse ? step : T - 1 - step;
-        const [dhRec, dhNext, dcRec, dcNext] = step % 2 === 0 ? [bufs[1], bufs[0], bufs[3], bufs[2]] : [bufs[0], bufs[1], bufs[2], bufs[3]];
-        calls.push(
-          [LSTM_BACK, ss + (t * B + r0) * 6 * H * 4, ds + (t * B + r0) * H * 4, step === 0 ? row(zeros) : row(dhRec), step === 0 ? cN + r0 * H * 4 : row(dcRec), dx + (t * B + r0) * G * 4, row(dcNext), rows, H],
-          [PACK4T, pa, dx + (t * B + r0) * G * 4, rows, G, G * 4],
-          [GEMM, pa, pb, pc, hi - lo, H / 4, G, H * 4, rows],
-          [UNPACK, row(dhNext), pc, H * 4, rows, H, H * 4, zeros, 0, NO_FLOOR],
-        );
-      }
-      return calls;
-    }));
+      const t = reverse ? step : T - 1 - step, gates = dx + (t * B + r0) * G * 4;
+      const [dhRec, dhNext, dcRec, dcNext] = step % 2 === 0 ? [bufs[1], bufs[0], bufs[3], bufs[2]] : [bufs[0], bufs[1], bufs[2], bufs[3]];
+      return [
+        [LSTM_BACK, ss + (t * B + r0) * 6 * H * 4, ds + (t * B + r0) * H * 4, step === 0 ? row(zeros) : row(dhRec), step === 0 ? cN + r0 * H * 4 : row(dcRec), gates, row(dcNext), rows, H],
+        ...product(pa, gates, G, pb, pc, blocks, rows, H, row(dhNext), zeros, 0),
+      ];
+    });
     const last = (T - 1) % 2 === 0 ? 0 : 1;
     this.done(out.dx, dx);
     out.dh0.set(this.f32(bufs[last], B * H));
@@ -549,13 +556,13 @@ export class FastKernels {
   }
 
   /**
-   * A whole GRU layer direction, as gruSequence's reference computes it: lstmForward's scheme
-   * (W_hh packed once, lanes of batch rows for all T steps), with b_hh (or zeros) added to the
-   * hidden product as it is unpacked, then the cell update (gru). H a multiple of 4.
+   * A whole GRU layer direction, as gruSequence's reference computes it: lstmForward's scheme,
+   * with b_hh (or zeros) added to the hidden product as it is unpacked, then the cell update
+   * (gru). H a multiple of 4.
    */
   gruForward(x: Float32Array, whh: Float32Array, h0: Float32Array, bhh: Float32Array | null, out: { hs: Float32Array; saved: Float32Array; hprev: Float32Array }, T: number, B: number, H: number, reverse: boolean): void {
-    const G = 3 * H, mBlocks = (B + 3) >> 2;
-    const lanes = this.lanes(T * B * G * H, SPLIT_MACS, mBlocks);
+    const G = 3 * H;
+    const lanes = this.lanes(T * B * G * H, SPLIT_MACS, (B + 3) >> 2);
     const twin = this.on(lanes, x, whh, h0, out.hs, out.saved);
     if (twin) return twin.gruForward(x, whh, h0, bhh, out, T, B, H, reverse);
     this.reset();
@@ -564,26 +571,16 @@ export class FastKernels {
     const pb = this.alloc(G * 4 * H);
     this.runHere([[PACK4T, pb, ws, G, H, H * 4]]);
     const time = (step: number) => (reverse ? T - 1 - step : step);
-    this.run(ranges(mBlocks, lanes).map(([lo, hi]) => {
-      const r0 = 4 * lo, rows = Math.min(B, 4 * hi) - r0, calls: number[][] = [];
-      const [pa, pc, gh] = [this.alloc((hi - lo) * 16 * H), this.alloc((hi - lo) * 4 * G * 4), this.alloc(rows * G * 4)];
-      for (let step = 0; step < T; step++) {
-        const t = time(step), hp = step === 0 ? h0s + r0 * H * 4 : hsOut + (time(step - 1) * B + r0) * H * 4;
-        calls.push(
-          [PACK4T, pa, hp, rows, H, H * 4],
-          [GEMM, pa, pb, pc, hi - lo, G / 4, H, G * 4, rows],
-          [UNPACK, gh, pc, G * 4, rows, G, G * 4, bias, 0, NO_FLOOR],
-          [GRU, xs + (t * B + r0) * G * 4, gh, hp, savedOut + (t * B + r0) * 4 * H * 4, hsOut + (t * B + r0) * H * 4, rows, H, 0, 0],
-        );
-      }
-      return calls;
-    }));
+    this.rowLanes(B, lanes, T, (blocks, rows) => [blocks * 16 * H, blocks * 4 * G * 4, rows * G * 4], (step, r0, rows, blocks, [pa, pc, gh]) => {
+      const t = time(step), hp = step === 0 ? h0s + r0 * H * 4 : hsOut + (time(step - 1) * B + r0) * H * 4;
+      return [
+        ...product(pa, hp, H, pb, pc, blocks, rows, G, gh, bias, 0),
+        [GRU, xs + (t * B + r0) * G * 4, gh, hp, savedOut + (t * B + r0) * 4 * H * 4, hsOut + (t * B + r0) * H * 4, rows, H, 0, 0],
+      ];
+    });
     this.done(out.hs, hsOut);
     this.done(out.saved, savedOut);
-    for (let step = 0; step < T; step++) {
-      const t = time(step);
-      out.hprev.set(step === 0 ? h0 : out.hs.subarray(time(step - 1) * B * H, (time(step - 1) + 1) * B * H), t * B * H);
-    }
+    fillHprev(out.hprev, h0, out.hs, T, B * H, time);
   }
 
   /**
@@ -593,8 +590,8 @@ export class FastKernels {
    * lstmBackward. H a multiple of 4.
    */
   gruBackward(whh: Float32Array, saved: Float32Array, hprev: Float32Array, dhs: Float32Array, out: { dx: Float32Array; dgh: Float32Array; dh0: Float32Array }, T: number, B: number, H: number, reverse: boolean): void {
-    const G = 3 * H, mBlocks = (B + 3) >> 2;
-    const lanes = this.lanes(T * B * G * H, SPLIT_MACS, mBlocks);
+    const G = 3 * H;
+    const lanes = this.lanes(T * B * G * H, SPLIT_MACS, (B + 3) >> 2);
     const twin = this.on(lanes, whh, saved, hprev, dhs, out.dx, out.dgh);
     if (twin) return twin.gruBackward(whh, saved, hprev, dhs, out, T, B, H, reverse);
     this.reset();
@@ -603,22 +600,15 @@ export class FastKernels {
     const bufs = [this.alloc(B * H * 4), this.alloc(B * H * 4)];
     const pb = this.alloc(H * 4 * G);
     this.runHere([[PACK4, pb, ws, H / 4, G, H * 4]]);
-    this.run(ranges(mBlocks, lanes).map(([lo, hi]) => {
-      const r0 = 4 * lo, rows = Math.min(B, 4 * hi) - r0, calls: number[][] = [];
-      const [pa, pc] = [this.alloc((hi - lo) * 16 * G), this.alloc((hi - lo) * 4 * H * 4)];
+    this.rowLanes(B, lanes, T, (blocks) => [blocks * 16 * G, blocks * 4 * H * 4], (step, r0, rows, blocks, [pa, pc]) => {
       const row = (buf: number) => buf + r0 * H * 4;
-      for (let step = 0; step < T; step++) {
-        const t = reverse ? step : T - 1 - step, at = (t * B + r0) * H * 4, gAt = (t * B + r0) * G * 4;
-        const [dhRec, dhNext] = step % 2 === 0 ? [bufs[1], bufs[0]] : [bufs[0], bufs[1]];
-        calls.push(
-          [GRU_BACK, ss + 4 * at, ds + at, step === 0 ? row(zeros) : row(dhRec), hp + at, dx + gAt, dgh + gAt, row(dhNext), rows, H],
-          [PACK4T, pa, dgh + gAt, rows, G, G * 4],
-          [GEMM, pa, pb, pc, hi - lo, H / 4, G, H * 4, rows],
-          [UNPACK, row(dhNext), pc, H * 4, rows, H, H * 4, row(dhNext), H * 4, NO_FLOOR],
-        );
-      }
-      return calls;
-    }));
+      const t = reverse ? step : T - 1 - step, at = (t * B + r0) * H * 4, gAt = (t * B + r0) * G * 4;
+      const [dhRec, dhNext] = step % 2 === 0 ? [bufs[1], bufs[0]] : [bufs[0], bufs[1]];
+      return [
+        [GRU_BACK, ss + 4 * at, ds + at, step === 0 ? row(zeros) : row(dhRec), hp + at, dx + gAt, dgh + gAt, row(dhNext), rows, H],
+        ...product(pa, dgh + gAt, G, pb, pc, blocks, rows, H, row(dhNext), row(dhNext), H * 4),
+      ];
+    });
     this.done(out.dx, dx);
     this.done(out.dgh, dgh);
     out.dh0.set(this.f32(bufs[(T - 1) % 2 === 0 ? 0 : 1], B * H));
