@@ -11,6 +11,17 @@ const I32X4_TRUNC_SAT = simd(0xf8);
 /** The function index of vexp, and of the LSTM cell (see fastModuleBytes). */
 const VEXP_FN = 10;
 
+/** The byte offset of gate k's row in a [rows][G·h] block at local `base` (h floats at local `h`). */
+const gateAt = (h: number, base: number, k: number) => [...get(h), ...i32(4), ...MUL, ...i32(k), ...MUL, ...get(base), ...ADD];
+/** σ of the f32x4 on the stack (1 / (1 + e^−v)), with local `t` (v128) as its scratch. */
+const vsig = (t: number) => [...F32X4_NEG, 0x10, VEXP_FN, ...f32x4(1), ...F32X4_ADD, ...set(t), ...f32x4(1), ...get(t), ...F32X4_DIV];
+/** tanh of the f32x4 on the stack, as 2σ(2v) − 1. */
+const vtanh = (t: number) => [...f32x4(2), ...F32X4_MUL, ...vsig(t), ...f32x4(2), ...F32X4_MUL, ...f32x4(1), ...F32X4_SUB];
+/** 1 − local v. */
+const oneMinus = (v: number) => [...f32x4(1), ...get(v), ...F32X4_SUB];
+/** The product of the terms' f32x4s, left to right. */
+const vmul = (...terms: number[][]) => [...terms[0], ...terms.slice(1).flatMap((t) => [...t, ...F32X4_MUL])];
+
 /**
  * vexp(x: v128) → v128: e^x per lane, Cephes's expf (range reduction by ln 2 in two parts, a
  * degree-6 polynomial, the power of two built in the exponent bits): a few ULP, as WGSL's exp;
@@ -46,11 +57,9 @@ export function lstmBody(): number[] {
   const [J, XB, HB, CB, SB, OB] = [9, 10, 11, 12, 13, 14];
   const [T, GI, GF, GG, GO, C] = [15, 16, 17, 18, 19, 20];
   const H4 = [...get(H), ...i32(4), ...MUL]; // bytes of h floats
-  const at = (base: number, k: number) => [...get(base), ...H4, ...i32(k), ...MUL, ...ADD];
+  const at = (base: number, k: number) => gateAt(H, base, k);
   const gate = (k: number) => [...at(XB, k), ...V128_LOAD(0), ...at(HB, k), ...V128_LOAD(0), ...F32X4_ADD];
-  const sig = [...F32X4_NEG, 0x10, VEXP_FN, ...f32x4(1), ...F32X4_ADD, ...set(T), ...f32x4(1), ...get(T), ...F32X4_DIV];
-  // tanh(v) = 2σ(2v) − 1
-  const tanh = [...f32x4(2), ...F32X4_MUL, ...sig, ...f32x4(2), ...F32X4_MUL, ...f32x4(1), ...F32X4_SUB];
+  const [sig, tanh] = [vsig(T), vtanh(T)];
   const store = (base: number, k: number, v: number) => [...at(base, k), ...get(v), ...V128_STORE(0)];
   const code = [loop(
     get(XP), set(XB), get(HID), set(HB), get(CP), set(CB), get(SV), set(SB), get(HS), set(OB),
@@ -83,12 +92,9 @@ export function lstmBackBody(): number[] {
   const [J, SB, HB, RB, CB, XB, NB] = [9, 10, 11, 12, 13, 14, 15];
   const [T, GI, GF, GG, GO, CP, TC, DH, DC] = [16, 17, 18, 19, 20, 21, 22, 23, 24];
   const H4 = [...get(H), ...i32(4), ...MUL];
-  const at = (base: number, k: number) => [...get(base), ...H4, ...i32(k), ...MUL, ...ADD];
+  const at = (base: number, k: number) => gateAt(H, base, k);
   const load = (base: number, k: number, v: number) => [...at(base, k), ...V128_LOAD(0), ...set(v)];
-  const sig = [...F32X4_NEG, 0x10, VEXP_FN, ...f32x4(1), ...F32X4_ADD, ...set(T), ...f32x4(1), ...get(T), ...F32X4_DIV];
-  const tanh = [...f32x4(2), ...F32X4_MUL, ...sig, ...f32x4(2), ...F32X4_MUL, ...f32x4(1), ...F32X4_SUB];
-  const oneMinus = (v: number) => [...f32x4(1), ...get(v), ...F32X4_SUB];
-  const mul = (...terms: number[][]) => [...terms[0], ...terms.slice(1).flatMap((t) => [...t, ...F32X4_MUL])];
+  const [sig, tanh] = [vsig(T), vtanh(T)];
   const code = [loop(
     get(SV), set(SB), get(DHS), set(HB), get(DHR), set(RB), get(DCR), set(CB), get(DX), set(XB), get(DCN), set(NB),
     get(H), i32(2), SHR_U, set(J),
@@ -97,11 +103,11 @@ export function lstmBackBody(): number[] {
       at(SB, 5), V128_LOAD(0), tanh, set(TC),
       get(HB), V128_LOAD(0), get(RB), V128_LOAD(0), F32X4_ADD, set(DH),
       // dc' = dcRec + dh·o·(1 − tc²)
-      get(CB), V128_LOAD(0), mul(get(DH), get(GO), [...f32x4(1), ...get(TC), ...get(TC), ...F32X4_MUL, ...F32X4_SUB]), F32X4_ADD, set(DC),
-      get(XB), mul(get(DC), get(GG), get(GI), oneMinus(GI)), V128_STORE(0),
-      at(XB, 1), mul(get(DC), get(CP), get(GF), oneMinus(GF)), V128_STORE(0),
-      at(XB, 2), mul(get(DC), get(GI), [...f32x4(1), ...get(GG), ...get(GG), ...F32X4_MUL, ...F32X4_SUB]), V128_STORE(0),
-      at(XB, 3), mul(get(DH), get(TC), get(GO), oneMinus(GO)), V128_STORE(0),
+      get(CB), V128_LOAD(0), vmul(get(DH), get(GO), [...f32x4(1), ...get(TC), ...get(TC), ...F32X4_MUL, ...F32X4_SUB]), F32X4_ADD, set(DC),
+      get(XB), vmul(get(DC), get(GG), get(GI), oneMinus(GI)), V128_STORE(0),
+      at(XB, 1), vmul(get(DC), get(CP), get(GF), oneMinus(GF)), V128_STORE(0),
+      at(XB, 2), vmul(get(DC), get(GI), [...f32x4(1), ...get(GG), ...get(GG), ...F32X4_MUL, ...F32X4_SUB]), V128_STORE(0),
+      at(XB, 3), vmul(get(DH), get(TC), get(GO), oneMinus(GO)), V128_STORE(0),
       get(NB), get(DC), get(GF), F32X4_MUL, V128_STORE(0),
       bump(SB, i32(16)), bump(HB, i32(16)), bump(RB, i32(16)), bump(CB, i32(16)), bump(XB, i32(16)), bump(NB, i32(16)), countDown(J),
     ),
@@ -155,10 +161,9 @@ export function gruBody(): number[] {
   const [J, XB, GB, PB, SB, OB] = [9, 10, 11, 12, 13, 14];
   const [T, R, Z, N, GN] = [15, 16, 17, 18, 19];
   const H4 = [...get(H), ...i32(4), ...MUL];
-  const at = (base: number, k: number) => [...get(base), ...H4, ...i32(k), ...MUL, ...ADD];
+  const at = (base: number, k: number) => gateAt(H, base, k);
   const load = (base: number, k: number) => [...at(base, k), ...V128_LOAD(0)];
-  const sig = [...F32X4_NEG, 0x10, VEXP_FN, ...f32x4(1), ...F32X4_ADD, ...set(T), ...f32x4(1), ...get(T), ...F32X4_DIV];
-  const tanh = [...f32x4(2), ...F32X4_MUL, ...sig, ...f32x4(2), ...F32X4_MUL, ...f32x4(1), ...F32X4_SUB];
+  const [sig, tanh] = [vsig(T), vtanh(T)];
   const store = (base: number, k: number, v: number) => [...at(base, k), ...get(v), ...V128_STORE(0)];
   const code = [loop(
     get(XP), set(XB), get(GH), set(GB), get(HP), set(PB), get(SV), set(SB), get(HS), set(OB),
@@ -194,10 +199,8 @@ export function gruBackBody(): number[] {
   const [J, SB, HB, RB, PB, XB, GB, ZB] = [9, 10, 11, 12, 13, 14, 15, 16];
   const [R, Z, N, GN, DH, DN, DZ, DR] = [17, 18, 19, 20, 21, 22, 23, 24];
   const H4 = [...get(H), ...i32(4), ...MUL];
-  const at = (base: number, k: number) => [...get(base), ...H4, ...i32(k), ...MUL, ...ADD];
+  const at = (base: number, k: number) => gateAt(H, base, k);
   const load = (base: number, k: number, v: number) => [...at(base, k), ...V128_LOAD(0), ...set(v)];
-  const oneMinus = (v: number) => [...f32x4(1), ...get(v), ...F32X4_SUB];
-  const mul = (...terms: number[][]) => [...terms[0], ...terms.slice(1).flatMap((t) => [...t, ...F32X4_MUL])];
   const store = (base: number, k: number, v: number[]) => [...at(base, k), ...v, ...V128_STORE(0)];
   const code = [loop(
     get(SV), set(SB), get(DHS), set(HB), get(DHR), set(RB), get(HPV), set(PB), get(DX), set(XB), get(DGH), set(GB), get(DHZ), set(ZB),
@@ -205,11 +208,11 @@ export function gruBackBody(): number[] {
     loop(
       load(SB, 0, R), load(SB, 1, Z), load(SB, 2, N), load(SB, 3, GN),
       get(HB), V128_LOAD(0), get(RB), V128_LOAD(0), F32X4_ADD, set(DH),
-      mul(get(DH), oneMinus(Z), [...f32x4(1), ...get(N), ...get(N), ...F32X4_MUL, ...F32X4_SUB]), set(DN),
-      mul(get(DH), [...get(PB), ...V128_LOAD(0), ...get(N), ...F32X4_SUB], get(Z), oneMinus(Z)), set(DZ),
-      mul(get(DN), get(GN), get(R), oneMinus(R)), set(DR),
+      vmul(get(DH), oneMinus(Z), [...f32x4(1), ...get(N), ...get(N), ...F32X4_MUL, ...F32X4_SUB]), set(DN),
+      vmul(get(DH), [...get(PB), ...V128_LOAD(0), ...get(N), ...F32X4_SUB], get(Z), oneMinus(Z)), set(DZ),
+      vmul(get(DN), get(GN), get(R), oneMinus(R)), set(DR),
       store(XB, 0, get(DR)), store(XB, 1, get(DZ)), store(XB, 2, get(DN)),
-      store(GB, 0, get(DR)), store(GB, 1, get(DZ)), store(GB, 2, mul(get(DN), get(R))),
+      store(GB, 0, get(DR)), store(GB, 1, get(DZ)), store(GB, 2, vmul(get(DN), get(R))),
       get(ZB), get(DH), get(Z), F32X4_MUL, V128_STORE(0),
       bump(SB, i32(16)), bump(HB, i32(16)), bump(RB, i32(16)), bump(PB, i32(16)), bump(XB, i32(16)), bump(GB, i32(16)), bump(ZB, i32(16)), countDown(J),
     ),

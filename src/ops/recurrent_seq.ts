@@ -36,7 +36,7 @@ import { copyKernel, reshape } from "./movement.ts";
 import { sum } from "./sum.ts";
 import { matmul } from "./matmul.ts";
 import { gemm } from "./matmul_cpu.ts";
-import { fastKernels } from "./cpu_fast.ts";
+import { fastKernels, type FastKernels } from "./cpu_fast.ts";
 
 export interface SequenceAttrs {
   /** Steps run from the last time index to the first (a bidirectional layer's second direction). */
@@ -90,6 +90,11 @@ function backAll(dg: TypedArray, at: number, whh: TypedArray, out: TypedArray, b
 }
 
 const alloc = (like: TypedArray, n: number) => new (like.constructor as new (n: number) => TypedArray)(n);
+
+/** The fast kernels for a sequence op whose arrays are all float32 with H a multiple of 4 (their f32x4 cells), else null: the reference runs. */
+function sequenceKernels(cpu: CpuCaps, H: number, ...arrays: TypedArray[]): FastKernels | null {
+  return H % 4 === 0 && arrays.every((a) => a instanceof Float32Array) ? fastKernels(cpu.threads) : null;
+}
 
 type SeqShader = "lstm_seq" | "lstm_seq_backward" | "gru_seq" | "gru_seq_backward";
 
@@ -158,8 +163,7 @@ export const lstmSequenceDef: OpDef<SequenceAttrs> = {
   },
   // the fast mode: the whole sequence in WebAssembly (cpu_fast.ts), for H a multiple of 4
   cpuFast: ({ inputs: [x, whh, h0, c0], outputs: [hs, cN, saved, hprev], outShapes: [[T, B, H]], attrs: { reverse }, cpu }) => {
-    const f32 = [x, whh, h0, c0, hs, cN, saved, hprev].every((a) => a instanceof Float32Array);
-    const fast = f32 && H % 4 === 0 ? fastKernels(cpu.threads) : null;
+    const fast = sequenceKernels(cpu, H, x, whh, h0, c0, hs, cN, saved, hprev);
     if (!fast) return false;
     const [xf, wf, h0f, c0f] = [x, whh, h0, c0] as Float32Array[];
     fast.lstmForward(xf, wf, h0f, c0f, { hs, cN, saved, hprev } as Record<"hs" | "cN" | "saved" | "hprev", Float32Array>, T, B, H, reverse);
@@ -227,8 +231,7 @@ export const lstmSequenceBackwardDef: OpDef<SequenceAttrs> = {
   // the fast mode: the whole backward sequence in WebAssembly (cpu_fast.ts), for H a multiple of 4
   cpuFast: ({ inputs: [whh, saved, dhs, dcN], outputs: [dx, dh0, dc0], outShapes: [[T, B, G]], attrs: { reverse }, cpu }) => {
     const H = G / 4;
-    const f32 = [whh, saved, dhs, dcN, dx, dh0, dc0].every((a) => a instanceof Float32Array);
-    const fast = f32 && H % 4 === 0 ? fastKernels(cpu.threads) : null;
+    const fast = sequenceKernels(cpu, H, whh, saved, dhs, dcN, dx, dh0, dc0);
     if (!fast) return false;
     const [wf, sf, df, cf] = [whh, saved, dhs, dcN] as Float32Array[];
     fast.lstmBackward(wf, sf, df, cf, { dx, dh0, dc0 } as Record<"dx" | "dh0" | "dc0", Float32Array>, T, B, H, reverse);
@@ -285,8 +288,7 @@ export const gruSequenceDef: OpDef<SequenceAttrs> = {
   },
   // the fast mode: the whole sequence in WebAssembly (cpu_fast.ts), for H a multiple of 4
   cpuFast: ({ inputs: [x, whh, h0, bhh], outputs: [hs, saved, hprev], outShapes: [[T, B, H]], attrs: { reverse }, cpu }) => {
-    const f32 = [x, whh, h0, bhh ?? x, hs, saved, hprev].every((a) => a instanceof Float32Array);
-    const fast = f32 && H % 4 === 0 ? fastKernels(cpu.threads) : null;
+    const fast = sequenceKernels(cpu, H, x, whh, h0, bhh ?? x, hs, saved, hprev);
     if (!fast) return false;
     const [xf, wf, h0f] = [x, whh, h0] as Float32Array[];
     fast.gruForward(xf, wf, h0f, (bhh ?? null) as Float32Array | null, { hs, saved, hprev } as Record<"hs" | "saved" | "hprev", Float32Array>, T, B, H, reverse);
@@ -362,8 +364,7 @@ export const gruSequenceBackwardDef: OpDef<SequenceAttrs> = {
   // the fast mode: the whole backward sequence in WebAssembly (cpu_fast.ts), for H a multiple of 4
   cpuFast: ({ inputs: [whh, saved, hprev, dhs], outputs: [dx, dgh, dh0], outShapes: [[T, B, G]], attrs: { reverse }, cpu }) => {
     const H = G / 3;
-    const f32 = [whh, saved, hprev, dhs, dx, dgh, dh0].every((a) => a instanceof Float32Array);
-    const fast = f32 && H % 4 === 0 ? fastKernels(cpu.threads) : null;
+    const fast = sequenceKernels(cpu, H, whh, saved, hprev, dhs, dx, dgh, dh0);
     if (!fast) return false;
     const [wf, sf, pf, df] = [whh, saved, hprev, dhs] as Float32Array[];
     fast.gruBackward(wf, sf, pf, df, { dx, dgh, dh0 } as Record<"dx" | "dgh" | "dh0", Float32Array>, T, B, H, reverse);
